@@ -1,0 +1,145 @@
+package dev.netboot.app;
+
+import dev.netboot.config.NetbootConfig;
+import dev.netboot.files.DirectoryFileProvider;
+import dev.netboot.files.FileProvider;
+import dev.netboot.tftp.RetransmitPolicy;
+import dev.netboot.tftp.TftpServer;
+import dev.netboot.tftp.TftpSettings;
+import dev.netboot.transport.Transport;
+import dev.netboot.web.BootFileRoutes;
+import dev.netboot.web.HttpService;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.netty.channel.EventLoopGroup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.Inet4Address;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.NetworkInterface;
+import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+
+/**
+ * Wires the services of one server process from the configuration and owns their lifecycle.
+ * Every service the appliance has so far starts here; each says where it listens.
+ */
+public final class Appliance implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(Appliance.class);
+
+    private final NetbootConfig config;
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final Transport transport = Transport.best();
+    private final EventLoopGroup group;
+    private final List<AutoCloseable> running = new ArrayList<>();
+    private TftpServer tftp;
+    private HttpService http;
+
+    public Appliance(NetbootConfig config) {
+        this.config = config;
+        this.group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        new JvmMemoryMetrics().bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+    }
+
+    public Appliance start() throws IOException, InterruptedException {
+        Path root = Path.of(config.files().root());
+        Files.createDirectories(Path.of(config.dataDir()));
+        Files.createDirectories(root);
+        FileProvider files = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
+        try {
+            if (config.tftp().enabled()) startTftp(files);
+            if (config.http().enabled()) startHttp(files);
+        } catch (RuntimeException | IOException | InterruptedException e) {
+            close();
+            throw e;
+        }
+        log.info("boot files are served from {} ({} transport)", root, transport.name().toLowerCase());
+        return this;
+    }
+
+    private void startTftp(FileProvider files) throws IOException, InterruptedException {
+        NetbootConfig.Tftp t = config.tftp();
+        InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
+        RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
+                Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), t.maxRetries());
+        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
+                config.files().leadingSlashIsRoot(), retransmit);
+        try {
+            tftp = new TftpServer(settings, files, registry, transport, group).start();
+        } catch (Exception e) {
+            throw new IOException("TFTP cannot listen on " + describe(listen) + ": " + e.getMessage()
+                    + (t.port() < 1024 ? " (ports below 1024 need root or CAP_NET_BIND_SERVICE; or set tftp.port)" : ""), e);
+        }
+        running.add(tftp);
+        log.info("TFTP listening on udp {}", describe(tftp.localAddress()));
+    }
+
+    private void startHttp(FileProvider files) throws IOException {
+        NetbootConfig.Http h = config.http();
+        InetSocketAddress listen = new InetSocketAddress(bindAddress(h.address()), h.port());
+        BootFileRoutes bootFiles = new BootFileRoutes(files, registry);
+        try {
+            http = new HttpService(listen, registry, List.of(bootFiles::register)).start();
+        } catch (RuntimeException e) {
+            throw new IOException("HTTP cannot listen on " + describe(listen) + ": " + rootCause(e).getMessage() + " (set http.port)", e);
+        }
+        running.add(http);
+        String host = listen.getAddress().isAnyLocalAddress() ? "<this-host>" : listen.getHostString();
+        log.info("HTTP listening on tcp {}: boot files at http://{}:{}{}, metrics at /metrics",
+                describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
+    }
+
+    /** An explicit address wins; else the configured interface's IPv4 address; else every address. */
+    private InetAddress bindAddress(String explicit) throws IOException {
+        if (!explicit.isBlank()) return InetAddress.getByName(explicit);
+        String nicName = config.networkInterface();
+        if (nicName == null || nicName.isBlank()) return InetAddress.getByName("0.0.0.0");
+        NetworkInterface nic;
+        try {
+            nic = NetworkInterface.getByName(nicName);
+        } catch (SocketException e) {
+            nic = null;
+        }
+        if (nic == null) throw new IOException("network interface '" + nicName + "' does not exist (networkInterface in the config)");
+        for (InetAddress a : Collections.list(nic.getInetAddresses())) if (a instanceof Inet4Address) return a;
+        throw new IOException("network interface '" + nicName + "' has no IPv4 address");
+    }
+
+    private static String describe(InetSocketAddress a) {
+        return (a.getAddress() == null || a.getAddress().isAnyLocalAddress() ? "*" : a.getAddress().getHostAddress()) + ":" + a.getPort();
+    }
+
+    private static Throwable rootCause(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t;
+    }
+
+    public PrometheusMeterRegistry registry() { return registry; }
+    public InetSocketAddress tftpAddress() { return tftp.localAddress(); }
+    public int httpPort() { return http.port(); }
+
+    @Override
+    public void close() {
+        for (int i = running.size() - 1; i >= 0; i--) {
+            try {
+                running.get(i).close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", running.get(i).getClass().getSimpleName(), e.toString());
+            }
+        }
+        running.clear();
+        group.shutdownGracefully(0, 2, java.util.concurrent.TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,130 @@
+package dev.netboot.config;
+
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import com.fasterxml.jackson.dataformat.yaml.YAMLGenerator;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Builds the effective configuration: built-in defaults, then the YAML file, then {@code --set key=value}
+ * overrides (dotted paths, e.g. {@code tftp.port=6969}). Unknown keys are errors, so a typo is never
+ * silently ignored. Paths left unset are derived from {@code dataDir}.
+ */
+public final class ConfigLoader {
+
+    public static final Path SYSTEM_CONFIG = Path.of("/etc/netboot/netboot.yaml");
+
+    private static final ObjectMapper YAML = new ObjectMapper(new YAMLFactory()
+            .disable(YAMLGenerator.Feature.WRITE_DOC_START_MARKER)
+            .enable(YAMLGenerator.Feature.MINIMIZE_QUOTES))
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
+            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .disable(SerializationFeature.FAIL_ON_EMPTY_BEANS);
+
+    private ConfigLoader() {}
+
+    public static NetbootConfig defaults() {
+        return new NetbootConfig(
+                defaultDataDir().toString(), "",
+                new NetbootConfig.Files(null, false),
+                new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 4000, 6),
+                new NetbootConfig.Http(true, "", 8080));
+    }
+
+    /** Root keeps state where services keep theirs; a user gets a directory of their own. */
+    static Path defaultDataDir() {
+        if ("root".equals(System.getProperty("user.name"))) return Path.of("/var/lib/netboot");
+        String xdg = System.getenv("XDG_DATA_HOME");
+        Path base = xdg != null && !xdg.isBlank() ? Path.of(xdg) : Path.of(System.getProperty("user.home"), ".local", "share");
+        return base.resolve("netboot");
+    }
+
+    /**
+     * @param file      an explicit config file, or empty to use {@link #SYSTEM_CONFIG} when it exists
+     * @param overrides "dotted.key=value" strings
+     */
+    public static NetbootConfig load(Optional<Path> file, List<String> overrides) throws ConfigException {
+        ObjectNode tree = YAML.valueToTree(defaults());
+        Optional<Path> source = file.or(() -> Files.isRegularFile(SYSTEM_CONFIG) ? Optional.of(SYSTEM_CONFIG) : Optional.empty());
+        if (source.isPresent()) {
+            try {
+                JsonNode fromFile = YAML.readTree(source.get().toFile());
+                if (fromFile != null && !fromFile.isMissingNode() && !fromFile.isNull()) {
+                    if (!fromFile.isObject()) throw new ConfigException(source.get() + ": expected a YAML mapping at the top");
+                    merge(tree, (ObjectNode) fromFile, "");
+                }
+            } catch (IOException e) {
+                throw new ConfigException("cannot read " + source.get() + ": " + e.getMessage());
+            }
+        }
+        for (String override : overrides) applyOverride(tree, override);
+        NetbootConfig config;
+        try {
+            config = YAML.treeToValue(tree, NetbootConfig.class);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new ConfigException("invalid configuration: " + e.getOriginalMessage() + " at " + e.getLocation());
+        }
+        return withDerivedPaths(config);
+    }
+
+    private static NetbootConfig withDerivedPaths(NetbootConfig c) {
+        NetbootConfig.Files files = c.files().root() != null ? c.files()
+                : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http());
+    }
+
+    private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {
+        for (var it = from.properties().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            String key = prefix + entry.getKey();
+            JsonNode existing = into.get(entry.getKey());
+            if (existing == null) throw new ConfigException("unknown configuration key '" + key + "'");
+            if (existing.isObject() && entry.getValue().isObject()) merge((ObjectNode) existing, (ObjectNode) entry.getValue(), key + ".");
+            else into.set(entry.getKey(), entry.getValue());
+        }
+    }
+
+    private static void applyOverride(ObjectNode tree, String override) throws ConfigException {
+        int eq = override.indexOf('=');
+        if (eq <= 0) throw new ConfigException("--set needs key=value, got '" + override + "'");
+        String[] path = override.substring(0, eq).split("\\.");
+        String value = override.substring(eq + 1);
+        ObjectNode node = tree;
+        for (int i = 0; i < path.length - 1; i++) {
+            JsonNode child = node.get(path[i]);
+            if (child == null || !child.isObject()) throw new ConfigException("unknown configuration key '" + override.substring(0, eq) + "'");
+            node = (ObjectNode) child;
+        }
+        String leaf = path[path.length - 1];
+        JsonNode existing = node.get(leaf);
+        if (existing == null && !node.has(leaf)) throw new ConfigException("unknown configuration key '" + override.substring(0, eq) + "'");
+        if (existing != null && existing.isObject()) throw new ConfigException("'" + override.substring(0, eq) + "' is a section; set one of its keys");
+        try {
+            // Parse the value as YAML so numbers and booleans get their types.
+            node.set(leaf, value.isEmpty() ? YAML.getNodeFactory().textNode("") : YAML.readTree(value));
+        } catch (IOException e) {
+            throw new ConfigException("bad value in --set " + override + ": " + e.getMessage());
+        }
+    }
+
+    public static String toYaml(NetbootConfig config) {
+        try {
+            return YAML.writeValueAsString(config);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public static final class ConfigException extends Exception {
+        public ConfigException(String message) { super(message); }
+    }
+}

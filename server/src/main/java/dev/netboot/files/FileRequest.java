@@ -1,0 +1,18 @@
+package dev.netboot.files;
+
+import java.net.InetSocketAddress;
+import java.util.Objects;
+
+/**
+ * One request for a boot file, with who asked and how, so a provider can answer per client.
+ *
+ * @param path     the path exactly as the client sent it
+ * @param client   the client's address
+ * @param protocol "tftp" or "http"
+ */
+public record FileRequest(String path, InetSocketAddress client, String protocol) {
+    public FileRequest {
+        Objects.requireNonNull(path);
+        Objects.requireNonNull(protocol);
+    }
+}

@@ -1,0 +1,165 @@
+package dev.netboot.tftp;
+
+import dev.netboot.files.FileProvider;
+import dev.netboot.files.FileRequest;
+import dev.netboot.files.Lookup;
+import dev.netboot.files.ServedFile;
+import dev.netboot.metrics.RateLimitedLog;
+import dev.netboot.transport.Transport;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.channel.socket.DatagramPacket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The Netty adapter of the TFTP service: one socket for requests, and for each transfer a socket
+ * of its own on a fresh port (the server TID of RFC 1350) driving a {@link ReadTransfer}.
+ * File lookups run on virtual threads, because a provider may build content (an initrd) first;
+ * everything per packet runs on the event loops.
+ */
+public final class TftpServer implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(TftpServer.class);
+
+    private final TftpSettings settings;
+    private final FileProvider files;
+    private final TftpMetrics metrics;
+    private final Transport transport;
+    private final EventLoopGroup group;
+    private final ExecutorService lookups = Executors.newVirtualThreadPerTaskExecutor();
+    private final OptionNegotiator negotiator;
+    private final PathMtu pathMtu = new PathMtu();
+    private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private Channel requests;
+
+    public TftpServer(TftpSettings settings, FileProvider files, MeterRegistry registry, Transport transport, EventLoopGroup group) {
+        this.settings = settings;
+        this.files = files;
+        this.metrics = new TftpMetrics(registry);
+        this.transport = transport;
+        this.group = group;
+        this.negotiator = new OptionNegotiator(settings.maxWindowSize());
+    }
+
+    public TftpServer start() throws InterruptedException {
+        requests = new Bootstrap().group(group).channel(transport.datagramChannel())
+                .option(ChannelOption.SO_REUSEADDR, true)
+                .handler(new RequestHandler())
+                .bind(settings.listen()).sync().channel();
+        return this;
+    }
+
+    public InetSocketAddress localAddress() { return (InetSocketAddress) requests.localAddress(); }
+
+    @Override
+    public void close() {
+        if (requests != null) requests.close().syncUninterruptibly();
+        lookups.shutdownNow();
+    }
+
+    /** Port 69: decodes requests and answers what needs no transfer; RRQs go on to {@link #serve}. */
+    private final class RequestHandler extends SimpleChannelInboundHandler<DatagramPacket> {
+        @Override
+        protected void channelRead0(ChannelHandlerContext ctx, DatagramPacket datagram) {
+            InetSocketAddress client = datagram.sender();
+            TftpPacket packet;
+            try {
+                packet = TftpCodec.decode(datagram.content().nioBuffer());
+            } catch (MalformedPacketException e) {
+                metrics.malformed.increment();
+                malformedLog.warn("dropped a malformed TFTP request from " + client + ": " + e.getMessage());
+                sendError(ctx.channel(), client, TftpError.ILLEGAL_OPERATION, "malformed request: " + e.getMessage());
+                return;
+            }
+            switch (packet) {
+                case TftpPacket.ReadRequest rrq -> lookups.execute(() -> serve(rrq, client));
+                case TftpPacket.WriteRequest wrq -> {
+                    metrics.refused.increment();
+                    log.warn("refused write of '{}' from {}: this server is read-only", wrq.filename(), client);
+                    sendError(ctx.channel(), client, TftpError.ACCESS_VIOLATION, "read-only server: writes are not accepted");
+                }
+                case TftpPacket.Error ignored -> { /* never answer an error, or two peers can loop */ }
+                default -> sendError(ctx.channel(), client, TftpError.ILLEGAL_OPERATION, "expected a read request on this port");
+            }
+        }
+    }
+
+    /** Runs on a virtual thread: resolves the file, settles options, then hands over to an event loop. */
+    private void serve(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
+        if (!rrq.mode().equals("octet") && !rrq.mode().equals("netascii")) {
+            refuse(client, rrq, TftpError.ILLEGAL_OPERATION, "transfer mode '" + rrq.mode() + "' is not supported (use octet)");
+            return;
+        }
+        if (metrics.active.get() >= settings.maxTransfers()) {
+            refuse(client, rrq, TftpError.NOT_DEFINED, "server busy: " + settings.maxTransfers() + " transfers running, retry later");
+            return;
+        }
+        ServedFile file;
+        String name;
+        switch (files.open(new FileRequest(rrq.filename(), client, "tftp"))) {
+            case Lookup.Found found -> { file = found.file(); name = found.name(); }
+            case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason()); return; }
+            case Lookup.Refused refused -> { refuse(client, rrq, TftpError.ACCESS_VIOLATION, refused.reason()); return; }
+        }
+        try {
+            if (rrq.mode().equals("netascii")) file = Netascii.convert(file);
+        } catch (IOException e) {
+            file.close();
+            refuse(client, rrq, TftpError.ILLEGAL_OPERATION, e.getMessage());
+            return;
+        }
+        int maxBlock = Math.min(settings.maxBlockSize(), pathMtu.maxBlockSize(client.getAddress()));
+        switch (negotiator.negotiate(rrq.options(), file.size(), maxBlock)) {
+            case OptionNegotiator.Refused r -> {
+                file.close();
+                refuse(client, rrq, TftpError.OPTION_REFUSED, r.reason());
+            }
+            case OptionNegotiator.Accepted a -> startTransfer(new ReadTransfer(file, a.options(), settings.retransmit()), file, name, client);
+        }
+    }
+
+    private void startTransfer(ReadTransfer transfer, ServedFile file, String name, InetSocketAddress client) {
+        metrics.active.incrementAndGet();
+        TransferHandler handler = new TransferHandler(transfer, name, client, metrics, () -> {
+            file.close();
+            metrics.active.decrementAndGet();
+        });
+        // A wildcard listener gets a wildcard transfer socket: the kernel then answers from the
+        // address on the client's subnet, which is the address the client sent its request to.
+        InetSocketAddress local = new InetSocketAddress(settings.listen().getAddress(), 0);
+        new Bootstrap().group(group).channel(transport.datagramChannel())
+                .option(ChannelOption.SO_SNDBUF, 1 << 20)
+                .handler(handler)
+                .bind(local).addListener(f -> {
+                    if (!f.isSuccess()) {
+                        log.error("could not open a transfer socket for {}: {}", client, f.cause().toString());
+                        handler.abandon();
+                    }
+                });
+    }
+
+    private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason) {
+        metrics.refused.increment();
+        log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
+        sendError(requests, client, code, reason);
+    }
+
+    private void sendError(Channel channel, InetSocketAddress to, TftpError code, String message) {
+        metrics.errorSent(code);
+        ByteBuf buf = TransferHandler.encode(channel.alloc(), new TftpPacket.Error(code, message));
+        channel.writeAndFlush(new DatagramPacket(buf, to));
+    }
+}
