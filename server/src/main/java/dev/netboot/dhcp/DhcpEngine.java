@@ -99,7 +99,7 @@ public final class DhcpEngine {
         switch (type) {
             case DISCOVER -> {
                 observer.seen(machine, now);
-                BootPlan plan = policy.planFor(machine);
+                BootPlan plan = planFor(machine, in.local());
                 if (plan.isNone()) return drop("no-boot-file");
                 return reply(m, MessageType.OFFER, Ipv4.ANY, in.local(), proxyBootOptions(machine, plan, in.local()), plan, in.local());
             }
@@ -107,7 +107,7 @@ public final class DhcpEngine {
                 // Some ROMs send their proxy REQUEST to port 67; answer it only when it names us.
                 Optional<Ipv4> serverId = m.options().address(OptionCode.SERVER_ID);
                 if (serverId.isEmpty() || !serverId.get().equals(in.local())) return drop("request-for-other-server");
-                BootPlan plan = policy.planFor(machine);
+                BootPlan plan = planFor(machine, in.local());
                 if (plan.isNone()) return drop("no-boot-file");
                 observer.booted(machine, plan, m.ciaddr(), now);
                 return reply(m, MessageType.ACK, Ipv4.ANY, in.local(), proxyBootOptions(machine, plan, in.local()), plan, in.local());
@@ -124,7 +124,7 @@ public final class DhcpEngine {
         if (type != MessageType.REQUEST && type != MessageType.INFORM) return drop("boot-server-ignores-" + type.name().toLowerCase());
         if (!isPxe(machine)) return drop("not-pxe");
         DhcpMessage m = in.message();
-        BootPlan plan = policy.planFor(machine);
+        BootPlan plan = planFor(machine, in.local());
         if (plan.isNone()) return drop("no-boot-file");
         observer.seen(machine, now);
         observer.booted(machine, plan, m.ciaddr(), now);
@@ -132,6 +132,13 @@ public final class DhcpEngine {
         Ipv4 to = !in.source().isAny() ? in.source() : m.ciaddr();
         if (to.isAny()) return drop("boot-server-request-without-address");
         return new Outcome.Reply(new Outbound(ack, to, in.sourcePort(), Outbound.Delivery.UNICAST));
+    }
+
+    /** Asks the policy; "${server}" in a URL becomes the address the client reached us at. */
+    private BootPlan planFor(Machine machine, Ipv4 local) {
+        BootPlan plan = policy.planFor(machine);
+        if (!plan.bootFile().contains("${server}")) return plan;
+        return new BootPlan(plan.bootFile().replace("${server}", local.toString()), plan.nextServer());
     }
 
     private DhcpOptions.Builder proxyBootOptions(Machine machine, BootPlan plan, Ipv4 local) {
@@ -226,7 +233,7 @@ public final class DhcpEngine {
                 DhcpOptions.Builder b = subnetOptions(pool, m);
                 BootPlan plan = BootPlan.NONE;
                 if (machine.isNetworkBoot()) {
-                    plan = policy.planFor(machine);
+                    plan = planFor(machine, in.local());
                     addBootOptions(b, machine, plan, in.local());
                 }
                 return reply(m, MessageType.ACK, Ipv4.ANY, in.local(), b, plan, in.local());
@@ -317,7 +324,7 @@ public final class DhcpEngine {
         if (r != null && !r.hostname().isEmpty()) b.text(OptionCode.HOSTNAME, r.hostname());
         BootPlan plan = BootPlan.NONE;
         if (machine.isNetworkBoot()) {
-            plan = policy.planFor(machine);
+            plan = planFor(machine, local);
             addBootOptions(b, machine, plan, local);
         }
         return reply(m, type, address, local, b, plan, local);
