@@ -81,7 +81,7 @@ public final class DhcpServer implements AutoCloseable {
     public int localPort(int index) { return ((InetSocketAddress) channels.get(index).localAddress()).getPort(); }
 
     private Channel open(ServedInterface nic, int listenPort, boolean bootServer) throws IOException, InterruptedException {
-        Channel ch = new Bootstrap().group(group).channel(transport.datagramChannel())
+        Channel ch = new Bootstrap().group(group).channelFactory(() -> ipv4Channel(transport))
                 .option(ChannelOption.SO_BROADCAST, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new Handler(nic, bootServer))
@@ -107,6 +107,16 @@ public final class DhcpServer implements AutoCloseable {
                     + (listenPort < 1024 ? " (needs root or CAP_NET_BIND_SERVICE; is another DHCP server running here?)" : ""), e);
         }
         return ch;
+    }
+
+    /**
+     * An AF_INET socket: Netty opens dual-stack AF_INET6 ones by default, and the kernel answers
+     * SIOCSARP on those with ENOTTY.
+     */
+    static io.netty.channel.socket.DatagramChannel ipv4Channel(Transport transport) {
+        return transport == Transport.EPOLL
+                ? new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET)
+                : new io.netty.channel.socket.nio.NioDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET);
     }
 
     @Override

@@ -30,7 +30,7 @@ public final class ForeignServerProbe {
     public static Set<Ipv4> probe(ServedInterface nic, Transport transport, EventLoopGroup group, Duration wait) throws Exception {
         int xid = ThreadLocalRandom.current().nextInt();
         Set<Ipv4> servers = ConcurrentHashMap.newKeySet();
-        Channel ch = new Bootstrap().group(group).channel(transport.datagramChannel())
+        Channel ch = new Bootstrap().group(group).channelFactory(() -> DhcpServer.ipv4Channel(transport))
                 .option(ChannelOption.SO_BROADCAST, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {
