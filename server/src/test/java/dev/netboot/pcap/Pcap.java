@@ -33,6 +33,7 @@ public final class Pcap {
         int pos = 24;
         while (pos + 16 <= file.length) {
             int incl = in.getInt(pos + 8);
+            if (incl < 0 || pos + 16 + incl > file.length) break; // a record still being written
             byte[] data = new byte[incl];
             System.arraycopy(file, pos + 16, data, 0, incl);
             frames.add(new Frame(frames.size(), data));
