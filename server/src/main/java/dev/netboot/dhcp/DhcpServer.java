@@ -84,6 +84,8 @@ public final class DhcpServer implements AutoCloseable {
         Channel ch = new Bootstrap().group(group).channelFactory(() -> ipv4Channel(transport))
                 .option(ChannelOption.SO_BROADCAST, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
+                // A PXE boot storm (a rack powering on) arrives at once: queue it rather than drop it.
+                .option(ChannelOption.SO_RCVBUF, 4 << 20)
                 .handler(new Handler(nic, bootServer))
                 .register().sync().channel();
         // Every interface's socket binds 0.0.0.0:67 (broadcasts are addressed to no unicast address),

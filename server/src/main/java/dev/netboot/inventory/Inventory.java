@@ -156,13 +156,21 @@ public final class Inventory implements AutoCloseable {
                     "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
                  PreparedStatement in = connection.prepareStatement(
                          "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                // Two round trips per batch, not two per lease: update all, insert the ones that were new.
                 for (Lease l : leases) {
                     bindLease(up, l, now);
-                    if (up.executeUpdate() == 0) {
-                        bindLease(in, l, now);
-                        in.executeUpdate();
+                    up.addBatch();
+                }
+                int[] updated = up.executeBatch();
+                boolean inserts = false;
+                for (int i = 0; i < leases.size(); i++) {
+                    if (updated[i] == 0) {
+                        bindLease(in, leases.get(i), now);
+                        in.addBatch();
+                        inserts = true;
                     }
                 }
+                if (inserts) in.executeBatch();
                 connection.commit();
             } catch (SQLException e) {
                 connection.rollback();

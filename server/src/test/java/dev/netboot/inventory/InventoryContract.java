@@ -65,7 +65,8 @@ abstract class InventoryContract {
         try (Inventory inv = open(url); LeaseWriter w = new LeaseWriter(inv, Clock.fixed(T0, ZoneOffset.UTC))) {
             w.save(a);
             w.save(b);
-            w.save(b.with(Lease.State.FREE, T0));
+            w.flush();
+            w.save(b.with(Lease.State.FREE, T0)); // an update of a stored lease, in a later batch
             w.flush();
         }
         try (Inventory inv = open(url)) {
