@@ -67,6 +67,7 @@ start_kea() {
   "interfaces-config": {"interfaces": ["$IF_S"], "dhcp-socket-type": "udp"},
   "lease-database": {"type": "memfile", "persist": true, "name": "$WORK/kea/leases.csv", "lfc-interval": 0},
   "valid-lifetime": 3600,
+  "multi-threading": {"enable-multi-threading": true, "thread-pool-size": $(nproc), "packet-queue-size": 64},
   "subnet4": [{"id": 1, "subnet": "10.240.0.0/12", "pools": [{"pool": "10.240.1.0 - 10.255.255.254"}]}],
   "loggers": [{"name": "kea-dhcp4", "output_options": [{"output": "$WORK/kea/log"}], "severity": "WARN"}]
 }}

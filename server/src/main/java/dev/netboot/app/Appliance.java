@@ -115,7 +115,7 @@ public final class Appliance implements AutoCloseable {
         BootOverrides overrides = new BootOverrides(inventory);
         NetbootConfig.Boot b = config.boot();
         RuleBootPolicy policy = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
-                "", overrides);
+                "", overrides, overrides::isDisabled);
         LeaseWriter leases = new LeaseWriter(inventory, clock);
         running.add(leases);
         InventoryObserver observer = new InventoryObserver(inventory, overrides::refresh);

@@ -17,6 +17,7 @@ public final class BootOverrides implements Function<String, Optional<String>> {
 
     private final Inventory inventory;
     private volatile Map<String, String> byMac = Map.of();
+    private volatile java.util.Set<String> disabled = java.util.Set.of();
 
     public BootOverrides(Inventory inventory) {
         this.inventory = inventory;
@@ -26,10 +27,14 @@ public final class BootOverrides implements Function<String, Optional<String>> {
     public void refresh() {
         try {
             byMac = Map.copyOf(inventory.bootFileOverrides());
+            disabled = java.util.Set.copyOf(inventory.disabledClients());
         } catch (RuntimeException e) {
             log.warn("could not reload boot file overrides: {}", e.getMessage());
         }
     }
+
+    /** Clients an operator set to state "disabled": they get no boot offer. */
+    public boolean isDisabled(String mac) { return disabled.contains(mac); }
 
     @Override
     public Optional<String> apply(String mac) { return Optional.ofNullable(byMac.get(mac)); }

@@ -139,6 +139,10 @@ public final class Inventory implements AutoCloseable {
         return out;
     }
 
+    public synchronized List<String> disabledClients() {
+        return query("SELECT mac FROM clients WHERE state = ?", ps -> ps.setString(1, Client.DISABLED), rs -> rs.getString(1));
+    }
+
     // ---- leases -----------------------------------------------------------------------------
 
     public synchronized List<Lease> leases() {

@@ -229,6 +229,14 @@ class DhcpEngineTest {
         assertThat(bios.message().options().text(OptionCode.TFTP_SERVER)).contains("10.0.0.1");
     }
 
+    @Test
+    void aDisabledClientGetsAnAddressButNoBootFile() {
+        DhcpEngine e = new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
+                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store, ClientObserver.NONE);
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("<none>");
+        assertThat(bootFile(e, MAC2, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("undionly.kpxe");
+    }
+
     String bootFile(DhcpEngine e, Bytes mac, Consumer<DhcpOptions.Builder> options) {
         return reply(e, msg(MessageType.DISCOVER, mac, options)).message().options().text(OptionCode.BOOTFILE).orElse("<none>");
     }

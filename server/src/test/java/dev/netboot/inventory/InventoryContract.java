@@ -38,6 +38,9 @@ abstract class InventoryContract {
             assertThat(c.bootFile()).isEqualTo("special.efi");
             assertThat(c.state()).isEqualTo(Client.ACTIVE);
             assertThat(inv.bootFileOverrides()).containsEntry("52:54:00:aa:bb:01", "special.efi");
+            assertThat(inv.disabledClients()).isEmpty();
+            inv.setClient("52:54:00:aa:bb:01", "state", Client.DISABLED);
+            assertThat(inv.disabledClients()).containsExactly("52:54:00:aa:bb:01");
             assertThat(inv.removeClient("52:54:00:aa:bb:01")).isTrue();
             assertThat(inv.clients()).isEmpty();
         }

@@ -12,7 +12,7 @@ import java.util.LinkedHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class DhcpCodecProperties {
+class DhcpCodecPropertiesTest {
 
     @Property(tries = 500)
     void encodeThenDecodeGivesTheMessageBack(@ForAll("messages") DhcpMessage m) throws Exception {
