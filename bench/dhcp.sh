@@ -2,7 +2,7 @@
 # DHCP benchmark: perfdhcp (Kea's load generator) against our server, Kea (memfile) and dnsmasq, one
 # after the other on the same veth pair between two throw-away namespaces, in one run.
 #
-# For each server: rates of 100, 250, 500, 1000, 1500 ... DORA/s are offered for PERIOD seconds each (every
+# For each server: rates of 100, 250, 500, 1000, 2000 ... DORA/s are offered for PERIOD seconds each (every
 # exchange a new client, as in a boot storm), until one exchange type drops >= 1 %. The table shows
 # the highest rate sustained below 1 % drops, the DORA/s perfdhcp measured there, and ratios to Kea.
 #
@@ -12,7 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PERIOD=${1:-5}
-RATES=(100 250 500 1000 1500 2000 2500 3000 3500 4000 5000 6000 8000 12000 16000)
+RATES=(100 250 500 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000 11000 12000 14000 16000 20000)
 NS_S=nbdhcpb-s; NS_C=nbdhcpb-c; IF_S=nbdb-s; IF_C=nbdb-c
 SERVER=10.240.0.1; CLIENT=10.240.0.2      # a /12: room for every client of every step
 WORK=$(mktemp -d /tmp/netboot-dhcp-bench.XXXXXX)
