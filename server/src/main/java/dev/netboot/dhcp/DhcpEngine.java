@@ -172,7 +172,10 @@ public final class DhcpEngine {
                 if (machine.isNetworkBoot()) observer.seen(machine, now);
                 Ipv4 address = choose(poolIndex, key, machine.mac(), m.options().address(OptionCode.REQUESTED_ADDRESS).orElse(null), in.local(), now);
                 if (address == null) return drop("pool-exhausted");
-                hold(address, key, machine, Lease.State.OFFERED, now.plus(settings.offerHold()), false);
+                Lease current = byAddress.get(address);
+                // A bound client that starts over keeps its binding until it requests again or it expires.
+                boolean stillBound = current != null && current.clientKey().equals(key) && current.state() == Lease.State.BOUND && current.isActive(now);
+                if (!stillBound) hold(address, key, machine, Lease.State.OFFERED, now.plus(settings.offerHold()), false);
                 return addressReply(m, MessageType.OFFER, address, pool, machine, in.local(), now);
             }
             case REQUEST -> {

@@ -175,6 +175,17 @@ class DhcpEngineTest {
     }
 
     @Test
+    void aBoundClientThatDiscoversAgainStaysBound() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Ipv4 a = dora(e, MAC);
+        assertThat(reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr()).isEqualTo(a);
+        now = now.plusSeconds(60); // past the offer hold: an offer would be gone
+        e.expire(now);
+        assertThat(e.leases()).singleElement().extracting(Lease::state).isEqualTo(Lease.State.BOUND);
+        assertThat(reply(e, msg(MessageType.DISCOVER, MAC2)).message().yiaddr()).isNotEqualTo(a);
+    }
+
+    @Test
     void expiredLeasesAreReclaimed() {
         DhcpEngine e = engine(DhcpMode.FULL);
         dora(e, MAC);
