@@ -22,7 +22,7 @@ class ConfigLoaderTest {
         NetbootConfig c = ConfigLoader.load(Optional.of(file), List.of("tftp.maxWindowSize=8", "http.enabled=false"));
         assertThat(c.tftp().port()).isEqualTo(1069);
         assertThat(c.tftp().maxWindowSize()).isEqualTo(8);
-        assertThat(c.tftp().maxRetries()).isEqualTo(ConfigLoader.defaults().tftp().maxRetries());
+        assertThat(c.tftp().giveUpAfterMillis()).isEqualTo(ConfigLoader.defaults().tftp().giveUpAfterMillis());
         assertThat(c.http().enabled()).isFalse();
         assertThat(c.files().root()).as("derived from dataDir").isEqualTo("/srv/nb/boot");
     }

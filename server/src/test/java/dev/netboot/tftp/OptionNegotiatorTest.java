@@ -55,6 +55,11 @@ class OptionNegotiatorTest {
     }
 
     @Test
+    void emptyFilesGetNoTsizeBecauseCurlRejectsZero() {
+        assertThat(accepted(Map.of("tsize", "0"), 0, 1468).oack()).isEmpty();
+    }
+
+    @Test
     void ignoresUnknownOptions() {
         assertThat(accepted(Map.of("multicast", ""), 1, 1468).oack()).isEmpty();
     }

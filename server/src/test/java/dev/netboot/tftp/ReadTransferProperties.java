@@ -34,7 +34,7 @@ class ReadTransferProperties {
         int blockSize = 64;
         InMemoryFile file = InMemoryFile.ofSize(size);
         var options = new TransferOptions(blockSize, window, Optional.empty(), Map.of("blksize", "64", "windowsize", Integer.toString(window)));
-        ReadTransfer t = new ReadTransfer(file, options, new RetransmitPolicy(Duration.ofMillis(50), Duration.ofMillis(5), Duration.ofMillis(200), 50));
+        ReadTransfer t = new ReadTransfer(file, options, new RetransmitPolicy(Duration.ofMillis(50), Duration.ofMillis(5), Duration.ofMillis(200), Duration.ofSeconds(10)));
 
         ByteArrayOutputStream received = new ByteArrayOutputStream();
         long[] expected = {1};
@@ -87,7 +87,7 @@ class ReadTransferProperties {
             sentByServer += resent.size();
             deliver(resent, toClient, random, lossPercent, duplicatePercent);
         }
-        // 50 timeouts in a row at <= 30 % loss each way has a probability below 1e-14: it must complete.
+        // 10 s without progress means ~50 timeouts in a row at <= 30 % loss each way (p < 1e-14): it must complete.
         assertThat(t.state()).isEqualTo(ReadTransfer.State.COMPLETE);
         assertThat(received.toByteArray()).isEqualTo(file.bytes());
         long blocks = size / blockSize + 1;

@@ -14,7 +14,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 class ReadTransferTest {
 
     private static final long MS = 1_000_000;
-    private static final RetransmitPolicy POLICY = new RetransmitPolicy(Duration.ofMillis(100), Duration.ofMillis(10), Duration.ofMillis(400), 3);
+    private static final RetransmitPolicy POLICY = new RetransmitPolicy(Duration.ofMillis(100), Duration.ofMillis(10), Duration.ofMillis(400), Duration.ofMillis(1000));
 
     private static TransferOptions options(int blockSize, int window, boolean oack) {
         return new TransferOptions(blockSize, window, Optional.empty(), oack ? Map.of("blksize", Integer.toString(blockSize)) : Map.of());
@@ -150,8 +150,8 @@ class ReadTransferTest {
         assertThat(t.deadlineNanos()).isEqualTo(100 * MS + 200 * MS);
         t.onTimeout(300 * MS);
         assertThat(t.deadlineNanos()).as("capped at max").isEqualTo(300 * MS + 400 * MS);
-        t.onTimeout(700 * MS);
-        assertThat(t.onTimeout(1100 * MS)).isEmpty();
+        assertThat(t.onTimeout(700 * MS)).hasSize(2);
+        assertThat(t.onTimeout(1100 * MS)).as("1 s without progress: give up").isEmpty();
         assertThat(t.state()).isEqualTo(ReadTransfer.State.FAILED);
         assertThat(t.failure()).contains("stopped answering");
         assertThat(t.retransmissions()).isEqualTo(6);
@@ -185,10 +185,10 @@ class ReadTransferTest {
     }
 
     @Test
-    void negotiatedTimeoutCapsTheRetransmissionInterval() {
+    void negotiatedTimeoutBoundsTheFirstInterval() {
         var options = new TransferOptions(512, 1, Optional.of(Duration.ofSeconds(1)), Map.of("timeout", "1"));
         ReadTransfer t = new ReadTransfer(InMemoryFile.ofSize(100), options,
-                new RetransmitPolicy(Duration.ofSeconds(3), Duration.ofMillis(10), Duration.ofSeconds(10), 3));
+                new RetransmitPolicy(Duration.ofSeconds(3), Duration.ofMillis(10), Duration.ofSeconds(10), Duration.ofSeconds(10)));
         t.start(0);
         assertThat(t.deadlineNanos()).isEqualTo(1000 * MS);
     }
