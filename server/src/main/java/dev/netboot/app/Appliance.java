@@ -154,7 +154,7 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Tftp t = config.tftp();
         InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
-                Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), t.maxRetries());
+                Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
                 config.files().leadingSlashIsRoot(), retransmit);
         try {

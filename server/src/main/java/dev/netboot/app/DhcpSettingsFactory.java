@@ -17,6 +17,8 @@ final class DhcpSettingsFactory {
     private DhcpSettingsFactory() {}
 
     static DhcpMode mode(NetbootConfig.Dhcp d) {
+        // YAML 1.1 reads an unquoted "off" (in a file or in --set) as the boolean false.
+        if (d.mode().equalsIgnoreCase("false")) return DhcpMode.OFF;
         try {
             return DhcpMode.valueOf(d.mode().trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {

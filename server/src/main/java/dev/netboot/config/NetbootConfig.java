@@ -40,7 +40,8 @@ public record NetbootConfig(
             int initialTimeoutMillis,
             int minTimeoutMillis,
             int maxTimeoutMillis,
-            int maxRetries) {}
+            @JsonPropertyDescription("A transfer with no progress for this long is abandoned")
+            int giveUpAfterMillis) {}
 
     public record Http(
             boolean enabled,
