@@ -101,6 +101,9 @@ public final class DhcpEngine {
                 observer.seen(machine, now);
                 BootPlan plan = planFor(machine, in.local());
                 if (plan.isNone()) return drop("no-boot-file");
+                // iPXE takes the boot file from this offer and never asks again on 4011, so the
+                // offer is the moment the boot decision is made.
+                observer.booted(machine, plan, Ipv4.ANY, now);
                 return reply(m, MessageType.OFFER, Ipv4.ANY, in.local(), proxyBootOptions(machine, plan, in.local()), plan, in.local());
             }
             case REQUEST -> {
@@ -384,7 +387,9 @@ public final class DhcpEngine {
         Ipv4 siaddr = Ipv4.ANY;
         String file = "";
         if (plan != null && !plan.isNone() && type != MessageType.NAK) {
-            siaddr = plan.isUrl() ? Ipv4.ANY : nextServer(plan, local);
+            // Also for a URL: iPXE takes a (proxy) answer as boot information only with siaddr and a
+            // file name both set (dhcp_has_pxeopts), and ignores it otherwise. Found by IpxeProxyDhcpIT.
+            siaddr = nextServer(plan, local);
             if (plan.bootFile().length() < DhcpCodec.FILE_LENGTH) file = plan.bootFile();
         }
         return new DhcpMessage(DhcpMessage.BOOTREPLY, m.htype(), 0, m.xid(), 0, m.flags(), ciaddr, yiaddr, siaddr, m.giaddr(),
