@@ -40,6 +40,7 @@ ip -n "$NS_S" addr add "$SERVER/12" dev "$IF_S"; ip -n "$NS_C" addr add "$CLIENT
 for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_S" link set "$IF_S" up; ip -n "$NS_C" link set "$IF_C" up
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 echo "building netboot ..." >&2
 ./mvnw -q -B -DskipTests -pl server -am package >&2
 . .mvn/find-java.sh
@@ -104,7 +105,7 @@ sweep() {
   ip netns exec "$NS_C" perfdhcp -4 -g single -l "$CLIENT" -r 1000 -p 3 -R 100000000 "$SERVER" >/dev/null 2>&1 || true
   for rate in "${RATES[@]}"; do
     read -r achieved drops < <(run_rate "$rate" "$name")
-    echo "  $name: offered $rate/s -> $achieved DORA/s, worst drop ratio $drops %" >&2
+    echo "  $name: offered $rate/s -> $achieved DORA/s, worst drop ratio $drops %" | tee -a "$WORK/raw" >&2
     if awk -v d="$drops" 'BEGIN {exit !(d < 1)}'; then
       best_r=$rate; best_a=$achieved; best_d=$drops
     else
@@ -126,15 +127,31 @@ for server in ours kea dnsmasq; do
 done
 
 read -r kea_r kea_a _ _ _ <<<"${RESULT[kea]}"
-echo
-echo "DHCP DORA exchanges per second at the highest offered rate with < 1 % drops (perfdhcp, ${PERIOD}s per step, new client per exchange, veth pair, $(nproc) cores)"
-echo
-echo "| server | highest rate < 1 % drops | DORA/s measured there | drops there | next step (drops) | vs Kea |"
-echo "|---|---:|---:|---:|---:|---:|"
-for server in ours kea dnsmasq; do
-  read -r r a d fr fd <<<"${RESULT[$server]}"
-  ratio=$(awk -v a="$a" -v k="$kea_a" 'BEGIN { if (k > 0) printf "%.2f", a / k; else print "-" }')
-  label=$server; [ "$server" = ours ] && label="netboot (ours)"; [ "$server" = kea ] && label="Kea $(kea-dhcp4 -v 2>/dev/null) memfile"
-  [ "$server" = dnsmasq ] && label="dnsmasq $(dnsmasq -v | awk 'NR==1 {print $3}')"
-  echo "| $label | $r | $a | $d % | $fr ($fd %) | $ratio |"
-done
+report() {
+  echo "# DHCP benchmark, $(date -u '+%Y-%m-%d %H:%M:%S UTC')"
+  echo
+  echo "- machine: $(nproc) CPUs, kernel $(uname -r), load average at start $LOAD"
+  echo "- network: veth pair between two network namespaces, $SERVER ↔ $CLIENT (/12)"
+  echo "- load: $(perfdhcp -v 2>&1 | head -1 | sed 's/^/perfdhcp /') single-threaded, ${PERIOD}s per step, a new client (MAC) per exchange, relayed form (giaddr = client address)"
+  echo "- ours: leases written behind in batches (H2); Kea: memfile with persist (appends each lease before answering), multi-threading on; dnsmasq: lease file"
+  echo
+  echo "DORA exchanges per second at the highest offered rate with < 1 % drops"
+  echo
+  echo "| server | highest rate < 1 % drops | DORA/s measured there | drops there | next step (drops) | vs Kea |"
+  echo "|---|---:|---:|---:|---:|---:|"
+  for server in ours kea dnsmasq; do
+    read -r r a d fr fd <<<"${RESULT[$server]}"
+    ratio=$(awk -v a="$a" -v k="$kea_a" 'BEGIN { if (k > 0) printf "%.2f", a / k; else print "-" }')
+    label=$server; [ "$server" = ours ] && label="netboot (ours)"; [ "$server" = kea ] && label="Kea $(kea-dhcp4 -v 2>/dev/null) memfile"
+    [ "$server" = dnsmasq ] && label="dnsmasq $(dnsmasq -v | awk 'NR==1 {print $3}')"
+    echo "| $label | $r | $a | $d % | $fr ($fd %) | $ratio |"
+  done
+  echo
+  echo "## Raw steps"
+  echo
+  sed 's/^  /- /' "$WORK/raw"
+}
+mkdir -p bench/results
+results="bench/results/dhcp-$(date -u +%Y-%m-%d-%H%M%S).md"
+report | tee "$results"
+echo "saved to $results" >&2

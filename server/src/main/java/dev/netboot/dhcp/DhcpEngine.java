@@ -63,14 +63,18 @@ public final class DhcpEngine {
     /** Bound leases that ran out become free (remembered for their client); returns how many. */
     public synchronized int expire(Instant now) {
         int n = 0;
-        for (Lease l : new ArrayList<>(byAddress.values())) {
-            if ((l.state() == Lease.State.BOUND || l.state() == Lease.State.DECLINED) && !l.expires().isAfter(now)) {
+        // In place, without copying: this runs on the event loop, over every lease we hold.
+        for (var it = byAddress.entrySet().iterator(); it.hasNext(); ) {
+            var entry = it.next();
+            Lease l = entry.getValue();
+            if (l.expires().isAfter(now)) continue;
+            if (l.state() == Lease.State.BOUND || l.state() == Lease.State.DECLINED) {
                 Lease freed = l.with(Lease.State.FREE, l.expires());
-                byAddress.put(l.address(), freed);
+                entry.setValue(freed);
                 store.save(freed);
                 n++;
-            } else if (l.state() == Lease.State.OFFERED && !l.expires().isAfter(now)) {
-                byAddress.remove(l.address());
+            } else if (l.state() == Lease.State.OFFERED) {
+                it.remove();
                 byClient.remove(l.clientKey(), l.address());
             }
         }

@@ -17,7 +17,7 @@ import java.util.Map;
  * on an event loop); one thread writes what queued in one transaction, keeping only the newest
  * state per address, so a burst of thousands of ACKs costs a few commits.
  *
- * <p>The trade-off: an ACK can go out up to one commit before its lease is on disk. A crash in that
+ * <p>The trade-off: an ACK can go out up to one commit (and 50 ms of gathering) before its lease is on disk. A crash in that
  * window loses the record, and the client keeps its address anyway when it renews, because a
  * renewal of a free address in the pool is granted ({@code DhcpEngine}, INIT-REBOOT/RENEWING).
  * {@link #close} writes everything still queued.
@@ -25,6 +25,8 @@ import java.util.Map;
 public final class LeaseWriter implements LeaseStore, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(LeaseWriter.class);
+
+    private static final long LINGER_MILLIS = 50;
 
     private final Inventory inventory;
     private final Clock clock;
@@ -64,7 +66,15 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
     }
 
     private void run() {
-        while (awaitWork()) flush();
+        while (awaitWork()) {
+            try {
+                // Let a burst gather: one commit for a boot storm's worth of leases, not one per lease.
+                Thread.sleep(LINGER_MILLIS);
+            } catch (InterruptedException e) {
+                return;
+            }
+            flush();
+        }
     }
 
     /** Waits on {@code this} (never under writeLock) until something is queued; false once closed and drained. */
