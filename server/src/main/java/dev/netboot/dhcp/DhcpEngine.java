@@ -190,7 +190,8 @@ public final class DhcpEngine {
                     if (!serverId.get().equals(in.local())) {
                         // SELECTING, and the client chose another server: our offer is free again.
                         Ipv4 offered = byClient.get(key);
-                        if (offered != null && byAddress.get(offered).state() == Lease.State.OFFERED) {
+                        Lease offer = offered == null ? null : byAddress.get(offered);
+                        if (offer != null && offer.state() == Lease.State.OFFERED) {
                             byAddress.remove(offered);
                             byClient.remove(key);
                         }
