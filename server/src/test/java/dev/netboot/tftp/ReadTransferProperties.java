@@ -4,6 +4,8 @@ import net.jqwik.api.ForAll;
 import net.jqwik.api.Property;
 import net.jqwik.api.constraints.IntRange;
 
+import dev.netboot.files.BytesFile;
+
 import java.io.ByteArrayOutputStream;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -32,7 +34,7 @@ class ReadTransferProperties {
                                                  @ForAll long seed) {
         Random random = new Random(seed);
         int blockSize = 64;
-        InMemoryFile file = InMemoryFile.ofSize(size);
+        BytesFile file = InMemoryFile.ofSize(size);
         var options = new TransferOptions(blockSize, window, Optional.empty(), Map.of("blksize", "64", "windowsize", Integer.toString(window)));
         ReadTransfer t = new ReadTransfer(file, options, new RetransmitPolicy(Duration.ofMillis(50), Duration.ofMillis(5), Duration.ofMillis(200), Duration.ofSeconds(10)));
 
