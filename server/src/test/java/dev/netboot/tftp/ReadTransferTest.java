@@ -2,6 +2,8 @@ package dev.netboot.tftp;
 
 import org.junit.jupiter.api.Test;
 
+import dev.netboot.files.BytesFile;
+
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.time.Duration;
@@ -53,7 +55,7 @@ class ReadTransferTest {
     }
 
     /** Runs a loss-free transfer to the end and returns what the receiver got. */
-    private static byte[] runClean(InMemoryFile file, TransferOptions options) {
+    private static byte[] runClean(BytesFile file, TransferOptions options) {
         ReadTransfer t = new ReadTransfer(file, options, POLICY);
         Receiver r = new Receiver(options.blockSize(), options.windowSize());
         long now = 0;
@@ -79,7 +81,7 @@ class ReadTransferTest {
 
     @Test
     void lockStepTransferDeliversTheFile() {
-        InMemoryFile file = InMemoryFile.ofSize(5000);
+        BytesFile file = InMemoryFile.ofSize(5000);
         assertThat(runClean(file, options(512, 1, false))).isEqualTo(file.bytes());
     }
 
@@ -101,20 +103,20 @@ class ReadTransferTest {
 
     @Test
     void oackComesFirstWhenOptionsWereNegotiated() {
-        InMemoryFile file = InMemoryFile.ofSize(3000);
+        BytesFile file = InMemoryFile.ofSize(3000);
         assertThat(runClean(file, options(1468, 1, true))).isEqualTo(file.bytes());
     }
 
     @Test
     void windowedTransferDeliversTheFile() {
-        InMemoryFile file = InMemoryFile.ofSize(100_000);
+        BytesFile file = InMemoryFile.ofSize(100_000);
         assertThat(runClean(file, options(1000, 16, true))).isEqualTo(file.bytes());
     }
 
     @Test
     void blockNumbersRollOverToZero() {
         // 8-byte blocks: 70,000 blocks pass 65535 without a 35 MiB file.
-        InMemoryFile file = InMemoryFile.ofSize(8 * 70_000 + 3);
+        BytesFile file = InMemoryFile.ofSize(8 * 70_000 + 3);
         ReadTransfer t = new ReadTransfer(file, options(8, 1, false), POLICY);
         Receiver r = new Receiver(8, 1);
         List<TftpPacket> out = t.start(0);
