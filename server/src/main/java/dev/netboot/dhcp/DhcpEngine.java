@@ -437,8 +437,21 @@ public final class DhcpEngine {
             }
         }
         ClientArch arch = archCode >= 0 ? ClientArch.of(archCode) : (vendor.startsWith(PXE_CLIENT) ? ClientArch.BIOS : ClientArch.UNKNOWN);
-        return new Machine(m.clientMac(), arch, archCode, o.userClasses(), o.clientUuid().orElse(null), vendor,
-                o.text(OptionCode.HOSTNAME).orElse(""));
+        return new Machine(m.clientMac(), arch, archCode, o.userClasses(), o.clientUuid().orElse(null), printable(vendor, 255),
+                printable(o.text(OptionCode.HOSTNAME).orElse(""), 253));
+    }
+
+    /**
+     * Client-chosen text goes into logs and the database: printable ASCII only, and no longer than a
+     * column holds, so one odd client cannot spoil a batch of lease writes or a log line.
+     */
+    static String printable(String s, int max) {
+        StringBuilder b = new StringBuilder(Math.min(s.length(), max));
+        for (int i = 0; i < s.length() && b.length() < max; i++) {
+            char c = s.charAt(i);
+            if (c >= 0x20 && c < 0x7f) b.append(c);
+        }
+        return b.toString();
     }
 
     private static Outcome drop(String reason) { return new Outcome.Drop(reason); }

@@ -4,6 +4,7 @@ import dev.netboot.boot.BootPlan;
 import dev.netboot.boot.Machine;
 import dev.netboot.dhcp.ClientObserver;
 import dev.netboot.dhcp.Ipv4;
+import dev.netboot.metrics.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -13,7 +14,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -28,7 +30,10 @@ public final class InventoryObserver implements ClientObserver, AutoCloseable {
 
     private final Inventory inventory;
     private final Runnable onNewClient;
-    private final ExecutorService writer = Executors.newSingleThreadExecutor(Thread.ofPlatform().daemon().name("inventory-writer").factory());
+    /** Bounded: a flood of made-up MACs must not queue writes without end; what does not fit is dropped and logged. */
+    private final ExecutorService writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000),
+            Thread.ofPlatform().daemon().name("inventory-writer").factory(), (task, pool) -> dropped());
+    private final RateLimitedLog droppedLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(1));
     private final Map<String, Instant> lastWritten = new ConcurrentHashMap<>();
 
     /** @param onNewClient runs after a client was registered (e.g. to refresh caches) */
@@ -41,6 +46,7 @@ public final class InventoryObserver implements ClientObserver, AutoCloseable {
     public void seen(Machine m, Instant at) {
         Instant last = lastWritten.get(m.mac());
         if (last != null && last.plus(SEEN_INTERVAL).isAfter(at)) return;
+        if (lastWritten.size() > 100_000) lastWritten.clear(); // only a cache of recent writes
         lastWritten.put(m.mac(), at);
         writer.execute(() -> {
             try {
@@ -64,6 +70,10 @@ public final class InventoryObserver implements ClientObserver, AutoCloseable {
                 log.warn("could not record the boot of {}: {}", m.mac(), e.getMessage());
             }
         });
+    }
+
+    private void dropped() {
+        droppedLog.warn("the inventory cannot keep up with DHCP (a flood of new clients?): client sightings are being dropped");
     }
 
     /** Waits for queued writes (tests). */

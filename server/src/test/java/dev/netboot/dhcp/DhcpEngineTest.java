@@ -186,6 +186,17 @@ class DhcpEngineTest {
     }
 
     @Test
+    void clientTextIsMadePrintableAndShortEnoughForTheDatabase() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        String hostname = "bad\u0001name\n" + "x".repeat(400);
+        Ipv4 a = reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr();
+        reply(e, msg(MessageType.REQUEST, MAC, b -> b.address(OptionCode.SERVER_ID, LOCAL).address(OptionCode.REQUESTED_ADDRESS, a)
+                .put(OptionCode.HOSTNAME, Bytes.of(hostname.getBytes(java.nio.charset.StandardCharsets.ISO_8859_1)))));
+        String stored = store.leases.get(a).hostname();
+        assertThat(stored).startsWith("badnamexxx").hasSize(253);
+    }
+
+    @Test
     void expiredLeasesAreReclaimed() {
         DhcpEngine e = engine(DhcpMode.FULL);
         dora(e, MAC);
