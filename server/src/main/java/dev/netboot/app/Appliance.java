@@ -1,6 +1,18 @@
 package dev.netboot.app;
 
+import dev.netboot.boot.BootFiles;
+import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.dhcp.DhcpEngine;
+import dev.netboot.dhcp.DhcpMode;
+import dev.netboot.dhcp.DhcpServer;
+import dev.netboot.dhcp.DhcpSettings;
+import dev.netboot.dhcp.ForeignServerProbe;
+import dev.netboot.dhcp.ServedInterface;
+import dev.netboot.inventory.BootOverrides;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryObserver;
+import dev.netboot.inventory.LeaseWriter;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
 import dev.netboot.tftp.RetransmitPolicy;
@@ -25,6 +37,7 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -45,6 +58,10 @@ public final class Appliance implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private TftpServer tftp;
     private HttpService http;
+    private Inventory inventory;
+    private DhcpEngine dhcpEngine;
+    private DhcpServer dhcp;
+    private final Clock clock = Clock.systemUTC();
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -59,6 +76,8 @@ public final class Appliance implements AutoCloseable {
         Files.createDirectories(root);
         FileProvider files = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
+            openInventory();
+            startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
         } catch (RuntimeException | IOException | InterruptedException e) {
@@ -67,6 +86,68 @@ public final class Appliance implements AutoCloseable {
         }
         log.info("boot files are served from {} ({} transport)", root, transport.name().toLowerCase());
         return this;
+    }
+
+    private void openInventory() throws IOException {
+        NetbootConfig.Inventory i = config.inventory();
+        try {
+            inventory = Inventory.open(i.url(), i.user(), i.password());
+        } catch (RuntimeException e) {
+            throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
+        }
+        running.add(inventory);
+    }
+
+    private void startDhcp() throws IOException, InterruptedException {
+        NetbootConfig.Dhcp d = config.dhcp();
+        DhcpSettings settings;
+        try {
+            settings = DhcpSettingsFactory.settings(d);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("dhcp: " + e.getMessage(), e);
+        }
+        if (settings.mode() == DhcpMode.OFF) {
+            log.info("DHCP is off (dhcp.mode)");
+            return;
+        }
+        List<ServedInterface> nics = ServedInterface.resolve(config.networkInterface());
+        if (settings.mode() == DhcpMode.FULL) warnAboutForeignServers(nics);
+        BootOverrides overrides = new BootOverrides(inventory);
+        NetbootConfig.Boot b = config.boot();
+        RuleBootPolicy policy = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
+                "", overrides, overrides::isDisabled);
+        LeaseWriter leases = new LeaseWriter(inventory, clock);
+        running.add(leases);
+        InventoryObserver observer = new InventoryObserver(inventory, overrides::refresh);
+        running.add(observer);
+        dhcpEngine = new DhcpEngine(settings, policy, leases, observer);
+        dhcp = new DhcpServer(dhcpEngine, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
+                registry, transport, group, clock).start();
+        running.add(dhcp);
+        // Expired leases become free, and overrides an operator set with the CLI take effect.
+        var timer = group.next().scheduleAtFixedRate(() -> {
+            dhcpEngine.expire(clock.instant());
+            Thread.ofVirtual().start(overrides::refresh);
+        }, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
+        running.add(() -> timer.cancel(false));
+        log.info("DHCP ({} mode) listening on udp {}{} on {}", settings.mode().name().toLowerCase(), d.port(),
+                d.bootServerPort() > 0 ? " and " + d.bootServerPort() : "", nics.stream().map(n -> n.name() + " " + n.address()).toList());
+    }
+
+    private void warnAboutForeignServers(List<ServedInterface> nics) {
+        if (!config.dhcp().probeForeignServer()) return;
+        for (ServedInterface nic : nics) {
+            try {
+                var others = new java.util.HashSet<>(ForeignServerProbe.probe(nic, transport, group, Duration.ofSeconds(2)));
+                others.remove(nic.address());
+                if (!others.isEmpty()) {
+                    log.warn("!!! ANOTHER DHCP SERVER ANSWERS ON {}: {} — two servers handing out addresses break this network. "
+                            + "Use dhcp.mode=proxy here, or stop the other server. !!!", nic.name(), others);
+                }
+            } catch (Exception e) {
+                log.warn("could not probe {} for other DHCP servers: {}", nic.name(), e.toString());
+            }
+        }
     }
 
     private void startTftp(FileProvider files) throws IOException, InterruptedException {
@@ -129,6 +210,8 @@ public final class Appliance implements AutoCloseable {
     public PrometheusMeterRegistry registry() { return registry; }
     public InetSocketAddress tftpAddress() { return tftp.localAddress(); }
     public int httpPort() { return http.port(); }
+    public Inventory inventory() { return inventory; }
+    public DhcpEngine dhcpEngine() { return dhcpEngine; }
 
     @Override
     public void close() {

@@ -40,7 +40,10 @@ public final class BootServerLab implements AutoCloseable {
             var settings = new java.util.ArrayList<>(List.of(
                     "dataDir=" + dir.resolve("data"),
                     "tftp.address=" + address, "tftp.port=" + NetLab.freeUdpPort(),
-                    "http.address=" + address, "http.port=" + NetLab.freeTcpPort()));
+                    "http.address=" + address, "http.port=" + NetLab.freeTcpPort(),
+                    // File-serving tests: no proxyDHCP on udp 67 of every interface of the host (the
+                    // DHCP tests start their own server on their own link).
+                    "dhcp.mode=off"));
             settings.addAll(extraSettings);
             appliance = new Appliance(ConfigLoader.load(Optional.empty(), settings)).start();
         } catch (Exception e) {

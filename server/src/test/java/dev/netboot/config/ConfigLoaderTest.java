@@ -37,6 +37,30 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void dhcpSectionDefaultsToProxyAndReadsPools() throws Exception {
+        assertThat(ConfigLoader.defaults().dhcp().mode()).isEqualTo("proxy");
+        Path file = Files.writeString(dir.resolve("dhcp.yaml"), """
+                dhcp:
+                  mode: full
+                  pools:
+                    - {subnet: 10.0.0.0/24, range: 10.0.0.100-10.0.0.199, router: 10.0.0.1, dns: [10.0.0.53]}
+                  reservations:
+                    - {mac: "52:54:00:00:00:01", address: 10.0.0.10, hostname: node1}
+                inventory:
+                  url: jdbc:postgresql://db/netboot
+                """);
+        NetbootConfig c = ConfigLoader.load(Optional.of(file), List.of("dataDir=" + dir));
+        assertThat(c.dhcp().pools()).singleElement().satisfies(p -> {
+            assertThat(p.range()).isEqualTo("10.0.0.100-10.0.0.199");
+            assertThat(p.leaseSeconds()).isNull();
+        });
+        assertThat(c.dhcp().reservations()).singleElement().extracting(NetbootConfig.Reservation::hostname).isEqualTo("node1");
+        assertThat(c.inventory().url()).isEqualTo("jdbc:postgresql://db/netboot");
+        assertThat(ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir)).inventory().url())
+                .as("embedded H2 under dataDir by default").startsWith("jdbc:h2:file:" + dir);
+    }
+
+    @Test
     void typosAndBadValuesAreErrorsNotSilence() throws Exception {
         Path file = Files.writeString(dir.resolve("bad.yaml"), "tftp:\n  prot: 69\n");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), List.of())).hasMessageContaining("tftp.prot");
