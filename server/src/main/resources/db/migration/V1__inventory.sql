@@ -43,7 +43,7 @@ CREATE TABLE assignments (
 CREATE TABLE leases (
     address       VARCHAR(15)  PRIMARY KEY,
     client_key    VARCHAR(600) NOT NULL,                 -- hw:<chaddr hex> or id:<option 61 hex>
-    mac           VARCHAR(47)  NOT NULL,                 -- chaddr: 6 bytes on Ethernet, up to 16 elsewhere
+    mac           VARCHAR(17)  NOT NULL,
     hostname      VARCHAR(253),
     state         VARCHAR(16)  NOT NULL,                 -- BOUND, FREE, DECLINED
     expires       TIMESTAMP WITH TIME ZONE NOT NULL,

@@ -79,6 +79,16 @@ abstract class InventoryContract {
     }
 
     @Test
+    void leasesOfNonEthernetClientsFit() {
+        try (Inventory inv = open(freshUrl())) {
+            String longHw = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"; // 16-byte chaddr
+            Lease l = new Lease(Ipv4.parse("10.0.0.9"), "hw:00112233445566778899aabbccddeeff", longHw, "", Lease.State.BOUND, T0);
+            inv.saveLeases(List.of(l), T0);
+            assertThat(inv.leases()).containsExactly(l);
+        }
+    }
+
+    @Test
     void bootEventsImagesDisksAndAssignments() {
         try (Inventory inv = open(freshUrl())) {
             inv.clientSeen("52:54:00:12:34:56", "bios", "", "", T0);
