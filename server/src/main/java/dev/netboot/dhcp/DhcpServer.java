@@ -50,6 +50,7 @@ public final class DhcpServer implements AutoCloseable {
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog arpLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(10));
     private final List<Channel> channels = new ArrayList<>();
+    private int clientPort = 68;
 
     public DhcpServer(DhcpEngine engine, List<ServedInterface> interfaces, int port, int bootServerPort, boolean arpDelivery,
                       MeterRegistry registry, Transport transport, EventLoopGroup group, Clock clock) {
@@ -62,6 +63,15 @@ public final class DhcpServer implements AutoCloseable {
         this.transport = transport;
         this.group = group;
         this.clock = clock;
+    }
+
+    /**
+     * Where replies to clients go instead of udp 68: for tests on loopback, which cannot share port 68
+     * with a parallel build on the same machine. Relay and boot-server replies are unaffected.
+     */
+    DhcpServer clientPortForTests(int port) {
+        this.clientPort = port;
+        return this;
     }
 
     public DhcpServer start() throws IOException, InterruptedException {
@@ -170,7 +180,8 @@ public final class DhcpServer implements AutoCloseable {
             if (out.delivery() == Outbound.Delivery.UNICAST_TO_HARDWARE && !arpFor(ch, m, to)) to = Ipv4.BROADCAST;
             byte[] bytes = DhcpCodec.encode(m);
             metrics.sent(m.type());
-            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(bytes), new InetSocketAddress(to.toInetAddress(), out.port())))
+            int port = out.port() == 68 ? clientPort : out.port();
+            ch.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(bytes), new InetSocketAddress(to.toInetAddress(), port)))
                     .addListener(f -> {
                         if (!f.isSuccess()) {
                             metrics.sendFailed();

@@ -40,36 +40,40 @@ class DhcpServerIT {
         try (DatagramSocket probe = new DatagramSocket(0)) {
             port = probe.getLocalPort();
         }
-        DhcpServer server = new DhcpServer(engine, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
-                registry, transport, group, Clock.systemUTC()).start();
-        // A client with an address asks by INFORM; the answer goes to ciaddr, port 68.
-        try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 68))) {
-            client.setSoTimeout(5000);
-            InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
-            byte[] good = DhcpCodec.encode(DhcpMessage.request(42, Bytes.hex("020000000001"),
-                    DhcpOptions.build(b -> b.messageType(MessageType.INFORM))).withCiaddr(local));
-            byte[] badCookie = good.clone();
-            badCookie[236] = 0;
-            byte[] hlen = good.clone();
-            hlen[2] = 17;
-            byte[] overrun = Arrays.copyOf(good, 244);
-            overrun[240] = 53;
-            overrun[241] = 50;
-            byte[] loop = DhcpCodec.encode(DhcpMessage.request(43, Bytes.hex("020000000001"),
-                    DhcpOptions.build(b -> b.messageType(MessageType.DISCOVER).uint8(OptionCode.OVERLOAD, 1))));
-            loop[108] = 52; loop[109] = 1; loop[110] = 1; loop[111] = (byte) 255;
-            byte[] noType = DhcpCodec.encode(DhcpMessage.request(44, Bytes.hex("020000000001"), DhcpOptions.NONE));
-            for (byte[] bad : List.of(Arrays.copyOf(good, 100), badCookie, hlen, overrun, loop, noType)) {
-                client.send(new DatagramPacket(bad, bad.length, to));
+        // A client with an address asks by INFORM; the answer goes to ciaddr, on the client port
+        // (a free one here rather than 68, which a parallel build may hold).
+        try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
+            DhcpServer server = new DhcpServer(engine, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
+                    registry, transport, group, Clock.systemUTC()).clientPortForTests(client.getLocalPort()).start();
+            try {
+                client.setSoTimeout(5000);
+                InetSocketAddress to = new InetSocketAddress(InetAddress.getLoopbackAddress(), port);
+                byte[] good = DhcpCodec.encode(DhcpMessage.request(42, Bytes.hex("020000000001"),
+                        DhcpOptions.build(b -> b.messageType(MessageType.INFORM))).withCiaddr(local));
+                byte[] badCookie = good.clone();
+                badCookie[236] = 0;
+                byte[] hlen = good.clone();
+                hlen[2] = 17;
+                byte[] overrun = Arrays.copyOf(good, 244);
+                overrun[240] = 53;
+                overrun[241] = 50;
+                byte[] loop = DhcpCodec.encode(DhcpMessage.request(43, Bytes.hex("020000000001"),
+                        DhcpOptions.build(b -> b.messageType(MessageType.DISCOVER).uint8(OptionCode.OVERLOAD, 1))));
+                loop[108] = 52; loop[109] = 1; loop[110] = 1; loop[111] = (byte) 255;
+                byte[] noType = DhcpCodec.encode(DhcpMessage.request(44, Bytes.hex("020000000001"), DhcpOptions.NONE));
+                for (byte[] bad : List.of(Arrays.copyOf(good, 100), badCookie, hlen, overrun, loop, noType)) {
+                    client.send(new DatagramPacket(bad, bad.length, to));
+                }
+                client.send(new DatagramPacket(good, good.length, to));
+                DatagramPacket answer = new DatagramPacket(new byte[1500], 1500);
+                client.receive(answer);
+                DhcpMessage ack = DhcpCodec.decode(java.nio.ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
+                assertThat(ack.xid()).isEqualTo(42);
+                assertThat(ack.type()).isEqualTo(MessageType.ACK);
+            } finally {
+                server.close();
             }
-            client.send(new DatagramPacket(good, good.length, to));
-            DatagramPacket answer = new DatagramPacket(new byte[1500], 1500);
-            client.receive(answer);
-            DhcpMessage ack = DhcpCodec.decode(java.nio.ByteBuffer.wrap(answer.getData(), 0, answer.getLength()));
-            assertThat(ack.xid()).isEqualTo(42);
-            assertThat(ack.type()).isEqualTo(MessageType.ACK);
         } finally {
-            server.close();
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
         }
         for (String reason : List.of("truncated", "bad-cookie", "bad-hlen", "option-overrun", "overload-loop")) {
