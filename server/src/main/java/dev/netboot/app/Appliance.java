@@ -1,6 +1,10 @@
 package dev.netboot.app;
 
+import dev.netboot.aoe.AoeServer;
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.disks.CatalogExporter;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.StateFiles;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
 import dev.netboot.tftp.RetransmitPolicy;
@@ -45,6 +49,7 @@ public final class Appliance implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private TftpServer tftp;
     private HttpService http;
+    private AoeServer aoe;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -61,6 +66,7 @@ public final class Appliance implements AutoCloseable {
         try {
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
+            if (!config.aoe().interfaces().isEmpty()) startAoe();
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
             throw e;
@@ -101,6 +107,17 @@ public final class Appliance implements AutoCloseable {
                 describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
     }
 
+    private void startAoe() throws IOException {
+        NetbootConfig.Aoe a = config.aoe();
+        Path dataDir = Path.of(config.dataDir());
+        aoe = new AoeServer(a.interfaces(), a.bufferCount(), registry, new StateFiles(dataDir)).start();
+        running.add(aoe);
+        DiskCatalog catalog = new DiskCatalog(dataDir);
+        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
+        running.add(exporter);
+        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+    }
+
     /** An explicit address wins; else the configured interface's IPv4 address; else every address. */
     private InetAddress bindAddress(String explicit) throws IOException {
         if (!explicit.isBlank()) return InetAddress.getByName(explicit);
@@ -129,6 +146,7 @@ public final class Appliance implements AutoCloseable {
     public PrometheusMeterRegistry registry() { return registry; }
     public InetSocketAddress tftpAddress() { return tftp.localAddress(); }
     public int httpPort() { return http.port(); }
+    public AoeServer aoe() { return aoe; }
 
     @Override
     public void close() {

@@ -37,7 +37,8 @@ public final class ConfigLoader {
                 defaultDataDir().toString(), "",
                 new NetbootConfig.Files(null, false),
                 new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 4000, 6),
-                new NetbootConfig.Http(true, "", 8080));
+                new NetbootConfig.Http(true, "", 8080),
+                new NetbootConfig.Aoe(List.of(), 64, false, 1000, List.of()));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -79,7 +80,7 @@ public final class ConfigLoader {
     private static NetbootConfig withDerivedPaths(NetbootConfig c) {
         NetbootConfig.Files files = c.files().root() != null ? c.files()
                 : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.aoe());
     }
 
     private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {

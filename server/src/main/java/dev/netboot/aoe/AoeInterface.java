@@ -1,0 +1,128 @@
+package dev.netboot.aoe;
+
+import dev.netboot.metrics.RateLimitedLog;
+import dev.netboot.packet.PacketSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves AoE on one network interface: one thread receives a batch of frames (recvmmsg), hands
+ * each to the responder, carries out the effects (pread/pwrite straight between the page cache and
+ * the frame buffers) and sends all replies of the batch with one sendmmsg.
+ */
+final class AoeInterface implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AoeInterface.class);
+    private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+
+    static final int BATCH = 64;
+
+    private final PacketSocket socket;
+    private final AoeResponder responder;
+    private final Port port;
+    private final EffectRunner runner;
+    private final AoeMetrics metrics;
+    private final Thread thread;
+    private volatile boolean running = true;
+
+    AoeInterface(String name, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
+                 AoeMetrics metrics) throws IOException {
+        this.socket = PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200);
+        this.responder = responder;
+        this.metrics = metrics;
+        this.port = Port.forMtu(MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
+        FrameSink async = new FrameSink() {
+            @Override public ByteBuffer claim(int capacity) { return ByteBuffer.allocate(capacity); }
+            @Override public void commit(ByteBuffer frame) {
+                try {
+                    socket.sendOne(frame.flip());
+                    metrics.sent(1);
+                } catch (IOException e) {
+                    sendErrors.warn("AoE reply on " + name + " could not be sent: " + e.getMessage());
+                }
+            }
+        };
+        this.runner = new EffectRunner(responder, storage, flushExecutor, async);
+        this.thread = Thread.ofPlatform().name("aoe-" + name).daemon().unstarted(this::loop);
+    }
+
+    AoeInterface start() {
+        thread.start();
+        return this;
+    }
+
+    Port port() { return port; }
+    String name() { return socket.interfaceName(); }
+    int mtu() { return socket.mtu(); }
+
+    private void loop() {
+        int frameSize = AoeCodec.ETHERNET_HEADER + Math.max(socket.mtu(), 1500);
+        try (PacketSocket.Batch rx = new PacketSocket.Batch(BATCH, frameSize);
+             PacketSocket.Batch tx = new PacketSocket.Batch(BATCH, frameSize)) {
+            TxSink sink = new TxSink(tx);
+            while (running) {
+                int n = socket.receive(rx);
+                if (n == 0) continue;
+                metrics.received(n);
+                for (int i = 0; i < n; i++) {
+                    if (rx.outgoing(i)) continue;
+                    ByteBuffer frame = rx.received(i);
+                    List<Effect> effects = responder.handle(frame, port);
+                    if (!effects.isEmpty()) runner.run(effects, sink);
+                }
+                sink.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) log.error("AoE on {} stopped: {}", socket.interfaceName(), e.toString(), e);
+        }
+    }
+
+    /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */
+    private final class TxSink implements FrameSink {
+        private final PacketSocket.Batch tx;
+        private int count;
+
+        TxSink(PacketSocket.Batch tx) { this.tx = tx; }
+
+        @Override
+        public ByteBuffer claim(int capacity) {
+            if (capacity > tx.frameSize()) throw new IllegalStateException("reply of " + capacity + " bytes exceeds the frame size " + tx.frameSize());
+            if (count == tx.capacity()) flush();
+            return tx.slot(count);
+        }
+
+        @Override
+        public void commit(ByteBuffer frame) {
+            tx.length(count, frame.position());
+            count++;
+        }
+
+        void flush() {
+            if (count == 0) return;
+            try {
+                socket.send(tx, count);
+                metrics.sent(count);
+            } catch (IOException e) {
+                sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
+            }
+            count = 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            thread.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        socket.close();
+    }
+}
