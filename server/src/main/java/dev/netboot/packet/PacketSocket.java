@@ -4,8 +4,9 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.net.NetworkInterface;
-import java.net.SocketException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 
@@ -38,16 +39,18 @@ public final class PacketSocket implements AutoCloseable {
      * @param receiveTimeoutMillis how long {@link #receive} blocks at most before returning 0
      */
     public static PacketSocket open(String interfaceName, int ethertype, int bufferBytes, int receiveTimeoutMillis) throws IOException {
-        NetworkInterface nic;
-        try {
-            nic = NetworkInterface.getByName(interfaceName);
-            if (nic == null) throw new IOException("network interface '" + interfaceName + "' does not exist");
-            byte[] mac = nic.getHardwareAddress();
-            if (mac == null || mac.length != 6) throw new IOException("network interface '" + interfaceName + "' has no Ethernet address");
-            return open(interfaceName, nic.getIndex(), nic.getMTU(), mac, ethertype, bufferBytes, receiveTimeoutMillis);
-        } catch (SocketException e) {
-            throw new IOException("cannot inspect network interface '" + interfaceName + "': " + e.getMessage(), e);
-        }
+        // From sysfs rather than java.net.NetworkInterface, which lists only interfaces that have an
+        // IP address (a tap whose guest is not running yet has none).
+        if (interfaceName.isBlank() || interfaceName.contains("/") || interfaceName.startsWith("."))
+            throw new IOException("bad network interface name '" + interfaceName + "'");
+        Path sys = Path.of("/sys/class/net", interfaceName);
+        if (!Files.isDirectory(sys)) throw new IOException("network interface '" + interfaceName + "' does not exist");
+        int ifindex = Integer.parseInt(Files.readString(sys.resolve("ifindex")).trim());
+        int mtu = Integer.parseInt(Files.readString(sys.resolve("mtu")).trim());
+        String address = Files.readString(sys.resolve("address")).trim();
+        byte[] mac = HexFormat.ofDelimiter(":").parseHex(address);
+        if (mac.length != 6) throw new IOException("network interface '" + interfaceName + "' has no Ethernet address");
+        return open(interfaceName, ifindex, mtu, mac, ethertype, bufferBytes, receiveTimeoutMillis);
     }
 
     private static PacketSocket open(String name, int ifindex, int mtu, byte[] mac, int ethertype, int bufferBytes, int timeoutMillis) throws IOException {
