@@ -22,6 +22,7 @@ final class AoeInterface implements AutoCloseable {
     private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     static final int BATCH = 64;
+    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
 
     private final PacketSocket socket;
     private final AoeResponder responder;
@@ -66,9 +67,17 @@ final class AoeInterface implements AutoCloseable {
         try (PacketSocket.Batch rx = new PacketSocket.Batch(BATCH, frameSize);
              PacketSocket.Batch tx = new PacketSocket.Batch(BATCH, frameSize)) {
             TxSink sink = new TxSink(tx);
+            long lastWork = 0;
             while (running) {
-                int n = socket.receive(rx);
-                if (n == 0) continue;
+                // Right after a batch the initiator's next frames are usually microseconds away:
+                // polling briefly saves the sleep/wake-up that would add to every round trip.
+                boolean poll = System.nanoTime() - lastWork < SPIN_NANOS;
+                int n = socket.receive(rx, poll);
+                if (n == 0) {
+                    if (poll) Thread.onSpinWait();
+                    continue;
+                }
+                lastWork = System.nanoTime();
                 metrics.received(n);
                 for (int i = 0; i < n; i++) {
                     if (rx.outgoing(i)) continue;

@@ -110,10 +110,16 @@ public final class PacketSocket implements AutoCloseable {
      * receive timeout passed (then 0).
      */
     public int receive(Batch batch) throws IOException {
+        return receive(batch, false);
+    }
+
+    /** Like {@link #receive(Batch)}; with {@code poll} it returns 0 at once when nothing is waiting. */
+    public int receive(Batch batch, boolean poll) throws IOException {
         batch.prepareReceive();
         int n;
+        int flags = Libc.MSG_WAITFORONE | (poll ? Libc.MSG_DONTWAIT : 0);
         try {
-            n = (int) Libc.RECVMMSG.invokeExact(batch.capture, fd, batch.headers, batch.capacity(), Libc.MSG_WAITFORONE, MemorySegment.NULL);
+            n = (int) Libc.RECVMMSG.invokeExact(batch.capture, fd, batch.headers, batch.capacity(), flags, MemorySegment.NULL);
         } catch (Throwable t) {
             throw new IOException(t);
         }
@@ -216,8 +222,13 @@ public final class PacketSocket implements AutoCloseable {
         public int frameSize() { return frameSize; }
         public int count() { return count; }
 
+        private int prepared;
+
         private void prepareReceive() {
-            for (int i = 0; i < capacity; i++) {
+            // Only the headers the last receive filled need resetting (all of them the first time).
+            int to = prepared == 0 ? capacity : Math.min(capacity, count);
+            prepared = 1;
+            for (int i = 0; i < to; i++) {
                 long h = (long) i * Libc.MMSGHDR_SIZE;
                 headers.set(ValueLayout.ADDRESS, h + Libc.MSG_NAME, names.asSlice((long) i * Libc.SOCKADDR_LL_SIZE, Libc.SOCKADDR_LL_SIZE));
                 headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_NAMELEN, Libc.SOCKADDR_LL_SIZE);

@@ -1,6 +1,8 @@
 package dev.netboot.storage;
 
 import java.io.EOFException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -12,8 +14,10 @@ import java.util.Set;
 
 /**
  * A regular file (sparse: holes read as zeros and take no space) or a block device such as an LVM
- * logical volume. FileChannel's positional read/write map to pread/pwrite, which the kernel runs
- * concurrently, so readers never queue behind writers at the Java level.
+ * logical volume. Reads and writes copy to and from a shared mapping of the page cache: no
+ * system call and no lock per request, so readers never queue behind writers. With syncWrites the
+ * writes are pwrite on an O_DSYNC descriptor instead. Mapping and pwrite share the page cache, so
+ * a read always sees every completed write.
  */
 public final class FileBlockStore implements BlockStore {
 
@@ -21,12 +25,34 @@ public final class FileBlockStore implements BlockStore {
     private final FileChannel channel;
     private final long size;
     private final boolean syncWrites;
+    /** Reads copy straight out of a shared read-only mapping: no system call per read. */
+    private final Arena mappingArena;
+    private final MemorySegment mapping;
 
-    private FileBlockStore(Path path, FileChannel channel, long size, boolean syncWrites) {
+    private final boolean writeThroughMapping;
+
+    private FileBlockStore(Path path, FileChannel channel, long size, boolean readOnly, boolean syncWrites) {
         this.path = path;
         this.channel = channel;
         this.size = size;
         this.syncWrites = syncWrites;
+        // Writes go through the mapping too (a memcpy instead of a pwrite) unless every write must
+        // be synchronous; a failure to allocate a page then shows up as an error reply (SIGBUS is
+        // turned into InternalError by the JVM) rather than a crash.
+        boolean mappedWrites = !readOnly && !syncWrites && !Boolean.getBoolean("netboot.storage.pwrite");
+        Arena arena = Arena.ofShared();
+        MemorySegment m;
+        try {
+            m = channel.map(mappedWrites ? FileChannel.MapMode.READ_WRITE : FileChannel.MapMode.READ_ONLY, 0, size, arena);
+        } catch (IOException | UnsupportedOperationException e) {
+            // Some devices cannot be mapped; pread serves them.
+            arena.close();
+            arena = null;
+            m = null;
+        }
+        this.mappingArena = arena;
+        this.mapping = m;
+        this.writeThroughMapping = mappedWrites && m != null;
     }
 
     /**
@@ -56,7 +82,7 @@ public final class FileBlockStore implements BlockStore {
         try {
             long size = Files.isRegularFile(path) ? ch.size() : blockDeviceSize(path, ch);
             if (size <= 0) throw new IOException(path + " is empty");
-            return new FileBlockStore(path, ch, size, syncWrites);
+            return new FileBlockStore(path, ch, size, readOnly, syncWrites);
         } catch (IOException | RuntimeException e) {
             ch.close();
             throw e;
@@ -83,6 +109,17 @@ public final class FileBlockStore implements BlockStore {
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         checkBounds(offset, dst.remaining());
+        if (mapping != null) {
+            int n = dst.remaining();
+            try {
+                MemorySegment.copy(mapping, offset, MemorySegment.ofBuffer(dst), 0, n);
+            } catch (InternalError | IllegalStateException e) {
+                // SIGBUS (the file was truncated, or the device failed) or a store closed meanwhile.
+                throw new IOException("reading " + path + " at " + offset + " failed: " + e.getMessage(), e);
+            }
+            dst.position(dst.position() + n);
+            return;
+        }
         long at = offset;
         while (dst.hasRemaining()) {
             int n = channel.read(dst, at);
@@ -99,17 +136,35 @@ public final class FileBlockStore implements BlockStore {
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         checkBounds(offset, src.remaining());
+        if (writeThroughMapping) {
+            int n = src.remaining();
+            try {
+                MemorySegment.copy(MemorySegment.ofBuffer(src), 0, mapping, offset, n);
+            } catch (InternalError | IllegalStateException e) {
+                throw new IOException("writing " + path + " at " + offset + " failed (file system full?): " + e.getMessage(), e);
+            }
+            src.position(src.position() + n);
+            return;
+        }
         long at = offset;
         while (src.hasRemaining()) at += channel.write(src, at);
     }
 
     @Override
     public void flush() throws IOException {
+        // fdatasync writes back dirty pages of the mapping as well as those of pwrite.
         channel.force(false);
     }
 
     @Override
     public void close() throws IOException {
+        if (mappingArena != null) {
+            try {
+                mappingArena.close();
+            } catch (IllegalStateException e) {
+                // a reader is inside a copy right now; the mapping goes when the arena is unreachable
+            }
+        }
         channel.close();
     }
 
