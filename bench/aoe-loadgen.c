@@ -202,6 +202,10 @@ int main(int argc, char **argv) {
         double t = now();
         int accepting = t < end;
         if (!accepting && inflight == 0) break;
+        if (t > end + 2) { // the target stopped answering: report what was measured, count the rest
+            errors += inflight;
+            break;
+        }
         // Fill the window.
         int nsend = 0;
         for (int i = 0; i < window && accepting; i++) {

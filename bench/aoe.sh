@@ -31,7 +31,9 @@ command -v vblade >/dev/null || { echo "needs vblade (apt-get install vblade)" >
 gcc -O2 -Wall -o "$work/aoe-loadgen" bench/aoe-loadgen.c
 ./mvnw -q -B -DskipTests -pl server -am package >&2
 . .mvn/find-java.sh
-jar=$PWD/server/target/netboot.jar
+# A private copy, so nothing that stops "netboot.jar" processes on this machine stops the target.
+cp server/target/netboot.jar "$work/aoe-target.jar"
+jar=$work/aoe-target.jar
 
 echo "preparing a 1 GiB file ..." >&2
 dd if=/dev/zero of="$work/disk.img" bs=1M count=1024 status=none
@@ -109,7 +111,10 @@ for mtu in $mtus; do
       for r in $(seq 1 "$rounds"); do
         # Alternate who goes first, so drift in the machine's load hits both alike.
         order=$targets; [ $((r % 2)) = 0 ] && order="ours vblade"
-        for t in $order; do runs[$t]="${runs[$t]} $(run "$t" "$mode" "$w")"; done
+        for t in $order; do
+          kill -0 "${pid[$t]}" 2>/dev/null || { echo "$t is no longer running" >&2; tail -n 5 "$work/$t.log" >&2; exit 1; }
+          runs[$t]="${runs[$t]} $(run "$t" "$mode" "$w")"
+        done
       done
       for t in $targets; do result[$mtu,$t,$mode,$w]=$(median ${runs[$t]}); done
       echo "MTU $mtu $mode window $w: vblade${runs[vblade]} | ours${runs[ours]}" >&2

@@ -12,9 +12,11 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
 /**
- * Serves AoE on one network interface: one thread receives a batch of frames (recvmmsg), hands
- * each to the responder, carries out the effects (pread/pwrite straight between the page cache and
- * the frame buffers) and sends all replies of the batch with one sendmmsg.
+ * Serves AoE on one network interface: each of its threads receives a batch of frames
+ * (recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
+ * the page cache and the frame buffers) and sends all replies of the batch with one sendmmsg.
+ * With several threads each has its own socket in a PACKET_FANOUT group, so the kernel deals the
+ * frames out and a slow read or write in one thread does not hold up the others.
  */
 final class AoeInterface implements AutoCloseable {
 
@@ -24,17 +26,28 @@ final class AoeInterface implements AutoCloseable {
     static final int BATCH = 64;
     static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
 
+    private final List<PacketSocket> sockets = new java.util.ArrayList<>();
     private final PacketSocket socket;
     private final AoeResponder responder;
     private final Port port;
     private final EffectRunner runner;
     private final AoeMetrics metrics;
-    private final Thread thread;
+    private final List<Thread> threads = new java.util.ArrayList<>();
     private volatile boolean running = true;
 
-    AoeInterface(String name, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
+    AoeInterface(String name, int threadCount, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
                  AoeMetrics metrics) throws IOException {
-        this.socket = PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200);
+        try {
+            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200));
+            if (threadCount > 1) {
+                int group = (int) (ProcessHandle.current().pid() * 31 + sockets.getFirst().ifindex()) & 0xFFFF;
+                for (PacketSocket s : sockets) s.joinFanoutRoundRobin(group);
+            }
+        } catch (IOException | RuntimeException e) {
+            sockets.forEach(PacketSocket::close);
+            throw e;
+        }
+        this.socket = sockets.getFirst();
         this.responder = responder;
         this.metrics = metrics;
         this.port = Port.forMtu(MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
@@ -50,11 +63,14 @@ final class AoeInterface implements AutoCloseable {
             }
         };
         this.runner = new EffectRunner(responder, storage, flushExecutor, async);
-        this.thread = Thread.ofPlatform().name("aoe-" + name).daemon().unstarted(this::loop);
+        for (int i = 0; i < threadCount; i++) {
+            PacketSocket own = sockets.get(i);
+            threads.add(Thread.ofPlatform().name("aoe-" + name + "-" + i).daemon().unstarted(() -> loop(own)));
+        }
     }
 
     AoeInterface start() {
-        thread.start();
+        threads.forEach(Thread::start);
         return this;
     }
 
@@ -62,11 +78,11 @@ final class AoeInterface implements AutoCloseable {
     String name() { return socket.interfaceName(); }
     int mtu() { return socket.mtu(); }
 
-    private void loop() {
+    private void loop(PacketSocket socket) {
         int frameSize = AoeCodec.ETHERNET_HEADER + Math.max(socket.mtu(), 1500);
         try (PacketSocket.Batch rx = new PacketSocket.Batch(BATCH, frameSize);
              PacketSocket.Batch tx = new PacketSocket.Batch(BATCH, frameSize)) {
-            TxSink sink = new TxSink(tx);
+            TxSink sink = new TxSink(socket, tx);
             long lastWork = 0;
             while (running) {
                 // Right after a batch the initiator's next frames are usually microseconds away:
@@ -94,10 +110,14 @@ final class AoeInterface implements AutoCloseable {
 
     /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */
     private final class TxSink implements FrameSink {
+        private final PacketSocket socket;
         private final PacketSocket.Batch tx;
         private int count;
 
-        TxSink(PacketSocket.Batch tx) { this.tx = tx; }
+        TxSink(PacketSocket socket, PacketSocket.Batch tx) {
+            this.socket = socket;
+            this.tx = tx;
+        }
 
         @Override
         public ByteBuffer claim(int capacity) {
@@ -128,10 +148,10 @@ final class AoeInterface implements AutoCloseable {
     public void close() {
         running = false;
         try {
-            thread.join(2000);
+            for (Thread t : threads) t.join(2000);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        socket.close();
+        sockets.forEach(PacketSocket::close);
     }
 }

@@ -31,6 +31,7 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
 
     private final List<String> interfaceNames;
     private final int bufferCount;
+    private final int threadsPerInterface;
     private final StatePersistence persistence;
     private final AoeResponder responder = new AoeResponder();
     private final AoeMetrics metrics;
@@ -39,9 +40,12 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     /** fdatasync can take long; it runs here so the receive thread keeps serving reads and writes. */
     private final ExecutorService flusher = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("aoe-flush-", 0).daemon().factory());
 
-    public AoeServer(List<String> interfaceNames, int bufferCount, MeterRegistry registry, StatePersistence persistence) {
+    /** @param threadsPerInterface receive/IO threads per interface; 0 = one per two CPUs, at most 4 */
+    public AoeServer(List<String> interfaceNames, int bufferCount, int threadsPerInterface, MeterRegistry registry, StatePersistence persistence) {
         this.interfaceNames = List.copyOf(interfaceNames);
         this.bufferCount = bufferCount;
+        this.threadsPerInterface = threadsPerInterface > 0 ? threadsPerInterface
+                : Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
         this.persistence = persistence;
         this.metrics = new AoeMetrics(registry, responder);
     }
@@ -49,9 +53,10 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     public AoeServer start() throws IOException {
         try {
             for (String name : interfaceNames) {
-                AoeInterface i = new AoeInterface(name, responder, this, flusher, bufferCount, metrics).start();
+                AoeInterface i = new AoeInterface(name, threadsPerInterface, responder, this, flusher, bufferCount, metrics).start();
                 interfaces.add(i);
-                log.info("AoE on {} (MTU {}, {} sectors per frame, MAC {})", name, i.mtu(), i.port().maxSectors(), i.port().mac());
+                log.info("AoE on {} (MTU {}, {} sectors per frame, MAC {}, {} thread(s))", name, i.mtu(), i.port().maxSectors(), i.port().mac(),
+                        threadsPerInterface);
             }
         } catch (IOException | RuntimeException e) {
             close();

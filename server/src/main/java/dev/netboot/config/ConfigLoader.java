@@ -38,7 +38,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Files(null, false),
                 new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 4000, 6),
                 new NetbootConfig.Http(true, "", 8080),
-                new NetbootConfig.Aoe(List.of(), 64, false, 1000, List.of()));
+                new NetbootConfig.Aoe(List.of(), 64, 0, false, 1000, List.of()));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */

@@ -49,6 +49,8 @@ public record NetbootConfig(
             java.util.List<String> interfaces,
             @JsonPropertyDescription("Frames an initiator may have outstanding (Query Config buffer count; Linux caps it at 64)")
             int bufferCount,
+            @JsonPropertyDescription("Threads (each with its own socket, PACKET_FANOUT) per interface; 0 = one per two CPUs, at most 4")
+            int threadsPerInterface,
             @JsonPropertyDescription("Open backing stores with O_DSYNC so every acknowledged write is on stable storage (Linux aoe never sends FLUSH)")
             boolean syncWrites,
             @JsonPropertyDescription("How often the disk catalog is checked for disks added or removed with 'netboot disk'")

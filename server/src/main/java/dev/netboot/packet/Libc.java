@@ -22,6 +22,8 @@ final class Libc {
     static final int SO_RCVTIMEO = 20;
     static final int SO_SNDBUFFORCE = 32;
     static final int SO_RCVBUFFORCE = 33;
+    static final int PACKET_FANOUT = 18;
+    static final int PACKET_FANOUT_LB = 1;
     static final int PACKET_QDISC_BYPASS = 20;
     static final int PACKET_IGNORE_OUTGOING = 23;
     static final int PACKET_OUTGOING = 4;

@@ -100,6 +100,22 @@ public final class PacketSocket implements AutoCloseable {
         return (int) Libc.SETSOCKOPT.invokeExact(cap, fd, level, option, v, 4);
     }
 
+    /**
+     * Joins a fanout group: the kernel then spreads the frames arriving on the interface over all
+     * sockets of the group, round robin, so several threads serve one interface.
+     */
+    public void joinFanoutRoundRobin(int groupId) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cap = Libc.newCapture(arena);
+            int rc = setInt(arena, cap, fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT, (groupId & 0xFFFF) | (Libc.PACKET_FANOUT_LB << 16));
+            if (rc < 0) throw new IOException("PACKET_FANOUT on " + interfaceName + ": " + Libc.strerror(Libc.errno(cap)));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
     public String interfaceName() { return interfaceName; }
     public int mtu() { return mtu; }
     public byte[] mac() { return mac.clone(); }

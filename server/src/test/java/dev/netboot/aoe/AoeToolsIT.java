@@ -45,7 +45,8 @@ class AoeToolsIT {
     static Appliance startAppliance() throws Exception {
         NetbootConfig config = ConfigLoader.load(Optional.empty(), List.of(
                 "dataDir=" + dataDir, "tftp.enabled=false", "http.enabled=false",
-                "aoe.interfaces=[" + client.hostIf + ", " + stranger.hostIf + "]", "aoe.catalogPollMillis=100"));
+                "aoe.interfaces=[" + client.hostIf + ", " + stranger.hostIf + "]", "aoe.catalogPollMillis=100",
+                "aoe.threadsPerInterface=2"));
         return new Appliance(config).start();
     }
 
