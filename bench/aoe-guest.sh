@@ -18,7 +18,7 @@ server_pid=
 cleanup() {
   [ -n "$server_pid" ] && { kill "$server_pid"; wait "$server_pid"; } 2>/dev/null || true
   ip link del "$tap" 2>/dev/null || true
-  rm -rf "$work"
+  [ -n "${KEEP:-}" ] && echo "kept $work" >&2 || rm -rf "$work"
 }
 trap cleanup EXIT
 
@@ -46,10 +46,15 @@ insmod /mods/e1000.ko
 ip link set eth0 up
 sleep 1
 insmod /mods/aoe.ko
-i=0; while [ ! -b /dev/etherd/e1.1 ] && [ \$i -lt 100 ]; do sleep 0.2; i=\$((i+1)); done
+# The first discovery may leave before the emulated link is up: ask again every 2 s.
+i=0; while [ ! -b /dev/etherd/e1.1 ] && [ \$i -lt 100 ]; do sleep 0.2; i=\$((i+1)); [ \$((i % 10)) = 0 ] && echo discover > /dev/etherd/discover; done
 [ -b /dev/etherd/e1.1 ] || echo NB-FAIL no device
-dd if=/dev/zero of=/dev/etherd/e1.1 bs=1M count=$mib oflag=direct 2>&1 | tail -n 1 | sed 's/^/NB-WRITE /'
-dd if=/dev/etherd/e1.1 of=/dev/null bs=1M count=$mib iflag=direct 2>&1 | tail -n 1 | sed 's/^/NB-READ /'
+t0=\$(cut -d' ' -f1 /proc/uptime)
+dd if=/dev/zero of=/dev/etherd/e1.1 bs=1M count=$mib oflag=direct 2>/dev/null
+t1=\$(cut -d' ' -f1 /proc/uptime)
+dd if=/dev/etherd/e1.1 of=/dev/null bs=1M count=$mib iflag=direct 2>/dev/null
+t2=\$(cut -d' ' -f1 /proc/uptime)
+echo "NB-TIMES \$t0 \$t1 \$t2"
 poweroff -f
 EOF
 chmod +x "$root/init"
@@ -64,13 +69,13 @@ ip link set "$tap" up
 
 guest() { # prints "write-rate read-rate" from the guest's dd lines
   timeout 300 qemu-system-x86_64 -accel tcg -m 256 -smp 1 -kernel "$vmlinuz" -initrd "$work/initrd.gz" \
-    -append "console=ttyS0 panic=-1 quiet" -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
+    -append "console=ttyS0 panic=-1 loglevel=4" -netdev "tap,id=n0,ifname=$tap,script=no,downscript=no" \
     -device e1000,netdev=n0,mac=52:54:00:be:0c:01 -display none -serial stdio -monitor none -no-reboot > "$work/console.txt" 2>&1 || true
-  local w r
-  w=$(sed -n 's/.*NB-WRITE .*, \([0-9.]*[KMG]*B\/s\).*/\1/p' "$work/console.txt" | tr -d '\r')
-  r=$(sed -n 's/.*NB-READ .*, \([0-9.]*[KMG]*B\/s\).*/\1/p' "$work/console.txt" | tr -d '\r')
-  if [ -z "$w" ] || [ -z "$r" ]; then echo "guest failed:" >&2; cat "$work/console.txt" >&2; exit 1; fi
-  echo "$w $r"
+  local times
+  times=$(grep -a 'NB-TIMES' "$work/console.txt" | tr -d '\r' | tail -n 1)
+  if [ -z "$times" ] || grep -q NB-FAIL "$work/console.txt"; then echo "guest failed:" >&2; cat "$work/console.txt" >&2; exit 1; fi
+  # MB/s (10^6 bytes) from the guest's uptime stamps around each dd
+  awk -v m="$mib" '{ printf "%.1f %.1f\n", m * 1.048576 / ($3 - $2), m * 1.048576 / ($4 - $3) }' <<<"$times"
 }
 
 vblade -b 64 1 1 "$tap" "$work/disk.img" > "$work/vblade.log" 2>&1 &
@@ -86,12 +91,11 @@ server_pid=$!
 sleep 3
 read -r ow or < <(guest)
 
-num() { awk -v s="$1" 'BEGIN { v = s + 0; if (s ~ /GB/) v *= 1000; if (s ~ /KB/) v /= 1000; print v }'; }
-ratio() { awk -v o="$(num "$1")" -v v="$(num "$2")" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }'; }
+ratio() { awk -v o="$1" -v v="$2" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }'; }
 echo
 echo "Linux aoe driver in a qemu TCG guest ($pkg), dd of $mib MiB with O_DIRECT, bs=1M, MTU 1500 tap"
 echo
-echo "| guest dd | vblade | netboot | netboot / vblade |"
+echo "| guest dd, MB/s | vblade | netboot | netboot / vblade |"
 echo "|---|---:|---:|---:|"
 echo "| write | $vw | $ow | $(ratio "$ow" "$vw") |"
 echo "| read | $vr | $or | $(ratio "$or" "$vr") |"
