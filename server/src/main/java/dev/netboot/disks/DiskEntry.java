@@ -14,12 +14,15 @@ import java.util.TreeSet;
  * @param path        backing file or block device
  * @param allowedMacs initiators that may see the disk; empty = nobody unless {@code open}
  */
-public record DiskEntry(String address, String path, List<String> allowedMacs, boolean open, boolean readOnly) {
+public record DiskEntry(String address, String path, List<String> allowedMacs, Boolean open, Boolean readOnly) {
 
     public DiskEntry {
         TargetAddress.parse(address);
         if (path == null || path.isBlank()) throw new IllegalArgumentException("disk " + address + " needs a path");
         if (allowedMacs == null) allowedMacs = List.of();
+        // Boxed so that a config entry may leave them out (false).
+        if (open == null) open = false;
+        if (readOnly == null) readOnly = false;
         allowedMacs = List.copyOf(new TreeSet<>(allowedMacs.stream().map(m -> MacAddress.parse(m).toString()).toList()));
     }
 
