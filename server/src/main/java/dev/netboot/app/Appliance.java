@@ -1,7 +1,19 @@
 package dev.netboot.app;
 
-import dev.netboot.aoe.AoeServer;
+import dev.netboot.boot.BootFiles;
+import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.dhcp.DhcpEngine;
+import dev.netboot.dhcp.DhcpMode;
+import dev.netboot.dhcp.DhcpServer;
+import dev.netboot.dhcp.DhcpSettings;
+import dev.netboot.dhcp.ForeignServerProbe;
+import dev.netboot.dhcp.ServedInterface;
+import dev.netboot.inventory.BootOverrides;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryObserver;
+import dev.netboot.inventory.LeaseWriter;
+import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
@@ -29,6 +41,7 @@ import java.net.NetworkInterface;
 import java.net.SocketException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -49,6 +62,10 @@ public final class Appliance implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private TftpServer tftp;
     private HttpService http;
+    private Inventory inventory;
+    private DhcpEngine dhcpEngine;
+    private DhcpServer dhcp;
+    private final Clock clock = Clock.systemUTC();
     private AoeServer aoe;
 
     public Appliance(NetbootConfig config) {
@@ -64,6 +81,8 @@ public final class Appliance implements AutoCloseable {
         Files.createDirectories(root);
         FileProvider files = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
+            openInventory();
+            startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
             if (!config.aoe().interfaces().isEmpty()) startAoe();
@@ -75,11 +94,73 @@ public final class Appliance implements AutoCloseable {
         return this;
     }
 
+    private void openInventory() throws IOException {
+        NetbootConfig.Inventory i = config.inventory();
+        try {
+            inventory = Inventory.open(i.url(), i.user(), i.password());
+        } catch (RuntimeException e) {
+            throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
+        }
+        running.add(inventory);
+    }
+
+    private void startDhcp() throws IOException, InterruptedException {
+        NetbootConfig.Dhcp d = config.dhcp();
+        DhcpSettings settings;
+        try {
+            settings = DhcpSettingsFactory.settings(d);
+        } catch (IllegalArgumentException e) {
+            throw new IOException("dhcp: " + e.getMessage(), e);
+        }
+        if (settings.mode() == DhcpMode.OFF) {
+            log.info("DHCP is off (dhcp.mode)");
+            return;
+        }
+        List<ServedInterface> nics = ServedInterface.resolve(config.networkInterface());
+        if (settings.mode() == DhcpMode.FULL) warnAboutForeignServers(nics);
+        BootOverrides overrides = new BootOverrides(inventory);
+        NetbootConfig.Boot b = config.boot();
+        RuleBootPolicy policy = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
+                "", overrides, overrides::isDisabled);
+        LeaseWriter leases = new LeaseWriter(inventory, clock);
+        running.add(leases);
+        InventoryObserver observer = new InventoryObserver(inventory, overrides::refresh);
+        running.add(observer);
+        dhcpEngine = new DhcpEngine(settings, policy, leases, observer);
+        dhcp = new DhcpServer(dhcpEngine, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
+                registry, transport, group, clock).start();
+        running.add(dhcp);
+        // Expired leases become free, and overrides an operator set with the CLI take effect.
+        var timer = group.next().scheduleAtFixedRate(() -> {
+            dhcpEngine.expire(clock.instant());
+            Thread.ofVirtual().start(overrides::refresh);
+        }, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
+        running.add(() -> timer.cancel(false));
+        log.info("DHCP ({} mode) listening on udp {}{} on {}", settings.mode().name().toLowerCase(), d.port(),
+                d.bootServerPort() > 0 ? " and " + d.bootServerPort() : "", nics.stream().map(n -> n.name() + " " + n.address()).toList());
+    }
+
+    private void warnAboutForeignServers(List<ServedInterface> nics) {
+        if (!config.dhcp().probeForeignServer()) return;
+        for (ServedInterface nic : nics) {
+            try {
+                var others = new java.util.HashSet<>(ForeignServerProbe.probe(nic, transport, group, Duration.ofSeconds(2)));
+                others.remove(nic.address());
+                if (!others.isEmpty()) {
+                    log.warn("!!! ANOTHER DHCP SERVER ANSWERS ON {}: {} — two servers handing out addresses break this network. "
+                            + "Use dhcp.mode=proxy here, or stop the other server. !!!", nic.name(), others);
+                }
+            } catch (Exception e) {
+                log.warn("could not probe {} for other DHCP servers: {}", nic.name(), e.toString());
+            }
+        }
+    }
+
     private void startTftp(FileProvider files) throws IOException, InterruptedException {
         NetbootConfig.Tftp t = config.tftp();
         InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
-                Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), t.maxRetries());
+                Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
                 config.files().leadingSlashIsRoot(), retransmit);
         try {
@@ -146,6 +227,8 @@ public final class Appliance implements AutoCloseable {
     public PrometheusMeterRegistry registry() { return registry; }
     public InetSocketAddress tftpAddress() { return tftp.localAddress(); }
     public int httpPort() { return http.port(); }
+    public Inventory inventory() { return inventory; }
+    public DhcpEngine dhcpEngine() { return dhcpEngine; }
     public AoeServer aoe() { return aoe; }
 
     @Override

@@ -13,7 +13,8 @@ import java.util.concurrent.CountDownLatch;
 
 @Command(name = "serve", mixinStandardHelpOptions = true,
         description = {"Start every service of the appliance and run until stopped (Ctrl-C or SIGTERM).",
-                "With no configuration it serves the files under <dataDir>/boot over TFTP (udp 69) and HTTP (tcp 8080)."})
+                "With no configuration it serves the files under <dataDir>/boot over TFTP (udp 69) and HTTP (tcp 8080),",
+                "and answers PXE clients as a proxyDHCP server (udp 67 and 4011; never hands out addresses: dhcp.mode)."})
 final class ServeCommand implements Callable<Integer> {
 
     private static final Logger log = LoggerFactory.getLogger(ServeCommand.class);

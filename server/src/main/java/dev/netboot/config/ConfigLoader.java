@@ -36,8 +36,12 @@ public final class ConfigLoader {
         return new NetbootConfig(
                 defaultDataDir().toString(), "",
                 new NetbootConfig.Files(null, false),
-                new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 4000, 6),
+                new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 8000, 30000),
                 new NetbootConfig.Http(true, "", 8080),
+                new NetbootConfig.Dhcp("proxy", 67, 4011, "", List.of(), List.of(), 30, 600, true, "arp"),
+                new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
+                        "http://${server}:8080/boot/boot.ipxe"),
+                new NetbootConfig.Inventory("", "sa", ""),
                 new NetbootConfig.Aoe(List.of(), 64, 0, false, 1000, List.of()));
     }
 
@@ -80,7 +84,9 @@ public final class ConfigLoader {
     private static NetbootConfig withDerivedPaths(NetbootConfig c) {
         NetbootConfig.Files files = c.files().root() != null ? c.files()
                 : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.aoe());
+        NetbootConfig.Inventory inventory = !c.inventory().url().isBlank() ? c.inventory()
+                : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe());
     }
 
     private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {

@@ -2,6 +2,8 @@ package dev.netboot.config;
 
 import com.fasterxml.jackson.annotation.JsonPropertyDescription;
 
+import java.util.List;
+
 /**
  * The whole configuration of the appliance, as read from YAML. Every field has a default
  * ({@link ConfigLoader#defaults()}), so an empty file, or none at all, gives a working server.
@@ -14,6 +16,9 @@ public record NetbootConfig(
         Files files,
         Tftp tftp,
         Http http,
+        Dhcp dhcp,
+        Boot boot,
+        Inventory inventory,
         Aoe aoe) {
 
     /** The boot files served by TFTP and HTTP alike. */
@@ -36,12 +41,66 @@ public record NetbootConfig(
             int initialTimeoutMillis,
             int minTimeoutMillis,
             int maxTimeoutMillis,
-            int maxRetries) {}
+            @JsonPropertyDescription("A transfer with no progress for this long is abandoned")
+            int giveUpAfterMillis) {}
 
     public record Http(
             boolean enabled,
             String address,
             int port) {}
+
+    public record Dhcp(
+            @JsonPropertyDescription("off, proxy (boot information for PXE clients only, never an address: safe beside another DHCP server) or full (addresses from the pools)")
+            String mode,
+            @JsonPropertyDescription("DHCP server port; PXE clients and relays always use 67")
+            int port,
+            @JsonPropertyDescription("PXE boot-server port (proxyDHCP's second exchange); 0 = off")
+            int bootServerPort,
+            @JsonPropertyDescription("TFTP server handed out as next-server/option 66; empty = the address of the interface a request came in on")
+            String nextServer,
+            @JsonPropertyDescription("Address pools (full mode): subnet, range, router, dns, domain, leaseSeconds")
+            List<Pool> pools,
+            @JsonPropertyDescription("Fixed addresses by MAC (full mode)")
+            List<Reservation> reservations,
+            int offerHoldSeconds,
+            @JsonPropertyDescription("How long an address a client DECLINEd (found in use) is not handed out")
+            int declineQuarantineSeconds,
+            @JsonPropertyDescription("In full mode, look for another DHCP server on the interface before answering, and warn loudly if one answers")
+            boolean probeForeignServer,
+            @JsonPropertyDescription("How a reply reaches a client that has no address yet: arp (write an ARP entry and unicast, like dnsmasq) or broadcast")
+            String unaddressedDelivery) {}
+
+    public record Pool(
+            @JsonPropertyDescription("e.g. 192.168.50.0/24")
+            String subnet,
+            @JsonPropertyDescription("first-last, e.g. 192.168.50.100-192.168.50.199")
+            String range,
+            String router,
+            List<String> dns,
+            String domain,
+            @JsonPropertyDescription("default 3600")
+            Long leaseSeconds) {}
+
+    public record Reservation(String mac, String address, String hostname) {}
+
+    /** Boot files by client kind; ${server} is replaced by the address of the interface the request came in on. */
+    public record Boot(
+            @JsonPropertyDescription("BIOS PXE ROMs (option 93 = 0), over TFTP")
+            String bios,
+            @JsonPropertyDescription("x64 UEFI PXE (option 93 = 7 or 9), over TFTP")
+            String uefiX64,
+            @JsonPropertyDescription("ARM64 UEFI PXE (option 93 = 11), over TFTP")
+            String uefiArm64,
+            @JsonPropertyDescription("UEFI HTTP boot (option 93 = 16/19): a URL")
+            String httpBoot,
+            @JsonPropertyDescription("What iPXE (user class 'iPXE') fetches next, so it never loads itself again; ${mac} is the client's MAC")
+            String ipxeScriptUrl) {}
+
+    public record Inventory(
+            @JsonPropertyDescription("JDBC URL; empty = embedded H2 in <dataDir>/inventory.mv.db. PostgreSQL works too: jdbc:postgresql://host/db")
+            String url,
+            String user,
+            String password) {}
 
     /** The ATA over Ethernet target. Disks come from the catalog ('netboot disk ...') plus {@code targets}. */
     public record Aoe(

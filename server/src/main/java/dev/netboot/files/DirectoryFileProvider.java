@@ -1,6 +1,8 @@
 package dev.netboot.files;
 
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -46,43 +48,51 @@ public final class DirectoryFileProvider implements FileProvider {
         if (!real.startsWith(root)) return new Lookup.Refused("'" + relative + "' leads outside the root to " + real);
         if (!Files.isRegularFile(real, LinkOption.NOFOLLOW_LINKS)) return new Lookup.NotFound("'" + relative + "' is not a regular file");
         try {
-            return new Lookup.Found(new ChannelFile(FileChannel.open(real, StandardOpenOption.READ)), relative);
+            return new Lookup.Found(new MappedFile(FileChannel.open(real, StandardOpenOption.READ)), relative);
         } catch (IOException e) {
             // Permission denied and the like: the operator must fix the file, the client can't.
             return new Lookup.NotFound("cannot open '" + relative + "': " + e.getMessage());
         }
     }
 
-    /** A file on disk, read with positional reads so concurrent transfers share nothing. */
-    static final class ChannelFile implements ServedFile {
-        private final FileChannel channel;
-        private final long size;
+    /**
+     * A file on disk, mapped into memory once when opened: each TFTP block is then a memory copy instead
+     * of a pread() system call, which is a large part of the per-packet cost in lock-step transfers, and
+     * concurrent transfers of the same kernel share the page cache without any locking.
+     */
+    static final class MappedFile implements ServedFile {
+        private final Arena arena = Arena.ofShared();
+        private final MemorySegment content;
 
-        ChannelFile(FileChannel channel) throws IOException {
-            this.channel = channel;
-            this.size = channel.size();
+        MappedFile(FileChannel channel) throws IOException {
+            try (channel) {
+                long size = channel.size();
+                this.content = size == 0 ? MemorySegment.NULL : channel.map(FileChannel.MapMode.READ_ONLY, 0, size, arena);
+            } catch (IOException | RuntimeException e) {
+                arena.close();
+                throw e;
+            }
         }
 
-        @Override public long size() { return size; }
+        @Override public long size() { return content.byteSize(); }
 
         @Override
         public int read(long position, ByteBuffer dst) throws IOException {
-            int total = 0;
-            while (dst.hasRemaining()) {
-                int n = channel.read(dst, position + total);
-                if (n < 0) break;
-                total += n;
+            int n = (int) Math.max(0, Math.min(dst.remaining(), content.byteSize() - position));
+            if (n == 0) return 0;
+            try {
+                MemorySegment.ofBuffer(dst).copyFrom(content.asSlice(position, n));
+            } catch (InternalError e) {
+                // The JVM turns SIGBUS into this when the file was truncated under the mapping.
+                throw new IOException("file changed while being served: " + e.getMessage());
             }
-            return total;
+            dst.position(dst.position() + n);
+            return n;
         }
 
         @Override
         public void close() {
-            try {
-                channel.close();
-            } catch (IOException ignored) {
-                // Closing a read-only channel cannot lose data.
-            }
+            arena.close();
         }
     }
 }

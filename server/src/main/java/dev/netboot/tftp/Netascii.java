@@ -1,5 +1,6 @@
 package dev.netboot.tftp;
 
+import dev.netboot.files.BytesFile;
 import dev.netboot.files.ServedFile;
 
 import java.io.ByteArrayOutputStream;
@@ -29,19 +30,6 @@ final class Netascii {
             out.write(b);
             if (b == '\r') out.write(0);
         }
-        return new InMemory(out.toByteArray());
-    }
-
-    private record InMemory(byte[] bytes) implements ServedFile {
-        @Override public long size() { return bytes.length; }
-
-        @Override
-        public int read(long position, ByteBuffer dst) {
-            int n = (int) Math.max(0, Math.min(dst.remaining(), bytes.length - position));
-            dst.put(bytes, (int) position, n);
-            return n;
-        }
-
-        @Override public void close() {}
+        return new BytesFile(out.toByteArray());
     }
 }

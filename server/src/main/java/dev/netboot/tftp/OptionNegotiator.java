@@ -46,7 +46,9 @@ public final class OptionNegotiator {
                 }
                 case "tsize" -> {
                     if (parse(value) < 0) return new Refused("tsize '" + value + "' is not a number");
-                    if (fileSize >= 0) oack.put("tsize", Long.toString(fileSize));
+                    // Not confirmed for an empty file: curl rejects "tsize 0" in an OACK as invalid and aborts,
+                    // while leaving an option out is always legal (RFC 2347).
+                    if (fileSize > 0) oack.put("tsize", Long.toString(fileSize));
                 }
                 case "timeout" -> {
                     long seconds = parse(value);

@@ -36,6 +36,7 @@ public final class ReadTransfer {
     private long deadline = Long.MAX_VALUE;
     private long lastSendTime;
     private int retriesInARow;
+    private long lastProgress;
     private long retransmissions;
     private long bytesSent;
     /** Send time of each block in the window, for RTT samples; -1 once a block has been resent (Karn). */
@@ -45,8 +46,11 @@ public final class ReadTransfer {
         this.file = file;
         this.options = options;
         this.policy = policy;
-        long maxRto = options.timeout().map(t -> Math.max(t.toNanos(), policy.min().toNanos())).orElse(policy.max().toNanos());
-        this.rtt = new RoundTripEstimator(Math.min(policy.initial().toNanos(), maxRto), policy.min().toNanos(), maxRto);
+        // The client's RFC 2349 timeout bounds the first interval; back-off may then exceed it, on purpose:
+        // atftp re-ACKs a lost window only after its own timer sees seconds of silence, so a server that
+        // keeps resending every second or faster would never hear from it again.
+        long first = options.timeout().map(t -> Math.min(t.toNanos(), policy.initial().toNanos())).orElse(policy.initial().toNanos());
+        this.rtt = new RoundTripEstimator(Math.max(first, policy.min().toNanos()), policy.min().toNanos(), policy.max().toNanos());
         this.lastBlock = file.size() / options.blockSize() + 1;
         this.sentAt = new long[options.windowSize()];
         this.state = options.sendsOptionAck() ? State.AWAITING_OACK_ACK : State.SENDING;
@@ -54,6 +58,7 @@ public final class ReadTransfer {
 
     /** The first packets: an OACK when options were negotiated, else the first window of DATA. */
     public List<TftpPacket> start(long now) {
+        lastProgress = now;
         if (state == State.AWAITING_OACK_ACK) {
             arm(now);
             return List.of(new TftpPacket.OptionAck(options.oack()));
@@ -81,6 +86,7 @@ public final class ReadTransfer {
             if (retriesInARow == 0) rtt.sample(now - lastSendTime);
             state = State.SENDING;
             retriesInARow = 0;
+            lastProgress = now;
             return sendFrom(1, now);
         }
         if (state != State.SENDING) return List.of();
@@ -90,6 +96,7 @@ public final class ReadTransfer {
         if (sample >= 0) rtt.sample(now - sample);
         acked = block;
         retriesInARow = 0;
+        lastProgress = now;
         if (acked == lastBlock) {
             state = State.COMPLETE;
             deadline = Long.MAX_VALUE;
@@ -109,10 +116,12 @@ public final class ReadTransfer {
 
     public List<TftpPacket> onTimeout(long now) {
         if (now < deadline || (state != State.SENDING && state != State.AWAITING_OACK_ACK)) return List.of();
-        if (++retriesInARow > policy.maxRetries()) {
-            fail("client stopped answering after " + policy.maxRetries() + " retransmissions (last ACK: block " + acked + ")");
+        if (now - lastProgress >= policy.giveUpAfter().toNanos()) {
+            fail("client stopped answering: nothing for " + policy.giveUpAfter().toSeconds() + " s after " + retriesInARow
+                    + " retransmissions (last ACK: block " + acked + " of " + lastBlock + ")");
             return List.of();
         }
+        retriesInARow++;
         rtt.backOff();
         if (state == State.AWAITING_OACK_ACK) {
             retransmissions++;

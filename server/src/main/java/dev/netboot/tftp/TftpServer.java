@@ -43,6 +43,8 @@ public final class TftpServer implements AutoCloseable {
     private final OptionNegotiator negotiator;
     private final PathMtu pathMtu = new PathMtu();
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    /** Clients with a transfer starting or running: a client that resends its RRQ must not get two transfers. */
+    private final java.util.Set<InetSocketAddress> busyClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel requests;
 
     public TftpServer(TftpSettings settings, FileProvider files, MeterRegistry registry, Transport transport, EventLoopGroup group) {
@@ -85,7 +87,11 @@ public final class TftpServer implements AutoCloseable {
                 return;
             }
             switch (packet) {
-                case TftpPacket.ReadRequest rrq -> lookups.execute(() -> serve(rrq, client));
+                case TftpPacket.ReadRequest rrq -> {
+                    // A resent RRQ (the client's timer fired before our OACK/DATA arrived) is answered by
+                    // the running transfer's own retransmissions; a second transfer would confuse the client.
+                    if (busyClients.add(client)) lookups.execute(() -> serveSafely(rrq, client));
+                }
                 case TftpPacket.WriteRequest wrq -> {
                     metrics.refused.increment();
                     log.warn("refused write of '{}' from {}: this server is read-only", wrq.filename(), client);
@@ -94,6 +100,15 @@ public final class TftpServer implements AutoCloseable {
                 case TftpPacket.Error ignored -> { /* never answer an error, or two peers can loop */ }
                 default -> sendError(ctx.channel(), client, TftpError.ILLEGAL_OPERATION, "expected a read request on this port");
             }
+        }
+    }
+
+    private void serveSafely(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
+        try {
+            serve(rrq, client);
+        } catch (RuntimeException e) {
+            log.error("serving '{}' to {} failed", rrq.filename(), client, e);
+            refuse(client, rrq, TftpError.NOT_DEFINED, "internal server error");
         }
     }
 
@@ -136,6 +151,7 @@ public final class TftpServer implements AutoCloseable {
         TransferHandler handler = new TransferHandler(transfer, name, client, metrics, () -> {
             file.close();
             metrics.active.decrementAndGet();
+            busyClients.remove(client);
         });
         // A wildcard listener gets a wildcard transfer socket: the kernel then answers from the
         // address on the client's subnet, which is the address the client sent its request to.
@@ -152,6 +168,7 @@ public final class TftpServer implements AutoCloseable {
     }
 
     private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason) {
+        busyClients.remove(client);
         metrics.refused.increment();
         log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
         sendError(requests, client, code, reason);

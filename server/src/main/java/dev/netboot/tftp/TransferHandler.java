@@ -32,6 +32,7 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private ScheduledFuture<?> timer;
     private long timerAt;
     private long retransmissionsReported;
+    private long bytesReported;
     private boolean released;
 
     TransferHandler(ReadTransfer transfer, String name, InetSocketAddress client, TftpMetrics metrics, Runnable release) {
@@ -90,6 +91,7 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             write(packet, client);
         }
         if (!packets.isEmpty()) channel.flush();
+        reportBytes();
         long resent = transfer.retransmissions() - retransmissionsReported;
         if (resent > 0) {
             metrics.retransmissions.increment(resent);
@@ -100,8 +102,16 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void write(TftpPacket packet, InetSocketAddress to) {
-        if (packet instanceof TftpPacket.Data d) metrics.bytesSent.increment(d.length());
         channel.write(new DatagramPacket(encode(channel.alloc(), packet), to));
+    }
+
+    /** Adds the bytes sent since the last report to the counter: once per window, not once per packet. */
+    private void reportBytes() {
+        long sent = transfer.bytesSent() - bytesReported;
+        if (sent > 0) {
+            metrics.bytesSent.increment(sent);
+            bytesReported += sent;
+        }
     }
 
     /** Keeps at most one timer: deadlines mostly move later, so most packets schedule nothing. */

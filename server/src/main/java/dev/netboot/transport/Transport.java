@@ -21,8 +21,13 @@ public enum Transport {
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
+    /** How long an epoll loop keeps polling after its last I/O; 0 turns it off (-Dnetboot.spinMicros). */
+    static final long SPIN_NANOS = Long.getLong("netboot.spinMicros", 100) * 1000;
+
     public EventLoopGroup newGroup(int threads) {
-        IoHandlerFactory factory = this == EPOLL ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        IoHandlerFactory factory = this == NIO ? NioIoHandler.newFactory()
+                : SPIN_NANOS > 0 ? EpollIoHandler.newFactory(0, () -> new BriefSpinSelectStrategy(SPIN_NANOS))
+                : EpollIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, factory);
     }
 

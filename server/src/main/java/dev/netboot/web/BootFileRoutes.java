@@ -62,6 +62,7 @@ public final class BootFileRoutes {
                     send(ctx, file, found.name(), withBody);
                 }
                 served.increment();
+                log.info("HTTP: served {} to {} ({} {})", found.name(), client, ctx.method(), ctx.status());
             }
         }
     }

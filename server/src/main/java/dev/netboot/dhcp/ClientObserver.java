@@ -1,0 +1,21 @@
+package dev.netboot.dhcp;
+
+import dev.netboot.boot.BootPlan;
+import dev.netboot.boot.Machine;
+
+import java.time.Instant;
+
+/**
+ * What the DHCP engine tells the rest of the appliance: the inventory registers clients and records
+ * leases and boot events from these calls. Called on the event loop: implementations hand slow work off.
+ */
+public interface ClientObserver {
+
+    /** A network-boot client asked (DISCOVER or boot-server REQUEST). */
+    default void seen(Machine machine, Instant at) {}
+
+    /** We acknowledged boot information (and, in full mode, an address) to a client. */
+    default void booted(Machine machine, BootPlan plan, Ipv4 address, Instant at) {}
+
+    ClientObserver NONE = new ClientObserver() {};
+}

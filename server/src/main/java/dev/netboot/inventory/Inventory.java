@@ -1,0 +1,318 @@
+package dev.netboot.inventory;
+
+import dev.netboot.dhcp.Ipv4;
+import dev.netboot.dhcp.Lease;
+import org.flywaydb.core.Flyway;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Timestamp;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.regex.Pattern;
+
+/**
+ * The only place with state about clients, images, disks, leases and boots: plain JDBC over one
+ * connection (H2 embedded by default, or PostgreSQL), schema by Flyway migrations. The CLI and the
+ * services call the same methods. Thread-safe: one statement at a time, which is plenty for an
+ * appliance; DHCP's lease writes come through {@link LeaseWriter}, batched, off the event loop.
+ */
+public final class Inventory implements AutoCloseable {
+
+    private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
+
+    private final Connection connection;
+
+    private Inventory(Connection connection) { this.connection = connection; }
+
+    /** Opens the database, creating it and migrating the schema to the newest version first. */
+    public static Inventory open(String url, String user, String password) {
+        try {
+            Flyway.configure().dataSource(url, user, password).locations("classpath:db/migration").load().migrate();
+            Connection c = DriverManager.getConnection(url, user, password);
+            c.setAutoCommit(true);
+            return new Inventory(c);
+        } catch (SQLException | RuntimeException e) {
+            throw new InventoryException("cannot open the inventory database " + redact(url) + ": " + rootMessage(e), e);
+        }
+    }
+
+    /** The embedded default: an H2 file under dataDir that the CLI can open while the server runs. */
+    public static String defaultUrl(String dataDir) {
+        return "jdbc:h2:file:" + java.nio.file.Path.of(dataDir).toAbsolutePath().resolve("inventory") + ";AUTO_SERVER=TRUE";
+    }
+
+    public static String normalizeMac(String mac) {
+        String m = mac.trim().toLowerCase(Locale.ROOT).replace('-', ':');
+        if (!MAC.matcher(m).matches()) throw new IllegalArgumentException("not a MAC address: '" + mac + "' (expected 52:54:00:12:34:56)");
+        return m;
+    }
+
+    // ---- clients ----------------------------------------------------------------------------
+
+    public synchronized List<Client> clients() {
+        return query("SELECT mac, hostname, architecture, uuid, boot_file, state, first_seen, last_seen FROM clients ORDER BY mac",
+                ps -> {}, Inventory::client);
+    }
+
+    public synchronized Optional<Client> client(String mac) {
+        String m = normalizeMac(mac);
+        return query("SELECT mac, hostname, architecture, uuid, boot_file, state, first_seen, last_seen FROM clients WHERE mac = ?",
+                ps -> ps.setString(1, m), Inventory::client).stream().findFirst();
+    }
+
+    /** Adds a client an operator names (state active); false if it exists already. */
+    public synchronized boolean addClient(String mac, String hostname, String bootFile) {
+        String m = normalizeMac(mac);
+        if (client(m).isPresent()) return false;
+        update("INSERT INTO clients (mac, hostname, boot_file, state) VALUES (?, ?, ?, ?)", ps -> {
+            ps.setString(1, m);
+            ps.setString(2, emptyToNull(hostname));
+            ps.setString(3, emptyToNull(bootFile));
+            ps.setString(4, Client.ACTIVE);
+        });
+        return true;
+    }
+
+    public synchronized boolean removeClient(String mac) {
+        String m = normalizeMac(mac);
+        return update("DELETE FROM clients WHERE mac = ?", ps -> ps.setString(1, m)) > 0;
+    }
+
+    /** Sets one field (hostname, boot-file, state) of a client; false if there is no such client. */
+    public synchronized boolean setClient(String mac, String field, String value) {
+        String m = normalizeMac(mac);
+        String column = switch (field) {
+            case "hostname" -> "hostname";
+            case "boot-file", "bootFile", "boot_file" -> "boot_file";
+            case "state" -> {
+                if (!List.of(Client.DISCOVERED, Client.ACTIVE, Client.DISABLED).contains(value)) {
+                    throw new IllegalArgumentException("state must be discovered, active or disabled, not '" + value + "'");
+                }
+                yield "state";
+            }
+            default -> throw new IllegalArgumentException("unknown client field '" + field + "' (hostname, boot-file, state)");
+        };
+        return update("UPDATE clients SET " + column + " = ? WHERE mac = ?", ps -> {
+            ps.setString(1, emptyToNull(value));
+            ps.setString(2, m);
+        }) > 0;
+    }
+
+    /**
+     * A network-boot client asked: registers it on first sight (state discovered, no admin step),
+     * else updates what it said about itself and when. Returns true when it was new.
+     */
+    public synchronized boolean clientSeen(String mac, String architecture, String uuid, String hostname, Instant at) {
+        String m = normalizeMac(mac);
+        int updated = update("UPDATE clients SET last_seen = ?, architecture = ?, uuid = COALESCE(?, uuid), "
+                + "hostname = COALESCE(hostname, ?) WHERE mac = ?", ps -> {
+            ps.setTimestamp(1, Timestamp.from(at));
+            ps.setString(2, architecture);
+            ps.setString(3, emptyToNull(uuid));
+            ps.setString(4, emptyToNull(hostname));
+            ps.setString(5, m);
+        });
+        if (updated > 0) return false;
+        update("INSERT INTO clients (mac, hostname, architecture, uuid, state, first_seen, last_seen) VALUES (?, ?, ?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, m);
+            ps.setString(2, emptyToNull(hostname));
+            ps.setString(3, architecture);
+            ps.setString(4, emptyToNull(uuid));
+            ps.setString(5, Client.DISCOVERED);
+            ps.setTimestamp(6, Timestamp.from(at));
+            ps.setTimestamp(7, Timestamp.from(at));
+        });
+        return true;
+    }
+
+    /** Per-client boot file overrides, for the boot policy's cache. */
+    public synchronized java.util.Map<String, String> bootFileOverrides() {
+        java.util.Map<String, String> out = new java.util.HashMap<>();
+        query("SELECT mac, boot_file FROM clients WHERE boot_file IS NOT NULL", ps -> {}, rs -> out.put(rs.getString(1), rs.getString(2)));
+        return out;
+    }
+
+    public synchronized List<String> disabledClients() {
+        return query("SELECT mac FROM clients WHERE state = ?", ps -> ps.setString(1, Client.DISABLED), rs -> rs.getString(1));
+    }
+
+    // ---- leases -----------------------------------------------------------------------------
+
+    public synchronized List<Lease> leases() {
+        return query("SELECT address, client_key, mac, hostname, state, expires FROM leases ORDER BY address", ps -> {}, rs ->
+                new Lease(Ipv4.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4),
+                        Lease.State.valueOf(rs.getString(5)), rs.getTimestamp(6).toInstant()));
+    }
+
+    /** Writes leases in one transaction (upsert by address). */
+    public synchronized void saveLeases(List<Lease> leases, Instant now) {
+        if (leases.isEmpty()) return;
+        try {
+            connection.setAutoCommit(false);
+            try (PreparedStatement up = connection.prepareStatement(
+                    "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
+                 PreparedStatement in = connection.prepareStatement(
+                         "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+                // Two round trips per batch, not two per lease: update all, insert the ones that were new.
+                for (Lease l : leases) {
+                    bindLease(up, l, now);
+                    up.addBatch();
+                }
+                int[] updated = up.executeBatch();
+                boolean inserts = false;
+                for (int i = 0; i < leases.size(); i++) {
+                    if (updated[i] == 0) {
+                        bindLease(in, leases.get(i), now);
+                        in.addBatch();
+                        inserts = true;
+                    }
+                }
+                if (inserts) in.executeBatch();
+                connection.commit();
+            } catch (SQLException e) {
+                connection.rollback();
+                throw e;
+            } finally {
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static void bindLease(PreparedStatement ps, Lease l, Instant now) throws SQLException {
+        ps.setString(1, l.clientKey());
+        ps.setString(2, l.mac());
+        ps.setString(3, emptyToNull(l.hostname()));
+        ps.setString(4, l.state().name());
+        ps.setTimestamp(5, Timestamp.from(l.expires()));
+        ps.setTimestamp(6, Timestamp.from(now));
+        ps.setString(7, l.address().toString());
+    }
+
+    // ---- boot events ------------------------------------------------------------------------
+
+    public synchronized void recordBootEvent(BootEvent e) {
+        update("INSERT INTO boot_events (mac, at, kind, address, boot_file, detail) VALUES (?, ?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, normalizeMac(e.mac()));
+            ps.setTimestamp(2, Timestamp.from(e.at()));
+            ps.setString(3, e.kind());
+            ps.setString(4, emptyToNull(e.address()));
+            ps.setString(5, emptyToNull(e.bootFile()));
+            ps.setString(6, emptyToNull(e.detail()));
+        });
+    }
+
+    public synchronized List<BootEvent> bootEvents(String mac) {
+        String m = normalizeMac(mac);
+        return query("SELECT mac, at, kind, address, boot_file, detail FROM boot_events WHERE mac = ? ORDER BY at, id", ps -> ps.setString(1, m),
+                rs -> new BootEvent(rs.getString(1), rs.getTimestamp(2).toInstant(), rs.getString(3), rs.getString(4), rs.getString(5), rs.getString(6)));
+    }
+
+    // ---- images, disks, assignments (the minimum other services build on) ---------------------
+
+    public synchronized long addImage(String name, String path, String description, Instant now) {
+        update("INSERT INTO images (name, path, description, created) VALUES (?, ?, ?, ?)", ps -> {
+            ps.setString(1, name);
+            ps.setString(2, path);
+            ps.setString(3, emptyToNull(description));
+            ps.setTimestamp(4, Timestamp.from(now));
+        });
+        return query("SELECT id FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getLong(1)).getFirst();
+    }
+
+    public synchronized long addDisk(String name, long imageId, String path, long sizeBytes, Instant now) {
+        update("INSERT INTO disks (name, image_id, path, size_bytes, created) VALUES (?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, name);
+            ps.setLong(2, imageId);
+            ps.setString(3, path);
+            ps.setLong(4, sizeBytes);
+            ps.setTimestamp(5, Timestamp.from(now));
+        });
+        return query("SELECT id FROM disks WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getLong(1)).getFirst();
+    }
+
+    /** Assigns a client (which must exist) an image, a disk and its AoE address; replaces an earlier assignment. */
+    public synchronized void assign(String mac, long imageId, long diskId, int shelf, int slot) {
+        String m = normalizeMac(mac);
+        long clientId = query("SELECT id FROM clients WHERE mac = ?", ps -> ps.setString(1, m), rs -> rs.getLong(1)).stream().findFirst()
+                .orElseThrow(() -> new InventoryException("no client " + m));
+        update("DELETE FROM assignments WHERE client_id = ?", ps -> ps.setLong(1, clientId));
+        update("INSERT INTO assignments (client_id, image_id, disk_id, shelf, slot) VALUES (?, ?, ?, ?, ?)", ps -> {
+            ps.setLong(1, clientId);
+            ps.setLong(2, imageId);
+            ps.setLong(3, diskId);
+            ps.setInt(4, shelf);
+            ps.setInt(5, slot);
+        });
+    }
+
+    /** "shelf.slot" of the client's assigned disk, if it has one. */
+    public synchronized Optional<String> aoeAddress(String mac) {
+        String m = normalizeMac(mac);
+        return query("SELECT a.shelf, a.slot FROM assignments a JOIN clients c ON c.id = a.client_id WHERE c.mac = ?",
+                ps -> ps.setString(1, m), rs -> rs.getInt(1) + "." + rs.getInt(2)).stream().findFirst();
+    }
+
+    @Override
+    public synchronized void close() {
+        try {
+            connection.close();
+        } catch (SQLException ignored) {
+            // closing: nothing left to do with it
+        }
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------
+
+    private interface Binder { void bind(PreparedStatement ps) throws SQLException; }
+
+    private interface Row<T> { T map(ResultSet rs) throws SQLException; }
+
+    private <T> List<T> query(String sql, Binder binder, Row<T> row) {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            binder.bind(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<T> out = new ArrayList<>();
+                while (rs.next()) out.add(row.map(rs));
+                return out;
+            }
+        } catch (SQLException e) {
+            throw new InventoryException("query failed: " + e.getMessage(), e);
+        }
+    }
+
+    private int update(String sql, Binder binder) {
+        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+            binder.bind(ps);
+            return ps.executeUpdate();
+        } catch (SQLException e) {
+            throw new InventoryException("update failed: " + e.getMessage(), e);
+        }
+    }
+
+    private static Client client(ResultSet rs) throws SQLException {
+        return new Client(rs.getString(1), nullToEmpty(rs.getString(2)), nullToEmpty(rs.getString(3)), nullToEmpty(rs.getString(4)),
+                nullToEmpty(rs.getString(5)), rs.getString(6), instant(rs.getTimestamp(7)), instant(rs.getTimestamp(8)));
+    }
+
+    private static Instant instant(Timestamp t) { return t == null ? null : t.toInstant(); }
+
+    private static String emptyToNull(String s) { return s == null || s.isEmpty() ? null : s; }
+
+    private static String nullToEmpty(String s) { return s == null ? "" : s; }
+
+    private static String redact(String url) { return url.replaceAll("(?i)(password=)[^;&]*", "$1***"); }
+
+    private static String rootMessage(Throwable t) {
+        while (t.getCause() != null && t.getCause() != t) t = t.getCause();
+        return t.getMessage();
+    }
+}

@@ -1,0 +1,71 @@
+package dev.netboot.config;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class ConfigLoaderTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void fileThenOverridesOnTopOfDefaults() throws Exception {
+        Path file = Files.writeString(dir.resolve("netboot.yaml"), "dataDir: /srv/nb\ntftp:\n  port: 1069\n");
+        NetbootConfig c = ConfigLoader.load(Optional.of(file), List.of("tftp.maxWindowSize=8", "http.enabled=false"));
+        assertThat(c.tftp().port()).isEqualTo(1069);
+        assertThat(c.tftp().maxWindowSize()).isEqualTo(8);
+        assertThat(c.tftp().giveUpAfterMillis()).isEqualTo(ConfigLoader.defaults().tftp().giveUpAfterMillis());
+        assertThat(c.http().enabled()).isFalse();
+        assertThat(c.files().root()).as("derived from dataDir").isEqualTo("/srv/nb/boot");
+    }
+
+    @Test
+    void showPrintsEveryKeyAndReadsBack() throws Exception {
+        NetbootConfig c = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir));
+        String yaml = ConfigLoader.toYaml(c);
+        assertThat(yaml).contains("maxWindowSize: 64", "port: 69", "port: 8080", "root: " + dir.resolve("boot"));
+        Path file = Files.writeString(dir.resolve("shown.yaml"), yaml);
+        assertThat(ConfigLoader.load(Optional.of(file), List.of())).isEqualTo(c);
+    }
+
+    @Test
+    void dhcpSectionDefaultsToProxyAndReadsPools() throws Exception {
+        assertThat(ConfigLoader.defaults().dhcp().mode()).isEqualTo("proxy");
+        Path file = Files.writeString(dir.resolve("dhcp.yaml"), """
+                dhcp:
+                  mode: full
+                  pools:
+                    - {subnet: 10.0.0.0/24, range: 10.0.0.100-10.0.0.199, router: 10.0.0.1, dns: [10.0.0.53]}
+                  reservations:
+                    - {mac: "52:54:00:00:00:01", address: 10.0.0.10, hostname: node1}
+                inventory:
+                  url: jdbc:postgresql://db/netboot
+                """);
+        NetbootConfig c = ConfigLoader.load(Optional.of(file), List.of("dataDir=" + dir));
+        assertThat(c.dhcp().pools()).singleElement().satisfies(p -> {
+            assertThat(p.range()).isEqualTo("10.0.0.100-10.0.0.199");
+            assertThat(p.leaseSeconds()).isNull();
+        });
+        assertThat(c.dhcp().reservations()).singleElement().extracting(NetbootConfig.Reservation::hostname).isEqualTo("node1");
+        assertThat(c.inventory().url()).isEqualTo("jdbc:postgresql://db/netboot");
+        assertThat(ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir)).inventory().url())
+                .as("embedded H2 under dataDir by default").startsWith("jdbc:h2:file:" + dir);
+    }
+
+    @Test
+    void typosAndBadValuesAreErrorsNotSilence() throws Exception {
+        Path file = Files.writeString(dir.resolve("bad.yaml"), "tftp:\n  prot: 69\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), List.of())).hasMessageContaining("tftp.prot");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("tftp.port=sixty"))).hasMessageContaining("invalid configuration");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("nope"))).hasMessageContaining("key=value");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("tftp=1"))).hasMessageContaining("section");
+    }
+}

@@ -1,0 +1,303 @@
+package dev.netboot.dhcp;
+
+import dev.netboot.boot.BootFiles;
+import dev.netboot.boot.RuleBootPolicy;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class DhcpEngineTest {
+
+    static final Ipv4 LOCAL = Ipv4.parse("10.0.0.1");
+    static final Bytes MAC = Bytes.hex("525400000001");
+    static final Bytes MAC2 = Bytes.hex("525400000002");
+    static final Pool POOL = new Pool(Ipv4.parse("10.0.0.0"), 24, Ipv4.parse("10.0.0.100"), Ipv4.parse("10.0.0.102"),
+            Ipv4.parse("10.0.0.254"), List.of(Ipv4.parse("10.0.0.53")), "lab.test", 3600);
+    static final Pool RELAYED = new Pool(Ipv4.parse("10.9.0.0"), 24, Ipv4.parse("10.9.0.10"), Ipv4.parse("10.9.0.20"),
+            Ipv4.ANY, List.of(), "", 600);
+    static final BootFiles FILES = new BootFiles("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://10.0.0.1:8080/boot/ipxe.efi",
+            "http://10.0.0.1:8080/boot/${mac}.ipxe");
+
+    Instant now = Instant.parse("2026-01-01T00:00:00Z");
+    final MemoryStore store = new MemoryStore();
+
+    DhcpEngine engine(DhcpMode mode, Reservation... reservations) {
+        return new DhcpEngine(new DhcpSettings(mode, mode == DhcpMode.FULL ? List.of(POOL, RELAYED) : List.of(), List.of(reservations),
+                Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
+                new RuleBootPolicy(FILES, "", mac -> mac.equals("52:54:00:00:00:09") ? Optional.of("special.efi") : Optional.empty()),
+                store, ClientObserver.NONE);
+    }
+
+    static DhcpMessage msg(MessageType t, Bytes mac, Consumer<DhcpOptions.Builder> options) {
+        DhcpOptions.Builder b = new DhcpOptions.Builder().messageType(t);
+        options.accept(b);
+        return DhcpMessage.request(0x1234, mac, b.build());
+    }
+
+    static DhcpMessage msg(MessageType t, Bytes mac) { return msg(t, mac, b -> {}); }
+
+    Outbound reply(DhcpEngine e, DhcpMessage m) {
+        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        assertThat(o).as("outcome").isInstanceOf(Outcome.Reply.class);
+        return ((Outcome.Reply) o).outbound();
+    }
+
+    String dropReason(DhcpEngine e, DhcpMessage m) {
+        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        assertThat(o).isInstanceOf(Outcome.Drop.class);
+        return ((Outcome.Drop) o).reason();
+    }
+
+    Ipv4 dora(DhcpEngine e, Bytes mac) {
+        Outbound offer = reply(e, msg(MessageType.DISCOVER, mac));
+        assertThat(offer.message().type()).isEqualTo(MessageType.OFFER);
+        Ipv4 a = offer.message().yiaddr();
+        Outbound ack = reply(e, msg(MessageType.REQUEST, mac, b -> b.address(OptionCode.SERVER_ID, LOCAL).address(OptionCode.REQUESTED_ADDRESS, a)));
+        assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
+        assertThat(ack.message().yiaddr()).isEqualTo(a);
+        return a;
+    }
+
+    @Test
+    void fullModeDoraGivesAddressAndSubnetOptions() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Outbound offer = reply(e, msg(MessageType.DISCOVER, MAC));
+        DhcpOptions o = offer.message().options();
+        assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.parse("10.0.0.100"));
+        assertThat(o.address(OptionCode.SERVER_ID)).contains(LOCAL);
+        assertThat(o.address(OptionCode.SUBNET_MASK)).contains(Ipv4.parse("255.255.255.0"));
+        assertThat(o.address(OptionCode.ROUTER)).contains(Ipv4.parse("10.0.0.254"));
+        assertThat(o.address(OptionCode.DNS_SERVERS)).contains(Ipv4.parse("10.0.0.53"));
+        assertThat(o.text(OptionCode.DOMAIN_NAME)).contains("lab.test");
+        assertThat(o.uint32(OptionCode.LEASE_TIME)).contains(3600L);
+        assertThat(o.uint32(OptionCode.RENEWAL_TIME)).contains(1800L);
+        assertThat(o.uint32(OptionCode.REBINDING_TIME)).contains(3150L);
+        assertThat(o.has(OptionCode.BOOTFILE)).as("no boot file for a client that is not network booting").isFalse();
+        // No broadcast flag, no ciaddr: to yiaddr at chaddr.
+        assertThat(offer.delivery()).isEqualTo(Outbound.Delivery.UNICAST_TO_HARDWARE);
+        assertThat(offer.destination()).isEqualTo(Ipv4.parse("10.0.0.100"));
+        assertThat(dora(e, MAC)).isEqualTo(Ipv4.parse("10.0.0.100"));
+        assertThat(store.leases).containsKey(Ipv4.parse("10.0.0.100"));
+        assertThat(store.leases.get(Ipv4.parse("10.0.0.100")).state()).isEqualTo(Lease.State.BOUND);
+    }
+
+    @Test
+    void replyAddressingFollowsRfc2131Section41() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Outbound bcast = reply(e, msg(MessageType.DISCOVER, MAC).withFlags(DhcpMessage.FLAG_BROADCAST));
+        assertThat(bcast.delivery()).isEqualTo(Outbound.Delivery.BROADCAST);
+        assertThat(bcast.destination()).isEqualTo(Ipv4.BROADCAST);
+        assertThat(bcast.port()).isEqualTo(68);
+
+        Outbound relayed = reply(e, msg(MessageType.DISCOVER, MAC2).withGiaddr(Ipv4.parse("10.9.0.1")));
+        assertThat(relayed.destination()).isEqualTo(Ipv4.parse("10.9.0.1"));
+        assertThat(relayed.port()).isEqualTo(67);
+        assertThat(relayed.message().giaddr()).isEqualTo(Ipv4.parse("10.9.0.1"));
+        assertThat(relayed.message().yiaddr()).as("pool chosen by giaddr").isEqualTo(Ipv4.parse("10.9.0.10"));
+        assertThat(relayed.message().options().uint32(OptionCode.LEASE_TIME)).contains(600L);
+
+        Ipv4 a = dora(e, MAC);
+        Outbound renew = reply(e, msg(MessageType.REQUEST, MAC).withCiaddr(a));
+        assertThat(renew.delivery()).isEqualTo(Outbound.Delivery.UNICAST);
+        assertThat(renew.destination()).isEqualTo(a);
+        assertThat(renew.message().ciaddr()).isEqualTo(a);
+
+        Outbound nak = reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("192.168.1.5"))));
+        assertThat(nak.message().type()).isEqualTo(MessageType.NAK);
+        assertThat(nak.delivery()).isEqualTo(Outbound.Delivery.BROADCAST);
+
+        Outbound relayedNak = reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("192.168.1.5")))
+                .withGiaddr(Ipv4.parse("10.9.0.1")));
+        assertThat(relayedNak.destination()).isEqualTo(Ipv4.parse("10.9.0.1"));
+        assertThat(relayedNak.message().broadcastFlag()).isTrue();
+    }
+
+    @Test
+    void renewAfterRestartKeepsTheAddress() {
+        Ipv4 a = dora(engine(DhcpMode.FULL), MAC2);
+        dora(engine(DhcpMode.FULL), MAC); // another client on a "restarted" engine with the same store
+        DhcpEngine restarted = engine(DhcpMode.FULL);
+        Outbound ack = reply(restarted, msg(MessageType.REQUEST, MAC2).withCiaddr(a));
+        assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
+        assertThat(ack.message().yiaddr()).isEqualTo(a);
+        // INIT-REBOOT after a restart, too.
+        Outbound reboot = reply(engine(DhcpMode.FULL), msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, a)));
+        assertThat(reboot.message().type()).isEqualTo(MessageType.ACK);
+        // And a new DISCOVER gets the same address back.
+        assertThat(reply(engine(DhcpMode.FULL), msg(MessageType.DISCOVER, MAC2)).message().yiaddr()).isEqualTo(a);
+    }
+
+    @Test
+    void anotherClientsAddressIsNakedAndAChoiceOfAnotherServerFreesTheOffer() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Ipv4 a = dora(e, MAC);
+        Outbound nak = reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, a)));
+        assertThat(nak.message().type()).isEqualTo(MessageType.NAK);
+        assertThat(nak.message().options().text(OptionCode.MESSAGE)).contains("address belongs to another client");
+
+        Ipv4 offered = reply(e, msg(MessageType.DISCOVER, MAC2)).message().yiaddr();
+        assertThat(dropReason(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.SERVER_ID, Ipv4.parse("10.0.0.2"))
+                .address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("10.0.0.200"))))).isEqualTo("client-chose-other-server");
+        // Never-used addresses go first; once they are gone, the freed offer is handed out again.
+        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003"))).message().yiaddr()).isNotEqualTo(offered);
+        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004"))).message().yiaddr()).as("offer freed").isEqualTo(offered);
+    }
+
+    @Test
+    void declinedAddressIsQuarantinedAndReleaseFreesIt() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Ipv4 a = dora(e, MAC);
+        assertThat(dropReason(e, msg(MessageType.DECLINE, MAC, b -> b.address(OptionCode.SERVER_ID, LOCAL).address(OptionCode.REQUESTED_ADDRESS, a))))
+                .isEqualTo("declined");
+        assertThat(store.leases.get(a).state()).isEqualTo(Lease.State.DECLINED);
+        Ipv4 next = reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr();
+        assertThat(next).isNotEqualTo(a);
+        // The pool has three addresses; with one quarantined, two clients fill it.
+        dora(e, MAC);
+        dora(e, MAC2);
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003")))).isEqualTo("pool-exhausted");
+        now = now.plus(Duration.ofMinutes(11));
+        e.expire(now);
+        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003"))).message().yiaddr()).isEqualTo(a);
+
+        Ipv4 b2 = reply(e, msg(MessageType.REQUEST, MAC2).withCiaddr(Ipv4.parse("10.0.0.102"))).message().yiaddr();
+        assertThat(dropReason(e, msg(MessageType.RELEASE, MAC2).withCiaddr(b2))).isEqualTo("released");
+        assertThat(store.leases.get(b2).state()).isEqualTo(Lease.State.FREE);
+    }
+
+    @Test
+    void aBoundClientThatDiscoversAgainStaysBound() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Ipv4 a = dora(e, MAC);
+        assertThat(reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr()).isEqualTo(a);
+        now = now.plusSeconds(60); // past the offer hold: an offer would be gone
+        e.expire(now);
+        assertThat(e.leases()).singleElement().extracting(Lease::state).isEqualTo(Lease.State.BOUND);
+        assertThat(reply(e, msg(MessageType.DISCOVER, MAC2)).message().yiaddr()).isNotEqualTo(a);
+    }
+
+    @Test
+    void expiredLeasesAreReclaimed() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        dora(e, MAC);
+        dora(e, MAC2);
+        dora(e, Bytes.hex("525400000003"));
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004")))).isEqualTo("pool-exhausted");
+        now = now.plusSeconds(3601);
+        assertThat(e.expire(now)).isEqualTo(3);
+        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004"))).message().yiaddr()).isNotNull();
+    }
+
+    @Test
+    void reservationWinsAndCarriesTheHostname() {
+        DhcpEngine e = engine(DhcpMode.FULL, new Reservation("52:54:00:00:00:02", Ipv4.parse("10.0.0.50"), "node2"));
+        Outbound offer = reply(e, msg(MessageType.DISCOVER, MAC2));
+        assertThat(offer.message().yiaddr()).isEqualTo(Ipv4.parse("10.0.0.50"));
+        assertThat(offer.message().options().text(OptionCode.HOSTNAME)).contains("node2");
+        assertThat(dora(e, MAC2)).isEqualTo(Ipv4.parse("10.0.0.50"));
+        assertThat(reply(e, msg(MessageType.REQUEST, MAC, b -> b.address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("10.0.0.50"))))
+                .message().type()).isEqualTo(MessageType.NAK);
+    }
+
+    @Test
+    void informGetsOptionsWithoutALease() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Outbound ack = reply(e, msg(MessageType.INFORM, MAC).withCiaddr(Ipv4.parse("10.0.0.7")));
+        assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
+        assertThat(ack.message().yiaddr()).isEqualTo(Ipv4.ANY);
+        assertThat(ack.message().options().has(OptionCode.LEASE_TIME)).isFalse();
+        assertThat(ack.message().options().address(OptionCode.SUBNET_MASK)).isPresent();
+        assertThat(ack.destination()).isEqualTo(Ipv4.parse("10.0.0.7"));
+    }
+
+    @Test
+    void bootFileByArchitectureUserClassAndOverride() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0).text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001")))
+                .isEqualTo("undionly.kpxe");
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 7))).isEqualTo("ipxe.efi");
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 9))).isEqualTo("ipxe.efi");
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 11))).isEqualTo("ipxe-arm64.efi");
+        assertThat(bootFile(e, MAC, b -> b.text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00007:UNDI:003016"))).isEqualTo("ipxe.efi");
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0).bytes(OptionCode.USER_CLASS, "iPXE".getBytes())))
+                .isEqualTo("http://10.0.0.1:8080/boot/52:54:00:00:00:01.ipxe");
+        assertThat(bootFile(e, Bytes.hex("525400000009"), b -> b.uint16(OptionCode.CLIENT_ARCH, 7))).isEqualTo("special.efi");
+        Outbound http = reply(e, msg(MessageType.DISCOVER, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 16).text(OptionCode.VENDOR_CLASS, "HTTPClient:Arch:00016")));
+        assertThat(http.message().options().text(OptionCode.BOOTFILE)).contains("http://10.0.0.1:8080/boot/ipxe.efi");
+        assertThat(http.message().options().text(OptionCode.VENDOR_CLASS)).contains("HTTPClient");
+        Outbound bios = reply(e, msg(MessageType.DISCOVER, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0)));
+        assertThat(bios.message().siaddr()).isEqualTo(LOCAL);
+        assertThat(bios.message().file()).isEqualTo("undionly.kpxe");
+        assertThat(bios.message().options().text(OptionCode.TFTP_SERVER)).contains("10.0.0.1");
+    }
+
+    @Test
+    void aDisabledClientGetsAnAddressButNoBootFile() {
+        DhcpEngine e = new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
+                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store, ClientObserver.NONE);
+        assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("<none>");
+        assertThat(bootFile(e, MAC2, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("undionly.kpxe");
+    }
+
+    String bootFile(DhcpEngine e, Bytes mac, Consumer<DhcpOptions.Builder> options) {
+        return reply(e, msg(MessageType.DISCOVER, mac, options)).message().options().text(OptionCode.BOOTFILE).orElse("<none>");
+    }
+
+    @Test
+    void proxyModeAnswersOnlyPxeClientsAndNeverGivesAnAddress() {
+        DhcpEngine e = engine(DhcpMode.PROXY);
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, MAC))).isEqualTo("not-pxe");
+        Outbound offer = reply(e, msg(MessageType.DISCOVER, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 7)
+                .text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00007:UNDI:003016")));
+        DhcpMessage m = offer.message();
+        assertThat(m.type()).isEqualTo(MessageType.OFFER);
+        assertThat(m.yiaddr()).isEqualTo(Ipv4.ANY);
+        assertThat(m.siaddr()).isEqualTo(LOCAL);
+        assertThat(m.options().text(OptionCode.VENDOR_CLASS)).contains("PXEClient");
+        assertThat(m.options().get(OptionCode.VENDOR_SPECIFIC)).contains(Bytes.of((byte) 6, (byte) 1, (byte) 8, (byte) 255));
+        assertThat(m.options().text(OptionCode.BOOTFILE)).contains("ipxe.efi");
+        assertThat(m.options().has(OptionCode.LEASE_TIME)).isFalse();
+        assertThat(offer.delivery()).isEqualTo(Outbound.Delivery.BROADCAST);
+        assertThat(dropReason(e, msg(MessageType.REQUEST, MAC, b -> b.text(OptionCode.VENDOR_CLASS, "PXEClient")
+                .address(OptionCode.SERVER_ID, Ipv4.parse("10.0.0.2"))))).isEqualTo("request-for-other-server");
+        assertThat(store.leases).isEmpty();
+    }
+
+    @Test
+    void bootServerExchangeOnPort4011() {
+        DhcpEngine e = engine(DhcpMode.PROXY);
+        DhcpMessage req = msg(MessageType.REQUEST, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0)
+                .text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001")).withCiaddr(Ipv4.parse("10.0.0.77"));
+        Outcome o = e.handle(new Inbound(req, Ipv4.parse("10.0.0.77"), 4011, LOCAL, true), now);
+        Outbound ack = ((Outcome.Reply) o).outbound();
+        assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
+        assertThat(ack.destination()).isEqualTo(Ipv4.parse("10.0.0.77"));
+        assertThat(ack.port()).isEqualTo(4011);
+        assertThat(ack.message().file()).isEqualTo("undionly.kpxe");
+        assertThat(ack.message().yiaddr()).isEqualTo(Ipv4.ANY);
+    }
+
+    @Test
+    void requestsWithoutMessageTypeAndRepliesAreDropped() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        assertThat(dropReason(e, DhcpMessage.request(1, MAC, DhcpOptions.NONE))).isEqualTo("no-message-type");
+        assertThat(dropReason(engine(DhcpMode.OFF), msg(MessageType.DISCOVER, MAC))).isEqualTo("mode-off");
+    }
+
+    static final class MemoryStore implements LeaseStore {
+        final Map<Ipv4, Lease> leases = new LinkedHashMap<>();
+
+        @Override public List<Lease> loadAll() { return new ArrayList<>(leases.values()); }
+
+        @Override public void save(Lease lease) { leases.put(lease.address(), lease); }
+    }
+}

@@ -1,0 +1,97 @@
+package dev.netboot.inventory;
+
+import dev.netboot.dhcp.Ipv4;
+import dev.netboot.dhcp.Lease;
+import org.junit.jupiter.api.Test;
+
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** What every database behind the inventory must do; run on H2 and on a real PostgreSQL. */
+abstract class InventoryContract {
+
+    static final Instant T0 = Instant.parse("2026-03-01T10:00:00Z");
+
+    /** A fresh, empty database each call. */
+    abstract String freshUrl();
+
+    String user() { return ""; }
+
+    Inventory open(String url) { return Inventory.open(url, user(), ""); }
+
+    @Test
+    void clientsAreAddedSetListedAndRemoved() {
+        try (Inventory inv = open(freshUrl())) {
+            assertThat(inv.addClient("52-54-00-AA-BB-01", "node1", "")).isTrue();
+            assertThat(inv.addClient("52:54:00:aa:bb:01", "again", "")).isFalse();
+            assertThat(inv.setClient("52:54:00:aa:bb:01", "boot-file", "special.efi")).isTrue();
+            assertThat(inv.setClient("52:54:00:aa:bb:99", "hostname", "x")).isFalse();
+            assertThatThrownBy(() -> inv.setClient("52:54:00:aa:bb:01", "state", "bogus")).isInstanceOf(IllegalArgumentException.class);
+            Client c = inv.client("52:54:00:aa:bb:01").orElseThrow();
+            assertThat(c.hostname()).isEqualTo("node1");
+            assertThat(c.bootFile()).isEqualTo("special.efi");
+            assertThat(c.state()).isEqualTo(Client.ACTIVE);
+            assertThat(inv.bootFileOverrides()).containsEntry("52:54:00:aa:bb:01", "special.efi");
+            assertThat(inv.disabledClients()).isEmpty();
+            inv.setClient("52:54:00:aa:bb:01", "state", Client.DISABLED);
+            assertThat(inv.disabledClients()).containsExactly("52:54:00:aa:bb:01");
+            assertThat(inv.removeClient("52:54:00:aa:bb:01")).isTrue();
+            assertThat(inv.clients()).isEmpty();
+        }
+    }
+
+    @Test
+    void unknownClientsAreRegisteredOnFirstSight() {
+        try (Inventory inv = open(freshUrl())) {
+            assertThat(inv.clientSeen("52:54:00:12:34:56", "bios", "00000000-0000-0000-0000-000000000000", "", T0)).isTrue();
+            assertThat(inv.clientSeen("52:54:00:12:34:56", "uefi_x64", "", "", T0.plusSeconds(60))).isFalse();
+            Client c = inv.clients().getFirst();
+            assertThat(c.state()).isEqualTo(Client.DISCOVERED);
+            assertThat(c.architecture()).isEqualTo("uefi_x64");
+            assertThat(c.uuid()).isEqualTo("00000000-0000-0000-0000-000000000000");
+            assertThat(c.firstSeen()).isEqualTo(T0);
+            assertThat(c.lastSeen()).isEqualTo(T0.plusSeconds(60));
+        }
+    }
+
+    @Test
+    void leasesPersistAcrossReopening() {
+        String url = freshUrl();
+        Lease a = new Lease(Ipv4.parse("10.0.0.100"), "hw:525400000001", "52:54:00:00:00:01", "n1", Lease.State.BOUND, T0.plusSeconds(3600));
+        Lease b = new Lease(Ipv4.parse("10.0.0.101"), "id:01525400000002", "52:54:00:00:00:02", "", Lease.State.BOUND, T0.plusSeconds(3600));
+        try (Inventory inv = open(url); LeaseWriter w = new LeaseWriter(inv, Clock.fixed(T0, ZoneOffset.UTC))) {
+            w.save(a);
+            w.save(b);
+            w.flush();
+            w.save(b.with(Lease.State.FREE, T0)); // an update of a stored lease, in a later batch
+            w.flush();
+        }
+        try (Inventory inv = open(url)) {
+            List<Lease> leases = inv.leases();
+            assertThat(leases).containsExactly(a, b.with(Lease.State.FREE, T0));
+        }
+    }
+
+    @Test
+    void bootEventsImagesDisksAndAssignments() {
+        try (Inventory inv = open(freshUrl())) {
+            inv.clientSeen("52:54:00:12:34:56", "bios", "", "", T0);
+            inv.recordBootEvent(new BootEvent("52:54:00:12:34:56", T0, "dhcp-boot", "10.0.0.5", "undionly.kpxe", ""));
+            assertThat(inv.bootEvents("52:54:00:12:34:56")).extracting(BootEvent::bootFile).containsExactly("undionly.kpxe");
+            long image = inv.addImage("debian12", "/srv/images/debian12.img", "", T0);
+            long disk = inv.addDisk("node1-overlay", image, "/srv/disks/node1.qcow", 1L << 30, T0);
+            inv.assign("52:54:00:12:34:56", image, disk, 1, 1);
+            assertThat(inv.aoeAddress("52:54:00:12:34:56")).contains("1.1");
+            inv.addClient("52:54:00:12:34:57", "", "");
+            assertThatThrownBy(() -> inv.assign("52:54:00:12:34:57", image, disk, 1, 1))
+                    .as("one AoE address per client").isInstanceOf(InventoryException.class);
+            assertThat(T0.truncatedTo(ChronoUnit.SECONDS)).isEqualTo(T0);
+        }
+    }
+}
