@@ -86,7 +86,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.1 "$work/disk.img" --open --set dataDir="$work/data" >/dev/null
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data" --set "aoe.interfaces=[$tap]" \
-  --set tftp.enabled=false --set http.enabled=false > "$work/ours.log" 2>&1 &
+  --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/ours.log" 2>&1 &
 server_pid=$!
 sleep 3
 read -r ow or < <(guest)

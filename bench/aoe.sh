@@ -51,7 +51,7 @@ start_ours() { # exports the file as e1.2
   rm -rf "$data"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.2 "$work/disk.img" --open --set dataDir="$data" >/dev/null
   ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
-    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false > "$work/ours.log" 2>&1 &
+    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/ours.log" 2>&1 &
   pid[ours]=$!
 }
 

@@ -6,17 +6,21 @@ import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.storage.FileBlockStore;
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.Namespace;
+import dev.netboot.testlib.VethPair;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * aoetools (the Coraid/OpenAoE userspace initiator tools) against the appliance over veth pairs:
@@ -24,28 +28,32 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  */
 class AoeToolsIT {
 
-    static Netns client;
-    static Netns stranger;
+    static final Duration T = Duration.ofSeconds(15);
+    static NetLab lab;
+    static Namespace client, stranger;
+    static VethPair clientLink, strangerLink;
     @TempDir
     static Path dataDir;
     static Appliance appliance;
 
     @BeforeAll
     static void start() throws Exception {
-        assumeTrue(Netns.haveRootAnd("ip", "aoeping", "aoecfg"), "needs root, iproute2 and aoetools");
-        client = new Netns("ac");
-        stranger = new Netns("as");
+        lab = NetLab.create();
+        client = lab.namespace("client");
+        stranger = lab.namespace("stranger");
+        clientLink = lab.veth(null, client);
+        strangerLink = lab.veth(null, stranger);
         DiskCatalog catalog = new DiskCatalog(dataDir);
         Path image = DiskCatalog.defaultImage(dataDir, new TargetAddress(3, 1));
         FileBlockStore.createSparse(image, 8 << 20).close();
-        catalog.add(new DiskEntry("3.1", image.toString(), List.of(client.nsMac()), false, false));
+        catalog.add(new DiskEntry("3.1", image.toString(), List.of(clientLink.peerMac()), false, false));
         appliance = startAppliance();
     }
 
     static Appliance startAppliance() throws Exception {
         NetbootConfig config = ConfigLoader.load(Optional.empty(), List.of(
-                "dataDir=" + dataDir, "tftp.enabled=false", "http.enabled=false",
-                "aoe.interfaces=[" + client.hostIf + ", " + stranger.hostIf + "]", "aoe.catalogPollMillis=100",
+                "dataDir=" + dataDir, "tftp.enabled=false", "http.enabled=false", "dhcp.mode=off",
+                "aoe.interfaces=[" + clientLink.hostSideName() + ", " + strangerLink.hostSideName() + "]", "aoe.catalogPollMillis=100",
                 "aoe.threadsPerInterface=2"));
         return new Appliance(config).start();
     }
@@ -53,36 +61,37 @@ class AoeToolsIT {
     @AfterAll
     static void stop() {
         if (appliance != null) appliance.close();
-        if (client != null) client.close();
-        if (stranger != null) stranger.close();
+        if (lab != null) lab.close();
     }
 
+    static String out(CommandResult r) { return r.stdout() + r.stderr(); }
+
     @Test
-    void aoepingIdentifiesTheDiskForTheAllowedClientOnly() throws Exception {
-        Netns.Result id = client.exec(10, "aoeping", "-s", "3", "-I", "3", "1", client.nsIf);
-        assertThat(id.exitCode()).as(id.output()).isZero();
-        assertThat(id.output()).contains("model: netboot AoE e3.1").contains("serial_number: NB3.1");
-        Netns.Result denied = stranger.exec(10, "aoeping", "-s", "2", "3", "1", stranger.nsIf);
+    void aoepingIdentifiesTheDiskForTheAllowedClientOnly() {
+        CommandResult id = client.exec(T, "aoeping", "-s", "3", "-I", "3", "1", clientLink.peerName());
+        assertThat(id.exitCode()).as(out(id)).isZero();
+        assertThat(out(id)).contains("model: netboot AoE e3.1").contains("serial_number: NB3.1");
+        CommandResult denied = stranger.exec(T, "aoeping", "-s", "2", "3", "1", strangerLink.peerName());
         assertThat(denied.exitCode()).as("a stranger gets no reply at all").isNotZero();
     }
 
     @Test
-    void smartIsReportedUnsupported() throws Exception {
-        Netns.Result smart = client.exec(10, "aoeping", "-s", "3", "-S", "0xd0", "3", "1", client.nsIf);
-        assertThat(smart.output()).contains("does not support SMART");
+    void smartIsReportedUnsupported() {
+        CommandResult smart = client.exec(T, "aoeping", "-s", "3", "-S", "0xd0", "3", "1", clientLink.peerName());
+        assertThat(out(smart)).contains("does not support SMART");
     }
 
     @Test
     void configStringSetTestAndSurvivesARestart() throws Exception {
-        assertThat(client.exec(10, "aoecfg", "-c", "fset", "-s", "client-a", "-t", "3", "3", "1", client.nsIf).output()).contains("client-a");
-        Netns.Result refused = client.exec(10, "aoecfg", "-c", "set", "-s", "client-b", "-t", "3", "3", "1", client.nsIf);
-        assertThat(refused.output()).doesNotContain("client-b");
-        assertThat(client.exec(10, "aoecfg", "-c", "test", "-s", "client-a", "-t", "2", "3", "1", client.nsIf).output()).contains("client-a");
-        assertThat(client.exec(10, "aoecfg", "-c", "prefix", "-s", "client", "-t", "2", "3", "1", client.nsIf).output()).contains("client-a");
-        assertThat(client.exec(10, "aoecfg", "-c", "test", "-s", "client", "-t", "2", "3", "1", client.nsIf).output()).doesNotContain("client-a");
+        String nic = clientLink.peerName();
+        assertThat(out(client.exec(T, "aoecfg", "-c", "fset", "-s", "client-a", "-t", "3", "3", "1", nic))).contains("client-a");
+        assertThat(out(client.exec(T, "aoecfg", "-c", "set", "-s", "client-b", "-t", "3", "3", "1", nic))).doesNotContain("client-b");
+        assertThat(out(client.exec(T, "aoecfg", "-c", "test", "-s", "client-a", "-t", "2", "3", "1", nic))).contains("client-a");
+        assertThat(out(client.exec(T, "aoecfg", "-c", "prefix", "-s", "client", "-t", "2", "3", "1", nic))).contains("client-a");
+        assertThat(out(client.exec(T, "aoecfg", "-c", "test", "-s", "client", "-t", "2", "3", "1", nic))).doesNotContain("client-a");
         appliance.close();
         appliance = startAppliance();
-        assertThat(client.exec(10, "aoecfg", "-c", "read", "-t", "3", "3", "1", client.nsIf).output()).contains("client-a");
+        assertThat(out(client.exec(T, "aoecfg", "-c", "read", "-t", "3", "3", "1", nic))).contains("client-a");
     }
 
     @Test
@@ -90,16 +99,16 @@ class AoeToolsIT {
         DiskCatalog catalog = new DiskCatalog(dataDir);
         Path image = DiskCatalog.defaultImage(dataDir, new TargetAddress(3, 2));
         FileBlockStore.createSparse(image, 1 << 20).close();
-        catalog.add(new DiskEntry("3.2", image.toString(), List.of(stranger.nsMac()), false, false));
-        Netns.Result seen = null;
+        catalog.add(new DiskEntry("3.2", image.toString(), List.of(strangerLink.peerMac()), false, false));
+        CommandResult seen = null;
         for (int i = 0; i < 20; i++) {
-            seen = stranger.exec(10, "aoeping", "-s", "1", "-I", "3", "2", stranger.nsIf);
+            seen = stranger.exec(T, "aoeping", "-s", "1", "-I", "3", "2", strangerLink.peerName());
             if (seen.exitCode() == 0) break;
         }
-        assertThat(seen.output()).contains("netboot AoE e3.2");
+        assertThat(out(seen)).contains("netboot AoE e3.2");
         catalog.remove(new TargetAddress(3, 2));
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (appliance.aoe().exported().contains(new TargetAddress(3, 2)) && System.nanoTime() < deadline) Thread.sleep(50);
-        assertThat(stranger.exec(10, "aoeping", "-s", "1", "3", "2", stranger.nsIf).exitCode()).isNotZero();
+        assertThat(stranger.exec(T, "aoeping", "-s", "1", "3", "2", strangerLink.peerName()).exitCode()).isNotZero();
     }
 }

@@ -30,20 +30,20 @@ final class GuestImage {
         Path cache = cacheDir();
         Files.createDirectories(cache);
         String find = "apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'";
-        String pkg = Netns.run("sh", "-c", find).output().trim();
+        String pkg = HostCommands.run("sh", "-c", find).output().trim();
         if (pkg.isEmpty()) {
             // A fresh machine may have no package lists yet.
-            Netns.runAllowingFailure(300, "apt-get", "update", "-qq");
-            pkg = Netns.run("sh", "-c", find).output().trim();
+            HostCommands.runAllowingFailure(300, "apt-get", "update", "-qq");
+            pkg = HostCommands.run("sh", "-c", find).output().trim();
         }
         if (pkg.isEmpty()) throw new IOException("apt-cache knows no linux-image-amd64 dependency (run apt-get update)");
         Path root = cache.resolve(pkg);
         if (!Files.isDirectory(root.resolve("boot"))) {
-            Netns.Result dl = Netns.runAllowingFailure(300, "sh", "-c", "cd '" + cache + "' && apt-get download " + pkg);
+            HostCommands.Result dl = HostCommands.runAllowingFailure(300, "sh", "-c", "cd '" + cache + "' && apt-get download " + pkg);
             if (dl.exitCode() != 0) throw new IOException("apt-get download " + pkg + " failed: " + dl.output());
             Path tmp = cache.resolve(pkg + ".tmp");
-            Netns.run("rm", "-rf", tmp.toString());
-            Netns.run("sh", "-c", "dpkg -x '" + cache + "'/" + pkg + "_*.deb '" + tmp + "' && rm -f '" + cache + "'/" + pkg + "_*.deb");
+            HostCommands.run("rm", "-rf", tmp.toString());
+            HostCommands.run("sh", "-c", "dpkg -x '" + cache + "'/" + pkg + "_*.deb '" + tmp + "' && rm -f '" + cache + "'/" + pkg + "_*.deb");
             Files.move(tmp, root);
         }
         return root;
@@ -59,9 +59,9 @@ final class GuestImage {
         Path bin = root.resolve("bin/busybox");
         if (!Files.isExecutable(bin)) {
             Files.createDirectories(cache);
-            Netns.Result dl = Netns.runAllowingFailure(120, "sh", "-c", "cd '" + cache + "' && apt-get download busybox-static");
+            HostCommands.Result dl = HostCommands.runAllowingFailure(120, "sh", "-c", "cd '" + cache + "' && apt-get download busybox-static");
             if (dl.exitCode() != 0) throw new IOException("apt-get download busybox-static failed: " + dl.output());
-            Netns.run("sh", "-c", "rm -rf '" + root + "' && dpkg -x '" + cache + "'/busybox-static_*.deb '" + root + "' && rm -f '" + cache + "'/busybox-static_*.deb");
+            HostCommands.run("sh", "-c", "rm -rf '" + root + "' && dpkg -x '" + cache + "'/busybox-static_*.deb '" + root + "' && rm -f '" + cache + "'/busybox-static_*.deb");
         }
         return bin;
     }
@@ -111,7 +111,7 @@ final class GuestImage {
     /** Host libraries a dynamically linked binary needs (from ldd), so it runs in the initramfs. */
     static List<Path> librariesOf(Path binary) throws IOException {
         List<Path> libs = new ArrayList<>();
-        for (String line : Netns.run("ldd", binary.toString()).output().split("\n")) {
+        for (String line : HostCommands.run("ldd", binary.toString()).output().split("\n")) {
             String l = line.trim();
             int arrow = l.indexOf("=> ");
             String path = arrow >= 0 ? l.substring(arrow + 3) : l;
@@ -166,7 +166,7 @@ final class GuestImage {
 
     static Optional<Path> which(String tool) {
         try {
-            Netns.Result r = Netns.runAllowingFailure(5, "sh", "-c", "command -v " + tool);
+            HostCommands.Result r = HostCommands.runAllowingFailure(5, "sh", "-c", "command -v " + tool);
             return r.exitCode() == 0 ? Optional.of(Path.of(r.output().trim())) : Optional.empty();
         } catch (IOException e) {
             return Optional.empty();

@@ -6,6 +6,7 @@ import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.storage.FileBlockStore;
+import dev.netboot.testlib.NetLab;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -23,7 +24,6 @@ import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The Linux aoe driver (Debian's 6.1 kernel in a qemu TCG guest) against the appliance: discovery,
@@ -38,6 +38,7 @@ class LinuxAoeGuestIT {
 
     @TempDir
     Path dir;
+    NetLab lab;
     String tap;
     Appliance appliance;
     final List<String> console = new ArrayList<>();
@@ -45,22 +46,19 @@ class LinuxAoeGuestIT {
     @AfterEach
     void cleanUp() throws IOException {
         if (appliance != null) appliance.close();
-        if (tap != null) Netns.runAllowingFailure(10, "ip", "link", "del", tap);
+        if (lab != null) lab.close();
     }
 
     @Test
     void linuxAoeDriverWritesReadsMakesExt4AndSurvivesAServerRestart() throws Exception {
-        assumeTrue(Netns.haveRootAnd("ip", "qemu-system-x86_64", "apt-get", "dpkg", "mke2fs", "debugfs", "ldd"),
-                "needs root, qemu-system-x86, e2fsprogs and apt");
+        lab = NetLab.create();
 
         Path kernel = GuestImage.debianKernel();
         Path busybox = GuestImage.staticBusybox();
         Path initrd = dir.resolve("initrd.gz");
         buildInitramfs(kernel, busybox, initrd);
 
-        tap = "nbtap" + ProcessHandle.current().pid() % 10000;
-        Netns.run("ip", "tuntap", "add", "dev", tap, "mode", "tap");
-        Netns.run("ip", "link", "set", tap, "up");
+        tap = lab.tap(null).name();
 
         Path dataDir = dir.resolve("data");
         DiskCatalog catalog = new DiskCatalog(dataDir);
@@ -71,7 +69,7 @@ class LinuxAoeGuestIT {
         FileBlockStore.createSparse(hidden, 8L << 20).close();
         catalog.add(new DiskEntry("7.2", hidden.toString(), List.of(OTHER_MAC), false, false));
         NetbootConfig config = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dataDir, "tftp.enabled=false",
-                "http.enabled=false", "aoe.interfaces=[" + tap + "]"));
+                "http.enabled=false", "dhcp.mode=off", "aoe.interfaces=[" + tap + "]"));
         appliance = new Appliance(config).start();
 
         Process qemu = new ProcessBuilder("qemu-system-x86_64", "-accel", "tcg", "-m", "384", "-smp", "1",
@@ -112,7 +110,7 @@ class LinuxAoeGuestIT {
             ch.read(java.nio.ByteBuffer.wrap(onDisk), (long) PATTERN_OFFSET_MIB << 20);
         }
         assertThat(Arrays.equals(onDisk, pattern)).as("pattern in the backing file").isTrue();
-        Netns.Result cat = Netns.run("debugfs", "-R", "cat /hello.txt", image.toString());
+        HostCommands.Result cat = HostCommands.run("debugfs", "-R", "cat /hello.txt", image.toString());
         assertThat(cat.output()).contains("hello from the guest");
         // The hidden disk was never touched.
         assertThat(Files.readAllBytes(hidden)).containsOnly(0);
