@@ -13,6 +13,10 @@ import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.inventory.InventoryObserver;
 import dev.netboot.inventory.LeaseWriter;
+import dev.netboot.aoe.AoeServer;
+import dev.netboot.disks.CatalogExporter;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.StateFiles;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
 import dev.netboot.tftp.RetransmitPolicy;
@@ -62,6 +66,7 @@ public final class Appliance implements AutoCloseable {
     private DhcpEngine dhcpEngine;
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
+    private AoeServer aoe;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -80,6 +85,7 @@ public final class Appliance implements AutoCloseable {
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
+            if (!config.aoe().interfaces().isEmpty()) startAoe();
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
             throw e;
@@ -182,6 +188,17 @@ public final class Appliance implements AutoCloseable {
                 describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
     }
 
+    private void startAoe() throws IOException {
+        NetbootConfig.Aoe a = config.aoe();
+        Path dataDir = Path.of(config.dataDir());
+        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), registry, new StateFiles(dataDir)).start();
+        running.add(aoe);
+        DiskCatalog catalog = new DiskCatalog(dataDir);
+        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
+        running.add(exporter);
+        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+    }
+
     /** An explicit address wins; else the configured interface's IPv4 address; else every address. */
     private InetAddress bindAddress(String explicit) throws IOException {
         if (!explicit.isBlank()) return InetAddress.getByName(explicit);
@@ -212,6 +229,7 @@ public final class Appliance implements AutoCloseable {
     public int httpPort() { return http.port(); }
     public Inventory inventory() { return inventory; }
     public DhcpEngine dhcpEngine() { return dhcpEngine; }
+    public AoeServer aoe() { return aoe; }
 
     @Override
     public void close() {

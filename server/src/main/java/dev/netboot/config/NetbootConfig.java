@@ -18,7 +18,8 @@ public record NetbootConfig(
         Http http,
         Dhcp dhcp,
         Boot boot,
-        Inventory inventory) {
+        Inventory inventory,
+        Aoe aoe) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -100,4 +101,19 @@ public record NetbootConfig(
             String url,
             String user,
             String password) {}
+
+    /** The ATA over Ethernet target. Disks come from the catalog ('netboot disk ...') plus {@code targets}. */
+    public record Aoe(
+            @JsonPropertyDescription("Interfaces to serve AoE on (raw Ethernet, needs root/CAP_NET_RAW); empty = AoE off")
+            java.util.List<String> interfaces,
+            @JsonPropertyDescription("Frames an initiator may have outstanding (Query Config buffer count; Linux caps it at 64)")
+            int bufferCount,
+            @JsonPropertyDescription("Threads (each with its own socket, PACKET_FANOUT) per interface; 0 = one per two CPUs, at most 4")
+            int threadsPerInterface,
+            @JsonPropertyDescription("Open backing stores with O_DSYNC so every acknowledged write is on stable storage (Linux aoe never sends FLUSH)")
+            boolean syncWrites,
+            @JsonPropertyDescription("How often the disk catalog is checked for disks added or removed with 'netboot disk'")
+            int catalogPollMillis,
+            @JsonPropertyDescription("Disks exported in addition to the catalog: address (shelf.slot), path, allowedMacs, open, readOnly")
+            java.util.List<dev.netboot.disks.DiskEntry> targets) {}
 }

@@ -1,0 +1,141 @@
+#!/usr/bin/env bash
+# AoE target benchmark: netboot against vblade, same 1 GiB file, same veth pair, same load generator.
+#
+#   sudo bench/aoe.sh [SECONDS_PER_RUN]        (default 3; ROUNDS=3 runs per cell, median reported)
+#   MTUS=9000 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
+#
+# Two network namespaces joined by one veth pair: both targets in one (vblade exporting the file
+# as e1.1, netboot the same file as e1.2), the neutral load generator bench/aoe-loadgen.c in the
+# other. Only one target runs at a time (the other is SIGSTOPped), and the runs of the two
+# alternate, so a busy machine slows both alike. For MTU 1500 and 9000 and windows 1, 16 and 64
+# it measures sequential read and write MB/s and 4 KiB random read IOPS, and prints a markdown
+# table with ratios. vblade gets -b 64 so its advertised buffer count is not what limits it.
+# Needs root, gcc, vblade (apt-get install vblade) and Java 25 (./mvnw finds it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+secs=${1:-3}
+rounds=${ROUNDS:-3}
+work=$(mktemp -d /tmp/aoe-bench.XXXXXX)
+ns_t=nbbench-t$$ ns_c=nbbench-c$$ if_t=nbbt$$ if_c=nbbc$$
+
+cleanup() {
+  for p in "${pid[@]:-}"; do [ -n "$p" ] && { kill -CONT "$p"; kill "$p"; wait "$p"; } 2>/dev/null || true; done
+  ip netns del "$ns_t" 2>/dev/null || true
+  ip netns del "$ns_c" 2>/dev/null || true
+  [ -f "$work/raw.txt" ] && cp "$work/raw.txt" /tmp/aoe-bench-raw.txt
+  rm -rf "$work"
+}
+trap cleanup EXIT
+
+command -v vblade >/dev/null || { echo "needs vblade (apt-get install vblade)" >&2; exit 1; }
+gcc -O2 -Wall -o "$work/aoe-loadgen" bench/aoe-loadgen.c
+./mvnw -q -B -DskipTests -pl server -am package >&2
+. .mvn/find-java.sh
+# A private copy, so nothing that stops "netboot.jar" processes on this machine stops the target.
+cp server/target/netboot.jar "$work/aoe-target.jar"
+jar=$work/aoe-target.jar
+
+echo "preparing a 1 GiB file ..." >&2
+dd if=/dev/zero of="$work/disk.img" bs=1M count=1024 status=none
+cat "$work/disk.img" > /dev/null   # both targets then read from the page cache
+
+ip netns add "$ns_t"
+ip netns add "$ns_c"
+ip link add "$if_t" netns "$ns_t" type veth peer name "$if_c" netns "$ns_c"
+for ns in "$ns_t" "$ns_c"; do ip -n "$ns" link set lo up; done
+ip -n "$ns_t" link set "$if_t" up
+ip -n "$ns_c" link set "$if_c" up
+
+start_ours() { # exports the file as e1.2
+  local data=$work/data
+  rm -rf "$data"
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.2 "$work/disk.img" --open --set dataDir="$data" >/dev/null
+  ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
+    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/ours.log" 2>&1 &
+  pid[ours]=$!
+}
+
+start_vblade() { # exports the same file as e1.1
+  ip netns exec "$ns_t" vblade -b 64 1 1 "$if_t" "$work/disk.img" > "$work/vblade.log" 2>&1 &
+  pid[vblade]=$!
+}
+
+slot_of() { [ "$1" = ours ] && echo 2 || echo 1; }
+
+wait_ready() {
+  for _ in $(seq 1 100); do
+    if ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m seqread -w 1 -t 0.2 >/dev/null 2>&1; then return 0; fi
+    sleep 0.2
+  done
+  echo "$1 did not come up" >&2; tail -n 20 "$work"/*.log >&2; ps -o pid,stat,cmd -p "${pid[@]}" >&2; exit 1
+}
+
+# Only one target runs at a time: the other is stopped (SIGSTOP), so it takes no CPU; the frames
+# it would see meanwhile are for the other shelf.slot and are ignored when it continues.
+only() {
+  local t
+  for t in "${!pid[@]}"; do [ "$t" != "$1" ] && kill -STOP "${pid[$t]}"; done
+  kill -CONT "${pid[$1]}"
+  sleep 0.2
+}
+
+run() { # target mode window -> prints the figure (MB/s or IOPS)
+  local out
+  only "$1"
+  out=$(ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs")
+  echo "$1 $out" >> "$work/raw.txt"
+  if [ "$2" = randread ]; then sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"; else sed -n 's/.* MBps=\([0-9.]*\).*/\1/p' <<<"$out"; fi
+}
+
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+declare -A pid result
+targets="vblade ours"
+mtus=${MTUS:-1500 9000}
+for mtu in $mtus; do
+  ip -n "$ns_t" link set "$if_t" mtu "$mtu"
+  ip -n "$ns_c" link set "$if_c" mtu "$mtu"
+  start_vblade
+  start_ours
+  for t in $targets; do wait_ready "$t"; done
+  for t in $targets; do
+    only "$t"
+    # Warm-up (JIT for ours; page cache and socket buffers for both).
+    ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m seqread -w 16 -t 2 >/dev/null
+    ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m seqwrite -w 16 -t 1 >/dev/null
+    ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m randread -w 16 -t 1 >/dev/null
+  done
+  for mode in seqread seqwrite randread; do
+    for w in 1 16 64; do
+      declare -A runs=([vblade]="" [ours]="")
+      for r in $(seq 1 "$rounds"); do
+        # Alternate who goes first, so drift in the machine's load hits both alike.
+        order=$targets; [ $((r % 2)) = 0 ] && order="ours vblade"
+        for t in $order; do
+          kill -0 "${pid[$t]}" 2>/dev/null || { echo "$t is no longer running" >&2; tail -n 5 "$work/$t.log" >&2; exit 1; }
+          runs[$t]="${runs[$t]} $(run "$t" "$mode" "$w")"
+        done
+      done
+      for t in $targets; do result[$mtu,$t,$mode,$w]=$(median ${runs[$t]}); done
+      echo "MTU $mtu $mode window $w: vblade${runs[vblade]} | ours${runs[ours]}" >&2
+    done
+  done
+  for t in $targets; do kill -CONT "${pid[$t]}"; kill "${pid[$t]}"; wait "${pid[$t]}" 2>/dev/null || true; done
+  pid=()
+done
+
+echo
+echo "AoE target, median of $rounds alternating runs of $secs s, veth pair between two namespaces, 1 GiB file in the page cache ($(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo
+echo "| MTU | test | window | vblade | netboot | netboot / vblade |"
+echo "|---:|---|---:|---:|---:|---:|"
+for mtu in $mtus; do
+  for mode in seqread seqwrite randread; do
+    case $mode in seqread) label="seq read MB/s";; seqwrite) label="seq write MB/s";; randread) label="4 KiB rand read IOPS";; esac
+    for w in 1 16 64; do
+      v=${result[$mtu,vblade,$mode,$w]:-0} o=${result[$mtu,ours,$mode,$w]:-0}
+      ratio=$(awk -v o="$o" -v v="$v" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }')
+      echo "| $mtu | $label | $w | $v | $o | $ratio |"
+    done
+  done
+done

@@ -1,0 +1,4 @@
+package dev.netboot.aoe;
+
+/** One whole AoE Ethernet frame: addresses, AoE header and the command's argument. */
+public record AoeFrame(MacAddress destination, MacAddress source, AoeHeader header, AoeMessage message) {}

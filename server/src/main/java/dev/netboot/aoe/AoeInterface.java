@@ -1,0 +1,157 @@
+package dev.netboot.aoe;
+
+import dev.netboot.metrics.RateLimitedLog;
+import dev.netboot.packet.PacketSocket;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Serves AoE on one network interface: each of its threads receives a batch of frames
+ * (recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
+ * the page cache and the frame buffers) and sends all replies of the batch with one sendmmsg.
+ * With several threads each has its own socket in a PACKET_FANOUT group, so the kernel deals the
+ * frames out and a slow read or write in one thread does not hold up the others.
+ */
+final class AoeInterface implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(AoeInterface.class);
+    private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+
+    static final int BATCH = 64;
+    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
+
+    private final List<PacketSocket> sockets = new java.util.ArrayList<>();
+    private final PacketSocket socket;
+    private final AoeResponder responder;
+    private final Port port;
+    private final EffectRunner runner;
+    private final AoeMetrics metrics;
+    private final List<Thread> threads = new java.util.ArrayList<>();
+    private volatile boolean running = true;
+
+    AoeInterface(String name, int threadCount, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
+                 AoeMetrics metrics) throws IOException {
+        try {
+            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200));
+            if (threadCount > 1) {
+                int group = (int) (ProcessHandle.current().pid() * 31 + sockets.getFirst().ifindex()) & 0xFFFF;
+                for (PacketSocket s : sockets) s.joinFanoutRoundRobin(group);
+            }
+        } catch (IOException | RuntimeException e) {
+            sockets.forEach(PacketSocket::close);
+            throw e;
+        }
+        this.socket = sockets.getFirst();
+        this.responder = responder;
+        this.metrics = metrics;
+        this.port = Port.forMtu(MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
+        FrameSink async = new FrameSink() {
+            @Override public ByteBuffer claim(int capacity) { return ByteBuffer.allocate(capacity); }
+            @Override public void commit(ByteBuffer frame) {
+                try {
+                    socket.sendOne(frame.flip());
+                    metrics.sent(1);
+                } catch (IOException e) {
+                    sendErrors.warn("AoE reply on " + name + " could not be sent: " + e.getMessage());
+                }
+            }
+        };
+        this.runner = new EffectRunner(responder, storage, flushExecutor, async);
+        for (int i = 0; i < threadCount; i++) {
+            PacketSocket own = sockets.get(i);
+            threads.add(Thread.ofPlatform().name("aoe-" + name + "-" + i).daemon().unstarted(() -> loop(own)));
+        }
+    }
+
+    AoeInterface start() {
+        threads.forEach(Thread::start);
+        return this;
+    }
+
+    Port port() { return port; }
+    String name() { return socket.interfaceName(); }
+    int mtu() { return socket.mtu(); }
+
+    private void loop(PacketSocket socket) {
+        int frameSize = AoeCodec.ETHERNET_HEADER + Math.max(socket.mtu(), 1500);
+        try (PacketSocket.Batch rx = new PacketSocket.Batch(BATCH, frameSize);
+             PacketSocket.Batch tx = new PacketSocket.Batch(BATCH, frameSize)) {
+            TxSink sink = new TxSink(socket, tx);
+            long lastWork = 0;
+            while (running) {
+                // Right after a batch the initiator's next frames are usually microseconds away:
+                // polling briefly saves the sleep/wake-up that would add to every round trip.
+                boolean poll = System.nanoTime() - lastWork < SPIN_NANOS;
+                int n = socket.receive(rx, poll);
+                if (n == 0) {
+                    if (poll) Thread.onSpinWait();
+                    continue;
+                }
+                lastWork = System.nanoTime();
+                metrics.received(n);
+                for (int i = 0; i < n; i++) {
+                    if (rx.outgoing(i)) continue;
+                    ByteBuffer frame = rx.received(i);
+                    List<Effect> effects = responder.handle(frame, port);
+                    if (!effects.isEmpty()) runner.run(effects, sink);
+                }
+                sink.flush();
+            }
+        } catch (IOException | RuntimeException e) {
+            if (running) log.error("AoE on {} stopped: {}", socket.interfaceName(), e.toString(), e);
+        }
+    }
+
+    /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */
+    private final class TxSink implements FrameSink {
+        private final PacketSocket socket;
+        private final PacketSocket.Batch tx;
+        private int count;
+
+        TxSink(PacketSocket socket, PacketSocket.Batch tx) {
+            this.socket = socket;
+            this.tx = tx;
+        }
+
+        @Override
+        public ByteBuffer claim(int capacity) {
+            if (capacity > tx.frameSize()) throw new IllegalStateException("reply of " + capacity + " bytes exceeds the frame size " + tx.frameSize());
+            if (count == tx.capacity()) flush();
+            return tx.slot(count);
+        }
+
+        @Override
+        public void commit(ByteBuffer frame) {
+            tx.length(count, frame.position());
+            count++;
+        }
+
+        void flush() {
+            if (count == 0) return;
+            try {
+                socket.send(tx, count);
+                metrics.sent(count);
+            } catch (IOException e) {
+                sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
+            }
+            count = 0;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        try {
+            for (Thread t : threads) t.join(2000);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        sockets.forEach(PacketSocket::close);
+    }
+}

@@ -1,0 +1,16 @@
+package dev.netboot.aoe;
+
+import java.nio.ByteBuffer;
+
+/** Where encoded reply frames go: a socket's transmit batch, or a list in a test. */
+public interface FrameSink {
+
+    /** A buffer with at least {@code capacity} bytes remaining to encode one frame into (position 0, big-endian). */
+    ByteBuffer claim(int capacity);
+
+    /** The frame claimed last is complete: bytes [0, position) of the claimed buffer. */
+    void commit(ByteBuffer frame);
+
+    /** Drops the frame claimed last (its storage operation failed before anything was sent). */
+    default void abandon(ByteBuffer frame) {}
+}

@@ -1,0 +1,23 @@
+package dev.netboot.aoe;
+
+/**
+ * The interface a frame arrived on, as far as answers depend on it: our source MAC and how many
+ * sectors fit in one frame.
+ */
+public record Port(MacAddress mac, int maxSectors, int bufferCount) {
+
+    public Port {
+        if (maxSectors < 1 || maxSectors > 255) throw new IllegalArgumentException("maxSectors must be 1..255");
+        if (bufferCount < 1 || bufferCount > 0xFFFF) throw new IllegalArgumentException("bufferCount must be 1..65535");
+    }
+
+    /** Sectors per frame for an MTU: the AoE and ATA headers count, the Ethernet header does not (1500 → 2, 9000 → 17). */
+    public static int sectorsForMtu(int mtu) {
+        int n = (mtu - AoeCodec.AOE_HEADER - AoeMessage.Ata.HEADER_BYTES) / Ata.SECTOR;
+        return Math.max(1, Math.min(255, n));
+    }
+
+    public static Port forMtu(MacAddress mac, int mtu, int bufferCount) {
+        return new Port(mac, sectorsForMtu(mtu), bufferCount);
+    }
+}

@@ -1,0 +1,97 @@
+package dev.netboot.disks;
+
+import dev.netboot.aoe.AoeServer;
+import dev.netboot.aoe.TargetAddress;
+import dev.netboot.storage.FileBlockStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Keeps the AoE server's exports equal to the catalog: disks added with the CLI appear, removed
+ * ones disappear, changed ones (new allow-list) are re-exported, without restarting the server.
+ */
+public final class CatalogExporter implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CatalogExporter.class);
+
+    private final DiskCatalog catalog;
+    private final List<DiskEntry> staticEntries;
+    private final AoeServer server;
+    private final boolean syncWrites;
+    private final Map<TargetAddress, DiskEntry> exported = new HashMap<>();
+    private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aoe-catalog").daemon().factory());
+    private FileTime seen;
+
+    public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites) {
+        this.catalog = catalog;
+        this.staticEntries = List.copyOf(staticEntries);
+        this.server = server;
+        this.syncWrites = syncWrites;
+    }
+
+    public CatalogExporter start(long pollMillis) {
+        reconcile();
+        timer.scheduleWithFixedDelay(this::pollOnce, pollMillis, pollMillis, TimeUnit.MILLISECONDS);
+        return this;
+    }
+
+    private void pollOnce() {
+        try {
+            FileTime now = Files.exists(catalog.file()) ? Files.getLastModifiedTime(catalog.file()) : null;
+            if (java.util.Objects.equals(now, seen)) return;
+            reconcile();
+        } catch (IOException | RuntimeException e) {
+            log.warn("reading the disk catalog failed: {}", e.getMessage());
+        }
+    }
+
+    /** Brings the exports in line with the catalog now. */
+    public synchronized void reconcile() {
+        Map<TargetAddress, DiskEntry> wanted = new HashMap<>();
+        try {
+            seen = Files.exists(catalog.file()) ? Files.getLastModifiedTime(catalog.file()) : null;
+            for (DiskEntry e : catalog.list()) wanted.put(e.target(), e);
+        } catch (IOException | RuntimeException e) {
+            log.warn("cannot read the disk catalog {}: {}; keeping the current exports", catalog.file(), e.getMessage());
+            return;
+        }
+        for (DiskEntry e : staticEntries) wanted.put(e.target(), e);
+        for (var it = exported.entrySet().iterator(); it.hasNext(); ) {
+            var current = it.next();
+            DiskEntry want = wanted.get(current.getKey());
+            if (!current.getValue().equals(want)) {
+                server.withdraw(current.getKey());
+                it.remove();
+                if (want == null) log.info("AoE e{} withdrawn", current.getKey());
+            }
+        }
+        for (DiskEntry e : wanted.values()) {
+            if (exported.containsKey(e.target())) continue;
+            try {
+                FileBlockStore store = FileBlockStore.open(Path.of(e.path()), e.readOnly(), syncWrites);
+                server.export(e.definition(store.size() / 512), store);
+                exported.put(e.target(), e);
+                log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
+                        e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
+            } catch (IOException | RuntimeException ex) {
+                log.warn("cannot export e{} from {}: {}", e.address(), e.path(), ex.getMessage());
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,285 @@
+package dev.netboot.packet;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HexFormat;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+
+/**
+ * A Linux AF_PACKET SOCK_RAW socket for one ethertype on one interface, through the FFM API.
+ * Frames are received and sent in batches (recvmmsg/sendmmsg) so one system call moves many
+ * frames each way. Receiving and batch sending belong to one thread (the one that owns the
+ * batches); {@link #sendOne} may be called from any thread.
+ */
+public final class PacketSocket implements AutoCloseable {
+
+    private final int fd;
+    private final String interfaceName;
+    private final int ifindex;
+    private final int mtu;
+    private final byte[] mac;
+    private volatile boolean closed;
+
+    private PacketSocket(int fd, String interfaceName, int ifindex, int mtu, byte[] mac) {
+        this.fd = fd;
+        this.interfaceName = interfaceName;
+        this.ifindex = ifindex;
+        this.mtu = mtu;
+        this.mac = mac;
+    }
+
+    /**
+     * Opens and binds the socket. Needs CAP_NET_RAW.
+     *
+     * @param receiveTimeoutMillis how long {@link #receive} blocks at most before returning 0
+     */
+    public static PacketSocket open(String interfaceName, int ethertype, int bufferBytes, int receiveTimeoutMillis) throws IOException {
+        // From sysfs rather than java.net.NetworkInterface, which lists only interfaces that have an
+        // IP address (a tap whose guest is not running yet has none).
+        if (interfaceName.isBlank() || interfaceName.contains("/") || interfaceName.startsWith("."))
+            throw new IOException("bad network interface name '" + interfaceName + "'");
+        Path sys = Path.of("/sys/class/net", interfaceName);
+        if (!Files.isDirectory(sys)) throw new IOException("network interface '" + interfaceName + "' does not exist");
+        int ifindex = Integer.parseInt(Files.readString(sys.resolve("ifindex")).trim());
+        int mtu = Integer.parseInt(Files.readString(sys.resolve("mtu")).trim());
+        String address = Files.readString(sys.resolve("address")).trim();
+        byte[] mac = HexFormat.ofDelimiter(":").parseHex(address);
+        if (mac.length != 6) throw new IOException("network interface '" + interfaceName + "' has no Ethernet address");
+        return open(interfaceName, ifindex, mtu, mac, ethertype, bufferBytes, receiveTimeoutMillis);
+    }
+
+    private static PacketSocket open(String name, int ifindex, int mtu, byte[] mac, int ethertype, int bufferBytes, int timeoutMillis) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cap = Libc.newCapture(arena);
+            int fd = (int) Libc.SOCKET.invokeExact(cap, Libc.AF_PACKET, Libc.SOCK_RAW, (int) Libc.htons(ethertype));
+            if (fd < 0) {
+                int errno = Libc.errno(cap);
+                throw new IOException("socket(AF_PACKET) failed: " + Libc.strerror(errno) + (errno == 1 ? " (raw sockets need root or CAP_NET_RAW)" : ""));
+            }
+            PacketSocket s = new PacketSocket(fd, name, ifindex, mtu, mac);
+            try {
+                MemorySegment sll = arena.allocate(Libc.SOCKADDR_LL_SIZE);
+                sll.set(ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_PACKET);
+                sll.set(ValueLayout.JAVA_SHORT, 2, Libc.htons(ethertype));
+                sll.set(ValueLayout.JAVA_INT, 4, ifindex);
+                int rc = (int) Libc.BIND.invokeExact(cap, fd, sll, Libc.SOCKADDR_LL_SIZE);
+                if (rc < 0) throw new IOException("bind to " + name + " failed: " + Libc.strerror(Libc.errno(cap)));
+                // Large buffers: a burst of jumbo frames from many initiators must not be dropped
+                // (vblade's known weakness). FORCE ignores rmem_max when we are root.
+                if (setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, bufferBytes) < 0)
+                    setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, bufferBytes);
+                if (setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, bufferBytes) < 0)
+                    setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, bufferBytes);
+                // Our own replies need not come back to us (Linux 4.20+; harmless where unknown).
+                setInt(arena, cap, fd, Libc.SOL_PACKET, Libc.PACKET_IGNORE_OUTGOING, 1);
+                MemorySegment tv = arena.allocate(16);
+                tv.set(ValueLayout.JAVA_LONG, 0, timeoutMillis / 1000);
+                tv.set(ValueLayout.JAVA_LONG, 8, (timeoutMillis % 1000) * 1000L);
+                rc = (int) Libc.SETSOCKOPT.invokeExact(cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, tv, 16);
+                if (rc < 0) throw new IOException("SO_RCVTIMEO failed: " + Libc.strerror(Libc.errno(cap)));
+                return s;
+            } catch (IOException | RuntimeException e) {
+                s.close();
+                throw e;
+            }
+        } catch (IOException | RuntimeException | Error e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    private static int setInt(Arena arena, MemorySegment cap, int fd, int level, int option, int value) throws Throwable {
+        MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
+        v.set(ValueLayout.JAVA_INT, 0, value);
+        return (int) Libc.SETSOCKOPT.invokeExact(cap, fd, level, option, v, 4);
+    }
+
+    /**
+     * Joins a fanout group: the kernel then spreads the frames arriving on the interface over all
+     * sockets of the group, round robin, so several threads serve one interface.
+     */
+    public void joinFanoutRoundRobin(int groupId) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cap = Libc.newCapture(arena);
+            int rc = setInt(arena, cap, fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT, (groupId & 0xFFFF) | (Libc.PACKET_FANOUT_LB << 16));
+            if (rc < 0) throw new IOException("PACKET_FANOUT on " + interfaceName + ": " + Libc.strerror(Libc.errno(cap)));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    public String interfaceName() { return interfaceName; }
+    public int mtu() { return mtu; }
+    public byte[] mac() { return mac.clone(); }
+    public int ifindex() { return ifindex; }
+
+    /**
+     * Receives up to {@code batch.capacity()} frames, blocking until at least one arrived or the
+     * receive timeout passed (then 0).
+     */
+    public int receive(Batch batch) throws IOException {
+        return receive(batch, false);
+    }
+
+    /** Like {@link #receive(Batch)}; with {@code poll} it returns 0 at once when nothing is waiting. */
+    public int receive(Batch batch, boolean poll) throws IOException {
+        batch.prepareReceive();
+        int n;
+        int flags = Libc.MSG_WAITFORONE | (poll ? Libc.MSG_DONTWAIT : 0);
+        try {
+            n = (int) Libc.RECVMMSG.invokeExact(batch.capture, fd, batch.headers, batch.capacity(), flags, MemorySegment.NULL);
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+        if (n < 0) {
+            int errno = Libc.errno(batch.capture);
+            if (errno == Libc.EAGAIN || errno == Libc.EINTR) return 0;
+            if (closed) return 0;
+            throw new IOException("recvmmsg on " + interfaceName + ": " + Libc.strerror(errno));
+        }
+        batch.count = n;
+        return n;
+    }
+
+    /** Sends the first {@code count} frames of the batch (lengths set with {@link Batch#length(int, int)}). */
+    public void send(Batch batch, int count) throws IOException {
+        int sent = 0;
+        int spins = 0;
+        while (sent < count) {
+            int n;
+            try {
+                n = (int) Libc.SENDMMSG.invokeExact(batch.capture, fd, batch.headers.asSlice((long) sent * Libc.MMSGHDR_SIZE), count - sent, 0);
+            } catch (Throwable t) {
+                throw new IOException(t);
+            }
+            if (n < 0) {
+                int errno = Libc.errno(batch.capture);
+                if ((errno == Libc.EINTR || errno == Libc.EAGAIN || errno == Libc.ENOBUFS) && spins++ < 1000) {
+                    Thread.onSpinWait();
+                    continue;
+                }
+                throw new IOException("sendmmsg on " + interfaceName + ": " + Libc.strerror(errno));
+            }
+            sent += n;
+        }
+    }
+
+    /** Sends one frame; safe from any thread. */
+    public void sendOne(ByteBuffer frame) throws IOException {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cap = Libc.newCapture(arena);
+            MemorySegment buf = arena.allocate(Math.max(1, frame.remaining()));
+            buf.copyFrom(MemorySegment.ofBuffer(frame));
+            long n = (long) Libc.SEND.invokeExact(cap, fd, buf, (long) frame.remaining(), 0);
+            if (n < 0) throw new IOException("send on " + interfaceName + ": " + Libc.strerror(Libc.errno(cap)));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try (Arena arena = Arena.ofConfined()) {
+            int rc = (int) Libc.CLOSE.invokeExact(Libc.newCapture(arena), fd);
+        } catch (Throwable ignored) {
+            // nothing to do: the descriptor is gone either way
+        }
+    }
+
+    /**
+     * Frame buffers plus the iovec/mmsghdr arrays that point at them, in one native arena.
+     * One batch is for receiving, another for sending; each is used by one thread.
+     */
+    public static final class Batch implements AutoCloseable {
+        private final Arena arena = Arena.ofShared();
+        private final int capacity;
+        private final int frameSize;
+        private final MemorySegment frames;
+        private final MemorySegment iovecs;
+        private final MemorySegment headers;
+        private final MemorySegment names;
+        private final MemorySegment capture;
+        private final ByteBuffer[] views;
+        private int count;
+
+        public Batch(int capacity, int frameSize) {
+            this.capacity = capacity;
+            this.frameSize = frameSize;
+            this.frames = arena.allocate((long) capacity * frameSize, 64);
+            this.iovecs = arena.allocate((long) capacity * Libc.IOVEC_SIZE, 8);
+            this.headers = arena.allocate((long) capacity * Libc.MMSGHDR_SIZE, 8);
+            this.names = arena.allocate((long) capacity * Libc.SOCKADDR_LL_SIZE, 8);
+            this.capture = Libc.newCapture(arena);
+            this.views = new ByteBuffer[capacity];
+            for (int i = 0; i < capacity; i++) {
+                MemorySegment frame = frames.asSlice((long) i * frameSize, frameSize);
+                views[i] = frame.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
+                iovecs.set(ValueLayout.ADDRESS, (long) i * Libc.IOVEC_SIZE, frame);
+                iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, frameSize);
+                long h = (long) i * Libc.MMSGHDR_SIZE;
+                headers.set(ValueLayout.ADDRESS, h + Libc.MSG_IOV, iovecs.asSlice((long) i * Libc.IOVEC_SIZE, Libc.IOVEC_SIZE));
+                headers.set(ValueLayout.JAVA_LONG, h + Libc.MSG_IOVLEN, 1);
+            }
+        }
+
+        public int capacity() { return capacity; }
+        public int frameSize() { return frameSize; }
+        public int count() { return count; }
+
+        private int prepared;
+
+        private void prepareReceive() {
+            // Only the headers the last receive filled need resetting (all of them the first time).
+            int to = prepared == 0 ? capacity : Math.min(capacity, count);
+            prepared = 1;
+            for (int i = 0; i < to; i++) {
+                long h = (long) i * Libc.MMSGHDR_SIZE;
+                headers.set(ValueLayout.ADDRESS, h + Libc.MSG_NAME, names.asSlice((long) i * Libc.SOCKADDR_LL_SIZE, Libc.SOCKADDR_LL_SIZE));
+                headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_NAMELEN, Libc.SOCKADDR_LL_SIZE);
+                headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_FLAGS, 0);
+                iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, frameSize);
+            }
+        }
+
+        /** The received frame {@code i}: a view of its bytes, position 0, limit = its length. */
+        public ByteBuffer received(int i) {
+            int len = headers.get(ValueLayout.JAVA_INT, (long) i * Libc.MMSGHDR_SIZE + Libc.MSG_LEN);
+            return views[i].clear().limit(Math.min(len, frameSize));
+        }
+
+        /** Whether frame {@code i} is one this host sent (seen by a packet socket as PACKET_OUTGOING). */
+        public boolean outgoing(int i) {
+            return (names.get(ValueLayout.JAVA_BYTE, (long) i * Libc.SOCKADDR_LL_SIZE + 10) & 0xFF) == Libc.PACKET_OUTGOING;
+        }
+
+        /** Slot {@code i} to encode an outgoing frame into (position 0, limit = frame size). */
+        public ByteBuffer slot(int i) {
+            return views[i].clear();
+        }
+
+        /** Sets the length of outgoing frame {@code i}; sending uses no address (the bound interface). */
+        public void length(int i, int length) {
+            long h = (long) i * Libc.MMSGHDR_SIZE;
+            headers.set(ValueLayout.ADDRESS, h + Libc.MSG_NAME, MemorySegment.NULL);
+            headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_NAMELEN, 0);
+            iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, length);
+        }
+
+        @Override
+        public void close() {
+            arena.close();
+        }
+    }
+}

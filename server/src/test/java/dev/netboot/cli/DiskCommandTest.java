@@ -1,0 +1,42 @@
+package dev.netboot.cli;
+
+import dev.netboot.disks.DiskCatalog;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DiskCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sizes() {
+        assertThat(DiskCommand.parseSize("8G")).isEqualTo(8L << 30);
+        assertThat(DiskCommand.parseSize("64MiB")).isEqualTo(64L << 20);
+        assertThat(DiskCommand.parseSize("1024")).isEqualTo(1024);
+        assertThatThrownBy(() -> DiskCommand.parseSize("1000")).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> DiskCommand.parseSize("lots")).isInstanceOf(IllegalArgumentException.class);
+        assertThat(DiskCommand.human(8L << 30)).isEqualTo("8 GiB");
+    }
+
+    @Test
+    void createListRemove() throws Exception {
+        String data = "--set=dataDir=" + dir;
+        assertThat(Main.commandLine().execute("disk", "create", "1.2", "--size", "16M", "--allow", "52:54:00:12:34:56", data)).isZero();
+        Path image = DiskCatalog.defaultImage(dir, dev.netboot.aoe.TargetAddress.parse("1.2"));
+        assertThat(Files.size(image)).isEqualTo(16L << 20);
+        assertThat(new DiskCatalog(dir).list()).singleElement().satisfies(e -> assertThat(e.allowedMacs()).containsExactly("52:54:00:12:34:56"));
+        assertThat(Main.commandLine().execute("disk", "create", "1.2", "--size", "16M", data)).isEqualTo(2);
+        assertThat(Main.commandLine().execute("disk", "export", "1.3", image.toString(), "--open", "--read-only", data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "list", data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "remove", "1.2", "--delete-image", data)).isZero();
+        assertThat(image).doesNotExist();
+        assertThat(new DiskCatalog(dir).list()).extracting(e -> e.address()).containsExactly("1.3");
+    }
+}
