@@ -46,6 +46,8 @@ public final class TftpServer implements AutoCloseable {
     /** Clients with a transfer starting or running: a client that resends its RRQ must not get two transfers. */
     private final java.util.Set<InetSocketAddress> busyClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel requests;
+    /** UDP GSO (Linux, epoll): a window of DATA leaves as one send through the stack. */
+    private final boolean gso;
 
     public TftpServer(TftpSettings settings, FileProvider files, MeterRegistry registry, Transport transport, EventLoopGroup group) {
         this.settings = settings;
@@ -54,6 +56,7 @@ public final class TftpServer implements AutoCloseable {
         this.transport = transport;
         this.group = group;
         this.negotiator = new OptionNegotiator(settings.maxWindowSize());
+        this.gso = transport.supportsSegmentedDatagrams() && !Boolean.getBoolean("netboot.tftp.noGso");
     }
 
     public TftpServer start() throws InterruptedException {
@@ -148,7 +151,7 @@ public final class TftpServer implements AutoCloseable {
 
     private void startTransfer(ReadTransfer transfer, ServedFile file, String name, InetSocketAddress client) {
         metrics.active.incrementAndGet();
-        TransferHandler handler = new TransferHandler(transfer, name, client, metrics, () -> {
+        TransferHandler handler = new TransferHandler(transfer, name, client, metrics, gso, () -> {
             file.close();
             metrics.active.decrementAndGet();
             busyClients.remove(client);

@@ -6,6 +6,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.unix.SegmentedDatagramPacket;
 import io.netty.util.concurrent.ScheduledFuture;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -21,12 +22,16 @@ import java.util.concurrent.TimeUnit;
 final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> {
 
     private static final Logger log = LoggerFactory.getLogger(TftpServer.class);
+    /** Linux caps one GSO send at 64 segments (UDP_MAX_SEGMENTS on older kernels) and one IP datagram. */
+    private static final int MAX_GSO_SEGMENTS = 64;
+    private static final int MAX_GSO_BYTES = 65_000;
 
     private final ReadTransfer transfer;
     private final String name;
     private final InetSocketAddress client;
     private final TftpMetrics metrics;
     private final Runnable release;
+    private final boolean gso;
     private final long startedAt = System.nanoTime();
     private Channel channel;
     private ScheduledFuture<?> timer;
@@ -35,7 +40,8 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     private long bytesReported;
     private boolean released;
 
-    TransferHandler(ReadTransfer transfer, String name, InetSocketAddress client, TftpMetrics metrics, Runnable release) {
+    TransferHandler(ReadTransfer transfer, String name, InetSocketAddress client, TftpMetrics metrics, boolean gso, Runnable release) {
+        this.gso = gso;
         this.transfer = transfer;
         this.name = name;
         this.client = client;
@@ -86,9 +92,15 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void send(List<TftpPacket> packets) {
-        for (TftpPacket packet : packets) {
-            if (packet instanceof TftpPacket.Error e) metrics.errorSent(e.code());
-            write(packet, client);
+        for (int i = 0; i < packets.size(); ) {
+            int run = gso ? segmentableRun(packets, i) : 1;
+            if (run > 1) {
+                writeSegmented(packets.subList(i, i + run));
+            } else {
+                if (packets.get(i) instanceof TftpPacket.Error e) metrics.errorSent(e.code());
+                write(packets.get(i), client);
+            }
+            i += run;
         }
         if (!packets.isEmpty()) channel.flush();
         reportBytes();
@@ -103,6 +115,36 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
 
     private void write(TftpPacket packet, InetSocketAddress to) {
         channel.write(new DatagramPacket(encode(channel.alloc(), packet), to));
+    }
+
+    /**
+     * How many packets from {@code from} on can leave as one UDP GSO send: DATA packets of one size, the
+     * last of them possibly shorter (the kernel's rule), within its limits on segments and total size.
+     */
+    private static int segmentableRun(List<TftpPacket> packets, int from) {
+        if (!(packets.get(from) instanceof TftpPacket.Data first)) return 1;
+        int segment = first.length() + 4;
+        int max = Math.min(MAX_GSO_SEGMENTS, MAX_GSO_BYTES / segment);
+        int run = 1;
+        while (from + run < packets.size() && run < max
+                && packets.get(from + run) instanceof TftpPacket.Data next && next.length() + 4 <= segment) {
+            run++;
+            if (next.length() + 4 < segment) break;   // a shorter segment can only be the last
+        }
+        return run;
+    }
+
+    /** A window as one datagram that the kernel cuts into packets: one trip through the stack instead of N. */
+    private void writeSegmented(List<TftpPacket> run) {
+        int total = 0;
+        for (TftpPacket p : run) total += TftpCodec.encodedLength(p);
+        ByteBuf buf = channel.alloc().directBuffer(total);
+        for (TftpPacket p : run) {
+            int length = TftpCodec.encodedLength(p);
+            TftpCodec.encodeInto(p, buf.nioBuffer(buf.writerIndex(), length));
+            buf.writerIndex(buf.writerIndex() + length);
+        }
+        channel.write(new SegmentedDatagramPacket(buf, TftpCodec.encodedLength(run.getFirst()), client));
     }
 
     /** Adds the bytes sent since the last report to the counter: once per window, not once per packet. */

@@ -31,6 +31,11 @@ public enum Transport {
         return new MultiThreadIoEventLoopGroup(threads, factory);
     }
 
+    /** Whether datagram channels of this transport accept {@code SegmentedDatagramPacket} (UDP GSO). */
+    public boolean supportsSegmentedDatagrams() {
+        return this == EPOLL && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+    }
+
     public Class<? extends DatagramChannel> datagramChannel() {
         return this == EPOLL ? EpollDatagramChannel.class : NioDatagramChannel.class;
     }
