@@ -1,7 +1,6 @@
 package dev.netboot.boot.menus;
 
 import freemarker.cache.ClassTemplateLoader;
-import freemarker.cache.FileTemplateLoader;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.template.Configuration;
@@ -12,8 +11,6 @@ import java.io.IOException;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -35,6 +32,11 @@ public final class Templates {
      * @param packaged    resource folder in the jar with every default, e.g. "/pxe-menus"
      */
     public Templates(Path operatorDir, String packaged) {
+        this(operatorDir, packaged, java.time.Duration.ofSeconds(2));
+    }
+
+    /** @param updateDelay how long a template is used before its file is checked for changes */
+    public Templates(Path operatorDir, String packaged, java.time.Duration updateDelay) {
         this.operatorDir = operatorDir;
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
         freemarker.setInterpolationSyntax(Configuration.SQUARE_BRACKET_INTERPOLATION_SYNTAX);
@@ -43,17 +45,11 @@ public final class Templates {
         freemarker.setLogTemplateExceptions(false);
         freemarker.setWrapUncheckedExceptions(true);
         freemarker.setFallbackOnNullLoopVariable(false);
-        freemarker.setTemplateUpdateDelayMilliseconds(2000);
-        List<TemplateLoader> loaders = new ArrayList<>();
-        if (Files.isDirectory(operatorDir)) {
-            try {
-                loaders.add(new FileTemplateLoader(operatorDir.toFile()));
-            } catch (IOException e) {
-                throw new IllegalArgumentException("cannot read templates in " + operatorDir + ": " + e.getMessage(), e);
-            }
-        }
-        loaders.add(new ClassTemplateLoader(Templates.class, packaged));
-        freemarker.setTemplateLoader(new MultiTemplateLoader(loaders.toArray(TemplateLoader[]::new)));
+        freemarker.setTemplateUpdateDelayMilliseconds(updateDelay.toMillis());
+        MultiTemplateLoader loader = new MultiTemplateLoader(new TemplateLoader[] {
+                new OperatorDirLoader(operatorDir), new ClassTemplateLoader(Templates.class, packaged)});
+        loader.setSticky(false); // else a name once found in the jar never looks at the folder again
+        freemarker.setTemplateLoader(loader);
     }
 
     public Path operatorDir() { return operatorDir; }
@@ -77,6 +73,36 @@ public final class Templates {
     private static String oneLine(String message) {
         int tip = message.indexOf("\n----");
         return (tip >= 0 ? message.substring(0, tip) : message).replaceAll("\\s*\n\\s*", " ").trim();
+    }
+
+    /**
+     * The operator's folder, looked at on every check rather than once (FreeMarker's FileTemplateLoader
+     * wants the folder to exist when the server starts): a folder created later, or a template copied
+     * into it while the server runs, is picked up.
+     */
+    private record OperatorDirLoader(Path dir) implements TemplateLoader {
+        @Override
+        public Object findTemplateSource(String name) {
+            Path file = dir.resolve(name).normalize();
+            return file.startsWith(dir.normalize()) && Files.isRegularFile(file) ? file : null;
+        }
+
+        @Override
+        public long getLastModified(Object source) {
+            try {
+                return Files.getLastModifiedTime((Path) source).toMillis();
+            } catch (IOException e) {
+                return -1;
+            }
+        }
+
+        @Override
+        public java.io.Reader getReader(Object source, String encoding) throws IOException {
+            return Files.newBufferedReader((Path) source, java.nio.charset.Charset.forName(encoding));
+        }
+
+        @Override
+        public void closeTemplateSource(Object source) {}
     }
 
     private String where(String name) {
