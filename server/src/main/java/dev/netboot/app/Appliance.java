@@ -2,6 +2,8 @@ package dev.netboot.app;
 
 import dev.netboot.boot.BootFiles;
 import dev.netboot.boot.RuleBootPolicy;
+import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.MenuFileProvider;
 import dev.netboot.boot.menus.Templates;
 import dev.netboot.config.NetbootConfig;
@@ -79,7 +81,7 @@ public final class Appliance implements AutoCloseable {
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
-            FileProvider files = menus().orElse(directory);
+            FileProvider files = menus().orElse(images()).orElse(directory);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
@@ -107,6 +109,13 @@ public final class Appliance implements AutoCloseable {
         Templates templates = new Templates(Path.of(m.dir()), "/pxe-menus");
         log.info("boot menus from {} (templates missing there: packaged defaults)", templates.operatorDir().toAbsolutePath());
         return new MenuFileProvider(templates, inventory::assignment, m.kernelArgs(), m.retrySeconds());
+    }
+
+    /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
+    private FileProvider images() {
+        NetbootConfig.Initrd i = config.initrd();
+        InitrdBuilder builder = new InitrdBuilder(new Templates(Path.of(i.templates()), "/initrd-templates"), Path.of(i.busybox()));
+        return new ImageFileProvider(inventory::imagePath, builder);
     }
 
     private void startDhcp() throws IOException, InterruptedException {

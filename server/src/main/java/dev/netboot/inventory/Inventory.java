@@ -261,6 +261,11 @@ public final class Inventory implements AutoCloseable {
                 ps -> ps.setString(1, m), rs -> rs.getInt(1) + "." + rs.getInt(2)).stream().findFirst();
     }
 
+    /** Where an image's files live, by its name. */
+    public synchronized Optional<String> imagePath(String name) {
+        return query("SELECT path FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getString(1)).stream().findFirst();
+    }
+
     /** What the client is assigned to boot (image and AoE address), if anything. */
     public synchronized Optional<Assignment> assignment(String mac) {
         String m = normalizeMac(mac);

@@ -16,7 +16,7 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Menus rendered per client, fetched by real clients (curl) over TFTP and HTTP from a namespace. */
+/** Menus rendered per client, and the kernel and initrd they name, fetched by real clients (curl) over TFTP and HTTP from a namespace. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class MenusOverTftpIT {
 
@@ -28,12 +28,21 @@ class MenusOverTftpIT {
     void start(@TempDir Path dir) throws Exception {
         menus = Files.createDirectories(dir.resolve("pxe-menus"));
         Files.writeString(menus.resolve("grub.cfg.ftl"), "# site grub for [=mac]\n");
-        lab = new BootServerLab(dir, List.of("menus.dir=" + menus, "menus.kernelArgs=console=ttyS0"));
+        Path image = dir.resolve("images/demo");
+        Files.createDirectories(image.resolve("boot"));
+        Files.writeString(image.resolve("boot/vmlinuz-6.1.0-test"), "fake kernel\n");
+        Path modules = Files.createDirectories(image.resolve("lib/modules/6.1.0-test/kernel"));
+        Files.writeString(modules.resolveSibling("modules.dep"), "kernel/aoe.ko:\nkernel/virtio_net.ko:\n");
+        Files.writeString(modules.resolve("aoe.ko"), "fake aoe\n");
+        Files.writeString(modules.resolve("virtio_net.ko"), "fake virtio_net\n");
+        Path busybox = Files.writeString(dir.resolve("busybox"), "fake busybox\n");
+        lab = new BootServerLab(dir, List.of("menus.dir=" + menus, "menus.kernelArgs=console=ttyS0",
+                "initrd.busybox=" + busybox, "initrd.templates=" + dir.resolve("no-initrd-templates")));
         var inventory = lab.appliance.inventory();
         inventory.addClient("aa:bb:cc:dd:ee:ff", "node1", "");
-        long image = inventory.addImage("demo", dir.resolve("images/demo").toString(), "", Instant.now());
-        long disk = inventory.addDisk("node1-disk", image, dir.resolve("disks/node1").toString(), 1 << 20, Instant.now());
-        inventory.assign("aa:bb:cc:dd:ee:ff", image, disk, 1, 2);
+        long imageId = inventory.addImage("demo", image.toString(), "", Instant.now());
+        long disk = inventory.addDisk("node1-disk", imageId, dir.resolve("disks/node1").toString(), 1 << 20, Instant.now());
+        inventory.assign("aa:bb:cc:dd:ee:ff", imageId, disk, 1, 2);
         // A file of the same name in the TFTP root loses to the generated menu; other files are still served.
         lab.bootFile("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", 100);
         Files.writeString(lab.root.resolve("hello.txt"), "plain file\n");
@@ -72,5 +81,18 @@ class MenusOverTftpIT {
         assertThat(curl(lab.httpUrl("ipxe/aa-bb-cc-dd-ee-ff.ipxe")).stdout())
                 .startsWith("#!ipxe").contains("kernel /boot/images/demo/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=1.2");
         assertThat(curl(lab.httpUrl("boot.ipxe")).stdout()).contains("chain --replace /boot/ipxe/${netX/mac:hexhyp}.ipxe");
+    }
+
+    @Test
+    void theKernelAndInitrdTheMenuNamesAreServed() throws Exception {
+        assertThat(curl(lab.tftpUrl("images/demo/vmlinuz")).stdout()).isEqualTo("fake kernel\n");
+        Path initrd = lab.work.resolve("initrd.img");
+        lab.run(T, "curl", "-sS", "--fail", "-o", initrd.toString(), lab.httpUrl("images/demo/initrd.img")).stdout();
+        Path unpacked = Files.createDirectories(lab.work.resolve("initrd"));
+        CommandResult cpio = lab.run(T, "sh", "-c", "cd " + unpacked + " && gzip -dc " + initrd + " | cpio -idm");
+        assertThat(cpio.ok()).as(cpio.stderr()).isTrue();
+        assertThat(Files.readString(unpacked.resolve("init"))).contains("load aoe aoe /lib/modules/6.1.0-test/kernel/aoe.ko", "image demo");
+        assertThat(Files.readString(unpacked.resolve("bin/busybox"))).isEqualTo("fake busybox\n");
+        assertThat(curl(lab.httpUrl("images/nosuch/initrd.img")).exitCode()).isNotZero();
     }
 }
