@@ -87,7 +87,7 @@ public final class InitrdBuilder {
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("image", image);
         model.put("kernelVersion", kernelVersion);
-        model.put("busybox", busybox.toString());
+        model.put("busybox", busyboxFor(imageRoot).toString());
         model.put("imageRoot", imageRoot.toString());
         String filesText = templates.render("files.ftl", model);
         FileList list = FileList.parse(filesText, "files.ftl");
@@ -121,6 +121,20 @@ public final class InitrdBuilder {
         for (FileList.Entry e : list.entries()) if (e instanceof FileList.File f) stamp(sha, Path.of(f.source()));
         for (ModuleFile m : modules) stamp(sha, m.source());
         return new Recipe(kernelVersion, list.entries(), modules, init, HexFormat.of().formatHex(sha.digest()));
+    }
+
+    /**
+     * The configured static busybox, else the image's own when it has one (Debian's busybox-static is
+     * static; a dynamic one would need its libraries in the initrd: prefer the configured one).
+     */
+    private Path busyboxFor(Path imageRoot) throws IOException {
+        if (Files.isRegularFile(busybox)) return busybox;
+        for (String candidate : List.of("bin/busybox", "usr/bin/busybox", "sbin/busybox")) {
+            Path inImage = imageRoot.resolve(candidate);
+            if (Files.isRegularFile(inImage)) return inImage;
+        }
+        throw new IOException("no busybox for the initrd: " + busybox + " does not exist and image " + imageRoot
+                + " has none (install busybox-static, or set initrd.busybox)");
     }
 
     /** The only version under lib/modules, or the one /vmlinuz or /boot/vmlinuz-VERSION names when there are several. */

@@ -143,6 +143,15 @@ class InitrdBuilderTest {
     }
 
     @Test
+    void busyboxComesFromTheImageWhenNoneIsConfigured() throws Exception {
+        Files.delete(busybox);
+        assertThatThrownBy(() -> builder().build("demo", image)).hasMessageContaining("no busybox", "initrd.busybox");
+        Files.createDirectories(image.resolve("usr/bin"));
+        Files.writeString(image.resolve("usr/bin/busybox"), "the image's busybox\n");
+        assertThat(Files.readString(unpack(builder().build("demo", image)).resolve("bin/busybox"))).isEqualTo("the image's busybox\n");
+    }
+
+    @Test
     void sameRecipeGivesTheSameBytes() throws Exception {
         assertThat(builder().build("demo", image).bytes()).isEqualTo(builder().build("demo", image).bytes());
     }
