@@ -18,6 +18,7 @@ file  /bin/busybox [=busybox] 0755
 slink /bin/sh busybox 0777
 
 # NIC drivers: the ones a virtual machine or a common PC has; add yours.
+module? nic virtio_pci    # virtual machines: the bus virtio NICs sit on
 module? nic virtio_net
 module? nic e1000
 module? nic e1000e

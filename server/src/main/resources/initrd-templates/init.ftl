@@ -27,6 +27,9 @@ for arg in $(cat /proc/cmdline); do
     case "$arg" in
         netboot.mac=*) MAC=$(echo "${arg#netboot.mac=}" | tr 'A-F-' 'a-f:') ;;
         netboot.aoe=*) AOE="${arg#netboot.aoe=}" ;;
+        netboot.wait=*) WAIT="${arg#netboot.wait=}" ;;
+        netboot.aoewait=*) AOE_WAIT="${arg#netboot.aoewait=}" ;;
+        netboot.aoetries=*) AOE_TRIES="${arg#netboot.aoetries=}" ;;
         init=*) ROOT_INIT="${arg#init=}" ;;
     esac
 done
