@@ -50,6 +50,7 @@ public final class InitrdBuilder {
     private final Templates templates;
     private final Path busybox;
     private final Map<String, Initrd> cache = new ConcurrentHashMap<>();
+    private final Map<String, Object> buildLocks = new ConcurrentHashMap<>();
 
     /** @param busybox a static busybox on this host, put into every initrd (the template may pick the image's instead) */
     public InitrdBuilder(Templates templates, Path busybox) {
@@ -62,6 +63,13 @@ public final class InitrdBuilder {
      * @param imageRoot the image's root filesystem tree
      */
     public Initrd build(String image, Path imageRoot) throws IOException, TemplateException, FileList.BadFileListException {
+        // Eight clients of one image switched on together build its initrd once; other images build meanwhile.
+        synchronized (buildLocks.computeIfAbsent(image, i -> new Object())) {
+            return buildLocked(image, imageRoot);
+        }
+    }
+
+    private Initrd buildLocked(String image, Path imageRoot) throws IOException, TemplateException, FileList.BadFileListException {
         Recipe recipe = recipe(image, imageRoot);
         Initrd cached = cache.get(image);
         if (cached != null && cached.hash().equals(recipe.hash)) return cached;

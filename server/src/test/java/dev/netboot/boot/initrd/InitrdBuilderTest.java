@@ -152,6 +152,17 @@ class InitrdBuilderTest {
     }
 
     @Test
+    void clientsAskingTogetherShareOneBuild() throws Exception {
+        InitrdBuilder builder = builder();
+        List<java.util.concurrent.Future<Initrd>> builds = new java.util.ArrayList<>();
+        try (var pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < 8; i++) builds.add(pool.submit(() -> builder.build("demo", image)));
+        }
+        Initrd first = builds.getFirst().get();
+        for (var b : builds) assertThat(b.get()).isSameAs(first);
+    }
+
+    @Test
     void sameRecipeGivesTheSameBytes() throws Exception {
         assertThat(builder().build("demo", image).bytes()).isEqualTo(builder().build("demo", image).bytes());
     }
