@@ -32,12 +32,8 @@ class InitrdBootIT {
 
     @Test
     void initRaisesTheBootNicLoadsAoeAndSaysWhyTheDiskDidNotAppear() throws Exception {
-        Path image = kernelImage();
-        String version;
-        try (Stream<Path> s = Files.list(image.resolve("lib/modules"))) {
-            version = s.findFirst().orElseThrow().getFileName().toString();
-        }
-        run(Duration.ofMinutes(2), "depmod", "-b", image.toString(), version);
+        Path image = DebianKernel.unpack(dir);
+        String version = DebianKernel.version(image);
         Initrd initrd = new InitrdBuilder(new Templates(dir.resolve("none"), "/initrd-templates"), Path.of("/bin/busybox")).build("debian-cloud", image);
         Path initrdFile = Files.write(dir.resolve("initrd.img"), initrd.bytes());
 
@@ -49,30 +45,6 @@ class InitrdBootIT {
                 .contains("netboot: link up on", "netboot: looking for AoE disk e9.9", "(try 2 of 2, 2s each)",
                         "netboot: FAILED: AoE disk e9.9 did not appear after 2 tries")
                 .doesNotContain("loading nic module", "loading aoe module");
-    }
-
-    /** Debian's cloud kernel package unpacked: from apt's cache when it is there, else apt-get download. */
-    private Path kernelImage() throws Exception {
-        Path deb = null;
-        try (Stream<Path> s = Files.list(Path.of("/var/cache/apt/archives"))) {
-            deb = s.filter(p -> p.getFileName().toString().matches("linux-image-[0-9].*-cloud-amd64_.*_amd64\\.deb")).sorted().reduce((a, b) -> b).orElse(null);
-        } catch (IOException ignored) {
-            // no apt cache: download below
-        }
-        if (deb == null) {
-            String depends = run(Duration.ofSeconds(30), "apt-cache", "depends", "linux-image-cloud-amd64");
-            String pkg = depends.lines().map(String::strip).filter(l -> l.matches("Depends: linux-image-[0-9].*-cloud-amd64"))
-                    .map(l -> l.substring("Depends: ".length())).findFirst()
-                    .orElseThrow(() -> new AssertionError("no cloud kernel package behind linux-image-cloud-amd64:\n" + depends));
-            Path downloads = Files.createDirectories(dir.resolve("deb"));
-            new ProcessBuilder("apt-get", "download", pkg).directory(downloads.toFile()).inheritIO().start().waitFor(5, TimeUnit.MINUTES);
-            try (Stream<Path> s = Files.list(downloads)) {
-                deb = s.filter(p -> p.toString().endsWith(".deb")).findFirst().orElseThrow(() -> new AssertionError("apt-get download " + pkg + " failed"));
-            }
-        }
-        Path image = Files.createDirectories(dir.resolve("image"));
-        run(Duration.ofMinutes(2), "dpkg-deb", "-x", deb.toString(), image.toString());
-        return image;
     }
 
     private List<String> boot(Path kernel, Path initrd, String cmdline, String until, Duration timeout) throws Exception {
@@ -104,7 +76,7 @@ class InitrdBootIT {
         }
     }
 
-    private static String run(Duration timeout, String... command) throws Exception {
+    static String run(Duration timeout, String... command) throws Exception {
         Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(timeout.toSeconds(), TimeUnit.SECONDS)).as(String.join(" ", command)).isTrue();
