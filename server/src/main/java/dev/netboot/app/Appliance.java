@@ -2,6 +2,10 @@ package dev.netboot.app;
 
 import dev.netboot.boot.BootFiles;
 import dev.netboot.boot.RuleBootPolicy;
+import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.initrd.InitrdBuilder;
+import dev.netboot.boot.menus.MenuFileProvider;
+import dev.netboot.boot.menus.Templates;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.dhcp.DhcpEngine;
 import dev.netboot.dhcp.DhcpMode;
@@ -79,9 +83,10 @@ public final class Appliance implements AutoCloseable {
         Path root = Path.of(config.files().root());
         Files.createDirectories(Path.of(config.dataDir()));
         Files.createDirectories(root);
-        FileProvider files = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
+        FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
+            FileProvider files = menus().orElse(images()).orElse(directory);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
@@ -102,6 +107,21 @@ public final class Appliance implements AutoCloseable {
             throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
         }
         running.add(inventory);
+    }
+
+    /** Per-client boot menus, rendered from templates before the directory is looked at. */
+    private FileProvider menus() {
+        NetbootConfig.Menus m = config.menus();
+        Templates templates = new Templates(Path.of(m.dir()), "/pxe-menus");
+        log.info("boot menus from {} (templates missing there: packaged defaults)", templates.operatorDir().toAbsolutePath());
+        return new MenuFileProvider(templates, inventory::assignment, m.kernelArgs(), m.retrySeconds());
+    }
+
+    /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
+    private FileProvider images() {
+        NetbootConfig.Initrd i = config.initrd();
+        InitrdBuilder builder = new InitrdBuilder(new Templates(Path.of(i.templates()), "/initrd-templates"), Path.of(i.busybox()));
+        return new ImageFileProvider(inventory::imagePath, builder);
     }
 
     private void startDhcp() throws IOException, InterruptedException {

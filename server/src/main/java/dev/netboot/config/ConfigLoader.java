@@ -42,7 +42,9 @@ public final class ConfigLoader {
                 new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
                         "http://${server}:8080/boot/boot.ipxe"),
                 new NetbootConfig.Inventory("", "sa", ""),
-                new NetbootConfig.Aoe(List.of(), 64, 0, false, 1000, List.of()));
+                new NetbootConfig.Aoe(List.of(), 64, 0, false, 1000, List.of()),
+                new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
+                new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -86,7 +88,7 @@ public final class ConfigLoader {
                 : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
         NetbootConfig.Inventory inventory = !c.inventory().url().isBlank() ? c.inventory()
                 : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), c.menus(), c.initrd());
     }
 
     private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {

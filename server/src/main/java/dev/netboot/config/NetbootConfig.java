@@ -19,7 +19,9 @@ public record NetbootConfig(
         Dhcp dhcp,
         Boot boot,
         Inventory inventory,
-        Aoe aoe) {
+        Aoe aoe,
+        Menus menus,
+        Initrd initrd) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -116,4 +118,20 @@ public record NetbootConfig(
             int catalogPollMillis,
             @JsonPropertyDescription("Disks exported in addition to the catalog: address (shelf.slot), path, allowedMacs, open, readOnly")
             java.util.List<dev.netboot.disks.DiskEntry> targets) {}
+
+    /** Per-client boot menus rendered from FreeMarker templates (PXELINUX, GRUB, iPXE). */
+    public record Menus(
+            @JsonPropertyDescription("Folder of operator-edited templates (pxelinux.ftl, grub.ftl, ipxe.ftl, ...); a template missing here comes from the packaged defaults")
+            String dir,
+            @JsonPropertyDescription("A client with no image assigned waits this long, then asks again")
+            int retrySeconds,
+            @JsonPropertyDescription("Extra kernel command line for every client, e.g. console=ttyS0,115200")
+            String kernelArgs) {}
+
+    /** Per-image initrds rendered from templates and packed as gzip'd cpio (newc). */
+    public record Initrd(
+            @JsonPropertyDescription("Folder of operator-edited templates (init.ftl, files.ftl); missing ones come from the packaged defaults")
+            String templates,
+            @JsonPropertyDescription("A static busybox put into every initrd (Debian: busybox-static's /bin/busybox)")
+            String busybox) {}
 }

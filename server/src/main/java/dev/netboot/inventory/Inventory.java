@@ -261,6 +261,20 @@ public final class Inventory implements AutoCloseable {
                 ps -> ps.setString(1, m), rs -> rs.getInt(1) + "." + rs.getInt(2)).stream().findFirst();
     }
 
+    /** Where an image's files live, by its name. */
+    public synchronized Optional<String> imagePath(String name) {
+        return query("SELECT path FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getString(1)).stream().findFirst();
+    }
+
+    /** What the client is assigned to boot (image and AoE address), if anything. */
+    public synchronized Optional<Assignment> assignment(String mac) {
+        String m = normalizeMac(mac);
+        return query("SELECT i.name, i.path, a.shelf, a.slot FROM assignments a JOIN clients c ON c.id = a.client_id "
+                        + "JOIN images i ON i.id = a.image_id WHERE c.mac = ?",
+                ps -> ps.setString(1, m), rs -> new Assignment(m, rs.getString(1), rs.getString(2), rs.getInt(3), rs.getInt(4)))
+                .stream().findFirst();
+    }
+
     @Override
     public synchronized void close() {
         try {

@@ -83,6 +83,25 @@ class TftpRealClientsIT {
         assertSame(file, out);
     }
 
+    /**
+     * atftp 0.8 aborts with "unexpected OACK" when its ACK of our OACK is lost and our retransmitted OACK
+     * arrives after it started receiving (a client limitation: the server must resend an OACK it has no
+     * answer to). That one failure is retried, anything else fails the test.
+     */
+    private void atftpUnderLoss(String file, String... options) throws Exception {
+        for (int attempt = 1; ; attempt++) {
+            Path out = out(file);
+            List<String> cmd = new ArrayList<>(List.of("atftp", "--get", "-r", file, "-l", out.toString()));
+            for (String o : options) cmd.addAll(List.of("--option", o));
+            cmd.addAll(List.of(lab.server(), Integer.toString(lab.tftpPort())));
+            CommandResult r = lab.run(T, cmd.toArray(String[]::new));
+            if (r.exitCode() != 0 && attempt < 3 && (r.stdout() + r.stderr()).contains("unexpected OACK")) continue;
+            assertThat(r.exitCode()).as("atftp: %s %s", r.stdout(), r.stderr()).isZero();
+            assertSame(file, out);
+            return;
+        }
+    }
+
     @ParameterizedTest
     @ValueSource(strings = {"empty", "one-block", "one-big-block", "small", "sub/dir/two-mib"})
     void curlWithDefaultAndLargeBlocks(String file) throws Exception {
@@ -121,7 +140,7 @@ class TftpRealClientsIT {
             curl("sub/dir/two-mib", "--tftp-blksize", "1468");
             tftpHpa("small");
             // atftp re-ACKs a window only once, then waits for its own timer (1 s with this option) to see silence.
-            atftp("sub/dir/two-mib", "blksize 1468", "windowsize 8", "timeout 1");
+            atftpUnderLoss("sub/dir/two-mib", "blksize 1468", "windowsize 8", "timeout 1");
         } finally {
             loss.remove();
         }

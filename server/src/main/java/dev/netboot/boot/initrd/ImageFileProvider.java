@@ -1,0 +1,72 @@
+package dev.netboot.boot.initrd;
+
+import dev.netboot.boot.menus.TemplateException;
+import dev.netboot.files.BytesFile;
+import dev.netboot.files.ConfinedPath;
+import dev.netboot.files.DirectoryFileProvider;
+import dev.netboot.files.FileProvider;
+import dev.netboot.files.FileRequest;
+import dev.netboot.files.Lookup;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * An image's kernel and initrd under the names the menus give them: {@code images/<name>/vmlinuz}
+ * (the image's own kernel, {@code /boot/vmlinuz-VERSION} for the version its modules are for) and
+ * {@code images/<name>/initrd.img} (built by {@link InitrdBuilder}, cached). Other paths fall through.
+ */
+public final class ImageFileProvider implements FileProvider {
+
+    private static final Logger log = LoggerFactory.getLogger(ImageFileProvider.class);
+    private static final Pattern PATH = Pattern.compile("images/([A-Za-z0-9][A-Za-z0-9._-]*)/(vmlinuz|initrd\\.img)");
+
+    private final Function<String, Optional<String>> imagePath;
+    private final InitrdBuilder initrds;
+
+    /** @param imagePath an image's root filesystem tree by name (the inventory) */
+    public ImageFileProvider(Function<String, Optional<String>> imagePath, InitrdBuilder initrds) {
+        this.imagePath = imagePath;
+        this.initrds = initrds;
+    }
+
+    @Override
+    public Lookup open(FileRequest request) {
+        Optional<String> relative = ConfinedPath.relative(request.path(), true);
+        Matcher m = relative.map(PATH::matcher).filter(Matcher::matches).orElse(null);
+        if (m == null) return new Lookup.NotFound("not an image file");
+        String image = m.group(1);
+        Optional<String> path;
+        try {
+            path = imagePath.apply(image);
+        } catch (RuntimeException e) {
+            log.error("image {}: inventory lookup failed: {}", image, e.getMessage());
+            return new Lookup.NotFound("inventory lookup failed: " + e.getMessage());
+        }
+        if (path.isEmpty()) return new Lookup.NotFound("no image '" + image + "' in the inventory");
+        Path root = Path.of(path.get());
+        try {
+            if (m.group(2).equals("vmlinuz")) return kernel(root, relative.get());
+            Initrd initrd = initrds.build(image, root);
+            return new Lookup.Found(new BytesFile(initrd.bytes()), relative.get());
+        } catch (IOException | TemplateException | FileList.BadFileListException e) {
+            log.error("image {}: cannot serve {}: {}", image, m.group(2), e.getMessage());
+            return new Lookup.NotFound("image " + image + ": " + e.getMessage());
+        }
+    }
+
+    private static Lookup kernel(Path root, String name) throws IOException {
+        String version = InitrdBuilder.kernelVersion(root);
+        Path boot = root.resolve("boot");
+        if (!Files.isDirectory(boot)) throw new IOException(root + " has no /boot with the kernel");
+        Lookup found = new DirectoryFileProvider(boot, false).open(new FileRequest("vmlinuz-" + version, null, "image"));
+        return found instanceof Lookup.Found f ? new Lookup.Found(f.file(), name) : found;
+    }
+}

@@ -1,0 +1,72 @@
+package dev.netboot.cli;
+
+import dev.netboot.boot.initrd.FileList;
+import dev.netboot.boot.initrd.Initrd;
+import dev.netboot.boot.initrd.InitrdBuilder;
+import dev.netboot.boot.menus.TemplateException;
+import dev.netboot.boot.menus.Templates;
+import dev.netboot.config.ConfigLoader;
+import dev.netboot.config.NetbootConfig;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+
+/** Builds an image's initrd as the server would, into a file: to inspect it, or to try an edited template. */
+@Command(name = "initrd", mixinStandardHelpOptions = true,
+        description = "Build the initrd of an image (from initrd-templates/) into a file.")
+final class InitrdCommand implements Callable<Integer> {
+
+    @Mixin ConfigOptions configOptions;
+    @Parameters(paramLabel = "IMAGE", description = "An image's name in the inventory, or the path of a root filesystem tree")
+    String image;
+    @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE") Path output;
+
+    @Override
+    public Integer call() {
+        NetbootConfig config;
+        try {
+            config = configOptions.load();
+        } catch (ConfigLoader.ConfigException e) {
+            System.err.println("netboot: " + e.getMessage());
+            return 2;
+        }
+        try {
+            Path root;
+            String name;
+            if (Files.isDirectory(Path.of(image))) {
+                root = Path.of(image);
+                name = root.getFileName().toString();
+            } else {
+                NetbootConfig.Inventory i = config.inventory();
+                Optional<String> path;
+                try (Inventory inventory = Inventory.open(i.url(), i.user(), i.password())) {
+                    path = inventory.imagePath(image);
+                }
+                if (path.isEmpty()) {
+                    System.err.println("netboot: no image '" + image + "' in the inventory, and no such directory");
+                    return 1;
+                }
+                root = Path.of(path.get());
+                name = image;
+            }
+            InitrdBuilder builder = new InitrdBuilder(new Templates(Path.of(config.initrd().templates()), "/initrd-templates"),
+                    Path.of(config.initrd().busybox()));
+            Initrd initrd = builder.build(name, root);
+            Files.write(output, initrd.bytes());
+            System.out.println(output + ": " + initrd.bytes().length + " bytes, hash " + initrd.hash());
+            return 0;
+        } catch (IOException | TemplateException | FileList.BadFileListException | InventoryException e) {
+            System.err.println("netboot: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,81 @@
+package dev.netboot.cli;
+
+import dev.netboot.boot.menus.MenuFileProvider;
+import dev.netboot.boot.menus.MenuKind;
+import dev.netboot.boot.menus.MenuRequest;
+import dev.netboot.boot.menus.Templates;
+import dev.netboot.config.ConfigLoader;
+import dev.netboot.config.NetbootConfig;
+import dev.netboot.files.Lookup;
+import dev.netboot.files.ServedFile;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryException;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.concurrent.Callable;
+
+/** Shows the menu a client would get, rendered exactly as the server would: for operators editing pxe-menus/. */
+@Command(name = "menu", mixinStandardHelpOptions = true,
+        description = "Print the boot menu a client gets (rendered from pxe-menus/ and the inventory), or why it gets none.")
+final class MenuCommand implements Callable<Integer> {
+
+    @Mixin ConfigOptions configOptions;
+    @Parameters(paramLabel = "MAC", description = "The client; 'default' for the menu of a client whose MAC the loader did not send")
+    String mac;
+    @Option(names = "--loader", description = "pxelinux, grub or ipxe (default: ${DEFAULT-VALUE})") String loader = "pxelinux";
+
+    @Override
+    public Integer call() throws IOException {
+        MenuKind kind = switch (loader) {
+            case "pxelinux" -> MenuKind.PXELINUX;
+            case "grub" -> MenuKind.GRUB;
+            case "ipxe" -> mac.equals("default") ? MenuKind.IPXE_CHAIN : MenuKind.IPXE;
+            default -> null;
+        };
+        if (kind == null) {
+            System.err.println("netboot: --loader must be pxelinux, grub or ipxe, not '" + loader + "'");
+            return 2;
+        }
+        NetbootConfig config;
+        try {
+            config = configOptions.load();
+        } catch (ConfigLoader.ConfigException e) {
+            System.err.println("netboot: " + e.getMessage());
+            return 2;
+        }
+        NetbootConfig.Inventory i = config.inventory();
+        try (Inventory inventory = Inventory.open(i.url(), i.user(), i.password())) {
+            String client = mac.equals("default") ? null : Inventory.normalizeMac(mac);
+            MenuFileProvider menus = new MenuFileProvider(new Templates(Path.of(config.menus().dir()), "/pxe-menus"),
+                    inventory::assignment, config.menus().kernelArgs(), config.menus().retrySeconds());
+            switch (menus.render(new MenuRequest(kind, client), kind.template())) {
+                case Lookup.Found found -> {
+                    try (ServedFile file = found.file()) {
+                        ByteBuffer bytes = ByteBuffer.allocate((int) file.size());
+                        file.read(0, bytes);
+                        System.out.print(new String(bytes.array(), StandardCharsets.UTF_8));
+                    }
+                    return 0;
+                }
+                case Lookup.NotFound n -> {
+                    System.err.println("netboot: " + n.reason());
+                    return 1;
+                }
+                case Lookup.Refused r -> {
+                    System.err.println("netboot: " + r.reason());
+                    return 1;
+                }
+            }
+        } catch (IllegalArgumentException | InventoryException e) {
+            System.err.println("netboot: " + e.getMessage());
+            return 1;
+        }
+    }
+}

@@ -1,0 +1,104 @@
+#!/bin/sh
+# netboot initrd of image [=image], kernel [=kernelVersion] (rendered from initrd-templates/init.ftl).
+# Raises the NIC the kernel command line names (netboot.mac=), waits for carrier, finds the AoE disk
+# netboot.aoe=SHELF.SLOT, mounts it and hands over to the image's init. Says what it waits for.
+/bin/busybox --install -s
+export PATH=/sbin:/bin:/usr/sbin:/usr/bin
+
+say() { echo "netboot: $*"; }
+fail() {
+    say "FAILED: $*"
+    say "a shell follows; the machine retries the network boot when it exits"
+    sh
+    reboot -f
+}
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev || fail "cannot mount devtmpfs on /dev (kernel without CONFIG_DEVTMPFS?)"
+
+MAC=
+AOE=
+ROOT_INIT=/sbin/init
+WAIT=[=linkWaitSeconds!30]
+AOE_WAIT=[=aoeWaitSeconds!10]
+AOE_TRIES=[=aoeTries!6]
+for arg in $(cat /proc/cmdline); do
+    case "$arg" in
+        netboot.mac=*) MAC=$(echo "${arg#netboot.mac=}" | tr 'A-F-' 'a-f:') ;;
+        netboot.aoe=*) AOE="${arg#netboot.aoe=}" ;;
+        netboot.wait=*) WAIT="${arg#netboot.wait=}" ;;
+        netboot.aoewait=*) AOE_WAIT="${arg#netboot.aoewait=}" ;;
+        netboot.aoetries=*) AOE_TRIES="${arg#netboot.aoetries=}" ;;
+        init=*) ROOT_INIT="${arg#init=}" ;;
+    esac
+done
+[ -n "$MAC" ] || fail "no netboot.mac= on the kernel command line: cannot tell which network interface to boot from"
+[ -n "$AOE" ] || fail "no netboot.aoe=SHELF.SLOT on the kernel command line: this machine has no disk assigned"
+
+load() {
+    # $1 group, $2 module name, $3 file, then module parameters
+    group=$1; name=$2; file=$3; shift 3
+    grep -q "^$name " /proc/modules && return 0
+    insmod "$file" "$@" || say "loading $group module $name failed (built into the kernel, or wrong kernel version?)"
+}
+
+<#list (modules.nic)![] as m>
+load nic [=m.name] [=m.path]
+</#list>
+
+find_nic() {
+    for dir in /sys/class/net/*; do
+        [ "$(cat "$dir/address" 2>/dev/null)" = "$MAC" ] && { echo "${dir##*/}"; return 0; }
+    done
+    return 1
+}
+i=0
+until NIC=$(find_nic); do
+    i=$((i + 1))
+    [ "$i" -ge "$WAIT" ] && fail "no network interface has MAC $MAC after ${WAIT}s; interfaces: $(ls /sys/class/net | tr '\n' ' ')- is the NIC's driver in the initrd (initrd-templates/files.ftl)?"
+    sleep 1
+done
+say "booting from $NIC ($MAC)"
+ip link set "$NIC" up || fail "cannot bring $NIC up"
+i=0
+while [ "$(cat "/sys/class/net/$NIC/carrier" 2>/dev/null)" != 1 ]; do
+    [ $((i % 5)) -eq 0 ] && say "waiting for carrier on $NIC: no link, no AoE (cable, switch port?)"
+    i=$((i + 1))
+    [ "$i" -ge "$WAIT" ] && fail "no carrier on $NIC after ${WAIT}s: the cable or switch port is down"
+    sleep 1
+done
+say "link up on $NIC"
+
+<#list (modules.fs)![] as m>
+load fs [=m.name] [=m.path]
+</#list>
+<#list (modules.aoe)![] as m>
+<#if m.name == "aoe">
+# aoe_iflist: speak AoE on the boot NIC only.
+load aoe [=m.name] [=m.path] aoe_iflist="$NIC"
+<#else>
+load aoe [=m.name] [=m.path]
+</#if>
+</#list>
+
+DEV=/dev/etherd/e$AOE
+try=1
+while [ ! -b "$DEV" ]; do
+    [ "$try" -gt "$AOE_TRIES" ] && fail "AoE disk e$AOE did not appear after $AOE_TRIES tries: the server exports no e$AOE to $MAC, or it is unreachable from $NIC; AoE devices seen: $(ls /dev/etherd 2>/dev/null | tr '\n' ' ')"
+    say "looking for AoE disk e$AOE on $NIC (try $try of $AOE_TRIES, ${AOE_WAIT}s each)"
+    [ -e /dev/etherd/discover ] && echo discover > /dev/etherd/discover
+    i=0
+    while [ ! -b "$DEV" ] && [ "$i" -lt "$AOE_WAIT" ]; do sleep 1; i=$((i + 1)); done
+    try=$((try + 1))
+done
+ROOT=$DEV
+[ -b "${DEV}p1" ] && ROOT=${DEV}p1
+say "mounting $ROOT"
+mount -o rw "$ROOT" /newroot || fail "cannot mount $ROOT (no filesystem the kernel knows? ext4 module missing?)"
+[ -x "/newroot$ROOT_INIT" ] || [ -L "/newroot$ROOT_INIT" ] || fail "the image has no $ROOT_INIT"
+mount --move /dev /newroot/dev 2>/dev/null || umount /dev
+umount /sys
+umount /proc
+say "switching to the image's $ROOT_INIT"
+exec switch_root /newroot "$ROOT_INIT"

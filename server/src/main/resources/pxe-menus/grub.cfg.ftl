@@ -1,0 +1,15 @@
+<#-- GRUB menu for one client (grub.cfg-01-<mac>) or unknown ones (grub.cfg). GRUB's own ${...}
+     variables pass through untouched: interpolation here is [=name]. -->
+<#if assigned>
+set timeout=0
+set default=0
+menuentry "netboot: [=image] on AoE [=aoe]" {
+    echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
+    linux /[=kernel] [=cmdline]
+    initrd /[=initrd]
+}
+<#else>
+echo "netboot: no image is assigned to <#if mac?has_content>[=mac]<#else>${net_default_mac}</#if> yet; asking again in [=retrySeconds] s"
+sleep [=retrySeconds]
+configfile ${prefix}/grub.cfg<#if mac?has_content>-01-[=macHyphen]</#if>
+</#if>

@@ -1,0 +1,112 @@
+package dev.netboot.boot.menus;
+
+import dev.netboot.files.FileRequest;
+import dev.netboot.files.Lookup;
+import dev.netboot.inventory.Assignment;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Optional;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class MenuFileProviderTest {
+
+    static final String MAC = "aa:bb:cc:dd:ee:ff";
+    static final Map<String, Assignment> INVENTORY = Map.of(MAC, new Assignment(MAC, "debian12", "/srv/images/debian12", 3, 7));
+
+    @TempDir Path dir;
+
+    MenuFileProvider provider(Path menusDir) {
+        return new MenuFileProvider(new Templates(menusDir, "/pxe-menus"), mac -> Optional.ofNullable(INVENTORY.get(mac)),
+                "console=ttyS0,115200", 5);
+    }
+
+    static Lookup open(MenuFileProvider p, String path) {
+        return p.open(new FileRequest(path, new InetSocketAddress("127.0.0.1", 1000), "tftp"));
+    }
+
+    static String text(Lookup lookup) {
+        assertThat(lookup).isInstanceOf(Lookup.Found.class);
+        var file = ((Lookup.Found) lookup).file();
+        ByteBuffer buffer = ByteBuffer.allocate((int) file.size());
+        try {
+            file.read(0, buffer);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+        return new String(buffer.array(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void pxelinuxMenuCarriesTheClientsKernelInitrdAndAoeAddress() {
+        String menu = text(open(provider(dir.resolve("none")), "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"));
+        assertThat(menu).contains("KERNEL images/debian12/vmlinuz", "INITRD images/debian12/initrd.img",
+                "APPEND netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7 rw console=ttyS0,115200", "/dev/etherd/e3.7");
+        assertThat(menu).doesNotContain("[=", "<#");
+    }
+
+    @Test
+    void upperCaseAndLeadingSlashNameTheSameClient() {
+        assertThat(text(open(provider(dir), "/pxelinux.cfg/01-AA-BB-CC-DD-EE-FF"))).contains("netboot.aoe=3.7");
+    }
+
+    @Test
+    void unknownClientWaitsAndAsksAgain() {
+        String pxe = text(open(provider(dir), "pxelinux.cfg/01-52-54-00-00-00-01"));
+        assertThat(pxe).contains("no image is assigned to 52:54:00:00:00:01", "TIMEOUT 50", "KERNEL pxelinux.0").doesNotContain("APPEND");
+        String ipxe = text(open(provider(dir), "ipxe/52-54-00-00-00-01.ipxe"));
+        assertThat(ipxe).startsWith("#!ipxe").contains("sleep 5", "chain --replace /boot/ipxe/52-54-00-00-00-01.ipxe");
+        assertThat(text(open(provider(dir), "pxelinux.cfg/default"))).contains("no image is assigned to this machine");
+    }
+
+    @Test
+    void grubAndIpxeMenusKeepTheirOwnVariableSyntax() {
+        String grub = text(open(provider(dir), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
+        assertThat(grub).contains("linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7", "initrd /images/debian12/initrd.img");
+        assertThat(text(open(provider(dir), "grub/grub.cfg"))).contains("${net_default_mac}", "configfile ${prefix}/grub.cfg");
+        String ipxe = text(open(provider(dir), "ipxe/aa-bb-cc-dd-ee-ff.ipxe"));
+        assertThat(ipxe).contains("kernel /boot/images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd /boot/images/debian12/initrd.img", "boot");
+        assertThat(text(open(provider(dir), "boot.ipxe"))).contains("chain --replace /boot/ipxe/${netX/mac:hexhyp}.ipxe");
+    }
+
+    @Test
+    void otherPathsFallThrough() {
+        assertThat(open(provider(dir), "pxelinux.0")).isInstanceOf(Lookup.NotFound.class);
+        assertThat(open(provider(dir), "pxelinux.cfg/01-aa-bb-cc")).isInstanceOf(Lookup.NotFound.class);
+        assertThat(open(provider(dir), "../pxelinux.cfg/default")).isInstanceOf(Lookup.NotFound.class);
+    }
+
+    @Test
+    void operatorTemplateWinsOverThePackagedOne() throws Exception {
+        Files.writeString(dir.resolve("pxelinux.ftl"), "# site menu for [=mac]\nKERNEL [=kernel]\n");
+        MenuFileProvider p = provider(dir);
+        assertThat(text(open(p, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"))).isEqualTo("# site menu for aa:bb:cc:dd:ee:ff\nKERNEL images/debian12/vmlinuz\n");
+        // The templates it does not override still come from the jar.
+        assertThat(text(open(p, "ipxe/aa-bb-cc-dd-ee-ff.ipxe"))).startsWith("#!ipxe");
+    }
+
+    @Test
+    void brokenTemplateGivesNotFoundWithTheReasonNeverHalfAMenu() throws Exception {
+        Files.writeString(dir.resolve("pxelinux.ftl"), "DEFAULT netboot\nAPPEND [=noSuchValue]\n");
+        Files.writeString(dir.resolve("ipxe.ftl"), "#!ipxe\n<#if assigned>\nboot\n");
+        MenuFileProvider p = provider(dir);
+        Lookup missingValue = open(p, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff");
+        assertThat(missingValue).isInstanceOf(Lookup.NotFound.class);
+        assertThat(((Lookup.NotFound) missingValue).reason()).contains("pxelinux.ftl", dir.toString(), "noSuchValue");
+        Lookup syntax = open(p, "ipxe/aa-bb-cc-dd-ee-ff.ipxe");
+        assertThat(((Lookup.NotFound) syntax).reason()).contains("ipxe.ftl", "line");
+    }
+
+    @Test
+    void inventoryFailureIsNotFoundNotTheWaitMenu() {
+        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), mac -> { throw new IllegalStateException("db down"); }, "", 5);
+        assertThat(open(p, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff")).isInstanceOf(Lookup.NotFound.class);
+    }
+}
