@@ -22,14 +22,9 @@ final class ConfigCommand implements Runnable {
         ConfigOptions configOptions;
 
         @Override
-        public Integer call() {
-            try {
-                System.out.print(ConfigLoader.toYaml(configOptions.load()));
-                return 0;
-            } catch (ConfigLoader.ConfigException e) {
-                System.err.println("netboot: " + e.getMessage());
-                return 2;
-            }
+        public Integer call() throws ConfigLoader.ConfigException {
+            System.out.print(ConfigLoader.toYaml(configOptions.load()));
+            return 0;
         }
     }
 }

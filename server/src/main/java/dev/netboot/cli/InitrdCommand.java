@@ -31,14 +31,8 @@ final class InitrdCommand implements Callable<Integer> {
     @Option(names = {"-o", "--output"}, required = true, paramLabel = "FILE") Path output;
 
     @Override
-    public Integer call() {
-        NetbootConfig config;
-        try {
-            config = configOptions.load();
-        } catch (ConfigLoader.ConfigException e) {
-            System.err.println("netboot: " + e.getMessage());
-            return 2;
-        }
+    public Integer call() throws ConfigLoader.ConfigException {
+        NetbootConfig config = configOptions.load();
         try {
             Path root;
             String name;

@@ -18,6 +18,12 @@ public final class Main {
     public static CommandLine commandLine() {
         return new CommandLine(new NetbootCommand())
                 .setCaseInsensitiveEnumValuesAllowed(true)
-                .setUsageHelpAutoWidth(true);
+                .setUsageHelpAutoWidth(true)
+                .setExecutionExceptionHandler((e, cmd, parsed) -> {
+                    // A configuration a person got wrong gets one clear line, not a stack trace.
+                    if (!(e instanceof dev.netboot.config.ConfigLoader.ConfigException)) throw e;
+                    cmd.getErr().println("netboot: " + e.getMessage());
+                    return 2;
+                });
     }
 }

@@ -32,7 +32,7 @@ final class MenuCommand implements Callable<Integer> {
     @Option(names = "--loader", description = "pxelinux, grub or ipxe (default: ${DEFAULT-VALUE})") String loader = "pxelinux";
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() throws IOException, ConfigLoader.ConfigException {
         MenuKind kind = switch (loader) {
             case "pxelinux" -> MenuKind.PXELINUX;
             case "grub" -> MenuKind.GRUB;
@@ -43,13 +43,7 @@ final class MenuCommand implements Callable<Integer> {
             System.err.println("netboot: --loader must be pxelinux, grub or ipxe, not '" + loader + "'");
             return 2;
         }
-        NetbootConfig config;
-        try {
-            config = configOptions.load();
-        } catch (ConfigLoader.ConfigException e) {
-            System.err.println("netboot: " + e.getMessage());
-            return 2;
-        }
+        NetbootConfig config = configOptions.load();
         NetbootConfig.Inventory i = config.inventory();
         try (Inventory inventory = Inventory.open(i.url(), i.user(), i.password())) {
             String client = mac.equals("default") ? null : Inventory.normalizeMac(mac);

@@ -24,13 +24,7 @@ final class ServeCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        NetbootConfig config;
-        try {
-            config = configOptions.load();
-        } catch (ConfigLoader.ConfigException e) {
-            System.err.println("netboot: " + e.getMessage());
-            return 2;
-        }
+        NetbootConfig config = configOptions.load();
         Appliance appliance;
         try {
             appliance = new Appliance(config).start();
