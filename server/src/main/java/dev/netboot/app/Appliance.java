@@ -182,7 +182,7 @@ public final class Appliance implements AutoCloseable {
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
-                config.files().leadingSlashIsRoot(), retransmit);
+                retransmit);
         try {
             tftp = new TftpServer(settings, files, registry, transport, group).start();
         } catch (Exception e) {

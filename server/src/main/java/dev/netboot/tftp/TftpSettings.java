@@ -7,8 +7,7 @@ import java.net.InetSocketAddress;
  * @param maxWindowSize      largest RFC 7440 window granted
  * @param maxBlockSize       largest blksize granted, before the per-client path-MTU cap
  * @param maxTransfers       transfers at once; more are refused with "server busy" instead of starving all
- * @param leadingSlashIsRoot read "/file" as "file" (tftp-hpa --secure behaviour) instead of refusing it
  */
 public record TftpSettings(InetSocketAddress listen, int maxWindowSize, int maxBlockSize, int maxTransfers,
-                           boolean leadingSlashIsRoot, RetransmitPolicy retransmit) {
+                           RetransmitPolicy retransmit) {
 }
