@@ -1,13 +1,13 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.posix.Libc;
+
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 
@@ -26,24 +26,21 @@ final class LinuxSockets {
     private static final short ARPHRD_ETHER = 1;
     private static final int IFNAMSIZ = 16;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CALL_STATE = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CALL_STATE.varHandle(java.lang.foreign.MemoryLayout.PathElement.groupElement("errno"));
-    private static final MethodHandle SETSOCKOPT = LINKER.downcallHandle(LINKER.defaultLookup().find("setsockopt").orElseThrow(),
+    private static final MethodHandle SETSOCKOPT = Libc.function("setsockopt",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_INT,
-                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT), Linker.Option.captureCallState("errno"));
-    private static final MethodHandle IOCTL = LINKER.downcallHandle(LINKER.defaultLookup().find("ioctl").orElseThrow(),
+                    ValueLayout.ADDRESS, ValueLayout.JAVA_INT));
+    private static final MethodHandle IOCTL = Libc.function("ioctl",
             FunctionDescriptor.of(ValueLayout.JAVA_INT, ValueLayout.JAVA_INT, ValueLayout.JAVA_LONG, ValueLayout.ADDRESS),
-            Linker.Option.captureCallState("errno"), Linker.Option.firstVariadicArg(2));
+            Linker.Option.firstVariadicArg(2));
 
     private LinuxSockets() {}
 
     static void bindToDevice(int fd, String device) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.newCapture(arena);
             MemorySegment name = arena.allocateFrom(device, StandardCharsets.US_ASCII);
             int rc = (int) SETSOCKOPT.invokeExact(state, fd, SOL_SOCKET, SO_BINDTODEVICE, name, (int) name.byteSize());
-            if (rc != 0) throw new NativeException("SO_BINDTODEVICE " + device, (int) ERRNO.get(state, 0L));
+            if (rc != 0) throw new NativeException("SO_BINDTODEVICE " + device, Libc.errno(state));
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {
@@ -54,7 +51,7 @@ final class LinuxSockets {
     /** Adds (or replaces) a complete ARP entry ip → mac on device. */
     static void setArp(int fd, String device, Ipv4 ip, byte[] mac) throws NativeException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment state = arena.allocate(CALL_STATE);
+            MemorySegment state = Libc.newCapture(arena);
             MemorySegment req = arena.allocate(68); // struct arpreq, zeroed
             ValueLayout.OfShort hostShort = ValueLayout.JAVA_SHORT_UNALIGNED.withOrder(ByteOrder.nativeOrder());
             req.set(hostShort, 0, AF_INET);                                                    // arp_pa.sin_family
@@ -65,7 +62,7 @@ final class LinuxSockets {
             byte[] dev = device.getBytes(StandardCharsets.US_ASCII);
             MemorySegment.copy(dev, 0, req, ValueLayout.JAVA_BYTE, 52, Math.min(dev.length, IFNAMSIZ - 1)); // arp_dev
             int rc = (int) IOCTL.invokeExact(state, fd, SIOCSARP, req);
-            if (rc != 0) throw new NativeException("SIOCSARP " + ip + " on " + device, (int) ERRNO.get(state, 0L));
+            if (rc != 0) throw new NativeException("SIOCSARP " + ip + " on " + device, Libc.errno(state));
         } catch (NativeException e) {
             throw e;
         } catch (Throwable t) {

@@ -55,33 +55,33 @@ public final class PacketSocket implements AutoCloseable {
 
     private static PacketSocket open(String name, int ifindex, int mtu, byte[] mac, int ethertype, int bufferBytes, int timeoutMillis) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cap = Libc.newCapture(arena);
-            int fd = (int) Libc.SOCKET.invokeExact(cap, Libc.AF_PACKET, Libc.SOCK_RAW, (int) Libc.htons(ethertype));
+            MemorySegment cap = PacketLibc.newCapture(arena);
+            int fd = (int) PacketLibc.SOCKET.invokeExact(cap, PacketLibc.AF_PACKET, PacketLibc.SOCK_RAW, (int) PacketLibc.htons(ethertype));
             if (fd < 0) {
-                int errno = Libc.errno(cap);
-                throw new IOException("socket(AF_PACKET) failed: " + Libc.strerror(errno) + (errno == 1 ? " (raw sockets need root or CAP_NET_RAW)" : ""));
+                int errno = PacketLibc.errno(cap);
+                throw new IOException("socket(AF_PACKET) failed: " + PacketLibc.strerror(errno) + (errno == 1 ? " (raw sockets need root or CAP_NET_RAW)" : ""));
             }
             PacketSocket s = new PacketSocket(fd, name, ifindex, mtu, mac);
             try {
-                MemorySegment sll = arena.allocate(Libc.SOCKADDR_LL_SIZE);
-                sll.set(ValueLayout.JAVA_SHORT, 0, (short) Libc.AF_PACKET);
-                sll.set(ValueLayout.JAVA_SHORT, 2, Libc.htons(ethertype));
+                MemorySegment sll = arena.allocate(PacketLibc.SOCKADDR_LL_SIZE);
+                sll.set(ValueLayout.JAVA_SHORT, 0, (short) PacketLibc.AF_PACKET);
+                sll.set(ValueLayout.JAVA_SHORT, 2, PacketLibc.htons(ethertype));
                 sll.set(ValueLayout.JAVA_INT, 4, ifindex);
-                int rc = (int) Libc.BIND.invokeExact(cap, fd, sll, Libc.SOCKADDR_LL_SIZE);
-                if (rc < 0) throw new IOException("bind to " + name + " failed: " + Libc.strerror(Libc.errno(cap)));
+                int rc = (int) PacketLibc.BIND.invokeExact(cap, fd, sll, PacketLibc.SOCKADDR_LL_SIZE);
+                if (rc < 0) throw new IOException("bind to " + name + " failed: " + PacketLibc.strerror(PacketLibc.errno(cap)));
                 // Large buffers: a burst of jumbo frames from many initiators must not be dropped
                 // (vblade's known weakness). FORCE ignores rmem_max when we are root.
-                if (setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUFFORCE, bufferBytes) < 0)
-                    setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVBUF, bufferBytes);
-                if (setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_SNDBUFFORCE, bufferBytes) < 0)
-                    setInt(arena, cap, fd, Libc.SOL_SOCKET, Libc.SO_SNDBUF, bufferBytes);
+                if (setInt(arena, cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_RCVBUFFORCE, bufferBytes) < 0)
+                    setInt(arena, cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_RCVBUF, bufferBytes);
+                if (setInt(arena, cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_SNDBUFFORCE, bufferBytes) < 0)
+                    setInt(arena, cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_SNDBUF, bufferBytes);
                 // Our own replies need not come back to us (Linux 4.20+; harmless where unknown).
-                setInt(arena, cap, fd, Libc.SOL_PACKET, Libc.PACKET_IGNORE_OUTGOING, 1);
+                setInt(arena, cap, fd, PacketLibc.SOL_PACKET, PacketLibc.PACKET_IGNORE_OUTGOING, 1);
                 MemorySegment tv = arena.allocate(16);
                 tv.set(ValueLayout.JAVA_LONG, 0, timeoutMillis / 1000);
                 tv.set(ValueLayout.JAVA_LONG, 8, (timeoutMillis % 1000) * 1000L);
-                rc = (int) Libc.SETSOCKOPT.invokeExact(cap, fd, Libc.SOL_SOCKET, Libc.SO_RCVTIMEO, tv, 16);
-                if (rc < 0) throw new IOException("SO_RCVTIMEO failed: " + Libc.strerror(Libc.errno(cap)));
+                rc = (int) PacketLibc.SETSOCKOPT.invokeExact(cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_RCVTIMEO, tv, 16);
+                if (rc < 0) throw new IOException("SO_RCVTIMEO failed: " + PacketLibc.strerror(PacketLibc.errno(cap)));
                 return s;
             } catch (IOException | RuntimeException e) {
                 s.close();
@@ -97,7 +97,7 @@ public final class PacketSocket implements AutoCloseable {
     private static int setInt(Arena arena, MemorySegment cap, int fd, int level, int option, int value) throws Throwable {
         MemorySegment v = arena.allocate(ValueLayout.JAVA_INT);
         v.set(ValueLayout.JAVA_INT, 0, value);
-        return (int) Libc.SETSOCKOPT.invokeExact(cap, fd, level, option, v, 4);
+        return (int) PacketLibc.SETSOCKOPT.invokeExact(cap, fd, level, option, v, 4);
     }
 
     /**
@@ -106,9 +106,9 @@ public final class PacketSocket implements AutoCloseable {
      */
     public void joinFanoutRoundRobin(int groupId) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cap = Libc.newCapture(arena);
-            int rc = setInt(arena, cap, fd, Libc.SOL_PACKET, Libc.PACKET_FANOUT, (groupId & 0xFFFF) | (Libc.PACKET_FANOUT_LB << 16));
-            if (rc < 0) throw new IOException("PACKET_FANOUT on " + interfaceName + ": " + Libc.strerror(Libc.errno(cap)));
+            MemorySegment cap = PacketLibc.newCapture(arena);
+            int rc = setInt(arena, cap, fd, PacketLibc.SOL_PACKET, PacketLibc.PACKET_FANOUT, (groupId & 0xFFFF) | (PacketLibc.PACKET_FANOUT_LB << 16));
+            if (rc < 0) throw new IOException("PACKET_FANOUT on " + interfaceName + ": " + PacketLibc.strerror(PacketLibc.errno(cap)));
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {
@@ -133,17 +133,17 @@ public final class PacketSocket implements AutoCloseable {
     public int receive(Batch batch, boolean poll) throws IOException {
         batch.prepareReceive();
         int n;
-        int flags = Libc.MSG_WAITFORONE | (poll ? Libc.MSG_DONTWAIT : 0);
+        int flags = PacketLibc.MSG_WAITFORONE | (poll ? PacketLibc.MSG_DONTWAIT : 0);
         try {
-            n = (int) Libc.RECVMMSG.invokeExact(batch.capture, fd, batch.headers, batch.capacity(), flags, MemorySegment.NULL);
+            n = (int) PacketLibc.RECVMMSG.invokeExact(batch.capture, fd, batch.headers, batch.capacity(), flags, MemorySegment.NULL);
         } catch (Throwable t) {
             throw new IOException(t);
         }
         if (n < 0) {
-            int errno = Libc.errno(batch.capture);
-            if (errno == Libc.EAGAIN || errno == Libc.EINTR) return 0;
+            int errno = PacketLibc.errno(batch.capture);
+            if (errno == PacketLibc.EAGAIN || errno == PacketLibc.EINTR) return 0;
             if (closed) return 0;
-            throw new IOException("recvmmsg on " + interfaceName + ": " + Libc.strerror(errno));
+            throw new IOException("recvmmsg on " + interfaceName + ": " + PacketLibc.strerror(errno));
         }
         batch.count = n;
         return n;
@@ -156,17 +156,17 @@ public final class PacketSocket implements AutoCloseable {
         while (sent < count) {
             int n;
             try {
-                n = (int) Libc.SENDMMSG.invokeExact(batch.capture, fd, batch.headers.asSlice((long) sent * Libc.MMSGHDR_SIZE), count - sent, 0);
+                n = (int) PacketLibc.SENDMMSG.invokeExact(batch.capture, fd, batch.headers.asSlice((long) sent * PacketLibc.MMSGHDR_SIZE), count - sent, 0);
             } catch (Throwable t) {
                 throw new IOException(t);
             }
             if (n < 0) {
-                int errno = Libc.errno(batch.capture);
-                if ((errno == Libc.EINTR || errno == Libc.EAGAIN || errno == Libc.ENOBUFS) && spins++ < 1000) {
+                int errno = PacketLibc.errno(batch.capture);
+                if ((errno == PacketLibc.EINTR || errno == PacketLibc.EAGAIN || errno == PacketLibc.ENOBUFS) && spins++ < 1000) {
                     Thread.onSpinWait();
                     continue;
                 }
-                throw new IOException("sendmmsg on " + interfaceName + ": " + Libc.strerror(errno));
+                throw new IOException("sendmmsg on " + interfaceName + ": " + PacketLibc.strerror(errno));
             }
             sent += n;
         }
@@ -175,11 +175,11 @@ public final class PacketSocket implements AutoCloseable {
     /** Sends one frame; safe from any thread. */
     public void sendOne(ByteBuffer frame) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment cap = Libc.newCapture(arena);
+            MemorySegment cap = PacketLibc.newCapture(arena);
             MemorySegment buf = arena.allocate(Math.max(1, frame.remaining()));
             buf.copyFrom(MemorySegment.ofBuffer(frame));
-            long n = (long) Libc.SEND.invokeExact(cap, fd, buf, (long) frame.remaining(), 0);
-            if (n < 0) throw new IOException("send on " + interfaceName + ": " + Libc.strerror(Libc.errno(cap)));
+            long n = (long) PacketLibc.SEND.invokeExact(cap, fd, buf, (long) frame.remaining(), 0);
+            if (n < 0) throw new IOException("send on " + interfaceName + ": " + PacketLibc.strerror(PacketLibc.errno(cap)));
         } catch (IOException e) {
             throw e;
         } catch (Throwable t) {
@@ -192,7 +192,7 @@ public final class PacketSocket implements AutoCloseable {
         if (closed) return;
         closed = true;
         try (Arena arena = Arena.ofConfined()) {
-            int rc = (int) Libc.CLOSE.invokeExact(Libc.newCapture(arena), fd);
+            int rc = (int) PacketLibc.CLOSE.invokeExact(PacketLibc.newCapture(arena), fd);
         } catch (Throwable ignored) {
             // nothing to do: the descriptor is gone either way
         }
@@ -218,19 +218,19 @@ public final class PacketSocket implements AutoCloseable {
             this.capacity = capacity;
             this.frameSize = frameSize;
             this.frames = arena.allocate((long) capacity * frameSize, 64);
-            this.iovecs = arena.allocate((long) capacity * Libc.IOVEC_SIZE, 8);
-            this.headers = arena.allocate((long) capacity * Libc.MMSGHDR_SIZE, 8);
-            this.names = arena.allocate((long) capacity * Libc.SOCKADDR_LL_SIZE, 8);
-            this.capture = Libc.newCapture(arena);
+            this.iovecs = arena.allocate((long) capacity * PacketLibc.IOVEC_SIZE, 8);
+            this.headers = arena.allocate((long) capacity * PacketLibc.MMSGHDR_SIZE, 8);
+            this.names = arena.allocate((long) capacity * PacketLibc.SOCKADDR_LL_SIZE, 8);
+            this.capture = PacketLibc.newCapture(arena);
             this.views = new ByteBuffer[capacity];
             for (int i = 0; i < capacity; i++) {
                 MemorySegment frame = frames.asSlice((long) i * frameSize, frameSize);
                 views[i] = frame.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
-                iovecs.set(ValueLayout.ADDRESS, (long) i * Libc.IOVEC_SIZE, frame);
-                iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, frameSize);
-                long h = (long) i * Libc.MMSGHDR_SIZE;
-                headers.set(ValueLayout.ADDRESS, h + Libc.MSG_IOV, iovecs.asSlice((long) i * Libc.IOVEC_SIZE, Libc.IOVEC_SIZE));
-                headers.set(ValueLayout.JAVA_LONG, h + Libc.MSG_IOVLEN, 1);
+                iovecs.set(ValueLayout.ADDRESS, (long) i * PacketLibc.IOVEC_SIZE, frame);
+                iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, frameSize);
+                long h = (long) i * PacketLibc.MMSGHDR_SIZE;
+                headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_IOV, iovecs.asSlice((long) i * PacketLibc.IOVEC_SIZE, PacketLibc.IOVEC_SIZE));
+                headers.set(ValueLayout.JAVA_LONG, h + PacketLibc.MSG_IOVLEN, 1);
             }
         }
 
@@ -245,23 +245,23 @@ public final class PacketSocket implements AutoCloseable {
             int to = prepared == 0 ? capacity : Math.min(capacity, count);
             prepared = 1;
             for (int i = 0; i < to; i++) {
-                long h = (long) i * Libc.MMSGHDR_SIZE;
-                headers.set(ValueLayout.ADDRESS, h + Libc.MSG_NAME, names.asSlice((long) i * Libc.SOCKADDR_LL_SIZE, Libc.SOCKADDR_LL_SIZE));
-                headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_NAMELEN, Libc.SOCKADDR_LL_SIZE);
-                headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_FLAGS, 0);
-                iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, frameSize);
+                long h = (long) i * PacketLibc.MMSGHDR_SIZE;
+                headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_NAME, names.asSlice((long) i * PacketLibc.SOCKADDR_LL_SIZE, PacketLibc.SOCKADDR_LL_SIZE));
+                headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_NAMELEN, PacketLibc.SOCKADDR_LL_SIZE);
+                headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_FLAGS, 0);
+                iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, frameSize);
             }
         }
 
         /** The received frame {@code i}: a view of its bytes, position 0, limit = its length. */
         public ByteBuffer received(int i) {
-            int len = headers.get(ValueLayout.JAVA_INT, (long) i * Libc.MMSGHDR_SIZE + Libc.MSG_LEN);
+            int len = headers.get(ValueLayout.JAVA_INT, (long) i * PacketLibc.MMSGHDR_SIZE + PacketLibc.MSG_LEN);
             return views[i].clear().limit(Math.min(len, frameSize));
         }
 
         /** Whether frame {@code i} is one this host sent (seen by a packet socket as PACKET_OUTGOING). */
         public boolean outgoing(int i) {
-            return (names.get(ValueLayout.JAVA_BYTE, (long) i * Libc.SOCKADDR_LL_SIZE + 10) & 0xFF) == Libc.PACKET_OUTGOING;
+            return (names.get(ValueLayout.JAVA_BYTE, (long) i * PacketLibc.SOCKADDR_LL_SIZE + 10) & 0xFF) == PacketLibc.PACKET_OUTGOING;
         }
 
         /** Slot {@code i} to encode an outgoing frame into (position 0, limit = frame size). */
@@ -271,10 +271,10 @@ public final class PacketSocket implements AutoCloseable {
 
         /** Sets the length of outgoing frame {@code i}; sending uses no address (the bound interface). */
         public void length(int i, int length) {
-            long h = (long) i * Libc.MMSGHDR_SIZE;
-            headers.set(ValueLayout.ADDRESS, h + Libc.MSG_NAME, MemorySegment.NULL);
-            headers.set(ValueLayout.JAVA_INT, h + Libc.MSG_NAMELEN, 0);
-            iovecs.set(ValueLayout.JAVA_LONG, (long) i * Libc.IOVEC_SIZE + 8, length);
+            long h = (long) i * PacketLibc.MMSGHDR_SIZE;
+            headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_NAME, MemorySegment.NULL);
+            headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_NAMELEN, 0);
+            iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, length);
         }
 
         @Override

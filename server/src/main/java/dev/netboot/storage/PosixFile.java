@@ -1,15 +1,13 @@
 package dev.netboot.storage;
 
+import dev.netboot.posix.Libc;
+
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -26,10 +24,6 @@ final class PosixFile implements AutoCloseable {
     private static final int SEEK_END = 2;
     private static final int EINTR = 4;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
     private static final ValueLayout ADDR = ValueLayout.ADDRESS;
@@ -40,11 +34,7 @@ final class PosixFile implements AutoCloseable {
     private static final MethodHandle LSEEK = find("lseek", FunctionDescriptor.of(LONG, INT, LONG, INT));
     private static final MethodHandle FDATASYNC = find("fdatasync", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT));
-    private static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ADDR, INT));
 
-    /** Each thread keeps its own errno capture buffer, so calls from many threads never share one. */
-    private static final ThreadLocal<MemorySegment> CAPTURE_BUFFER = ThreadLocal.withInitial(() -> Arena.global().allocate(CAPTURE_LAYOUT));
 
     private final Path path;
     private final int fd;
@@ -56,14 +46,14 @@ final class PosixFile implements AutoCloseable {
     }
 
     private static MethodHandle find(String name, FunctionDescriptor fd) {
-        return LINKER.downcallHandle(LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name)), fd, CAPTURE);
+        return Libc.function(name, fd);
     }
 
     static PosixFile open(Path path, boolean readOnly, boolean dsync) throws IOException {
         int flags = (readOnly ? O_RDONLY : O_RDWR) | O_CLOEXEC | (dsync && !readOnly ? O_DSYNC : 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment name = arena.allocateFrom(path.toString(), StandardCharsets.UTF_8);
-            MemorySegment cap = CAPTURE_BUFFER.get();
+            MemorySegment cap = Libc.threadCapture();
             int fd = (int) OPEN.invokeExact(cap, name, flags, 0);
             if (fd < 0) throw new IOException("cannot open " + path + ": " + strerror(errno(cap)));
             return new PosixFile(path, fd);
@@ -76,7 +66,7 @@ final class PosixFile implements AutoCloseable {
 
     /** The size in bytes: lseek to the end works for files and block devices alike. */
     long size() throws IOException {
-        MemorySegment cap = CAPTURE_BUFFER.get();
+        MemorySegment cap = Libc.threadCapture();
         long n;
         try {
             n = (long) LSEEK.invokeExact(cap, fd, 0L, SEEK_END);
@@ -97,7 +87,7 @@ final class PosixFile implements AutoCloseable {
         }
         MemorySegment seg = MemorySegment.ofBuffer(dst);
         long done = 0, want = seg.byteSize();
-        MemorySegment cap = CAPTURE_BUFFER.get();
+        MemorySegment cap = Libc.threadCapture();
         while (done < want) {
             long n;
             try {
@@ -126,7 +116,7 @@ final class PosixFile implements AutoCloseable {
         }
         MemorySegment seg = MemorySegment.ofBuffer(src);
         long done = 0, want = seg.byteSize();
-        MemorySegment cap = CAPTURE_BUFFER.get();
+        MemorySegment cap = Libc.threadCapture();
         while (done < want) {
             long n;
             try {
@@ -145,7 +135,7 @@ final class PosixFile implements AutoCloseable {
     }
 
     void fdatasync() throws IOException {
-        MemorySegment cap = CAPTURE_BUFFER.get();
+        MemorySegment cap = Libc.threadCapture();
         int rc;
         try {
             rc = (int) FDATASYNC.invokeExact(cap, fd);
@@ -160,22 +150,17 @@ final class PosixFile implements AutoCloseable {
         if (closed) return;
         closed = true;
         try {
-            int rc = (int) CLOSE.invokeExact(CAPTURE_BUFFER.get(), fd);
+            int rc = (int) CLOSE.invokeExact(Libc.threadCapture(), fd);
         } catch (Throwable ignored) {
             // the descriptor is gone either way
         }
     }
 
     private static int errno(MemorySegment cap) {
-        return (int) ERRNO.get(cap, 0L);
+        return Libc.errno(cap);
     }
 
     private static String strerror(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(256).getString(0);
-        } catch (Throwable t) {
-            return "errno " + errno;
-        }
+        return Libc.strerror(errno);
     }
 }

@@ -2,16 +2,12 @@ package dev.netboot.packet;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.StructLayout;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.MethodHandle;
-import java.lang.invoke.VarHandle;
 
 /** The few libc calls a raw Ethernet socket needs, bound with the FFM API (no JNI, no JNA). */
-final class Libc {
+final class PacketLibc {
 
     static final int AF_PACKET = 17;
     static final int SOCK_RAW = 3;
@@ -41,10 +37,6 @@ final class Libc {
     static final int MMSGHDR_SIZE = 64;
     static final int MSG_NAME = 0, MSG_NAMELEN = 8, MSG_IOV = 16, MSG_IOVLEN = 24, MSG_FLAGS = 48, MSG_LEN = 56;
 
-    private static final Linker LINKER = Linker.nativeLinker();
-    private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
-    private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
-    private static final Linker.Option CAPTURE = Linker.Option.captureCallState("errno");
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
@@ -57,32 +49,24 @@ final class Libc {
     static final MethodHandle SENDMMSG = find("sendmmsg", FunctionDescriptor.of(INT, INT, ADDR, INT, INT));
     static final MethodHandle SEND = find("send", FunctionDescriptor.of(LONG, INT, ADDR, LONG, INT));
     static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT));
-    static final MethodHandle STRERROR = LINKER.downcallHandle(LINKER.defaultLookup().find("strerror").orElseThrow(),
-            FunctionDescriptor.of(ADDR, INT));
 
-    private Libc() {}
+    private PacketLibc() {}
 
     private static MethodHandle find(String name, FunctionDescriptor fd) {
-        MemorySegment symbol = LINKER.defaultLookup().find(name).orElseThrow(() -> new UnsatisfiedLinkError("libc has no " + name));
-        return LINKER.downcallHandle(symbol, fd, CAPTURE);
+        return dev.netboot.posix.Libc.function(name, fd);
     }
 
     /** Per-thread errno capture buffer: each call passes it as its first argument. */
     static MemorySegment newCapture(Arena arena) {
-        return arena.allocate(CAPTURE_LAYOUT);
+        return dev.netboot.posix.Libc.newCapture(arena);
     }
 
     static int errno(MemorySegment capture) {
-        return (int) ERRNO.get(capture, 0L);
+        return dev.netboot.posix.Libc.errno(capture);
     }
 
     static String strerror(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return s.reinterpret(256).getString(0);
-        } catch (Throwable t) {
-            return "errno " + errno;
-        }
+        return dev.netboot.posix.Libc.strerror(errno);
     }
 
     static short htons(int v) {
