@@ -35,8 +35,7 @@ class DeclineIT {
             Namespace client = lab.namespace("client");
             VethPair link = bridge.connect(client);
             client.execOk(WAIT, "ip", "addr", "flush", "dev", link.peerName());
-            String net = bridge.subnet().network().getHostAddress();
-            String prefix = net.substring(0, net.lastIndexOf('.') + 1);
+            String prefix = bridge.subnet().dottedPrefix();
             squatter.execOk(WAIT, "ip", "addr", "flush", "dev", squat.peerName());
             squatter.execOk(WAIT, "ip", "addr", "add", prefix + "100/24", "dev", squat.peerName());
             try (Appliance server = DhcpHarness.start(tmp.resolve("data"), bridge.name(), """

@@ -35,8 +35,7 @@ class DhclientIT {
         client = lab.namespace("dhclient");
         link = lab.veth(null, client);
         client.execOk(WAIT, "ip", "addr", "flush", "dev", link.peerName());
-        String net = link.subnet().network().getHostAddress();
-        prefix = net.substring(0, net.lastIndexOf('.') + 1);
+        prefix = link.subnet().dottedPrefix();
         server = start();
     }
 

@@ -40,8 +40,7 @@ class IpxeProxyDhcpIT {
             Bridge bridge = lab.bridge(null);
             Namespace dnsmasqNs = lab.namespace("dnsmasq");
             VethPair dnsmasqLink = bridge.connect(dnsmasqNs);
-            String net = bridge.subnet().network().getHostAddress();
-            String prefix = net.substring(0, net.lastIndexOf('.') + 1);
+            String prefix = bridge.subnet().dottedPrefix();
             dnsmasqNs.start("dnsmasq", "-d", "-k", "-C", "/dev/null", "--port=0", "--no-resolv", "--no-hosts", "--no-ping",
                     "--bind-interfaces", "--interface=" + dnsmasqLink.peerName(), "--pid-file=" + tmp.resolve("dnsmasq.pid"),
                     "--dhcp-range=" + prefix + "150," + prefix + "159,255.255.255.0,10m", "--dhcp-leasefile=" + tmp.resolve("leases"));

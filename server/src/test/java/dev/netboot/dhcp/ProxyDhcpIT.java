@@ -48,8 +48,7 @@ class ProxyDhcpIT {
         bridge = lab.bridge(null);
         dnsmasqNs = lab.namespace("dnsmasq");
         dnsmasqLink = bridge.connect(dnsmasqNs);
-        String net = bridge.subnet().network().getHostAddress();
-        prefix = net.substring(0, net.lastIndexOf('.') + 1);
+        prefix = bridge.subnet().dottedPrefix();
         dnsmasqNs.start("dnsmasq", "-d", "-k", "-C", "/dev/null", "--port=0", "--no-resolv", "--no-hosts", "--no-ping",
                 "--bind-interfaces", "--interface=" + dnsmasqLink.peerName(), "--pid-file=" + tmp.resolve("dnsmasq.pid"),
                 "--dhcp-range=" + prefix + "150," + prefix + "159,255.255.255.0,10m", "--dhcp-leasefile=" + tmp.resolve("dnsmasq.leases"));

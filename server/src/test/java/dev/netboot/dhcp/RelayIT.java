@@ -37,13 +37,11 @@ class RelayIT {
             VethPair upstream = lab.veth(null, relay);
             VethPair downstream = lab.veth(relay, client);
             client.execOk(WAIT, "ip", "addr", "flush", "dev", downstream.peerName());
-            String far = downstream.subnet().network().getHostAddress();
-            String farPrefix = far.substring(0, far.lastIndexOf('.') + 1);
-            String near = upstream.subnet().network().getHostAddress();
-            String nearPrefix = near.substring(0, near.lastIndexOf('.') + 1);
+            String farPrefix = downstream.subnet().dottedPrefix();
+            String nearPrefix = upstream.subnet().dottedPrefix();
             // Replies go to giaddr, which is the relay's address on the client subnet: route it via the relay.
             // The route goes away with the veth when the lab closes.
-            Process route = new ProcessBuilder("ip", "route", "add", far + "/24", "via", upstream.peerAddress().getHostAddress())
+            Process route = new ProcessBuilder("ip", "route", "add", downstream.subnet().network().getHostAddress() + "/24", "via", upstream.peerAddress().getHostAddress())
                     .inheritIO().start();
             assertThat(route.waitFor()).as("ip route add").isZero();
 

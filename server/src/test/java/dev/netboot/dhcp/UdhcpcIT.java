@@ -37,8 +37,7 @@ class UdhcpcIT {
         client = lab.namespace("udhcpc");
         link = lab.veth(null, client);
         client.execOk(WAIT, "ip", "addr", "flush", "dev", link.peerName());
-        String net = link.subnet().network().getHostAddress();
-        prefix = net.substring(0, net.lastIndexOf('.') + 1);
+        prefix = link.subnet().dottedPrefix();
         server = DhcpHarness.start(tmp.resolve("data"), link.hostSideName(), """
                 mode: full
                 probeForeignServer: false

@@ -40,6 +40,12 @@ public final class Subnet {
     }
 
     /** Host number {@code n} inside this subnet, e.g. {@code host(1)} is 198.18.7.1 for 198.18.7.0/24. */
+    /** "198.18.5." for 198.18.5.0/24: the start of a host address, as DHCP pool settings and dnsmasq ranges write it. */
+    public String dottedPrefix() {
+        String network = network().getHostAddress();
+        return network.substring(0, network.lastIndexOf('.') + 1);
+    }
+
     public InetAddress host(int n) {
         long size = 1L << (32 - prefixLength);
         if (n <= 0 || n >= size - 1) {
