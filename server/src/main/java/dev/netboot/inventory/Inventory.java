@@ -261,6 +261,113 @@ public final class Inventory implements AutoCloseable {
                 ps -> ps.setString(1, m), rs -> rs.getInt(1) + "." + rs.getInt(2)).stream().findFirst();
     }
 
+    /** Records an imported image; its name must be new. */
+    public synchronized Image addImage(Image image) {
+        update("INSERT INTO images (name, path, disk_path, kernel_version, size_bytes, description, source, created) "
+                + "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, image.name());
+            ps.setString(2, image.path());
+            ps.setString(3, image.diskPath());
+            ps.setString(4, image.kernelVersion());
+            ps.setLong(5, image.sizeBytes());
+            ps.setString(6, emptyToNull(image.description()));
+            ps.setString(7, emptyToNull(image.source()));
+            ps.setTimestamp(8, Timestamp.from(image.created()));
+        });
+        return image(image.name()).orElseThrow();
+    }
+
+    private static final String IMAGE_COLUMNS = "id, name, path, disk_path, kernel_version, size_bytes, description, source, created";
+
+    public synchronized List<Image> images() {
+        return query("SELECT " + IMAGE_COLUMNS + " FROM images ORDER BY name", ps -> {}, Inventory::image);
+    }
+
+    public synchronized Optional<Image> image(String name) {
+        return query("SELECT " + IMAGE_COLUMNS + " FROM images WHERE name = ?", ps -> ps.setString(1, name), Inventory::image)
+                .stream().findFirst();
+    }
+
+    /**
+     * Forgets an image. Refused while a disk still reads from it (a clone or a snapshot) or a client
+     * is assigned to it: removing it would break those clients' next boot.
+     */
+    public synchronized boolean removeImage(String name) {
+        Optional<Image> image = image(name);
+        if (image.isEmpty()) return false;
+        long id = image.get().id();
+        List<String> users = query("SELECT name FROM disks WHERE image_id = ? AND (kind IS NULL OR kind <> ?) ORDER BY name",
+                ps -> { ps.setLong(1, id); ps.setString(2, Disk.STANDALONE); }, rs -> rs.getString(1));
+        if (!users.isEmpty()) {
+            throw new InventoryException("image " + name + " is still used by " + users.size() + " clone(s): " + String.join(", ", users)
+                    + " (remove or flatten them first)");
+        }
+        List<String> clients = query("SELECT c.mac FROM assignments a JOIN clients c ON c.id = a.client_id WHERE a.image_id = ? ORDER BY c.mac",
+                ps -> ps.setLong(1, id), rs -> rs.getString(1));
+        if (!clients.isEmpty()) {
+            throw new InventoryException("image " + name + " is assigned to " + String.join(", ", clients) + " (assign them another image first)");
+        }
+        update("UPDATE disks SET image_id = NULL WHERE image_id = ?", ps -> ps.setLong(1, id));
+        return update("DELETE FROM images WHERE id = ?", ps -> ps.setLong(1, id)) > 0;
+    }
+
+    private static Image image(ResultSet rs) throws SQLException {
+        return new Image(rs.getLong(1), rs.getString(2), rs.getString(3), nullToEmpty(rs.getString(4)), nullToEmpty(rs.getString(5)),
+                rs.getLong(6), nullToEmpty(rs.getString(7)), nullToEmpty(rs.getString(8)), instant(rs.getTimestamp(9)));
+    }
+
+    /** Records a client's disk made from an image. */
+    public synchronized Disk addDisk(String name, long imageId, String path, long sizeBytes, String kind, Instant now) {
+        update("INSERT INTO disks (name, image_id, path, size_bytes, kind, created) VALUES (?, ?, ?, ?, ?, ?)", ps -> {
+            ps.setString(1, name);
+            ps.setLong(2, imageId);
+            ps.setString(3, path);
+            ps.setLong(4, sizeBytes);
+            ps.setString(5, kind);
+            ps.setTimestamp(6, Timestamp.from(now));
+        });
+        return disk(name).orElseThrow();
+    }
+
+    private static final String DISK_QUERY = "SELECT d.id, d.name, i.name, d.path, d.size_bytes, d.kind, d.created FROM disks d "
+            + "LEFT JOIN images i ON i.id = d.image_id";
+
+    public synchronized List<Disk> disks() {
+        return query(DISK_QUERY + " ORDER BY d.name", ps -> {}, Inventory::disk);
+    }
+
+    public synchronized Optional<Disk> disk(String name) {
+        return query(DISK_QUERY + " WHERE d.name = ?", ps -> ps.setString(1, name), Inventory::disk).stream().findFirst();
+    }
+
+    /** The disk the client is assigned, if any. */
+    public synchronized Optional<Disk> diskOf(String mac) {
+        String m = normalizeMac(mac);
+        return query(DISK_QUERY + " JOIN assignments a ON a.disk_id = d.id JOIN clients c ON c.id = a.client_id WHERE c.mac = ?",
+                ps -> ps.setString(1, m), Inventory::disk).stream().findFirst();
+    }
+
+    public synchronized void setDiskKind(String name, String kind) {
+        update("UPDATE disks SET kind = ? WHERE name = ?", ps -> { ps.setString(1, kind); ps.setString(2, name); });
+    }
+
+    /** Forgets a disk; a client assigned to it loses its assignment (it waits for the admin again). */
+    public synchronized boolean removeDisk(String name) {
+        update("DELETE FROM assignments WHERE disk_id IN (SELECT id FROM disks WHERE name = ?)", ps -> ps.setString(1, name));
+        return update("DELETE FROM disks WHERE name = ?", ps -> ps.setString(1, name)) > 0;
+    }
+
+    private static Disk disk(ResultSet rs) throws SQLException {
+        return new Disk(rs.getLong(1), rs.getString(2), nullToEmpty(rs.getString(3)), rs.getString(4), rs.getLong(5),
+                rs.getString(6) == null ? Disk.CLONE : rs.getString(6), instant(rs.getTimestamp(7)));
+    }
+
+    /** Every AoE address an assignment holds, "shelf.slot". */
+    public synchronized java.util.Set<String> assignedAoeAddresses() {
+        return new java.util.HashSet<>(query("SELECT shelf, slot FROM assignments WHERE shelf IS NOT NULL", ps -> {},
+                rs -> rs.getInt(1) + "." + rs.getInt(2)));
+    }
+
     /** Where an image's files live, by its name. */
     public synchronized Optional<String> imagePath(String name) {
         return query("SELECT path FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getString(1)).stream().findFirst();

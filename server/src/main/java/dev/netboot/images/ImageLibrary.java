@@ -1,0 +1,56 @@
+package dev.netboot.images;
+
+import dev.netboot.inventory.Image;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryException;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+/** The images an operator imported: their folders under {@code <dataDir>/images} and their rows in the inventory. */
+public final class ImageLibrary {
+
+    private final Inventory inventory;
+    private final ImageImporter importer;
+    private final Clock clock;
+    private final Path imagesDir;
+
+    public ImageLibrary(Inventory inventory, Path dataDir, Clock clock) {
+        this.inventory = inventory;
+        this.imagesDir = dataDir.resolve("images").toAbsolutePath();
+        this.importer = new ImageImporter(imagesDir);
+        this.clock = clock;
+    }
+
+    public Image importImage(String name, Path source, OptionalLong size, String description, Progress progress) throws IOException {
+        ImageName.check(name);
+        if (inventory.image(name).isPresent()) throw new IOException("image " + name + " exists already");
+        ImportedImage imported = importer.importFrom(name, source, size, progress);
+        try {
+            return inventory.addImage(new Image(0, name, imported.dir().toString(), imported.disk().toString(), imported.kernelVersion(),
+                    imported.sizeBytes(), description, source.toAbsolutePath().toString(), clock.instant()));
+        } catch (InventoryException e) {
+            ImageImporter.deleteTree(imported.dir());
+            throw e;
+        }
+    }
+
+    public List<Image> list() { return inventory.images(); }
+
+    public Optional<Image> find(String name) { return inventory.image(name); }
+
+    /** Removes the image and its folder; refused (InventoryException) while clones or clients use it. */
+    public boolean remove(String name) throws IOException {
+        Optional<Image> image = inventory.image(name);
+        if (image.isEmpty()) return false;
+        inventory.removeImage(name);
+        // Only folders an import made: an image registered by path (a tree elsewhere) is the operator's.
+        Path dir = Path.of(image.get().path()).toAbsolutePath();
+        if (dir.startsWith(imagesDir)) ImageImporter.deleteTree(dir);
+        return true;
+    }
+}
