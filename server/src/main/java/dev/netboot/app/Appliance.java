@@ -19,6 +19,8 @@ import dev.netboot.inventory.InventoryObserver;
 import dev.netboot.inventory.LeaseWriter;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
+import dev.netboot.disks.ClientDisks;
+import dev.netboot.disks.DiskCloners;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
 import dev.netboot.files.DirectoryFileProvider;
@@ -71,6 +73,8 @@ public final class Appliance implements AutoCloseable {
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
     private AoeServer aoe;
+    private CatalogExporter exporter;
+    private ClientDisks clientDisks;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -86,6 +90,8 @@ public final class Appliance implements AutoCloseable {
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
+            clientDisks = new ClientDisks(inventory, new DiskCatalog(Path.of(config.dataDir())),
+                    DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())), config.disks().shelf(), clock, this::exportsChanged);
             FileProvider files = menus().orElse(images()).orElse(directory);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
@@ -114,7 +120,11 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Menus m = config.menus();
         Templates templates = new Templates(Path.of(m.dir()), "/pxe-menus");
         log.info("boot menus from {} (templates missing there: packaged defaults)", templates.operatorDir().toAbsolutePath());
-        return new MenuFileProvider(templates, inventory::assignment, m.kernelArgs(), m.retrySeconds());
+        String defaultImage = config.disks().defaultImage();
+        if (!defaultImage.isBlank()) log.info("unknown clients get a clone of image {} (disks.defaultImage)", defaultImage);
+        // An unassigned client asking for its menu gets a clone of the default image first (if configured).
+        return new MenuFileProvider(templates, mac -> inventory.assignment(mac).or(() -> clientDisks.assignDefault(mac, defaultImage)),
+                m.kernelArgs(), m.retrySeconds());
     }
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
@@ -214,9 +224,15 @@ public final class Appliance implements AutoCloseable {
         aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), registry, new StateFiles(dataDir)).start();
         running.add(aoe);
         DiskCatalog catalog = new DiskCatalog(dataDir);
-        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
+        exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
         running.add(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+    }
+
+    /** A disk was assigned or removed here: export it now rather than at the next catalog poll. */
+    private void exportsChanged() {
+        CatalogExporter e = exporter;
+        if (e != null) e.reconcile();
     }
 
     /** An explicit address wins; else the configured interface's IPv4 address; else every address. */
@@ -250,6 +266,7 @@ public final class Appliance implements AutoCloseable {
     public Inventory inventory() { return inventory; }
     public DhcpEngine dhcpEngine() { return dhcpEngine; }
     public AoeServer aoe() { return aoe; }
+    public ClientDisks clientDisks() { return clientDisks; }
 
     @Override
     public void close() {

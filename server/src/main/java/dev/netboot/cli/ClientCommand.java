@@ -14,7 +14,8 @@ import java.util.concurrent.Callable;
 
 @Command(name = "client", mixinStandardHelpOptions = true,
         description = "Read and change the clients in the inventory (machines that boot from this server).",
-        subcommands = {ClientCommand.ListClients.class, ClientCommand.Add.class, ClientCommand.Remove.class, ClientCommand.Set.class})
+        subcommands = {ClientCommand.ListClients.class, ClientCommand.Add.class, ClientCommand.Remove.class, ClientCommand.Set.class,
+                ClientCommand.Assign.class, ClientCommand.Unassign.class, ClientCommand.Flatten.class})
 final class ClientCommand implements Runnable {
 
     @Override
@@ -48,10 +49,13 @@ final class ClientCommand implements Runnable {
         @Override
         int run(Inventory inventory) {
             List<Client> clients = inventory.clients();
-            System.out.printf("%-17s  %-10s  %-20s  %-10s  %-20s  %s%n", "MAC", "STATE", "HOSTNAME", "ARCH", "LAST SEEN", "BOOT FILE");
+            System.out.printf("%-17s  %-10s  %-20s  %-10s  %-20s  %-16s  %-8s  %s%n", "MAC", "STATE", "HOSTNAME", "ARCH", "LAST SEEN",
+                    "IMAGE", "DISK", "BOOT FILE");
             for (Client c : clients) {
-                System.out.printf("%-17s  %-10s  %-20s  %-10s  %-20s  %s%n", c.mac(), c.state(), dash(c.hostname()), dash(c.architecture()),
-                        c.lastSeen() == null ? "-" : c.lastSeen().toString().replaceFirst("\\.\\d+Z$", "Z"), dash(c.bootFile()));
+                var assignment = inventory.assignment(c.mac());
+                System.out.printf("%-17s  %-10s  %-20s  %-10s  %-20s  %-16s  %-8s  %s%n", c.mac(), c.state(), dash(c.hostname()), dash(c.architecture()),
+                        c.lastSeen() == null ? "-" : c.lastSeen().toString().replaceFirst("\\.\\d+Z$", "Z"),
+                        assignment.map(a -> a.imageName()).orElse("-"), assignment.map(a -> "e" + a.aoeAddress()).orElse("-"), dash(c.bootFile()));
             }
             return 0;
         }
@@ -74,17 +78,18 @@ final class ClientCommand implements Runnable {
         }
     }
 
-    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a client (and its assignment).")
-    static final class Remove extends InventoryAction {
+    @Command(name = "remove", mixinStandardHelpOptions = true, description = "Remove a client, its assignment and its disk.")
+    static final class Remove extends ClientDisksAction {
         @Parameters(paramLabel = "MAC") String mac;
 
         @Override
-        int run(Inventory inventory) {
+        int run(dev.netboot.disks.ClientDisks disks, Inventory inventory) throws java.io.IOException {
+            boolean hadDisk = disks.unassign(mac);
             if (!inventory.removeClient(mac)) {
                 System.err.println("netboot: no client " + Inventory.normalizeMac(mac));
                 return 1;
             }
-            System.out.println("removed " + Inventory.normalizeMac(mac));
+            System.out.println("removed " + Inventory.normalizeMac(mac) + (hadDisk ? " and its disk" : ""));
             return 0;
         }
     }
@@ -106,6 +111,49 @@ final class ClientCommand implements Runnable {
                 }
             }
             System.out.println("updated " + Inventory.normalizeMac(mac));
+            return 0;
+        }
+    }
+
+    @Command(name = "assign", mixinStandardHelpOptions = true,
+            description = "Assign an image: the client gets an instant copy-on-write clone of it as its own disk (same as 'netboot clone IMAGE --to MAC').")
+    static final class Assign extends ClientDisksAction {
+        @Parameters(index = "0", paramLabel = "MAC") String mac;
+        @Parameters(index = "1", paramLabel = "IMAGE") String image;
+        @Option(names = "--replace", description = "Replace a disk cloned from another image (what the client wrote is lost)") boolean replace;
+
+        @Override
+        int run(dev.netboot.disks.ClientDisks disks, Inventory inventory) throws java.io.IOException {
+            CloneCommand.print(disks.assign(mac, image, replace), inventory);
+            return 0;
+        }
+    }
+
+    @Command(name = "unassign", mixinStandardHelpOptions = true,
+            description = "Take the client's disk away and delete it; the client waits for an image again.")
+    static final class Unassign extends ClientDisksAction {
+        @Parameters(index = "0", paramLabel = "MAC") String mac;
+
+        @Override
+        int run(dev.netboot.disks.ClientDisks disks, Inventory inventory) throws java.io.IOException {
+            if (!disks.unassign(mac)) {
+                System.err.println("netboot: client " + Inventory.normalizeMac(mac) + " has no disk");
+                return 1;
+            }
+            System.out.println("client " + Inventory.normalizeMac(mac) + ": disk removed");
+            return 0;
+        }
+    }
+
+    @Command(name = "flatten", mixinStandardHelpOptions = true,
+            description = "Make the client's disk standalone: copy in what it still reads from its image (the image can then be removed).")
+    static final class Flatten extends ClientDisksAction {
+        @Parameters(index = "0", paramLabel = "MAC") String mac;
+
+        @Override
+        int run(dev.netboot.disks.ClientDisks disks, Inventory inventory) throws java.io.IOException {
+            disks.flatten(mac, ProgressBar.onStderr());
+            System.out.println("client " + Inventory.normalizeMac(mac) + ": disk is standalone");
             return 0;
         }
     }

@@ -21,7 +21,8 @@ public record NetbootConfig(
         Inventory inventory,
         Aoe aoe,
         Menus menus,
-        Initrd initrd) {
+        Initrd initrd,
+        Disks disks) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -134,4 +135,17 @@ public record NetbootConfig(
             String templates,
             @JsonPropertyDescription("A static busybox put into every initrd (Debian: busybox-static's /bin/busybox)")
             String busybox) {}
+
+    /** Client disks: how they are made from images and where AoE finds them. */
+    public record Disks(
+            @JsonPropertyDescription("file (copy-on-write clones under <dataDir>/disks, instant) or lvm (thin snapshots in a thin pool)")
+            String store,
+            @JsonPropertyDescription("LVM volume group (store lvm)")
+            String volumeGroup,
+            @JsonPropertyDescription("LVM thin pool in that volume group (store lvm)")
+            String thinPool,
+            @JsonPropertyDescription("AoE shelf of client disks; each client gets the next free slot (0-254), then the next shelf")
+            int shelf,
+            @JsonPropertyDescription("Image an unknown client gets a clone of when it boots; empty = it waits until an admin assigns one")
+            String defaultImage) {}
 }

@@ -1,0 +1,155 @@
+package dev.netboot.disks;
+
+import dev.netboot.aoe.TargetAddress;
+import dev.netboot.images.Progress;
+import dev.netboot.inventory.Assignment;
+import dev.netboot.inventory.Client;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.inventory.Inventory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.time.Clock;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * Gives clients their own disks: assigning an image clones it (instantly, whatever its size), records
+ * the disk and the client's AoE address in the inventory and exports the disk to that client's MAC only.
+ * The address is stable: a client keeps its shelf.slot when it gets another image.
+ */
+public final class ClientDisks {
+
+    private static final Logger log = LoggerFactory.getLogger(ClientDisks.class);
+
+    private final Inventory inventory;
+    private final DiskCatalog catalog;
+    private final DiskCloner cloner;
+    private final int shelf;
+    private final Clock clock;
+    private final Runnable exportsChanged;
+
+    /**
+     * @param shelf          the shelf client disks are numbered in (slots 0-254, then the next shelf)
+     * @param exportsChanged told after the catalog changed (the running server re-exports at once instead of at its next poll)
+     */
+    public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, Runnable exportsChanged) {
+        this.inventory = inventory;
+        this.catalog = catalog;
+        this.cloner = cloner;
+        this.shelf = shelf;
+        this.clock = clock;
+        this.exportsChanged = exportsChanged;
+    }
+
+    /** Name of a client's disk: stable, and a valid file and LVM volume name. */
+    public static String diskName(String mac) {
+        return "client-" + Inventory.normalizeMac(mac).replace(":", "");
+    }
+
+    /**
+     * Gives the client (registered if new) a clone of the image. Assigning the image it has already is a
+     * no-op; another image replaces its disk only with {@code replace}, since that discards what it wrote.
+     */
+    public synchronized Assignment assign(String mac, String imageName, boolean replace) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        Image image = inventory.image(imageName)
+                .orElseThrow(() -> new IllegalArgumentException("no image " + imageName + " (netboot image list)"));
+        if (image.diskPath().isEmpty()) throw new IllegalArgumentException("image " + imageName + " has no disk image to clone (import it with 'netboot image import')");
+        if (inventory.client(m).isEmpty()) inventory.addClient(m, "", "");
+        Optional<Assignment> current = inventory.assignment(m);
+        Optional<Disk> currentDisk = inventory.diskOf(m);
+        if (current.isPresent() && current.get().imageName().equals(imageName) && currentDisk.isPresent()) {
+            ensureExported(m, currentDisk.get(), TargetAddress.parse(current.get().aoeAddress()));
+            return current.get();
+        }
+        if (currentDisk.isPresent() && !replace) {
+            throw new IllegalArgumentException("client " + m + " has disk " + currentDisk.get().name() + " cloned from image "
+                    + current.map(Assignment::imageName).orElse(currentDisk.get().imageName())
+                    + "; assigning " + imageName + " discards what that client wrote (--replace does it)");
+        }
+        TargetAddress address = current.map(a -> TargetAddress.parse(a.aoeAddress())).orElseGet(this::freeAddress);
+        if (currentDisk.isPresent()) removeDisk(currentDisk.get(), address);
+
+        String name = diskName(m);
+        Optional<Disk> orphan = inventory.disk(name); // a disk of this client no assignment points at (an interrupted assign)
+        if (orphan.isPresent()) removeDisk(orphan.get(), null);
+        long started = System.nanoTime();
+        java.nio.file.Path path = cloner.clone(image, name);
+        Disk disk = inventory.addDisk(name, image.id(), path.toString(), image.sizeBytes(), cloner.kind(), clock.instant());
+        inventory.assign(m, image.id(), disk.id(), address.shelf(), address.slot());
+        ensureExported(m, disk, address);
+        log.info("client {} gets image {}: disk {} ({}, {} ms), AoE e{}", m, imageName, name, cloner.kind(),
+                (System.nanoTime() - started) / 1_000_000, address);
+        return inventory.assignment(m).orElseThrow();
+    }
+
+    /** Makes the client's disk independent of its image (the image can then be removed). */
+    public void flatten(String mac, Progress progress) throws IOException {
+        Disk disk = inventory.diskOf(mac).orElseThrow(() -> new IllegalArgumentException("client " + mac + " has no disk"));
+        if (!disk.dependsOnImage()) return;
+        cloner.flatten(disk, progress);
+        inventory.setDiskKind(disk.name(), Disk.STANDALONE);
+        log.info("disk {} of client {} flattened: it no longer reads from image {}", disk.name(), mac, disk.imageName());
+    }
+
+    /** Takes the client's disk away: unexported, deleted, the client waits for an admin again. */
+    public synchronized boolean unassign(String mac) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        Optional<Disk> disk = inventory.diskOf(m);
+        Optional<TargetAddress> address = inventory.aoeAddress(m).map(TargetAddress::parse);
+        if (disk.isEmpty()) return false;
+        removeDisk(disk.get(), address.orElse(null));
+        return true;
+    }
+
+    /** The image an unassigned client gets when it boots, if the operator configured one. */
+    public Optional<Assignment> assignDefault(String mac, String defaultImage) {
+        if (defaultImage == null || defaultImage.isBlank()) return Optional.empty();
+        Optional<Client> client = inventory.client(mac);
+        if (client.isPresent() && Client.DISABLED.equals(client.get().state())) return Optional.empty();
+        try {
+            return Optional.of(assign(mac, defaultImage, false));
+        } catch (IOException | RuntimeException e) {
+            log.error("client {} cannot get a clone of the default image {}: {}", mac, defaultImage, e.getMessage());
+            return Optional.empty();
+        }
+    }
+
+    private void ensureExported(String mac, Disk disk, TargetAddress address) throws IOException {
+        DiskEntry want = new DiskEntry(address.toString(), disk.path(), List.of(mac), false, false);
+        if (!catalog.find(address).equals(Optional.of(want))) {
+            catalog.replace(want);
+            exportsChanged.run();
+        }
+    }
+
+    private void removeDisk(Disk disk, TargetAddress address) throws IOException {
+        if (address != null) {
+            catalog.remove(address);
+            exportsChanged.run();
+        }
+        inventory.removeDisk(disk.name());
+        cloner.delete(disk);
+    }
+
+    /** The lowest slot in our shelf that neither an assignment nor a hand-made catalog disk holds. */
+    private TargetAddress freeAddress() {
+        Set<String> used = new HashSet<>(inventory.assignedAoeAddresses());
+        try {
+            for (DiskEntry e : catalog.list()) used.add(e.target().toString());
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot read the disk catalog " + catalog.file() + ": " + e.getMessage(), e);
+        }
+        for (int s = shelf; s < 0xffff; s++) {
+            for (int slot = 0; slot < 0xff; slot++) {
+                if (!used.contains(s + "." + slot)) return new TargetAddress(s, slot);
+            }
+        }
+        throw new IllegalStateException("no free AoE address left from shelf " + shelf);
+    }
+}

@@ -1,0 +1,39 @@
+package dev.netboot.disks;
+
+import dev.netboot.images.Progress;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.storage.CowBlockStore;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** Client disks as copy-on-write files under {@code <dataDir>/disks}: the image's disk.img read-only below, a sparse overlay on top. */
+public final class FileCloner implements DiskCloner {
+
+    private final Path dir;
+
+    public FileCloner(Path dir) { this.dir = dir; }
+
+    @Override
+    public Path clone(Image image, String diskName) throws IOException {
+        Files.createDirectories(dir);
+        Path overlay = dir.resolve(diskName + ".cow");
+        CowBlockStore.create(Path.of(image.diskPath()), overlay).close();
+        return overlay;
+    }
+
+    @Override
+    public void delete(Disk disk) throws IOException {
+        CowBlockStore.delete(Path.of(disk.path()));
+    }
+
+    @Override
+    public void flatten(Disk disk, Progress progress) throws IOException {
+        CowBlockStore.flatten(Path.of(disk.path()), (done, total) -> progress.update("flattening " + disk.name(), done, total));
+    }
+
+    @Override
+    public String kind() { return Disk.CLONE; }
+}

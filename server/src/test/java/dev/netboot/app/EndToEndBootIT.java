@@ -1,0 +1,175 @@
+package dev.netboot.app;
+
+import dev.netboot.cli.Main;
+import dev.netboot.config.ConfigLoader;
+import dev.netboot.demo.QemuClient;
+import dev.netboot.images.ImageLibrary;
+import dev.netboot.images.Progress;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.storage.CowBlockStore;
+import dev.netboot.testlib.Bridge;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.TapDevice;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The whole product: two diskless PCs (qemu + iPXE ROM on taps of one bridge) boot at once with our
+ * server as the only server on the network. DHCP (full mode) → iPXE → boot.ipxe → the per-MAC script →
+ * the demo image's kernel and our initrd over HTTP → the initrd finds its own AoE disk → the image's
+ * init prints its marker, writes a file of its own and powers off. One client was given the image with
+ * {@code netboot clone}; the other is unknown and gets a clone of disks.defaultImage on its first boot.
+ */
+class EndToEndBootIT {
+
+    static final String KNOWN = "52:54:00:e2:e0:01";
+    static final String UNKNOWN = "52:54:00:e2:e0:02";
+
+    @TempDir Path tmp;
+
+    @Test
+    void twoClientsBootTheirOwnClonesOfOneImage() throws Exception {
+        Path rootfs = tmp.resolve("rootfs");
+        run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
+        Path data = tmp.resolve("data");
+
+        try (NetLab lab = NetLab.create()) {
+            Bridge bridge = lab.bridge(null);
+            TapDevice tapA = lab.tap(null);
+            TapDevice tapB = lab.tap(null);
+            bridge.attach(tapA.name());
+            bridge.attach(tapB.name());
+            String prefix = bridge.subnet().dottedPrefix();
+            String server = bridge.address().getHostAddress();
+            int httpPort = NetLab.freeTcpPort();
+            Path config = Files.writeString(tmp.resolve("netboot.yaml"), """
+                    dhcp:
+                      mode: full
+                      probeForeignServer: false
+                      pools:
+                        - subnet: %s0/24
+                          range: %s100-%s119
+                          leaseSeconds: 600
+                    """.formatted(prefix, prefix, prefix));
+            List<String> settings = List.of("dataDir=" + data, "networkInterface=" + bridge.name(),
+                    "tftp.enabled=false", "http.address=" + server, "http.port=" + httpPort,
+                    "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
+                    "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
+                    "disks.defaultImage=demo", "initrd.busybox=/bin/busybox",
+                    "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates"),
+                    "menus.kernelArgs=console=ttyS0 panic=-1 netboot.demo=poweroff");
+
+            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(config), settings)).start()) {
+                Image image = new ImageLibrary(appliance.inventory(), data, Clock.systemUTC())
+                        .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
+                String imageHash = sha256(Path.of(image.diskPath()));
+
+                // The operator's way: the CLI, beside the running server (H2 in AUTO_SERVER mode).
+                String[] clone = cli(config, settings, "clone", "demo", "--to", KNOWN);
+                assertThat(clone[0]).as(clone[1]).contains("client " + KNOWN + ": image demo", "AoE e1.0");
+
+                try (QemuClient a = QemuClient.start(tapA.name(), KNOWN, tmp.resolve("a.log"), 256);
+                     QemuClient b = QemuClient.start(tapB.name(), UNKNOWN, tmp.resolve("b.log"), 256)) {
+                    boolean aOff = a.awaitPowerOff(Duration.ofMinutes(4));
+                    boolean bOff = b.awaitPowerOff(Duration.ofMinutes(2));
+                    String ca = a.console(), cb = b.console();
+                    assertThat(aOff && bOff).as("both powered off by themselves\n--- A ---\n" + ca + "\n--- B ---\n" + cb).isTrue();
+                    assertThat(ca).as(ca).contains("NETBOOT-DEMO-BOOTED mac=" + KNOWN + " boot=1", "NETBOOT-DEMO-POWEROFF")
+                            .contains("NETBOOT-DEMO-FILES boots-" + KNOWN + " written-by-" + KNOWN + " \n").doesNotContain(UNKNOWN);
+                    assertThat(cb).as(cb).contains("NETBOOT-DEMO-BOOTED mac=" + UNKNOWN + " boot=1", "NETBOOT-DEMO-POWEROFF")
+                            .contains("NETBOOT-DEMO-FILES boots-" + UNKNOWN + " written-by-" + UNKNOWN + " \n").doesNotContain(KNOWN);
+                }
+
+                String[] list = cli(config, settings, "client", "list");
+                assertThat(list[0]).as("the unknown client registered itself and got the default image")
+                        .containsPattern(UNKNOWN + "\\s+discovered.*demo\\s+e1\\.1")
+                        .containsPattern(KNOWN + "\\s+active.*demo\\s+e1\\.0");
+
+                // Each clone holds its own writes; the image is unchanged.
+                for (String mac : List.of(KNOWN, UNKNOWN)) {
+                    Disk disk = appliance.inventory().diskOf(mac).orElseThrow();
+                    Path raw = materialize(Path.of(disk.path()), tmp.resolve(disk.name() + ".raw"));
+                    String other = mac.equals(KNOWN) ? UNKNOWN : KNOWN;
+                    assertThat(debugfs(raw, "cat /var/lib/netboot-demo/written-by-" + mac)).isEqualTo("written by " + mac + " at boot 1\n");
+                    assertThat(debugfs(raw, "ls /var/lib/netboot-demo")).doesNotContain("written-by-" + other);
+                }
+                assertThat(sha256(Path.of(image.diskPath()))).as("the image's disk").isEqualTo(imageHash);
+                assertThat(debugfs(Path.of(image.diskPath()), "ls /var/lib/netboot-demo")).doesNotContain("written-by");
+            }
+        }
+    }
+
+    /** Runs the netboot CLI in this JVM; returns stdout and stderr. */
+    static String[] cli(Path config, List<String> settings, String... args) {
+        java.util.List<String> all = new java.util.ArrayList<>(List.of(args));
+        all.addAll(List.of("--config", config.toString()));
+        for (String s : settings) all.addAll(List.of("--set", s));
+        PrintStream out = System.out, err = System.err;
+        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(o, true));
+        System.setErr(new PrintStream(e, true));
+        try {
+            int exit = Main.commandLine().execute(all.toArray(String[]::new));
+            assertThat(exit).as(o + "\n" + e).isZero();
+        } finally {
+            System.setOut(out);
+            System.setErr(err);
+        }
+        return new String[]{o.toString(), e.toString()};
+    }
+
+    /** The clone's whole content as a plain disk file, for debugfs. */
+    static Path materialize(Path clone, Path raw) throws Exception {
+        try (CowBlockStore store = CowBlockStore.open(clone, false);
+             FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ByteBuffer buf = ByteBuffer.allocateDirect(1 << 20);
+            for (long pos = 0; pos < store.size(); pos += buf.capacity()) {
+                buf.clear().limit((int) Math.min(buf.capacity(), store.size() - pos));
+                store.read(pos, buf);
+                buf.flip();
+                while (buf.hasRemaining()) out.write(buf, pos + buf.position());
+            }
+        }
+        return raw;
+    }
+
+    static String debugfs(Path disk, String request) throws Exception {
+        return run(Duration.ofSeconds(30), "debugfs", "-R", request, disk.toString());
+    }
+
+    static String sha256(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        try (var in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    static String run(Duration timeout, String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        byte[] out = p.getInputStream().readAllBytes();
+        assertThat(p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as(String.join(" ", cmd)).isTrue();
+        assertThat(p.exitValue()).as(String.join(" ", cmd)).isZero();
+        return new String(out);
+    }
+}
