@@ -28,18 +28,43 @@ public final class QemuClient implements AutoCloseable {
 
     /** Powers on a client with NIC {@code mac} on {@code tap}; the console (serial + iPXE's) goes to {@code consoleLog}. */
     public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB) throws IOException {
+        return start(tap, mac, consoleLog, memoryMiB, null);
+    }
+
+    /** As above, and the console is echoed to {@code echo} as it comes (a person watching the demo). */
+    public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nographic", "-m", Integer.toString(memoryMiB), "-no-reboot",
                 "-boot", "n", "-machine", "accel=tcg", "-cpu", "max",
                 "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
                 "-device", "virtio-net-pci,netdev=n0,mac=" + mac));
         try {
-            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(consoleLog.toFile())
-                    .redirectInput(ProcessBuilder.Redirect.PIPE).start();
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
+            var log = Files.newOutputStream(consoleLog);
+            Thread.ofPlatform().daemon().name("qemu-console-" + mac).start(() -> copyConsole(p, log, echo));
             return new QemuClient(p, consoleLog, mac);
         } catch (IOException e) {
             throw new IOException("cannot start qemu-system-x86_64 (Debian: apt-get install qemu-system-x86 ipxe-qemu): " + e.getMessage(), e);
         }
     }
+
+    private static void copyConsole(Process p, java.io.OutputStream log, java.io.OutputStream echo) {
+        byte[] buf = new byte[4096];
+        try (var in = p.getInputStream(); log) {
+            for (int n; (n = in.read(buf)) > 0; ) {
+                log.write(buf, 0, n);
+                log.flush();
+                if (echo != null) {
+                    echo.write(buf, 0, n);
+                    echo.flush();
+                }
+            }
+        } catch (IOException e) {
+            // qemu went away: the console simply ends
+        }
+    }
+
+    /** Types on the client's serial console. */
+    public java.io.OutputStream keyboard() { return process.getOutputStream(); }
 
     public String mac() { return mac; }
 
