@@ -2,7 +2,8 @@ package dev.netboot.disks;
 
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.aoe.TargetAddress;
-import dev.netboot.storage.FileBlockStore;
+import dev.netboot.storage.BlockStore;
+import dev.netboot.storage.BlockStores;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -79,7 +80,7 @@ public final class CatalogExporter implements AutoCloseable {
         for (DiskEntry e : wanted.values()) {
             if (exported.containsKey(e.target())) continue;
             try {
-                FileBlockStore store = FileBlockStore.open(Path.of(e.path()), e.readOnly(), syncWrites);
+                BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites);
                 server.export(e.definition(store.size() / 512), store);
                 exported.put(e.target(), e);
                 log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",

@@ -86,6 +86,9 @@ public final class FileBlockStore implements BlockStore {
     public Path path() { return path; }
     public boolean syncWrites() { return syncWrites; }
 
+    /** The first offset at or after {@code offset} holding data, -1 if only holes follow (lets a flatten skip them). */
+    long nextData(long offset) throws IOException { return file.nextData(offset); }
+
     @Override
     public long size() { return size; }
 

@@ -21,8 +21,9 @@ import java.nio.file.Path;
 final class PosixFile implements AutoCloseable {
 
     private static final int O_RDONLY = 0, O_RDWR = 2, O_DSYNC = 0x1000, O_CLOEXEC = 0x80000;
-    private static final int SEEK_END = 2;
-    private static final int EINTR = 4;
+    private static final int SEEK_END = 2, SEEK_DATA = 3;
+    private static final int EINTR = 4, ENXIO = 6, EWOULDBLOCK = 11;
+    private static final int LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
 
     private static final ValueLayout.OfInt INT = ValueLayout.JAVA_INT;
     private static final ValueLayout.OfLong LONG = ValueLayout.JAVA_LONG;
@@ -34,6 +35,7 @@ final class PosixFile implements AutoCloseable {
     private static final MethodHandle LSEEK = find("lseek", FunctionDescriptor.of(LONG, INT, LONG, INT));
     private static final MethodHandle FDATASYNC = find("fdatasync", FunctionDescriptor.of(INT, INT));
     private static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT));
+    private static final MethodHandle FLOCK = find("flock", FunctionDescriptor.of(INT, INT, INT));
 
 
     private final Path path;
@@ -75,6 +77,43 @@ final class PosixFile implements AutoCloseable {
         }
         if (n < 0) throw new IOException("lseek " + path + ": " + strerror(errno(cap)));
         return n;
+    }
+
+    /**
+     * The first offset at or after {@code offset} that holds data (SEEK_DATA), or -1 when only holes
+     * follow. File systems without hole tracking report everything as data, which is merely slower.
+     */
+    long nextData(long offset) throws IOException {
+        MemorySegment cap = Libc.threadCapture();
+        long n;
+        try {
+            n = (long) LSEEK.invokeExact(cap, fd, offset, SEEK_DATA);
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+        if (n >= 0) return n;
+        int e = errno(cap);
+        if (e == ENXIO) return -1;
+        throw new IOException("lseek SEEK_DATA " + path + ": " + strerror(e));
+    }
+
+    /**
+     * flock(2) without waiting; false when another open file holds a conflicting lock. flock rather
+     * than fcntl locks (FileChannel.lock): those vanish when any descriptor of the file closes in
+     * this process, and never conflict within one process.
+     */
+    boolean tryLock(boolean exclusive) throws IOException {
+        MemorySegment cap = Libc.threadCapture();
+        int rc;
+        try {
+            rc = (int) FLOCK.invokeExact(cap, fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB);
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+        if (rc == 0) return true;
+        int e = errno(cap);
+        if (e == EWOULDBLOCK) return false;
+        throw new IOException("flock " + path + ": " + strerror(e));
     }
 
     /** Reads exactly {@code dst.remaining()} bytes at {@code offset}; returns false at end of file. */

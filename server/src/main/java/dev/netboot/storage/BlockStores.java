@@ -1,0 +1,14 @@
+package dev.netboot.storage;
+
+import java.io.IOException;
+import java.nio.file.Path;
+
+/** Opens whatever a disk path holds: a copy-on-write clone or a plain file / block device. */
+public final class BlockStores {
+
+    private BlockStores() {}
+
+    public static BlockStore open(Path path, boolean readOnly, boolean syncWrites) throws IOException {
+        return CowBlockStore.isClone(path) ? CowBlockStore.open(path, readOnly, syncWrites) : FileBlockStore.open(path, readOnly, syncWrites);
+    }
+}
