@@ -4,6 +4,7 @@ import dev.netboot.images.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.CowBlockStore;
+import dev.netboot.storage.Flattener;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -19,19 +20,24 @@ public final class FileCloner implements DiskCloner {
     @Override
     public Path clone(Image image, String diskName) throws IOException {
         Files.createDirectories(dir);
-        Path overlay = dir.resolve(diskName + ".cow");
+        Path overlay = dir.resolve(diskName + ".img");
+        // Left by an assign that crashed before the inventory recorded it: nobody uses it.
+        Files.deleteIfExists(CowBlockStore.sidecarOf(overlay));
+        Files.deleteIfExists(overlay);
         CowBlockStore.create(Path.of(image.diskPath()), overlay).close();
         return overlay;
     }
 
     @Override
     public void delete(Disk disk) throws IOException {
-        CowBlockStore.delete(Path.of(disk.path()));
+        Path overlay = Path.of(disk.path());
+        Files.deleteIfExists(CowBlockStore.sidecarOf(overlay));
+        Files.deleteIfExists(overlay);
     }
 
     @Override
     public void flatten(Disk disk, Progress progress) throws IOException {
-        CowBlockStore.flatten(Path.of(disk.path()), (done, total) -> progress.update("flattening " + disk.name(), done, total));
+        Flattener.flatten(Path.of(disk.path()), (done, total) -> progress.update("flattening " + disk.name(), done, total));
     }
 
     @Override
