@@ -4,7 +4,11 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -50,6 +54,66 @@ public final class LvmStore {
         runner.run(List.of("lvcreate", "--yes", "--type", "thin", "--virtualsize", sizeBytes + "b",
                 "--thinpool", settings.thinPool(), "--name", name, settings.volumeGroup()), timeout);
         return find(name).orElseThrow(() -> new IOException("lvcreate made no volume " + qualified(name)));
+    }
+
+    /** Told how far an import got: after every copied MiB and once at the end. */
+    @FunctionalInterface
+    public interface Progress {
+        void copied(long bytesDone, long bytesTotal);
+    }
+
+    /**
+     * Creates a volume the size of a raw disk image on this machine and copies the image into its
+     * device. Blocks that are all zeros are skipped, not written: a new thin volume reads zeros where
+     * nothing was written, and every block written takes space in the pool. A failed copy removes
+     * the half-written volume again.
+     */
+    public LvmVolume importImage(String name, Path rawDiskImage, Progress progress) throws IOException {
+        LvmNames.checkVolume(name);
+        long size = Files.size(rawDiskImage);
+        if (size == 0) throw new IOException(rawDiskImage + " is empty, nothing to import");
+        LvmVolume volume = createVolume(name, size);
+        try {
+            copySkippingZeros(rawDiskImage, devicePath(name), size, progress);
+        } catch (IOException | RuntimeException e) {
+            try {
+                remove(name);
+            } catch (IOException cleanup) {
+                e.addSuppressed(cleanup);
+            }
+            throw e;
+        }
+        return volume;
+    }
+
+    /** The granularity of the zero check: dm-thin's default chunk, the unit the pool allocates in. */
+    static final int ZERO_CHECK_BYTES = 64 << 10;
+    private static final int COPY_BUFFER_BYTES = 1 << 20;
+
+    /** Copies {@code size} bytes of {@code from} onto the existing {@code to} (a device), leaving all-zero blocks unwritten. */
+    static void copySkippingZeros(Path from, Path to, long size, Progress progress) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHECK_BYTES);
+        ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER_BYTES);
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
+             FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
+            long pos = 0;
+            while (pos < size) {
+                buf.clear().limit((int) Math.min(COPY_BUFFER_BYTES, size - pos));
+                while (buf.hasRemaining()) {
+                    if (in.read(buf, pos + buf.position()) < 0) throw new IOException(from + " ended at " + (pos + buf.position()) + " of " + size + " bytes");
+                }
+                buf.flip();
+                for (int off = 0; off < buf.limit(); off += ZERO_CHECK_BYTES) {
+                    ByteBuffer block = buf.slice(off, Math.min(ZERO_CHECK_BYTES, buf.limit() - off));
+                    if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
+                    long at = pos + off;
+                    while (block.hasRemaining()) at += out.write(block, at);
+                }
+                pos += buf.limit();
+                progress.copied(pos, size);
+            }
+            out.force(false);
+        }
     }
 
     /**
