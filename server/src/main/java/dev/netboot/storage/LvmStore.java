@@ -22,6 +22,12 @@ import java.util.Optional;
  * <p>Everything goes through the lvm2 command line tools (lvs, lvcreate, lvremove) as argv through
  * a {@link CommandRunner}, reading lvs's JSON report; names are checked by {@link LvmNames} first.
  * The store only touches thin volumes of its own pool, never other volumes of the group.
+ *
+ * <p>Stateless apart from its settings, so safe to share between threads: LVM serialises commands
+ * on a volume group by its own lock. The store's checks before a command (name free, no clones)
+ * give clear messages but are not atomic with it: for names LVM's own refusal is the final word,
+ * while a clone made between remove's check and its lvremove would outlive its origin (callers
+ * that clone and remove the same image concurrently serialise those calls themselves).
  */
 public final class LvmStore {
 
