@@ -17,16 +17,17 @@ import java.util.zip.GZIPOutputStream;
 /**
  * A Debian kernel (apt-get download + dpkg -x, cached) and a tiny initramfs (busybox-static, the
  * kernel modules a guest needs, mke2fs with its libraries, an /init script) for qemu guests.
+ * Public for the guest tests of other packages (storage.LvmStoreGuestIT).
  */
-final class GuestImage {
+public final class GuestImage {
 
-    static Path cacheDir() {
+    public static Path cacheDir() {
         String env = System.getenv("NETBOOT_TEST_CACHE");
         return env != null && !env.isBlank() ? Path.of(env) : Path.of(System.getProperty("user.home"), ".cache", "netboot-test");
     }
 
     /** The extracted kernel package's root (…/boot/vmlinuz-*, …/lib/modules/*), downloading it once. */
-    static Path debianKernel() throws IOException {
+    public static Path debianKernel() throws IOException {
         Path cache = cacheDir();
         Files.createDirectories(cache);
         String find = "apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/{print $2; exit}'";
@@ -53,7 +54,7 @@ final class GuestImage {
      * A statically linked busybox from Debian's busybox-static package, fetched with apt-get download
      * into the cache (installing the package would replace the host's dynamic busybox and udhcpc).
      */
-    static Path staticBusybox() throws IOException {
+    public static Path staticBusybox() throws IOException {
         Path cache = cacheDir();
         Path root = cache.resolve("busybox-static");
         Path bin = root.resolve("bin/busybox");
@@ -66,14 +67,14 @@ final class GuestImage {
         return bin;
     }
 
-    static Path vmlinuz(Path kernelRoot) throws IOException {
+    public static Path vmlinuz(Path kernelRoot) throws IOException {
         try (Stream<Path> s = Files.list(kernelRoot.resolve("boot"))) {
             return s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElseThrow(() -> new IOException("no vmlinuz in " + kernelRoot));
         }
     }
 
     /** Finds a module by name under lib/modules/VERSION/kernel, with its dependencies first (from .modinfo). */
-    static List<Path> moduleWithDependencies(Path kernelRoot, String name) throws IOException {
+    public static List<Path> moduleWithDependencies(Path kernelRoot, String name) throws IOException {
         Path modules;
         try (Stream<Path> s = Files.list(kernelRoot.resolve("lib/modules"))) {
             modules = s.findFirst().orElseThrow();
@@ -96,7 +97,7 @@ final class GuestImage {
     }
 
     /** The "depends=" entry of a module's .modinfo section (what depmod writes into modules.dep). */
-    static List<String> dependsOf(byte[] ko) {
+    public static List<String> dependsOf(byte[] ko) {
         byte[] key = "\0depends=".getBytes(StandardCharsets.US_ASCII);
         outer:
         for (int i = 0; i + key.length < ko.length; i++) {
@@ -109,7 +110,7 @@ final class GuestImage {
     }
 
     /** Host libraries a dynamically linked binary needs (from ldd), so it runs in the initramfs. */
-    static List<Path> librariesOf(Path binary) throws IOException {
+    public static List<Path> librariesOf(Path binary) throws IOException {
         List<Path> libs = new ArrayList<>();
         for (String line : HostCommands.run("ldd", binary.toString()).output().split("\n")) {
             String l = line.trim();
@@ -123,19 +124,19 @@ final class GuestImage {
     }
 
     /** Writes a gzip-compressed newc cpio archive, the format the kernel unpacks as initramfs. */
-    static final class Cpio implements AutoCloseable {
+    public static final class Cpio implements AutoCloseable {
         private final OutputStream out;
         private int inode = 1;
         private long written;
 
-        Cpio(Path file) throws IOException {
+        public Cpio(Path file) throws IOException {
             this.out = new GZIPOutputStream(Files.newOutputStream(file), 1 << 16);
         }
 
-        void dir(String name) throws IOException { entry(name, 0040755, new byte[0]); }
-        void file(String name, byte[] data, boolean executable) throws IOException { entry(name, executable ? 0100755 : 0100644, data); }
-        void file(String name, Path from, boolean executable) throws IOException { file(name, Files.readAllBytes(from), executable); }
-        void symlink(String name, String target) throws IOException { entry(name, 0120777, target.getBytes(StandardCharsets.UTF_8)); }
+        public void dir(String name) throws IOException { entry(name, 0040755, new byte[0]); }
+        public void file(String name, byte[] data, boolean executable) throws IOException { entry(name, executable ? 0100755 : 0100644, data); }
+        public void file(String name, Path from, boolean executable) throws IOException { file(name, Files.readAllBytes(from), executable); }
+        public void symlink(String name, String target) throws IOException { entry(name, 0120777, target.getBytes(StandardCharsets.UTF_8)); }
 
         private void entry(String name, int mode, byte[] data) throws IOException {
             byte[] n = (name + "\0").getBytes(StandardCharsets.UTF_8);
@@ -164,7 +165,7 @@ final class GuestImage {
         }
     }
 
-    static Optional<Path> which(String tool) {
+    public static Optional<Path> which(String tool) {
         try {
             HostCommands.Result r = HostCommands.runAllowingFailure(5, "sh", "-c", "command -v " + tool);
             return r.exitCode() == 0 ? Optional.of(Path.of(r.output().trim())) : Optional.empty();
@@ -173,5 +174,5 @@ final class GuestImage {
         }
     }
 
-    static byte[] bytes(ByteArrayOutputStream b) { return b.toByteArray(); }
+    public static byte[] bytes(ByteArrayOutputStream b) { return b.toByteArray(); }
 }
