@@ -1,6 +1,9 @@
 package dev.netboot.disks;
 
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.storage.LocalCommandRunner;
+import dev.netboot.storage.LvmSettings;
+import dev.netboot.storage.LvmStore;
 
 import java.nio.file.Path;
 
@@ -12,7 +15,12 @@ public final class DiskCloners {
     public static DiskCloner forConfig(NetbootConfig.Disks disks, Path dataDir) {
         return switch (disks.store()) {
             case "file" -> new FileCloner(dataDir.resolve("disks"));
-            case "lvm" -> throw new IllegalArgumentException("disks.store lvm is not wired yet");
+            case "lvm" -> {
+                if (disks.volumeGroup().isBlank() || disks.thinPool().isBlank()) {
+                    throw new IllegalArgumentException("disks.store lvm needs disks.volumeGroup and disks.thinPool (see docs/storage.md)");
+                }
+                yield new LvmCloner(new LvmStore(new LvmSettings(disks.volumeGroup(), disks.thinPool()), new LocalCommandRunner()));
+            }
             default -> throw new IllegalArgumentException("disks.store must be file or lvm, not '" + disks.store() + "'");
         };
     }
