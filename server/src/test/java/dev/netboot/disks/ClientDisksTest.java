@@ -1,0 +1,164 @@
+package dev.netboot.disks;
+
+import dev.netboot.images.Progress;
+import dev.netboot.inventory.Assignment;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryException;
+import dev.netboot.storage.BlockStores;
+import dev.netboot.storage.BlockStore;
+import dev.netboot.storage.CowBlockStore;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Assigning images to clients over real copy-on-write files, a real disk catalog and an H2 inventory. */
+class ClientDisksTest {
+
+    static final String A = "52:54:00:00:00:0a";
+    static final String B = "52:54:00:00:00:0b";
+
+    @TempDir Path dir;
+    Inventory inventory;
+    DiskCatalog catalog;
+    ClientDisks disks;
+    final AtomicInteger exportsChanged = new AtomicInteger();
+
+    @BeforeEach
+    void setUp() throws Exception {
+        inventory = Inventory.open(Inventory.defaultUrl(dir.resolve("db").toString()), "sa", "");
+        catalog = new DiskCatalog(dir);
+        disks = new ClientDisks(inventory, catalog, new FileCloner(dir.resolve("disks")), 1, Clock.systemUTC(), exportsChanged::incrementAndGet);
+        image("alpha", (byte) 'a');
+        image("beta", (byte) 'b');
+    }
+
+    @AfterEach
+    void tearDown() { inventory.close(); }
+
+    /** An image whose 16 MiB disk starts with a recognisable byte. */
+    private void image(String name, byte first) throws Exception {
+        Path disk = Files.createDirectories(dir.resolve("images/" + name)).resolve("disk.img");
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(16 << 20);
+            f.write(first);
+        }
+        inventory.addImage(new Image(0, name, disk.getParent().toString(), disk.toString(), "6.1.0-test", 16 << 20, "", "", Instant.now()));
+    }
+
+    private byte firstByte(String mac) throws Exception {
+        try (BlockStore s = BlockStores.open(Path.of(inventory.diskOf(mac).orElseThrow().path()), true, false)) {
+            ByteBuffer b = ByteBuffer.allocate(512);
+            s.read(0, b);
+            return b.get(0);
+        }
+    }
+
+    private void writeFirstByte(String mac, byte value) throws Exception {
+        try (BlockStore s = BlockStores.open(Path.of(inventory.diskOf(mac).orElseThrow().path()), false, false)) {
+            ByteBuffer b = ByteBuffer.allocate(512);
+            b.put(0, value);
+            s.write(0, b);
+            s.flush();
+        }
+    }
+
+    @Test
+    void eachClientGetsItsOwnCloneAtTheNextFreeAddressExportedToItsMacOnly() throws Exception {
+        Assignment a = disks.assign(A, "alpha", false);
+        Assignment b = disks.assign(B, "alpha", false);
+
+        assertThat(a.aoeAddress()).isEqualTo("1.0");
+        assertThat(b.aoeAddress()).isEqualTo("1.1");
+        assertThat(inventory.client(B)).as("a new MAC is registered").isPresent();
+        assertThat(catalog.list()).extracting(DiskEntry::address, DiskEntry::allowedMacs)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple("1.0", List.of(A)), org.assertj.core.groups.Tuple.tuple("1.1", List.of(B)));
+        assertThat(CowBlockStore.isClone(Path.of(inventory.diskOf(A).orElseThrow().path()))).isTrue();
+        assertThat(inventory.diskOf(A).orElseThrow().kind()).isEqualTo(Disk.CLONE);
+        assertThat(exportsChanged).hasValue(2);
+
+        writeFirstByte(A, (byte) 'X');
+        assertThat(firstByte(A)).isEqualTo((byte) 'X');
+        assertThat(firstByte(B)).as("B's clone does not see A's write").isEqualTo((byte) 'a');
+        assertThat(Files.readAllBytes(dir.resolve("images/alpha/disk.img"))[0]).as("the image is untouched").isEqualTo((byte) 'a');
+    }
+
+    @Test
+    void assigningTheSameImageAgainKeepsTheDiskAndAnotherOneNeedsReplace() throws Exception {
+        disks.assign(A, "alpha", false);
+        writeFirstByte(A, (byte) 'X');
+        assertThat(disks.assign(A, "alpha", false).aoeAddress()).isEqualTo("1.0");
+        assertThat(firstByte(A)).as("what the client wrote is still there").isEqualTo((byte) 'X');
+
+        assertThatThrownBy(() -> disks.assign(A, "beta", false)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("--replace");
+        Assignment replaced = disks.assign(A, "beta", true);
+        assertThat(replaced.imageName()).isEqualTo("beta");
+        assertThat(replaced.aoeAddress()).as("the address is stable").isEqualTo("1.0");
+        assertThat(firstByte(A)).isEqualTo((byte) 'b');
+        assertThat(catalog.list()).hasSize(1);
+    }
+
+    @Test
+    void addressesSkipDisksMadeByHandAndFreedOnesAreReused() throws Exception {
+        catalog.add(new DiskEntry("1.0", dir.resolve("manual.img").toString(), List.of(), false, false));
+        assertThat(disks.assign(A, "alpha", false).aoeAddress()).isEqualTo("1.1");
+        assertThat(disks.assign(B, "alpha", false).aoeAddress()).isEqualTo("1.2");
+
+        Path overlay = Path.of(inventory.diskOf(A).orElseThrow().path());
+        assertThat(disks.unassign(A)).isTrue();
+        assertThat(overlay).doesNotExist();
+        assertThat(CowBlockStore.sidecarOf(overlay)).doesNotExist();
+        assertThat(inventory.assignment(A)).isEmpty();
+        assertThat(catalog.list()).extracting(DiskEntry::address).containsExactly("1.0", "1.2");
+        assertThat(disks.unassign(A)).isFalse();
+
+        assertThat(disks.assign("52:54:00:00:00:0c", "alpha", false).aoeAddress()).isEqualTo("1.1");
+    }
+
+    @Test
+    void theDefaultImageGoesToUnknownClientsButNotToDisabledOnes() throws Exception {
+        assertThat(disks.assignDefault(A, "")).isEmpty();
+        inventory.clientSeen(B, "bios", "", "", Instant.now());
+        inventory.setClient(B, "state", "disabled");
+        assertThat(disks.assignDefault(B, "alpha")).isEmpty();
+        assertThat(disks.assignDefault(A, "no-such-image")).as("logged, not thrown at the menu").isEmpty();
+
+        assertThat(disks.assignDefault(A, "alpha")).get().extracting(Assignment::imageName).isEqualTo("alpha");
+    }
+
+    @Test
+    void aFlattenedDiskNoLongerReadsFromItsImage() throws Exception {
+        disks.assign(A, "alpha", false);
+        writeFirstByte(A, (byte) 'X');
+        assertThatThrownBy(() -> inventory.removeImage("alpha")).isInstanceOf(InventoryException.class);
+
+        StringBuilder phases = new StringBuilder();
+        disks.flatten(A, (phase, done, total) -> phases.append(phase).append(' ').append(done).append('/').append(total).append('\n'));
+        assertThat(phases.toString()).contains("flattening client-52540000000a", (16 << 20) + "/" + (16 << 20));
+        assertThat(inventory.diskOf(A).orElseThrow().kind()).isEqualTo(Disk.STANDALONE);
+        assertThat(CowBlockStore.isClone(Path.of(inventory.diskOf(A).orElseThrow().path()))).isFalse();
+
+        // The client still boots the image's kernel and initrd, so the image stays; its disk.img may go.
+        assertThatThrownBy(() -> inventory.removeImage("alpha")).hasMessageContaining("assigned to " + A);
+        Files.delete(dir.resolve("images/alpha/disk.img"));
+        assertThat(firstByte(A)).as("the standalone disk has everything").isEqualTo((byte) 'X');
+        assertThat(new String(Files.readAllBytes(Path.of(inventory.diskOf(A).orElseThrow().path())), 0, 1, StandardCharsets.US_ASCII)).isEqualTo("X");
+        disks.flatten(A, Progress.NONE); // already standalone: nothing to do
+    }
+}
