@@ -33,12 +33,14 @@ final class ImageCommand implements Runnable {
         @Mixin
         ConfigOptions configOptions;
 
+        NetbootConfig config;
+
         abstract int run(ImageLibrary library) throws IOException;
 
         @Override
         public Integer call() {
             try {
-                NetbootConfig config = configOptions.load();
+                config = configOptions.load();
                 try (Inventory inventory = InventoryOptions.open(configOptions)) {
                     return run(new ImageLibrary(inventory, Path.of(config.dataDir()), Clock.systemUTC()));
                 }
@@ -116,10 +118,12 @@ final class ImageCommand implements Runnable {
 
         @Override
         int run(ImageLibrary library) throws IOException {
-            if (!library.remove(name)) {
+            var image = library.find(name);
+            if (image.isEmpty() || !library.remove(name)) {
                 System.err.println("netboot: no image " + name);
                 return 1;
             }
+            dev.netboot.disks.DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())).imageRemoved(image.get());
             System.out.println("removed image " + name);
             return 0;
         }

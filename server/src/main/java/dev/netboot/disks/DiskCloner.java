@@ -22,6 +22,9 @@ public interface DiskCloner {
     /** Makes the disk independent of its image (copies what it still reads from there), reporting progress. */
     void flatten(Disk disk, Progress progress) throws IOException;
 
+    /** The image is gone from the inventory: drop what this store kept of it (no clones read from it any more). */
+    default void imageRemoved(Image image) throws IOException {}
+
     /** {@link Disk#CLONE} or {@link Disk#SNAPSHOT}: what the inventory records for disks made here. */
     String kind();
 }

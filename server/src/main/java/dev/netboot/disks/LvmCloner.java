@@ -57,5 +57,11 @@ public final class LvmCloner implements DiskCloner {
     }
 
     @Override
+    public void imageRemoved(Image image) throws IOException {
+        String origin = imageVolume(image.name());
+        if (store.exists(origin)) store.remove(origin);
+    }
+
+    @Override
     public String kind() { return Disk.SNAPSHOT; }
 }
