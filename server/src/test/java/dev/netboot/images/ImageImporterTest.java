@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -26,26 +25,13 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 /** Imports with the real tools (GNU tar, mke2fs, debugfs) and reads the result back with debugfs. */
 class ImageImporterTest {
 
-    private static final String KERNEL = "6.1.0-99-test";
+    private static final String KERNEL = TestRootfs.KERNEL;
 
     @TempDir
     Path dir;
 
-    /** A merged-/usr root tree (lib -> usr/lib) with a kernel, a module and a file to find in the disk. */
     private Path tree(String name) throws IOException {
-        Path root = dir.resolve(name);
-        Path modules = Files.createDirectories(root.resolve("usr/lib/modules/" + KERNEL + "/kernel/drivers/block/aoe"));
-        Files.writeString(modules.resolve("aoe.ko"), "not really a module");
-        Files.writeString(root.resolve("usr/lib/modules/" + KERNEL + "/modules.dep"), "kernel/drivers/block/aoe/aoe.ko:\n");
-        Files.createSymbolicLink(root.resolve("lib"), Path.of("usr/lib"));
-        Files.createDirectories(root.resolve("boot"));
-        Files.writeString(root.resolve("boot/vmlinuz-" + KERNEL), "kernel bytes");
-        Files.createDirectories(root.resolve("etc"));
-        Files.writeString(root.resolve("etc/hostname"), "imported-" + name + "\n");
-        Path secret = Files.createDirectories(root.resolve("root")).resolve("secret");
-        Files.writeString(secret, "only root reads this");
-        Files.setPosixFilePermissions(secret, PosixFilePermissions.fromString("rw-------"));
-        return root;
+        return TestRootfs.create(dir.resolve(name));
     }
 
     private ImageImporter importer() { return new ImageImporter(dir.resolve("data/images")); }
