@@ -39,4 +39,21 @@ class DiskCommandTest {
         assertThat(image).doesNotExist();
         assertThat(new DiskCatalog(dir).list()).extracting(e -> e.address()).containsExactly("1.3");
     }
+
+    @Test
+    void flattenTurnsACloneIntoAPlainDisk() throws Exception {
+        String data = "--set=dataDir=" + dir;
+        Path base = dir.resolve("base.img");
+        byte[] content = new byte[1 << 20];
+        new java.util.Random(1).nextBytes(content);
+        Files.write(base, content);
+        Path clone = dir.resolve("clone.img");
+        dev.netboot.storage.CowBlockStore.create(base, clone).close();
+        assertThat(Main.commandLine().execute("disk", "export", "1.4", clone.toString(), data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.4", data)).isZero();
+        assertThat(dev.netboot.storage.CowBlockStore.isClone(clone)).isFalse();
+        assertThat(Files.readAllBytes(clone)).isEqualTo(content);
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.4", data)).as("not a clone any more").isEqualTo(2);
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.9", data)).as("no such disk").isEqualTo(2);
+    }
 }
