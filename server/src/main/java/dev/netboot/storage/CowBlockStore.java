@@ -218,8 +218,8 @@ public final class CowBlockStore implements BlockStore {
             // one pread per run of chunks in the same place
             long chunk = pos / CHUNK_SIZE;
             long lastChunk = (end - 1) / CHUNK_SIZE;
-            int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1));
             boolean inOverlay = map.isAllocated(chunk);
+            int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1), inOverlay);
             long runEnd = Math.min(end, (chunk + run) * CHUNK_SIZE);
             int n = (int) (runEnd - pos);
             ByteBuffer part = dst.slice(dst.position(), n);
@@ -244,7 +244,7 @@ public final class CowBlockStore implements BlockStore {
             long chunkEnd = Math.min((chunk + 1) * CHUNK_SIZE, header.diskSize());
             if (map.isAllocated(chunk)) {
                 long lastChunk = (end - 1) / CHUNK_SIZE;
-                int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1));
+                int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1), true);
                 long runEnd = Math.min(end, (chunk + run) * CHUNK_SIZE);
                 writeOverlay(pos, src, (int) (runEnd - pos));
                 pos = runEnd;

@@ -173,6 +173,49 @@ class CowBlockStoreTest {
     }
 
     @Test
+    void readersRacingFirstWritesSeeEachChunkOldOrNewNeverAHole() throws Exception {
+        // A read decides per run of chunks where to read from; a chunk allocated meanwhile must not
+        // send the rest of a base run to the overlay, whose unwritten chunks are holes.
+        int chunks = 4096;
+        byte[] content = new byte[chunks * 4096];
+        Arrays.fill(content, (byte) 0x5a);
+        Path base = baseWith(dir.resolve("base.img"), content);
+        try (CowBlockStore s = CowBlockStore.create(base, dir.resolve("a.img"));
+             ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            var done = new java.util.concurrent.atomic.AtomicBoolean();
+            Future<?> writer = pool.submit(() -> {
+                byte[] d = new byte[4096];
+                Arrays.fill(d, (byte) 0x77);
+                List<Integer> order = new ArrayList<>();
+                for (int c = 0; c < chunks; c++) order.add(c);
+                java.util.Collections.shuffle(order, new Random(20));
+                for (int c : order) write(s, c * 4096L, d);
+                done.set(true);
+                return null;
+            });
+            List<Future<?>> readers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int seed = t;
+                readers.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    ByteBuffer b = ByteBuffer.allocateDirect(64 << 10);
+                    while (!done.get()) {
+                        long at = 4096L * r.nextInt(chunks - 16);
+                        s.read(at, b.clear());
+                        for (int i = 0; i < b.capacity(); i++) {
+                            byte v = b.get(i);
+                            if (v != 0x5a && v != 0x77) throw new AssertionError("byte " + (at + i) + " read as " + v);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            writer.get();
+            for (Future<?> f : readers) f.get();
+        }
+    }
+
+    @Test
     void flushedAndClosedWritesSurviveReopen() throws Exception {
         byte[] content = randomBytes(64 * 4096, 9);
         Path base = baseWith(dir.resolve("base.img"), content);
