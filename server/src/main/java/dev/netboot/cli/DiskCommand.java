@@ -178,7 +178,8 @@ final class DiskCommand implements Runnable {
             new StateFiles(dataDir).delete(a);
             Path image = Path.of(entry.get().path());
             if (deleteImage && Files.isRegularFile(image)) {
-                Files.delete(image);
+                if (CowBlockStore.isClone(image)) CowBlockStore.delete(image); // with its sidecar
+                else Files.delete(image);
                 System.out.printf("removed e%s and deleted %s%n", a, image);
             } else {
                 System.out.printf("removed e%s (%s kept)%n", a, image);

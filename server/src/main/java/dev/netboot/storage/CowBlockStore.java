@@ -97,6 +97,21 @@ public final class CowBlockStore implements BlockStore {
     }
 
     /**
+     * Deletes a clone: the sidecar first, then the overlay. The other order could leave a sidecar
+     * behind that would make the next image created at the same path look like a clone of the old
+     * base. Refuses while the clone is open (flock).
+     */
+    public static void delete(Path overlay) throws IOException {
+        Path side = sidecarOf(overlay);
+        try (PosixFile sc = PosixFile.open(side, true, false)) {
+            if (!sc.tryLock(true)) throw new IOException("clone " + overlay + " is in use by another process (exported by a running 'netboot serve'?)");
+            Files.delete(side);
+        }
+        Files.deleteIfExists(overlay);
+        syncDirectory(overlay.toAbsolutePath().getParent());
+    }
+
+    /**
      * Makes {@code overlay} a new clone of {@code base} and opens it (not syncWrites). Copies no data:
      * a sparse overlay and an empty map, so it takes milliseconds whatever the size. Refuses to
      * overwrite anything, and refuses a base that is itself a clone (flatten that one first).

@@ -295,6 +295,21 @@ class CowBlockStoreTest {
     }
 
     @Test
+    void deleteTakesTheSidecarFirstAndNotWhileOpen() throws Exception {
+        Path base = baseWith(dir.resolve("base.img"), randomBytes(8 * 4096, 21));
+        Path overlay = dir.resolve("a.img");
+        try (CowBlockStore s = CowBlockStore.create(base, overlay)) {
+            assertThatThrownBy(() -> CowBlockStore.delete(overlay)).hasMessageContaining("in use");
+            assertThat(s.size()).isPositive();
+        }
+        CowBlockStore.delete(overlay);
+        assertThat(overlay).doesNotExist();
+        assertThat(CowBlockStore.sidecarOf(overlay)).doesNotExist();
+        assertThat(CowBlockStore.isClone(overlay)).isFalse();
+        assertThat(base).exists();
+    }
+
+    @Test
     void syncWritesAllocateDurablyOneByOne() throws Exception {
         byte[] content = randomBytes(32 * 4096, 15);
         Path base = baseWith(dir.resolve("base.img"), content);
