@@ -7,7 +7,9 @@ import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.disks.StateFiles;
+import dev.netboot.storage.CowBlockStore;
 import dev.netboot.storage.FileBlockStore;
+import dev.netboot.storage.Flattener;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -24,7 +26,8 @@ import java.util.concurrent.Callable;
 @Command(name = "disk", mixinStandardHelpOptions = true,
         description = {"Manage the disks exported over ATA over Ethernet.",
                 "A running 'netboot serve' picks up changes within aoe.catalogPollMillis."},
-        subcommands = {DiskCommand.Create.class, DiskCommand.Export.class, DiskCommand.ListDisks.class, DiskCommand.Remove.class})
+        subcommands = {DiskCommand.Create.class, DiskCommand.Export.class, DiskCommand.ListDisks.class, DiskCommand.Remove.class,
+                DiskCommand.Flatten.class})
 final class DiskCommand implements Runnable {
 
     @Override
@@ -175,12 +178,51 @@ final class DiskCommand implements Runnable {
             new StateFiles(dataDir).delete(a);
             Path image = Path.of(entry.get().path());
             if (deleteImage && Files.isRegularFile(image)) {
-                Files.delete(image);
+                if (CowBlockStore.isClone(image)) CowBlockStore.delete(image); // with its sidecar
+                else Files.delete(image);
                 System.out.printf("removed e%s and deleted %s%n", a, image);
             } else {
                 System.out.printf("removed e%s (%s kept)%n", a, image);
             }
             return 0;
+        }
+    }
+
+    @Command(name = "flatten", mixinStandardHelpOptions = true,
+            description = {"Turn a clone into a standalone disk: copy into it everything it still reads from its base.",
+                    "Safe to interrupt and run again. A clone exported by a running server is in use: remove it first."})
+    static final class Flatten extends Base {
+        @Parameters(index = "0", paramLabel = "SHELF.SLOT")
+        String address;
+
+        @Override
+        int run() throws ConfigLoader.ConfigException, IOException {
+            TargetAddress a = TargetAddress.parse(address);
+            DiskEntry entry = new DiskCatalog(dataDir()).find(a).orElseThrow(() -> new IllegalArgumentException("no disk e" + a));
+            Path image = Path.of(entry.path());
+            if (!CowBlockStore.isClone(image)) throw new IllegalArgumentException("e" + a + " (" + image + ") is not a clone; nothing to flatten");
+            Flattener.flatten(image, new ProgressBar("flattening e" + a));
+            System.out.printf("flattened e%s: %s no longer needs its base%n", a, image);
+            return 0;
+        }
+    }
+
+    /** "label [#####.....]  45%  3.6 GiB / 8 GiB" on stderr, redrawn when the percentage changes. */
+    static final class ProgressBar implements Flattener.Progress {
+        private final String label;
+        private int shown = -1;
+
+        ProgressBar(String label) { this.label = label; }
+
+        @Override
+        public void update(long done, long total) {
+            int percent = total == 0 ? 100 : (int) (done * 100 / total);
+            if (percent == shown) return;
+            shown = percent;
+            String bar = "#".repeat(percent / 5) + ".".repeat(20 - percent / 5);
+            System.err.printf("\r%s [%s] %3d%%  %s / %s", label, bar, percent, human(done), human(total));
+            if (done >= total) System.err.println();
+            System.err.flush();
         }
     }
 

@@ -81,7 +81,12 @@ public final class CatalogExporter implements AutoCloseable {
             if (exported.containsKey(e.target())) continue;
             try {
                 BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites);
-                server.export(e.definition(store.size() / 512), store);
+                try {
+                    server.export(e.definition(store.size() / 512), store);
+                } catch (RuntimeException ex) {
+                    store.close(); // a clone's lock would otherwise stay held until the server exits
+                    throw ex;
+                }
                 exported.put(e.target(), e);
                 log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
                         e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));

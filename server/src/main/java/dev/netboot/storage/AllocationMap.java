@@ -66,9 +66,13 @@ final class AllocationMap {
         return (w & (1L << chunk)) != 0;
     }
 
-    /** Number of consecutive chunks from {@code chunk} (at most {@code max}) with the same state as it. */
-    int run(long chunk, int max) {
-        boolean state = isAllocated(chunk);
+    /**
+     * Number of consecutive chunks from {@code chunk} (at most {@code max}) whose state is {@code state},
+     * which the caller read for {@code chunk} itself. Passed in rather than read again: a chunk can
+     * become allocated in between, and a run counted as unallocated must not then be read from the
+     * overlay, whose other chunks in it are holes.
+     */
+    int run(long chunk, int max, boolean state) {
         int n = 1;
         while (n < max && chunk + n < chunks && isAllocated(chunk + n) == state) n++;
         return n;

@@ -97,6 +97,21 @@ public final class CowBlockStore implements BlockStore {
     }
 
     /**
+     * Deletes a clone: the sidecar first, then the overlay. The other order could leave a sidecar
+     * behind that would make the next image created at the same path look like a clone of the old
+     * base. Refuses while the clone is open (flock).
+     */
+    public static void delete(Path overlay) throws IOException {
+        Path side = sidecarOf(overlay);
+        try (PosixFile sc = PosixFile.open(side, true, false)) {
+            if (!sc.tryLock(true)) throw new IOException("clone " + overlay + " is in use by another process (exported by a running 'netboot serve'?)");
+            Files.delete(side);
+        }
+        Files.deleteIfExists(overlay);
+        syncDirectory(overlay.toAbsolutePath().getParent());
+    }
+
+    /**
      * Makes {@code overlay} a new clone of {@code base} and opens it (not syncWrites). Copies no data:
      * a sparse overlay and an empty map, so it takes milliseconds whatever the size. Refuses to
      * overwrite anything, and refuses a base that is itself a clone (flatten that one first).
@@ -218,8 +233,8 @@ public final class CowBlockStore implements BlockStore {
             // one pread per run of chunks in the same place
             long chunk = pos / CHUNK_SIZE;
             long lastChunk = (end - 1) / CHUNK_SIZE;
-            int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1));
             boolean inOverlay = map.isAllocated(chunk);
+            int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1), inOverlay);
             long runEnd = Math.min(end, (chunk + run) * CHUNK_SIZE);
             int n = (int) (runEnd - pos);
             ByteBuffer part = dst.slice(dst.position(), n);
@@ -244,7 +259,7 @@ public final class CowBlockStore implements BlockStore {
             long chunkEnd = Math.min((chunk + 1) * CHUNK_SIZE, header.diskSize());
             if (map.isAllocated(chunk)) {
                 long lastChunk = (end - 1) / CHUNK_SIZE;
-                int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1));
+                int run = map.run(chunk, (int) Math.min(Integer.MAX_VALUE, lastChunk - chunk + 1), true);
                 long runEnd = Math.min(end, (chunk + run) * CHUNK_SIZE);
                 writeOverlay(pos, src, (int) (runEnd - pos));
                 pos = runEnd;
@@ -323,33 +338,60 @@ public final class CowBlockStore implements BlockStore {
 
     /**
      * Flattener's step: copies the still unallocated chunks among {@code count} chunks from
-     * {@code first} from the base into the overlay and allocates them. Where both the base and the
-     * overlay are holes there is nothing to copy (the bits are set without writing); the overlay must
-     * be checked too, because an unflushed copy-up before a crash may have left data there that the
-     * map does not claim. Needs the clone opened exclusively (flock) and no concurrent writers.
+     * {@code first} from the base into the overlay and allocates them. A chunk that is zero in the
+     * base and a hole in the overlay needs no write (the hole reads as zeros), so flattening keeps
+     * a sparse image sparse. The overlay must be checked for a hole, not assumed to be one: an
+     * unflushed copy-up before a crash may have left data there that the map does not claim. Needs
+     * the clone opened exclusively (flock) and no concurrent writers.
      */
     void copyUpFromBase(long first, int count, ByteBuffer scratch) throws IOException {
         long start = first * CHUNK_SIZE;
         long end = Math.min((first + count) * CHUNK_SIZE, header.diskSize());
-        long baseData = base.nextData(start), overlayData = overlay.nextData(start);
-        boolean holes = (baseData < 0 || baseData >= end) && (overlayData < 0 || overlayData >= end);
-        if (!holes) {
-            base.read(start, scratch.clear().limit((int) (end - start)));
+        long baseData = base.nextData(start);
+        boolean baseHoles = baseData < 0 || baseData >= end;
+        scratch.clear().limit((int) (end - start));
+        if (baseHoles) {
+            // nothing to read; zeros only if some chunk needs writing (an overlay with stale data)
+            scratch.limit(0);
+        } else {
+            base.read(start, scratch);
             scratch.flip();
         }
-        long chunk = first;
-        long lastChunk = (end - 1) / CHUNK_SIZE;
-        while (chunk <= lastChunk) {
-            int run = map.run(chunk, (int) (lastChunk - chunk + 1));
+        long overlayData = overlay.nextData(start); // next stretch of data in the overlay, refreshed as we pass it
+        long pendingFrom = -1; // start of a stretch of chunks to write in one pwrite
+        for (long chunk = first; chunk * CHUNK_SIZE < end; chunk++) {
+            long from = chunk * CHUNK_SIZE, to = Math.min(from + CHUNK_SIZE, end);
+            boolean write = false;
             if (!map.isAllocated(chunk)) {
-                if (!holes) {
-                    long from = chunk * CHUNK_SIZE, to = Math.min((chunk + run) * CHUNK_SIZE, end);
-                    overlay.writeFully(from, scratch.slice((int) (from - start), (int) (to - from)));
-                }
-                for (int i = 0; i < run; i++) map.markAllocated(chunk + i);
+                if (overlayData >= 0 && overlayData < from) overlayData = overlay.nextData(from);
+                boolean overlayHole = overlayData < 0 || overlayData >= to;
+                boolean baseZero = baseHoles || isZero(scratch, (int) (from - start), (int) (to - from));
+                write = !(overlayHole && baseZero);
             }
-            chunk += run;
+            if (write && pendingFrom < 0) pendingFrom = from;
+            if (!write && pendingFrom >= 0) {
+                writeFromScratch(scratch, start, pendingFrom, from);
+                pendingFrom = -1;
+            }
         }
+        if (pendingFrom >= 0) writeFromScratch(scratch, start, pendingFrom, end);
+        for (long chunk = first; chunk * CHUNK_SIZE < end; chunk++) map.markAllocated(chunk);
+    }
+
+    private void writeFromScratch(ByteBuffer scratch, long scratchAt, long from, long to) throws IOException {
+        int length = (int) (to - scratchAt);
+        if (scratch.limit() < length) { // the base was a hole here
+            int filled = scratch.limit();
+            scratch.limit(length);
+            for (int i = filled; i < length; i++) scratch.put(i, (byte) 0);
+        }
+        overlay.writeFully(from, scratch.slice((int) (from - scratchAt), (int) (to - from)));
+    }
+
+    private static final ByteBuffer ZEROS = ByteBuffer.allocateDirect(CHUNK_SIZE).asReadOnlyBuffer();
+
+    private static boolean isZero(ByteBuffer b, int at, int length) {
+        return b.slice(at, length).mismatch(ZEROS.slice(0, length)) < 0;
     }
 
     /** Package-private for Flattener. */

@@ -21,31 +21,31 @@ public final class Flattener {
     }
 
     static final long CHECKPOINT_BYTES = 256L << 20;
-    private static final int RUN_CHUNKS = 256; // 1 MiB per base read
-    private static final long REPORT_EVERY = 16L << 20;
+    private static final int RUN_CHUNKS = 256; // 1 MiB per base read and per progress update
 
     private Flattener() {}
 
+    /** Flattens the clone at {@code overlay}; {@code progress} hears about every MiB. */
     public static void flatten(Path overlay, Progress progress) throws IOException {
+        flatten(overlay, progress, CHECKPOINT_BYTES);
+    }
+
+    static void flatten(Path overlay, Progress progress, long checkpointBytes) throws IOException {
         try (CowBlockStore store = CowBlockStore.open(overlay, false)) {
             AllocationMap map = store.map();
             long total = store.size(), chunks = map.chunks();
             ByteBuffer scratch = ByteBuffer.allocateDirect(RUN_CHUNKS * CowBlockStore.CHUNK_SIZE);
-            long sinceCheckpoint = 0, lastReport = -1;
+            long sinceCheckpoint = 0;
             progress.update(0, total);
             for (long first = 0; first < chunks; first += RUN_CHUNKS) {
                 int count = (int) Math.min(RUN_CHUNKS, chunks - first);
                 store.copyUpFromBase(first, count, scratch);
                 sinceCheckpoint += (long) count * CowBlockStore.CHUNK_SIZE;
-                if (sinceCheckpoint >= CHECKPOINT_BYTES) {
+                if (sinceCheckpoint >= checkpointBytes) {
                     store.flush();
                     sinceCheckpoint = 0;
                 }
-                long done = Math.min(total, (first + count) * CowBlockStore.CHUNK_SIZE);
-                if (done - lastReport >= REPORT_EVERY || done == total) {
-                    progress.update(done, total);
-                    lastReport = done;
-                }
+                progress.update(Math.min(total, (first + count) * CowBlockStore.CHUNK_SIZE), total);
             }
             store.flush();
             if (!map.complete()) throw new IOException("flattening " + overlay + " left " + (chunks - map.allocatedChunks()) + " chunks in the base");

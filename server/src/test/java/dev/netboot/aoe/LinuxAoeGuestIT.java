@@ -124,6 +124,11 @@ class LinuxAoeGuestIT {
     }
 
     private void buildInitramfs(Path kernel, Path busybox, Path initrd) throws IOException {
+        buildInitramfs(kernel, busybox, initrd, LinuxAoeGuestIT::initScript);
+    }
+
+    /** busybox, mke2fs and the modules for e1000, aoe and ext4; {@code init} turns the insmod lines into /init. */
+    static void buildInitramfs(Path kernel, Path busybox, Path initrd, java.util.function.Function<String, String> init) throws IOException {
         List<Path> modules = new ArrayList<>();
         for (String m : List.of("e1000", "aoe", "crc32c_generic", "ext4"))
             for (Path p : GuestImage.moduleWithDependencies(kernel, m)) if (!modules.contains(p)) modules.add(p);
@@ -144,7 +149,7 @@ class LinuxAoeGuestIT {
                 cpio.file("mods/" + name, ko, false);
                 insmods.append("insmod /mods/").append(name).append(" || echo NB-FAIL insmod ").append(name).append('\n');
             }
-            cpio.file("init", initScript(insmods.toString()).getBytes(StandardCharsets.US_ASCII), true);
+            cpio.file("init", init.apply(insmods.toString()).getBytes(StandardCharsets.US_ASCII), true);
         }
     }
 

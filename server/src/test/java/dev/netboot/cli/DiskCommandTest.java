@@ -39,4 +39,30 @@ class DiskCommandTest {
         assertThat(image).doesNotExist();
         assertThat(new DiskCatalog(dir).list()).extracting(e -> e.address()).containsExactly("1.3");
     }
+
+    @Test
+    void flattenTurnsACloneIntoAPlainDisk() throws Exception {
+        String data = "--set=dataDir=" + dir;
+        Path base = dir.resolve("base.img");
+        byte[] content = new byte[1 << 20];
+        new java.util.Random(1).nextBytes(content);
+        Files.write(base, content);
+        Path clone = dir.resolve("clone.img");
+        dev.netboot.storage.CowBlockStore.create(base, clone).close();
+        assertThat(Main.commandLine().execute("disk", "export", "1.4", clone.toString(), data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.4", data)).isZero();
+        assertThat(dev.netboot.storage.CowBlockStore.isClone(clone)).isFalse();
+        assertThat(Files.readAllBytes(clone)).isEqualTo(content);
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.4", data)).as("not a clone any more").isEqualTo(2);
+        assertThat(Main.commandLine().execute("disk", "flatten", "1.9", data)).as("no such disk").isEqualTo(2);
+
+        // removing a clone with its image takes the sidecar too: a stale one would turn the next
+        // image created at that path into a "clone" of the old base
+        Path second = dir.resolve("second.img");
+        dev.netboot.storage.CowBlockStore.create(base, second).close();
+        assertThat(Main.commandLine().execute("disk", "export", "1.5", second.toString(), data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "remove", "1.5", "--delete-image", data)).isZero();
+        assertThat(second).doesNotExist();
+        assertThat(dev.netboot.storage.CowBlockStore.sidecarOf(second)).doesNotExist();
+    }
 }

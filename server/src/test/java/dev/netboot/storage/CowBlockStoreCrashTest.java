@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 
+import static dev.netboot.storage.CowBlockStoreTest.assertSameBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -102,10 +103,10 @@ class CowBlockStoreCrashTest {
         }
         System.out.printf("%s (seed %d): killed after write %d of %d was durable; %d bytes of later writes present%n", mode, seed, durable,
                 CowCrashChild.writes(DISK), laterBytes);
-        assertThat(Files.readAllBytes(base)).as("base untouched").isEqualTo(baseBytes);
+        assertSameBytes(Files.readAllBytes(base), baseBytes);
 
         Flattener.flatten(overlay, (d, t) -> {});
         assertThat(CowBlockStore.isClone(overlay)).isFalse();
-        assertThat(Files.readAllBytes(overlay)).as("flattened = what the clone showed").isEqualTo(seen);
+        assertSameBytes(Files.readAllBytes(overlay), seen);
     }
 }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
 
+import static dev.netboot.storage.CowBlockStoreTest.assertSameBytes;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
@@ -62,7 +63,7 @@ class CowBlockStoreProperties {
                             assertThat(dst.hasRemaining()).isFalse();
                             byte[] got = new byte[len];
                             dst.flip().get(got);
-                            assertThat(got).as(op.toString()).isEqualTo(Arrays.copyOfRange(model, off, off + len));
+                            assertSameBytes(got, Arrays.copyOfRange(model, off, off + len), op.toString());
                         }
                         case Flush f -> store.flush();
                         case Reopen r -> {
@@ -72,18 +73,18 @@ class CowBlockStoreProperties {
                     }
                 }
                 assertThat(store.allocatedBytes()).isBetween(0L, (long) size);
-                assertThat(CowBlockStoreTest.readAll(store)).isEqualTo(model);
+                assertSameBytes(CowBlockStoreTest.readAll(store), model);
             } finally {
                 store.close();
             }
-            assertThat(Files.readAllBytes(base)).as("base untouched").isEqualTo(baseBytes);
+            assertSameBytes(Files.readAllBytes(base), baseBytes);
             if (flattenAtEnd) {
                 Flattener.flatten(overlay, (d, t) -> {});
                 assertThat(CowBlockStore.isClone(overlay)).isFalse();
                 try (FileBlockStore plain = FileBlockStore.open(overlay, true, false)) {
-                    assertThat(CowBlockStoreTest.readAll(plain)).isEqualTo(model);
+                    assertSameBytes(CowBlockStoreTest.readAll(plain), model);
                 }
-                assertThat(Files.readAllBytes(base)).as("base untouched").isEqualTo(baseBytes);
+                assertSameBytes(Files.readAllBytes(base), baseBytes);
             }
         } finally {
             try (Stream<Path> files = Files.walk(dir)) {

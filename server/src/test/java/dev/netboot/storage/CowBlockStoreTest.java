@@ -44,6 +44,19 @@ class CowBlockStoreTest {
         return b.array();
     }
 
+    /** Like isEqualTo, but names the first differing byte instead of printing megabytes. */
+    static void assertSameBytes(byte[] actual, byte[] expected) {
+        assertSameBytes(actual, expected, "");
+    }
+
+    static void assertSameBytes(byte[] actual, byte[] expected, String what) {
+        int i = Arrays.mismatch(actual, expected);
+        if (i < 0) return;
+        if (i >= Math.min(actual.length, expected.length))
+            throw new AssertionError(what + " length " + actual.length + ", expected " + expected.length);
+        throw new AssertionError(what + " byte " + i + " is " + actual[i] + ", expected " + expected[i] + " (of " + expected.length + ")");
+    }
+
     static void write(BlockStore s, long offset, byte[] data) throws IOException {
         s.write(offset, ByteBuffer.wrap(data));
     }
@@ -55,7 +68,7 @@ class CowBlockStoreTest {
         Path overlay = dir.resolve("clients/a.img");
         try (CowBlockStore s = CowBlockStore.create(base, overlay)) {
             assertThat(s.size()).isEqualTo(content.length);
-            assertThat(readAll(s)).isEqualTo(content);
+            assertSameBytes(readAll(s), content);
             assertThat(s.allocatedBytes()).isZero();
             assertThat(s.base()).isEqualTo(base.toAbsolutePath());
         }
@@ -76,17 +89,17 @@ class CowBlockStoreTest {
             write(s, 5 * 4096 + 1024, data); // the aoe driver's 1 KiB frame, second quarter of chunk 5
             System.arraycopy(data, 0, model, 5 * 4096 + 1024, 1024);
             assertThat(s.allocatedBytes()).isEqualTo(4096);
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
             // a write straddling chunks 7 and 8, unaligned at both ends
             byte[] more = randomBytes(3000, 4);
             write(s, 8 * 4096 - 1000, more);
             System.arraycopy(more, 0, model, 8 * 4096 - 1000, 3000);
             assertThat(s.allocatedBytes()).isEqualTo(3 * 4096);
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
         }
-        assertThat(Files.readAllBytes(base)).isEqualTo(content);
+        assertSameBytes(Files.readAllBytes(base), content);
         try (CowBlockStore s = CowBlockStore.open(dir.resolve("a.img"), false)) {
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
             assertThat(s.allocatedBytes()).isEqualTo(3 * 4096);
         }
     }
@@ -108,7 +121,7 @@ class CowBlockStoreTest {
                 s.read(off, direct);
                 byte[] got = new byte[len];
                 direct.flip().get(got);
-                assertThat(got).as("read at " + off).isEqualTo(Arrays.copyOfRange(model, off, off + len));
+                assertSameBytes(got, Arrays.copyOfRange(model, off, off + len), "read at " + off);
             }
         }
     }
@@ -123,11 +136,11 @@ class CowBlockStoreTest {
             write(s, content.length - 512, tail);
             System.arraycopy(tail, 0, model, content.length - 512, 512);
             assertThat(s.allocatedBytes()).isEqualTo(1536);
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
             assertThatThrownBy(() -> write(s, content.length - 511, tail)).isInstanceOf(IOException.class);
         }
         Flattener.flatten(dir.resolve("a.img"), (d, t) -> {});
-        assertThat(Files.readAllBytes(dir.resolve("a.img"))).isEqualTo(model);
+        assertSameBytes(Files.readAllBytes(dir.resolve("a.img")), model);
     }
 
     @Test
@@ -156,7 +169,50 @@ class CowBlockStoreTest {
             }
             assertThat(s.allocatedBytes()).isEqualTo(chunks * 4096L);
         }
-        assertThat(Files.readAllBytes(base)).isEqualTo(content);
+        assertSameBytes(Files.readAllBytes(base), content);
+    }
+
+    @Test
+    void readersRacingFirstWritesSeeEachChunkOldOrNewNeverAHole() throws Exception {
+        // A read decides per run of chunks where to read from; a chunk allocated meanwhile must not
+        // send the rest of a base run to the overlay, whose unwritten chunks are holes.
+        int chunks = 4096;
+        byte[] content = new byte[chunks * 4096];
+        Arrays.fill(content, (byte) 0x5a);
+        Path base = baseWith(dir.resolve("base.img"), content);
+        try (CowBlockStore s = CowBlockStore.create(base, dir.resolve("a.img"));
+             ExecutorService pool = Executors.newFixedThreadPool(3)) {
+            var done = new java.util.concurrent.atomic.AtomicBoolean();
+            Future<?> writer = pool.submit(() -> {
+                byte[] d = new byte[4096];
+                Arrays.fill(d, (byte) 0x77);
+                List<Integer> order = new ArrayList<>();
+                for (int c = 0; c < chunks; c++) order.add(c);
+                java.util.Collections.shuffle(order, new Random(20));
+                for (int c : order) write(s, c * 4096L, d);
+                done.set(true);
+                return null;
+            });
+            List<Future<?>> readers = new ArrayList<>();
+            for (int t = 0; t < 2; t++) {
+                int seed = t;
+                readers.add(pool.submit(() -> {
+                    Random r = new Random(seed);
+                    ByteBuffer b = ByteBuffer.allocateDirect(64 << 10);
+                    while (!done.get()) {
+                        long at = 4096L * r.nextInt(chunks - 16);
+                        s.read(at, b.clear());
+                        for (int i = 0; i < b.capacity(); i++) {
+                            byte v = b.get(i);
+                            if (v != 0x5a && v != 0x77) throw new AssertionError("byte " + (at + i) + " read as " + v);
+                        }
+                    }
+                    return null;
+                }));
+            }
+            writer.get();
+            for (Future<?> f : readers) f.get();
+        }
     }
 
     @Test
@@ -168,7 +224,7 @@ class CowBlockStoreTest {
         CowBlockStore.create(base, overlay).close();
         for (int round = 0; round < 3; round++) {
             try (CowBlockStore s = CowBlockStore.open(overlay, round == 1)) {
-                assertThat(readAll(s)).isEqualTo(model);
+                assertSameBytes(readAll(s), model);
                 byte[] d = randomBytes(6000, 10 + round);
                 long at = 10_000L * (round + 1);
                 write(s, at, d);
@@ -177,7 +233,7 @@ class CowBlockStoreTest {
             }
         }
         try (CowBlockStore s = CowBlockStore.open(overlay, true, false)) {
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
             assertThatThrownBy(() -> write(s, 0, new byte[512])).hasMessageContaining("read-only");
         }
     }
@@ -223,7 +279,7 @@ class CowBlockStoreTest {
             assertThat(s.size()).isPositive();
         }
         try (CowBlockStore a = CowBlockStore.open(overlay, true, false); CowBlockStore b = CowBlockStore.open(overlay, true, false)) {
-            assertThat(readAll(a)).isEqualTo(readAll(b));
+            assertSameBytes(readAll(a), readAll(b));
         }
     }
 
@@ -236,6 +292,21 @@ class CowBlockStoreTest {
         assertThatThrownBy(() -> CowBlockStore.create(overlay, dir.resolve("b.img"))).hasMessageContaining("itself a clone");
         assertThatThrownBy(() -> CowBlockStore.create(dir.resolve("nope.img"), dir.resolve("c.img"))).hasMessageContaining("nope.img");
         assertThat(dir.resolve("b.img")).doesNotExist();
+    }
+
+    @Test
+    void deleteTakesTheSidecarFirstAndNotWhileOpen() throws Exception {
+        Path base = baseWith(dir.resolve("base.img"), randomBytes(8 * 4096, 21));
+        Path overlay = dir.resolve("a.img");
+        try (CowBlockStore s = CowBlockStore.create(base, overlay)) {
+            assertThatThrownBy(() -> CowBlockStore.delete(overlay)).hasMessageContaining("in use");
+            assertThat(s.size()).isPositive();
+        }
+        CowBlockStore.delete(overlay);
+        assertThat(overlay).doesNotExist();
+        assertThat(CowBlockStore.sidecarOf(overlay)).doesNotExist();
+        assertThat(CowBlockStore.isClone(overlay)).isFalse();
+        assertThat(base).exists();
     }
 
     @Test
@@ -253,7 +324,7 @@ class CowBlockStoreTest {
                 // the map page on disk already claims the chunk, before any flush
                 assertThat(persistedBit(overlay, c)).isTrue();
             }
-            assertThat(readAll(s)).isEqualTo(model);
+            assertSameBytes(readAll(s), model);
         }
     }
 
@@ -312,9 +383,9 @@ class CowBlockStoreTest {
             ch.write(ByteBuffer.wrap(randomBytes(4096, 19)), 3L << 20);
         }
         try (CowBlockStore s = CowBlockStore.open(overlay, false)) {
-            assertThat(readAll(s)).isEqualTo(expected);
+            assertSameBytes(readAll(s), expected);
         }
         Flattener.flatten(overlay, (d, t) -> {});
-        assertThat(Files.readAllBytes(overlay)).isEqualTo(expected);
+        assertSameBytes(Files.readAllBytes(overlay), expected);
     }
 }

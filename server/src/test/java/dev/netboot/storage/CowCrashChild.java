@@ -9,7 +9,8 @@ import java.util.Random;
  * reports what is durable ("FLUSHED n": writes 0..n were followed by a completed flush; with
  * syncWrites "WRITTEN n": write n returned), until the test kills it with SIGKILL.
  *
- * <p>Arguments: overlay, {@code flush} or {@code sync}, seed.
+ * <p>Arguments: overlay, {@code flush} or {@code sync}, seed. Or overlay, {@code flatten}: flattens
+ * with a checkpoint every MiB and prints "DONE n" after each MiB.
  */
 public final class CowCrashChild {
 
@@ -40,6 +41,14 @@ public final class CowCrashChild {
 
     public static void main(String[] args) throws Exception {
         Path overlay = Path.of(args[0]);
+        if (args[1].equals("flatten")) {
+            Flattener.flatten(overlay, (done, total) -> {
+                System.out.println("DONE " + done);
+                System.out.flush();
+            }, 1 << 20);
+            System.out.println("FLAT");
+            return;
+        }
         boolean sync = args[1].equals("sync");
         long seed = Long.parseLong(args[2]);
         try (CowBlockStore store = CowBlockStore.open(overlay, sync)) {

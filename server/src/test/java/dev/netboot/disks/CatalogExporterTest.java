@@ -1,0 +1,59 @@
+package dev.netboot.disks;
+
+import dev.netboot.aoe.AoeServer;
+import dev.netboot.aoe.TargetAddress;
+import dev.netboot.storage.CowBlockStore;
+import dev.netboot.storage.FileBlockStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class CatalogExporterTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void clonesAreExportedAsClonesAndReleasedWhenWithdrawn() throws Exception {
+        Path base = dir.resolve("base.img");
+        byte[] content = new byte[64 << 10];
+        new java.util.Random(3).nextBytes(content);
+        Files.write(base, content);
+        Path clone = dir.resolve("clone.img");
+        CowBlockStore.create(base, clone).close();
+        FileBlockStore.createSparse(dir.resolve("plain.img"), 64 << 10).close();
+        DiskCatalog catalog = new DiskCatalog(dir);
+        catalog.add(new DiskEntry("1.1", clone.toString(), List.of(), true, false));
+        catalog.add(new DiskEntry("1.2", dir.resolve("plain.img").toString(), List.of(), true, false));
+
+        try (AoeServer server = new AoeServer(List.of(), 16, 1, new SimpleMeterRegistry(), new StateFiles(dir));
+             CatalogExporter exporter = new CatalogExporter(catalog, List.of(), server, false)) {
+            exporter.reconcile();
+            assertThat(server.store(TargetAddress.parse("1.1"))).isInstanceOf(CowBlockStore.class);
+            assertThat(server.store(TargetAddress.parse("1.2"))).isInstanceOf(FileBlockStore.class);
+            ByteBuffer b = ByteBuffer.allocate(content.length);
+            server.store(TargetAddress.parse("1.1")).read(0, b);
+            assertThat(b.array()).isEqualTo(content);
+
+            catalog.remove(TargetAddress.parse("1.1"));
+            exporter.reconcile();
+            assertThat(server.store(TargetAddress.parse("1.1"))).isNull();
+            CowBlockStore.open(clone, false).close(); // the server let go of it
+
+            // a clone whose base changed is refused, the others stay exported
+            Files.setLastModifiedTime(base, FileTime.fromMillis(0));
+            catalog.add(new DiskEntry("1.1", clone.toString(), List.of(), true, false));
+            exporter.reconcile();
+            assertThat(server.store(TargetAddress.parse("1.1"))).isNull();
+            assertThat(server.store(TargetAddress.parse("1.2"))).isNotNull();
+        }
+    }
+}
