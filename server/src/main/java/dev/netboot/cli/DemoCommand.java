@@ -87,7 +87,9 @@ final class DemoCommand implements Callable<Integer> {
                 if (shell) Thread.ofPlatform().daemon().start(() -> pipeKeyboard(pcs.getFirst()));
                 List<String> timings = new ArrayList<>();
                 for (QemuClient pc : pcs) {
-                    boolean booted = pc.await(Duration.ofMinutes(10), c -> c.contains("NETBOOT-DEMO-BOOTED"));
+                    pc.await(Duration.ofMinutes(10), c -> c.contains("NETBOOT-DEMO-BOOTED") || c.contains("netboot: FAILED"));
+                    boolean booted = pc.console().contains("NETBOOT-DEMO-BOOTED");
+                    if (!booted) pc.close(); // the initrd gave up and waits in a shell: nothing more will happen
                     double seconds = (System.nanoTime() - start) / 1e9;
                     timings.add(String.format("%s: %s", pc.mac(), booted ? String.format("booted in %.1f s", seconds) : "did NOT boot (see " + data + ")"));
                 }

@@ -201,30 +201,12 @@ final class DiskCommand implements Runnable {
             DiskEntry entry = new DiskCatalog(dataDir()).find(a).orElseThrow(() -> new IllegalArgumentException("no disk e" + a));
             Path image = Path.of(entry.path());
             if (!CowBlockStore.isClone(image)) throw new IllegalArgumentException("e" + a + " (" + image + ") is not a clone; nothing to flatten");
-            Flattener.flatten(image, new ProgressBar("flattening e" + a));
+            Flattener.flatten(image, ProgressBar.onStderr());
             System.out.printf("flattened e%s: %s no longer needs its base%n", a, image);
             return 0;
         }
     }
 
-    /** "label [#####.....]  45%  3.6 GiB / 8 GiB" on stderr, redrawn when the percentage changes. */
-    static final class ProgressBar implements Flattener.Progress {
-        private final String label;
-        private int shown = -1;
-
-        ProgressBar(String label) { this.label = label; }
-
-        @Override
-        public void update(long done, long total) {
-            int percent = total == 0 ? 100 : (int) (done * 100 / total);
-            if (percent == shown) return;
-            shown = percent;
-            String bar = "#".repeat(percent / 5) + ".".repeat(20 - percent / 5);
-            System.err.printf("\r%s [%s] %3d%%  %s / %s", label, bar, percent, human(done), human(total));
-            if (done >= total) System.err.println();
-            System.err.flush();
-        }
-    }
 
     static long parseSize(String text) {
         String t = text.trim().toUpperCase(Locale.ROOT).replace("IB", "").replace("B", "");

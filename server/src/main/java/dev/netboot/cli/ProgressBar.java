@@ -1,6 +1,6 @@
 package dev.netboot.cli;
 
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 
 import java.io.PrintStream;
 

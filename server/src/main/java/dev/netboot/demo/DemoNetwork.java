@@ -28,7 +28,9 @@ public final class DemoNetwork implements AutoCloseable {
             if (!routes.contains("10.213." + third + ".")) prefix = "10.213." + third + ".";
         }
         if (prefix == null) throw new IOException("no free 10.213.x.0/24 network for the demo");
-        ip("link", "add", bridge, "type", "bridge");
+        // An explicit address: a bridge otherwise takes its lowest port's MAC, so it would change under the
+        // AoE target when the first tap joins, and clients would talk to an address nobody answers.
+        ip("link", "add", bridge, "address", "02:6e:62:00:00:01", "type", "bridge");
         DemoNetwork net = new DemoNetwork(bridge, prefix);
         try {
             ip("addr", "add", prefix + "1/24", "dev", bridge);

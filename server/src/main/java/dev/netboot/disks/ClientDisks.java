@@ -1,7 +1,7 @@
 package dev.netboot.disks;
 
 import dev.netboot.aoe.TargetAddress;
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Assignment;
 import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Disk;

@@ -1,6 +1,6 @@
 package dev.netboot.disks;
 
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 

@@ -1,6 +1,6 @@
 package dev.netboot.disks;
 
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.CowBlockStore;
@@ -37,7 +37,7 @@ public final class FileCloner implements DiskCloner {
 
     @Override
     public void flatten(Disk disk, Progress progress) throws IOException {
-        Flattener.flatten(Path.of(disk.path()), (done, total) -> progress.update("flattening " + disk.name(), done, total));
+        Flattener.flatten(Path.of(disk.path()), progress);
     }
 
     @Override

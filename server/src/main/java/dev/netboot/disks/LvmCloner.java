@@ -1,6 +1,6 @@
 package dev.netboot.disks;
 
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.LvmStore;
@@ -32,7 +32,7 @@ public final class LvmCloner implements DiskCloner {
             // First clone of this image on this store: its volume is filled once, later clones are snapshots.
             log.info("copying image {} into thin volume {} (once per image)", image.name(), origin);
             long[] lastLogged = {0};
-            store.importImage(origin, Path.of(image.diskPath()), (done, total) -> {
+            store.importImage(origin, Path.of(image.diskPath()), (phase, done, total) -> {
                 if (done - lastLogged[0] >= (256L << 20) || done == total) {
                     log.info("image {} into {}: {} of {} MiB", image.name(), origin, done >> 20, total >> 20);
                     lastLogged[0] = done;

@@ -1,5 +1,6 @@
 package dev.netboot.images;
 
+import dev.netboot.storage.Progress;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,6 @@
 package dev.netboot.images;
 
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.inventory.InventoryException;

@@ -14,11 +14,6 @@ import java.nio.file.Path;
  */
 public final class Flattener {
 
-    /** Told how far a flatten is: {@code done} of {@code total} bytes. May throw to abort (the clone stays usable). */
-    @FunctionalInterface
-    public interface Progress {
-        void update(long done, long total);
-    }
 
     static final long CHECKPOINT_BYTES = 256L << 20;
     private static final int RUN_CHUNKS = 256; // 1 MiB per base read and per progress update
@@ -36,7 +31,7 @@ public final class Flattener {
             long total = store.size(), chunks = map.chunks();
             ByteBuffer scratch = ByteBuffer.allocateDirect(RUN_CHUNKS * CowBlockStore.CHUNK_SIZE);
             long sinceCheckpoint = 0;
-            progress.update(0, total);
+            progress.update("flattening " + overlay.getFileName(), 0, total);
             for (long first = 0; first < chunks; first += RUN_CHUNKS) {
                 int count = (int) Math.min(RUN_CHUNKS, chunks - first);
                 store.copyUpFromBase(first, count, scratch);
@@ -45,7 +40,7 @@ public final class Flattener {
                     store.flush();
                     sinceCheckpoint = 0;
                 }
-                progress.update(Math.min(total, (first + count) * CowBlockStore.CHUNK_SIZE), total);
+                progress.update("flattening " + overlay.getFileName(), Math.min(total, (first + count) * CowBlockStore.CHUNK_SIZE), total);
             }
             store.flush();
             if (!map.complete()) throw new IOException("flattening " + overlay + " left " + (chunks - map.allocatedChunks()) + " chunks in the base");

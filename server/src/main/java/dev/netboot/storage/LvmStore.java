@@ -62,11 +62,6 @@ public final class LvmStore {
         return find(name).orElseThrow(() -> new IOException("lvcreate made no volume " + qualified(name)));
     }
 
-    /** Told how far an import got: after every copied MiB and once at the end. */
-    @FunctionalInterface
-    public interface Progress {
-        void copied(long bytesDone, long bytesTotal);
-    }
 
     /**
      * Creates a volume the size of a raw disk image on this machine and copies the image into its
@@ -116,7 +111,7 @@ public final class LvmStore {
                     while (block.hasRemaining()) at += out.write(block, at);
                 }
                 pos += buf.limit();
-                progress.copied(pos, size);
+                progress.update("copying into " + to.getFileName(), pos, size);
             }
             out.force(false);
         }

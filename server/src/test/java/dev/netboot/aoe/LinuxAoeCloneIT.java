@@ -107,7 +107,7 @@ class LinuxAoeCloneIT {
         // 1 MiB of file data plus metadata and journal blocks, far from a copy of the 64 MiB image
         assertThat(allocated).isBetween(1L << 20, 24L << 20);
 
-        Flattener.flatten(mine, (done, total) -> {});
+        Flattener.flatten(mine, (phase, done, total) -> {});
         assertThat(CowBlockStore.isClone(mine)).isFalse();
         assertThat(HostCommands.run("debugfs", "-R", "cat /client.txt", mine.toString()).output()).contains("written by the client");
         assertThat(HostCommands.run("debugfs", "-R", "cat /base.txt", mine.toString()).output()).contains("from the base image");

@@ -4,7 +4,7 @@ import dev.netboot.cli.Main;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.images.ImageLibrary;
-import dev.netboot.images.Progress;
+import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.CowBlockStore;

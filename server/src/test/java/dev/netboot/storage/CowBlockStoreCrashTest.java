@@ -105,7 +105,7 @@ class CowBlockStoreCrashTest {
                 CowCrashChild.writes(DISK), laterBytes);
         assertSameBytes(Files.readAllBytes(base), baseBytes);
 
-        Flattener.flatten(overlay, (d, t) -> {});
+        Flattener.flatten(overlay, (phase, d, t) -> {});
         assertThat(CowBlockStore.isClone(overlay)).isFalse();
         assertSameBytes(Files.readAllBytes(overlay), seen);
     }

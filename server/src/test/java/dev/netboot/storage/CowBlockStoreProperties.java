@@ -79,7 +79,7 @@ class CowBlockStoreProperties {
             }
             assertSameBytes(Files.readAllBytes(base), baseBytes);
             if (flattenAtEnd) {
-                Flattener.flatten(overlay, (d, t) -> {});
+                Flattener.flatten(overlay, (phase, d, t) -> {});
                 assertThat(CowBlockStore.isClone(overlay)).isFalse();
                 try (FileBlockStore plain = FileBlockStore.open(overlay, true, false)) {
                     assertSameBytes(CowBlockStoreTest.readAll(plain), model);

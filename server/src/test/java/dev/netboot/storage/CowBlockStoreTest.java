@@ -139,7 +139,7 @@ class CowBlockStoreTest {
             assertSameBytes(readAll(s), model);
             assertThatThrownBy(() -> write(s, content.length - 511, tail)).isInstanceOf(IOException.class);
         }
-        Flattener.flatten(dir.resolve("a.img"), (d, t) -> {});
+        Flattener.flatten(dir.resolve("a.img"), (phase, d, t) -> {});
         assertSameBytes(Files.readAllBytes(dir.resolve("a.img")), model);
     }
 
@@ -275,7 +275,7 @@ class CowBlockStoreTest {
         try (CowBlockStore s = CowBlockStore.create(base, overlay)) {
             assertThatThrownBy(() -> CowBlockStore.open(overlay, false)).hasMessageContaining("in use");
             assertThatThrownBy(() -> CowBlockStore.open(overlay, true, false)).hasMessageContaining("in use");
-            assertThatThrownBy(() -> Flattener.flatten(overlay, (d, t) -> {})).hasMessageContaining("in use");
+            assertThatThrownBy(() -> Flattener.flatten(overlay, (phase, d, t) -> {})).hasMessageContaining("in use");
             assertThat(s.size()).isPositive();
         }
         try (CowBlockStore a = CowBlockStore.open(overlay, true, false); CowBlockStore b = CowBlockStore.open(overlay, true, false)) {
@@ -385,7 +385,7 @@ class CowBlockStoreTest {
         try (CowBlockStore s = CowBlockStore.open(overlay, false)) {
             assertSameBytes(readAll(s), expected);
         }
-        Flattener.flatten(overlay, (d, t) -> {});
+        Flattener.flatten(overlay, (phase, d, t) -> {});
         assertSameBytes(Files.readAllBytes(overlay), expected);
     }
 }

@@ -42,7 +42,7 @@ public final class CowCrashChild {
     public static void main(String[] args) throws Exception {
         Path overlay = Path.of(args[0]);
         if (args[1].equals("flatten")) {
-            Flattener.flatten(overlay, (done, total) -> {
+            Flattener.flatten(overlay, (phase, done, total) -> {
                 System.out.println("DONE " + done);
                 System.out.flush();
             }, 1 << 20);

@@ -53,7 +53,7 @@ class FlattenerTest {
         byte[] model = cloneWithWrites(base, overlay);
         byte[] baseBytes = Files.readAllBytes(base);
         List<long[]> updates = new ArrayList<>();
-        Flattener.flatten(overlay, (done, total) -> updates.add(new long[]{done, total}));
+        Flattener.flatten(overlay, (phase, done, total) -> updates.add(new long[]{done, total}));
 
         assertThat(CowBlockStore.isClone(overlay)).isFalse();
         assertThat(CowBlockStore.sidecarOf(overlay)).doesNotExist();
@@ -66,14 +66,14 @@ class FlattenerTest {
         assertThat(updates.getFirst()).containsExactly(0, DISK);
         assertThat(updates.getLast()).containsExactly(DISK, DISK);
         for (int i = 1; i < updates.size(); i++) assertThat(updates.get(i)[0]).isGreaterThan(updates.get(i - 1)[0]);
-        assertThatThrownBy(() -> Flattener.flatten(overlay, (d, t) -> {})).hasMessageContaining("not a clone");
+        assertThatThrownBy(() -> Flattener.flatten(overlay, (phase, d, t) -> {})).hasMessageContaining("not a clone");
     }
 
     @Test
     void anInterruptedFlattenLeavesAUsableCloneThatASecondRunFinishes() throws Exception {
         Path base = dir.resolve("base.img"), overlay = dir.resolve("a.img");
         byte[] model = cloneWithWrites(base, overlay);
-        assertThatThrownBy(() -> Flattener.flatten(overlay, (done, total) -> {
+        assertThatThrownBy(() -> Flattener.flatten(overlay, (phase, done, total) -> {
             if (done >= 3 << 20) throw new IllegalStateException("operator pressed ^C");
         }, 1 << 20)).hasMessageContaining("^C");
         assertThat(CowBlockStore.isClone(overlay)).isTrue();
@@ -81,7 +81,7 @@ class FlattenerTest {
             assertSameBytes(CowBlockStoreTest.readAll(s), model);
             assertThat(s.allocatedBytes()).isGreaterThanOrEqualTo(3 << 20).isLessThan(DISK);
         }
-        Flattener.flatten(overlay, (d, t) -> {});
+        Flattener.flatten(overlay, (phase, d, t) -> {});
         assertSameBytes(Files.readAllBytes(overlay), model);
     }
 
@@ -111,7 +111,7 @@ class FlattenerTest {
             // the checkpoints before the kill were kept
             assertThat(s.allocatedBytes()).isGreaterThanOrEqualTo(3 << 20);
         }
-        Flattener.flatten(overlay, (d, t) -> {});
+        Flattener.flatten(overlay, (phase, d, t) -> {});
         assertSameBytes(Files.readAllBytes(overlay), model);
     }
 
@@ -124,7 +124,7 @@ class FlattenerTest {
         try (CowBlockStore s = CowBlockStore.create(base, overlay)) {
             CowBlockStoreTest.write(s, 100 << 20, new byte[]{1, 2, 3});
         }
-        Flattener.flatten(overlay, (d, t) -> {});
+        Flattener.flatten(overlay, (phase, d, t) -> {});
         assertThat(CowBlockStore.isClone(overlay)).isFalse();
         assertThat(Files.size(overlay)).isEqualTo(1L << 30);
         Process stat = new ProcessBuilder("stat", "-c", "%b", overlay.toString()).start();

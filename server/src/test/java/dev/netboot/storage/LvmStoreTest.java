@@ -197,7 +197,7 @@ class LvmStoreTest {
             f.setLength(size);
         }
         List<Long> progress = new ArrayList<>();
-        LvmStore.copySkippingZeros(image, device, size, (done, total) -> {
+        LvmStore.copySkippingZeros(image, device, size, (phase, done, total) -> {
             assertThat(total).isEqualTo(size);
             progress.add(done);
         });
@@ -216,7 +216,7 @@ class LvmStoreTest {
         java.nio.file.Files.write(image, new byte[4096]);
         runner.thenReport(REPORT).then(0, "", "").thenReport(report(row("img-x", 4L << 20, "", "pool")))
                 .thenReport(report(row("img-x", 4L << 20, "", "pool"))).then(0, "", "");
-        assertThatThrownBy(() -> store.importImage("img-x", image, (d, t) -> {})).isInstanceOf(java.nio.file.NoSuchFileException.class);
+        assertThatThrownBy(() -> store.importImage("img-x", image, (phase, d, t) -> {})).isInstanceOf(java.nio.file.NoSuchFileException.class);
         assertThat(runner.asked).containsExactly(LVS, "lvcreate --yes --type thin --virtualsize 4096b --thinpool pool --name img-x nbvg",
                 LVS, LVS, "lvremove --yes nbvg/img-x");
     }

@@ -1,4 +1,4 @@
-package dev.netboot.images;
+package dev.netboot.storage;
 
 /** Long work reports here: a phase a person recognises, and how far it got (total 0 = unknown). */
 @FunctionalInterface
