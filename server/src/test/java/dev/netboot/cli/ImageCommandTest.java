@@ -58,7 +58,7 @@ class ImageCommandTest {
 
         Run flatten = netboot("client", "flatten", "52:54:00:aa:bb:01");
         assertThat(flatten.out()).as(flatten.err()).contains("disk is standalone");
-        assertThat(flatten.err()).contains("flattening client-525400aabb01: 100%");
+        assertThat(flatten.err()).contains("flattening client-525400aabb01.img: 100%");
 
         assertThat(netboot("client", "remove", "52:54:00:aa:bb:01").out()).contains("and its disk");
         assertThat(netboot("client", "unassign", "52:54:00:aa:bb:02").out()).contains("disk removed");
