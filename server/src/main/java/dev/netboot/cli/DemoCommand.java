@@ -85,18 +85,26 @@ final class DemoCommand implements Callable<Integer> {
                             i == 0 && !quiet ? System.out : null));
                 }
                 if (shell) Thread.ofPlatform().daemon().start(() -> pipeKeyboard(pcs.getFirst()));
-                List<String> timings = new ArrayList<>();
-                for (QemuClient pc : pcs) {
-                    pc.await(Duration.ofMinutes(10), c -> c.contains("NETBOOT-DEMO-BOOTED") || c.contains("netboot: FAILED"));
-                    boolean booted = pc.console().contains("NETBOOT-DEMO-BOOTED");
-                    if (!booted) pc.close(); // the initrd gave up and waits in a shell: nothing more will happen
-                    double seconds = (System.nanoTime() - start) / 1e9;
-                    timings.add(String.format("%s: %s", pc.mac(), booted ? String.format("booted in %.1f s", seconds) : "did NOT boot (see " + data + ")"));
+                // Watch all consoles at once, so each PC's time is when its own marker appeared.
+                java.util.Map<QemuClient, String> timings = new java.util.LinkedHashMap<>();
+                long deadline = start + Duration.ofMinutes(10).toNanos();
+                while (timings.size() < pcs.size() && System.nanoTime() < deadline) {
+                    for (QemuClient pc : pcs) {
+                        if (timings.containsKey(pc)) continue;
+                        String console = pc.console();
+                        double seconds = (System.nanoTime() - start) / 1e9;
+                        if (console.contains("NETBOOT-DEMO-BOOTED")) timings.put(pc, String.format("booted in %.1f s", seconds));
+                        else if (console.contains("netboot: FAILED") || !pc.isAlive()) {
+                            timings.put(pc, "did NOT boot (console: " + data.resolve("console-" + (pcs.indexOf(pc) + 1) + ".log") + ")");
+                            pc.close(); // the initrd gave up and waits in a shell: nothing more will happen
+                        }
+                    }
+                    Thread.sleep(100);
                 }
                 for (QemuClient pc : pcs) pc.awaitPowerOff(shell ? Duration.ofDays(1) : Duration.ofMinutes(2));
                 say("power-on to the image's init:");
-                timings.forEach(t -> say("  " + t));
-                return timings.stream().allMatch(t -> t.contains("booted in")) ? 0 : 1;
+                for (QemuClient pc : pcs) say("  " + pc.mac() + ": " + timings.getOrDefault(pc, "did NOT boot within 10 minutes"));
+                return timings.values().stream().filter(t -> t.startsWith("booted in")).count() == pcs.size() ? 0 : 1;
             } finally {
                 pcs.forEach(QemuClient::close);
                 Runtime.getRuntime().removeShutdownHook(cleanup);
