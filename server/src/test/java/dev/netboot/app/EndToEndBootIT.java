@@ -1,6 +1,6 @@
 package dev.netboot.app;
 
-import dev.netboot.cli.Main;
+import dev.netboot.cli.CliRun;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.images.ImageLibrary;
@@ -14,8 +14,6 @@ import dev.netboot.testlib.TapDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.ByteArrayOutputStream;
-import java.io.PrintStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -127,23 +125,14 @@ class EndToEndBootIT {
         return console.lines().map(String::strip).filter(l -> l.startsWith("NETBOOT-DEMO-FILES")).findFirst().orElse("(no files line)");
     }
 
-    /** Runs the netboot CLI in this JVM; returns stdout and stderr. */
+    /** Runs the netboot CLI in this JVM with the server's configuration; returns stdout and stderr. */
     static String[] cli(Path config, List<String> settings, String... args) {
         java.util.List<String> all = new java.util.ArrayList<>(List.of(args));
         all.addAll(List.of("--config", config.toString()));
         for (String s : settings) all.addAll(List.of("--set", s));
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true));
-        System.setErr(new PrintStream(e, true));
-        try {
-            int exit = Main.commandLine().execute(all.toArray(String[]::new));
-            assertThat(exit).as(o + "\n" + e).isZero();
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
-        return new String[]{o.toString(), e.toString()};
+        CliRun run = CliRun.netboot(all);
+        assertThat(run.exit()).as(run.out() + "\n" + run.err()).isZero();
+        return new String[]{run.out(), run.err()};
     }
 
     /** The clone's whole content as a plain disk file, for debugfs. */

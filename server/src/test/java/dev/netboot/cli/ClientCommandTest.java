@@ -21,35 +21,23 @@ class ClientCommandTest {
     @TempDir
     Path dataDir;
 
-    record Run(int exit, String out, String err) {}
-
-    Run netboot(String... args) {
+    CliRun netboot(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--set", "dataDir=" + dataDir));
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true));
-        System.setErr(new PrintStream(e, true));
-        try {
-            int exit = Main.commandLine().execute(all.toArray(String[]::new));
-            return new Run(exit, o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CliRun.netboot(all);
     }
 
     @Test
     void addSetListRemove() {
         assertThat(netboot("client", "add", "52-54-00-AA-00-01", "--hostname", "node1").exit()).isZero();
-        Run again = netboot("client", "add", "52:54:00:aa:00:01");
+        CliRun again = netboot("client", "add", "52:54:00:aa:00:01");
         assertThat(again.exit()).isEqualTo(1);
         assertThat(again.err()).contains("exists already");
         assertThat(netboot("client", "set", "52:54:00:aa:00:01", "boot-file=special.efi", "state=disabled").exit()).isZero();
-        Run list = netboot("client", "list");
+        CliRun list = netboot("client", "list");
         assertThat(list.exit()).isZero();
         assertThat(list.out()).contains("52:54:00:aa:00:01").contains("disabled").contains("node1").contains("special.efi");
-        Run bad = netboot("client", "set", "52:54:00:aa:00:01", "colour=blue");
+        CliRun bad = netboot("client", "set", "52:54:00:aa:00:01", "colour=blue");
         assertThat(bad.exit()).isEqualTo(1);
         assertThat(bad.err()).contains("unknown client field");
         assertThat(netboot("client", "add", "not-a-mac").err()).contains("not a MAC address");
@@ -63,7 +51,7 @@ class ClientCommandTest {
             inv.saveLeases(List.of(new Lease(Ipv4.parse("10.1.2.3"), "hw:525400000001", "52:54:00:00:00:01", "n1", Lease.State.BOUND,
                     Instant.parse("2030-01-01T00:00:00Z"))), Instant.now());
         }
-        Run list = netboot("lease", "list");
+        CliRun list = netboot("lease", "list");
         assertThat(list.exit()).isZero();
         assertThat(list.out()).contains("10.1.2.3").contains("52:54:00:00:00:01").contains("bound").contains("2030-01-01T00:00:00Z");
     }

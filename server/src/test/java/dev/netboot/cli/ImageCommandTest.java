@@ -17,27 +17,16 @@ class ImageCommandTest {
 
     @TempDir Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    Run netboot(String... args) {
+    CliRun netboot(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--set", "dataDir=" + dir.resolve("data")));
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true));
-        System.setErr(new PrintStream(e, true));
-        try {
-            return new Run(Main.commandLine().execute(all.toArray(String[]::new)), o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CliRun.netboot(all);
     }
 
     @Test
     void importCloneListFlattenAndRemove() throws Exception {
         Path rootfs = TestRootfs.create(dir.resolve("rootfs"));
-        Run imported = netboot("image", "import", "lab", rootfs.toString(), "--size", "72M", "--description", "lab image");
+        CliRun imported = netboot("image", "import", "lab", rootfs.toString(), "--size", "72M", "--description", "lab image");
         assertThat(imported.exit()).as(imported.err()).isZero();
         assertThat(imported.out()).contains("imported lab: kernel " + TestRootfs.KERNEL, "(72 MiB)");
         assertThat(imported.err()).contains("building a 72 MiB ext4 disk");
@@ -46,17 +35,17 @@ class ImageCommandTest {
         assertThat(netboot("image", "show", "lab").out()).contains("kernel:      " + TestRootfs.KERNEL, "images/lab/disk.img");
         assertThat(netboot("image", "show", "nope").err()).contains("no image nope");
 
-        Run clone = netboot("clone", "lab", "--to", "52-54-00-AA-BB-01");
+        CliRun clone = netboot("clone", "lab", "--to", "52-54-00-AA-BB-01");
         assertThat(clone.out()).as(clone.err()).contains("client 52:54:00:aa:bb:01: image lab, disk client-525400aabb01 (clone) at AoE e1.0");
         assertThat(netboot("client", "assign", "52:54:00:aa:bb:02", "lab").out()).contains("at AoE e1.1");
         assertThat(netboot("client", "list").out()).containsPattern("52:54:00:aa:bb:02\\s+active.*lab\\s+e1\\.1");
         assertThat(netboot("disk", "list").out()).contains("52:54:00:aa:bb:01", "52:54:00:aa:bb:02");
 
-        Run refused = netboot("image", "remove", "lab");
+        CliRun refused = netboot("image", "remove", "lab");
         assertThat(refused.exit()).isEqualTo(1);
         assertThat(refused.err()).contains("image lab is still used by 2 clone(s)");
 
-        Run flatten = netboot("client", "flatten", "52:54:00:aa:bb:01");
+        CliRun flatten = netboot("client", "flatten", "52:54:00:aa:bb:01");
         assertThat(flatten.out()).as(flatten.err()).contains("disk is standalone");
         assertThat(flatten.err()).contains("flattening client-525400aabb01.img: 100%");
 

@@ -19,22 +19,11 @@ class MenuCommandTest {
 
     @TempDir Path dir;
 
-    record Run(int exit, String out, String err) {}
-
-    Run netboot(String... args) {
+    CliRun netboot(String... args) {
         List<String> all = new ArrayList<>(List.of(args));
         all.addAll(List.of("--set", "dataDir=" + dir.resolve("data"), "--set", "menus.dir=" + dir.resolve("pxe-menus"),
                 "--set", "initrd.templates=" + dir.resolve("initrd-templates"), "--set", "initrd.busybox=" + dir.resolve("busybox")));
-        PrintStream out = System.out, err = System.err;
-        ByteArrayOutputStream o = new ByteArrayOutputStream(), e = new ByteArrayOutputStream();
-        System.setOut(new PrintStream(o, true));
-        System.setErr(new PrintStream(e, true));
-        try {
-            return new Run(Main.commandLine().execute(all.toArray(String[]::new)), o.toString(), e.toString());
-        } finally {
-            System.setOut(out);
-            System.setErr(err);
-        }
+        return CliRun.netboot(all);
     }
 
     @Test
@@ -48,7 +37,7 @@ class MenuCommandTest {
             long imageId = inventory.addImage("demo", dir.resolve("images/demo").toString(), "", Instant.now());
             inventory.assign("aa:bb:cc:dd:ee:ff", imageId, inventory.addDisk("d1", imageId, "/x", 1, Instant.now()), 4, 5);
         }
-        Run pxe = netboot("menu", "AA-BB-CC-DD-EE-FF");
+        CliRun pxe = netboot("menu", "AA-BB-CC-DD-EE-FF");
         assertThat(pxe.exit()).as(pxe.err()).isZero();
         assertThat(pxe.out()).contains("APPEND netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=4.5");
         assertThat(netboot("menu", "aa:bb:cc:dd:ee:ff", "--loader", "ipxe").out()).startsWith("#!ipxe");
@@ -56,12 +45,12 @@ class MenuCommandTest {
 
         Files.createDirectories(dir.resolve("pxe-menus"));
         Files.writeString(dir.resolve("pxe-menus/grub.cfg.ftl"), "[=nope]\n");
-        Run broken = netboot("menu", "aa:bb:cc:dd:ee:ff", "--loader", "grub");
+        CliRun broken = netboot("menu", "aa:bb:cc:dd:ee:ff", "--loader", "grub");
         assertThat(broken.exit()).isEqualTo(1);
         assertThat(broken.err()).contains("grub.cfg.ftl", "nope");
 
         Path out = dir.resolve("initrd.img");
-        Run initrd = netboot("initrd", "demo", "-o", out.toString());
+        CliRun initrd = netboot("initrd", "demo", "-o", out.toString());
         assertThat(initrd.exit()).as(initrd.err()).isZero();
         assertThat(initrd.out()).contains("bytes, hash ");
         assertThat(Files.size(out)).isPositive();
