@@ -145,7 +145,7 @@ final class DiskCommand implements Runnable {
                 System.out.println("no disks; create one with 'netboot disk create 1.0 --size 8G --allow MAC'");
                 return 0;
             }
-            System.out.printf("%-8s %10s %-6s %-40s %s%n", "DISK", "SIZE", "MODE", "PATH", "ALLOWED");
+            System.out.printf("%-8s %10s %-6s %-6s %-40s %s%n", "DISK", "SIZE", "MODE", "KIND", "PATH", "ALLOWED");
             for (DiskEntry e : entries) {
                 String size;
                 try (FileBlockStore s = FileBlockStore.open(Path.of(e.path()), true, false)) {
@@ -154,7 +154,9 @@ final class DiskCommand implements Runnable {
                     size = "missing";
                 }
                 String allowed = e.open() ? "everyone" : e.allowedMacs().isEmpty() ? "nobody" : String.join(",", e.allowedMacs());
-                System.out.printf("e%-7s %10s %-6s %-40s %s%n", e.address(), size, e.readOnly() ? "ro" : "rw", e.path(), allowed);
+                // A clone reads what its client never wrote from an image: 'netboot disk flatten' makes it plain.
+                String kind = CowBlockStore.isClone(Path.of(e.path())) ? "clone" : "plain";
+                System.out.printf("e%-7s %10s %-6s %-6s %-40s %s%n", e.address(), size, e.readOnly() ? "ro" : "rw", kind, e.path(), allowed);
             }
             return 0;
         }
