@@ -104,4 +104,31 @@ abstract class InventoryContract {
             assertThat(T0.truncatedTo(ChronoUnit.SECONDS)).isEqualTo(T0);
         }
     }
+
+    @Test
+    void importedImagesTheirClonesAndWhatPinsThem() {
+        try (Inventory inv = open(freshUrl())) {
+            Image image = inv.addImage(new Image(0, "demo", "/srv/images/demo", "/srv/images/demo/disk.img", "6.1.0-x", 200L << 20,
+                    "the demo", "/tmp/rootfs", T0));
+            assertThat(inv.images()).containsExactly(image);
+            assertThat(image.diskPath()).isEqualTo("/srv/images/demo/disk.img");
+            assertThat(inv.imagePath("demo")).contains("/srv/images/demo");
+
+            inv.addClient("52:54:00:00:00:01", "", "");
+            Disk disk = inv.addDisk("client-525400000001", image.id(), "/srv/disks/a.img", 200L << 20, Disk.CLONE, T0);
+            inv.assign("52:54:00:00:00:01", image.id(), disk.id(), 1, 0);
+            assertThat(inv.diskOf("52:54:00:00:00:01")).contains(disk);
+            assertThat(disk.imageName()).isEqualTo("demo");
+            assertThat(inv.assignedAoeAddresses()).containsExactly("1.0");
+            assertThatThrownBy(() -> inv.removeImage("demo")).isInstanceOf(InventoryException.class).hasMessageContaining("client-525400000001");
+
+            inv.setDiskKind(disk.name(), Disk.STANDALONE);
+            assertThatThrownBy(() -> inv.removeImage("demo")).hasMessageContaining("assigned to 52:54:00:00:00:01");
+            assertThat(inv.removeDisk(disk.name())).isTrue();
+            assertThat(inv.assignment("52:54:00:00:00:01")).as("the disk's assignment goes with it").isEmpty();
+            assertThat(inv.removeImage("demo")).isTrue();
+            assertThat(inv.images()).isEmpty();
+            assertThat(inv.removeImage("demo")).isFalse();
+        }
+    }
 }
