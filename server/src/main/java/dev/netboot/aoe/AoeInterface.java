@@ -22,6 +22,7 @@ final class AoeInterface implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AoeInterface.class);
     private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     static final int BATCH = 64;
     static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
@@ -98,7 +99,14 @@ final class AoeInterface implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     if (rx.outgoing(i)) continue;
                     ByteBuffer frame = rx.received(i);
-                    List<Effect> effects = responder.handle(frame, port);
+                    AoeFrame request;
+                    try {
+                        request = AoeCodec.decode(frame);
+                    } catch (MalformedFrameException e) {
+                        malformed(frame, e);
+                        continue;
+                    }
+                    List<Effect> effects = responder.handle(request, port);
                     if (!effects.isEmpty()) runner.run(effects, sink);
                 }
                 sink.flush();
@@ -106,6 +114,19 @@ final class AoeInterface implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (running) log.error("AoE on {} stopped: {}", socket.interfaceName(), e.toString(), e);
         }
+    }
+
+    /** Counts the frame and logs at most one line per interval: who sends garbage, and why it is garbage. */
+    private void malformed(ByteBuffer frame, MalformedFrameException e) {
+        responder.malformed();
+        String from = "an unknown source";
+        if (frame.limit() >= 12) {
+            byte[] mac = new byte[6];
+            frame.get(6, mac);
+            from = MacAddress.of(mac).toString();
+        }
+        malformedLog.warn("dropped a malformed AoE frame from " + from + " on " + socket.interfaceName() + ": " + e.getMessage()
+                + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
     }
 
     /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */
