@@ -4,6 +4,7 @@
 #
 #   sudo bench/aoe-guest.sh [MIB]     (default 64 MiB read and written with O_DIRECT by dd)
 #   FIO=/path/to/static/fio SECS=10 sudo bench/aoe-guest.sh
+#   JAVA_OPTS=-Dnetboot.aoe.spinNanos=0 SETS="--set aoe.packetRing=false" bench/aoe-guest.sh   (other settings for netboot)
 #
 # In the guest, on /dev/etherd/e1.1: dd of MIB MiB (bs=1M, O_DIRECT, one request at a time), then fio
 # (io_uring, O_DIRECT, iodepth 16, SECS seconds each): sequential write and read with 1 MiB blocks,
@@ -114,7 +115,7 @@ kill "$server_pid"; wait "$server_pid" 2>/dev/null || true
 
 "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.1 "$work/disk.img" --open --set dataDir="$work/data" >/dev/null
 "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data" --set "aoe.interfaces=[$tap]" \
-  --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/ours.log" 2>&1 &
+  --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off ${SETS:-} > "$work/ours.log" 2>&1 &
 server_pid=$!
 sleep 3
 read -r ow or ofw ofr ofi < <(guest)

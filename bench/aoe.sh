@@ -3,7 +3,7 @@
 #
 #   sudo bench/aoe.sh [SECONDS_PER_RUN]        (default 3; ROUNDS=3 runs per cell, median reported)
 #   MTUS=9000 WINDOWS=16 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
-#   VARIANTS="ours:-Dnetboot.packet.ring=false ring:-Dnetboot.packet.ring=true" bench/aoe.sh
+#   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,-Dnetboot.aoe.spinNanos=20000" bench/aoe.sh
 #                                                (several configurations of ours against vblade in one run)
 #
 # Two network namespaces joined by one veth pair: both targets in one (vblade exporting the file
@@ -48,15 +48,19 @@ for ns in "$ns_t" "$ns_c"; do ip -n "$ns" link set lo up; done
 ip -n "$ns_t" link set "$if_t" up
 ip -n "$ns_c" link set "$if_c" up
 
-# VARIANTS: configurations of netboot, each "name:javaopt,javaopt", each serving the file as its own
-# slot (e1.2, e1.3, ...) beside vblade (e1.1), all measured in the same run.
+# VARIANTS: configurations of netboot, each "name:option,option" (an option starting with "-" is
+# for the JVM, anything else a config setting such as aoe.packetRing=false), each serving the file
+# as its own slot (e1.2, e1.3, ...) beside vblade (e1.1), all measured in the same run.
 variants=${VARIANTS:-netboot:}
-declare -A opts slot
+declare -A opts sets slot
 slot[vblade]=1
 n=2
 for v in $variants; do
   name=${v%%:*}
-  opts[$name]=$(tr ',' ' ' <<<"${v#*:}")
+  opts[$name]="" sets[$name]=""
+  for o in $(tr ',' ' ' <<<"${v#*:}"); do
+    if [[ $o == -* ]]; then opts[$name]="${opts[$name]} $o"; else sets[$name]="${sets[$name]} --set $o"; fi
+  done
   slot[$name]=$n
   n=$((n + 1))
 done
@@ -67,7 +71,7 @@ start_ours() { # name: exports the file as e1.<slot>, JVM options of the variant
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export "1.${slot[$1]}" "$work/disk.img" --open --set dataDir="$data" >/dev/null
   # shellcheck disable=SC2086
   ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${opts[$1]} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
-    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/$1.log" 2>&1 &
+    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off ${sets[$1]} > "$work/$1.log" 2>&1 &
   pid[$1]=$!
 }
 

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Serves AoE on one network interface: each of its threads receives a batch of frames
- * (recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
+ * (from a PACKET_MMAP ring, or with recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
  * the page cache and the frame buffers) and sends all replies of the batch with one sendmmsg.
  * With several threads each has its own socket in a PACKET_FANOUT group, so the kernel deals the
  * frames out and a slow read or write in one thread does not hold up the others.
@@ -36,10 +36,10 @@ final class AoeInterface implements AutoCloseable {
     private final List<Thread> threads = new java.util.ArrayList<>();
     private volatile boolean running = true;
 
-    AoeInterface(String name, int threadCount, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
-                 AoeMetrics metrics) throws IOException {
+    AoeInterface(String name, int threadCount, boolean packetRing, AoeResponder responder, StorageDirectory storage, Executor flushExecutor,
+                 int bufferCount, AoeMetrics metrics) throws IOException {
         try {
-            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200));
+            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200, packetRing));
             if (threadCount > 1) {
                 int group = (int) (ProcessHandle.current().pid() * 31 + sockets.getFirst().ifindex()) & 0xFFFF;
                 for (PacketSocket s : sockets) s.joinFanoutRoundRobin(group);
