@@ -25,7 +25,13 @@ final class AoeInterface implements AutoCloseable {
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     static final int BATCH = 64;
-    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
+    /**
+     * How long a thread polls for more frames after a batch before it sleeps. Off by default: with
+     * the receive ring, spinning measured more CPU per frame on every row and lower window-16
+     * throughput on most (docs/aoe.md); it only helps a single initiator at window 1 on a machine
+     * with an idle core to burn.
+     */
+    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 0);
 
     private final List<PacketSocket> sockets = new java.util.ArrayList<>();
     private final PacketSocket socket;
@@ -86,9 +92,9 @@ final class AoeInterface implements AutoCloseable {
             TxSink sink = new TxSink(socket, tx);
             long lastWork = 0;
             while (running) {
-                // Right after a batch the initiator's next frames are usually microseconds away:
-                // polling briefly saves the sleep/wake-up that would add to every round trip.
-                boolean poll = System.nanoTime() - lastWork < SPIN_NANOS;
+                // With spinning on: right after a batch the initiator's next frames are usually
+                // microseconds away, and polling saves the sleep/wake-up of the round trip.
+                boolean poll = SPIN_NANOS > 0 && System.nanoTime() - lastWork < SPIN_NANOS;
                 int n = socket.receive(rx, poll);
                 if (n == 0) {
                     if (poll) Thread.onSpinWait();

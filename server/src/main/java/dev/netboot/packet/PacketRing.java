@@ -15,10 +15,12 @@ import java.nio.ByteOrder;
  * the frame in place and flip it back. No system call while frames keep coming; poll() only when
  * the ring is empty.
  *
- * <p>A transmit ring (PACKET_TX_RING) was tried too and dropped: it measured no better than
- * sendmmsg here, and its packets point into the ring pages, which the kernel hands back when the
- * sending skb is freed, not when a clone of it (a local packet socket reading from a veth) has
- * been read, so a slot could be rewritten under a reader that lags a whole ring behind.
+ * <p>A transmit ring (PACKET_TX_RING) was tried too and dropped: against sendmmsg it measured
+ * better on some rows and worse on others (docs/aoe.md), and its packets point into the ring pages.
+ * As we read the kernel source, a slot is handed back when the sending skb is freed
+ * (tpacket_destruct_skb), while a clone of it queued at a local packet socket behind a veth
+ * (packet_rcv clones shared skbs) may still point into that page, so a reader lagging a whole
+ * ring behind could see the slot rewritten.
  *
  * <p>TPACKET_V2 rather than V3: V3 hands received frames over in whole blocks, a partly filled one
  * only when its retire timer (at least 1 ms) fires, which would add a millisecond to every
