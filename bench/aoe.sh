@@ -2,7 +2,9 @@
 # AoE target benchmark: netboot against vblade, same 1 GiB file, same veth pair, same load generator.
 #
 #   sudo bench/aoe.sh [SECONDS_PER_RUN]        (default 3; ROUNDS=3 runs per cell, median reported)
-#   MTUS=9000 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
+#   MTUS=9000 WINDOWS=16 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
+#   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,-Dnetboot.aoe.spinNanos=20000" bench/aoe.sh
+#                                                (several configurations of ours against vblade in one run)
 #
 # Two network namespaces joined by one veth pair: both targets in one (vblade exporting the file
 # as e1.1, netboot the same file as e1.2), the neutral load generator bench/aoe-loadgen.c in the
@@ -22,7 +24,7 @@ cleanup() {
   for p in "${pid[@]:-}"; do [ -n "$p" ] && { kill -CONT "$p"; kill "$p"; wait "$p"; } 2>/dev/null || true; done
   ip netns del "$ns_t" 2>/dev/null || true
   ip netns del "$ns_c" 2>/dev/null || true
-  [ -f "$work/raw.txt" ] && cp "$work/raw.txt" /tmp/aoe-bench-raw.txt
+  [ -f "$work/raw.txt" ] && cp "$work/raw.txt" "${RAW:-/tmp/aoe-bench-raw.txt}"
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -46,13 +48,31 @@ for ns in "$ns_t" "$ns_c"; do ip -n "$ns" link set lo up; done
 ip -n "$ns_t" link set "$if_t" up
 ip -n "$ns_c" link set "$if_c" up
 
-start_ours() { # exports the file as e1.2
-  local data=$work/data
+# VARIANTS: configurations of netboot, each "name:option,option" (an option starting with "-" is
+# for the JVM, anything else a config setting such as aoe.packetRing=false), each serving the file
+# as its own slot (e1.2, e1.3, ...) beside vblade (e1.1), all measured in the same run.
+variants=${VARIANTS:-netboot:}
+declare -A opts sets slot
+slot[vblade]=1
+n=2
+for v in $variants; do
+  name=${v%%:*}
+  opts[$name]="" sets[$name]=""
+  for o in $(tr ',' ' ' <<<"${v#*:}"); do
+    if [[ $o == -* ]]; then opts[$name]="${opts[$name]} $o"; else sets[$name]="${sets[$name]} --set $o"; fi
+  done
+  slot[$name]=$n
+  n=$((n + 1))
+done
+
+start_ours() { # name: exports the file as e1.<slot>, JVM options of the variant
+  local data=$work/data-$1
   rm -rf "$data"
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.2 "$work/disk.img" --open --set dataDir="$data" >/dev/null
-  ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${JAVA_OPTS:-} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
-    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off > "$work/ours.log" 2>&1 &
-  pid[ours]=$!
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export "1.${slot[$1]}" "$work/disk.img" --open --set dataDir="$data" >/dev/null
+  # shellcheck disable=SC2086
+  ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${opts[$1]} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
+    --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off ${sets[$1]} > "$work/$1.log" 2>&1 &
+  pid[$1]=$!
 }
 
 start_vblade() { # exports the same file as e1.1
@@ -60,7 +80,7 @@ start_vblade() { # exports the same file as e1.1
   pid[vblade]=$!
 }
 
-slot_of() { [ "$1" = ours ] && echo 2 || echo 1; }
+slot_of() { echo "${slot[$1]}"; }
 
 wait_ready() {
   for _ in $(seq 1 100); do
@@ -79,24 +99,39 @@ only() {
   sleep 0.2
 }
 
+cpu_ticks() { # user and system clock ticks of a process and all its threads so far
+  awk '{ print $14, $15 }' "/proc/$1/stat"
+}
+
 run() { # target mode window -> prints the figure (MB/s or IOPS)
-  local out
+  local out u0 s0 u1 s1
   only "$1"
+  read -r u0 s0 < <(cpu_ticks "${pid[$1]}")
   out=$(ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs")
+  read -r u1 s1 < <(cpu_ticks "${pid[$1]}")
+  # The target's CPU per frame answered (user + system), the figure that a busy machine disturbs least.
+  out="$out $(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" -v t="$secs" -v o="$out" 'BEGIN {
+    match(o, /frames_per_s=[0-9.]+/); f = substr(o, RSTART + 13, RLENGTH - 13) * t
+    if (f > 0) printf "cpu_us_per_frame=%.2f user_us=%.2f sys_us=%.2f", (u + s) / hz * 1e6 / f, u / hz * 1e6 / f, s / hz * 1e6 / f }')"
   echo "$1 $out" >> "$work/raw.txt"
+  echo "$1 $2 w$3: $out" >&2
   if [ "$2" = randread ]; then sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"; else sed -n 's/.* MBps=\([0-9.]*\).*/\1/p' <<<"$out"; fi
+  sed -n 's/.*cpu_us_per_frame=\([0-9.]*\).*/\1/p' <<<"$out" > "$work/last-cpu"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A pid result
-targets="vblade ours"
+declare -A pid result cpu
+names=""
+for v in $variants; do names="$names ${v%%:*}"; done
+targets="vblade$names"
+windows=${WINDOWS:-1 16 64}
 mtus=${MTUS:-1500 9000}
 for mtu in $mtus; do
   ip -n "$ns_t" link set "$if_t" mtu "$mtu"
   ip -n "$ns_c" link set "$if_c" mtu "$mtu"
   start_vblade
-  start_ours
+  for t in $names; do start_ours "$t"; done
   for t in $targets; do wait_ready "$t"; done
   for t in $targets; do
     only "$t"
@@ -106,18 +141,24 @@ for mtu in $mtus; do
     ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m randread -w 16 -t 1 >/dev/null
   done
   for mode in seqread seqwrite randread; do
-    for w in 1 16 64; do
-      declare -A runs=([vblade]="" [ours]="")
+    for w in $windows; do
+      declare -A runs=() cpus=()
       for r in $(seq 1 "$rounds"); do
-        # Alternate who goes first, so drift in the machine's load hits both alike.
-        order=$targets; [ $((r % 2)) = 0 ] && order="ours vblade"
+        # Rotate who goes first, so drift in the machine's load hits all alike.
+        order=$(tr ' ' '\n' <<<"$targets" | awk -v r="$r" '{ t[NR - 1] = $0 } END { for (i = 0; i < NR; i++) print t[(i + r - 1) % NR] }')
         for t in $order; do
           kill -0 "${pid[$t]}" 2>/dev/null || { echo "$t is no longer running" >&2; tail -n 5 "$work/$t.log" >&2; exit 1; }
-          runs[$t]="${runs[$t]} $(run "$t" "$mode" "$w")"
+          runs[$t]="${runs[$t]:-} $(run "$t" "$mode" "$w")"
+          cpus[$t]="${cpus[$t]:-} $(cat "$work/last-cpu")"
         done
       done
-      for t in $targets; do result[$mtu,$t,$mode,$w]=$(median ${runs[$t]}); done
-      echo "MTU $mtu $mode window $w: vblade${runs[vblade]} | ours${runs[ours]}" >&2
+      line="MTU $mtu $mode window $w:"
+      for t in $targets; do
+        result[$mtu,$t,$mode,$w]=$(median ${runs[$t]})
+        cpu[$mtu,$t,$mode,$w]=$(median ${cpus[$t]})
+        line="$line $t${runs[$t]} (${cpu[$mtu,$t,$mode,$w]} µs CPU/frame) |"
+      done
+      echo "$line" >&2
     done
   done
   for t in $targets; do kill -CONT "${pid[$t]}"; kill "${pid[$t]}"; wait "${pid[$t]}" 2>/dev/null || true; done
@@ -127,15 +168,24 @@ done
 echo
 echo "AoE target, median of $rounds alternating runs of $secs s, veth pair between two namespaces, 1 GiB file in the page cache ($(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
-echo "| MTU | test | window | vblade | netboot | netboot / vblade |"
-echo "|---:|---|---:|---:|---:|---:|"
+header="| MTU | test | window | vblade |" rule="|---:|---|---:|---:|"
+for t in $names; do header="$header $t | $t / vblade |"; rule="$rule---:|---:|"; done
+header="$header CPU µs/frame: vblade |"; rule="$rule---:|"
+for t in $names; do header="$header $t |"; rule="$rule---:|"; done
+echo "$header"
+echo "$rule"
 for mtu in $mtus; do
   for mode in seqread seqwrite randread; do
     case $mode in seqread) label="seq read MB/s";; seqwrite) label="seq write MB/s";; randread) label="4 KiB rand read IOPS";; esac
-    for w in 1 16 64; do
-      v=${result[$mtu,vblade,$mode,$w]:-0} o=${result[$mtu,ours,$mode,$w]:-0}
-      ratio=$(awk -v o="$o" -v v="$v" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }')
-      echo "| $mtu | $label | $w | $v | $o | $ratio |"
+    for w in $windows; do
+      v=${result[$mtu,vblade,$mode,$w]:-0}
+      row="| $mtu | $label | $w | $v |"
+      for t in $names; do
+        o=${result[$mtu,$t,$mode,$w]:-0}
+        row="$row $o | $(awk -v o="$o" -v v="$v" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }') |"
+      done
+      for t in vblade $names; do row="$row ${cpu[$mtu,$t,$mode,$w]:-} |"; done
+      echo "$row"
     done
   done
 done

@@ -13,7 +13,7 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Serves AoE on one network interface: each of its threads receives a batch of frames
- * (recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
+ * (from a PACKET_MMAP ring, or with recvmmsg), hands each to the responder, carries out the effects (pread/pwrite straight between
  * the page cache and the frame buffers) and sends all replies of the batch with one sendmmsg.
  * With several threads each has its own socket in a PACKET_FANOUT group, so the kernel deals the
  * frames out and a slow read or write in one thread does not hold up the others.
@@ -22,9 +22,16 @@ final class AoeInterface implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AoeInterface.class);
     private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     static final int BATCH = 64;
-    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 50_000);
+    /**
+     * How long a thread polls for more frames after a batch before it sleeps. Off by default: with
+     * the receive ring, spinning measured more CPU per frame on every row and lower window-16
+     * throughput on most (docs/aoe.md); it only helps a single initiator at window 1 on a machine
+     * with an idle core to burn.
+     */
+    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 0);
 
     private final List<PacketSocket> sockets = new java.util.ArrayList<>();
     private final PacketSocket socket;
@@ -35,10 +42,10 @@ final class AoeInterface implements AutoCloseable {
     private final List<Thread> threads = new java.util.ArrayList<>();
     private volatile boolean running = true;
 
-    AoeInterface(String name, int threadCount, AoeResponder responder, StorageDirectory storage, Executor flushExecutor, int bufferCount,
-                 AoeMetrics metrics) throws IOException {
+    AoeInterface(String name, int threadCount, boolean packetRing, AoeResponder responder, StorageDirectory storage, Executor flushExecutor,
+                 int bufferCount, AoeMetrics metrics) throws IOException {
         try {
-            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200));
+            for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200, packetRing));
             if (threadCount > 1) {
                 int group = (int) (ProcessHandle.current().pid() * 31 + sockets.getFirst().ifindex()) & 0xFFFF;
                 for (PacketSocket s : sockets) s.joinFanoutRoundRobin(group);
@@ -85,9 +92,9 @@ final class AoeInterface implements AutoCloseable {
             TxSink sink = new TxSink(socket, tx);
             long lastWork = 0;
             while (running) {
-                // Right after a batch the initiator's next frames are usually microseconds away:
-                // polling briefly saves the sleep/wake-up that would add to every round trip.
-                boolean poll = System.nanoTime() - lastWork < SPIN_NANOS;
+                // With spinning on: right after a batch the initiator's next frames are usually
+                // microseconds away, and polling saves the sleep/wake-up of the round trip.
+                boolean poll = SPIN_NANOS > 0 && System.nanoTime() - lastWork < SPIN_NANOS;
                 int n = socket.receive(rx, poll);
                 if (n == 0) {
                     if (poll) Thread.onSpinWait();
@@ -98,7 +105,14 @@ final class AoeInterface implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     if (rx.outgoing(i)) continue;
                     ByteBuffer frame = rx.received(i);
-                    List<Effect> effects = responder.handle(frame, port);
+                    AoeFrame request;
+                    try {
+                        request = AoeCodec.decode(frame);
+                    } catch (MalformedFrameException e) {
+                        malformed(frame, e);
+                        continue;
+                    }
+                    List<Effect> effects = responder.handle(request, port);
                     if (!effects.isEmpty()) runner.run(effects, sink);
                 }
                 sink.flush();
@@ -106,6 +120,19 @@ final class AoeInterface implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (running) log.error("AoE on {} stopped: {}", socket.interfaceName(), e.toString(), e);
         }
+    }
+
+    /** Counts the frame and logs at most one line per interval: who sends garbage, and why it is garbage. */
+    private void malformed(ByteBuffer frame, MalformedFrameException e) {
+        responder.malformed();
+        String from = "an unknown source";
+        if (frame.limit() >= 12) {
+            byte[] mac = new byte[6];
+            frame.get(6, mac);
+            from = MacAddress.of(mac).toString();
+        }
+        malformedLog.warn("dropped a malformed AoE frame from " + from + " on " + socket.interfaceName() + ": " + e.getMessage()
+                + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
     }
 
     /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */

@@ -32,6 +32,7 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     private final List<String> interfaceNames;
     private final int bufferCount;
     private final int threadsPerInterface;
+    private final boolean packetRing;
     private final StatePersistence persistence;
     private final AoeResponder responder = new AoeResponder();
     private final AoeMetrics metrics;
@@ -40,8 +41,13 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     /** fdatasync can take long; it runs here so the receive thread keeps serving reads and writes. */
     private final ExecutorService flusher = Executors.newFixedThreadPool(2, Thread.ofPlatform().name("aoe-flush-", 0).daemon().factory());
 
-    /** @param threadsPerInterface receive/IO threads per interface; 0 = one per two CPUs, at most 4 */
-    public AoeServer(List<String> interfaceNames, int bufferCount, int threadsPerInterface, MeterRegistry registry, StatePersistence persistence) {
+    /**
+     * @param threadsPerInterface receive/IO threads per interface; 0 = one per two CPUs, at most 4
+     * @param packetRing          receive through a PACKET_MMAP ring rather than with recvmmsg
+     */
+    public AoeServer(List<String> interfaceNames, int bufferCount, int threadsPerInterface, boolean packetRing, MeterRegistry registry,
+                     StatePersistence persistence) {
+        this.packetRing = packetRing;
         this.interfaceNames = List.copyOf(interfaceNames);
         this.bufferCount = bufferCount;
         this.threadsPerInterface = threadsPerInterface > 0 ? threadsPerInterface
@@ -53,10 +59,10 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     public AoeServer start() throws IOException {
         try {
             for (String name : interfaceNames) {
-                AoeInterface i = new AoeInterface(name, threadsPerInterface, responder, this, flusher, bufferCount, metrics).start();
+                AoeInterface i = new AoeInterface(name, threadsPerInterface, packetRing, responder, this, flusher, bufferCount, metrics).start();
                 interfaces.add(i);
-                log.info("AoE on {} (MTU {}, {} sectors per frame, MAC {}, {} thread(s))", name, i.mtu(), i.port().maxSectors(), i.port().mac(),
-                        threadsPerInterface);
+                log.info("AoE on {} (MTU {}, {} sectors per frame, MAC {}, {} thread(s), {})", name, i.mtu(), i.port().maxSectors(), i.port().mac(),
+                        threadsPerInterface, packetRing ? "receive ring" : "recvmmsg");
             }
         } catch (IOException | RuntimeException e) {
             close();

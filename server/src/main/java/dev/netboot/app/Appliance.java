@@ -221,7 +221,7 @@ public final class Appliance implements AutoCloseable {
     private void startAoe() throws IOException {
         NetbootConfig.Aoe a = config.aoe();
         Path dataDir = Path.of(config.dataDir());
-        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), registry, new StateFiles(dataDir)).start();
+        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir)).start();
         running.add(aoe);
         DiskCatalog catalog = new DiskCatalog(dataDir);
         exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());

@@ -42,7 +42,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
                         "http://${server}:8080/boot/boot.ipxe"),
                 new NetbootConfig.Inventory("", "sa", ""),
-                new NetbootConfig.Aoe(List.of(), 64, 0, false, 1000, List.of()),
+                new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
                 new NetbootConfig.Disks("file", "", "", 1, ""));

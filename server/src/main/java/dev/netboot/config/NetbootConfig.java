@@ -113,6 +113,8 @@ public record NetbootConfig(
             int bufferCount,
             @JsonPropertyDescription("Threads (each with its own socket, PACKET_FANOUT) per interface; 0 = one per two CPUs, at most 4")
             int threadsPerInterface,
+            @JsonPropertyDescription("Receive frames through a PACKET_MMAP ring (no system call per batch while frames keep coming; 8 MiB of kernel memory per receive thread) instead of recvmmsg")
+            boolean packetRing,
             @JsonPropertyDescription("Open backing stores with O_DSYNC so every acknowledged write is on stable storage (Linux aoe never sends FLUSH)")
             boolean syncWrites,
             @JsonPropertyDescription("How often the disk catalog is checked for disks added or removed with 'netboot disk'")

@@ -49,6 +49,9 @@ final class PacketLibc {
     static final MethodHandle SENDMMSG = find("sendmmsg", FunctionDescriptor.of(INT, INT, ADDR, INT, INT));
     static final MethodHandle SEND = find("send", FunctionDescriptor.of(LONG, INT, ADDR, LONG, INT));
     static final MethodHandle CLOSE = find("close", FunctionDescriptor.of(INT, INT));
+    static final MethodHandle MMAP = find("mmap", FunctionDescriptor.of(ADDR, ADDR, LONG, INT, INT, INT, LONG));
+    static final MethodHandle MUNMAP = find("munmap", FunctionDescriptor.of(INT, ADDR, LONG));
+    static final MethodHandle POLL = find("poll", FunctionDescriptor.of(INT, ADDR, LONG, INT));
 
     private PacketLibc() {}
 

@@ -24,6 +24,13 @@ public final class PacketSocket implements AutoCloseable {
     private final int mtu;
     private final byte[] mac;
     private volatile boolean closed;
+    /** With a receive ring (see PacketRing) frames arrive through it instead of recvmmsg. */
+    private PacketRing rx;
+    private int timeoutMillis;
+    private final Arena pollArena = Arena.ofAuto();
+    private final MemorySegment pollFd = pollArena.allocate(8, 4);
+    private final MemorySegment pollCapture = PacketLibc.newCapture(pollArena);
+
 
     private PacketSocket(int fd, String interfaceName, int ifindex, int mtu, byte[] mac) {
         this.fd = fd;
@@ -39,6 +46,16 @@ public final class PacketSocket implements AutoCloseable {
      * @param receiveTimeoutMillis how long {@link #receive} blocks at most before returning 0
      */
     public static PacketSocket open(String interfaceName, int ethertype, int bufferBytes, int receiveTimeoutMillis) throws IOException {
+        return open(interfaceName, ethertype, bufferBytes, receiveTimeoutMillis, false);
+    }
+
+    /**
+     * Like {@link #open(String, int, int, int)}; with {@code rxRing} frames are received through a
+     * PACKET_MMAP ring of about {@code bufferBytes} (see {@link PacketRing}) instead of recvmmsg:
+     * no system call per batch while frames keep coming.
+     */
+    public static PacketSocket open(String interfaceName, int ethertype, int bufferBytes, int receiveTimeoutMillis, boolean rxRing)
+            throws IOException {
         // From sysfs rather than java.net.NetworkInterface, which lists only interfaces that have an
         // IP address (a tap whose guest is not running yet has none).
         if (interfaceName.isBlank() || interfaceName.contains("/") || interfaceName.startsWith("."))
@@ -50,10 +67,11 @@ public final class PacketSocket implements AutoCloseable {
         String address = Files.readString(sys.resolve("address")).trim();
         byte[] mac = HexFormat.ofDelimiter(":").parseHex(address);
         if (mac.length != 6) throw new IOException("network interface '" + interfaceName + "' has no Ethernet address");
-        return open(interfaceName, ifindex, mtu, mac, ethertype, bufferBytes, receiveTimeoutMillis);
+        return open(interfaceName, ifindex, mtu, mac, ethertype, bufferBytes, receiveTimeoutMillis, rxRing);
     }
 
-    private static PacketSocket open(String name, int ifindex, int mtu, byte[] mac, int ethertype, int bufferBytes, int timeoutMillis) throws IOException {
+    private static PacketSocket open(String name, int ifindex, int mtu, byte[] mac, int ethertype, int bufferBytes, int timeoutMillis,
+                                     boolean rxRing) throws IOException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment cap = PacketLibc.newCapture(arena);
             int fd = (int) PacketLibc.SOCKET.invokeExact(cap, PacketLibc.AF_PACKET, PacketLibc.SOCK_RAW, (int) PacketLibc.htons(ethertype));
@@ -82,6 +100,10 @@ public final class PacketSocket implements AutoCloseable {
                 tv.set(ValueLayout.JAVA_LONG, 8, (timeoutMillis % 1000) * 1000L);
                 rc = (int) PacketLibc.SETSOCKOPT.invokeExact(cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_RCVTIMEO, tv, 16);
                 if (rc < 0) throw new IOException("SO_RCVTIMEO failed: " + PacketLibc.strerror(PacketLibc.errno(cap)));
+                s.timeoutMillis = timeoutMillis;
+                s.pollFd.set(ValueLayout.JAVA_INT, 0, fd);
+                s.pollFd.set(ValueLayout.JAVA_SHORT, 4, (short) 1 /* POLLIN */);
+                if (rxRing) s.rx = PacketRing.attachReceiveRing(fd, mtu, bufferBytes);
                 return s;
             } catch (IOException | RuntimeException e) {
                 s.close();
@@ -131,6 +153,7 @@ public final class PacketSocket implements AutoCloseable {
 
     /** Like {@link #receive(Batch)}; with {@code poll} it returns 0 at once when nothing is waiting. */
     public int receive(Batch batch, boolean poll) throws IOException {
+        if (rx != null) return receiveFromRing(batch, poll);
         batch.prepareReceive();
         int n;
         int flags = PacketLibc.MSG_WAITFORONE | (poll ? PacketLibc.MSG_DONTWAIT : 0);
@@ -146,6 +169,46 @@ public final class PacketSocket implements AutoCloseable {
             throw new IOException("recvmmsg on " + interfaceName + ": " + PacketLibc.strerror(errno));
         }
         batch.count = n;
+        return n;
+    }
+
+    private int receiveFromRing(Batch batch, boolean poll) throws IOException {
+        // The frames of the previous batch are done with: the kernel may fill their slots again.
+        for (int k = 0; k < batch.ringCount; k++) rx.setStatus(batch.ringSlots[k], PacketRing.TP_STATUS_KERNEL);
+        batch.ringCount = 0;
+        batch.ring = rx;
+        int n = gather(batch);
+        if (n == 0 && !poll) {
+            int rc;
+            try {
+                rc = (int) PacketLibc.POLL.invokeExact(pollCapture, pollFd, 1L, timeoutMillis);
+            } catch (Throwable t) {
+                throw new IOException(t);
+            }
+            if (rc < 0) {
+                int errno = PacketLibc.errno(pollCapture);
+                if (errno != PacketLibc.EINTR && !closed) throw new IOException("poll on " + interfaceName + ": " + PacketLibc.strerror(errno));
+            }
+            n = gather(batch);
+        }
+        batch.count = n;
+        return n;
+    }
+
+    private int gather(Batch batch) {
+        if (batch.ringSlots == null) {
+            batch.ringSlots = new int[batch.capacity()];
+            batch.ringViews = new ByteBuffer[batch.capacity()];
+        }
+        int n = 0;
+        while (n < batch.capacity() && rx.readable()) {
+            int i = rx.ahead(0);
+            rx.advance(1);
+            batch.ringSlots[n] = i;
+            batch.ringViews[n] = rx.received(i);
+            n++;
+        }
+        batch.ringCount = n;
         return n;
     }
 
@@ -196,6 +259,7 @@ public final class PacketSocket implements AutoCloseable {
         } catch (Throwable ignored) {
             // nothing to do: the descriptor is gone either way
         }
+        if (rx != null) rx.close();
     }
 
     /**
@@ -213,6 +277,11 @@ public final class PacketSocket implements AutoCloseable {
         private final MemorySegment capture;
         private final ByteBuffer[] views;
         private int count;
+        // Receiving from a ring: the ring slots this batch holds and views of their frames.
+        private PacketRing ring;
+        private int[] ringSlots;
+        private ByteBuffer[] ringViews;
+        private int ringCount;
 
         public Batch(int capacity, int frameSize) {
             this.capacity = capacity;
@@ -255,12 +324,14 @@ public final class PacketSocket implements AutoCloseable {
 
         /** The received frame {@code i}: a view of its bytes, position 0, limit = its length. */
         public ByteBuffer received(int i) {
+            if (ring != null) return ringViews[i];
             int len = headers.get(ValueLayout.JAVA_INT, (long) i * PacketLibc.MMSGHDR_SIZE + PacketLibc.MSG_LEN);
             return views[i].clear().limit(Math.min(len, frameSize));
         }
 
         /** Whether frame {@code i} is one this host sent (seen by a packet socket as PACKET_OUTGOING). */
         public boolean outgoing(int i) {
+            if (ring != null) return ring.outgoing(ringSlots[i]);
             return (names.get(ValueLayout.JAVA_BYTE, (long) i * PacketLibc.SOCKADDR_LL_SIZE + 10) & 0xFF) == PacketLibc.PACKET_OUTGOING;
         }
 
