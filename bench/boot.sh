@@ -146,7 +146,14 @@ await_pcs() {  # N DIR
   while :; do
     left=0
     for ((i = 1; i <= n; i++)); do
-      kill -0 "${QPID[i]}" 2>/dev/null && left=$((left + 1))
+      kill -0 "${QPID[i]}" 2>/dev/null || continue
+      # iPXE gave up and the BIOS has nothing else to boot: this PC will never get anywhere.
+      if grep -q "No bootable device" "$dir/pc$i.log" 2>/dev/null; then
+        log "  PC $i gave up network booting (No bootable device)"
+        stop "${QPID[i]}"
+        continue
+      fi
+      left=$((left + 1))
     done
     ((left == 0)) && break
     if (($(awk -v s="$(secs_since "$t0")" -v m="$BOOT_TIMEOUT" 'BEGIN { print (s > m) }'))); then
@@ -276,9 +283,12 @@ start_peer() {  # N DIR
     ip netns exec "$NS" vblade -m "$(mac_of "$i")" 1 $((i - 1)) "$BR" "$dir/copy$i.img" >"$dir/vblade$i.log" 2>&1 &
     PEER_PIDS+=("$!"); PIDS+=("$!")
   done
+  # --no-ping: ours does not ping an address before offering it either (and bench/dhcp.sh runs
+  # dnsmasq the same way). With the ping check dnsmasq offers one new address per ~3 s, and with 8
+  # PCs at once half of them gave up DHCP (iPXE: "No configuration methods succeeded").
   ip netns exec "$NS" dnsmasq --keep-in-foreground --log-facility=- --conf-file=/dev/null --port=0 \
     --no-resolv --no-hosts --user=root --group=root --pid-file= \
-    --bind-interfaces --interface="$BR" \
+    --bind-interfaces --interface="$BR" --no-ping \
     --dhcp-range="${PREFIX}100,${PREFIX}199,600" --dhcp-leasefile="$dir/dnsmasq.leases" \
     --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" \
     --enable-tftp --tftp-root="$PEER_FILES" >"$dir/dnsmasq.log" 2>&1 &
@@ -376,7 +386,7 @@ report() {
   echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
   echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB, virtio-net with qemu's iPXE ROM; median of $RUNS run(s)"
   echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
-  echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
+  echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
   if ((PEER_NO_PXEDHCP)); then
     echo "- both DHCP servers tell iPXE not to wait for ProxyDHCP offers (option 175.176 = 1; dnsmasq: \`--dhcp-option=tag:ipxe,encap:175,176,1\`)"
   else
