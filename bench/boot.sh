@@ -26,6 +26,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900} # seconds from power-on until a PC counts as n
 CLONE_SIZES=${CLONE_SIZES:-"1G 8G"}
 SKIP_CLONE=${SKIP_CLONE:-0}
 SKIP_BOOT=${SKIP_BOOT:-0}
+KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and server logs are copied there
 # iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
 # Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
 PEER_NO_PXEDHCP=${PEER_NO_PXEDHCP:-1}
@@ -215,7 +216,7 @@ collect() {  # STACK ROWKEY N DIR
   done
   # keep the consoles of the last run for a person to look at
   mkdir -p "$WORK/consoles/$stack-$key"
-  cp "$dir"/pc*.log "$WORK/consoles/$stack-$key/"
+  cp "$dir"/*.log "$WORK/consoles/$stack-$key/"
 }
 
 # ---------------------------------------------------------------------------
@@ -438,7 +439,7 @@ report() {
     echo "| image disk | ours: \`netboot clone\`, in-process (ms) | ours: CLI wall (s) | \`cp --sparse=never\` + fsync (s) | \`cp --sparse=always\` + fsync (s) | ours in-process / full copy |"
     echo "|---|---:|---:|---:|---:|---:|"
     for m in $CLONE_SIZES; do
-      echo "| $m (${C[$m|alloc]} allocated) | ${C[$m|ms]} | $(printf '%.2f' "${C[$m|wall]}") | $(printf '%.2f' "${C[$m|full]}") | $(printf '%.2f' "${C[$m|sparse]}") | $(awk -v a="${C[$m|ms]}" -v b="${C[$m|full]}" 'BEGIN { printf "%.4f×", a / 1000 / b }') |"
+      echo "| $m (${C[$m|alloc]} allocated) | $(printf '%.0f' "${C[$m|ms]}") | $(printf '%.2f' "${C[$m|wall]}") | $(printf '%.2f' "${C[$m|full]}") | $(printf '%.2f' "${C[$m|sparse]}") | $(awk -v a="${C[$m|ms]}" -v b="${C[$m|full]}" 'BEGIN { printf "%.4f×", a / 1000 / b }') |"
     done
     echo
     echo "The goal is < 1 s per clone. The CLI wall time includes starting a JVM and opening the inventory;"
@@ -529,6 +530,10 @@ main() {
   { report; report_raw; } >"$out"
   report
   log "written to $out"
+  if [[ -n $KEEP_CONSOLES && -d $WORK/consoles ]]; then
+    mkdir -p "$KEEP_CONSOLES" && cp -r "$WORK/consoles/." "$KEEP_CONSOLES/"
+    log "consoles and server logs of the last run copied to $KEEP_CONSOLES"
+  fi
   ((FAILED == 0)) || die "some PCs did not boot (FAIL in the table); see messages above"
 }
 
