@@ -517,7 +517,7 @@ main() {
     local run n order stack
     for ((run = 1; run <= RUNS; run++)); do
       order="ours peer"; ((run % 2 == 0)) && order="peer ours"
-      for n in 1 "$CLIENTS"; do
+      for n in $( ((CLIENTS > 1)) && echo "1 $CLIENTS" || echo 1); do
         for stack in $order; do bench_round "$stack" "$n" "$run"; done
       done
     done
