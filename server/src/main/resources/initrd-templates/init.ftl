@@ -53,20 +53,24 @@ find_nic() {
     done
     return 1
 }
+# The waits below poll every 0.1 s (counted in ticks): what they wait for usually comes within
+# milliseconds, and a whole-second poll cost every boot up to a second (bench/boot.sh). A busybox
+# built without fractional sleep refuses "0.001": it then polls every second, as before.
+if sleep 0.001 2>/dev/null; then TICK=0.1 TICKS=10; else TICK=1 TICKS=1; fi
 i=0
 until NIC=$(find_nic); do
     i=$((i + 1))
-    [ "$i" -ge "$WAIT" ] && fail "no network interface has MAC $MAC after ${WAIT}s; interfaces: $(ls /sys/class/net | tr '\n' ' ')- is the NIC's driver in the initrd (initrd-templates/files.ftl)?"
-    sleep 1
+    [ "$i" -ge $((WAIT * TICKS)) ] && fail "no network interface has MAC $MAC after ${WAIT}s; interfaces: $(ls /sys/class/net | tr '\n' ' ')- is the NIC's driver in the initrd (initrd-templates/files.ftl)?"
+    sleep $TICK
 done
 say "booting from $NIC ($MAC)"
 ip link set "$NIC" up || fail "cannot bring $NIC up"
 i=0
 while [ "$(cat "/sys/class/net/$NIC/carrier" 2>/dev/null)" != 1 ]; do
-    [ $((i % 5)) -eq 0 ] && say "waiting for carrier on $NIC: no link, no AoE (cable, switch port?)"
+    [ $((i % (5 * TICKS))) -eq 0 ] && say "waiting for carrier on $NIC: no link, no AoE (cable, switch port?)"
     i=$((i + 1))
-    [ "$i" -ge "$WAIT" ] && fail "no carrier on $NIC after ${WAIT}s: the cable or switch port is down"
-    sleep 1
+    [ "$i" -ge $((WAIT * TICKS)) ] && fail "no carrier on $NIC after ${WAIT}s: the cable or switch port is down"
+    sleep $TICK
 done
 say "link up on $NIC"
 
@@ -89,7 +93,7 @@ while [ ! -b "$DEV" ]; do
     say "looking for AoE disk e$AOE on $NIC (try $try of $AOE_TRIES, ${AOE_WAIT}s each)"
     [ -e /dev/etherd/discover ] && echo discover > /dev/etherd/discover
     i=0
-    while [ ! -b "$DEV" ] && [ "$i" -lt "$AOE_WAIT" ]; do sleep 1; i=$((i + 1)); done
+    while [ ! -b "$DEV" ] && [ "$i" -lt $((AOE_WAIT * TICKS)) ]; do sleep $TICK; i=$((i + 1)); done
     try=$((try + 1))
 done
 ROOT=$DEV

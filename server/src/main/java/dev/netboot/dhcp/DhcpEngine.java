@@ -25,6 +25,8 @@ import java.util.Set;
 public final class DhcpEngine {
 
     public static final String PXE_CLIENT = "PXEClient";
+    /** iPXE's encapsulated option (within 175) that tells it not to wait for ProxyDHCP offers. */
+    static final int IPXE_NO_PXEDHCP = 176;
     public static final String HTTP_CLIENT = "HTTPClient";
 
     private final DhcpSettings settings;
@@ -357,6 +359,10 @@ public final class DhcpEngine {
         b.text(OptionCode.BOOTFILE, plan.bootFile());
         // UEFI HTTP boot only accepts an offer that echoes its vendor class.
         if (machine.vendorClass().startsWith(HTTP_CLIENT)) b.text(OptionCode.VENDOR_CLASS, HTTP_CLIENT);
+        // iPXE keeps discovering for ProxyDHCP offers after an offer like this one (no PXEClient vendor
+        // class), about 15 s with its default timers, unless the offer sets its "no-pxedhcp" flag:
+        // option 175, encapsulated option 176 = 1. This answer names the boot file already.
+        if (machine.isIpxe()) b.bytes(OptionCode.IPXE_ENCAP, (byte) IPXE_NO_PXEDHCP, (byte) 1, (byte) 1);
     }
 
     private Ipv4 nextServer(BootPlan plan, Ipv4 local) {

@@ -252,6 +252,20 @@ class DhcpEngineTest {
     }
 
     @Test
+    void fullModeTellsIpxeNotToWaitForProxyDhcp() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Bytes noPxeDhcp = Bytes.of((byte) 176, (byte) 1, (byte) 1);
+        Outbound ipxe = reply(e, msg(MessageType.DISCOVER, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0).bytes(OptionCode.USER_CLASS, "iPXE".getBytes())));
+        assertThat(ipxe.message().options().get(OptionCode.IPXE_ENCAP)).contains(noPxeDhcp);
+        Ipv4 a = ipxe.message().yiaddr();
+        Outbound ack = reply(e, msg(MessageType.REQUEST, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0).bytes(OptionCode.USER_CLASS, "iPXE".getBytes())
+                .address(OptionCode.SERVER_ID, LOCAL).address(OptionCode.REQUESTED_ADDRESS, a)));
+        assertThat(ack.message().options().get(OptionCode.IPXE_ENCAP)).contains(noPxeDhcp);
+        Outbound rom = reply(e, msg(MessageType.DISCOVER, MAC2, b -> b.uint16(OptionCode.CLIENT_ARCH, 0).text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001")));
+        assertThat(rom.message().options().has(OptionCode.IPXE_ENCAP)).as("only iPXE knows option 175").isFalse();
+    }
+
+    @Test
     void aDisabledClientGetsAnAddressButNoBootFile() {
         DhcpEngine e = new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
                 new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store, ClientObserver.NONE);

@@ -34,7 +34,7 @@ class CatalogExporterTest {
         catalog.add(new DiskEntry("1.1", clone.toString(), List.of(), true, false));
         catalog.add(new DiskEntry("1.2", dir.resolve("plain.img").toString(), List.of(), true, false));
 
-        try (AoeServer server = new AoeServer(List.of(), 16, 1, new SimpleMeterRegistry(), new StateFiles(dir));
+        try (AoeServer server = new AoeServer(List.of(), 16, 1, true, new SimpleMeterRegistry(), new StateFiles(dir));
              CatalogExporter exporter = new CatalogExporter(catalog, List.of(), server, false)) {
             exporter.reconcile();
             assertThat(server.store(TargetAddress.parse("1.1"))).isInstanceOf(CowBlockStore.class);

@@ -1,0 +1,541 @@
+#!/usr/bin/env bash
+# bench/boot.sh: power-on to the image's init, our server against dnsmasq (DHCP + TFTP) + vblade,
+# for one client and for CLIENTS clients at once; and the time to give a client its own 1 GiB and
+# 8 GiB disk (our copy-on-write clone against the full copy vblade needs).
+#
+#   sudo bench/boot.sh                       # CLIENTS=8 RUNS=1
+#   sudo CLIENTS=4 RUNS=3 bench/boot.sh      # median of 3 runs
+#   sudo SKIP_CLONE=1 bench/boot.sh          # boot rows only (CLONE_SIZES="1G 8G" by default)
+#
+# A benchmark run by hand (as root), not a test: CI never runs it. See bench/README.md.
+# One private network namespace holds everything: a bridge, one tap per PC, the server side and the
+# qemu PCs, so nothing touches the host's network or another DHCP server. Both stacks get the same
+# namespace, the same qemu command lines (iPXE ROM, virtio NIC, TCG), the same kernel, the same
+# initrd (the one `netboot initrd` builds) and the same disk content; they run one after the other
+# (alternating who goes first from run to run) on fresh clones / fresh copies every time.
+set -euo pipefail
+export LC_ALL=C   # EPOCHREALTIME and printf with a '.' decimal point
+
+SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+
+CLIENTS=${CLIENTS:-8}             # PCs powered on at once in the "many" rows
+RUNS=${RUNS:-1}                   # repetitions; the table shows the median
+MEM=${MEM:-256}                   # MiB of RAM per PC
+BOOT_TIMEOUT=${BOOT_TIMEOUT:-900} # seconds from power-on until a PC counts as not booted
+CLONE_SIZES=${CLONE_SIZES:-"1G 8G"}
+SKIP_CLONE=${SKIP_CLONE:-0}
+SKIP_BOOT=${SKIP_BOOT:-0}
+KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and server logs are copied there
+# iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
+# Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
+PEER_NO_PXEDHCP=${PEER_NO_PXEDHCP:-1}
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'boot.sh: %s\n' "$*" >&2; exit 1; }
+
+for v in CLIENTS RUNS MEM BOOT_TIMEOUT; do
+  [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v wants a positive integer, got '${!v}'"
+done
+((CLIENTS <= 99)) || die "CLIENTS must be at most 99"
+[[ $(id -u) == 0 ]] || die "needs root (network namespace, bridge, taps, AoE)"
+need() { command -v "$1" >/dev/null || die "needs $1 (Debian: apt-get install -y $2)"; }
+need qemu-system-x86_64 qemu-system-x86
+need dnsmasq dnsmasq-base
+need vblade vblade
+need curl curl
+need perl perl
+[[ -e /usr/lib/ipxe/qemu/efi-virtio.rom || -e /usr/share/qemu/efi-virtio.rom ]] || die "needs qemu's iPXE ROMs (apt-get install -y ipxe-qemu)"
+
+NS=bootbench-$$
+BR=bbr0
+PREFIX=10.77.0.
+SRV=${PREFIX}1
+HTTP_PORT=8080
+KARGS="console=ttyS0 panic=-1 netboot.demo=poweroff"   # menus.kernelArgs for ours; the peer gets the same line
+MARKER=NETBOOT-DEMO-BOOTED
+
+WORK=""
+declare -a PIDS=()       # everything started in the background that is still running: killed on exit
+cleanup() {
+  local p
+  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+  for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+  ip netns del "$NS" 2>/dev/null || true   # takes the bridge and the taps with it
+  [[ -n $WORK ]] && rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM HUP
+
+forget() {  # PID...: no longer ours to kill
+  local p q keep=()
+  for p in "${PIDS[@]}"; do
+    for q in "$@"; do [[ $p == "$q" ]] && continue 2; done
+    keep+=("$p")
+  done
+  PIDS=("${keep[@]}")
+}
+
+stop() {  # PID...: ends them and waits for them
+  local p
+  for p in "$@"; do kill "$p" 2>/dev/null || true; done
+  for p in "$@"; do wait "$p" 2>/dev/null || true; done
+  forget "$@"
+}
+
+# Only for commands waited for: a function run with & is a subshell, and its $! is not the command's
+# PID. Anything started in the background uses `ip netns exec` itself, which execs the command.
+in_ns() { ip netns exec "$NS" "$@"; }
+secs_since() { awk -v a="$1" -v b="$EPOCHREALTIME" 'BEGIN { printf "%.3f", b - a }'; }
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) printf "%.3f", v[(NR + 1) / 2]; else printf "%.3f", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+mac_of() { printf '52:54:00:b0:07:%02x' "$1"; }
+
+# Settings every `netboot` call shares, so `netboot initrd` and `netboot menu` give exactly what the
+# server serves.
+ours_settings() {  # DATADIR
+  printf -- '--set\0%s\0' "dataDir=$1" "menus.kernelArgs=$KARGS"
+}
+netboot() {  # DATADIR ARGS...: ./netboot with the shared settings
+  local d=$1; shift
+  local s=()
+  mapfile -d '' s < <(ours_settings "$d")
+  (cd "$REPO" && ./netboot "$@" "${s[@]}")
+}
+
+# ---------------------------------------------------------------------------
+# Lab: namespace + bridge + taps
+# ---------------------------------------------------------------------------
+setup_lab() {
+  local i
+  ip netns add "$NS"
+  in_ns ip link set lo up
+  in_ns ip link add "$BR" type bridge
+  # No STP and no forwarding delay: a tap forwards the moment qemu opens it.
+  in_ns ip link set "$BR" type bridge stp_state 0 forward_delay 0
+  in_ns ip addr add "${SRV}/24" dev "$BR"
+  in_ns ip link set "$BR" up
+  for ((i = 1; i <= CLIENTS; i++)); do
+    in_ns ip tuntap add dev "tap$i" mode tap
+    in_ns ip link set "tap$i" master "$BR"
+    in_ns ip link set "tap$i" up
+  done
+}
+
+# ---------------------------------------------------------------------------
+# PCs: identical qemu command lines for both stacks; console lines stamped with seconds since power-on.
+# ---------------------------------------------------------------------------
+declare -a QPID=()
+power_on() {  # N DIR: powers on PCs 1..N, consoles in DIR/pcI.log
+  local n=$1 dir=$2 i t0
+  QPID=()
+  for ((i = 1; i <= n; i++)); do
+    t0=$EPOCHREALTIME
+    # ip netns exec execs qemu, so $! is qemu itself.
+    ip netns exec "$NS" qemu-system-x86_64 -nographic -m "$MEM" -no-reboot -boot n \
+      -machine accel=tcg -cpu max \
+      -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
+      -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$i")" </dev/null \
+      > >(T0=$t0 perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%9.3f %s", time - $ENV{T0}, $_' >"$dir/pc$i.log") 2>&1 &
+    QPID[i]=$!
+    PIDS+=("$!")
+  done
+}
+
+# Waits until every PC printed the marker and powered off (or BOOT_TIMEOUT); pulls the plug on the rest.
+await_pcs() {  # N DIR
+  local n=$1 dir=$2 i t0=$EPOCHREALTIME left
+  while :; do
+    left=0
+    for ((i = 1; i <= n; i++)); do
+      kill -0 "${QPID[i]}" 2>/dev/null || continue
+      # iPXE gave up and the BIOS has nothing else to boot: this PC will never get anywhere.
+      if grep -q "No bootable device" "$dir/pc$i.log" 2>/dev/null; then
+        log "  PC $i gave up network booting (No bootable device)"
+        stop "${QPID[i]}"
+        continue
+      fi
+      left=$((left + 1))
+    done
+    ((left == 0)) && break
+    if (($(awk -v s="$(secs_since "$t0")" -v m="$BOOT_TIMEOUT" 'BEGIN { print (s > m) }'))); then
+      log "  timeout: $left PC(s) still on after ${BOOT_TIMEOUT}s"
+      break
+    fi
+    sleep 0.5
+  done
+  for ((i = 1; i <= n; i++)); do stop "${QPID[i]}"; done
+  sleep 0.2   # the stampers flush the last lines
+}
+
+# Seconds since power-on of the first console line matching an awk regex; empty if none.
+first_at() {  # FILE REGEX
+  awk -v re="$2" '$0 ~ re { print $1 + 0; exit }' "$1" 2>/dev/null || true
+}
+
+# The milestones of a boot, in order (label|regex over the console).
+MILESTONES=(
+  "iPXE: link up|Link:up"
+  "iPXE: configured (DHCP, then IPv6 router discovery)|Configuring [(]net0.*ok"
+  "kernel loaded|vmlinuz.*ok"
+  "initrd loaded|initrd.*ok"
+  "kernel running|Linux version"
+  "initrd: link up|netboot: link up"
+  "initrd: AoE disk found|netboot: mounting"
+  "image's init: marker|$MARKER"
+)
+
+declare -A RAW=() MS=()   # RAW[stack|row]: every run; MS[stack|rows|milestone]: mean per run
+FAILED=0
+
+# Records one boot round: per-PC marker times, mean, slowest, and the milestone means.
+collect() {  # STACK ROWKEY N DIR
+  local stack=$1 key=$2 n=$3 dir=$4 i t times=() m label re vals
+  for ((i = 1; i <= n; i++)); do
+    t=$(first_at "$dir/pc$i.log" "$MARKER")
+    if [[ -z $t ]]; then
+      log "  FAIL: PC $i ($(mac_of "$i")) never printed $MARKER; last console lines:"
+      tail -n 15 "$dir/pc$i.log" | sed 's/^/    /' >&2 || true
+      FAILED=1
+      RAW["$stack|$key-mean"]+="FAIL "
+      RAW["$stack|$key-max"]+="FAIL "
+      return 0
+    fi
+    times+=("$t")
+  done
+  local mean max
+  mean=$(printf '%s\n' "${times[@]}" | awk '{ s += $1 } END { printf "%.3f", s / NR }')
+  max=$(printf '%s\n' "${times[@]}" | sort -g | tail -n 1)
+  RAW["$stack|$key-mean"]+="$mean "
+  RAW["$stack|$key-max"]+="$max "
+  log "  $stack, $n PC(s): ${times[*]} s (mean $mean, slowest $max)"
+  for m in "${MILESTONES[@]}"; do
+    label=${m%%|*} re=${m#*|}
+    vals=$(for ((i = 1; i <= n; i++)); do first_at "$dir/pc$i.log" "$re"; done \
+      | awk 'NF { s += $1; c++ } END { if (c) printf "%.2f", s / c }')
+    MS["$stack|$key|$label"]+="${vals:-?} "
+  done
+  # keep the consoles of the last run for a person to look at
+  mkdir -p "$WORK/consoles/$stack-$key"
+  cp "$dir"/*.log "$WORK/consoles/$stack-$key/"
+}
+
+# ---------------------------------------------------------------------------
+# Ours: ./netboot serve in full DHCP mode, HTTP for the kernel and initrd, AoE on the bridge
+# ---------------------------------------------------------------------------
+SERVER_PID=""
+start_ours() {  # N DIR
+  local n=$1 dir=$2 d=$2/data i s=() t0 out ms
+  cp -a "$BASE" "$d"
+  PREP=0 PREP_INPROC=0
+  for ((i = 1; i <= n; i++)); do
+    t0=$EPOCHREALTIME
+    out=$(netboot "$d" clone demo --to "$(mac_of "$i")" 2>&1) || { echo "$out" >&2; die "netboot clone failed"; }
+    PREP=$(awk -v a="$PREP" -v b="$(secs_since "$t0")" 'BEGIN { printf "%.3f", a + b }')
+    ms=$(sed -n 's/.*(clone, \([0-9]*\) ms).*/\1/p' <<<"$out" | head -n 1)
+    CLONE_MS_DEMO+=("${ms:-?}")
+    PREP_INPROC=$(awk -v a="$PREP_INPROC" -v b="${ms:-0}" 'BEGIN { printf "%.3f", a + b / 1000 }')
+  done
+  mapfile -d '' s < <(ours_settings "$d")
+  (cd "$REPO" && exec ip netns exec "$NS" ./netboot serve "${s[@]}" \
+    --set networkInterface="$BR" --set dhcp.mode=full --set dhcp.probeForeignServer=false \
+    --set "dhcp.pools=[{subnet: ${PREFIX}0/24, range: ${PREFIX}100-${PREFIX}199, leaseSeconds: 600}]" \
+    --set tftp.enabled=false --set http.address="$SRV" --set http.port=$HTTP_PORT \
+    --set "boot.ipxeScriptUrl=http://\${server}:$HTTP_PORT/boot/boot.ipxe" \
+    --set "aoe.interfaces=[$BR]" --set aoe.catalogPollMillis=200) >"$dir/server.log" 2>&1 &
+  SERVER_PID=$!
+  PIDS+=("$SERVER_PID")
+  # Ready: HTTP answers and AoE exports every disk. Then one warm-up fetch of what a PC fetches
+  # (a server is normally up long before its clients power on: JIT, initrd cache).
+  t0=$EPOCHREALTIME
+  until grep -q "AoE serving $n disk" "$dir/server.log" \
+      && in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/boot.ipxe"; do
+    kill -0 "$SERVER_PID" 2>/dev/null || { tail -n 30 "$dir/server.log" >&2; die "our server exited"; }
+    (($(awk -v s="$(secs_since "$t0")" 'BEGIN { print (s > 120) }'))) && { tail -n 30 "$dir/server.log" >&2; die "our server is not ready after 120 s"; }
+    sleep 0.2
+  done
+  in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/ipxe/$(mac_of 1 | tr : -).ipxe" || true
+  in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/images/demo/vmlinuz"
+  in_ns curl -sf -o "$dir/served-initrd.img" "http://$SRV:$HTTP_PORT/boot/images/demo/initrd.img"
+  if ! cmp -s "$dir/served-initrd.img" "$PEER_FILES/initrd.img"; then
+    INITRD_NOTE="WARNING: the initrd our server serves differs from the one given to the peer"
+    log "  $INITRD_NOTE"
+  fi
+  log "  ours ready after $(secs_since "$t0") s ($n clone(s) made in $PREP s)"
+}
+
+stop_ours() { stop "$SERVER_PID"; SERVER_PID=""; }
+
+# ---------------------------------------------------------------------------
+# Peer: dnsmasq (DHCP + TFTP) and one vblade per PC on its own full copy of disk.img
+# ---------------------------------------------------------------------------
+declare -a PEER_PIDS=()
+start_peer() {  # N DIR
+  local n=$1 dir=$2 i t0 no_pxedhcp=()
+  # shellcheck disable=SC2054  # one argument; the commas are dnsmasq's
+  ((PEER_NO_PXEDHCP)) && no_pxedhcp=(--dhcp-option=tag:ipxe,encap:175,176,1)
+  PEER_PIDS=()
+  t0=$EPOCHREALTIME
+  for ((i = 1; i <= n; i++)); do
+    cp --sparse=never "$IMAGE_DISK" "$dir/copy$i.img"
+  done
+  sync -f "$dir/copy1.img"   # durable, as our clones are
+  PREP=$(secs_since "$t0") PREP_INPROC=$PREP
+  for ((i = 1; i <= n; i++)); do
+    ip netns exec "$NS" vblade -m "$(mac_of "$i")" 1 $((i - 1)) "$BR" "$dir/copy$i.img" >"$dir/vblade$i.log" 2>&1 &
+    PEER_PIDS+=("$!"); PIDS+=("$!")
+  done
+  # --no-ping: ours does not ping an address before offering it either (and bench/dhcp.sh runs
+  # dnsmasq the same way). With the ping check dnsmasq offers one new address per ~3 s, and with 8
+  # PCs at once half of them gave up DHCP (iPXE: "No configuration methods succeeded").
+  ip netns exec "$NS" dnsmasq --keep-in-foreground --log-facility=- --conf-file=/dev/null --port=0 \
+    --no-resolv --no-hosts --user=root --group=root --pid-file= \
+    --bind-interfaces --interface="$BR" --no-ping \
+    --dhcp-range="${PREFIX}100,${PREFIX}199,600" --dhcp-leasefile="$dir/dnsmasq.leases" \
+    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" \
+    --enable-tftp --tftp-root="$PEER_FILES" >"$dir/dnsmasq.log" 2>&1 &
+  PEER_PIDS+=("$!"); PIDS+=("$!")
+  t0=$EPOCHREALTIME
+  until in_ns curl -sf --max-time 1 -o /dev/null "tftp://$SRV/boot.ipxe"; do
+    for i in "${PEER_PIDS[@]}"; do
+      kill -0 "$i" 2>/dev/null || { tail -n 20 "$dir"/dnsmasq.log "$dir"/vblade*.log >&2; die "dnsmasq or vblade exited"; }
+    done
+    (($(awk -v s="$(secs_since "$t0")" 'BEGIN { print (s > 30) }'))) && die "dnsmasq's TFTP does not answer"
+    sleep 0.2
+  done
+  log "  dnsmasq + $n vblade ready ($n full cop(ies) made in $PREP s)"
+}
+
+stop_peer() { stop "${PEER_PIDS[@]}"; PEER_PIDS=(); }
+
+# ---------------------------------------------------------------------------
+bench_round() {  # STACK N RUN
+  local stack=$1 n=$2 run=$3 dir key
+  key=$([[ $n == 1 ]] && echo one || echo many)
+  dir=$WORK/round-$stack-$n-$run
+  mkdir -p "$dir"
+  log "== run $run: $stack, $n PC(s)"
+  INITRD_NOTE=${INITRD_NOTE:-}
+  "start_$stack" "$n" "$dir"
+  RAW["$stack|$key-prep"]+="$PREP "
+  RAW["$stack|$key-prepin"]+="$PREP_INPROC "
+  power_on "$n" "$dir"
+  await_pcs "$n" "$dir"
+  "stop_$stack"
+  collect "$stack" "$key" "$n" "$dir"
+  # free the disk space (copies, clones) before the next round; keep the logs
+  rm -rf "$dir/data" "$dir"/copy*.img "$dir/served-initrd.img"
+}
+
+label_of() { case $1 in ours) echo "ours (netboot)" ;; peer) echo "dnsmasq + vblade" ;; esac; }
+fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || echo "${1:-n/a}"; }
+fmt2() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.2f' "$1" || echo "${1:-n/a}"; }
+ratio() { [[ $1 =~ ^[0-9.]+$ && $2 =~ ^[0-9.]+$ ]] && awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f×", a / b }' || echo "n/a"; }
+med_of() {  # "v v v" -> median, or FAIL if any run failed
+  local v=$1
+  [[ -z ${v// /} ]] && { echo "n/a"; return; }
+  [[ $v == *FAIL* ]] && { echo "FAIL"; return; }
+  [[ $v == *'?'* ]] && { echo "?"; return; }
+  # shellcheck disable=SC2086
+  median $v
+}
+
+# ---------------------------------------------------------------------------
+# Clone time: 1 GiB and 8 GiB images
+# ---------------------------------------------------------------------------
+declare -A C=()
+bench_clone() {
+  local size d out t0 wall ms r full sparse walls=() mss=() fulls=() sparses=()
+  for size in $CLONE_SIZES; do
+    d=$WORK/clone-$size
+    log "== clone: importing the demo image as a $size disk"
+    netboot "$d" image import demo "$WORK/rootfs" --size "$size" >"$WORK/import-$size.log" 2>&1 \
+      || { tail -n 20 "$WORK/import-$size.log" >&2; die "netboot image import --size $size failed"; }
+    local disk=$d/images/demo/disk.img
+    walls=() mss=() fulls=() sparses=()
+    for ((r = 1; r <= RUNS; r++)); do
+      t0=$EPOCHREALTIME
+      out=$(netboot "$d" clone demo --to "52:54:00:c1:00:$(printf %02x "$r")" 2>&1) || { echo "$out" >&2; die "netboot clone failed"; }
+      wall=$(secs_since "$t0")
+      ms=$(sed -n 's/.*(clone, \([0-9]*\) ms).*/\1/p' <<<"$out" | head -n 1)
+      t0=$EPOCHREALTIME
+      cp --sparse=never "$disk" "$d/full.img" && sync -f "$d/full.img"
+      full=$(secs_since "$t0")
+      rm -f "$d/full.img"
+      t0=$EPOCHREALTIME
+      cp --sparse=always "$disk" "$d/sparse.img" && sync -f "$d/sparse.img"
+      sparse=$(secs_since "$t0")
+      rm -f "$d/sparse.img"
+      walls+=("$wall") mss+=("$ms") fulls+=("$full") sparses+=("$sparse")
+      log "  $size run $r: netboot clone ${ms} ms in-process, ${wall} s CLI; cp --sparse=never ${full} s, --sparse=always ${sparse} s"
+    done
+    C["$size|ms"]=$(median "${mss[@]}")
+    C["$size|wall"]=$(median "${walls[@]}")
+    C["$size|full"]=$(median "${fulls[@]}")
+    C["$size|sparse"]=$(median "${sparses[@]}")
+    C["$size|alloc"]=$(du -h "$disk" | cut -f1)
+    C["$size|raw"]="clone ms: ${mss[*]}; CLI s: ${walls[*]}; full copy s: ${fulls[*]}; sparse copy s: ${sparses[*]}"
+    rm -rf "$d"
+  done
+}
+
+# ---------------------------------------------------------------------------
+report() {
+  local stack key row m label o p
+  echo "# Boot benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
+  echo
+  echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); load average at start $LOAD_AT_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
+  echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
+  echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB, virtio-net with qemu's iPXE ROM; median of $RUNS run(s)"
+  echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
+  echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
+  if ((PEER_NO_PXEDHCP)); then
+    echo "- both DHCP servers tell iPXE not to wait for ProxyDHCP offers (option 175.176 = 1; dnsmasq: \`--dhcp-option=tag:ipxe,encap:175,176,1\`)"
+  else
+    echo "- ours tells iPXE not to wait for ProxyDHCP offers (option 175.176 = 1), dnsmasq does not (PEER_NO_PXEDHCP=0): iPXE waits ~15 s on it"
+  fi
+  if [[ -n ${INITRD_NOTE:-} ]]; then echo "- $INITRD_NOTE"; fi
+  echo "- iPXE's \`Configuring … ok\` comes only when both its DHCP and its IPv6 router discovery are done; with no"
+  echo "  router advertisement on the lab (none of the two stacks sends one) the second takes ~15 s in this iPXE build"
+  echo
+  if ((!SKIP_BOOT)); then
+    echo "## Power-on to the image's init (\`$MARKER\` on the serial console)"
+    echo
+    echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) |"
+    echo "|---|---:|---:|---:|"
+    for row in "one-mean|1 PC (s)" "many-mean|$CLIENTS PCs at once, mean (s)" "many-max|$CLIENTS PCs at once, slowest (s)" \
+        "one-prepin|disk for 1 PC before power-on: clone in-process / full copy (s)" \
+        "many-prepin|disks for $CLIENTS PCs: clones in-process / full copies (s)" \
+        "many-prep|disks for $CLIENTS PCs: \`netboot clone\` CLI wall, a JVM each / full copies (s)"; do
+      key=${row%%|*}
+      o=$(med_of "${RAW[ours|$key]:-}") p=$(med_of "${RAW[peer|$key]:-}")
+      if [[ $key == *prep* ]]; then
+      echo "| ${row#*|} | $(fmt2 "$o") | $(fmt2 "$p") | $(ratio "$o" "$p") |"
+    else
+      echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") |"
+    fi
+    done
+    echo
+    echo "Where the time goes: seconds from power-on at which each step was first seen on the console,"
+    echo "mean over the PCs (median over runs)."
+    echo
+    echo "| step | ours, 1 PC | peer, 1 PC | ours, $CLIENTS PCs | peer, $CLIENTS PCs |"
+    echo "|---|---:|---:|---:|---:|"
+    for m in "${MILESTONES[@]}"; do
+      label=${m%%|*}
+      row="| $label |"
+      for key in one many; do
+        for stack in ours peer; do
+          row+=" $(fmt "$(med_of "${MS[$stack|$key|$label]:-}" 2>/dev/null || echo '?')") |"
+        done
+      done
+      # columns were filled ours-one, peer-one, ours-many, peer-many
+      echo "$row"
+    done
+    echo
+  fi
+  if ((!SKIP_CLONE)); then
+    echo "## Giving a PC its own disk"
+    echo
+    echo "| image disk | ours: \`netboot clone\`, in-process (ms) | ours: CLI wall (s) | \`cp --sparse=never\` + fsync (s) | \`cp --sparse=always\` + fsync (s) | ours in-process / full copy |"
+    echo "|---|---:|---:|---:|---:|---:|"
+    for m in $CLONE_SIZES; do
+      echo "| $m (${C[$m|alloc]} allocated) | $(printf '%.0f' "${C[$m|ms]}") | $(printf '%.2f' "${C[$m|wall]}") | $(printf '%.2f' "${C[$m|full]}") | $(printf '%.2f' "${C[$m|sparse]}") | $(awk -v a="${C[$m|ms]}" -v b="${C[$m|full]}" 'BEGIN { printf "%.4f×", a / 1000 / b }') |"
+    done
+    echo
+    echo "The goal is < 1 s per clone. The CLI wall time includes starting a JVM and opening the inventory;"
+    echo "the in-process figure is what \`netboot clone\` logs (clone + inventory + export). Both \`cp\`s read"
+    echo "a source that is in the page cache after the import."
+    echo
+  fi
+}
+
+report_raw() {
+  local k m
+  echo "## Raw runs"
+  echo
+  local keys=()
+  mapfile -t keys < <(printf '%s\n' "${!RAW[@]}" | sort)
+  for k in "${keys[@]}"; do echo "- $k: ${RAW[$k]}"; done
+  mapfile -t keys < <(printf '%s\n' "${!MS[@]}" | sort)
+  for k in "${keys[@]}"; do echo "- milestone $k: ${MS[$k]}"; done
+  ((${#CLONE_MS_DEMO[@]})) && echo "- netboot clone of the ${IMAGE_SIZE} demo disk before boot rounds, in-process ms: ${CLONE_MS_DEMO[*]}"
+  for m in $CLONE_SIZES; do [[ -n ${C[$m|raw]:-} ]] && echo "- clone $m: ${C[$m|raw]}"; done
+  return 0
+}
+
+# ---------------------------------------------------------------------------
+main() {
+  LOAD_AT_START=$(cut -d' ' -f1-3 /proc/loadavg)
+  CLONE_MS_DEMO=()
+  WORK=$(mktemp -d /tmp/bootbench.XXXXXX)
+  chmod 755 "$WORK"
+  log "building the server jar"
+  (cd "$REPO" && ./mvnw -B -q -pl server package -DskipTests) >"$WORK/build.log" 2>&1 \
+    || { tail -n 30 "$WORK/build.log" >&2; die "build failed"; }
+  log "building the demo root filesystem"
+  "$REPO/images/demo/build.sh" "$WORK/rootfs" >"$WORK/rootfs.log" 2>&1 \
+    || { tail -n 30 "$WORK/rootfs.log" >&2; die "images/demo/build.sh failed"; }
+
+  if ((!SKIP_BOOT)); then
+    # The image both stacks boot, imported once; every round starts from a copy of this data dir.
+    BASE=$WORK/base
+    log "importing the demo image"
+    netboot "$BASE" image import demo "$WORK/rootfs" >"$WORK/import.log" 2>&1 \
+      || { tail -n 30 "$WORK/import.log" >&2; die "netboot image import failed"; }
+    IMAGE_DISK=$BASE/images/demo/disk.img
+    IMAGE_SIZE=$(du -h --apparent-size "$IMAGE_DISK" | cut -f1)
+    local kernel
+    kernel=$(ls "$BASE"/images/demo/boot/vmlinuz-*)
+    KVER=${kernel##*/vmlinuz-}
+
+    # The peer's TFTP root: the same kernel, the initrd `netboot initrd` builds, and iPXE scripts
+    # with the command line `netboot menu` gives (AoE shelf 1, slot = PC number - 1).
+    PEER_FILES=$WORK/tftp
+    mkdir -p "$PEER_FILES"
+    cp "$kernel" "$PEER_FILES/vmlinuz"
+    netboot "$BASE" initrd demo -o "$PEER_FILES/initrd.img" >"$WORK/initrd.log" 2>&1 \
+      || { cat "$WORK/initrd.log" >&2; die "netboot initrd failed"; }
+    local scratch=$WORK/scratch menu extra i mac
+    cp -a "$BASE" "$scratch"
+    netboot "$scratch" clone demo --to "$(mac_of 1)" >/dev/null 2>&1 || die "netboot clone (scratch) failed"
+    menu=$(netboot "$scratch" menu "$(mac_of 1)" --loader ipxe 2>/dev/null) || die "netboot menu failed"
+    rm -rf "$scratch"
+    extra=$(awk '$1 == "kernel" { for (i = 3; i <= NF; i++) if ($i !~ /^netboot\.(mac|aoe)=/) { printf "%s%s", s, $i; s = " " } }' <<<"$menu")
+    [[ $extra == *netboot.demo=poweroff* ]] || die "unexpected menu from netboot: $menu"
+    log "kernel command line after netboot.mac/aoe: $extra"
+    # shellcheck disable=SC2016  # ${...} are iPXE settings, expanded by iPXE
+    printf '#!ipxe\nchain --replace tftp://${next-server}/${netX/mac:hexhyp}.ipxe\n' >"$PEER_FILES/boot.ipxe"
+    for ((i = 1; i <= CLIENTS; i++)); do
+      mac=$(mac_of "$i")
+      # shellcheck disable=SC2016  # iPXE settings
+      printf '#!ipxe\necho peer: %s boots from AoE e1.%d\nkernel tftp://${next-server}/vmlinuz netboot.mac=%s netboot.aoe=1.%d %s\ninitrd tftp://${next-server}/initrd.img\nboot\n' \
+        "$mac" $((i - 1)) "$mac" $((i - 1)) "$extra" >"$PEER_FILES/${mac//:/-}.ipxe"
+    done
+    chmod 755 "$PEER_FILES"; chmod 644 "$PEER_FILES"/*
+
+    setup_lab
+    local run n order stack
+    for ((run = 1; run <= RUNS; run++)); do
+      order="ours peer"; ((run % 2 == 0)) && order="peer ours"
+      for n in $( ((CLIENTS > 1)) && echo "1 $CLIENTS" || echo 1); do
+        for stack in $order; do bench_round "$stack" "$n" "$run"; done
+      done
+    done
+  fi
+  ((SKIP_CLONE)) || bench_clone
+
+  local out
+  mkdir -p "$SCRIPT_DIR/results"
+  out="$SCRIPT_DIR/results/boot-$(date +%Y-%m-%d-%H%M%S).md"
+  { report; report_raw; } >"$out"
+  report
+  log "written to $out"
+  if [[ -n $KEEP_CONSOLES && -d $WORK/consoles ]]; then
+    mkdir -p "$KEEP_CONSOLES" && cp -r "$WORK/consoles/." "$KEEP_CONSOLES/"
+    log "consoles and server logs of the last run copied to $KEEP_CONSOLES"
+  fi
+  ((FAILED == 0)) || die "some PCs did not boot (FAIL in the table); see messages above"
+}
+
+# Sourcing the script (e.g. to try the report on made-up figures) defines everything and runs nothing.
+if [[ ${BASH_SOURCE[0]} == "$0" ]]; then main; fi
