@@ -36,7 +36,12 @@ final class AoeInterface implements AutoCloseable {
     private final List<PacketSocket> sockets = new java.util.ArrayList<>();
     private final PacketSocket socket;
     private final AoeResponder responder;
-    private final Port port;
+    /** Replaced when the interface's MAC changes (a bridge takes its lowest port's MAC when ports come and go). */
+    private volatile Port port;
+    private final int bufferCount;
+    private final Object linkLock = new Object();
+    private long nextLinkCheck;
+    private boolean linkDownLogged;
     private final EffectRunner runner;
     private final AoeMetrics metrics;
     private final List<Thread> threads = new java.util.ArrayList<>();
@@ -57,6 +62,7 @@ final class AoeInterface implements AutoCloseable {
         this.socket = sockets.getFirst();
         this.responder = responder;
         this.metrics = metrics;
+        this.bufferCount = bufferCount;
         this.port = Port.forMtu(MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
         FrameSink async = new FrameSink() {
             @Override public ByteBuffer claim(int capacity) { return ByteBuffer.allocate(capacity); }
@@ -95,7 +101,16 @@ final class AoeInterface implements AutoCloseable {
                 // With spinning on: right after a batch the initiator's next frames are usually
                 // microseconds away, and polling saves the sleep/wake-up of the round trip.
                 boolean poll = SPIN_NANOS > 0 && System.nanoTime() - lastWork < SPIN_NANOS;
-                int n = socket.receive(rx, poll);
+                int n;
+                try {
+                    n = socket.receive(rx, poll);
+                } catch (IOException e) {
+                    // A cable pulled or the interface set down: every client hangs until it is back, so
+                    // keep trying rather than end the thread (which would need a server restart).
+                    interfaceTrouble(e);
+                    continue;
+                }
+                checkLink();
                 if (n == 0) {
                     if (poll) Thread.onSpinWait();
                     continue;
@@ -117,8 +132,50 @@ final class AoeInterface implements AutoCloseable {
                 }
                 sink.flush();
             }
-        } catch (IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             if (running) log.error("AoE on {} stopped: {}", socket.interfaceName(), e.toString(), e);
+        }
+    }
+
+    private void interfaceTrouble(IOException e) {
+        if (!running) return;
+        synchronized (linkLock) {
+            if (!linkDownLogged) {
+                log.warn("AoE on {}: {}; clients of this interface wait until it is back (retrying every second)", name(), e.getMessage());
+                linkDownLogged = true;
+            }
+        }
+        try {
+            Thread.sleep(1000);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /**
+     * At most once a second: says when the interface works again, and follows a change of its MAC
+     * address, so replies carry the address initiators can reach us at.
+     */
+    private void checkLink() {
+        long now = System.nanoTime();
+        synchronized (linkLock) {
+            if (linkDownLogged) {
+                log.info("AoE on {}: receiving again", name());
+                linkDownLogged = false;
+            }
+            if (now - nextLinkCheck < 0) return;
+            nextLinkCheck = now + 1_000_000_000L;
+            try {
+                String text = java.nio.file.Files.readString(java.nio.file.Path.of("/sys/class/net", name(), "address")).strip();
+                MacAddress current = MacAddress.parse(text);
+                if (!current.equals(port.mac())) {
+                    log.info("AoE on {}: the interface's MAC changed from {} to {}; answering as {} (a bridge's MAC follows its ports unless set)",
+                            name(), port.mac(), current, current);
+                    port = new Port(current, port.maxSectors(), bufferCount);
+                }
+            } catch (IOException | IllegalArgumentException e) {
+                // the interface is gone or reads oddly for a moment: keep the address we have
+            }
         }
     }
 

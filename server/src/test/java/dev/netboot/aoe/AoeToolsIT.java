@@ -50,11 +50,12 @@ class AoeToolsIT {
         appliance = startAppliance();
     }
 
+    /** The recvmmsg receive path here (the guest and end-to-end tests run the default receive ring). */
     static Appliance startAppliance() throws Exception {
         NetbootConfig config = ConfigLoader.load(Optional.empty(), List.of(
                 "dataDir=" + dataDir, "tftp.enabled=false", "http.enabled=false", "dhcp.mode=off",
                 "aoe.interfaces=[" + clientLink.hostSideName() + ", " + strangerLink.hostSideName() + "]", "aoe.catalogPollMillis=100",
-                "aoe.threadsPerInterface=2"));
+                "aoe.threadsPerInterface=2", "aoe.packetRing=false"));
         return new Appliance(config).start();
     }
 
@@ -110,5 +111,41 @@ class AoeToolsIT {
         long deadline = System.nanoTime() + 5_000_000_000L;
         while (appliance.aoe().exported().contains(new TargetAddress(3, 2)) && System.nanoTime() < deadline) Thread.sleep(50);
         assertThat(stranger.exec(T, "aoeping", "-s", "1", "3", "2", strangerLink.peerName()).exitCode()).isNotZero();
+    }
+
+    @Test
+    void theTargetOutlivesItsInterfaceGoingDownAndAnswersFromTheInterfacesNewMac() throws Exception {
+        String server = clientLink.hostSideName();
+        exec("ip", "link", "set", server, "down");
+        Thread.sleep(1500); // the receive threads see the interface down
+        exec("ip", "link", "set", server, "up");
+        assertThat(aoepingUntilAnswered()).as("AoE serves again after the link came back").isTrue();
+
+        // A bridge's MAC changes when its ports do; replies must come from the address the interface has now.
+        String newMac = "02:4e:42:00:00:31";
+        exec("ip", "link", "set", server, "address", newMac);
+        Thread.sleep(1200); // the MAC is re-read at most once a second
+        Process capture = client.start("tcpdump", "-i", clientLink.peerName(), "-e", "-n", "-c", "1", "-l",
+                "ether proto 0x88a2 and ether src " + newMac);
+        try {
+            Thread.sleep(1000); // tcpdump attaches its filter
+            assertThat(aoepingUntilAnswered()).isTrue();
+            assertThat(capture.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).as("a reply with source " + newMac).isTrue();
+            assertThat(new String(capture.getInputStream().readAllBytes())).contains(newMac);
+        } finally {
+            capture.destroyForcibly();
+        }
+    }
+
+    private static boolean aoepingUntilAnswered() {
+        for (int i = 0; i < 10; i++) {
+            if (client.exec(T, "aoeping", "-s", "2", "-I", "3", "1", clientLink.peerName()).exitCode() == 0) return true;
+        }
+        return false;
+    }
+
+    private static void exec(String... cmd) throws Exception {
+        Process p = new ProcessBuilder(cmd).inheritIO().start();
+        assertThat(p.waitFor()).as(String.join(" ", cmd)).isZero();
     }
 }
