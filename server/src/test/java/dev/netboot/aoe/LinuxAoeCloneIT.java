@@ -116,22 +116,7 @@ class LinuxAoeCloneIT {
 
     private static String initScript(String insmods) {
         return """
-                #!/bin/busybox sh
-                /bin/busybox --install -s /bin
-                export PATH=/bin:/sbin
-                mount -t proc proc /proc
-                mount -t sysfs sys /sys
-                mount -t devtmpfs dev /dev
                 %s
-                ip link set eth0 up
-                sleep 1
-                insmod /mods/aoe.ko 2>/dev/null
-                i=0
-                while [ ! -b /dev/etherd/e7.1 ] && [ $i -lt 150 ]; do
-                  sleep 0.2; i=$((i+1))
-                  [ $((i %% 10)) = 0 ] && echo discover > /dev/etherd/discover
-                done
-                [ -b /dev/etherd/e7.1 ] && echo NB-DISCOVERED || { echo NB-FAIL no device; poweroff -f; }
                 sleep 1
                 mount -t ext4 /dev/etherd/e7.1 /mnt || echo NB-FAIL mount
                 grep -q "from the base image" /mnt/base.txt && echo NB-BASE-OK || echo NB-FAIL base.txt
@@ -146,6 +131,6 @@ class LinuxAoeCloneIT {
                 umount /mnt
                 sync
                 poweroff -f
-                """.formatted(insmods.replace("insmod /mods/aoe.ko || echo NB-FAIL insmod aoe.ko\n", ""));
+                """.formatted(LinuxAoeGuestIT.guestFindsE71(insmods));
     }
 }

@@ -156,22 +156,7 @@ class LinuxAoeGuestIT {
     private static String initScript(String insmods) {
         int seek = PATTERN_OFFSET_MIB * 16; // in 64 KiB blocks
         return """
-                #!/bin/busybox sh
-                /bin/busybox --install -s /bin
-                export PATH=/bin:/sbin
-                mount -t proc proc /proc
-                mount -t sysfs sys /sys
-                mount -t devtmpfs dev /dev
                 %s
-                ip link set eth0 up
-                sleep 1
-                insmod /mods/aoe.ko 2>/dev/null
-                i=0
-                while [ ! -b /dev/etherd/e7.1 ] && [ $i -lt 150 ]; do
-                  sleep 0.2; i=$((i+1))
-                  [ $((i %% 10)) = 0 ] && echo discover > /dev/etherd/discover
-                done
-                [ -b /dev/etherd/e7.1 ] && echo NB-DISCOVERED || { echo NB-FAIL no device; poweroff -f; }
                 sleep 2
                 echo NB-DEVICES $(ls /sys/block | grep etherd) END
                 yes NETBOOT-AOE-PATTERN | head -c 1048576 > /tmp/p
@@ -194,6 +179,31 @@ class LinuxAoeGuestIT {
                 mount -t ext4 /dev/etherd/e7.1 /mnt && cmp /tmp/p /mnt/blob && echo more >> /mnt/hello.txt && umount /mnt && echo NB-AFTER-RESTART-OK
                 sync
                 poweroff -f
-                """.formatted(insmods.replace("insmod /mods/aoe.ko || echo NB-FAIL insmod aoe.ko\n", ""), seek, seek);
+                """.formatted(guestFindsE71(insmods), seek, seek);
+    }
+
+    /**
+     * The start of a test guest's init: busybox, the NIC up, the aoe driver loaded (the modules in
+     * {@code insmods} are loaded before aoe, which gets no retry) and e7.1 discovered within 30 s.
+     */
+    static String guestFindsE71(String insmods) {
+        return """
+                #!/bin/busybox sh
+                /bin/busybox --install -s /bin
+                export PATH=/bin:/sbin
+                mount -t proc proc /proc
+                mount -t sysfs sys /sys
+                mount -t devtmpfs dev /dev
+                %s
+                ip link set eth0 up
+                sleep 1
+                insmod /mods/aoe.ko 2>/dev/null
+                i=0
+                while [ ! -b /dev/etherd/e7.1 ] && [ $i -lt 150 ]; do
+                  sleep 0.2; i=$((i+1))
+                  [ $((i %% 10)) = 0 ] && echo discover > /dev/etherd/discover
+                done
+                [ -b /dev/etherd/e7.1 ] && echo NB-DISCOVERED || { echo NB-FAIL no device; poweroff -f; }
+                """.formatted(insmods.replace("insmod /mods/aoe.ko || echo NB-FAIL insmod aoe.ko\n", "")).stripTrailing();
     }
 }
