@@ -146,7 +146,8 @@ final class ClientCommand implements Runnable {
     }
 
     @Command(name = "flatten", mixinStandardHelpOptions = true,
-            description = "Make the client's disk standalone: copy in what it still reads from its image (the image can then be removed).")
+            description = {"Make the client's disk standalone: copy in what it still reads from its image.",
+                    "A running server stops exporting the disk for the copy and exports it again afterwards."})
     static final class Flatten extends ClientDisksAction {
         @Parameters(index = "0", paramLabel = "MAC") String mac;
 

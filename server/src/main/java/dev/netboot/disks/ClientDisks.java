@@ -7,6 +7,7 @@ import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
+import dev.netboot.storage.CloneInUseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ public final class ClientDisks {
     private final int shelf;
     private final Clock clock;
     private final Runnable exportsChanged;
+    private static final long RELEASE_WAIT_NANOS = 15_000_000_000L;
 
     /**
      * @param shelf          the shelf client disks are numbered in (slots 0-254, then the next shelf)
@@ -88,13 +90,50 @@ public final class ClientDisks {
         return inventory.assignment(m).orElseThrow();
     }
 
-    /** Makes the client's disk independent of its image (the image can then be removed). */
+    /**
+     * Makes the client's disk independent of its image. A running server holds an exported clone open,
+     * so the disk is taken off the network for the copy (the client's driver retries meanwhile) and
+     * exported again afterwards, also when the flatten fails.
+     */
     public void flatten(String mac, Progress progress) throws IOException {
-        Disk disk = inventory.diskOf(mac).orElseThrow(() -> new IllegalArgumentException("client " + mac + " has no disk"));
+        String m = Inventory.normalizeMac(mac);
+        Disk disk = inventory.diskOf(m).orElseThrow(() -> new IllegalArgumentException("client " + m + " has no disk"));
         if (!disk.dependsOnImage()) return;
-        cloner.flatten(disk, progress);
+        Optional<TargetAddress> address = inventory.aoeAddress(m).map(TargetAddress::parse);
+        boolean withdrawn = address.isPresent() && catalog.find(address.get()).isPresent();
+        if (withdrawn) {
+            log.info("disk {} of client {} is offline while it is flattened", disk.name(), m);
+            catalog.remove(address.get());
+            exportsChanged.run();
+        }
+        try {
+            flattenOnceReleased(disk, progress);
+        } finally {
+            if (withdrawn) ensureExported(m, disk, address.get());
+        }
         inventory.setDiskKind(disk.name(), Disk.STANDALONE);
-        log.info("disk {} of client {} flattened: it no longer reads from image {}", disk.name(), mac, disk.imageName());
+        log.info("disk {} of client {} flattened: it no longer reads from image {}", disk.name(), m, disk.imageName());
+    }
+
+    /** A server in another process lets go of a withdrawn disk at its next catalog poll: wait for that, briefly. */
+    private void flattenOnceReleased(Disk disk, Progress progress) throws IOException {
+        long deadline = System.nanoTime() + RELEASE_WAIT_NANOS;
+        while (true) {
+            try {
+                cloner.flatten(disk, progress);
+                return;
+            } catch (CloneInUseException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new IOException(e.getMessage() + "; still in use " + RELEASE_WAIT_NANOS / 1_000_000_000L + " s after it was withdrawn", e);
+                }
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw new IOException("interrupted while waiting for the server to release " + disk.name(), ie);
+                }
+            }
+        }
     }
 
     /** Takes the client's disk away: unexported, deleted, the client waits for an admin again. */

@@ -104,7 +104,7 @@ public final class CowBlockStore implements BlockStore {
     public static void delete(Path overlay) throws IOException {
         Path side = sidecarOf(overlay);
         try (PosixFile sc = PosixFile.open(side, true, false)) {
-            if (!sc.tryLock(true)) throw new IOException("clone " + overlay + " is in use by another process (exported by a running 'netboot serve'?)");
+            if (!sc.tryLock(true)) throw new CloneInUseException("clone " + overlay + " is in use by another process (exported by a running 'netboot serve'?)");
             Files.delete(side);
         }
         Files.deleteIfExists(overlay);
@@ -171,7 +171,7 @@ public final class CowBlockStore implements BlockStore {
         FileBlockStore base = null;
         PosixFile ov = null;
         try {
-            if (!sc.tryLock(!readOnly)) throw new IOException("clone " + o + " is in use by another process (exported by a running 'netboot serve'?)");
+            if (!sc.tryLock(!readOnly)) throw new CloneInUseException("clone " + o + " is in use by another process (exported by a running 'netboot serve'?)");
             ByteBuffer hb = ByteBuffer.allocateDirect(CloneHeader.BYTES);
             if (!sc.readFully(0, hb)) throw new IOException(side + " is damaged (shorter than its header)");
             byte[] bytes = new byte[CloneHeader.BYTES];

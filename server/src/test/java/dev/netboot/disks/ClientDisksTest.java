@@ -161,4 +161,28 @@ class ClientDisksTest {
         assertThat(new String(Files.readAllBytes(Path.of(inventory.diskOf(A).orElseThrow().path())), 0, 1, StandardCharsets.US_ASCII)).isEqualTo("X");
         disks.flatten(A, Progress.NONE); // already standalone: nothing to do
     }
+
+    @Test
+    void flatteningADiskTheServerExportsTakesItOfflineAndBringsItBack() throws Exception {
+        disks.assign(A, "alpha", false);
+        writeFirstByte(A, (byte) 'X');
+        // The server, as if in another process: it only notices the catalog at its polls.
+        try (dev.netboot.aoe.AoeServer server = new dev.netboot.aoe.AoeServer(List.of(), 16, 1, true,
+                new io.micrometer.core.instrument.simple.SimpleMeterRegistry(), new StateFiles(dir));
+             CatalogExporter exporter = new CatalogExporter(catalog, List.of(), server, false).start(100)) {
+            dev.netboot.aoe.TargetAddress address = dev.netboot.aoe.TargetAddress.parse("1.0");
+            assertThat(server.store(address)).isInstanceOf(CowBlockStore.class);
+
+            disks.flatten(A, Progress.NONE);
+
+            assertThat(inventory.diskOf(A).orElseThrow().kind()).isEqualTo(Disk.STANDALONE);
+            assertThat(catalog.find(address)).get().extracting(DiskEntry::allowedMacs).isEqualTo(List.of(A));
+            long deadline = System.nanoTime() + 5_000_000_000L;
+            while (server.store(address) == null && System.nanoTime() < deadline) Thread.sleep(50);
+            assertThat(server.store(address)).as("exported again, now as a plain disk").isInstanceOf(dev.netboot.storage.FileBlockStore.class);
+            ByteBuffer b = ByteBuffer.allocate(512);
+            server.store(address).read(0, b);
+            assertThat(b.get(0)).isEqualTo((byte) 'X');
+        }
+    }
 }
