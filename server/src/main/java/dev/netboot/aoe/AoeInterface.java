@@ -40,8 +40,9 @@ final class AoeInterface implements AutoCloseable {
     private volatile Port port;
     private final int bufferCount;
     private final Object linkLock = new Object();
-    private long nextLinkCheck;
-    private boolean linkDownLogged;
+    // Read after every receive batch without the lock; the lock is taken only when one is due or set.
+    private volatile long nextLinkCheck;
+    private volatile boolean linkDownLogged;
     private final EffectRunner runner;
     private final AoeMetrics metrics;
     private final List<Thread> threads = new java.util.ArrayList<>();
@@ -158,6 +159,7 @@ final class AoeInterface implements AutoCloseable {
      */
     private void checkLink() {
         long now = System.nanoTime();
+        if (!linkDownLogged && now - nextLinkCheck < 0) return; // the hot path: nothing to do
         synchronized (linkLock) {
             if (linkDownLogged) {
                 log.info("AoE on {}: receiving again", name());

@@ -1,6 +1,7 @@
 package dev.netboot.images;
 
 import dev.netboot.storage.Progress;
+import dev.netboot.storage.ZeroSkippingCopy;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -156,7 +157,13 @@ public final class ImageImporter {
 
     private String fromDiskImage(Path source, long fsOffset, Path staging, Progress progress) throws IOException {
         Path disk = staging.resolve("disk.img");
-        SparseCopy.copy(source, disk, progress);
+        try (FileChannel out = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            long size = Files.size(source);
+            ZeroSkippingCopy.copy(source, out, size, "copying the disk image", progress);
+            // A hole at the end was never written: one zero byte gives the file its length.
+            if (out.size() < size) out.write(ByteBuffer.allocate(1), size - 1);
+            out.force(true);
+        }
         String fs = disk + (fsOffset == 0 ? "" : "?offset=" + fsOffset);
         String modulesDir = null;
         List<String> versions = new ArrayList<>();
@@ -271,45 +278,6 @@ public final class ImageImporter {
                 }
             });
             return new TreeSize(acc[0], acc[1]);
-        }
-    }
-
-    /** Copies a disk image leaving all-zero MiB holes, so a mostly empty 8 GiB image costs what its data costs. */
-    static final class SparseCopy {
-        private SparseCopy() {}
-
-        static void copy(Path from, Path to, Progress progress) throws IOException {
-            try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-                 FileChannel out = FileChannel.open(to, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                long size = in.size();
-                ByteBuffer buf = ByteBuffer.allocateDirect((int) MIB);
-                long lastReport = 0;
-                for (long pos = 0; pos < size; ) {
-                    buf.clear();
-                    if (size - pos < buf.capacity()) buf.limit((int) (size - pos));
-                    while (buf.hasRemaining()) if (in.read(buf, pos + buf.position()) < 0) throw new IOException(from + " shrank during the copy");
-                    buf.flip();
-                    if (!allZero(buf)) {
-                        while (buf.hasRemaining()) out.write(buf, pos + buf.position());
-                    }
-                    pos += buf.limit();
-                    if (pos - lastReport >= 64 * MIB || pos == size) {
-                        progress.update("copying the disk image", pos, size);
-                        lastReport = pos;
-                    }
-                }
-                // A hole at the end was never written: one zero byte gives the file its length.
-                if (out.size() < size) out.write(ByteBuffer.allocate(1), size - 1);
-                out.force(true);
-            }
-        }
-
-        private static boolean allZero(ByteBuffer b) {
-            int i = b.position();
-            int end = b.limit();
-            for (; i + 8 <= end; i += 8) if (b.getLong(i) != 0) return false;
-            for (; i < end; i++) if (b.get(i) != 0) return false;
-            return true;
         }
     }
 }

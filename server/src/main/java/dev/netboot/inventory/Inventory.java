@@ -228,15 +228,9 @@ public final class Inventory implements AutoCloseable {
         return query("SELECT id FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getLong(1)).getFirst();
     }
 
+    /** A clone disk of the image (the kind client disks have unless flattened); returns its id. */
     public synchronized long addDisk(String name, long imageId, String path, long sizeBytes, Instant now) {
-        update("INSERT INTO disks (name, image_id, path, size_bytes, created) VALUES (?, ?, ?, ?, ?)", ps -> {
-            ps.setString(1, name);
-            ps.setLong(2, imageId);
-            ps.setString(3, path);
-            ps.setLong(4, sizeBytes);
-            ps.setTimestamp(5, Timestamp.from(now));
-        });
-        return query("SELECT id FROM disks WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getLong(1)).getFirst();
+        return addDisk(name, imageId, path, sizeBytes, Disk.CLONE, now).id();
     }
 
     /** Assigns a client (which must exist) an image, a disk and its AoE address; replaces an earlier assignment. */

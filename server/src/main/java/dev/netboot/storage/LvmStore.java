@@ -4,7 +4,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,32 +86,10 @@ public final class LvmStore {
         return volume;
     }
 
-    /** The granularity of the zero check: dm-thin's default chunk, the unit the pool allocates in. */
-    static final int ZERO_CHECK_BYTES = 64 << 10;
-    private static final int COPY_BUFFER_BYTES = 1 << 20;
-
     /** Copies {@code size} bytes of {@code from} onto the existing {@code to} (a device), leaving all-zero blocks unwritten. */
     static void copySkippingZeros(Path from, Path to, long size, Progress progress) throws IOException {
-        ByteBuffer zeros = ByteBuffer.allocateDirect(ZERO_CHECK_BYTES);
-        ByteBuffer buf = ByteBuffer.allocateDirect(COPY_BUFFER_BYTES);
-        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ);
-             FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
-            long pos = 0;
-            while (pos < size) {
-                buf.clear().limit((int) Math.min(COPY_BUFFER_BYTES, size - pos));
-                while (buf.hasRemaining()) {
-                    if (in.read(buf, pos + buf.position()) < 0) throw new IOException(from + " ended at " + (pos + buf.position()) + " of " + size + " bytes");
-                }
-                buf.flip();
-                for (int off = 0; off < buf.limit(); off += ZERO_CHECK_BYTES) {
-                    ByteBuffer block = buf.slice(off, Math.min(ZERO_CHECK_BYTES, buf.limit() - off));
-                    if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
-                    long at = pos + off;
-                    while (block.hasRemaining()) at += out.write(block, at);
-                }
-                pos += buf.limit();
-                progress.update("copying into " + to.getFileName(), pos, size);
-            }
+        try (FileChannel out = FileChannel.open(to, StandardOpenOption.WRITE)) {
+            ZeroSkippingCopy.copy(from, out, size, "copying into " + to.getFileName(), progress);
             out.force(false);
         }
     }

@@ -1,0 +1,44 @@
+package dev.netboot.storage;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Copies a disk image and leaves the blocks that are all zeros unwritten: they stay holes in a new
+ * sparse file and unallocated chunks in a thin volume, both of which read as zeros. A mostly empty
+ * 8 GiB image then costs what its data costs.
+ */
+public final class ZeroSkippingCopy {
+
+    /** The zero-check granularity: dm-thin's default chunk, and a multiple of every filesystem block. */
+    public static final int BLOCK_BYTES = 64 << 10;
+    private static final int BUFFER_BYTES = 1 << 20;
+
+    private ZeroSkippingCopy() {}
+
+    /** Copies the first {@code size} bytes of {@code from} to the same offsets of {@code out}; progress after every MiB. */
+    public static void copy(Path from, FileChannel out, long size, String phase, Progress progress) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_BYTES);
+        ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES);
+        try (FileChannel in = FileChannel.open(from, StandardOpenOption.READ)) {
+            for (long pos = 0; pos < size; ) {
+                buf.clear().limit((int) Math.min(BUFFER_BYTES, size - pos));
+                while (buf.hasRemaining()) {
+                    if (in.read(buf, pos + buf.position()) < 0) throw new IOException(from + " ended at " + (pos + buf.position()) + " of " + size + " bytes");
+                }
+                buf.flip();
+                for (int off = 0; off < buf.limit(); off += BLOCK_BYTES) {
+                    ByteBuffer block = buf.slice(off, Math.min(BLOCK_BYTES, buf.limit() - off));
+                    if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
+                    long at = pos + off;
+                    while (block.hasRemaining()) at += out.write(block, at);
+                }
+                pos += buf.limit();
+                progress.update(phase, pos, size);
+            }
+        }
+    }
+}
