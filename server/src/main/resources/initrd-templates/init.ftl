@@ -19,6 +19,7 @@ mount -t devtmpfs devtmpfs /dev || fail "cannot mount devtmpfs on /dev (kernel w
 
 MAC=
 AOE=
+ROOT_PART=
 ROOT_INIT=/sbin/init
 WAIT=[=linkWaitSeconds!30]
 AOE_WAIT=[=aoeWaitSeconds!10]
@@ -27,6 +28,7 @@ for arg in $(cat /proc/cmdline); do
     case "$arg" in
         netboot.mac=*) MAC=$(echo "${arg#netboot.mac=}" | tr 'A-F-' 'a-f:') ;;
         netboot.aoe=*) AOE="${arg#netboot.aoe=}" ;;
+        netboot.root=*) ROOT_PART="${arg#netboot.root=}" ;;
         netboot.wait=*) WAIT="${arg#netboot.wait=}" ;;
         netboot.aoewait=*) AOE_WAIT="${arg#netboot.aoewait=}" ;;
         netboot.aoetries=*) AOE_TRIES="${arg#netboot.aoetries=}" ;;
@@ -96,11 +98,29 @@ while [ ! -b "$DEV" ]; do
     while [ ! -b "$DEV" ] && [ "$i" -lt $((AOE_WAIT * TICKS)) ]; do sleep $TICK; i=$((i + 1)); done
     try=$((try + 1))
 done
-ROOT=$DEV
-[ -b "${DEV}p1" ] && ROOT=${DEV}p1
+# The root is the whole disk (an image built from a folder) or one of its partitions (an installed
+# system: EFI or /boot first, root later): the first of them that mounts and holds the image's init.
+# netboot.root=pN (or netboot.root=disk) names it instead.
+has_init() { [ -x "/newroot$ROOT_INIT" ] || [ -L "/newroot$ROOT_INIT" ]; }
+if [ -n "$ROOT_PART" ]; then
+    ROOT=$DEV
+    [ "$ROOT_PART" = disk ] || ROOT=$DEV$ROOT_PART
+    [ -b "$ROOT" ] || fail "netboot.root=$ROOT_PART: there is no $ROOT (partitions: $(ls /dev/etherd | grep "^e$AOE" | tr '\n' ' '))"
+else
+    ROOT=
+    tried=
+    for cand in $DEV $(n=1; while [ "$n" -le 64 ]; do [ -b "${DEV}p$n" ] && echo "${DEV}p$n"; n=$((n + 1)); done); do
+        mount -o ro "$cand" /newroot 2>/dev/null || { tried="$tried ${cand##*/}(no filesystem)"; continue; }
+        if has_init; then ROOT=$cand; fi
+        umount /newroot
+        [ -n "$ROOT" ] && break
+        tried="$tried ${cand##*/}(no $ROOT_INIT)"
+    done
+    [ -n "$ROOT" ] || fail "no filesystem on e$AOE holds $ROOT_INIT; tried:$tried"
+fi
 say "mounting $ROOT"
 mount -o rw "$ROOT" /newroot || fail "cannot mount $ROOT (no filesystem the kernel knows? ext4 module missing?)"
-[ -x "/newroot$ROOT_INIT" ] || [ -L "/newroot$ROOT_INIT" ] || fail "the image has no $ROOT_INIT"
+has_init || fail "the image has no $ROOT_INIT on $ROOT"
 mount --move /dev /newroot/dev 2>/dev/null || umount /dev
 umount /sys
 umount /proc

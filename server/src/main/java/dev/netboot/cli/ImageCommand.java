@@ -56,7 +56,7 @@ final class ImageCommand implements Runnable {
 
     @Command(name = "import", mixinStandardHelpOptions = true,
             description = {"Import a root filesystem: a folder (debootstrap's output), a tarball (.tar, .tar.gz, .tar.xz, .tar.zst)",
-                    "or a raw disk image with an ext2/3/4 root (bare or in its first partition).",
+                    "or a raw disk image with an ext2/3/4 root (bare, or in any MBR or GPT partition; /boot may be its own partition).",
                     "It needs a kernel: boot/vmlinuz-VERSION and lib/modules/VERSION/modules.dep."})
     static final class Import extends LibraryAction {
         @Parameters(index = "0", paramLabel = "NAME", description = "Image name, e.g. debian12")

@@ -21,7 +21,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.TreeSet;
 import java.util.stream.Stream;
@@ -34,8 +33,8 @@ import java.util.stream.Stream;
  *   lib/modules/VERSION/     its modules, from which the initrd takes the NIC, aoe and ext4 drivers
  * </pre>
  * Sources: a directory (debootstrap's output), a tarball (a distro's rootfs tarball; GNU tar unpacks it so
- * owners, modes and device nodes survive) or a raw disk image holding ext2/3/4, bare or in its first
- * partition (copied sparsely; kernel and modules read out with debugfs). The folder is built under a
+ * owners, modes and device nodes survive) or a raw disk image holding ext2/3/4, bare or in any MBR or GPT
+ * partition, /boot on its own partition included (copied sparsely; kernel and modules read out with debugfs). The folder is built under a
  * temporary name and renamed at the end, so a failed or interrupted import leaves nothing half-made.
  */
 public final class ImageImporter {
@@ -73,12 +72,12 @@ public final class ImageImporter {
                 kernel = fromTree(name, new RootTree(unpacked), staging, size, progress);
                 deleteTree(unpacked);
             } else {
-                Optional<Long> offset = DiskLayout.rootFilesystemOffset(source);
-                if (offset.isEmpty()) {
+                List<DiskLayout.ExtFilesystem> filesystems = DiskLayout.extFilesystems(source);
+                if (filesystems.isEmpty()) {
                     throw new IOException(source + " is neither a folder, a tar archive, nor a disk image with an ext2/3/4 root "
-                            + "filesystem (bare, or in its first partition)");
+                            + "filesystem (bare, or in an MBR or GPT partition)");
                 }
-                kernel = fromDiskImage(source, offset.get(), staging, progress);
+                kernel = fromDiskImage(source, filesystems, staging, progress);
             }
             long bytes = Files.size(staging.resolve("disk.img"));
             Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
@@ -155,7 +154,12 @@ public final class ImageImporter {
 
     // ---- a raw disk image -----------------------------------------------------------------------
 
-    private String fromDiskImage(Path source, long fsOffset, Path staging, Progress progress) throws IOException {
+    /**
+     * Copies the disk, then finds its root among its ext filesystems (the one with /lib/modules/VERSION)
+     * and reads the kernel and modules out of it. The kernel is in the root's /boot or, for an installed
+     * system with a separate /boot partition, at the top of another ext filesystem.
+     */
+    private String fromDiskImage(Path source, List<DiskLayout.ExtFilesystem> filesystems, Path staging, Progress progress) throws IOException {
         Path disk = staging.resolve("disk.img");
         try (FileChannel out = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
             long size = Files.size(source);
@@ -164,35 +168,66 @@ public final class ImageImporter {
             if (out.size() < size) out.write(ByteBuffer.allocate(1), size - 1);
             out.force(true);
         }
-        String fs = disk + (fsOffset == 0 ? "" : "?offset=" + fsOffset);
+        DiskLayout.ExtFilesystem root = null;
         String modulesDir = null;
         List<String> versions = new ArrayList<>();
-        for (String candidate : List.of("/usr/lib/modules", "/lib/modules")) {
-            versions = debugfsList(fs, candidate);
-            if (!versions.isEmpty()) {
-                modulesDir = candidate;
-                break;
+        search:
+        for (DiskLayout.ExtFilesystem candidate : filesystems) {
+            for (String dir : List.of("/usr/lib/modules", "/lib/modules")) {
+                versions = debugfsList(debugfsTarget(disk, candidate), dir);
+                if (!versions.isEmpty()) {
+                    root = candidate;
+                    modulesDir = dir;
+                    break search;
+                }
             }
         }
-        if (modulesDir == null) throw new IOException(source + " has no /lib/modules/VERSION: no kernel installed in the image");
+        if (root == null) {
+            throw new IOException(source + " has no /lib/modules/VERSION in " + describe(filesystems)
+                    + ": no kernel installed in the image");
+        }
+        String fs = debugfsTarget(disk, root);
         Files.createDirectories(staging.resolve("boot"));
         Files.createDirectories(staging.resolve("lib/modules"));
         for (String v : versions.reversed()) {
             Path kernel = staging.resolve("boot/vmlinuz-" + v);
-            Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "dump /boot/vmlinuz-" + v + " " + kernel, fs));
-            if (!Files.isRegularFile(kernel) || Files.size(kernel) == 0) {
-                Files.deleteIfExists(kernel);
-                continue;
-            }
+            if (!dumpKernel(disk, root, filesystems, v, kernel)) continue;
             progress.update("reading kernel " + v + " and its modules out of the disk image", 0, 0);
             Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "rdump " + modulesDir + "/" + v + " " + staging.resolve("lib/modules"), fs));
             if (!Files.isRegularFile(staging.resolve("lib/modules/" + v + "/modules.dep"))) {
                 throw new IOException("kernel " + v + " in " + source + " has no modules.dep (run depmod in the image)");
             }
+            log.info("{}: root filesystem on {}, kernel {}", source.getFileName(), root.describe(), v);
             return v;
         }
-        throw new IOException(source + " has modules for " + versions + " but no /boot/vmlinuz-VERSION for any of them "
-                + "(a separate /boot partition is not supported: import a disk whose root holds /boot)");
+        throw new IOException(source + " has modules for " + versions + " but no vmlinuz-VERSION for any of them, neither in "
+                + "/boot of its root (" + root.describe() + ") nor at the top of another ext filesystem (a /boot partition)");
+    }
+
+    /** The kernel from the root's /boot, else from the top of another filesystem (a separate /boot partition). */
+    private static boolean dumpKernel(Path disk, DiskLayout.ExtFilesystem root, List<DiskLayout.ExtFilesystem> filesystems,
+                                      String version, Path kernel) throws IOException {
+        List<String[]> places = new ArrayList<>();
+        places.add(new String[]{debugfsTarget(disk, root), "/boot/vmlinuz-" + version});
+        for (DiskLayout.ExtFilesystem other : filesystems) {
+            if (!other.equals(root)) places.add(new String[]{debugfsTarget(disk, other), "/vmlinuz-" + version});
+        }
+        for (String[] place : places) {
+            Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "dump " + place[1] + " " + kernel, place[0]));
+            if (Files.isRegularFile(kernel) && Files.size(kernel) > 0) return true;
+            Files.deleteIfExists(kernel);
+        }
+        return false;
+    }
+
+    /** debugfs reads a filesystem inside a disk file with "FILE?offset=BYTES". */
+    private static String debugfsTarget(Path disk, DiskLayout.ExtFilesystem fs) {
+        return disk + (fs.offset() == 0 ? "" : "?offset=" + fs.offset());
+    }
+
+    private static String describe(List<DiskLayout.ExtFilesystem> filesystems) {
+        return filesystems.size() == 1 ? "its ext filesystem (" + filesystems.getFirst().describe() + ")"
+                : "any of its ext filesystems (" + String.join(", ", filesystems.stream().map(DiskLayout.ExtFilesystem::describe).toList()) + ")";
     }
 
     private static List<String> debugfsList(String fs, String dir) throws IOException {

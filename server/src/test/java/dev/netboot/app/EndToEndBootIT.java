@@ -4,6 +4,7 @@ import dev.netboot.cli.CliRun;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.images.ImageLibrary;
+import dev.netboot.images.InstalledDisk;
 import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
@@ -34,8 +35,10 @@ import static org.assertj.core.api.Assertions.assertThat;
  * The whole product: two diskless PCs (qemu + iPXE ROM on taps of one bridge) boot at once with our
  * server as the only server on the network. DHCP (full mode) → iPXE → boot.ipxe → the per-MAC script →
  * the demo image's kernel and our initrd over HTTP → the initrd finds its own AoE disk → the image's
- * init prints its marker, writes a file of its own and powers off. One client was given the image with
- * {@code netboot clone}; the other is unknown and gets a clone of disks.defaultImage on its first boot.
+ * init prints its marker, writes a file of its own and powers off. One client was given an image with
+ * {@code netboot clone}: the demo system as an installer leaves a disk (GPT: an EFI partition, /boot,
+ * the root on partition 3), so its initrd must find the root partition. The other is unknown and gets a
+ * clone of disks.defaultImage (the demo image built from the folder: a bare filesystem) on its first boot.
  */
 class EndToEndBootIT {
 
@@ -50,8 +53,9 @@ class EndToEndBootIT {
         run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
         Path data = tmp.resolve("data");
         java.util.Map<String, Path> clones = new java.util.HashMap<>();
-        Path imageDisk;
-        String imageHash;
+        java.util.Map<String, Path> imageDisks = new java.util.HashMap<>();
+        java.util.Map<String, String> imageHashes = new java.util.HashMap<>();
+        long rootOffset;
 
         try (NetLab lab = NetLab.create()) {
             Bridge bridge = lab.bridge(null);
@@ -80,13 +84,20 @@ class EndToEndBootIT {
                     "menus.kernelArgs=console=ttyS0 panic=-1 netboot.demo=poweroff");
 
             try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(config), settings)).start()) {
-                Image image = new ImageLibrary(appliance.inventory(), data, Clock.systemUTC())
-                        .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
-                imageHash = sha256(Path.of(image.diskPath()));
+                ImageLibrary library = new ImageLibrary(appliance.inventory(), data, Clock.systemUTC());
+                Image demo = library.importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
+                // The same system as an installed disk (this moves the kernel out of the tree into /boot's partition).
+                Path installedRaw = InstalledDisk.gptWithBootPartition(rootfs, tmp.resolve("installed.raw"));
+                rootOffset = InstalledDisk.partitionStart(installedRaw, 3);
+                Image installed = library.importImage("installed", installedRaw, OptionalLong.empty(), "the demo, installed", Progress.NONE);
+                for (Image image : List.of(demo, installed)) {
+                    imageDisks.put(image.name(), Path.of(image.diskPath()));
+                    imageHashes.put(image.name(), sha256(Path.of(image.diskPath())));
+                }
 
                 // The operator's way: the CLI, beside the running server (H2 in AUTO_SERVER mode).
-                String[] clone = cli(config, settings, "clone", "demo", "--to", KNOWN);
-                assertThat(clone[0]).as(clone[1]).contains("client " + KNOWN + ": image demo", "AoE e1.0");
+                String[] clone = cli(config, settings, "clone", "installed", "--to", KNOWN);
+                assertThat(clone[0]).as(clone[1]).contains("client " + KNOWN + ": image installed", "AoE e1.0");
 
                 try (QemuClient a = QemuClient.start(tapA.name(), KNOWN, tmp.resolve("a.log"), 256);
                      QemuClient b = QemuClient.start(tapB.name(), UNKNOWN, tmp.resolve("b.log"), 256)) {
@@ -94,7 +105,8 @@ class EndToEndBootIT {
                     boolean bOff = b.awaitPowerOff(Duration.ofMinutes(2));
                     String ca = a.console(), cb = b.console();
                     assertThat(aOff && bOff).as("both powered off by themselves\n--- A ---\n" + ca + "\n--- B ---\n" + cb).isTrue();
-                    assertThat(ca).as(ca).contains("NETBOOT-DEMO-BOOTED mac=" + KNOWN + " boot=1", "NETBOOT-DEMO-POWEROFF").doesNotContain(UNKNOWN);
+                    assertThat(ca).as(ca).contains("netboot: mounting /dev/etherd/e1.0p3", "NETBOOT-DEMO-BOOTED mac=" + KNOWN + " boot=1",
+                            "NETBOOT-DEMO-POWEROFF").doesNotContain(UNKNOWN);
                     assertThat(filesLine(ca)).isEqualTo("NETBOOT-DEMO-FILES boots-" + KNOWN + " written-by-" + KNOWN);
                     assertThat(cb).as(cb).contains("NETBOOT-DEMO-BOOTED mac=" + UNKNOWN + " boot=1", "NETBOOT-DEMO-POWEROFF").doesNotContain(KNOWN);
                     assertThat(filesLine(cb)).isEqualTo("NETBOOT-DEMO-FILES boots-" + UNKNOWN + " written-by-" + UNKNOWN);
@@ -103,21 +115,25 @@ class EndToEndBootIT {
                 String[] list = cli(config, settings, "client", "list");
                 assertThat(list[0]).as("the unknown client registered itself and got the default image")
                         .containsPattern(UNKNOWN + "\\s+discovered.*demo\\s+e1\\.1")
-                        .containsPattern(KNOWN + "\\s+active.*demo\\s+e1\\.0");
+                        .containsPattern(KNOWN + "\\s+active.*installed\\s+e1\\.0");
 
                 for (String mac : List.of(KNOWN, UNKNOWN)) clones.put(mac, Path.of(appliance.inventory().diskOf(mac).orElseThrow().path()));
-                imageDisk = Path.of(image.diskPath());
             }
         }
-        // The server is stopped (its exports closed): each clone holds its own writes; the image is unchanged.
+        // The server is stopped (its exports closed): each clone holds its own writes; the images are unchanged.
         for (String mac : List.of(KNOWN, UNKNOWN)) {
             Path raw = materialize(clones.get(mac), tmp.resolve(mac.replace(":", "") + ".raw"));
+            String fs = mac.equals(KNOWN) ? raw + "?offset=" + rootOffset : raw.toString();
             String other = mac.equals(KNOWN) ? UNKNOWN : KNOWN;
-            assertThat(debugfs(raw, "cat /var/lib/netboot-demo/written-by-" + mac)).isEqualTo("written by " + mac + " at boot 1\n");
-            assertThat(debugfs(raw, "ls /var/lib/netboot-demo")).doesNotContain("written-by-" + other);
+            assertThat(debugfs(fs, "cat /var/lib/netboot-demo/written-by-" + mac)).isEqualTo("written by " + mac + " at boot 1\n");
+            assertThat(debugfs(fs, "ls /var/lib/netboot-demo")).doesNotContain("written-by-" + other);
         }
-        assertThat(sha256(imageDisk)).as("the image's disk").isEqualTo(imageHash);
-        assertThat(debugfs(imageDisk, "ls /var/lib/netboot-demo")).doesNotContain("written-by");
+        for (String name : List.of("demo", "installed")) {
+            Path disk = imageDisks.get(name);
+            assertThat(sha256(disk)).as("the disk of image " + name).isEqualTo(imageHashes.get(name));
+            String fs = name.equals("installed") ? disk + "?offset=" + rootOffset : disk.toString();
+            assertThat(debugfs(fs, "ls /var/lib/netboot-demo")).doesNotContain("written-by");
+        }
     }
 
     /** What the demo init lists in its state folder: the files this client's disk holds. */
@@ -151,7 +167,12 @@ class EndToEndBootIT {
     }
 
     static String debugfs(Path disk, String request) throws Exception {
-        return run(Duration.ofSeconds(30), "debugfs", "-R", request, disk.toString());
+        return debugfs(disk.toString(), request);
+    }
+
+    /** {@code fs}: a filesystem image, or "DISK?offset=BYTES" for one inside a partitioned disk. */
+    static String debugfs(String fs, String request) throws Exception {
+        return run(Duration.ofSeconds(30), "debugfs", "-R", request, fs);
     }
 
     static String sha256(Path file) throws Exception {

@@ -111,6 +111,40 @@ class ImageImporterTest {
         assertThat(progress.getLast()).containsExactly(Files.size(partitioned), Files.size(partitioned));
     }
 
+    @Test
+    void anInstalledSystemsDiskImportsWithItsRootOnALaterPartitionAndItsKernelOnABootPartition() throws Exception {
+        Path disk = InstalledDisk.gptWithBootPartition(tree("installed"), dir.resolve("installed.img"));
+        assertThat(DiskLayout.extFilesystems(disk)).as("the EFI partition holds no ext filesystem").containsExactly(
+                new DiskLayout.ExtFilesystem(2, InstalledDisk.partitionStart(disk, 2)),
+                new DiskLayout.ExtFilesystem(3, InstalledDisk.partitionStart(disk, 3)));
+
+        ImportedImage image = importer().importFrom("installed", disk, OptionalLong.empty(), Progress.NONE);
+
+        assertThat(image.kernelVersion()).isEqualTo(KERNEL);
+        assertThat(Files.readString(image.dir().resolve("boot/vmlinuz-" + KERNEL))).as("from the /boot partition").isEqualTo("kernel bytes");
+        assertThat(image.dir().resolve("lib/modules/" + KERNEL + "/kernel/drivers/block/aoe/aoe.ko")).as("from the root").exists();
+        assertThat(Files.mismatch(disk, image.disk())).as("the whole disk, partition table included").isEqualTo(-1);
+    }
+
+    @Test
+    void aRootInALogicalPartitionIsFoundBehindTheExtendedOne() throws Exception {
+        Path disk = InstalledDisk.mbrWithLogicalRoot(tree("logical"), dir.resolve("logical.img"));
+        assertThat(DiskLayout.extFilesystems(disk)).containsExactly(new DiskLayout.ExtFilesystem(5, InstalledDisk.partitionStart(disk, 5)));
+
+        ImportedImage image = importer().importFrom("logical", disk, OptionalLong.empty(), Progress.NONE);
+        assertThat(image.kernelVersion()).isEqualTo(KERNEL);
+    }
+
+    @Test
+    void aDiskWhoseFilesystemsHoldNoKernelSaysWhereItLooked() throws Exception {
+        Path root = tree("nomodules");
+        Tools.run(Duration.ofSeconds(30), List.of("rm", "-rf", root.resolve("usr/lib/modules").toString()));
+        Path disk = InstalledDisk.gptWithBootPartition(root, dir.resolve("nomodules.img"));
+        assertThatThrownBy(() -> importer().importFrom("x", disk, OptionalLong.empty(), Progress.NONE))
+                .hasMessageContaining("no /lib/modules/VERSION in any of its ext filesystems (partition 2, partition 3)");
+        assertThat(dir.resolve("data/images")).isEmptyDirectory();
+    }
+
     /** A disk with an MBR whose first partition (type 0x83) starts at {@code startSector} and holds {@code fs}. */
     private static void writeMbrDisk(Path fs, Path disk, long startSector) throws IOException {
         long fsSize = Files.size(fs);
