@@ -26,6 +26,20 @@ final class DhcpSettingsFactory {
         }
     }
 
+    /**
+     * Whether to answer IPv6 router solicitations: auto = only in full mode (we own the segment's
+     * configuration there; beside another DHCP server a real IPv6 router may exist, and we keep out).
+     */
+    static boolean routerAdvertisements(NetbootConfig.Dhcp d, DhcpMode mode) {
+        // YAML 1.1 reads unquoted on/off as booleans, which arrive here as "true"/"false".
+        return switch (d.routerAdvertisements().trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> mode == DhcpMode.FULL;
+            case "on", "true" -> mode != DhcpMode.OFF;
+            case "off", "false" -> false;
+            default -> throw new IllegalArgumentException("dhcp.routerAdvertisements must be auto, on or off, not '" + d.routerAdvertisements() + "'");
+        };
+    }
+
     static DhcpSettings settings(NetbootConfig.Dhcp d) {
         List<Pool> pools = d.pools().stream().map(DhcpSettingsFactory::pool).toList();
         List<Reservation> reservations = d.reservations().stream()
