@@ -172,7 +172,7 @@ public final class Appliance implements AutoCloseable {
         log.info("DHCP ({} mode) listening on udp {}{} on {}", settings.mode().name().toLowerCase(), d.port(),
                 d.bootServerPort() > 0 ? " and " + d.bootServerPort() : "", nics.stream().map(n -> n.name() + " " + n.address()).toList());
         if (advertise) startRouterAdvertisements(nics);
-        else log.info("IPv6 router solicitations are not answered (dhcp.routerAdvertisements={}, DHCP {} mode): iPXE waits ~15 s for a router",
+        else log.info("IPv6 router solicitations are not answered (dhcp.routerAdvertisements={}, DHCP {} mode): iPXE waits ~15 s at boot unless an IPv6 router on the segment answers",
                 d.routerAdvertisements(), settings.mode().name().toLowerCase());
     }
 

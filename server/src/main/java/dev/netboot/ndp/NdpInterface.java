@@ -82,6 +82,7 @@ final class NdpInterface implements AutoCloseable {
                     down = false;
                 }
                 followMac();
+                if (n > 0) metrics.frames(n);
                 for (int i = 0; i < n; i++) {
                     if (rx.outgoing(i)) continue;
                     handle(rx.received(i));

@@ -13,6 +13,7 @@ final class NdpMetrics {
     private final Counter malformed;
     private final Counter sent;
     private final Counter sendFailed;
+    private final Counter frames;
 
     NdpMetrics(MeterRegistry registry) {
         for (RouterSolicitationResponder.Verdict v : RouterSolicitationResponder.Verdict.values())
@@ -20,6 +21,7 @@ final class NdpMetrics {
                     .description("ICMPv6 router solicitations received, by outcome").register(registry));
         malformed = Counter.builder("netboot.ndp.solicitations").tag("outcome", "malformed")
                 .description("ICMPv6 router solicitations received, by outcome").register(registry);
+        frames = Counter.builder("netboot.ndp.frames.received").description("Frames the socket's filter let through (ICMPv6 type 133 only)").register(registry);
         sent = Counter.builder("netboot.ndp.advertisements.sent").description("Router advertisements sent (lifetime 0)").register(registry);
         sendFailed = Counter.builder("netboot.ndp.send.failures").description("Router advertisements the socket failed to send").register(registry);
     }
@@ -27,5 +29,6 @@ final class NdpMetrics {
     void solicitation(RouterSolicitationResponder.Verdict v) { solicitations.get(v).increment(); }
     void malformed() { malformed.increment(); }
     void sent() { sent.increment(); }
+    void frames(int n) { frames.increment(n); }
     void sendFailed() { sendFailed.increment(); }
 }
