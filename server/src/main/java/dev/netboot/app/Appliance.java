@@ -173,7 +173,7 @@ public final class Appliance implements AutoCloseable {
                 d.bootServerPort() > 0 ? " and " + d.bootServerPort() : "", nics.stream().map(n -> n.name() + " " + n.address()).toList());
         if (advertise) startRouterAdvertisements(nics);
         else log.info("IPv6 router solicitations are not answered (dhcp.routerAdvertisements={}, DHCP {} mode): iPXE waits ~15 s at boot unless an IPv6 router on the segment answers",
-                d.routerAdvertisements(), settings.mode().name().toLowerCase());
+                DhcpSettingsFactory.routerAdvertisementSetting(d), settings.mode().name().toLowerCase());
     }
 
     /** So iPXE's IPv6 router discovery ends at once instead of timing out on every boot (docs/dhcp.md). */
@@ -183,7 +183,7 @@ public final class Appliance implements AutoCloseable {
             ra.start();
         } catch (IOException e) {
             String hint = "could not answer IPv6 router solicitations: " + e.getMessage() + "; iPXE will wait ~15 s for a router on every boot";
-            if (!"auto".equalsIgnoreCase(config.dhcp().routerAdvertisements().trim())) throw new IOException(hint + " (dhcp.routerAdvertisements=on)", e);
+            if (DhcpSettingsFactory.routerAdvertisementSetting(config.dhcp()).equals("on")) throw new IOException(hint + " (dhcp.routerAdvertisements=on)", e);
             log.warn(hint + " (dhcp.routerAdvertisements=off silences this)");
             return;
         }
