@@ -30,6 +30,8 @@ class IpxeRouterDiscoveryIT {
     /** iPXE's DHCP is done well within this even under TCG on a busy machine; its router discovery gives up after ~15 s. */
     static final double FAST_SECONDS = 6;
     static final double SLOW_SECONDS = 10;
+    /** What iPXE prints when it starts all its configurators (DHCP, IPv6) on the NIC; " ok" follows when all are done. */
+    static final String CONFIGURING = "Configuring (net0";
 
     @TempDir Path tmp;
 
@@ -64,19 +66,12 @@ class IpxeRouterDiscoveryIT {
             try (Appliance ignored = new Appliance(ConfigLoader.load(Optional.of(config), List.of("dataDir=" + data,
                     "networkInterface=" + bridge.name(), "tftp.enabled=false", "http.enabled=false"))).start();
                  QemuClient pc = QemuClient.start(tap.name(), MAC, tmp.resolve("console-" + setting + ".log"), 128)) {
-                long configuring = 0, ok = 0;
-                long deadline = System.nanoTime() + Duration.ofSeconds(120).toNanos();
-                String console = "";
-                while (System.nanoTime() < deadline && ok == 0 && pc.isAlive()) {
-                    console = pc.console();
-                    int at = console.indexOf("Configuring (net0");
-                    if (at >= 0 && configuring == 0) configuring = System.nanoTime();
-                    if (at >= 0 && console.indexOf(" ok", at) > 0) ok = System.nanoTime();
-                    Thread.sleep(50);
-                }
-                assertThat(ok).as("iPXE configured its NIC; console:\n" + console).isPositive();
-                double seconds = (ok - configuring) / 1e9;
-                String line = console.substring(console.indexOf("Configuring (net0")).lines().findFirst().orElse("").replaceAll("\\p{Cntrl}\\[[0-9;]*[A-Za-z]", "");
+                boolean configured = pc.await(Duration.ofSeconds(120), c -> c.contains(CONFIGURING)
+                        && c.indexOf(" ok", c.indexOf(CONFIGURING) + CONFIGURING.length()) > 0);
+                String console = pc.console();
+                assertThat(configured).as("iPXE configured its NIC; console:\n" + console).isTrue();
+                double seconds = pc.secondsBetween(CONFIGURING, " ok").orElseThrow();
+                String line = console.substring(console.indexOf(CONFIGURING)).lines().findFirst().orElse("").replaceAll("\\p{Cntrl}\\[[0-9;]*[A-Za-z]", "");
                 System.out.printf("iPXE with dhcp.routerAdvertisements=%s: 'Configuring' to 'ok' in %.1f s (%s)%n", setting, seconds, line.strip());
                 return seconds;
             }
