@@ -17,6 +17,7 @@ import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.inventory.InventoryObserver;
 import dev.netboot.inventory.LeaseWriter;
+import dev.netboot.ndp.RouterAdvertiser;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
 import dev.netboot.disks.ClientDisks;
@@ -137,8 +138,10 @@ public final class Appliance implements AutoCloseable {
     private void startDhcp() throws IOException, InterruptedException {
         NetbootConfig.Dhcp d = config.dhcp();
         DhcpSettings settings;
+        boolean advertise;
         try {
             settings = DhcpSettingsFactory.settings(d);
+            advertise = DhcpSettingsFactory.routerAdvertisements(d, settings.mode());
         } catch (IllegalArgumentException e) {
             throw new IOException("dhcp: " + e.getMessage(), e);
         }
@@ -168,6 +171,24 @@ public final class Appliance implements AutoCloseable {
         running.add(() -> timer.cancel(false));
         log.info("DHCP ({} mode) listening on udp {}{} on {}", settings.mode().name().toLowerCase(), d.port(),
                 d.bootServerPort() > 0 ? " and " + d.bootServerPort() : "", nics.stream().map(n -> n.name() + " " + n.address()).toList());
+        if (advertise) startRouterAdvertisements(nics);
+        else log.info("IPv6 router solicitations are not answered (dhcp.routerAdvertisements={}, DHCP {} mode): iPXE waits ~15 s at boot unless an IPv6 router on the segment answers",
+                DhcpSettingsFactory.routerAdvertisementSetting(d), settings.mode().name().toLowerCase());
+    }
+
+    /** So iPXE's IPv6 router discovery ends at once instead of timing out on every boot (docs/dhcp.md). */
+    private void startRouterAdvertisements(List<ServedInterface> nics) throws IOException {
+        RouterAdvertiser ra = new RouterAdvertiser(nics.stream().map(ServedInterface::name).toList(), registry);
+        try {
+            ra.start();
+        } catch (IOException e) {
+            String hint = "could not answer IPv6 router solicitations: " + e.getMessage() + "; iPXE will wait ~15 s for a router on every boot";
+            if (DhcpSettingsFactory.routerAdvertisementSetting(config.dhcp()).equals("on")) throw new IOException(hint + " (dhcp.routerAdvertisements=on)", e);
+            log.warn(hint + " (dhcp.routerAdvertisements=off silences this)");
+            return;
+        }
+        running.add(ra);
+        log.info("answering IPv6 router solicitations on {} with 'no router here' (lifetime 0, no prefixes)", ra.describe());
     }
 
     private void warnAboutForeignServers(List<ServedInterface> nics) {

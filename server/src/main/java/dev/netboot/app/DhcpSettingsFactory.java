@@ -26,6 +26,28 @@ final class DhcpSettingsFactory {
         }
     }
 
+    /** dhcp.routerAdvertisements as auto, on or off; YAML 1.1 reads unquoted on/off as booleans, which arrive as "true"/"false". */
+    static String routerAdvertisementSetting(NetbootConfig.Dhcp d) {
+        return switch (d.routerAdvertisements().trim().toLowerCase(Locale.ROOT)) {
+            case "auto" -> "auto";
+            case "on", "true" -> "on";
+            case "off", "false" -> "off";
+            default -> throw new IllegalArgumentException("dhcp.routerAdvertisements must be auto, on or off, not '" + d.routerAdvertisements() + "'");
+        };
+    }
+
+    /**
+     * Whether to answer IPv6 router solicitations: auto = only in full mode (we own the segment's
+     * configuration there; beside another DHCP server a real IPv6 router may exist, and we keep out).
+     */
+    static boolean routerAdvertisements(NetbootConfig.Dhcp d, DhcpMode mode) {
+        return switch (routerAdvertisementSetting(d)) {
+            case "auto" -> mode == DhcpMode.FULL;
+            case "on" -> mode != DhcpMode.OFF;
+            default -> false;
+        };
+    }
+
     static DhcpSettings settings(NetbootConfig.Dhcp d) {
         List<Pool> pools = d.pools().stream().map(DhcpSettingsFactory::pool).toList();
         List<Reservation> reservations = d.reservations().stream()

@@ -71,7 +71,9 @@ public record NetbootConfig(
             @JsonPropertyDescription("In full mode, look for another DHCP server on the interface before answering, and warn loudly if one answers")
             boolean probeForeignServer,
             @JsonPropertyDescription("How a reply reaches a client that has no address yet: arp (write an ARP entry and unicast, like dnsmasq) or broadcast")
-            String unaddressedDelivery) {}
+            String unaddressedDelivery,
+            @JsonPropertyDescription("Answer IPv6 router solicitations on the DHCP interfaces with 'no router here' (lifetime 0, no prefixes), so iPXE stops waiting ~15 s for one: auto (on in full mode, off in proxy mode, where a real IPv6 router may be), on or off")
+            String routerAdvertisements) {}
 
     public record Pool(
             @JsonPropertyDescription("e.g. 192.168.50.0/24")

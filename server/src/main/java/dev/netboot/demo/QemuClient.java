@@ -19,11 +19,15 @@ public final class QemuClient implements AutoCloseable {
     private final Process process;
     private final Path console;
     private final String mac;
+    /** When each piece of console output arrived: {console length after it, System.nanoTime()}, in order. */
+    private final List<long[]> arrivals;
+    private final long startedNanos = System.nanoTime();
 
-    private QemuClient(Process process, Path console, String mac) {
+    private QemuClient(Process process, Path console, String mac, List<long[]> arrivals) {
         this.process = process;
         this.console = console;
         this.mac = mac;
+        this.arrivals = arrivals;
     }
 
     /** Powers on a client with NIC {@code mac} on {@code tap}; the console (serial + iPXE's) goes to {@code consoleLog}. */
@@ -40,19 +44,23 @@ public final class QemuClient implements AutoCloseable {
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             var log = Files.newOutputStream(consoleLog);
-            Thread.ofPlatform().daemon().name("qemu-console-" + mac).start(() -> copyConsole(p, log, echo));
-            return new QemuClient(p, consoleLog, mac);
+            List<long[]> arrivals = java.util.Collections.synchronizedList(new ArrayList<>());
+            Thread.ofPlatform().daemon().name("qemu-console-" + mac).start(() -> copyConsole(p, log, echo, arrivals));
+            return new QemuClient(p, consoleLog, mac, arrivals);
         } catch (IOException e) {
             throw new IOException("cannot start qemu-system-x86_64 (Debian: apt-get install qemu-system-x86 ipxe-qemu): " + e.getMessage(), e);
         }
     }
 
-    private static void copyConsole(Process p, java.io.OutputStream log, java.io.OutputStream echo) {
+    private static void copyConsole(Process p, java.io.OutputStream log, java.io.OutputStream echo, List<long[]> arrivals) {
         byte[] buf = new byte[4096];
+        long length = 0;
         try (var in = p.getInputStream(); log) {
             for (int n; (n = in.read(buf)) > 0; ) {
                 log.write(buf, 0, n);
                 log.flush();
+                length += n;
+                arrivals.add(new long[]{length, System.nanoTime()});
                 if (echo != null) {
                     echo.write(buf, 0, n);
                     echo.flush();
@@ -73,6 +81,38 @@ public final class QemuClient implements AutoCloseable {
     }
 
     public boolean isAlive() { return process.isAlive(); }
+
+    /**
+     * Seconds from when {@code first} appeared on the console to when {@code then} appeared after it
+     * (each as it arrived from qemu, not when someone looked); empty while either is missing. E.g. iPXE's
+     * {@code "Configuring (net0"} to {@code " ok"}: how long it took to configure its NIC.
+     */
+    public java.util.OptionalDouble secondsBetween(String first, String then) throws IOException {
+        // Latin-1 keeps one char per byte, so string indexes are console offsets.
+        String text = Files.exists(console) ? new String(Files.readAllBytes(console), StandardCharsets.ISO_8859_1) : "";
+        int a = text.indexOf(first);
+        int b = a < 0 ? -1 : text.indexOf(then, a + first.length());
+        if (b < 0) return java.util.OptionalDouble.empty();
+        long from = arrivedAt(a + first.length()), to = arrivedAt(b + then.length());
+        if (from < 0 || to < 0) return java.util.OptionalDouble.empty();
+        return java.util.OptionalDouble.of((to - from) / 1e9);
+    }
+
+    /** Seconds from power-on to when {@code text} appeared on the console; empty while it has not. */
+    public java.util.OptionalDouble secondsUntil(String text) throws IOException {
+        String all = Files.exists(console) ? new String(Files.readAllBytes(console), StandardCharsets.ISO_8859_1) : "";
+        int at = all.indexOf(text);
+        long when = at < 0 ? -1 : arrivedAt(at + text.length());
+        return when < 0 ? java.util.OptionalDouble.empty() : java.util.OptionalDouble.of((when - startedNanos) / 1e9);
+    }
+
+    /** When the console grew past {@code offset} bytes, or -1 if not yet. */
+    private long arrivedAt(long offset) {
+        synchronized (arrivals) {
+            for (long[] a : arrivals) if (a[0] >= offset) return a[1];
+        }
+        return -1;
+    }
 
     /** Waits until the console satisfies {@code done} or the machine powers off; false on timeout. */
     public boolean await(Duration timeout, Predicate<String> done) throws IOException, InterruptedException {

@@ -18,6 +18,7 @@ final class PacketLibc {
     static final int SO_RCVTIMEO = 20;
     static final int SO_SNDBUFFORCE = 32;
     static final int SO_RCVBUFFORCE = 33;
+    static final int SO_ATTACH_FILTER = 26;
     static final int PACKET_FANOUT = 18;
     static final int PACKET_FANOUT_LB = 1;
     static final int PACKET_QDISC_BYPASS = 20;

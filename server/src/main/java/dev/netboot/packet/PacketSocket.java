@@ -138,6 +138,36 @@ public final class PacketSocket implements AutoCloseable {
         }
     }
 
+    /**
+     * Attaches a classic BPF filter (SO_ATTACH_FILTER): from now on the kernel hands this socket only
+     * the frames the program accepts. Frames queued before the call may still arrive, so readers
+     * check what they get anyway.
+     */
+    public void attachFilter(SocketFilter filter) throws IOException {
+        var insns = filter.instructions();
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cap = PacketLibc.newCapture(arena);
+            MemorySegment program = arena.allocate(8L * insns.size(), 8);
+            for (int i = 0; i < insns.size(); i++) {
+                SocketFilter.Instruction in = insns.get(i);
+                program.set(ValueLayout.JAVA_SHORT, 8L * i, (short) in.code());
+                program.set(ValueLayout.JAVA_BYTE, 8L * i + 2, (byte) in.jt());
+                program.set(ValueLayout.JAVA_BYTE, 8L * i + 3, (byte) in.jf());
+                program.set(ValueLayout.JAVA_INT, 8L * i + 4, in.k());
+            }
+            // struct sock_fprog { unsigned short len; struct sock_filter *filter; }: the pointer at offset 8 on LP64.
+            MemorySegment fprog = arena.allocate(16, 8);
+            fprog.set(ValueLayout.JAVA_SHORT, 0, (short) insns.size());
+            fprog.set(ValueLayout.ADDRESS, 8, program);
+            int rc = (int) PacketLibc.SETSOCKOPT.invokeExact(cap, fd, PacketLibc.SOL_SOCKET, PacketLibc.SO_ATTACH_FILTER, fprog, 16);
+            if (rc < 0) throw new IOException("SO_ATTACH_FILTER on " + interfaceName + ": " + PacketLibc.strerror(PacketLibc.errno(cap)));
+        } catch (IOException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw new IOException(t);
+        }
+    }
+
     public String interfaceName() { return interfaceName; }
     public int mtu() { return mtu; }
     public byte[] mac() { return mac.clone(); }
