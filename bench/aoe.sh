@@ -99,16 +99,27 @@ only() {
   sleep 0.2
 }
 
+machine_busy() { # clock ticks all CPUs spent busy so far (user, nice, system, irq, softirq)
+  awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat
+}
+
 cpu_ticks() { # user and system clock ticks of a process and all its threads so far
   awk '{ print $14, $15 }' "/proc/$1/stat"
 }
 
 run() { # target mode window -> prints the figure (MB/s or IOPS)
-  local out u0 s0 u1 s1
+  local out u0 s0 u1 s1 b0 b1
   only "$1"
   read -r u0 s0 < <(cpu_ticks "${pid[$1]}")
-  out=$(ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs")
+  b0=$(machine_busy)
+  out=$(ip netns exec "$ns_c" /usr/bin/time -f "%U %S" -o "$work/gen-time" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs")
   read -r u1 s1 < <(cpu_ticks "${pid[$1]}")
+  b1=$(machine_busy)
+  # The load generator's own CPU per frame, and the whole machine's (all CPUs, softirqs included):
+  # what bounds the frame rate when the generator and the target share the CPUs.
+  out="$out $(awk -v b=$((b1 - b0)) -v hz="$(getconf CLK_TCK)" -v t="$secs" -v o="$out" -v g="$(cat "$work/gen-time")" 'BEGIN {
+    match(o, /frames_per_s=[0-9.]+/); f = substr(o, RSTART + 13, RLENGTH - 13) * t; split(g, gt, " ")
+    if (f > 0) printf "gen_us_per_frame=%.2f machine_us_per_frame=%.2f", (gt[1] + gt[2]) * 1e6 / f, b / hz * 1e6 / f }')"
   # The target's CPU per frame answered (user + system), the figure that a busy machine disturbs least.
   out="$out $(awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$(getconf CLK_TCK)" -v t="$secs" -v o="$out" 'BEGIN {
     match(o, /frames_per_s=[0-9.]+/); f = substr(o, RSTART + 13, RLENGTH - 13) * t
@@ -117,11 +128,12 @@ run() { # target mode window -> prints the figure (MB/s or IOPS)
   echo "$1 $2 w$3: $out" >&2
   if [ "$2" = randread ]; then sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"; else sed -n 's/.* MBps=\([0-9.]*\).*/\1/p' <<<"$out"; fi
   sed -n 's/.*cpu_us_per_frame=\([0-9.]*\).*/\1/p' <<<"$out" > "$work/last-cpu"
+  sed -n 's/.*gen_us_per_frame=\([0-9.]*\).*/\1/p' <<<"$out" > "$work/last-gen"
 }
 
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-declare -A pid result cpu
+declare -A pid result cpu gen
 names=""
 for v in $variants; do names="$names ${v%%:*}"; done
 targets="vblade$names"
@@ -142,7 +154,7 @@ for mtu in $mtus; do
   done
   for mode in seqread seqwrite randread; do
     for w in $windows; do
-      declare -A runs=() cpus=()
+      declare -A runs=() cpus=() gens=()
       for r in $(seq 1 "$rounds"); do
         # Rotate who goes first, so drift in the machine's load hits all alike.
         order=$(tr ' ' '\n' <<<"$targets" | awk -v r="$r" '{ t[NR - 1] = $0 } END { for (i = 0; i < NR; i++) print t[(i + r - 1) % NR] }')
@@ -150,12 +162,14 @@ for mtu in $mtus; do
           kill -0 "${pid[$t]}" 2>/dev/null || { echo "$t is no longer running" >&2; tail -n 5 "$work/$t.log" >&2; exit 1; }
           runs[$t]="${runs[$t]:-} $(run "$t" "$mode" "$w")"
           cpus[$t]="${cpus[$t]:-} $(cat "$work/last-cpu")"
+          gens[$t]="${gens[$t]:-} $(cat "$work/last-gen")"
         done
       done
       line="MTU $mtu $mode window $w:"
       for t in $targets; do
         result[$mtu,$t,$mode,$w]=$(median ${runs[$t]})
         cpu[$mtu,$t,$mode,$w]=$(median ${cpus[$t]})
+        gen[$mtu,$t,$mode,$w]=$(median ${gens[$t]})
         line="$line $t${runs[$t]} (${cpu[$mtu,$t,$mode,$w]} µs CPU/frame) |"
       done
       echo "$line" >&2
@@ -172,6 +186,10 @@ header="| MTU | test | window | vblade |" rule="|---:|---|---:|---:|"
 for t in $names; do header="$header $t | $t / vblade |"; rule="$rule---:|---:|"; done
 header="$header CPU µs/frame: vblade |"; rule="$rule---:|"
 for t in $names; do header="$header $t |"; rule="$rule---:|"; done
+# The load generator is one thread: at g µs of CPU per frame it cannot ask for more than 1/g
+# frames a second, whatever the target does. Shown for each target's runs.
+header="$header load generator µs/frame: vblade |"; rule="$rule---:|"
+for t in $names; do header="$header $t |"; rule="$rule---:|"; done
 echo "$header"
 echo "$rule"
 for mtu in $mtus; do
@@ -185,6 +203,7 @@ for mtu in $mtus; do
         row="$row $o | $(awk -v o="$o" -v v="$v" 'BEGIN { if (v > 0) printf "%.2f×", o / v; else print "n/a" }') |"
       done
       for t in vblade $names; do row="$row ${cpu[$mtu,$t,$mode,$w]:-} |"; done
+      for t in vblade $names; do row="$row ${gen[$mtu,$t,$mode,$w]:-} |"; done
       echo "$row"
     done
   done

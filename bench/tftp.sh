@@ -311,6 +311,43 @@ fetch_atftp() {  # FILE ATFTP-OPTION...
     rm -f "$out"' _ "$SHM/atftp.out" "$file" "$SRV_IP" "$XFER_TIMEOUT" "$@"
 }
 
+# How far can windowsize 16 beat lockstep with this client, whatever the server does? A capture
+# on the server's end of the veth splits each round trip into the server's turnaround (ACK in →
+# DATA out) and the client's (last DATA out → its ACK in: delivery, wake-up, its reads and file
+# writes). With a server that took no time, the ratio would be the client's turnaround per packet
+# in lockstep over its turnaround per packet in a window. Median of RUNS captures of each.
+window_ceiling() {  # SERVER
+  local id=$1 i lock=() win=() mode
+  command -v tcpdump >/dev/null || { log "  no tcpdump: window ceiling not measured"; return 0; }
+  for ((i = 1; i <= RUNS; i++)); do
+    for mode in lockstep ws16; do
+      local cap="$WORK/turnaround.pcap" dump opts=(--option "blksize $BIG_BS")
+      [[ $mode == ws16 ]] && opts+=(--option "windowsize 16")
+      rm -f "$cap"
+      ip netns exec "$NS_SRV" tcpdump -i "$VETH_SRV" -nn -s 64 -U -w "$cap" udp >/dev/null 2>&1 &
+      dump=$!
+      for _ in {1..50}; do [[ -s $cap ]] && break; sleep 0.1; done   # it writes the file header once capturing
+      sleep 0.3
+      fetch_atftp "$BIG_FILE" "${opts[@]}" >/dev/null || log "  $mode capture: transfer failed"
+      # libpcap hands over a partly filled ring block only when its 1 s timeout fires.
+      sleep 1.2; kill "$dump"; wait "$dump" 2>/dev/null || true
+      [[ -n ${KEEP_PCAP:-} ]] && cp "$cap" "$KEEP_PCAP.$mode"
+      # ACKs are 4 bytes; per packet = client turnaround per ACK / packets per ACK.
+      local per
+      # A window sent with UDP GSO is captured as one datagram of up to 64 packets.
+      per=$(tcpdump -r "$cap" -nn -tt 2>/dev/null | awk -v srv="$SRV_IP" -v seg=$((BIG_BS + 4)) '
+        $3 ~ "^" srv "\\." { last = $1; n += int(($NF + seg - 1) / seg); next }
+        $NF == 4 && last { sum += $1 - last; acks++ }
+        END { if (acks) printf "%.3f", sum / acks * 1e6 / (n / acks) }')
+      if [[ $mode == lockstep ]]; then lock+=("$per"); else win+=("$per"); fi
+    done
+  done
+  local l w; l=$(median "${lock[@]}"); w=$(median "${win[@]}")
+  R["$id|ws_ceiling"]=$(awk -v l="$l" -v w="$w" 'BEGIN { if (w > 0) printf "%.3f", l / w }')
+  RAW["$id|ws_ceiling"]="client µs per packet, lockstep: ${lock[*]}; windowed: ${win[*]}"
+  log "  client turnaround per packet: lockstep ${lock[*]} µs, window 16 ${win[*]} µs"
+}
+
 # Which blksize did the server grant? curl -v logs the OACK; no OACK means 512.
 granted_blksize() {  # REQUESTED
   local bs
@@ -334,7 +371,7 @@ granted_windowsize() {
 # ---------------------------------------------------------------------------
 declare -A R=() RAW=() NOTE=() NEG=()   # NEG[server]: what it negotiated
 FAILED=0
-ROWS=(bs512 bsbig lockstep ws16 wsgain storm_agg storm_slow)
+ROWS=(bs512 bsbig lockstep ws16 wsgain ws_ceiling storm_agg storm_slow storm_client_us storm_machine_us storm_ceiling)
 
 median() {  # numbers as arguments
   printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END {
@@ -369,7 +406,9 @@ measure() {  # SERVER ROW EXPECTED-BYTES FETCH-FUNCTION ARGS...
 storm_once() {
   local dir=$SHM/storm
   rm -rf "$dir"; mkdir -p "$dir"
-  local span
+  local span busy0 busy1
+  busy0=$(machine_busy)
+  # The inner shell's `times` after `wait`: user and system CPU of all its (reaped) curls.
   # shellcheck disable=SC2016  # expanded by the inner shell
   span=$(in_cli bash -c '
     n=$1 url=$2 bs=$3 dir=$4 tmo=$5
@@ -380,17 +419,25 @@ storm_once() {
     done
     wait
     t1=$(date +%s.%N)
-    awk -v a="$t0" -v b="$t1" "BEGIN { printf \"%.6f\", b - a }"' \
+    times >"$dir/.times"   # not in a $(...): a subshell would report its own children
+    kids=$(tail -n 1 "$dir/.times" | tr -d s | awk "{ split(\$1, u, \"m\"); split(\$2, y, \"m\"); print u[1] * 60 + u[2] + y[1] * 60 + y[2] }")
+    awk -v a="$t0" -v b="$t1" -v k="$kids" "BEGIN { printf \"%.6f %.3f\", b - a, k }"' \
     _ "$STORM" "tftp://$SRV_IP/$STORM_FILE" "$BIG_BS" "$dir" "$XFER_TIMEOUT")
-  # prints "COMPLETE-CLIENTS SLOWEST-SECONDS WALL-SECONDS"
-  cat "$dir"/* 2>/dev/null | awk -v want="$STORM_BYTES" -v span="$span" '
-    $1 == want { ok++ } $2 > max { max = $2 } END { printf "%d %.6f %s", ok, max, span }'
+  busy1=$(machine_busy)
+  # prints "COMPLETE-CLIENTS SLOWEST-SECONDS WALL-SECONDS CLIENT-CPU-SECONDS MACHINE-BUSY-SECONDS"
+  rm -f "$dir/.times"
+  cat "$dir"/* 2>/dev/null | awk -v want="$STORM_BYTES" -v span="$span" -v busy=$((busy1 - busy0)) -v hz="$(getconf CLK_TCK)" '
+    $1 == want { ok++ } $2 > max { max = $2 } END { printf "%d %.6f %s %.3f", ok, max, span, busy / hz }'
 }
 
+# Clock ticks all CPUs have spent busy so far (user, nice, system, irq, softirq).
+machine_busy() { awk '/^cpu / { print $2 + $3 + $4 + $7 + $8 }' /proc/stat; }
+
 measure_storm() {
-  local id=$1 i ok slow span aggs=() slows=()
+  local id=$1 i ok slow span kids busy aggs=() slows=() kidus=() busyus=()
+  local packets=$(( STORM * (STORM_BYTES / BIG_BS + 1) ))
   for ((i = 1; i <= RUNS; i++)); do
-    read -r ok slow span <<<"$(storm_once)"
+    read -r ok slow span kids busy <<<"$(storm_once)"
     if ((ok != STORM)); then
       fail_cell "$id" storm_agg "only $ok of $STORM clients got all $STORM_BYTES bytes"
       R["$id|storm_slow"]="FAIL"
@@ -398,7 +445,17 @@ measure_storm() {
     fi
     aggs+=("$(awk -v n="$STORM" -v b="$STORM_BYTES" -v s="$span" 'BEGIN { printf "%.3f", n * b / s / 1e6 }')")
     slows+=("$slow")
+    kidus+=("$(awk -v c="$kids" -v p="$packets" 'BEGIN { printf "%.3f", c * 1e6 / p }')")
+    busyus+=("$(awk -v c="$busy" -v p="$packets" 'BEGIN { printf "%.3f", c * 1e6 / p }')")
   done
+  # CPU per DATA packet: the curls' own (user + system), and the whole machine's (all CPUs,
+  # softirqs included). The clients' share bounds any server: with a server that cost nothing,
+  # the CPUs could still carry at most NCPU / (clients' µs per packet) packets a second.
+  R["$id|storm_client_us"]=$(median "${kidus[@]}")
+  R["$id|storm_machine_us"]=$(median "${busyus[@]}")
+  R["$id|storm_ceiling"]=$(awk -v n="$(nproc)" -v us="${R[$id|storm_client_us]}" -v b="$BIG_BS" 'BEGIN { printf "%.3f", n / (us / 1e6) * b / 1e6 }')
+  RAW["$id|storm_client_us"]="${kidus[*]}"
+  RAW["$id|storm_machine_us"]="${busyus[*]}"
   R["$id|storm_agg"]=$(median "${aggs[@]}")
   R["$id|storm_slow"]=$(median "${slows[@]}")
   RAW["$id|storm_agg"]="${aggs[*]}"
@@ -458,6 +515,7 @@ bench_server() {
     if [[ ${R[$id|ws16]} != FAIL && ${R[$id|lockstep]} != FAIL ]]; then
       R["$id|wsgain"]=$(awk -v a="${R[$id|ws16]}" -v b="${R[$id|lockstep]}" 'BEGIN { printf "%.3f", a / b }')
     fi
+    window_ceiling "$id"
   fi
   measure_storm "$id"
   stop_server
@@ -475,6 +533,10 @@ row_label() {
     wsgain) echo "windowsize 16 / lockstep, same client (×, goal ≥ 4)" ;;
     storm_agg) echo "storm: $STORM × ${STORM_MB} MiB, blksize $BIG_BS, aggregate (MB/s)" ;;
     storm_slow) echo "storm: slowest client (s, lower is better)" ;;
+    storm_client_us) echo "storm: the curl clients' own CPU per packet (µs)" ;;
+    storm_machine_us) echo "storm: whole machine's CPU per packet (µs)" ;;
+    storm_ceiling) echo "storm: ceiling with a server costing nothing, $(nproc) CPUs / clients' CPU per packet (MB/s)" ;;
+    ws_ceiling) echo "windowsize 16 / lockstep ceiling with a server taking no time: client turnaround per packet, lockstep / windowed (×)" ;;
   esac
 }
 
@@ -485,7 +547,8 @@ cell() {  # SERVER ROW
   if is_num "$v"; then
     case $2 in
       storm_slow) v=$(printf '%.2f' "$v") ;;
-      wsgain) v=$(printf '%.2f×' "$v") ;;
+      wsgain|ws_ceiling) v=$(printf '%.2f×' "$v") ;;
+      storm_client_us|storm_machine_us) v=$(printf '%.2f' "$v") ;;
       *) v=$(printf '%.1f' "$v") ;;
     esac
   fi
@@ -496,12 +559,13 @@ cell() {  # SERVER ROW
 # ours / best peer; for the time row "best" is the smallest and < 1 is good.
 ratio() {  # ROW
   local row=$1 ours=${R[ours|$1]:-} best="" id v
+  case $row in ws_ceiling|storm_client_us|storm_ceiling) echo "n/a"; return ;; esac
   for id in "${ACTIVE[@]}"; do
     [[ $id == ours ]] && continue
     v=${R[$id|$row]:-}
     is_num "$v" || continue
     if [[ -z $best ]]; then best=$v
-    elif [[ $row == storm_slow ]]; then best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b < a ? b : a) }')
+    elif [[ $row == storm_slow || $row == storm_machine_us ]]; then best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b < a ? b : a) }')
     else best=$(awk -v a="$best" -v b="$v" 'BEGIN { print (b > a ? b : a) }'); fi
   done
   if is_num "$ours" && [[ -n $best ]]; then
