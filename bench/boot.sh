@@ -30,6 +30,10 @@ KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and ser
 # iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
 # Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
 PEER_NO_PXEDHCP=${PEER_NO_PXEDHCP:-1}
+# iPXE's "Configuring ... ok" also waits ~16 s for IPv6 router discovery unless a router advertisement
+# answers it. Ours answers ("no router here", dhcp.routerAdvertisements); 1 has dnsmasq answer too
+# (--enable-ra, an ULA on the bridge, router lifetime 0 like ours), 0 leaves dnsmasq silent.
+PEER_RA=${PEER_RA:-1}
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'boot.sh: %s\n' "$*" >&2; exit 1; }
@@ -273,6 +277,12 @@ start_peer() {  # N DIR
   local n=$1 dir=$2 i t0 no_pxedhcp=()
   # shellcheck disable=SC2054  # one argument; the commas are dnsmasq's
   ((PEER_NO_PXEDHCP)) && no_pxedhcp=(--dhcp-option=tag:ipxe,encap:175,176,1)
+  local ra=()
+  if ((PEER_RA)); then
+    # dnsmasq builds its advertisement from an IPv6 prefix on the interface (constructor:).
+    ip -n "$NS" addr replace fd42:6e62::1/64 dev "$BR" nodad
+    ra=(--enable-ra "--dhcp-range=::,constructor:$BR,ra-only" "--ra-param=$BR,10,0")
+  fi
   PEER_PIDS=()
   t0=$EPOCHREALTIME
   for ((i = 1; i <= n; i++)); do
@@ -291,7 +301,7 @@ start_peer() {  # N DIR
     --no-resolv --no-hosts --user=root --group=root --pid-file= \
     --bind-interfaces --interface="$BR" --no-ping \
     --dhcp-range="${PREFIX}100,${PREFIX}199,600" --dhcp-leasefile="$dir/dnsmasq.leases" \
-    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" \
+    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" "${ra[@]}" \
     --enable-tftp --tftp-root="$PEER_FILES" >"$dir/dnsmasq.log" 2>&1 &
   PEER_PIDS+=("$!"); PIDS+=("$!")
   t0=$EPOCHREALTIME
@@ -392,6 +402,11 @@ report() {
     echo "- both DHCP servers tell iPXE not to wait for ProxyDHCP offers (option 175.176 = 1; dnsmasq: \`--dhcp-option=tag:ipxe,encap:175,176,1\`)"
   else
     echo "- ours tells iPXE not to wait for ProxyDHCP offers (option 175.176 = 1), dnsmasq does not (PEER_NO_PXEDHCP=0): iPXE waits ~15 s on it"
+  fi
+  if ((PEER_RA)); then
+    echo "- both answer iPXE's IPv6 router solicitations (ours: \`dhcp.routerAdvertisements\`; dnsmasq: \`--enable-ra --dhcp-range=::,constructor:BR,ra-only --ra-param=BR,10,0\` with fd42:6e62::1/64 on the bridge)"
+  else
+    echo "- only ours answers iPXE's IPv6 router solicitations (PEER_RA=0): with dnsmasq, iPXE waits ~16 s for router discovery"
   fi
   if [[ -n ${INITRD_NOTE:-} ]]; then echo "- $INITRD_NOTE"; fi
   echo "- iPXE's \`Configuring … ok\` comes only when both its DHCP and its IPv6 router discovery are done; with no"
