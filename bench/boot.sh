@@ -410,7 +410,7 @@ report() {
   fi
   if [[ -n ${INITRD_NOTE:-} ]]; then echo "- $INITRD_NOTE"; fi
   echo "- iPXE's \`Configuring … ok\` comes only when both its DHCP and its IPv6 router discovery are done; with no"
-  echo "  router advertisement on the lab (none of the two stacks sends one) the second takes ~15 s in this iPXE build"
+  echo "  router advertisement on the lab the second takes ~16 s in this iPXE build"
   echo
   if ((!SKIP_BOOT)); then
     echo "## Power-on to the image's init (\`$MARKER\` on the serial console)"
