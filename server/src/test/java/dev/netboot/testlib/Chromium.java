@@ -248,9 +248,4 @@ public final class Chromium implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(5, TimeUnit.SECONDS)) process.destroyForcibly().waitFor(5, TimeUnit.SECONDS);
     }
-
-    public static boolean installed() {
-        return List.of(System.getenv().getOrDefault("PATH", "/usr/bin").split(":")).stream()
-                .anyMatch(d -> java.nio.file.Files.isExecutable(Path.of(d, "chromium")));
-    }
 }

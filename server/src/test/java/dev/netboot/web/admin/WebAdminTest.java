@@ -145,6 +145,17 @@ class WebAdminTest {
     }
 
     @Test
+    void noSpellingOfAnAdminPathGetsPastTheLogin() throws Exception {
+        disks.assign(A, "alpha", false);
+        for (String path : List.of("//admin/", "/admin//", "/admin/./images", "/boot/../admin/", "/admin/%2e/images", "/%61dmin/",
+                "/ADMIN/", "/admin/clients/" + A + "/", "/admin;x=y/", "/admin/images;jsessionid=1")) {
+            var r = client.send(HttpRequest.newBuilder(uri(path)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as(path + ": " + r.body()).isNotEqualTo(200).isBetween(400, 499);
+            assertThat(r.body()).as(path).doesNotContain(A, "csrf");
+        }
+    }
+
+    @Test
     void aPostWithoutTheTokenChangesNothing() throws Exception {
         for (Map<String, String> form : List.of(Map.of("mac", A, "image", "alpha"), Map.of("mac", A, "image", "alpha", "csrf", "forged"))) {
             HttpResponse<String> r = post("/admin/clone", form);
