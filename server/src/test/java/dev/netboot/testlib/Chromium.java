@@ -119,6 +119,13 @@ public final class Chromium implements AutoCloseable {
             return r.path("result").path("value");
         }
 
+        /** A PNG of the whole page (for a person reviewing what the pages look like). */
+        public void screenshot(Path png) throws Exception {
+            JsonNode r = call(session, "Page.captureScreenshot", Map.of("format", "png", "captureBeyondViewport", true));
+            java.nio.file.Files.createDirectories(png.getParent());
+            java.nio.file.Files.write(png, java.util.Base64.getDecoder().decode(r.get("data").asText()));
+        }
+
         public String text() throws Exception { return evaluate("document.body.innerText").asText(); }
 
         public String html() throws Exception { return evaluate("document.documentElement.outerHTML").asText(); }

@@ -33,7 +33,13 @@ public final class AdminActions {
         String m = Inventory.normalizeMac(mac);
         if (image == null || image.isBlank()) throw new IllegalArgumentException("choose an image");
         notWhileFlattening(m, "assign an image");
-        Assignment a = disks.assign(m, image, replace);
+        Assignment a;
+        try {
+            a = disks.assign(m, image, replace);
+        } catch (IllegalArgumentException e) {
+            // The reason is the CLI's; on a page the option is a checkbox.
+            throw new IllegalArgumentException(e.getMessage().replace("(--replace does it)", "(tick \"replace\" to do that)"), e);
+        }
         log.info("web admin ({}): client {}: image {} assigned{}, disk e{}", who, m, image, replace ? " (replace)" : "", a.aoeAddress());
         return a;
     }

@@ -115,10 +115,13 @@ public final class AdminQueries {
         Optional<Assignment> a = inventory.assignment(c.mac());
         Optional<Disk> disk = inventory.diskOf(c.mac());
         Lease lease = leases.get(c.mac());
-        Instant lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot")).map(BootEvent::at)
-                .max(Comparator.naturalOrder()).orElse(null);
+        Optional<BootEvent> lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot"))
+                .max(Comparator.comparing(BootEvent::at));
+        // Our lease when we hand out addresses (full mode); else what it had when it last booted (proxy mode: another server's).
+        String address = lease != null ? lease.address().toString()
+                : lastBoot.map(BootEvent::address).filter(x -> x != null && !x.isBlank()).map(x -> x + " (at last boot)").orElse(Formats.NONE);
         return new ClientRow(c.mac(), c.state(), stateNote(c.state()), Formats.text(c.hostname()), Formats.text(c.architecture()),
-                lease == null ? Formats.NONE : lease.address().toString(), Formats.time(c.lastSeen()), Formats.time(lastBoot),
+                address, Formats.time(c.lastSeen()), Formats.time(lastBoot.map(BootEvent::at).orElse(null)),
                 a.map(Assignment::imageName).orElse(Formats.NONE), a.map(x -> "e" + x.aoeAddress()).orElse(Formats.NONE),
                 disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()));
     }

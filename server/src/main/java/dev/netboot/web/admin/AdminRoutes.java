@@ -141,7 +141,7 @@ public final class AdminRoutes {
         };
         var page = new Pages.Client(row.get(), queries.imageNames(), image != null ? image : assigned, replace, queries.hasDisk(mac),
                 queries.canFlatten(mac), flatten, queries.bootEvents(mac, 10), message, error.orElse(""),
-                flatten != null && flatten.running() ? 2 : 0);
+                flatten != null && flatten.running() ? 2 : 0, flatten != null && flatten.running());
         render(ctx, error.isPresent() ? 409 : 200, "client.ftlh", "clients", page);
     }
 

@@ -46,6 +46,9 @@ class WebAdminBrowserIT {
     static final String DISCOVERED = "52:54:00:aa:00:01";
     static final String CLONED = "52:54:00:aa:00:02";
 
+    /** What each page looked like, for whoever reviews the pages (target/ is not committed). */
+    static final Path SCREENSHOTS = Path.of("target/webadmin-screenshots");
+
     @TempDir Path tmp;
 
     @Test
@@ -93,7 +96,8 @@ class WebAdminBrowserIT {
             // 2. The client that booted by itself is listed as discovered.
             assertThat(admin.navigate(base + "/admin/")).isEqualTo(200);
             String row = admin.evaluate("document.querySelector('tr[data-mac=\"" + DISCOVERED + "\"]').innerText").asText();
-            assertThat(row).contains("discovered", "lab-pc-1");
+            assertThat(row).contains("discovered", "lab-pc-1", "10.9.0.101 (at last boot)");
+            admin.screenshot(SCREENSHOTS.resolve("1-clients.png"));
 
             // 3. Clone: a bad MAC is said in words and the form keeps it; a good one makes a client with a disk.
             assertThat(admin.click("a[href='/admin/clone']")).isEqualTo(200);
@@ -101,6 +105,7 @@ class WebAdminBrowserIT {
             admin.fill("select[name=image]", "demo");
             assertThat(admin.click("#clone button[type=submit]")).isEqualTo(400);
             assertThat(admin.text()).contains("not a MAC address: '52:54:00:aa:00'");
+            admin.screenshot(SCREENSHOTS.resolve("2-clone-bad-mac.png"));
             assertThat(admin.evaluate("document.querySelector('input[name=mac]').value").asText()).isEqualTo("52:54:00:aa:00");
 
             admin.fill("input[name=mac]", CLONED.toUpperCase());
@@ -121,6 +126,7 @@ class WebAdminBrowserIT {
             assertThat(admin.click("#assign button[type=submit]")).isEqualTo(409);
             assertThat(admin.text()).contains("cloned from image demo", "discards what that client wrote").doesNotContain("Exception");
             assertThat(inventory.assignment(CLONED).orElseThrow().imageName()).isEqualTo("demo");
+            admin.screenshot(SCREENSHOTS.resolve("3-client-refused.png"));
 
             // 5. A form without its token (as a page elsewhere on the network would post it): 403, nothing changed.
             assertThat(admin.navigateBy("(() => { const f = document.querySelector('#unassign'); f.querySelector('input[name=csrf]').remove(); f.submit(); })()"))
@@ -137,15 +143,19 @@ class WebAdminBrowserIT {
             // 6. Flatten in the background: the page reloads itself (meta refresh, no JavaScript needed) until it is done.
             assertThat(admin.navigate(base + "/admin/clients/" + CLONED)).isEqualTo(200);
             assertThat(admin.click("#flatten button[type=submit]")).isEqualTo(200);
+            admin.screenshot(SCREENSHOTS.resolve("4-client-flattening.png"));
             admin.awaitText(t -> t.contains("done: the disk is standalone"), Duration.ofSeconds(30));
             assertThat(inventory.diskOf(CLONED).orElseThrow().kind()).isEqualTo("standalone");
+            admin.screenshot(SCREENSHOTS.resolve("5-client-flattened.png"));
 
             // 7. The images and disks pages say what is there.
             assertThat(admin.navigate(base + "/admin/images")).isEqualTo(200);
             assertThat(admin.evaluate("document.querySelector('tr[data-image=demo]').innerText").asText()).contains(TestRootfs.KERNEL, "the test image");
+            admin.screenshot(SCREENSHOTS.resolve("7-images.png"));
             assertThat(admin.navigate(base + "/admin/disks")).isEqualTo(200);
             assertThat(admin.evaluate("document.querySelector('#disks tbody').innerText").asText())
                     .contains(disk.toString(), CLONED, "AoE is off in this server", "not configured");
+            admin.screenshot(SCREENSHOTS.resolve("6-disks.png"));
 
             // 8. Remove the client with its disk.
             assertThat(admin.navigate(base + "/admin/clients/" + CLONED)).isEqualTo(200);

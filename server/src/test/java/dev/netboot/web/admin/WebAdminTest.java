@@ -218,6 +218,7 @@ class WebAdminTest {
         HttpResponse<String> refused = submit("/admin/clients/" + A + "/assign", "image", "beta");
         assertThat(refused.statusCode()).isEqualTo(409);
         assertThat(refused.body()).contains("class=\"error\"", "cloned from image alpha", "discards what that client wrote",
+                "(tick &quot;replace&quot; to do that)",
                 "<option value=\"beta\" selected>").doesNotContain("Exception");
         assertThat(inventory.assignment(A).orElseThrow().imageName()).isEqualTo("alpha");
 
@@ -249,10 +250,12 @@ class WebAdminTest {
         disks.assign(A, "alpha", false);
         // Hold the client's clone open for writing: the flatten waits for it to be released (as for a running server's export).
         try (var store = dev.netboot.storage.BlockStores.open(Path.of(inventory.diskOf(A).orElseThrow().path()), false, false)) {
+            assertThat(store.size()).as("the clone is open for writing here").isPositive();
             assertThat(submit("/admin/clients/" + A + "/flatten").statusCode()).isEqualTo(303);
             Thread.sleep(300);
             String page = get("/admin/clients/" + A).body();
-            assertThat(page).contains("<meta http-equiv=\"refresh\" content=\"2\">", "This page reloads itself");
+            assertThat(page).contains("<meta http-equiv=\"refresh\" content=\"2\">", "This page reloads itself", "id=\"busy\"")
+                    .doesNotContain("id=\"flatten\"", "id=\"unassign\"", "id=\"assign\"", "id=\"remove\"");
             HttpResponse<String> unassign = submit("/admin/clients/" + A + "/unassign");
             assertThat(unassign.statusCode()).isEqualTo(409);
             assertThat(unassign.body()).contains("is being flattened");
