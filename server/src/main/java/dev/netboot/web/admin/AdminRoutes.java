@@ -35,6 +35,7 @@ public final class AdminRoutes {
     private final AdminQueries queries;
     private final AdminActions actions;
     private final FlattenJobs flattens;
+    private final LoginThrottle throttle = new LoginThrottle(10, java.time.Duration.ofMinutes(1), java.time.Clock.systemUTC());
 
     public AdminRoutes(Templates templates, AdminGuard guard, AdminQueries queries, AdminActions actions, FlattenJobs flattens) {
         this.templates = templates;
@@ -78,7 +79,17 @@ public final class AdminRoutes {
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'");
-        if (!loggedIn(ctx)) {
+        String ip = ctx.ip();
+        if (throttle.blocked(ip)) {
+            problem(ctx, new Pages.Problem(429, "Too many wrong logins", "Too many wrong logins from " + ip + ". Wait a minute and try again."));
+            ctx.skipRemainingHandlers();
+            return;
+        }
+        Login login = login(ctx);
+        if (login == Login.WRONG && throttle.failed(ip) == 1) log.warn("web admin: wrong login from {}", ip);
+        if (login == Login.WRONG && throttle.blocked(ip)) log.warn("web admin: too many wrong logins from {}: refused for a minute", ip);
+        if (login == Login.OK) throttle.succeeded(ip);
+        if (login != Login.OK) {
             ctx.header("WWW-Authenticate", "Basic realm=\"netboot admin\", charset=\"UTF-8\"");
             problem(ctx, new Pages.Problem(401, "Login required", "The netboot admin needs the user admin and its password "
                     + "(web.adminPassword in the config, or the file admin-password in the data directory)."));
@@ -94,14 +105,17 @@ public final class AdminRoutes {
         }
     }
 
-    private boolean loggedIn(Context ctx) {
+    private enum Login { NONE, WRONG, OK }
+
+    private Login login(Context ctx) {
         String header = ctx.header("Authorization");
-        if (header == null || !header.regionMatches(true, 0, "Basic ", 0, 6)) return false;
+        if (header == null) return Login.NONE;
+        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) return Login.WRONG;
         try {
             BasicAuthCredentials c = ctx.basicAuthCredentials();
-            return c != null && guard.allows(c.getUsername(), c.getPassword());
+            return c != null && guard.allows(c.getUsername(), c.getPassword()) ? Login.OK : Login.WRONG;
         } catch (RuntimeException malformed) {
-            return false;
+            return Login.WRONG;
         }
     }
 

@@ -145,6 +145,38 @@ class WebAdminTest {
     }
 
     @Test
+    void guessingThePasswordIsStoppedAfterTenWrongLogins() throws Exception {
+        for (int i = 0; i < 10; i++) {
+            var r = client.send(HttpRequest.newBuilder(uri("/admin/")).header("Authorization", basic("admin", "guess" + i)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).as("guess " + i).isEqualTo(401);
+        }
+        var blocked = client.send(HttpRequest.newBuilder(uri("/admin/")).header("Authorization", basic("admin", PASSWORD)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(blocked.statusCode()).as("even the right password, for a minute").isEqualTo(429);
+        assertThat(blocked.body()).contains("Too many wrong logins");
+    }
+
+    @Test
+    void loginThrottleForgetsAfterItsWindowAndOnSuccess() {
+        var clock = new java.util.concurrent.atomic.AtomicReference<>(Instant.parse("2026-01-01T00:00:00Z"));
+        Clock ticking = new Clock() {
+            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            @Override public Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public Instant instant() { return clock.get(); }
+        };
+        LoginThrottle t = new LoginThrottle(3, Duration.ofMinutes(1), ticking);
+        for (int i = 1; i <= 3; i++) assertThat(t.failed("10.0.0.9")).isEqualTo(i);
+        assertThat(t.blocked("10.0.0.9")).isTrue();
+        assertThat(t.blocked("10.0.0.8")).as("another PC").isFalse();
+        clock.set(clock.get().plusSeconds(61));
+        assertThat(t.blocked("10.0.0.9")).isFalse();
+        assertThat(t.failed("10.0.0.9")).isEqualTo(1);
+        t.succeeded("10.0.0.9");
+        assertThat(t.failed("10.0.0.9")).isEqualTo(1);
+    }
+
+    @Test
     void noSpellingOfAnAdminPathGetsPastTheLogin() throws Exception {
         disks.assign(A, "alpha", false);
         for (String path : List.of("//admin/", "/admin//", "/admin/./images", "/boot/../admin/", "/admin/%2e/images", "/%61dmin/",
