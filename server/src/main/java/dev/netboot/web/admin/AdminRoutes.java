@@ -119,6 +119,9 @@ public final class AdminRoutes {
         }
     }
 
+    /** What someone typed goes into the log as one line: a newline in a form field must not forge log lines. */
+    private static String oneLine(String s) { return s == null ? "" : s.replaceAll("\\p{Cntrl}", "?"); }
+
     private static String who(Context ctx) { return AdminPassword.USER + " from " + ctx.ip(); }
 
     // ---- pages --------------------------------------------------------------------------------
@@ -176,7 +179,7 @@ public final class AdminRoutes {
             String done = change.apply(mac);
             ctx.redirect(clientPath(mac) + "?done=" + done, HttpStatus.SEE_OTHER);
         } catch (IOException | IllegalArgumentException | IllegalStateException | InventoryException e) {
-            log.info("web admin ({}): refused on client {}: {}", who(ctx), mac, e.getMessage());
+            log.info("web admin ({}): refused on client {}: {}", who(ctx), mac, oneLine(e.getMessage()));
             clientPage(ctx, Optional.of(e.getMessage()), ctx.formParam("image"), ctx.formParam("replace") != null);
         }
     }
@@ -220,7 +223,7 @@ public final class AdminRoutes {
             return;
         } catch (IOException | IllegalArgumentException | IllegalStateException | InventoryException e) {
             error = e.getMessage();
-            log.info("web admin ({}): clone of {} to '{}' refused: {}", who(ctx), image, macText, error);
+            log.info("web admin ({}): clone of {} to '{}' refused: {}", who(ctx), oneLine(image), oneLine(macText), oneLine(error));
         }
         render(ctx, 400, "clone.ftlh", "clone", new Pages.Clone(queries.imageNames(), macText, image, replace, "", error));
     }

@@ -240,6 +240,11 @@ class WebAdminTest {
         assertThat(r.body()).contains("not a MAC address: &#39;52:54:00:zz&#39;", "value=\"52:54:00:zz\"", "<option value=\"beta\" selected>",
                 "name=\"replace\" value=\"yes\" checked").doesNotContain("Exception", "at dev.netboot");
         assertThat(inventory.clients()).isEmpty();
+
+        HttpResponse<String> injected = submit("/admin/clone", "mac", "\"><script>alert(1)</script>", "image", "beta");
+        assertThat(injected.statusCode()).isEqualTo(400);
+        assertThat(injected.body()).as("what was typed goes back as text, inside the attribute")
+                .contains("value=\"&quot;&gt;&lt;script&gt;alert(1)&lt;/script&gt;\"").doesNotContain("<script>");
     }
 
     @Test
