@@ -32,6 +32,9 @@ import dev.netboot.tftp.TftpSettings;
 import dev.netboot.transport.Transport;
 import dev.netboot.web.BootFileRoutes;
 import dev.netboot.web.HttpService;
+import dev.netboot.web.admin.AdminPassword;
+import dev.netboot.web.admin.AdminRoutes;
+import dev.netboot.web.admin.WebAdmin;
 import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
 import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -53,6 +56,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 
 /**
  * Wires the services of one server process from the configuration and owns their lifecycle.
@@ -73,9 +78,10 @@ public final class Appliance implements AutoCloseable {
     private DhcpEngine dhcpEngine;
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
-    private AoeServer aoe;
+    private volatile AoeServer aoe;
     private CatalogExporter exporter;
-    private ClientDisks clientDisks;
+    private volatile ClientDisks clientDisks;
+    private WebAdmin webAdmin;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -228,8 +234,11 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Http h = config.http();
         InetSocketAddress listen = new InetSocketAddress(bindAddress(h.address()), h.port());
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry);
+        NetbootConfig.Web w = config.web();
+        webAdmin = WebAdmin.create(w.templates(), w.adminPassword(), Path.of(config.dataDir()), inventory, clientDisks,
+                this::exportedAddresses, clock);
         try {
-            http = new HttpService(listen, registry, List.of(bootFiles::register)).start();
+            http = new HttpService(listen, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {
             throw new IOException("HTTP cannot listen on " + describe(listen) + ": " + rootCause(e).getMessage() + " (set http.port)", e);
         }
@@ -237,6 +246,8 @@ public final class Appliance implements AutoCloseable {
         String host = listen.getAddress().isAnyLocalAddress() ? "<this-host>" : listen.getHostString();
         log.info("HTTP listening on tcp {}: boot files at http://{}:{}{}, metrics at /metrics",
                 describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
+        log.info("web admin at http://{}:{}{}/ (user {}, {}; templates from {}, missing ones packaged)", host, http.port(), AdminRoutes.PREFIX,
+                AdminPassword.USER, webAdmin.password().whereToFind(), webAdmin.templateDir().toAbsolutePath());
     }
 
     private void startAoe() throws IOException {
@@ -248,6 +259,15 @@ public final class Appliance implements AutoCloseable {
         exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
         running.add(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+    }
+
+    /** What the web admin shows as "exported now": empty when this server serves no AoE. */
+    private Optional<Set<String>> exportedAddresses() {
+        AoeServer a = aoe;
+        if (a == null) return Optional.empty();
+        Set<String> out = new java.util.TreeSet<>();
+        a.exported().forEach(t -> out.add(t.toString()));
+        return Optional.of(out);
     }
 
     /** A disk was assigned or removed here: export it now rather than at the next catalog poll. */
@@ -288,6 +308,7 @@ public final class Appliance implements AutoCloseable {
     public DhcpEngine dhcpEngine() { return dhcpEngine; }
     public AoeServer aoe() { return aoe; }
     public ClientDisks clientDisks() { return clientDisks; }
+    public WebAdmin webAdmin() { return webAdmin; }
 
     @Override
     public void close() {

@@ -45,7 +45,8 @@ public final class ConfigLoader {
                 new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
-                new NetbootConfig.Disks("file", "", "", 1, ""));
+                new NetbootConfig.Disks("file", "", "", 1, ""),
+                new NetbootConfig.Web("webadmin", ""));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -89,7 +90,7 @@ public final class ConfigLoader {
                 : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
         NetbootConfig.Inventory inventory = !c.inventory().url().isBlank() ? c.inventory()
                 : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), c.menus(), c.initrd(), c.disks());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), c.menus(), c.initrd(), c.disks(), c.web());
     }
 
     private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {

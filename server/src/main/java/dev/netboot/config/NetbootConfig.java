@@ -22,7 +22,8 @@ public record NetbootConfig(
         Aoe aoe,
         Menus menus,
         Initrd initrd,
-        Disks disks) {
+        Disks disks,
+        Web web) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -152,4 +153,11 @@ public record NetbootConfig(
             int shelf,
             @JsonPropertyDescription("Image an unknown client gets a clone of when it boots; empty = it waits until an admin assigns one")
             String defaultImage) {}
+
+    /** The web admin under /admin/ on the HTTP port. */
+    public record Web(
+            @JsonPropertyDescription("Folder of operator-edited web admin templates (layout.ftlh, clients.ftlh, ...); missing ones come from the packaged defaults")
+            String templates,
+            @JsonPropertyDescription("Password of the user 'admin'; empty = generated at first start into <dataDir>/admin-password (mode 0600)")
+            String adminPassword) {}
 }

@@ -1,6 +1,7 @@
 package dev.netboot.boot.menus;
 
 import freemarker.cache.ClassTemplateLoader;
+import freemarker.core.HTMLOutputFormat;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.template.Configuration;
@@ -37,9 +38,27 @@ public final class Templates {
 
     /** @param updateDelay how long a template is used before its file is checked for changes */
     public Templates(Path operatorDir, String packaged, java.time.Duration updateDelay) {
+        this(operatorDir, packaged, updateDelay, false);
+    }
+
+    /**
+     * Templates of HTML pages (the web admin): {@code ${expr}} interpolation, and every value is
+     * HTML-escaped unless a template says otherwise, so text from the network (a DHCP hostname) never
+     * becomes markup.
+     */
+    public static Templates html(Path operatorDir, String packaged) {
+        return new Templates(operatorDir, packaged, java.time.Duration.ofSeconds(2), true);
+    }
+
+    private Templates(Path operatorDir, String packaged, java.time.Duration updateDelay, boolean html) {
         this.operatorDir = operatorDir;
         freemarker = new Configuration(Configuration.VERSION_2_3_34);
-        freemarker.setInterpolationSyntax(Configuration.SQUARE_BRACKET_INTERPOLATION_SYNTAX);
+        if (html) {
+            freemarker.setOutputFormat(HTMLOutputFormat.INSTANCE);
+            freemarker.setAutoEscapingPolicy(Configuration.ENABLE_IF_SUPPORTED_AUTO_ESCAPING_POLICY);
+        } else {
+            freemarker.setInterpolationSyntax(Configuration.SQUARE_BRACKET_INTERPOLATION_SYNTAX);
+        }
         freemarker.setDefaultEncoding("UTF-8");
         freemarker.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
         freemarker.setLogTemplateExceptions(false);

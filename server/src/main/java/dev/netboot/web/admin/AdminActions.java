@@ -1,0 +1,77 @@
+package dev.netboot.web.admin;
+
+import dev.netboot.disks.ClientDisks;
+import dev.netboot.inventory.Assignment;
+import dev.netboot.inventory.Inventory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+
+/**
+ * The changes an admin makes from the pages: the same {@link ClientDisks} calls as {@code netboot
+ * clone}, {@code client assign/unassign/flatten/remove}, each logged in one line saying who did what
+ * to which client. A refusal is an {@link IllegalArgumentException} (or {@link IllegalStateException})
+ * whose message the page shows as it is.
+ */
+public final class AdminActions {
+
+    private static final Logger log = LoggerFactory.getLogger(AdminActions.class);
+
+    private final Inventory inventory;
+    private final ClientDisks disks;
+    private final FlattenJobs flattens;
+
+    public AdminActions(Inventory inventory, ClientDisks disks, FlattenJobs flattens) {
+        this.inventory = inventory;
+        this.disks = disks;
+        this.flattens = flattens;
+    }
+
+    /** {@code netboot clone IMAGE --to MAC [--replace]}: the client (registered if new) gets its own clone. */
+    public Assignment assign(String who, String mac, String image, boolean replace) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        if (image == null || image.isBlank()) throw new IllegalArgumentException("choose an image");
+        notWhileFlattening(m, "assign an image");
+        Assignment a;
+        try {
+            a = disks.assign(m, image, replace);
+        } catch (IllegalArgumentException e) {
+            // The reason is the CLI's; on a page the option is a checkbox.
+            throw new IllegalArgumentException(e.getMessage().replace("(--replace does it)", "(tick \"replace\" to do that)"), e);
+        }
+        log.info("web admin ({}): client {}: image {} assigned{}, disk e{}", who, m, image, replace ? " (replace)" : "", a.aoeAddress());
+        return a;
+    }
+
+    /** {@code netboot client unassign MAC}: false when the client had no disk. */
+    public boolean unassign(String who, String mac) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        notWhileFlattening(m, "take its disk away");
+        boolean had = disks.unassign(m);
+        if (had) log.info("web admin ({}): client {}: disk removed (unassigned)", who, m);
+        return had;
+    }
+
+    /** Starts {@code netboot client flatten MAC} in the background; its page shows the progress. */
+    public void flatten(String who, String mac) {
+        String m = Inventory.normalizeMac(mac);
+        if (inventory.diskOf(m).isEmpty()) throw new IllegalArgumentException("client " + m + " has no disk to flatten");
+        if (!flattens.start(m, who)) throw new IllegalStateException("the disk of client " + m + " is being flattened already");
+        log.info("web admin ({}): client {}: flattening its disk", who, m);
+    }
+
+    /** {@code netboot client remove MAC}: the client, its assignment and its disk. */
+    public boolean remove(String who, String mac) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        notWhileFlattening(m, "remove it");
+        boolean hadDisk = disks.unassign(m);
+        boolean removed = inventory.removeClient(m);
+        if (removed) log.info("web admin ({}): client {} removed{}", who, m, hadDisk ? " with its disk" : "");
+        return removed;
+    }
+
+    private void notWhileFlattening(String mac, String what) {
+        if (flattens.running(mac)) throw new IllegalStateException("the disk of client " + mac + " is being flattened; " + what + " when that is done");
+    }
+}

@@ -1,0 +1,152 @@
+package dev.netboot.web.admin;
+
+import dev.netboot.dhcp.Lease;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskEntry;
+import dev.netboot.inventory.Assignment;
+import dev.netboot.inventory.BootEvent;
+import dev.netboot.inventory.Client;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.inventory.Inventory;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * What the admin pages show, read from the same places the CLI reads ({@code netboot client list},
+ * {@code image list}, {@code disk list}) and turned into rows of words. Reads only.
+ */
+public final class AdminQueries {
+
+    private final Inventory inventory;
+    private final DiskCatalog catalog;
+    private final Supplier<Optional<Set<String>>> exported;
+    private final Clock clock;
+
+    /** @param exported the AoE addresses this server exports now ("1.0"), empty when AoE is off here */
+    public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported, Clock clock) {
+        this.inventory = inventory;
+        this.catalog = catalog;
+        this.exported = exported;
+        this.clock = clock;
+    }
+
+    public List<ClientRow> clients() {
+        Map<String, Lease> leases = currentLeases();
+        return inventory.clients().stream().map(c -> row(c, leases)).toList();
+    }
+
+    public Optional<ClientRow> client(String mac) {
+        return inventory.client(mac).map(c -> row(c, currentLeases()));
+    }
+
+    /** The client's boot events, newest first, at most {@code limit}. */
+    public List<BootRow> bootEvents(String mac, int limit) {
+        List<BootEvent> events = new ArrayList<>(inventory.bootEvents(mac));
+        java.util.Collections.reverse(events);
+        return events.stream().limit(limit).map(e -> new BootRow(Formats.time(e.at()), e.kind(), Formats.text(e.address()),
+                Formats.text(e.bootFile()), Formats.text(e.detail()))).toList();
+    }
+
+    public Optional<String> assignedImage(String mac) {
+        return inventory.assignment(mac).map(Assignment::imageName);
+    }
+
+    /** Whether the client has a disk that still reads from its image (flattening would help). */
+    public boolean canFlatten(String mac) {
+        return inventory.diskOf(mac).map(Disk::dependsOnImage).orElse(false);
+    }
+
+    public boolean hasDisk(String mac) { return inventory.diskOf(mac).isPresent(); }
+
+    public List<String> imageNames() { return inventory.images().stream().map(Image::name).toList(); }
+
+    public List<ImageRow> images() {
+        Map<String, Integer> users = new HashMap<>();
+        for (Client c : inventory.clients()) inventory.assignment(c.mac()).ifPresent(a -> users.merge(a.imageName(), 1, Integer::sum));
+        return inventory.images().stream().map(i -> new ImageRow(i.name(), Formats.text(i.kernelVersion()), Formats.bytes(i.sizeBytes()),
+                Formats.text(i.description()), Formats.text(i.source()), Formats.time(i.created()), users.getOrDefault(i.name(), 0))).toList();
+    }
+
+    public List<DiskRow> disks() throws IOException {
+        Optional<Set<String>> live = exported.get();
+        Map<String, String> owners = new HashMap<>();
+        for (Client c : inventory.clients()) inventory.assignment(c.mac()).ifPresent(a -> owners.put(a.aoeAddress(), c.mac()));
+        List<DiskEntry> entries = catalog.list();
+        Map<Path, Long> allocated = SparseUsage.allocatedBytes(entries.stream().flatMap(e -> withSidecar(Path.of(e.path())).stream()).toList());
+        List<DiskRow> rows = new ArrayList<>();
+        for (DiskEntry e : entries) {
+            Path path = Path.of(e.path());
+            boolean file = Files.isRegularFile(path);
+            String size = file ? Formats.bytes(Files.size(path)) : Files.exists(path) ? "block device" : "missing";
+            Long used = null;
+            for (Path p : withSidecar(path)) {
+                Long n = allocated.get(p);
+                if (n != null) used = (used == null ? 0 : used) + n;
+            }
+            String alloc = !file ? Formats.NONE : used == null ? "unknown" : Formats.bytes(used);
+            String isExported = live.map(s -> s.contains(e.target().toString()) ? "yes" : "no").orElse("AoE is off in this server");
+            rows.add(new DiskRow("e" + e.address(), e.path(), size, alloc,
+                    e.open() ? "every MAC" : e.allowedMacs().isEmpty() ? "nobody" : String.join(", ", e.allowedMacs()),
+                    e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), "not configured"));
+        }
+        return rows;
+    }
+
+    /** A copy-on-write clone is its overlay plus the {@code .cow} sidecar with the allocation map. */
+    private static List<Path> withSidecar(Path overlay) {
+        Path sidecar = overlay.resolveSibling(overlay.getFileName() + ".cow");
+        return Files.isRegularFile(sidecar) ? List.of(overlay, sidecar) : List.of(overlay);
+    }
+
+    private ClientRow row(Client c, Map<String, Lease> leases) {
+        Optional<Assignment> a = inventory.assignment(c.mac());
+        Optional<Disk> disk = inventory.diskOf(c.mac());
+        Lease lease = leases.get(c.mac());
+        Optional<BootEvent> lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot"))
+                .max(Comparator.comparing(BootEvent::at));
+        // Our lease when we hand out addresses (full mode); else what it had when it last booted (proxy mode: another server's).
+        String address = lease != null ? lease.address().toString()
+                : lastBoot.map(BootEvent::address).filter(x -> x != null && !x.isBlank()).map(x -> x + " (at last boot)").orElse(Formats.NONE);
+        return new ClientRow(c.mac(), c.state(), stateNote(c.state()), Formats.text(c.hostname()), Formats.text(c.architecture()),
+                address, Formats.time(c.lastSeen()), Formats.time(lastBoot.map(BootEvent::at).orElse(null)),
+                a.map(Assignment::imageName).orElse(Formats.NONE), a.map(x -> "e" + x.aoeAddress()).orElse(Formats.NONE),
+                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()));
+    }
+
+    private static String stateNote(String state) {
+        return switch (state) {
+            case Client.DISCOVERED -> "booted by itself; nobody had named it before";
+            case Client.ACTIVE -> "added or given an image by an admin";
+            case Client.DISABLED -> "gets no boot answer";
+            default -> state;
+        };
+    }
+
+    /** The address each MAC holds now (bound, not expired). */
+    private Map<String, Lease> currentLeases() {
+        Instant now = clock.instant();
+        Map<String, Lease> out = new HashMap<>();
+        for (Lease l : inventory.leases()) {
+            if (l.mac() == null || l.state() != Lease.State.BOUND || l.expires().isBefore(now)) continue;
+            try {
+                out.put(Inventory.normalizeMac(l.mac()), l);
+            } catch (IllegalArgumentException notAMac) {
+                // a lease keyed by something else than an Ethernet MAC: not one of our clients
+            }
+        }
+        return out;
+    }
+}

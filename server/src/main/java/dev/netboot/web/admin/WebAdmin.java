@@ -1,0 +1,49 @@
+package dev.netboot.web.admin;
+
+import dev.netboot.boot.menus.Templates;
+import dev.netboot.disks.ClientDisks;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.inventory.Inventory;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * The web admin's parts put together: templates from the operator's folder or the jar, the login,
+ * the queries and the actions. {@link #routes()} goes to {@code HttpService} beside the boot files.
+ */
+public final class WebAdmin {
+
+    /** Resource folder in the jar with the default templates. */
+    public static final String PACKAGED = "/webadmin";
+
+    private final AdminPassword password;
+    private final Templates templates;
+    private final FlattenJobs flattens;
+    private final AdminRoutes routes;
+
+    public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
+                    Supplier<Optional<Set<String>>> exported, Clock clock) {
+        this.password = password;
+        this.templates = Templates.html(templateDir, PACKAGED);
+        this.flattens = new FlattenJobs(disks, clock);
+        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, clock),
+                new AdminActions(inventory, disks, flattens), flattens);
+    }
+
+    /** From the config keys {@code web.templates} and {@code web.adminPassword}. */
+    public static WebAdmin create(String templateDir, String configuredPassword, Path dataDir, Inventory inventory, ClientDisks disks,
+                                  Supplier<Optional<Set<String>>> exported, Clock clock) throws IOException {
+        return new WebAdmin(Path.of(templateDir), AdminPassword.resolve(configuredPassword, dataDir), inventory, disks,
+                new DiskCatalog(dataDir), exported, clock);
+    }
+
+    public AdminRoutes routes() { return routes; }
+    public AdminPassword password() { return password; }
+    public Path templateDir() { return templates.operatorDir(); }
+    public FlattenJobs flattens() { return flattens; }
+}
