@@ -1,8 +1,10 @@
 package dev.netboot.cli;
 
 import dev.netboot.config.ConfigLoader;
+import dev.netboot.config.NetbootConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 import java.util.concurrent.Callable;
 
@@ -21,9 +23,14 @@ final class ConfigCommand implements Runnable {
         @Mixin
         ConfigOptions configOptions;
 
+        @Option(names = "--show-secrets", description = "Print passwords as they are (by default a password that is set shows as "
+                + ConfigLoader.HIDDEN + ").")
+        boolean showSecrets;
+
         @Override
         public Integer call() throws ConfigLoader.ConfigException {
-            System.out.print(ConfigLoader.toYaml(configOptions.load()));
+            NetbootConfig config = configOptions.load();
+            System.out.print(showSecrets ? ConfigLoader.toYaml(config) : ConfigLoader.toYamlHidingSecrets(config));
             return 0;
         }
     }

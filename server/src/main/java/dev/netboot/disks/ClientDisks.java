@@ -58,6 +58,17 @@ public final class ClientDisks {
      * no-op; another image replaces its disk only with {@code replace}, since that discards what it wrote.
      */
     public synchronized Assignment assign(String mac, String imageName, boolean replace) throws IOException {
+        Assignment a = clone(mac, imageName, replace);
+        // An operator chose this machine's image: a machine that had only booted by itself is one of
+        // theirs from now on. (A default image given at boot leaves it discovered: nobody chose it.)
+        String m = Inventory.normalizeMac(mac);
+        if (inventory.client(m).map(c -> Client.DISCOVERED.equals(c.state())).orElse(false)) {
+            inventory.setClient(m, "state", Client.ACTIVE);
+        }
+        return a;
+    }
+
+    private Assignment clone(String mac, String imageName, boolean replace) throws IOException {
         String m = Inventory.normalizeMac(mac);
         Image image = inventory.image(imageName)
                 .orElseThrow(() -> new IllegalArgumentException("no image " + imageName + " (netboot image list)"));
@@ -152,7 +163,9 @@ public final class ClientDisks {
         Optional<Client> client = inventory.client(mac);
         if (client.isPresent() && Client.DISABLED.equals(client.get().state())) return Optional.empty();
         try {
-            return Optional.of(assign(mac, defaultImage, false));
+            synchronized (this) {
+                return Optional.of(clone(mac, defaultImage, false));
+            }
         } catch (IOException | RuntimeException e) {
             log.error("client {} cannot get a clone of the default image {}: {}", mac, defaultImage, e.getMessage());
             return Optional.empty();

@@ -37,6 +37,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void showHidesThePasswordsThatAreSetUnlessAskedFor() throws Exception {
+        NetbootConfig c = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir, "web.adminPassword=s3cret-admin",
+                "inventory.password=s3cret-db"));
+        String shown = ConfigLoader.toYamlHidingSecrets(c);
+        assertThat(shown).doesNotContain("s3cret").contains("adminPassword: '********'", "password: '********'", "maxWindowSize: 64");
+        assertThat(ConfigLoader.toYaml(c)).contains("s3cret-admin", "s3cret-db");
+
+        NetbootConfig none = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir));
+        assertThat(ConfigLoader.toYamlHidingSecrets(none)).as("an empty password stays visibly empty")
+                .isEqualTo(ConfigLoader.toYaml(none));
+    }
+
+    @Test
     void dhcpSectionDefaultsToProxyAndReadsPools() throws Exception {
         assertThat(ConfigLoader.defaults().dhcp().mode()).isEqualTo("proxy");
         Path file = Files.writeString(dir.resolve("dhcp.yaml"), """

@@ -2,6 +2,7 @@ package dev.netboot.disks;
 
 import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Assignment;
+import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
@@ -140,6 +141,17 @@ class ClientDisksTest {
         assertThat(disks.assignDefault(A, "no-such-image")).as("logged, not thrown at the menu").isEmpty();
 
         assertThat(disks.assignDefault(A, "alpha")).get().extracting(Assignment::imageName).isEqualTo("alpha");
+    }
+
+    @Test
+    void aDiscoveredClientStaysDiscoveredWithTheDefaultImageAndBecomesActiveWhenAnOperatorAssignsOne() throws Exception {
+        String c = "52:54:00:00:00:0c";
+        inventory.clientSeen(c, "bios", "", "", Instant.now());
+        disks.assignDefault(c, "alpha");
+        assertThat(inventory.client(c)).get().extracting(Client::state).isEqualTo(Client.DISCOVERED);
+
+        disks.assign(c, "alpha", false);
+        assertThat(inventory.client(c)).get().extracting(Client::state).isEqualTo(Client.ACTIVE);
     }
 
     @Test
