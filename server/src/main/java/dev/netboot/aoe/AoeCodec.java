@@ -169,6 +169,19 @@ public final class AoeCodec {
     }
 
     /** The 12-byte ATA header without payload; a read reply's data is then written straight after it. */
+    /**
+     * Turns an encoded read reply (headers at 0) into the error reply {@link AoeResponder#ioFailed} gives:
+     * ATA status DRDY|ERR, error UNC, no data. For a read whose data could not be sent from a mapping.
+     * Returns the frame's new length.
+     */
+    public static int markReadFailed(ByteBuffer frame) {
+        int ata = ETHERNET_HEADER + AOE_HEADER;
+        frame.put(ata + 1, (byte) Ata.ERROR_UNC);
+        frame.put(ata + 3, (byte) (Ata.STATUS_DRDY | Ata.STATUS_ERR));
+        for (int i = ATA_FRAME_OVERHEAD; i < MIN_FRAME; i++) frame.put(i, (byte) 0);
+        return Math.max(ATA_FRAME_OVERHEAD, MIN_FRAME);
+    }
+
     public static void encodeAtaHeader(AoeMessage.Ata a, ByteBuffer out) {
         out.put((byte) a.aflags());
         out.put((byte) a.errFeature());

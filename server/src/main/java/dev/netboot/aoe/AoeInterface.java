@@ -2,6 +2,7 @@ package dev.netboot.aoe;
 
 import dev.netboot.metrics.RateLimitedLog;
 import dev.netboot.packet.PacketSocket;
+import dev.netboot.storage.BlockStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -198,11 +199,24 @@ final class AoeInterface implements AutoCloseable {
     private final class TxSink implements FrameSink {
         private final PacketSocket socket;
         private final PacketSocket.Batch tx;
+        /** Per frame: the store data it ends in (released after the send), or null. */
+        private final BlockStore.Pinned[] pinned;
         private int count;
 
         TxSink(PacketSocket socket, PacketSocket.Batch tx) {
             this.socket = socket;
             this.tx = tx;
+            this.pinned = new BlockStore.Pinned[tx.capacity()];
+        }
+
+        @Override
+        public boolean takesPinnedData() { return true; }
+
+        @Override
+        public void commitWithData(ByteBuffer header, BlockStore.Pinned data) {
+            tx.lengthWithData(count, header.position(), data.data());
+            pinned[count] = data;
+            count++;
         }
 
         @Override
@@ -220,13 +234,52 @@ final class AoeInterface implements AutoCloseable {
 
         void flush() {
             if (count == 0) return;
-            try {
-                socket.send(tx, count);
-                metrics.sent(count);
-            } catch (IOException e) {
-                sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
+            int from = 0;
+            while (from < count) {
+                try {
+                    socket.send(tx, from, count);
+                    from = count;
+                } catch (PacketSocket.SendException e) {
+                    int k = e.frame();
+                    if (e.badAddress() && pinned[k] != null) {
+                        // The kernel could not read the mapped data (an I/O error, a truncated file):
+                        // read it the ordinary way, which turns a failure into an ATA error reply.
+                        readInstead(k);
+                        from = k;
+                    } else {
+                        sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
+                        from = count;
+                    }
+                } catch (IOException e) {
+                    sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
+                    from = count;
+                }
+            }
+            metrics.sent(count);
+            for (int i = 0; i < count; i++) {
+                if (pinned[i] != null) {
+                    pinned[i].release();
+                    pinned[i] = null;
+                }
             }
             count = 0;
+        }
+
+        private void readInstead(int k) {
+            BlockStore.Pinned p = pinned[k];
+            pinned[k] = null;
+            ByteBuffer slot = tx.slot(k);
+            int length = (int) p.data().byteSize();
+            try {
+                p.store().read(p.offset(), slot.slice(AoeCodec.ATA_FRAME_OVERHEAD, length));
+                tx.length(k, AoeCodec.ATA_FRAME_OVERHEAD + length);
+            } catch (IOException | RuntimeException e) {
+                sendErrors.warn("AoE read of " + length + " bytes at byte " + p.offset() + " of " + p.store() + " failed: " + e.getMessage());
+                responder.countIoFailure();
+                tx.length(k, AoeCodec.markReadFailed(slot));
+            } finally {
+                p.release();
+            }
         }
     }
 

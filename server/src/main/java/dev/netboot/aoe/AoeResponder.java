@@ -152,6 +152,11 @@ public final class AoeResponder {
     }
 
     /** The reply to send instead of {@code reply} when its storage operation failed: an ATA error. */
+    /** Counts an ATA error reply made outside {@link #ioFailed} (a read whose mapped data failed at send time). */
+    public void countIoFailure() {
+        ataErrors.increment();
+    }
+
     public AoeFrame ioFailed(AoeFrame reply) {
         ataErrors.increment();
         AoeMessage.Ata a = (AoeMessage.Ata) reply.message();

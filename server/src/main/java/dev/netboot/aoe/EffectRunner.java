@@ -79,6 +79,7 @@ public final class EffectRunner {
     private void read(Effect.Read r, FrameSink sink) {
         BlockStore store = storage.store(r.target());
         AoeFrame reply = r.reply();
+        if (store != null && sink.takesPinnedData() && readInPlace(r, store, reply, sink)) return;
         ByteBuffer out = sink.claim(AoeCodec.ATA_FRAME_OVERHEAD + r.length());
         AoeCodec.encodeHeaders(reply.destination(), reply.source(), reply.header(), out);
         AoeCodec.encodeAtaHeader((AoeMessage.Ata) reply.message(), out);
@@ -93,6 +94,25 @@ public final class EffectRunner {
             sink.abandon(out);
             send(responder.ioFailed(reply), sink);
         }
+    }
+
+    /**
+     * The reply's headers in the sink, its data left in the store's mapping for the send to copy (one
+     * copy instead of two). False when the store cannot pin: then the data is read into the frame.
+     */
+    private static boolean readInPlace(Effect.Read r, BlockStore store, AoeFrame reply, FrameSink sink) {
+        BlockStore.Pinned pinned;
+        try {
+            pinned = store.pin(r.offset(), r.length());
+        } catch (IOException e) {
+            return false;   // the read path says what is wrong, with an ATA error
+        }
+        if (pinned == null) return false;
+        ByteBuffer out = sink.claim(AoeCodec.ATA_FRAME_OVERHEAD);
+        AoeCodec.encodeHeaders(reply.destination(), reply.source(), reply.header(), out);
+        AoeCodec.encodeAtaHeader((AoeMessage.Ata) reply.message(), out);
+        sink.commitWithData(out, pinned);
+        return true;
     }
 
     private static void send(AoeFrame frame, FrameSink sink) {

@@ -13,4 +13,15 @@ public interface FrameSink {
 
     /** Drops the frame claimed last (its storage operation failed before anything was sent). */
     default void abandon(ByteBuffer frame) {}
+
+    /** Whether a frame may end in data left where a store holds it ({@link #commitWithData}) until it is sent. */
+    default boolean takesPinnedData() { return false; }
+
+    /**
+     * The frame claimed last is its bytes [0, position) followed by {@code data}, which the send copies
+     * from the store's memory; the sink releases the pin once the frame is sent (or given up).
+     */
+    default void commitWithData(ByteBuffer header, dev.netboot.storage.BlockStore.Pinned data) {
+        throw new UnsupportedOperationException("this sink takes no pinned data");
+    }
 }

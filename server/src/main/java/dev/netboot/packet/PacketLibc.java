@@ -28,6 +28,7 @@ final class PacketLibc {
     static final int MSG_WAITFORONE = 0x10000;
     static final int EINTR = 4;
     static final int EAGAIN = 11;
+    static final int EFAULT = 14;
     static final int ENOBUFS = 105;
 
     /** struct sockaddr_ll */

@@ -244,7 +244,30 @@ public final class PacketSocket implements AutoCloseable {
 
     /** Sends the first {@code count} frames of the batch (lengths set with {@link Batch#length(int, int)}). */
     public void send(Batch batch, int count) throws IOException {
-        int sent = 0;
+        send(batch, 0, count);
+    }
+
+    /** A frame of a batch the kernel refused: which one and why; the frames before it were sent. */
+    public static final class SendException extends IOException {
+        private final int frame;
+        private final int errno;
+
+        SendException(String message, int frame, int errno) {
+            super(message);
+            this.frame = frame;
+            this.errno = errno;
+        }
+
+        /** Index of the refused frame in the batch. */
+        public int frame() { return frame; }
+
+        /** EFAULT: the kernel could not read the frame's data (an I/O error in a mapped file). */
+        public boolean badAddress() { return errno == PacketLibc.EFAULT; }
+    }
+
+    /** Sends frames {@code from} to {@code count - 1}; a refusal names the frame ({@link SendException}). */
+    public void send(Batch batch, int from, int count) throws IOException {
+        int sent = from;
         int spins = 0;
         while (sent < count) {
             int n;
@@ -259,7 +282,7 @@ public final class PacketSocket implements AutoCloseable {
                     Thread.onSpinWait();
                     continue;
                 }
-                throw new IOException("sendmmsg on " + interfaceName + ": " + PacketLibc.strerror(errno));
+                throw new SendException("sendmmsg on " + interfaceName + ": " + PacketLibc.strerror(errno), sent, errno);
             }
             sent += n;
         }
@@ -317,7 +340,8 @@ public final class PacketSocket implements AutoCloseable {
             this.capacity = capacity;
             this.frameSize = frameSize;
             this.frames = arena.allocate((long) capacity * frameSize, 64);
-            this.iovecs = arena.allocate((long) capacity * PacketLibc.IOVEC_SIZE, 8);
+            // Two iovecs a message: the frame slot, and optionally data that lies elsewhere (lengthWithData).
+            this.iovecs = arena.allocate((long) capacity * 2 * PacketLibc.IOVEC_SIZE, 8);
             this.headers = arena.allocate((long) capacity * PacketLibc.MMSGHDR_SIZE, 8);
             this.names = arena.allocate((long) capacity * PacketLibc.SOCKADDR_LL_SIZE, 8);
             this.capture = PacketLibc.newCapture(arena);
@@ -325,10 +349,10 @@ public final class PacketSocket implements AutoCloseable {
             for (int i = 0; i < capacity; i++) {
                 MemorySegment frame = frames.asSlice((long) i * frameSize, frameSize);
                 views[i] = frame.asByteBuffer().order(ByteOrder.BIG_ENDIAN);
-                iovecs.set(ValueLayout.ADDRESS, (long) i * PacketLibc.IOVEC_SIZE, frame);
-                iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, frameSize);
+                iovecs.set(ValueLayout.ADDRESS, iov(i), frame);
+                iovecs.set(ValueLayout.JAVA_LONG, iov(i) + 8, frameSize);
                 long h = (long) i * PacketLibc.MMSGHDR_SIZE;
-                headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_IOV, iovecs.asSlice((long) i * PacketLibc.IOVEC_SIZE, PacketLibc.IOVEC_SIZE));
+                headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_IOV, iovecs.asSlice(iov(i), 2L * PacketLibc.IOVEC_SIZE));
                 headers.set(ValueLayout.JAVA_LONG, h + PacketLibc.MSG_IOVLEN, 1);
             }
         }
@@ -348,9 +372,13 @@ public final class PacketSocket implements AutoCloseable {
                 headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_NAME, names.asSlice((long) i * PacketLibc.SOCKADDR_LL_SIZE, PacketLibc.SOCKADDR_LL_SIZE));
                 headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_NAMELEN, PacketLibc.SOCKADDR_LL_SIZE);
                 headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_FLAGS, 0);
-                iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, frameSize);
+                iovecs.set(ValueLayout.JAVA_LONG, iov(i) + 8, frameSize);
+                headers.set(ValueLayout.JAVA_LONG, h + PacketLibc.MSG_IOVLEN, 1);
             }
         }
+
+        /** Byte offset of message {@code i}'s first iovec (its frame slot); the second follows it. */
+        private static long iov(int i) { return (long) i * 2 * PacketLibc.IOVEC_SIZE; }
 
         /** The received frame {@code i}: a view of its bytes, position 0, limit = its length. */
         public ByteBuffer received(int i) {
@@ -375,7 +403,20 @@ public final class PacketSocket implements AutoCloseable {
             long h = (long) i * PacketLibc.MMSGHDR_SIZE;
             headers.set(ValueLayout.ADDRESS, h + PacketLibc.MSG_NAME, MemorySegment.NULL);
             headers.set(ValueLayout.JAVA_INT, h + PacketLibc.MSG_NAMELEN, 0);
-            iovecs.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.IOVEC_SIZE + 8, length);
+            headers.set(ValueLayout.JAVA_LONG, h + PacketLibc.MSG_IOVLEN, 1);
+            iovecs.set(ValueLayout.JAVA_LONG, iov(i) + 8, length);
+        }
+
+        /**
+         * Outgoing frame {@code i} is the first {@code headerLength} bytes of its slot followed by
+         * {@code data}, which the kernel copies from where it lies (a mapping of a disk file) when the
+         * batch is sent: one copy instead of two. {@code data} must stay mapped until then.
+         */
+        public void lengthWithData(int i, int headerLength, MemorySegment data) {
+            length(i, headerLength);
+            headers.set(ValueLayout.JAVA_LONG, (long) i * PacketLibc.MMSGHDR_SIZE + PacketLibc.MSG_IOVLEN, 2);
+            iovecs.set(ValueLayout.ADDRESS, iov(i) + PacketLibc.IOVEC_SIZE, data);
+            iovecs.set(ValueLayout.JAVA_LONG, iov(i) + PacketLibc.IOVEC_SIZE + 8, data.byteSize());
         }
 
         @Override

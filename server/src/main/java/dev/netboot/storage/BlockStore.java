@@ -17,6 +17,25 @@ public interface BlockStore extends AutoCloseable {
     /** Writes all of {@code src} at {@code offset}; a write past the end throws and writes nothing. */
     void write(long offset, ByteBuffer src) throws IOException;
 
+    /**
+     * Bytes [offset, offset + length) where they lie in memory (a read-only mapping of the file), for a
+     * network send to copy straight from: one copy instead of two. Null when this store cannot (then
+     * {@link #read} it). The store stays open until the pin is {@linkplain Pinned#release() released}.
+     */
+    default Pinned pin(long offset, int length) throws IOException { return null; }
+
+    /** Data of a store held in place for a send; {@link #release()} exactly once, after the send. */
+    interface Pinned {
+        java.lang.foreign.MemorySegment data();
+
+        /** Where the data starts in its store: the fallback {@link #read} when the kernel cannot copy from the mapping. */
+        long offset();
+
+        BlockStore store();
+
+        void release();
+    }
+
     /** Makes every completed write durable (fdatasync). */
     void flush() throws IOException;
 

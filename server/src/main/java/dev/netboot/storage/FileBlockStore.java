@@ -19,6 +19,12 @@ import java.nio.file.StandardOpenOption;
  * <p>With {@code -Dnetboot.storage.mmap=true} requests copy to and from a shared mapping instead
  * (no system call per request). Measured here it loses on random reads: every first touch of a
  * page costs a page fault, so pread stays the default.
+ *
+ * <p>A regular file is also mapped read-only for {@link #pin}: an AoE read reply then goes out with
+ * its data copied by the kernel straight from the page cache into the frame (a second iovec), not
+ * first into the transmit buffer by pread ({@code -Dnetboot.storage.zeroCopyReads=false} turns it
+ * off). {@link #close} waits until every pin is released, so a mapping is never unmapped (and its
+ * addresses reused for another client's disk) under a send in flight.
  */
 public final class FileBlockStore implements BlockStore {
 
@@ -29,6 +35,13 @@ public final class FileBlockStore implements BlockStore {
     private final Arena mappingArena;
     private final MemorySegment mapping;
     private final boolean writeThroughMapping;
+    /** The read-only mapping pins point into (the mmap mode's mapping where that is on), or null. */
+    private final MemorySegment pinMapping;
+    private final Arena pinArena;
+    private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile boolean closing;
+    private static final int PAGE = 4096;
+    private static final boolean ZERO_COPY_READS = !"false".equals(System.getProperty("netboot.storage.zeroCopyReads"));
 
     private FileBlockStore(Path path, PosixFile file, long size, boolean readOnly, boolean syncWrites) {
         this.path = path;
@@ -51,6 +64,20 @@ public final class FileBlockStore implements BlockStore {
         this.mappingArena = arena;
         this.mapping = m;
         this.writeThroughMapping = m != null && !readOnly && !syncWrites;
+        Arena pa = null;
+        MemorySegment pm = m;
+        if (m == null && ZERO_COPY_READS && Files.isRegularFile(path)) {
+            pa = Arena.ofShared();
+            try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
+                pm = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, pa);
+            } catch (IOException | UnsupportedOperationException e) {
+                pa.close();
+                pa = null;
+                pm = null;
+            }
+        }
+        this.pinArena = pa;
+        this.pinMapping = pm;
     }
 
     /** Creates a sparse file of {@code size} bytes (parent directories too). Refuses to overwrite. */
@@ -135,8 +162,50 @@ public final class FileBlockStore implements BlockStore {
     }
 
     @Override
+    public Pinned pin(long offset, int length) throws IOException {
+        if (pinMapping == null) return null;
+        checkBounds(offset, length);
+        // Only data of more than a page (jumbo frames) goes out from the mapping. Measured (bench/aoe.sh,
+        // docs/aoe.md): 8.5 KiB frames cost 14-16 % less CPU and seq reads ran 17 % faster; a random 4 KiB
+        // page cost 9 % more (a TLB miss and page walk in the mapping, where pread goes through the
+        // kernel's own mapping); 1 KiB frames cost 11 % less CPU but ran 2-5 % slower in both runs.
+        if (length <= PAGE) return null;
+        pins.incrementAndGet();
+        if (closing) {           // close() checks pins after setting closing: one of the two sees the other
+            pins.decrementAndGet();
+            return null;
+        }
+        return new Pin(pinMapping.asSlice(offset, length), offset);
+    }
+
+    private final class Pin implements Pinned {
+        private final MemorySegment data;
+        private final long offset;
+
+        Pin(MemorySegment data, long offset) {
+            this.data = data;
+            this.offset = offset;
+        }
+
+        @Override public MemorySegment data() { return data; }
+        @Override public long offset() { return offset; }
+        @Override public BlockStore store() { return FileBlockStore.this; }
+        @Override public void release() { pins.decrementAndGet(); }
+    }
+
+    @Override
     public void close() throws IOException {
-        if (mappingArena != null) {
+        closing = true;
+        boolean unmap = true;
+        if (pinMapping != null) {
+            // Sends in flight copy from the mapping: wait for them (a batch is sent within microseconds).
+            long deadline = System.nanoTime() + 2_000_000_000L;
+            while (pins.get() > 0 && System.nanoTime() < deadline) Thread.onSpinWait();
+            // A sender that died holding a pin: keep the mapping (a leak) rather than unmap it under a send.
+            unmap = pins.get() == 0;
+        }
+        if (pinArena != null && unmap) pinArena.close();
+        if (mappingArena != null && unmap) {
             try {
                 mappingArena.close();
             } catch (IllegalStateException e) {
@@ -145,6 +214,7 @@ public final class FileBlockStore implements BlockStore {
         }
         file.close();
     }
+
 
     @Override
     public String toString() { return path.toString(); }

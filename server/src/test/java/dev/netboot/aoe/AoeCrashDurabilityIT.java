@@ -15,6 +15,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.nio.ByteBuffer;
+import java.nio.file.StandardOpenOption;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -48,6 +49,8 @@ class AoeCrashDurabilityIT {
 
     static final int SHELF = 5, SLOT = 1;
     static final int SECTORS_PER_FRAME = 2;
+    /** What a 9000-byte MTU carries: 17 sectors, 8.5 KiB, more than a page. */
+    static final int JUMBO_SECTORS = 17;
     static final int WINDOW = 16;
 
     @TempDir
@@ -77,6 +80,35 @@ class AoeCrashDurabilityIT {
         assertMalformedFrameLogged(run);
     }
 
+    /**
+     * Reads of a regular file go out with their data copied by the kernel straight from a mapping of
+     * the file (FileBlockStore.pin). When it cannot (the file was truncated under the server: the pages
+     * are gone, sendmmsg says EFAULT), the read must still end in an ATA error reply, not silence,
+     * and the server must carry on.
+     */
+    @Test
+    void readsComeStraightFromTheFileAndDataTheFileLostGetsAnAtaErrorNotSilence() throws Exception {
+        Run run = start(false, 9000);   // jumbo frames: reads of more than a page go out from the mapping
+        Map<Long, byte[]> acked = run.writes(40, Integer.MAX_VALUE);
+        for (Map.Entry<Long, byte[]> e : acked.entrySet()) {
+            AoeMessage.Ata reply = run.read(e.getKey(), JUMBO_SECTORS);
+            assertThat(reply.cmdStatus() & Ata.STATUS_ERR).isZero();
+            byte[] got = new byte[SECTORS_PER_FRAME * 512];
+            reply.payload().get(got);
+            assertThat(got).as("sectors at LBA " + e.getKey()).isEqualTo(e.getValue());
+        }
+        long lost = (12L << 20) / 512;   // the file is 16 MiB; the last 4 MiB go away
+        try (FileChannel ch = FileChannel.open(run.image, StandardOpenOption.WRITE)) {
+            ch.truncate(12L << 20);
+        }
+        AoeMessage.Ata failed = run.read(lost + 8, JUMBO_SECTORS);
+        assertThat(failed.cmdStatus() & Ata.STATUS_ERR).as("status of a read past the truncated end").isNotZero();
+        assertThat(failed.errFeature()).isEqualTo(Ata.ERROR_UNC);
+        long first = acked.keySet().iterator().next();
+        assertThat(run.read(first, JUMBO_SECTORS).cmdStatus() & Ata.STATUS_ERR).as("the server still serves what the file has").isZero();
+        run.kill();
+    }
+
     @Test
     void flushIsAnsweredAfterFdatasyncAndEverythingAcknowledgedSurvivesSigkill() throws Exception {
         Run run = start(false);
@@ -99,9 +131,13 @@ class AoeCrashDurabilityIT {
     // ------------------------------------------------------------------ the server process
 
     private Run start(boolean syncWrites) throws Exception {
+        return start(syncWrites, 1500);
+    }
+
+    private Run start(boolean syncWrites, int mtu) throws Exception {
         lab = NetLab.create();
         Namespace target = lab.namespace("target");
-        VethPair link = lab.veth(null, target);
+        VethPair link = lab.veth(null, target).mtu(mtu);
         Path dataDir = dir.resolve("data");
         Path image = DiskCatalog.defaultImage(dataDir, new TargetAddress(SHELF, SLOT));
         FileBlockStore.createSparse(image, 16L << 20).close();
@@ -235,6 +271,24 @@ class AoeCrashDurabilityIT {
             }
             assertThat(acked).as("writes acknowledged before the deadline").hasSize(count);
             return acked;
+        }
+
+        /** READ SECTORS EXT of {@code sectors} at {@code lba}: the reply's ATA part. */
+        AoeMessage.Ata read(long lba, int sectors) throws Exception {
+            AoeFrame f = frame(AoeCommand.ATA, new AoeMessage.Ata(AoeMessage.Ata.FLAG_EXTENDED, 0, sectors,
+                    Ata.READ_SECTORS_EXT, lba, ByteBuffer.allocate(0)));
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            long resendAt = 0;
+            while (System.nanoTime() < deadline) {
+                if (System.nanoTime() > resendAt) {   // the initiator retransmits, as the Linux driver does
+                    socket.sendOne(AoeCodec.encode(f));
+                    resendAt = System.nanoTime() + TimeUnit.SECONDS.toNanos(2);
+                }
+                for (AoeFrame reply : receive()) {
+                    if (reply.header().tag() == f.header().tag()) return (AoeMessage.Ata) reply.message();
+                }
+            }
+            throw new AssertionError("no reply to a read at LBA " + lba + " (silence):\n" + String.join("\n", serverOutput));
         }
 
         void flushThenKill() throws Exception {

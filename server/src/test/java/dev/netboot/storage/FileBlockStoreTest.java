@@ -90,4 +90,42 @@ class FileBlockStoreTest {
             for (Future<?> j : jobs) j.get();
         }
     }
+
+    @Test
+    void aPinShowsTheFileAsItIsNowAndCloseWaitsUntilItIsReleased() throws Exception {
+        FileBlockStore store = FileBlockStore.createSparse(dir.resolve("pinned.img"), 1 << 20);
+        store.write(4096, ByteBuffer.wrap("first".getBytes()));
+        BlockStore.Pinned pin = store.pin(4096, 8704);
+        assertThat(pin).as("a regular file is mapped for zero-copy sends").isNotNull();
+        assertThat(pin.offset()).isEqualTo(4096);
+        assertThat(pin.data().byteSize()).isEqualTo(8704);
+        byte[] seen = new byte[5];
+        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
+        assertThat(new String(seen)).isEqualTo("first");
+        store.write(4096, ByteBuffer.wrap("later".getBytes()));
+        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
+        assertThat(new String(seen)).as("the mapping shares the page cache with pwrite").isEqualTo("later");
+        assertThatThrownBy(() -> store.pin((1 << 20) - 256, 8704)).isInstanceOf(IOException.class);
+        assertThat(store.pin(8192, 4096)).as("a page or less is cheaper to pread").isNull();
+        assertThat(store.pin(8192, 1024)).isNull();
+        BlockStore.Pinned pages = store.pin(16384, 8704);
+        assertThat(pages).isNotNull();
+        pages.release();
+
+        // close() must not unmap under a send in flight: it returns only after the pin is released.
+        Thread closer = Thread.ofPlatform().start(() -> {
+            try {
+                store.close();
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        });
+        closer.join(200);
+        assertThat(closer.isAlive()).as("close waits for the pin").isTrue();
+        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
+        pin.release();
+        closer.join(5000);
+        assertThat(closer.isAlive()).isFalse();
+        assertThat(store.pin(0, 8704)).as("a closed store pins nothing").isNull();
+    }
 }
