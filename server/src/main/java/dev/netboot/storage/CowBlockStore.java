@@ -248,6 +248,20 @@ public final class CowBlockStore implements BlockStore {
         }
     }
 
+    /**
+     * Data the clone still reads from its image is pinned in the image's mapping (see
+     * {@link FileBlockStore#pin}); a range with any chunk of the clone's own is read instead.
+     */
+    @Override
+    public Pinned pin(long offset, int length) throws IOException {
+        checkBounds(offset, length);
+        if (length == 0) return null;
+        long first = offset / CHUNK_SIZE;
+        int chunks = (int) ((offset + length - 1) / CHUNK_SIZE - first + 1);
+        if (map.isAllocated(first) || map.run(first, chunks, false) < chunks) return null;
+        return base.pin(offset, length);
+    }
+
     @Override
     public void write(long offset, ByteBuffer src) throws IOException {
         if (readOnly) throw new IOException("clone " + overlayPath + " is open read-only");

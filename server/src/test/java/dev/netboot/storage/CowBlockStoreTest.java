@@ -62,6 +62,24 @@ class CowBlockStoreTest {
     }
 
     @Test
+    void onlyDataTheCloneStillReadsFromItsImageIsPinnedInTheImage() throws Exception {
+        byte[] content = randomBytes(40 * 4096, 3);
+        Path base = baseWith(dir.resolve("base.img"), content);
+        try (CowBlockStore s = CowBlockStore.create(base, dir.resolve("pin.img"))) {
+            BlockStore.Pinned pin = s.pin(4096 + 100, 8704);
+            assertThat(pin).as("untouched chunks: the image's mapping").isNotNull();
+            byte[] got = new byte[8704];
+            java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, got, 0, got.length);
+            assertSameBytes(got, Arrays.copyOfRange(content, 4096 + 100, 4096 + 100 + 8704));
+            pin.release();
+
+            write(s, 3 * 4096, new byte[]{1});   // the clone's own chunk 3, inside the range below
+            assertThat(s.pin(4096 + 100, 8704)).as("a chunk of the clone's own: read, not pinned").isNull();
+            assertThat(s.pin(8 * 4096, 8704)).isNotNull().satisfies(BlockStore.Pinned::release);
+        }
+    }
+
+    @Test
     void aNewCloneReadsTheBaseAndOwnsNoData() throws Exception {
         byte[] content = randomBytes(40 * 4096, 1);
         Path base = baseWith(dir.resolve("base.img"), content);
