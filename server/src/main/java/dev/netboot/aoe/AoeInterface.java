@@ -239,20 +239,16 @@ final class AoeInterface implements AutoCloseable {
                 try {
                     socket.send(tx, from, count);
                     from = count;
-                } catch (PacketSocket.SendException e) {
-                    int k = e.frame();
-                    if (e.badAddress() && pinned[k] != null) {
+                } catch (IOException e) {
+                    if (e instanceof PacketSocket.SendException refused && refused.badAddress() && pinned[refused.frame()] != null) {
                         // The kernel could not read the mapped data (an I/O error, a truncated file):
                         // read it the ordinary way, which turns a failure into an ATA error reply.
-                        readInstead(k);
-                        from = k;
+                        readInstead(refused.frame());
+                        from = refused.frame();
                     } else {
                         sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
                         from = count;
                     }
-                } catch (IOException e) {
-                    sendErrors.warn("AoE replies on " + socket.interfaceName() + " could not be sent: " + e.getMessage());
-                    from = count;
                 }
             }
             metrics.sent(count);

@@ -81,8 +81,7 @@ public final class EffectRunner {
         AoeFrame reply = r.reply();
         if (store != null && sink.takesPinnedData() && readInPlace(r, store, reply, sink)) return;
         ByteBuffer out = sink.claim(AoeCodec.ATA_FRAME_OVERHEAD + r.length());
-        AoeCodec.encodeHeaders(reply.destination(), reply.source(), reply.header(), out);
-        AoeCodec.encodeAtaHeader((AoeMessage.Ata) reply.message(), out);
+        encodeReplyHeaders(reply, out);
         ByteBuffer data = out.slice(out.position(), r.length());
         try {
             if (store == null) throw new IOException("target e" + r.target() + " was removed");
@@ -109,10 +108,15 @@ public final class EffectRunner {
         }
         if (pinned == null) return false;
         ByteBuffer out = sink.claim(AoeCodec.ATA_FRAME_OVERHEAD);
-        AoeCodec.encodeHeaders(reply.destination(), reply.source(), reply.header(), out);
-        AoeCodec.encodeAtaHeader((AoeMessage.Ata) reply.message(), out);
+        encodeReplyHeaders(reply, out);
         sink.commitWithData(out, pinned);
         return true;
+    }
+
+    /** Ethernet, AoE and ATA headers of a read reply; its data follows (in the frame, or pinned). */
+    private static void encodeReplyHeaders(AoeFrame reply, ByteBuffer out) {
+        AoeCodec.encodeHeaders(reply.destination(), reply.source(), reply.header(), out);
+        AoeCodec.encodeAtaHeader((AoeMessage.Ata) reply.message(), out);
     }
 
     private static void send(AoeFrame frame, FrameSink sink) {

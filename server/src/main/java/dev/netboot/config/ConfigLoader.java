@@ -136,16 +136,16 @@ public final class ConfigLoader {
     }
 
     /** Where the configuration holds secrets: printed as {@link #HIDDEN} unless asked for. */
-    private static final java.util.List<String[]> SECRETS = java.util.List.of(
+    private static final List<String[]> SECRETS = List.of(
             new String[]{"inventory", "password"}, new String[]{"web", "adminPassword"});
     public static final String HIDDEN = "********";
 
     /** As {@link #toYaml(NetbootConfig)}, with the passwords that are set shown as {@link #HIDDEN}: the output ends up in tickets and screenshots. */
     public static String toYamlHidingSecrets(NetbootConfig config) {
         try {
-            com.fasterxml.jackson.databind.node.ObjectNode tree = YAML.valueToTree(config);
+            ObjectNode tree = YAML.valueToTree(config);
             for (String[] path : SECRETS) {
-                if (tree.get(path[0]) instanceof com.fasterxml.jackson.databind.node.ObjectNode section
+                if (tree.get(path[0]) instanceof ObjectNode section
                         && section.hasNonNull(path[1]) && !section.get(path[1]).asText().isEmpty()) {
                     section.put(path[1], HIDDEN);
                 }

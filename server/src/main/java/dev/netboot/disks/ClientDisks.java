@@ -58,10 +58,10 @@ public final class ClientDisks {
      * no-op; another image replaces its disk only with {@code replace}, since that discards what it wrote.
      */
     public synchronized Assignment assign(String mac, String imageName, boolean replace) throws IOException {
-        Assignment a = clone(mac, imageName, replace);
+        String m = Inventory.normalizeMac(mac);
+        Assignment a = clone(m, imageName, replace);
         // An operator chose this machine's image: a machine that had only booted by itself is one of
         // theirs from now on. (A default image given at boot leaves it discovered: nobody chose it.)
-        String m = Inventory.normalizeMac(mac);
         if (inventory.client(m).map(c -> Client.DISCOVERED.equals(c.state())).orElse(false)) {
             inventory.setClient(m, "state", Client.ACTIVE);
         }

@@ -207,13 +207,14 @@ public final class ImageImporter {
     /** The kernel from the root's /boot, else from the top of another filesystem (a separate /boot partition). */
     private static boolean dumpKernel(Path disk, DiskLayout.ExtFilesystem root, List<DiskLayout.ExtFilesystem> filesystems,
                                       String version, Path kernel) throws IOException {
-        List<String[]> places = new ArrayList<>();
-        places.add(new String[]{debugfsTarget(disk, root), "/boot/vmlinuz-" + version});
+        record Place(DiskLayout.ExtFilesystem fs, String file) {}
+        List<Place> places = new ArrayList<>();
+        places.add(new Place(root, "/boot/vmlinuz-" + version));
         for (DiskLayout.ExtFilesystem other : filesystems) {
-            if (!other.equals(root)) places.add(new String[]{debugfsTarget(disk, other), "/vmlinuz-" + version});
+            if (!other.equals(root)) places.add(new Place(other, "/vmlinuz-" + version));
         }
-        for (String[] place : places) {
-            Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "dump " + place[1] + " " + kernel, place[0]));
+        for (Place place : places) {
+            Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "dump " + place.file() + " " + kernel, debugfsTarget(disk, place.fs())));
             if (Files.isRegularFile(kernel) && Files.size(kernel) > 0) return true;
             Files.deleteIfExists(kernel);
         }

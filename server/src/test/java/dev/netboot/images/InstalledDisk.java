@@ -85,8 +85,7 @@ public final class InstalledDisk {
 
     private static void sfdisk(Path disk, long mib, String script) throws IOException {
         try (FileChannel ch = FileChannel.open(disk, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            ch.truncate(mib * MIB);
-            ch.position(mib * MIB - 1).write(java.nio.ByteBuffer.allocate(1));
+            ch.write(java.nio.ByteBuffer.allocate(1), mib * MIB - 1);   // a sparse file of that size
         }
         Path scriptFile = Files.writeString(disk.resolveSibling(disk.getFileName() + ".sfdisk"), script);
         Tools.run(TOOL, List.of("sh", "-c", "sfdisk --quiet --no-reread --no-tell-kernel '" + disk + "' < '" + scriptFile + "'"));

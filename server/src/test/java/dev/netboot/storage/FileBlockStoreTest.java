@@ -99,12 +99,9 @@ class FileBlockStoreTest {
         assertThat(pin).as("a regular file is mapped for zero-copy sends").isNotNull();
         assertThat(pin.offset()).isEqualTo(4096);
         assertThat(pin.data().byteSize()).isEqualTo(8704);
-        byte[] seen = new byte[5];
-        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
-        assertThat(new String(seen)).isEqualTo("first");
+        assertThat(new String(pinned(pin, 5))).isEqualTo("first");
         store.write(4096, ByteBuffer.wrap("later".getBytes()));
-        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
-        assertThat(new String(seen)).as("the mapping shares the page cache with pwrite").isEqualTo("later");
+        assertThat(new String(pinned(pin, 5))).as("the mapping shares the page cache with pwrite").isEqualTo("later");
         assertThatThrownBy(() -> store.pin((1 << 20) - 256, 8704)).isInstanceOf(IOException.class);
         assertThat(store.pin(8192, 4096)).as("a page or less is cheaper to pread").isNull();
         assertThat(store.pin(8192, 1024)).isNull();
@@ -122,10 +119,17 @@ class FileBlockStoreTest {
         });
         closer.join(200);
         assertThat(closer.isAlive()).as("close waits for the pin").isTrue();
-        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, seen, 0, 5);
+        pinned(pin, 5);   // still mapped while close waits
         pin.release();
         closer.join(5000);
         assertThat(closer.isAlive()).isFalse();
         assertThat(store.pin(0, 8704)).as("a closed store pins nothing").isNull();
+    }
+
+    /** The first {@code n} bytes a pin shows, read through its mapping. */
+    static byte[] pinned(BlockStore.Pinned pin, int n) {
+        byte[] b = new byte[n];
+        java.lang.foreign.MemorySegment.copy(pin.data(), java.lang.foreign.ValueLayout.JAVA_BYTE, 0, b, 0, n);
+        return b;
     }
 }

@@ -135,13 +135,8 @@ public final class AdminRoutes {
 
     /** The client's page, with the outcome of the last change (from ?done=) or a refusal to show. */
     private void clientPage(Context ctx, Optional<String> error, String image, boolean replace) {
-        String mac;
-        try {
-            mac = Inventory.normalizeMac(ctx.pathParam("mac"));
-        } catch (IllegalArgumentException e) {
-            problem(ctx, new Pages.Problem(400, "No such client", e.getMessage()));
-            return;
-        }
+        String mac = clientMac(ctx);
+        if (mac == null) return;
         var row = queries.client(mac);
         if (row.isEmpty()) {
             problem(ctx, new Pages.Problem(404, "No such client", "There is no client " + mac + " in the inventory."));
@@ -168,19 +163,24 @@ public final class AdminRoutes {
 
     /** Runs a change of one client; success → back to its page (303), refusal → its page with the reason. */
     private void change(Context ctx, Change change) {
-        String mac;
-        try {
-            mac = Inventory.normalizeMac(ctx.pathParam("mac"));
-        } catch (IllegalArgumentException e) {
-            problem(ctx, new Pages.Problem(400, "No such client", e.getMessage()));
-            return;
-        }
+        String mac = clientMac(ctx);
+        if (mac == null) return;
         try {
             String done = change.apply(mac);
             ctx.redirect(clientPath(mac) + "?done=" + done, HttpStatus.SEE_OTHER);
         } catch (IOException | IllegalArgumentException | IllegalStateException | InventoryException e) {
             log.info("web admin ({}): refused on client {}: {}", who(ctx), mac, oneLine(e.getMessage()));
             clientPage(ctx, Optional.of(e.getMessage()), ctx.formParam("image"), ctx.formParam("replace") != null);
+        }
+    }
+
+    /** The MAC in the path, normalized; null (and a 400 page sent) when it is not one. */
+    private String clientMac(Context ctx) {
+        try {
+            return Inventory.normalizeMac(ctx.pathParam("mac"));
+        } catch (IllegalArgumentException e) {
+            problem(ctx, new Pages.Problem(400, "No such client", e.getMessage()));
+            return null;
         }
     }
 
@@ -192,13 +192,8 @@ public final class AdminRoutes {
     }
 
     private void remove(Context ctx) throws IOException {
-        String mac;
-        try {
-            mac = Inventory.normalizeMac(ctx.pathParam("mac"));
-        } catch (IllegalArgumentException e) {
-            problem(ctx, new Pages.Problem(400, "No such client", e.getMessage()));
-            return;
-        }
+        String mac = clientMac(ctx);
+        if (mac == null) return;
         try {
             if (!actions.remove(who(ctx), mac)) {
                 problem(ctx, new Pages.Problem(404, "No such client", "There is no client " + mac + " in the inventory."));
