@@ -39,7 +39,7 @@ class MenuCommandTest {
         assertThat(pxe.exit()).as(pxe.err()).isZero();
         assertThat(pxe.out()).contains("APPEND netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=4.5");
         assertThat(netboot("menu", "aa:bb:cc:dd:ee:ff", "--loader", "ipxe").out()).startsWith("#!ipxe");
-        assertThat(netboot("menu", "default").out()).contains("no image is assigned");
+        assertThat(netboot("menu", "default").out()).contains("has no image assigned yet");
 
         Files.createDirectories(dir.resolve("pxe-menus"));
         Files.writeString(dir.resolve("pxe-menus/grub.cfg.ftl"), "[=nope]\n");
