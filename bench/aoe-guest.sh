@@ -2,7 +2,8 @@
 # A real-driver figure: dd and fio inside a qemu TCG guest (Debian's kernel, Linux aoe driver)
 # against vblade and against netboot, exporting the same file over the same tap, one after the other.
 #
-#   sudo bench/aoe-guest.sh [MIB]     (default 64 MiB read and written with O_DIRECT by dd)
+#   sudo bench/aoe-guest.sh [--no-build] [MIB]   (default 64 MiB read and written with O_DIRECT by dd;
+#                                   --no-build: server/target/netboot.jar as it is)
 #   FIO=/path/to/static/fio SECS=10 sudo bench/aoe-guest.sh
 #   JAVA_OPTS=-Dnetboot.aoe.spinNanos=0 SETS="--set aoe.packetRing=false" bench/aoe-guest.sh   (other settings for netboot)
 #
@@ -17,6 +18,8 @@
 # ~/.cache/netboot-test, as the tests do).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/jar.sh
+no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 mib=${1:-64}
 secs=${SECS:-10}
 fio=${FIO:-$(command -v fio || true)}
@@ -83,8 +86,7 @@ EOF
 chmod +x "$root/init"
 (cd "$root" && find . | "$bb" cpio -o -H newc 2>/dev/null | gzip -1 > "$work/initrd.gz")
 
-./mvnw -q -B -DskipTests -pl server -am package >&2
-. .mvn/find-java.sh
+bench_jar "$PWD" "$work/build.log"
 # A private copy: a rebuild meanwhile (or anything stopping "netboot.jar" processes) leaves it alone.
 cp server/target/netboot.jar "$work/aoe-target.jar"
 jar=$work/aoe-target.jar

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # AoE target benchmark: netboot against vblade, same 1 GiB file, same veth pair, same load generator.
 #
-#   sudo bench/aoe.sh [SECONDS_PER_RUN]        (default 3; ROUNDS=3 runs per cell, median reported)
+#   sudo bench/aoe.sh [--no-build] [SECONDS_PER_RUN]   (default 3; ROUNDS=3 runs per cell, median reported;
+#                                                --no-build: server/target/netboot.jar as it is)
 #   MTUS=9000 WINDOWS=16 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
 #   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,-Dnetboot.aoe.spinNanos=20000" bench/aoe.sh
 #                                                (several configurations of ours against vblade in one run)
@@ -15,6 +16,8 @@
 # Needs root, gcc, vblade (apt-get install vblade) and Java 25 (./mvnw finds it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/jar.sh
+no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 secs=${1:-3}
 rounds=${ROUNDS:-3}
 work=$(mktemp -d /tmp/aoe-bench.XXXXXX)
@@ -31,8 +34,7 @@ trap cleanup EXIT
 
 command -v vblade >/dev/null || { echo "needs vblade (apt-get install vblade)" >&2; exit 1; }
 gcc -O2 -Wall -o "$work/aoe-loadgen" bench/aoe-loadgen.c
-./mvnw -q -B -DskipTests -pl server -am package >&2
-. .mvn/find-java.sh
+bench_jar "$PWD" "$work/build.log"
 # A private copy, so nothing that stops "netboot.jar" processes on this machine stops the target.
 cp server/target/netboot.jar "$work/aoe-target.jar"
 jar=$work/aoe-target.jar

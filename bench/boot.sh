@@ -6,6 +6,7 @@
 #   sudo bench/boot.sh                       # CLIENTS=8 RUNS=1
 #   sudo CLIENTS=4 RUNS=3 bench/boot.sh      # median of 3 runs
 #   sudo SKIP_CLONE=1 bench/boot.sh          # boot rows only (CLONE_SIZES="1G 8G" by default)
+#   sudo bench/boot.sh --no-build            # server/target/netboot.jar as it is, no ./mvnw package
 #
 # A benchmark run by hand (as root), not a test: CI never runs it. See bench/README.md.
 # One private network namespace holds everything: a bridge, one tap per PC, the server side and the
@@ -18,6 +19,8 @@ export LC_ALL=C   # EPOCHREALTIME and printf with a '.' decimal point
 
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
+. "$SCRIPT_DIR/jar.sh"
+no_build_flag "$@"
 
 CLIENTS=${CLIENTS:-8}             # PCs powered on at once in the "many" rows
 RUNS=${RUNS:-1}                   # repetitions; the table shows the median
@@ -38,6 +41,7 @@ PEER_RA=${PEER_RA:-1}
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
 die() { printf 'boot.sh: %s\n' "$*" >&2; exit 1; }
 
+((${#REST[@]} == 0)) || die "unknown argument '${REST[0]}' (settings are environment variables, see the top of this file; --no-build)"
 for v in CLIENTS RUNS MEM BOOT_TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v wants a positive integer, got '${!v}'"
 done
@@ -484,9 +488,7 @@ main() {
   CLONE_MS_DEMO=()
   WORK=$(mktemp -d /tmp/bootbench.XXXXXX)
   chmod 755 "$WORK"
-  log "building the server jar"
-  (cd "$REPO" && ./mvnw -B -q -pl server package -DskipTests) >"$WORK/build.log" 2>&1 \
-    || { tail -n 30 "$WORK/build.log" >&2; die "build failed"; }
+  bench_jar "$REPO" "$WORK/build.log"
   log "building the demo root filesystem"
   "$REPO/images/demo/build.sh" "$WORK/rootfs" >"$WORK/rootfs.log" 2>&1 \
     || { tail -n 30 "$WORK/rootfs.log" >&2; die "images/demo/build.sh failed"; }

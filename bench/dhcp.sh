@@ -10,9 +10,11 @@
 #
 # Needs root, iproute2, perfdhcp (kea-admin), kea-dhcp4-server and dnsmasq-base:
 #   apt-get install -y kea-admin kea-dhcp4-server dnsmasq-base
-# Usage: sudo bench/dhcp.sh [PERIOD_SECONDS]   (default 5)
+# Usage: sudo bench/dhcp.sh [--no-build] [PERIOD_SECONDS]   (default 5; --no-build: server/target/netboot.jar as it is)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/jar.sh
+no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 PERIOD=${1:-5}
 RATES=(100 250 500 1000 2000 3000 4000 5000 6000 7000 8000 9000 10000 11000 12000 14000 16000 20000)
 NS_S=nbdhcpb-s; NS_C=nbdhcpb-c; IF_S=nbdb-s; IF_C=nbdb-c
@@ -41,9 +43,7 @@ for ns in "$NS_S" "$NS_C"; do ip -n "$ns" link set lo up; done
 ip -n "$NS_S" link set "$IF_S" up; ip -n "$NS_C" link set "$IF_C" up
 
 LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
-echo "building netboot ..." >&2
-./mvnw -q -B -DskipTests -pl server -am package >&2
-. .mvn/find-java.sh
+bench_jar "$PWD" "$WORK/build.log"
 
 start_ours() {
   mkdir -p "$WORK/ours"

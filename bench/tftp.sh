@@ -45,7 +45,7 @@ while (($#)); do
     --storm) STORM=$2; shift 2 ;;
     --mtu) MTU=$2; shift 2 ;;
     --only-peers) ONLY_PEERS=1; shift ;;
-    --no-build) BUILD=0; shift ;;
+    --no-build) BUILD=0; export NETBOOT_NO_BUILD=1; shift ;;
     -h|--help) usage; exit 0 ;;
     *) echo "unknown option: $1" >&2; usage >&2; exit 2 ;;
   esac

@@ -9,7 +9,13 @@ menuentry "netboot: [=image] on AoE [=aoe]" {
     initrd /[=initrd]
 }
 <#else>
-echo "netboot: no image is assigned to <#if mac?has_content>[=mac]<#else>${net_default_mac}</#if> yet; asking again in [=retrySeconds] s"
+echo "netboot: this PC (<#if mac?has_content>[=mac]<#else>${net_default_mac}</#if>) has no image assigned yet, so it waits for one."
+<#if adminUrl?has_content>
+echo "netboot: assign one in the web admin: [=adminUrl]"
+<#else>
+echo "netboot: assign one on the server: netboot clone IMAGE --to <#if mac?has_content>[=mac]<#else>${net_default_mac}</#if>"
+</#if>
+echo "netboot: asking again in [=retrySeconds] s"
 sleep [=retrySeconds]
 configfile ${prefix}/grub.cfg<#if mac?has_content>-01-[=macHyphen]</#if>
 </#if>

@@ -1,12 +1,21 @@
 #!ipxe
-<#-- iPXE script for one client, fetched over HTTP as /boot/ipxe/<mac-with-dashes>.ipxe -->
+<#-- iPXE script for one client, served as ipxe/<mac-with-dashes>.ipxe over TFTP and HTTP (/boot/ipxe/...).
+     Every path is relative to this script's own URI, so the kernel and initrd come the way the script
+     came (TFTP or HTTP): ../images/... is images/... under the boot root. -->
 <#if assigned>
 echo netboot: [=mac] boots image [=image] from AoE [=aoeDevice]
-kernel [=httpPrefix][=kernel] [=cmdline]
-initrd [=httpPrefix][=initrd]
+kernel ../[=kernel] [=cmdline]
+initrd ../[=initrd]
 boot
 <#else>
-echo netboot: no image is assigned to [=mac] yet; asking again in [=retrySeconds] s
+echo
+echo netboot: this PC ([=mac]) has no image assigned yet, so it waits for one.
+<#if adminUrl?has_content>
+echo netboot: assign one to [=mac] in the web admin: [=adminUrl]
+<#else>
+echo netboot: assign one on the server: netboot clone IMAGE --to [=mac]
+</#if>
+echo netboot: asking again every [=retrySeconds] s
 sleep [=retrySeconds]
-chain --replace [=httpPrefix]ipxe/[=macHyphen].ipxe
+chain --replace [=macHyphen].ipxe
 </#if>

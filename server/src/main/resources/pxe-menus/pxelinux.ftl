@@ -13,7 +13,13 @@ LABEL netboot
 DEFAULT retry
 PROMPT 0
 TIMEOUT [=retrySeconds * 10]
-SAY netboot: no image is assigned to <#if mac?has_content>[=mac]<#else>this machine</#if> yet; asking again in [=retrySeconds] s
+SAY netboot: this PC (<#if mac?has_content>[=mac]<#else>its MAC was not sent</#if>) has no image assigned yet, so it waits for one.
+<#if adminUrl?has_content>
+SAY netboot: assign one in the web admin: [=adminUrl]
+<#else>
+SAY netboot: assign one on the server: netboot clone IMAGE --to <#if mac?has_content>[=mac]<#else>MAC</#if>
+</#if>
+SAY netboot: asking again in [=retrySeconds] s
 LABEL retry
   KERNEL pxelinux.0
 </#if>

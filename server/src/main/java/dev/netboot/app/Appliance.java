@@ -4,7 +4,10 @@ import dev.netboot.boot.BootFiles;
 import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.boot.initrd.ImageFileProvider;
 import dev.netboot.boot.initrd.InitrdBuilder;
+import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
+import dev.netboot.boot.menus.MenuRequest;
+import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.boot.menus.Templates;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.dhcp.DhcpEngine;
@@ -26,6 +29,7 @@ import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
+import dev.netboot.files.OperatorFilesFirst;
 import dev.netboot.tftp.RetransmitPolicy;
 import dev.netboot.tftp.TftpServer;
 import dev.netboot.tftp.TftpSettings;
@@ -82,9 +86,11 @@ public final class Appliance implements AutoCloseable {
     private CatalogExporter exporter;
     private volatile ClientDisks clientDisks;
     private WebAdmin webAdmin;
+    private final WaitingClients waiting;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
+        this.waiting = WaitingClients.forRetry(clock, config.menus().retrySeconds());
         this.group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
@@ -99,7 +105,7 @@ public final class Appliance implements AutoCloseable {
             openInventory();
             clientDisks = new ClientDisks(inventory, new DiskCatalog(Path.of(config.dataDir())),
                     DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())), config.disks().shelf(), clock, this::exportsChanged);
-            FileProvider files = menus().orElse(images()).orElse(directory);
+            FileProvider files = operatorFilesFirst(directory, root);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
@@ -122,7 +128,26 @@ public final class Appliance implements AutoCloseable {
         running.add(inventory);
     }
 
-    /** Per-client boot menus, rendered from templates before the directory is looked at. */
+    /**
+     * The operator's files in the boot root, then the generated menus, kernels and initrds: an operator's
+     * own boot.ipxe is what clients get (files.generatedFirst turns this round per name). Says at start-up
+     * which generated names the root's files take over, so nobody wonders why a menu template has no effect.
+     */
+    private FileProvider operatorFilesFirst(FileProvider directory, Path root) {
+        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()),
+                name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name), config.files().generatedFirst());
+        List<String> shadowed = files.shadowedBy(root, 4);
+        if (!shadowed.isEmpty()) {
+            log.info("the boot root's own {} {} served instead of the generated {} (files.generatedFirst lists names where the generated one wins)",
+                    shadowed.size() == 50 ? "files (first 50): " + shadowed : String.join(", ", shadowed),
+                    shadowed.size() == 1 ? "is" : "are", shadowed.size() == 1 ? "one" : "ones");
+        }
+        if (!config.files().generatedFirst().isEmpty())
+            log.info("generated menus and image files win over the boot root's files named {} (files.generatedFirst)", config.files().generatedFirst());
+        return files;
+    }
+
+    /** Per-client boot menus, rendered from templates. */
     private FileProvider menus() {
         NetbootConfig.Menus m = config.menus();
         Templates templates = new Templates(Path.of(m.dir()), "/pxe-menus");
@@ -131,7 +156,19 @@ public final class Appliance implements AutoCloseable {
         if (!defaultImage.isBlank()) log.info("unknown clients get a clone of image {} (disks.defaultImage)", defaultImage);
         // An unassigned client asking for its menu gets a clone of the default image first (if configured).
         return new MenuFileProvider(templates, mac -> inventory.assignment(mac).or(() -> clientDisks.assignDefault(mac, defaultImage)),
-                m.kernelArgs(), m.retrySeconds());
+                m.kernelArgs(), m.retrySeconds(), adminLink(), waiting);
+    }
+
+    /** The web admin's clients page at the server's address on the client's network, for an unassigned PC's console. */
+    private AdminLink adminLink() {
+        NetbootConfig.Http h = config.http();
+        if (!h.enabled()) return AdminLink.NONE;
+        return client -> {
+            String host = !h.address().isBlank() && !h.address().equals("0.0.0.0") ? h.address()
+                    : ServerAddress.facing(client == null ? null : client.getAddress()).map(InetAddress::getHostAddress).orElse("THIS-SERVER");
+            HttpService running = http;
+            return "http://" + host + ":" + (running != null ? running.port() : h.port()) + AdminRoutes.PREFIX + "/";
+        };
     }
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
@@ -236,7 +273,7 @@ public final class Appliance implements AutoCloseable {
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry);
         NetbootConfig.Web w = config.web();
         webAdmin = WebAdmin.create(w.templates(), w.adminPassword(), Path.of(config.dataDir()), inventory, clientDisks,
-                this::exportedAddresses, clock);
+                this::exportedAddresses, waiting::now, clock);
         try {
             http = new HttpService(listen, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {

@@ -35,7 +35,7 @@ public final class ConfigLoader {
     public static NetbootConfig defaults() {
         return new NetbootConfig(
                 defaultDataDir().toString(), "",
-                new NetbootConfig.Files(null, false),
+                new NetbootConfig.Files(null, false, List.of()),
                 new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 8000, 30000),
                 new NetbootConfig.Http(true, "", 8080),
                 new NetbootConfig.Dhcp("proxy", 67, 4011, "", List.of(), List.of(), 30, 600, true, "arp", "auto"),
@@ -82,15 +82,34 @@ public final class ConfigLoader {
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
             throw new ConfigException("invalid configuration: " + e.getOriginalMessage() + " at " + e.getLocation());
         }
-        return withDerivedPaths(config);
+        for (String glob : config.files().generatedFirst()) {
+            try {
+                dev.netboot.files.OperatorFilesFirst.glob(glob);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("files.generatedFirst: " + e.getMessage());
+            }
+        }
+        return withDerivedPaths(config, source);
     }
 
-    private static NetbootConfig withDerivedPaths(NetbootConfig c) {
+    /**
+     * @param source the config file read, if any: template folders given relative are relative to its folder
+     *               (else to dataDir), never to wherever the server happened to be started from
+     */
+    private static NetbootConfig withDerivedPaths(NetbootConfig c, Optional<Path> source) {
         NetbootConfig.Files files = c.files().root() != null ? c.files()
-                : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot());
+                : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot(), c.files().generatedFirst());
         NetbootConfig.Inventory inventory = !c.inventory().url().isBlank() ? c.inventory()
                 : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), c.menus(), c.initrd(), c.disks(), c.web());
+        Path base = source.map(f -> f.toAbsolutePath().getParent()).orElseGet(() -> Path.of(c.dataDir()).toAbsolutePath());
+        NetbootConfig.Menus menus = new NetbootConfig.Menus(resolve(base, c.menus().dir()), c.menus().retrySeconds(), c.menus().kernelArgs());
+        NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());
+        NetbootConfig.Web web = new NetbootConfig.Web(resolve(base, c.web().templates()), c.web().adminPassword());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web);
+    }
+
+    private static String resolve(Path base, String folder) {
+        return base.resolve(folder).normalize().toString();
     }
 
     private static void merge(ObjectNode into, ObjectNode from, String prefix) throws ConfigException {

@@ -29,7 +29,9 @@ public record NetbootConfig(
     public record Files(
             String root,
             @JsonPropertyDescription("Read '/pxelinux.0' as 'pxelinux.0' (tftp-hpa --secure style) instead of refusing absolute paths")
-            boolean leadingSlashIsRoot) {}
+            boolean leadingSlashIsRoot,
+            @JsonPropertyDescription("Names (globs: boot.ipxe, pxelinux.cfg/*, ipxe/*.ipxe) for which the generated menu or image file is served even when the root holds a file of that name; by default the root's file wins")
+            List<String> generatedFirst) {}
 
     public record Tftp(
             boolean enabled,
@@ -127,7 +129,7 @@ public record NetbootConfig(
 
     /** Per-client boot menus rendered from FreeMarker templates (PXELINUX, GRUB, iPXE). */
     public record Menus(
-            @JsonPropertyDescription("Folder of operator-edited templates (pxelinux.ftl, grub.ftl, ipxe.ftl, ...); a template missing here comes from the packaged defaults")
+            @JsonPropertyDescription("Folder of operator-edited templates (pxelinux.ftl, grub.cfg.ftl, ipxe.ftl, boot.ipxe.ftl); a template missing here comes from the packaged defaults. Relative: to the config file's folder, or dataDir without one")
             String dir,
             @JsonPropertyDescription("A client with no image assigned waits this long, then asks again")
             int retrySeconds,
@@ -136,7 +138,7 @@ public record NetbootConfig(
 
     /** Per-image initrds rendered from templates and packed as gzip'd cpio (newc). */
     public record Initrd(
-            @JsonPropertyDescription("Folder of operator-edited templates (init.ftl, files.ftl); missing ones come from the packaged defaults")
+            @JsonPropertyDescription("Folder of operator-edited templates (init.ftl, files.ftl); missing ones come from the packaged defaults. Relative: to the config file's folder, or dataDir without one")
             String templates,
             @JsonPropertyDescription("A static busybox put into every initrd (Debian: busybox-static's /bin/busybox)")
             String busybox) {}
@@ -156,7 +158,7 @@ public record NetbootConfig(
 
     /** The web admin under /admin/ on the HTTP port. */
     public record Web(
-            @JsonPropertyDescription("Folder of operator-edited web admin templates (layout.ftlh, clients.ftlh, ...); missing ones come from the packaged defaults")
+            @JsonPropertyDescription("Folder of operator-edited web admin templates (layout.ftlh, clients.ftlh, ...); missing ones come from the packaged defaults. Relative: to the config file's folder, or dataDir without one")
             String templates,
             @JsonPropertyDescription("Password of the user 'admin'; empty = generated at first start into <dataDir>/admin-password (mode 0600)")
             String adminPassword) {}

@@ -39,7 +39,9 @@ class MenuCommandTest {
         assertThat(pxe.exit()).as(pxe.err()).isZero();
         assertThat(pxe.out()).contains("APPEND netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=4.5");
         assertThat(netboot("menu", "aa:bb:cc:dd:ee:ff", "--loader", "ipxe").out()).startsWith("#!ipxe");
-        assertThat(netboot("menu", "default").out()).contains("no image is assigned");
+        assertThat(netboot("menu", "default").out()).contains("has no image assigned yet", "assign one in the web admin: http://SERVER-ADDRESS:8080/admin/");
+        assertThat(netboot("menu", "52:54:00:00:00:01", "--loader", "ipxe", "--set", "http.enabled=false").out())
+                .contains("this PC (52:54:00:00:00:01) has no image", "netboot clone IMAGE --to 52:54:00:00:00:01");
 
         Files.createDirectories(dir.resolve("pxe-menus"));
         Files.writeString(dir.resolve("pxe-menus/grub.cfg.ftl"), "[=nope]\n");

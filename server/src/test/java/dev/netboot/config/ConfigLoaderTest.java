@@ -28,6 +28,38 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void templateFoldersAreRelativeToTheConfigFileNeverToTheWorkingDirectory() throws Exception {
+        Path etc = Files.createDirectories(dir.resolve("etc/netboot"));
+        Path file = Files.writeString(etc.resolve("netboot.yaml"), "dataDir: " + dir.resolve("data") + "\nmenus:\n  dir: site-menus\n");
+        NetbootConfig c = ConfigLoader.load(Optional.of(file), List.of("web.templates=../admin-pages"));
+        assertThat(c.menus().dir()).isEqualTo(etc.resolve("site-menus").toString());
+        assertThat(c.initrd().templates()).isEqualTo(etc.resolve("initrd-templates").toString());
+        assertThat(c.web().templates()).isEqualTo(dir.resolve("etc/admin-pages").toString());
+        assertThat(ConfigLoader.load(Optional.of(file), List.of("menus.dir=/srv/menus")).menus().dir()).as("absolute stays").isEqualTo("/srv/menus");
+        // config show prints where the server will look, whatever folder it is run from.
+        assertThat(ConfigLoader.toYaml(c)).contains("dir: " + etc.resolve("site-menus"), "templates: " + etc.resolve("initrd-templates"));
+    }
+
+    @Test
+    void withoutAConfigFileTemplateFoldersAreInTheDataDirectory() throws Exception {
+        NetbootConfig c = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir.resolve("data")));
+        // (A machine with /etc/netboot/netboot.yaml reads that file: then its folder is the base.)
+        Path base = Files.isRegularFile(ConfigLoader.SYSTEM_CONFIG) ? ConfigLoader.SYSTEM_CONFIG.getParent() : dir.resolve("data");
+        assertThat(c.menus().dir()).isEqualTo(base.resolve("pxe-menus").toString());
+        assertThat(c.initrd().templates()).isEqualTo(base.resolve("initrd-templates").toString());
+        assertThat(c.web().templates()).isEqualTo(base.resolve("webadmin").toString());
+    }
+
+    @Test
+    void generatedFirstTakesGlobsAndABadOneIsAnError() throws Exception {
+        assertThat(ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir, "files.generatedFirst=[boot.ipxe, 'pxelinux.cfg/*']"))
+                .files().generatedFirst()).containsExactly("boot.ipxe", "pxelinux.cfg/*");
+        assertThat(ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir)).files().generatedFirst()).isEmpty();
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir, "files.generatedFirst=['ipxe/[a']")))
+                .hasMessageContaining("files.generatedFirst").hasMessageContaining("ipxe/[a");
+    }
+
+    @Test
     void showPrintsEveryKeyAndReadsBack() throws Exception {
         NetbootConfig c = ConfigLoader.load(Optional.empty(), List.of("dataDir=" + dir));
         String yaml = ConfigLoader.toYaml(c);

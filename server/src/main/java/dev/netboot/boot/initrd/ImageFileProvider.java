@@ -37,6 +37,11 @@ public final class ImageFileProvider implements FileProvider {
         this.initrds = initrds;
     }
 
+    /** Whether {@code relative} (a path under the boot root) names an image's kernel or initrd. */
+    public static boolean isImageFileName(String relative) {
+        return PATH.matcher(relative).matches();
+    }
+
     @Override
     public Lookup open(FileRequest request) {
         Optional<String> relative = ConfinedPath.relative(request.path(), true);

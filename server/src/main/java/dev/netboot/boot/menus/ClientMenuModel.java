@@ -16,9 +16,14 @@ import java.util.Optional;
  * @param assignment   its image and disk, if any; without one the menu waits and asks again
  * @param kernelArgs   the operator's extra command line ({@code menus.kernelArgs})
  * @param retrySeconds how long an unassigned client waits before asking again
+ * @param adminUrl     the web admin as this client can reach it, for the "no image yet" message; "" without one
  */
-public record ClientMenuModel(String mac, Optional<Assignment> assignment, String kernelArgs, int retrySeconds) {
+public record ClientMenuModel(String mac, Optional<Assignment> assignment, String kernelArgs, int retrySeconds, String adminUrl) {
 
+    /**
+     * Where HTTP serves the boot root. Only for operators' own templates written before the packaged
+     * ones used relative paths: a relative path works over TFTP and HTTP alike, this one over HTTP only.
+     */
     public static final String HTTP_PREFIX = "/boot/";
 
     public Map<String, Object> toMap() {
@@ -29,6 +34,7 @@ public record ClientMenuModel(String mac, Optional<Assignment> assignment, Strin
         m.put("retrySeconds", retrySeconds);
         m.put("httpPrefix", HTTP_PREFIX);
         m.put("kernelArgs", kernelArgs);
+        m.put("adminUrl", adminUrl);
         m.put("image", assignment.map(Assignment::imageName).orElse(""));
         m.put("kernel", assignment.map(a -> "images/" + a.imageName() + "/vmlinuz").orElse(""));
         m.put("initrd", assignment.map(a -> "images/" + a.imageName() + "/initrd.img").orElse(""));

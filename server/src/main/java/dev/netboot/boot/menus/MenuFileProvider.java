@@ -14,12 +14,11 @@ import java.util.Optional;
 import java.util.function.Function;
 
 /**
- * Serves boot menus rendered per client as if they were files: put it before the directory provider
- * ({@code menus.orElse(directory)}) and TFTP and HTTP answer {@code pxelinux.cfg/01-<mac>} and the
- * like from templates; other paths fall through. Nothing is written to disk.
+ * Serves boot menus rendered per client as if they were files: TFTP and HTTP answer
+ * {@code pxelinux.cfg/01-<mac>} and the like from templates; other paths fall through. Nothing is
+ * written to disk. A file of the same name in the boot root wins ({@code files.OperatorFilesFirst}).
  *
- * <p>A template that fails to render is logged with its fault and the client gets "not found" (then
- * whatever the directory holds under that name): never half a menu.
+ * <p>A template that fails to render is logged with its fault and the client gets "not found": never half a menu.
  */
 public final class MenuFileProvider implements FileProvider {
 
@@ -29,14 +28,27 @@ public final class MenuFileProvider implements FileProvider {
     private final Function<String, Optional<Assignment>> assignments;
     private final String kernelArgs;
     private final int retrySeconds;
+    private final AdminLink adminLink;
+    private final WaitingClients waiting;
 
     /** @param assignments the inventory's assignment of a MAC (may block: providers run off the event loops) */
     public MenuFileProvider(Templates templates, Function<String, Optional<Assignment>> assignments, String kernelArgs,
                             int retrySeconds) {
+        this(templates, assignments, kernelArgs, retrySeconds, AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), retrySeconds));
+    }
+
+    /**
+     * @param adminLink where an unassigned PC's console sends the operator
+     * @param waiting   told which PCs got the waiting menu (and which a booting one), for the web admin
+     */
+    public MenuFileProvider(Templates templates, Function<String, Optional<Assignment>> assignments, String kernelArgs,
+                            int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
         this.templates = templates;
         this.assignments = assignments;
         this.kernelArgs = kernelArgs == null ? "" : kernelArgs;
         this.retrySeconds = retrySeconds;
+        this.adminLink = adminLink;
+        this.waiting = waiting;
     }
 
     @Override
@@ -47,11 +59,15 @@ public final class MenuFileProvider implements FileProvider {
         if (relative.isEmpty()) return new Lookup.NotFound("not a menu path");
         Optional<MenuRequest> menu = MenuRequest.parse(relative.get());
         if (menu.isEmpty()) return new Lookup.NotFound("not a menu path");
-        return render(menu.get(), relative.get());
+        return render(menu.get(), relative.get(), request.client());
     }
 
-    /** Renders one menu; public for the CLI and tests. */
+    /** Renders one menu as a client of unknown address would get it; for the CLI and tests. */
     public Lookup render(MenuRequest menu, String name) {
+        return render(menu, name, null);
+    }
+
+    private Lookup render(MenuRequest menu, String name, java.net.InetSocketAddress client) {
         Optional<Assignment> assignment;
         try {
             assignment = menu.isDefault() ? Optional.empty() : assignments.apply(menu.mac());
@@ -60,9 +76,15 @@ public final class MenuFileProvider implements FileProvider {
             log.error("boot menu {} for {} not served: inventory lookup failed: {}", name, menu.mac(), e.getMessage());
             return new Lookup.NotFound("inventory lookup failed: " + e.getMessage());
         }
-        ClientMenuModel model = new ClientMenuModel(menu.isDefault() ? "" : menu.mac(), assignment, kernelArgs, retrySeconds);
+        String adminUrl = assignment.isPresent() ? "" : adminLink.forClient(client);
+        ClientMenuModel model = new ClientMenuModel(menu.isDefault() ? "" : menu.mac(), assignment, kernelArgs, retrySeconds, adminUrl);
         try {
             String text = templates.render(menu.kind().template(), model.toMap());
+            // boot.ipxe names no client and waits for nothing: only the menus of one MAC say whether it waits.
+            if (!menu.isDefault() && client != null) {
+                if (assignment.isPresent()) waiting.booting(menu.mac());
+                else waiting.waiting(menu.mac());
+            }
             return new Lookup.Found(new BytesFile(text.getBytes(StandardCharsets.UTF_8)), name);
         } catch (TemplateException e) {
             log.error("boot menu {} for {} not served: {}", name, menu.isDefault() ? "unknown clients" : menu.mac(), e.getMessage());

@@ -34,22 +34,43 @@ public final class AdminQueries {
     private final DiskCatalog catalog;
     private final Supplier<Optional<Set<String>>> exported;
     private final Clock clock;
+    private final Supplier<Map<String, Instant>> waiting;
 
     /** @param exported the AoE addresses this server exports now ("1.0"), empty when AoE is off here */
     public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported, Clock clock) {
+        this(inventory, catalog, exported, Map::of, clock);
+    }
+
+    /** @param waiting PCs waiting for an image right now, with when each last asked (boot.menus.WaitingClients) */
+    public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported,
+                        Supplier<Map<String, Instant>> waiting, Clock clock) {
         this.inventory = inventory;
         this.catalog = catalog;
         this.exported = exported;
+        this.waiting = waiting;
         this.clock = clock;
+    }
+
+    /** The PCs at their "no image yet" screen right now, each linked to where an image is assigned to it. */
+    public List<WaitingRow> waiting() {
+        Instant now = clock.instant();
+        List<WaitingRow> rows = new ArrayList<>();
+        waiting.get().forEach((mac, at) -> {
+            boolean known = inventory.client(mac).isPresent();
+            rows.add(new WaitingRow(mac, Math.max(0, java.time.Duration.between(at, now).toSeconds()),
+                    known ? AdminRoutes.clientPath(mac) : AdminRoutes.PREFIX + "/clone?mac=" + mac));
+        });
+        return rows;
     }
 
     public List<ClientRow> clients() {
         Map<String, Lease> leases = currentLeases();
-        return inventory.clients().stream().map(c -> row(c, leases)).toList();
+        Set<String> waitingNow = waiting.get().keySet();
+        return inventory.clients().stream().map(c -> row(c, leases, waitingNow)).toList();
     }
 
     public Optional<ClientRow> client(String mac) {
-        return inventory.client(mac).map(c -> row(c, currentLeases()));
+        return inventory.client(mac).map(c -> row(c, currentLeases(), waiting.get().keySet()));
     }
 
     /** The client's boot events, newest first, at most {@code limit}. */
@@ -111,7 +132,7 @@ public final class AdminQueries {
         return Files.isRegularFile(sidecar) ? List.of(overlay, sidecar) : List.of(overlay);
     }
 
-    private ClientRow row(Client c, Map<String, Lease> leases) {
+    private ClientRow row(Client c, Map<String, Lease> leases, Set<String> waitingNow) {
         Optional<Assignment> a = inventory.assignment(c.mac());
         Optional<Disk> disk = inventory.diskOf(c.mac());
         Lease lease = leases.get(c.mac());
@@ -123,7 +144,7 @@ public final class AdminQueries {
         return new ClientRow(c.mac(), c.state(), stateNote(c.state()), Formats.text(c.hostname()), Formats.text(c.architecture()),
                 address, Formats.time(c.lastSeen()), Formats.time(lastBoot.map(BootEvent::at).orElse(null)),
                 a.map(Assignment::imageName).orElse(Formats.NONE), a.map(x -> "e" + x.aoeAddress()).orElse(Formats.NONE),
-                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()));
+                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()), waitingNow.contains(c.mac()));
     }
 
     private static String stateNote(String state) {

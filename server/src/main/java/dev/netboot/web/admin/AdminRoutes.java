@@ -64,7 +64,7 @@ public final class AdminRoutes {
         }));
         r.post(PREFIX + "/clients/{mac}/remove", this::remove);
         r.get(PREFIX + "/clone", ctx -> render(ctx, 200, "clone.ftlh", "clone",
-                new Pages.Clone(queries.imageNames(), "", "", false, "", "")));
+                new Pages.Clone(queries.imageNames(), macParam(ctx), "", false, "", "")));
         r.post(PREFIX + "/clone", this::cloneTo);
         r.get(PREFIX + "/images", ctx -> render(ctx, 200, "images.ftlh", "images", new Pages.Images(queries.images())));
         r.get(PREFIX + "/disks", ctx -> render(ctx, 200, "disks.ftlh", "disks", new Pages.Disks(queries.disks(), "")));
@@ -122,6 +122,12 @@ public final class AdminRoutes {
     /** What someone typed goes into the log as one line: a newline in a form field must not forge log lines. */
     private static String oneLine(String s) { return s == null ? "" : s.replaceAll("\\p{Cntrl}", "?"); }
 
+    /** ?mac= from a waiting PC's link, if it is a MAC; never echoed otherwise. */
+    private static String macParam(Context ctx) {
+        String mac = ctx.queryParam("mac");
+        return mac != null && mac.matches("(?i)([0-9a-f]{2}[:-]){5}[0-9a-f]{2}") ? mac : "";
+    }
+
     private static String who(Context ctx) { return AdminPassword.USER + " from " + ctx.ip(); }
 
     // ---- pages --------------------------------------------------------------------------------
@@ -130,7 +136,7 @@ public final class AdminRoutes {
         String done = ctx.queryParam("done");
         String removed = ctx.queryParam("mac");
         String message = "removed".equals(done) && removed != null ? "Client " + removed + " was removed." : "";
-        render(ctx, 200, "clients.ftlh", "clients", new Pages.Clients(queries.clients(), message));
+        render(ctx, 200, "clients.ftlh", "clients", new Pages.Clients(queries.clients(), queries.waiting(), message));
     }
 
     /** The client's page, with the outcome of the last change (from ?done=) or a refusal to show. */

@@ -7,7 +7,8 @@ public final class Pages {
 
     private Pages() {}
 
-    public record Clients(List<ClientRow> clients, String message) {}
+    /** @param waiting PCs waiting for an image right now (also marked in {@code clients} when the inventory knows them) */
+    public record Clients(List<ClientRow> clients, List<WaitingRow> waiting, String message) {}
 
     /**
      * @param flatten the running or last flatten, null when there was none

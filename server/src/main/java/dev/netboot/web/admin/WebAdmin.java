@@ -8,6 +8,8 @@ import dev.netboot.inventory.Inventory;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
@@ -28,18 +30,24 @@ public final class WebAdmin {
 
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
                     Supplier<Optional<Set<String>>> exported, Clock clock) {
+        this(templateDir, password, inventory, disks, catalog, exported, Map::of, clock);
+    }
+
+    /** @param waiting PCs waiting for an image right now (boot.menus.WaitingClients), marked on the clients page */
+    public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
+                    Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) {
         this.password = password;
         this.templates = Templates.html(templateDir, PACKAGED);
         this.flattens = new FlattenJobs(disks, clock);
-        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, clock),
+        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, clock),
                 new AdminActions(inventory, disks, flattens), flattens);
     }
 
     /** From the config keys {@code web.templates} and {@code web.adminPassword}. */
     public static WebAdmin create(String templateDir, String configuredPassword, Path dataDir, Inventory inventory, ClientDisks disks,
-                                  Supplier<Optional<Set<String>>> exported, Clock clock) throws IOException {
+                                  Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) throws IOException {
         return new WebAdmin(Path.of(templateDir), AdminPassword.resolve(configuredPassword, dataDir), inventory, disks,
-                new DiskCatalog(dataDir), exported, clock);
+                new DiskCatalog(dataDir), exported, waiting, clock);
     }
 
     public AdminRoutes routes() { return routes; }

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
@@ -60,10 +61,10 @@ class MenuFileProviderTest {
     @Test
     void unknownClientWaitsAndAsksAgain() {
         String pxe = text(open(provider(dir), "pxelinux.cfg/01-52-54-00-00-00-01"));
-        assertThat(pxe).contains("no image is assigned to 52:54:00:00:00:01", "TIMEOUT 50", "KERNEL pxelinux.0").doesNotContain("APPEND");
+        assertThat(pxe).contains("this PC (52:54:00:00:00:01) has no image assigned yet", "TIMEOUT 50", "KERNEL pxelinux.0").doesNotContain("APPEND");
         String ipxe = text(open(provider(dir), "ipxe/52-54-00-00-00-01.ipxe"));
-        assertThat(ipxe).startsWith("#!ipxe").contains("sleep 5", "chain --replace /boot/ipxe/52-54-00-00-00-01.ipxe");
-        assertThat(text(open(provider(dir), "pxelinux.cfg/default"))).contains("no image is assigned to this machine");
+        assertThat(ipxe).startsWith("#!ipxe").contains("sleep 5", "chain --replace 52-54-00-00-00-01.ipxe");
+        assertThat(text(open(provider(dir), "pxelinux.cfg/default"))).contains("this PC (its MAC was not sent) has no image assigned yet");
     }
 
     @Test
@@ -72,8 +73,53 @@ class MenuFileProviderTest {
         assertThat(grub).contains("linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7", "initrd /images/debian12/initrd.img");
         assertThat(text(open(provider(dir), "grub/grub.cfg"))).contains("${net_default_mac}", "configfile ${prefix}/grub.cfg");
         String ipxe = text(open(provider(dir), "ipxe/aa-bb-cc-dd-ee-ff.ipxe"));
-        assertThat(ipxe).contains("kernel /boot/images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd /boot/images/debian12/initrd.img", "boot");
-        assertThat(text(open(provider(dir), "boot.ipxe"))).contains("chain --replace /boot/ipxe/${netX/mac:hexhyp}.ipxe");
+        assertThat(ipxe).contains("kernel ../images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd ../images/debian12/initrd.img", "boot");
+        assertThat(text(open(provider(dir), "boot.ipxe"))).contains("chain --replace ipxe/${netX/mac:hexhyp}.ipxe");
+    }
+
+    @Test
+    void ipxeScriptsNameNoSchemeNorServerSoTheyWorkOverTftpAndHttpAlike() {
+        for (String path : List.of("boot.ipxe", "ipxe/aa-bb-cc-dd-ee-ff.ipxe", "ipxe/52-54-00-00-00-01.ipxe")) {
+            String script = text(open(provider(dir), path));
+            for (String line : script.lines().filter(l -> l.matches("(chain|kernel|initrd|imgfetch).*")).toList())
+                assertThat(line.split(" ")[line.startsWith("chain") ? 2 : 1]).as(path + ": " + line)
+                        .doesNotStartWith("/").doesNotContain("://").doesNotContain("/boot/");
+        }
+    }
+
+    @Test
+    void anUnassignedPcSaysWhatItWaitsForAndWhereToAssignIt() {
+        WaitingClients waiting = new WaitingClients(java.time.Clock.systemUTC(), java.time.Duration.ofMinutes(1));
+        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), mac -> Optional.ofNullable(INVENTORY.get(mac)), "", 5,
+                client -> "http://10.9.8.7:8080/admin/", waiting);
+        for (String path : List.of("ipxe/52-54-00-00-00-01.ipxe", "pxelinux.cfg/01-52-54-00-00-00-01", "grub/grub.cfg-01-52-54-00-00-00-01"))
+            assertThat(text(open(p, path))).as(path).contains("this PC (52:54:00:00:00:01) has no image assigned yet",
+                    "assign one", "web admin: http://10.9.8.7:8080/admin/");
+        assertThat(waiting.now()).containsOnlyKeys("52:54:00:00:00:01");
+        // Assigned PCs are not waiting; a PC that got an image is not waiting any more.
+        text(open(p, "ipxe/aa-bb-cc-dd-ee-ff.ipxe"));
+        assertThat(waiting.now()).containsOnlyKeys("52:54:00:00:00:01");
+        // Without a web admin the console names the CLI.
+        assertThat(text(open(provider(dir), "ipxe/52-54-00-00-00-01.ipxe"))).contains("netboot clone IMAGE --to 52:54:00:00:00:01");
+    }
+
+    @Test
+    void aPcThatStopsAskingStopsWaiting() {
+        java.util.concurrent.atomic.AtomicReference<java.time.Instant> now = new java.util.concurrent.atomic.AtomicReference<>(java.time.Instant.parse("2026-12-01T10:00:00Z"));
+        java.time.Clock clock = new java.time.Clock() {
+            @Override public java.time.ZoneId getZone() { return java.time.ZoneOffset.UTC; }
+            @Override public java.time.Clock withZone(java.time.ZoneId zone) { return this; }
+            @Override public java.time.Instant instant() { return now.get(); }
+        };
+        WaitingClients waiting = WaitingClients.forRetry(clock, 10);
+        waiting.waiting("52:54:00:00:00:01");
+        now.set(now.get().plusSeconds(29));
+        assertThat(waiting.isWaiting("52:54:00:00:00:01")).isTrue();
+        now.set(now.get().plusSeconds(2));
+        assertThat(waiting.isWaiting("52:54:00:00:00:01")).isFalse();
+        waiting.waiting("52:54:00:00:00:02");
+        waiting.booting("52:54:00:00:00:02");
+        assertThat(waiting.now()).isEmpty();
     }
 
     @Test

@@ -36,15 +36,18 @@ class MenusOverTftpIT {
         Files.writeString(modules.resolve("aoe.ko"), "fake aoe\n");
         Files.writeString(modules.resolve("virtio_net.ko"), "fake virtio_net\n");
         Path busybox = Files.writeString(dir.resolve("busybox"), "fake busybox\n");
-        lab = new BootServerLab(dir, List.of("menus.dir=" + menus, "menus.kernelArgs=console=ttyS0",
+        // The root's own grub.cfg loses to the generated one only because it is listed in files.generatedFirst.
+        // The operator's own files under generated names: the boot root was filled before the server started.
+        Files.createDirectories(dir.resolve("data/boot/pxelinux.cfg"));
+        Files.writeString(dir.resolve("data/boot/pxelinux.cfg/default"), "DEFAULT site-menu\n");
+        Files.writeString(dir.resolve("data/boot/grub.cfg"), "# the root's grub.cfg\n");
+        lab = new BootServerLab(dir, List.of("menus.dir=" + menus, "menus.kernelArgs=console=ttyS0", "files.generatedFirst=[grub.cfg]",
                 "initrd.busybox=" + busybox, "initrd.templates=" + dir.resolve("no-initrd-templates")));
         var inventory = lab.appliance.inventory();
         inventory.addClient("aa:bb:cc:dd:ee:ff", "node1", "");
         long imageId = inventory.addImage("demo", image.toString(), "", Instant.now());
         long disk = inventory.addDisk("node1-disk", imageId, dir.resolve("disks/node1").toString(), 1 << 20, Instant.now());
         inventory.assign("aa:bb:cc:dd:ee:ff", imageId, disk, 1, 2);
-        // A file of the same name in the TFTP root loses to the generated menu; other files are still served.
-        lab.bootFile("pxelinux.cfg/01-aa-bb-cc-dd-ee-ff", 100);
         Files.writeString(lab.root.resolve("hello.txt"), "plain file\n");
     }
 
@@ -66,9 +69,16 @@ class MenusOverTftpIT {
     }
 
     @Test
+    void theOperatorsFileOfAGeneratedNameWinsUnlessListedInGeneratedFirst() {
+        assertThat(curl(lab.tftpUrl("pxelinux.cfg/default")).stdout()).isEqualTo("DEFAULT site-menu\n");
+        assertThat(curl(lab.httpUrl("pxelinux.cfg/default")).stdout()).isEqualTo("DEFAULT site-menu\n");
+        assertThat(curl(lab.tftpUrl("grub.cfg")).stdout()).isEqualTo("# site grub for \n");
+    }
+
+    @Test
     void unknownMacGetsTheWaitMenu() {
         assertThat(curl(lab.tftpUrl("pxelinux.cfg/01-52-54-00-00-00-09")).stdout())
-                .contains("no image is assigned to 52:54:00:00:00:09", "KERNEL pxelinux.0");
+                .contains("this PC (52:54:00:00:00:09) has no image assigned yet", "KERNEL pxelinux.0");
     }
 
     @Test
@@ -79,8 +89,9 @@ class MenusOverTftpIT {
     @Test
     void ipxeScriptOverHttp() {
         assertThat(curl(lab.httpUrl("ipxe/aa-bb-cc-dd-ee-ff.ipxe")).stdout())
-                .startsWith("#!ipxe").contains("kernel /boot/images/demo/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=1.2");
-        assertThat(curl(lab.httpUrl("boot.ipxe")).stdout()).contains("chain --replace /boot/ipxe/${netX/mac:hexhyp}.ipxe");
+                .startsWith("#!ipxe").contains("kernel ../images/demo/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=1.2");
+        assertThat(curl(lab.tftpUrl("ipxe/aa-bb-cc-dd-ee-ff.ipxe")).stdout()).contains("kernel ../images/demo/vmlinuz");
+        assertThat(curl(lab.httpUrl("boot.ipxe")).stdout()).contains("chain --replace ipxe/${netX/mac:hexhyp}.ipxe");
     }
 
     @Test

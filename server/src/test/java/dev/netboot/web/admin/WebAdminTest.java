@@ -53,6 +53,8 @@ class WebAdminTest {
     ClientDisks disks;
     DiskCatalog catalog;
     WebAdmin admin;
+    /** What boot.menus.WaitingClients would say: PCs at their "no image yet" screen. */
+    volatile Map<String, Instant> waitingNow = Map.of();
     HttpService http;
     final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
@@ -64,7 +66,7 @@ class WebAdminTest {
         image("alpha", 16 << 20);
         image("beta", 16 << 20);
         admin = new WebAdmin(dir.resolve("webadmin"), new AdminPassword(PASSWORD, Optional.empty()), inventory, disks, catalog,
-                () -> Optional.of(Set.of("1.0")), Clock.systemUTC());
+                () -> Optional.of(Set.of("1.0")), () -> waitingNow, Clock.systemUTC());
         http = new HttpService(new InetSocketAddress("127.0.0.1", 0), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 List.of(admin.routes()::register)).start();
     }
@@ -217,6 +219,25 @@ class WebAdminTest {
                 .contains("&lt;script&gt;alert(1)&lt;/script&gt;").doesNotContain("<script>");
         String rowA = html.substring(html.indexOf("data-mac=\"" + A + "\""));
         assertThat(rowA.substring(0, rowA.indexOf("</tr>"))).contains(">active<", ">alpha<", ">e1.0<", ">clone<");
+    }
+
+    @Test
+    void pcsWaitingForAnImageAreMarkedAndLinkedToWhereOneIsAssigned() throws Exception {
+        inventory.clientSeen(B, "bios", "", "", Instant.now());
+        String unknown = "52:54:00:00:00:0c";
+        waitingNow = new java.util.TreeMap<>(Map.of(B, Instant.now().minusSeconds(4), unknown, Instant.now()));
+
+        String html = get("/admin/").body();
+
+        assertThat(html).contains("Waiting for an image now", "<tr data-mac=\"" + B + "\" class=\"waiting-row\">",
+                "href=\"/admin/clients/" + B + "\"", "href=\"/admin/clone?mac=" + unknown + "\"");
+        String rowB = html.substring(html.indexOf("<tr data-mac=\"" + B + "\""));
+        assertThat(rowB.substring(0, rowB.indexOf("</tr>"))).contains("waiting for an image");
+        assertThat(get("/admin/clone?mac=" + unknown).body()).contains("value=\"" + unknown + "\"");
+        assertThat(get("/admin/clone?mac=%3Cb%3E").body()).doesNotContain("value=\"<b>\"").doesNotContain("&lt;b&gt;");
+
+        waitingNow = Map.of();
+        assertThat(get("/admin/").body()).doesNotContain("Waiting for an image now").doesNotContain("waiting-row");
     }
 
     @Test

@@ -1,0 +1,182 @@
+package dev.netboot.app;
+
+import dev.netboot.aoe.GuestImage;
+import dev.netboot.config.ConfigLoader;
+import dev.netboot.demo.QemuClient;
+import dev.netboot.images.ImageLibrary;
+import dev.netboot.storage.Progress;
+import dev.netboot.testlib.Bridge;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.TapDevice;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * What a new operator tries first, with our server as the only one on the network (full DHCP on a lab
+ * bridge) and a qemu PC with Debian's iPXE ROM, everything over TFTP (HTTP is off):
+ * <ul>
+ * <li>a boot root holding the operator's own {@code boot.ipxe}, kernel and initrd, and a disk exported
+ * with {@code netboot disk export} to the PC's MAC: the PC runs the operator's script (not our generated
+ * one of the same name), and the operator's initrd writes a marker onto the AoE disk;</li>
+ * <li>our generated menus fetched over TFTP only: the PC first waits with no image (its console says so
+ * and how to assign one), is given one with {@code netboot clone}, and boots it at its next ask.</li>
+ * </ul>
+ */
+class OperatorBootFilesIT {
+
+    static final String MAC = "52:54:00:12:34:56";
+    static final String MARKER = "OPERATOR-INITRD-WAS-HERE mac=";
+
+    @TempDir Path tmp;
+
+    /** A lab bridge with one tap, full DHCP on it, TFTP on a free port, HTTP off. */
+    record Lab(NetLab net, TapDevice tap, String server, int tftpPort, Path config, List<String> settings) {}
+
+    Lab lab(NetLab net, List<String> extra) throws Exception {
+        Bridge bridge = net.bridge(null);
+        TapDevice tap = net.tap(null);
+        bridge.attach(tap.name());
+        String prefix = bridge.subnet().dottedPrefix();
+        String server = bridge.address().getHostAddress();
+        int tftpPort = NetLab.freeUdpPort();
+        Path config = Files.writeString(tmp.resolve("netboot.yaml"), """
+                dhcp:
+                  mode: full
+                  probeForeignServer: false
+                  pools:
+                    - subnet: %s0/24
+                      range: %s100-%s119
+                      leaseSeconds: 600
+                """.formatted(prefix, prefix, prefix));
+        List<String> settings = new ArrayList<>(List.of("dataDir=" + tmp.resolve("data"), "networkInterface=" + bridge.name(),
+                "tftp.address=" + server, "tftp.port=" + tftpPort, "http.enabled=false",
+                // iPXE fetches its script over TFTP, so every relative path in it is fetched over TFTP too.
+                "boot.ipxeScriptUrl=tftp://${server}:" + tftpPort + "/boot.ipxe",
+                "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
+                "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates")));
+        settings.addAll(extra);
+        return new Lab(net, tap, server, tftpPort, config, settings);
+    }
+
+    @Test
+    void theOperatorsOwnBootIpxeKernelAndInitrdBootOverTftpAndWriteOnTheExportedDisk() throws Exception {
+        Path kernelRoot = GuestImage.debianKernel();
+        Path root = Files.createDirectories(tmp.resolve("data/boot/kernels"));
+        Files.copy(GuestImage.vmlinuz(kernelRoot), root.resolve("vmlinuz"));
+        markerInitrd(kernelRoot, GuestImage.staticBusybox(), root.resolve("initrd.img"));
+        // The operator's own script, under the name our generated one has: theirs must be what the PC runs.
+        Files.writeString(tmp.resolve("data/boot/boot.ipxe"), """
+                #!ipxe
+                echo operator's own boot.ipxe
+                kernel kernels/vmlinuz console=ttyS0 panic=-1 marker.mac=${net0/mac}
+                initrd kernels/initrd.img
+                boot
+                """);
+        Path disk = tmp.resolve("pc-disk.raw");
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
+            f.setLength(16 << 20);
+        }
+
+        try (NetLab net = NetLab.create()) {
+            Lab lab = lab(net, List.of());
+            String[] export = EndToEndBootIT.cli(lab.config(), lab.settings(), "disk", "export", "1.0", disk.toString(), "--allow", MAC);
+            assertThat(export[0]).as(export[1]).contains("exported e1.0");
+            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(lab.config()), lab.settings())).start();
+                 QemuClient pc = QemuClient.start(lab.tap().name(), MAC, tmp.resolve("pc.log"), 256)) {
+                boolean off = pc.awaitPowerOff(Duration.ofMinutes(4));
+                String console = pc.console();
+                assertThat(off).as("the PC powered off by itself\n" + console).isTrue();
+                assertThat(console).as(console).contains("operator's own boot.ipxe", "MARKER-WRITTEN").doesNotContain("ipxe/52-54-00-12-34-56.ipxe");
+            }
+        }
+        byte[] head = new byte[MARKER.length() + MAC.length()];
+        try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "r")) {
+            f.readFully(head);
+        }
+        assertThat(new String(head, StandardCharsets.US_ASCII)).as("what the operator's initrd wrote on the AoE disk").isEqualTo(MARKER + MAC);
+    }
+
+    @Test
+    void generatedMenusOverTftpOnlyTellTheWaitingPcWhatToDoThenBootItsImage() throws Exception {
+        Path rootfs = tmp.resolve("rootfs");
+        EndToEndBootIT.run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
+        try (NetLab net = NetLab.create()) {
+            Lab lab = lab(net, List.of("initrd.busybox=/bin/busybox", "menus.retrySeconds=3",
+                    "menus.kernelArgs=console=ttyS0 panic=-1 netboot.demo=poweroff"));
+            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(lab.config()), lab.settings())).start()) {
+                new ImageLibrary(appliance.inventory(), tmp.resolve("data"), Clock.systemUTC())
+                        .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
+                try (QemuClient pc = QemuClient.start(lab.tap().name(), MAC, tmp.resolve("pc.log"), 256)) {
+                    // No image yet: the console says what the PC waits for and how to give it one (HTTP is off: the CLI).
+                    boolean told = pc.await(Duration.ofMinutes(2), c -> c.contains("netboot clone IMAGE --to " + MAC));
+                    assertThat(told).as(pc.console()).isTrue();
+                    assertThat(pc.console()).contains("this PC (" + MAC + ") has no image assigned yet", "asking again every 3 s");
+
+                    String[] clone = EndToEndBootIT.cli(lab.config(), lab.settings(), "clone", "demo", "--to", MAC);
+                    assertThat(clone[0]).as(clone[1]).contains("client " + MAC + ": image demo");
+                    boolean off = pc.awaitPowerOff(Duration.ofMinutes(4));
+                    String console = pc.console();
+                    assertThat(off).as("the PC powered off by itself\n" + console).isTrue();
+                    assertThat(console).as(console).contains("netboot: " + MAC + " boots image demo", "NETBOOT-DEMO-BOOTED mac=" + MAC,
+                            "NETBOOT-DEMO-POWEROFF");
+                }
+                assertThat(appliance.registry().find("netboot.http.files").counters()).as("HTTP is off: nothing came over HTTP").isEmpty();
+            }
+        }
+    }
+
+    /**
+     * The operator's initrd: busybox, the virtio NIC and aoe modules, and an init that writes a marker at the
+     * start of its AoE disk (e1.0), says so, and powers off.
+     */
+    static void markerInitrd(Path kernel, Path busybox, Path initrd) throws Exception {
+        List<Path> modules = new ArrayList<>();
+        for (String m : List.of("virtio_pci", "virtio_net", "aoe"))
+            for (Path p : GuestImage.moduleWithDependencies(kernel, m)) if (!modules.contains(p)) modules.add(p);
+        try (GuestImage.Cpio cpio = new GuestImage.Cpio(initrd)) {
+            for (String d : List.of("bin", "sbin", "proc", "sys", "dev", "tmp", "mods")) cpio.dir(d);
+            cpio.file("bin/busybox", busybox, true);
+            StringBuilder insmods = new StringBuilder();
+            for (Path ko : modules) {
+                String name = ko.getFileName().toString();
+                cpio.file("mods/" + name, ko, false);
+                if (!name.equals("aoe.ko")) insmods.append("insmod /mods/").append(name).append(" || echo MARKER-FAIL insmod ").append(name).append('\n');
+            }
+            cpio.file("init", """
+                    #!/bin/busybox sh
+                    /bin/busybox --install -s /bin
+                    export PATH=/bin:/sbin
+                    mount -t proc proc /proc
+                    mount -t sysfs sys /sys
+                    mount -t devtmpfs dev /dev
+                    %s
+                    mac=unknown
+                    for arg in $(cat /proc/cmdline); do case "$arg" in marker.mac=*) mac=${arg#marker.mac=} ;; esac; done
+                    ip link set eth0 up
+                    sleep 1
+                    insmod /mods/aoe.ko
+                    i=0
+                    while [ ! -b /dev/etherd/e1.0 ] && [ $i -lt 150 ]; do
+                      sleep 0.2; i=$((i+1))
+                      [ $((i %% 10)) = 0 ] && echo discover > /dev/etherd/discover
+                    done
+                    printf '%s%%s' "$mac" | dd of=/dev/etherd/e1.0 conv=fsync 2>/dev/null && echo MARKER-WRITTEN || echo MARKER-FAIL write
+                    sync
+                    poweroff -f
+                    """.formatted(insmods, MARKER).getBytes(StandardCharsets.US_ASCII), true);
+        }
+    }
+}

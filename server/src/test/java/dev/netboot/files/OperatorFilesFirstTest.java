@@ -1,0 +1,81 @@
+package dev.netboot.files;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** A real boot root on disk in front of a generator of menus; the operator's file of the same name wins unless listed. */
+class OperatorFilesFirstTest {
+
+    @TempDir Path root;
+
+    /** Generates "generated NAME" for boot.ipxe, pxelinux.cfg/... and ipxe/...; nothing else. */
+    static final FileProvider GENERATED = request -> {
+        String name = ConfinedPath.relative(request.path(), true).orElse("");
+        return isGenerated(name) ? new Lookup.Found(new BytesFile(("generated " + name).getBytes(StandardCharsets.UTF_8)), name)
+                : new Lookup.NotFound("not generated");
+    };
+
+    static boolean isGenerated(String name) {
+        return name.equals("boot.ipxe") || name.startsWith("pxelinux.cfg/") || name.startsWith("ipxe/");
+    }
+
+    OperatorFilesFirst files(List<String> generatedFirst) throws Exception {
+        return new OperatorFilesFirst(new DirectoryFileProvider(root, false), GENERATED, OperatorFilesFirstTest::isGenerated, generatedFirst);
+    }
+
+    static Lookup get(FileProvider p, String path) {
+        return p.open(new FileRequest(path, new InetSocketAddress("10.0.0.5", 1000), "tftp"));
+    }
+
+    static String text(Lookup lookup) throws Exception {
+        assertThat(lookup).isInstanceOf(Lookup.Found.class);
+        var file = ((Lookup.Found) lookup).file();
+        ByteBuffer b = ByteBuffer.allocate((int) file.size());
+        file.read(0, b);
+        return new String(b.array(), StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void theOperatorsFileWinsOverTheGeneratedOneOfTheSameName() throws Exception {
+        Files.writeString(root.resolve("boot.ipxe"), "#!ipxe\nkernel vmlinuz\n");
+        Files.createDirectories(root.resolve("pxelinux.cfg"));
+        Files.writeString(root.resolve("pxelinux.cfg/default"), "DEFAULT site\n");
+        OperatorFilesFirst p = files(List.of());
+        assertThat(text(get(p, "boot.ipxe"))).isEqualTo("#!ipxe\nkernel vmlinuz\n");
+        assertThat(text(get(p, "pxelinux.cfg/default"))).isEqualTo("DEFAULT site\n");
+        assertThat(text(get(p, "ipxe/52-54-00-12-34-56.ipxe"))).as("no such file in the root: generated").isEqualTo("generated ipxe/52-54-00-12-34-56.ipxe");
+        assertThat(p.shadowedBy(root, 4)).containsExactly("boot.ipxe", "pxelinux.cfg/default");
+    }
+
+    @Test
+    void namesListedInGeneratedFirstGetTheGeneratedFile() throws Exception {
+        Files.writeString(root.resolve("boot.ipxe"), "#!ipxe\nkernel vmlinuz\n");
+        Files.createDirectories(root.resolve("pxelinux.cfg"));
+        Files.writeString(root.resolve("pxelinux.cfg/default"), "DEFAULT site\n");
+        OperatorFilesFirst p = files(List.of("pxelinux.cfg/*"));
+        assertThat(text(get(p, "pxelinux.cfg/default"))).isEqualTo("generated pxelinux.cfg/default");
+        assertThat(text(get(p, "boot.ipxe"))).isEqualTo("#!ipxe\nkernel vmlinuz\n");
+        assertThat(p.shadowedBy(root, 4)).containsExactly("boot.ipxe");
+    }
+
+    @Test
+    void plainFilesAndRefusalsStayTheBootRootsAnswer() throws Exception {
+        Files.writeString(root.resolve("undionly.kpxe"), "rom");
+        OperatorFilesFirst p = files(List.of());
+        assertThat(text(get(p, "undionly.kpxe"))).isEqualTo("rom");
+        assertThat(get(p, "nothing.bin")).isInstanceOf(Lookup.NotFound.class);
+        assertThat(get(p, "../etc/passwd")).isInstanceOf(Lookup.Refused.class);
+        // GRUB's absolute path: the root refuses it (leadingSlashIsRoot off), the generated menu still answers.
+        assertThat(text(get(p, "/pxelinux.cfg/01-52-54-00-12-34-56"))).isEqualTo("generated pxelinux.cfg/01-52-54-00-12-34-56");
+        assertThat(get(p, "/undionly.kpxe")).isInstanceOf(Lookup.Refused.class);
+    }
+}
