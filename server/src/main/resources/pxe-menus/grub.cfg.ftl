@@ -9,7 +9,7 @@ menuentry "netboot: [=image] on AoE [=aoe]" {
     initrd /[=initrd]
 }
 <#else>
-echo "netboot: this PC (<#if mac?has_content>[=mac]<#else>${net_default_mac}</#if>) has no image assigned yet, so it waits for one."
+echo "netboot: this PC (<#if mac?has_content>[=mac]<#else>${net_default_mac}</#if>) has no image assigned yet: it waits for [=waitingFor]."
 <#if adminUrl?has_content>
 echo "netboot: assign one in the web admin: [=adminUrl]"
 <#else>

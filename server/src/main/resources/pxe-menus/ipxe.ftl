@@ -9,7 +9,7 @@ initrd ../[=initrd]
 boot
 <#else>
 echo
-echo netboot: this PC ([=mac]) has no image assigned yet, so it waits for one.
+echo netboot: this PC ([=mac]) has no image assigned yet: it waits for [=waitingFor].
 <#if adminUrl?has_content>
 echo netboot: assign one to [=mac] in the web admin: [=adminUrl]
 <#else>

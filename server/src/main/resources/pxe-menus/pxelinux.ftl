@@ -13,7 +13,7 @@ LABEL netboot
 DEFAULT retry
 PROMPT 0
 TIMEOUT [=retrySeconds * 10]
-SAY netboot: this PC (<#if mac?has_content>[=mac]<#else>its MAC was not sent</#if>) has no image assigned yet, so it waits for one.
+SAY netboot: this PC (<#if mac?has_content>[=mac]<#else>its MAC was not sent</#if>) has no image assigned yet: it waits for [=waitingFor].
 <#if adminUrl?has_content>
 SAY netboot: assign one in the web admin: [=adminUrl]
 <#else>

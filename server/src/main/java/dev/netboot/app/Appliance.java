@@ -1,7 +1,8 @@
 package dev.netboot.app;
 
-import dev.netboot.boot.BootFiles;
-import dev.netboot.boot.RuleBootPolicy;
+import dev.netboot.boot.BootPlan;
+import dev.netboot.boot.Booter;
+import dev.netboot.boot.Machine;
 import dev.netboot.boot.initrd.ImageFileProvider;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
@@ -10,7 +11,9 @@ import dev.netboot.boot.menus.MenuRequest;
 import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.boot.menus.Templates;
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.dhcp.ClientObserver;
 import dev.netboot.dhcp.DhcpEngine;
+import dev.netboot.dhcp.Ipv4;
 import dev.netboot.dhcp.DhcpMode;
 import dev.netboot.dhcp.DhcpServer;
 import dev.netboot.dhcp.DhcpSettings;
@@ -24,7 +27,6 @@ import dev.netboot.ndp.RouterAdvertiser;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
 import dev.netboot.disks.ClientDisks;
-import dev.netboot.disks.DiskCloners;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
 import dev.netboot.files.DirectoryFileProvider;
@@ -57,6 +59,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -78,18 +81,19 @@ public final class Appliance implements AutoCloseable {
     private final List<AutoCloseable> running = new ArrayList<>();
     private TftpServer tftp;
     private HttpService http;
+    private final Services services;
     private Inventory inventory;
     private DhcpEngine dhcpEngine;
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
     private volatile AoeServer aoe;
-    private CatalogExporter exporter;
-    private volatile ClientDisks clientDisks;
+    private ClientDisks clientDisks;
     private WebAdmin webAdmin;
     private final WaitingClients waiting;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
+        this.services = new Services(config, clock);
         this.waiting = WaitingClients.forRetry(clock, config.menus().retrySeconds());
         this.group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
         new JvmMemoryMetrics().bindTo(registry);
@@ -103,8 +107,7 @@ public final class Appliance implements AutoCloseable {
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
-            clientDisks = new ClientDisks(inventory, new DiskCatalog(Path.of(config.dataDir())),
-                    DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())), config.disks().shelf(), clock, this::exportsChanged);
+            clientDisks = services.clientDisks();
             FileProvider files = operatorFilesFirst(directory, root);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
@@ -121,11 +124,11 @@ public final class Appliance implements AutoCloseable {
     private void openInventory() throws IOException {
         NetbootConfig.Inventory i = config.inventory();
         try {
-            inventory = Inventory.open(i.url(), i.user(), i.password());
+            inventory = services.inventory();
         } catch (RuntimeException e) {
             throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
         }
-        running.add(inventory);
+        running.add(services);
     }
 
     /**
@@ -147,16 +150,17 @@ public final class Appliance implements AutoCloseable {
         return files;
     }
 
-    /** Per-client boot menus, rendered from templates. */
+    /** Per-client boot menus, rendered from templates and what the booter decided. */
     private FileProvider menus() {
-        NetbootConfig.Menus m = config.menus();
-        Templates templates = new Templates(Path.of(m.dir()), "/pxe-menus");
-        log.info("boot menus from {} (templates missing there: packaged defaults)", templates.operatorDir().toAbsolutePath());
-        String defaultImage = config.disks().defaultImage();
-        if (!defaultImage.isBlank()) log.info("unknown clients get a clone of image {} (disks.defaultImage)", defaultImage);
-        // An unassigned client asking for its menu gets a clone of the default image first (if configured).
-        return new MenuFileProvider(templates, mac -> inventory.assignment(mac).or(() -> clientDisks.assignDefault(mac, defaultImage)),
-                m.kernelArgs(), m.retrySeconds(), adminLink(), waiting);
+        MenuFileProvider menus = services.menus(adminLink(), waiting);
+        log.info("boot menus from {} (templates missing there: packaged defaults)", services.menuTemplates().operatorDir().toAbsolutePath());
+        NetbootConfig.Disks d = config.disks();
+        if (!d.defaultImage().isBlank()) {
+            log.info("a PC with no disk that network-boots with this server gets a clone of image {} (disks.defaultImage; at most {}, {} a minute){}",
+                    d.defaultImage(), d.maxAutoClones(), d.autoClonesPerMinute(),
+                    config.dhcp().mode().equalsIgnoreCase("off") ? "; but DHCP is off here, so no PC's boot is seen and none gets one" : "");
+        }
+        return menus;
     }
 
     /** The web admin's clients page at the server's address on the client's network, for an unassigned PC's console. */
@@ -173,9 +177,7 @@ public final class Appliance implements AutoCloseable {
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
     private FileProvider images() {
-        NetbootConfig.Initrd i = config.initrd();
-        InitrdBuilder builder = new InitrdBuilder(new Templates(Path.of(i.templates()), "/initrd-templates"), Path.of(i.busybox()));
-        return new ImageFileProvider(inventory::imagePath, builder);
+        return services.imageFiles();
     }
 
     private void startDhcp() throws IOException, InterruptedException {
@@ -194,15 +196,22 @@ public final class Appliance implements AutoCloseable {
         }
         List<ServedInterface> nics = ServedInterface.resolve(config.networkInterface());
         if (settings.mode() == DhcpMode.FULL) warnAboutForeignServers(nics);
-        BootOverrides overrides = new BootOverrides(inventory);
-        NetbootConfig.Boot b = config.boot();
-        RuleBootPolicy policy = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
-                "", overrides, overrides::isDisabled);
+        BootOverrides overrides = services.bootOverrides();
+        Booter booter = services.booter();
         LeaseWriter leases = new LeaseWriter(inventory, clock);
         running.add(leases);
-        InventoryObserver observer = new InventoryObserver(inventory, overrides::refresh);
-        running.add(observer);
-        dhcpEngine = new DhcpEngine(settings, policy, leases, observer);
+        InventoryObserver recorder = new InventoryObserver(inventory, overrides::refresh);
+        running.add(recorder);
+        ClientObserver observer = new ClientObserver() {
+            @Override public void seen(Machine machine, Instant at) { recorder.seen(machine, at); }
+
+            @Override public void booted(Machine machine, BootPlan plan, Ipv4 address, Instant at) {
+                recorder.booted(machine, plan, address, at);
+                // The one moment a disk is made without an operator: a real network boot answered by us.
+                if (!plan.isNone()) booter.networkBootAnswered(machine.mac());
+            }
+        };
+        dhcpEngine = new DhcpEngine(settings, booter, leases, observer);
         dhcp = new DhcpServer(dhcpEngine, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
                 registry, transport, group, clock).start();
         running.add(dhcp);
@@ -272,8 +281,8 @@ public final class Appliance implements AutoCloseable {
         InetSocketAddress listen = new InetSocketAddress(bindAddress(h.address()), h.port());
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry);
         NetbootConfig.Web w = config.web();
-        webAdmin = WebAdmin.create(w.templates(), w.adminPassword(), Path.of(config.dataDir()), inventory, clientDisks,
-                this::exportedAddresses, waiting::now, clock);
+        webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
+                services.catalog(), this::exportedAddresses, waiting::now, clock);
         try {
             http = new HttpService(listen, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {
@@ -292,9 +301,10 @@ public final class Appliance implements AutoCloseable {
         Path dataDir = Path.of(config.dataDir());
         aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir)).start();
         running.add(aoe);
-        DiskCatalog catalog = new DiskCatalog(dataDir);
-        exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
+        DiskCatalog catalog = services.catalog();
+        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
         running.add(exporter);
+        services.exportDisksThrough(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
     }
 
@@ -305,12 +315,6 @@ public final class Appliance implements AutoCloseable {
         Set<String> out = new java.util.TreeSet<>();
         a.exported().forEach(t -> out.add(t.toString()));
         return Optional.of(out);
-    }
-
-    /** A disk was assigned or removed here: export it now rather than at the next catalog poll. */
-    private void exportsChanged() {
-        CatalogExporter e = exporter;
-        if (e != null) e.reconcile();
     }
 
     /** An explicit address wins; else the configured interface's IPv4 address; else every address. */

@@ -1,16 +1,13 @@
 package dev.netboot.cli;
 
 import dev.netboot.config.ConfigLoader;
-import dev.netboot.config.NetbootConfig;
+import dev.netboot.app.Services;
 import dev.netboot.disks.ClientDisks;
-import dev.netboot.disks.DiskCatalog;
-import dev.netboot.disks.DiskCloners;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.inventory.InventoryException;
 import picocli.CommandLine.Mixin;
 
 import java.io.IOException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.util.concurrent.Callable;
 
@@ -28,12 +25,8 @@ abstract class ClientDisksAction implements Callable<Integer> {
     @Override
     public Integer call() {
         try {
-            NetbootConfig config = configOptions.load();
-            Path dataDir = Path.of(config.dataDir());
-            try (Inventory inventory = InventoryOptions.open(configOptions)) {
-                ClientDisks disks = new ClientDisks(inventory, new DiskCatalog(dataDir), DiskCloners.forConfig(config.disks(), dataDir),
-                        config.disks().shelf(), Clock.systemUTC(), () -> {});
-                return run(disks, inventory);
+            try (Services services = new Services(configOptions.load(), Clock.systemUTC())) {
+                return run(services.clientDisks(), services.inventory());
             }
         } catch (ConfigLoader.ConfigException e) {
             System.err.println("netboot: " + e.getMessage());

@@ -1,5 +1,6 @@
 package dev.netboot.cli;
 
+import dev.netboot.app.Services;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.images.ImageLibrary;
@@ -33,16 +34,16 @@ final class ImageCommand implements Runnable {
         @Mixin
         ConfigOptions configOptions;
 
-        NetbootConfig config;
+        Services services;
 
         abstract int run(ImageLibrary library) throws IOException;
 
         @Override
         public Integer call() {
             try {
-                config = configOptions.load();
-                try (Inventory inventory = InventoryOptions.open(configOptions)) {
-                    return run(new ImageLibrary(inventory, Path.of(config.dataDir()), Clock.systemUTC()));
+                try (Services s = new Services(configOptions.load(), Clock.systemUTC())) {
+                    services = s;
+                    return run(s.images());
                 }
             } catch (ConfigLoader.ConfigException e) {
                 System.err.println("netboot: " + e.getMessage());
@@ -123,7 +124,7 @@ final class ImageCommand implements Runnable {
                 System.err.println("netboot: no image " + name);
                 return 1;
             }
-            dev.netboot.disks.DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())).imageRemoved(image.get());
+            services.cloner().imageRemoved(image.get());
             System.out.println("removed image " + name);
             return 0;
         }

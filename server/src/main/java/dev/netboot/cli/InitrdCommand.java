@@ -5,6 +5,7 @@ import dev.netboot.boot.initrd.Initrd;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.TemplateException;
 import dev.netboot.boot.menus.Templates;
+import dev.netboot.app.Services;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.inventory.Inventory;
@@ -36,14 +37,14 @@ final class InitrdCommand implements Callable<Integer> {
         try {
             Path root;
             String name;
+            Services services = new Services(config, java.time.Clock.systemUTC());
             if (Files.isDirectory(Path.of(image))) {
                 root = Path.of(image);
                 name = root.getFileName().toString();
             } else {
-                NetbootConfig.Inventory i = config.inventory();
                 Optional<String> path;
-                try (Inventory inventory = Inventory.open(i.url(), i.user(), i.password())) {
-                    path = inventory.imagePath(image);
+                try (services) {
+                    path = services.inventory().imagePath(image);
                 }
                 if (path.isEmpty()) {
                     System.err.println("netboot: no image '" + image + "' in the inventory, and no such directory");
@@ -52,9 +53,7 @@ final class InitrdCommand implements Callable<Integer> {
                 root = Path.of(path.get());
                 name = image;
             }
-            InitrdBuilder builder = new InitrdBuilder(new Templates(Path.of(config.initrd().templates()), "/initrd-templates"),
-                    Path.of(config.initrd().busybox()));
-            Initrd initrd = builder.build(name, root);
+            Initrd initrd = services.initrds().build(name, root);
             Files.write(output, initrd.bytes());
             System.out.println(output + ": " + initrd.bytes().length + " bytes, hash " + initrd.hash());
             return 0;

@@ -6,6 +6,7 @@ import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.boot.menus.MenuKind;
 import dev.netboot.boot.menus.MenuRequest;
 import dev.netboot.boot.menus.Templates;
+import dev.netboot.app.Services;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.files.Lookup;
@@ -46,16 +47,13 @@ final class MenuCommand implements Callable<Integer> {
             return 2;
         }
         NetbootConfig config = configOptions.load();
-        NetbootConfig.Inventory i = config.inventory();
-        try (Inventory inventory = Inventory.open(i.url(), i.user(), i.password())) {
+        try (Services services = new Services(config, java.time.Clock.systemUTC())) {
             String client = mac.equals("default") ? null : Inventory.normalizeMac(mac);
             // The web admin's address as the PC would see it; the server fills in its address on the PC's network.
             NetbootConfig.Http h = config.http();
             String host = h.address().isBlank() || h.address().equals("0.0.0.0") ? "SERVER-ADDRESS" : h.address();
             AdminLink admin = h.enabled() ? pc -> "http://" + host + ":" + h.port() + "/admin/" : AdminLink.NONE;
-            MenuFileProvider menus = new MenuFileProvider(new Templates(Path.of(config.menus().dir()), "/pxe-menus"),
-                    inventory::assignment, config.menus().kernelArgs(), config.menus().retrySeconds(), admin,
-                    WaitingClients.forRetry(java.time.Clock.systemUTC(), config.menus().retrySeconds()));
+            MenuFileProvider menus = services.menus(admin, WaitingClients.forRetry(services.clock(), config.menus().retrySeconds()));
             switch (menus.render(new MenuRequest(kind, client), kind.template())) {
                 case Lookup.Found found -> {
                     try (ServedFile file = found.file()) {

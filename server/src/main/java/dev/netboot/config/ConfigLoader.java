@@ -45,7 +45,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
-                new NetbootConfig.Disks("file", "", "", 1, ""),
+                new NetbootConfig.Disks("file", "", "", 1, "", 100, 30),
                 new NetbootConfig.Web("webadmin", ""));
     }
 

@@ -153,8 +153,12 @@ public record NetbootConfig(
             String thinPool,
             @JsonPropertyDescription("AoE shelf of client disks; each client gets the next free slot (0-254), then the next shelf")
             int shelf,
-            @JsonPropertyDescription("Image an unknown client gets a clone of when it boots; empty = it waits until an admin assigns one")
-            String defaultImage) {}
+            @JsonPropertyDescription("Image a client with no disk gets a clone of when it network-boots with this server (its DHCP exchange); empty = it waits until an admin assigns one")
+            String defaultImage,
+            @JsonPropertyDescription("At most this many clients get a disk by themselves (clones of defaultImage nobody assigned); beyond it, PCs wait for an operator")
+            int maxAutoClones,
+            @JsonPropertyDescription("At most this many clones of defaultImage a minute (a flood of made-up MACs must not fill the disk)")
+            int autoClonesPerMinute) {}
 
     /** The web admin under /admin/ on the HTTP port. */
     public record Web(

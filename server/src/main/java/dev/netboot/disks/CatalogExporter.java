@@ -21,8 +21,10 @@ import java.util.concurrent.TimeUnit;
 /**
  * Keeps the AoE server's exports equal to the catalog: disks added with the CLI appear, removed
  * ones disappear, changed ones (new allow-list) are re-exported, without restarting the server.
+ * Changes made inside the server ({@link ClientDisks}) arrive directly as {@link DiskExports} calls;
+ * the catalog file is polled for those of other processes.
  */
-public final class CatalogExporter implements AutoCloseable {
+public final class CatalogExporter implements DiskExports, AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(CatalogExporter.class);
 
@@ -68,32 +70,42 @@ public final class CatalogExporter implements AutoCloseable {
             return;
         }
         for (DiskEntry e : staticEntries) wanted.put(e.target(), e);
-        for (var it = exported.entrySet().iterator(); it.hasNext(); ) {
-            var current = it.next();
-            DiskEntry want = wanted.get(current.getKey());
-            if (!current.getValue().equals(want)) {
-                server.withdraw(current.getKey());
-                it.remove();
-                if (want == null) log.info("AoE e{} withdrawn", current.getKey());
-            }
+        for (TargetAddress current : java.util.List.copyOf(exported.keySet())) {
+            if (!wanted.containsKey(current)) withdraw(current);
         }
-        for (DiskEntry e : wanted.values()) {
-            if (exported.containsKey(e.target())) continue;
+        for (DiskEntry e : wanted.values()) export(e);
+    }
+
+    /** Exports one disk now (re-exports it when its entry changed); a failure is logged and leaves it unexported. */
+    @Override
+    public synchronized void export(DiskEntry e) {
+        DiskEntry current = exported.get(e.target());
+        if (e.equals(current)) return;
+        if (current != null) {
+            server.withdraw(e.target());
+            exported.remove(e.target());
+        }
+        try {
+            BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites);
             try {
-                BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites);
-                try {
-                    server.export(e.definition(store.size() / 512), store);
-                } catch (RuntimeException ex) {
-                    store.close(); // a clone's lock would otherwise stay held until the server exits
-                    throw ex;
-                }
-                exported.put(e.target(), e);
-                log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
-                        e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
-            } catch (IOException | RuntimeException ex) {
-                log.warn("cannot export e{} from {}: {}", e.address(), e.path(), ex.getMessage());
+                server.export(e.definition(store.size() / 512), store);
+            } catch (RuntimeException ex) {
+                store.close(); // a clone's lock would otherwise stay held until the server exits
+                throw ex;
             }
+            exported.put(e.target(), e);
+            log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
+                    e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
+        } catch (IOException | RuntimeException ex) {
+            log.warn("cannot export e{} from {}: {}", e.address(), e.path(), ex.getMessage());
         }
+    }
+
+    @Override
+    public synchronized void withdraw(TargetAddress address) {
+        if (exported.remove(address) == null) return;
+        server.withdraw(address);
+        log.info("AoE e{} withdrawn", address);
     }
 
     @Override

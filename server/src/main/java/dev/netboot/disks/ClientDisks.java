@@ -32,20 +32,20 @@ public final class ClientDisks {
     private final DiskCloner cloner;
     private final int shelf;
     private final Clock clock;
-    private final Runnable exportsChanged;
+    private final DiskExports exports;
     private static final long RELEASE_WAIT_NANOS = 15_000_000_000L;
 
     /**
      * @param shelf          the shelf client disks are numbered in (slots 0-254, then the next shelf)
-     * @param exportsChanged told after the catalog changed (the running server re-exports at once instead of at its next poll)
+     * @param exports        told of each change after the catalog file (inside the server: the AoE exporter, at once)
      */
-    public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, Runnable exportsChanged) {
+    public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, DiskExports exports) {
         this.inventory = inventory;
         this.catalog = catalog;
         this.cloner = cloner;
         this.shelf = shelf;
         this.clock = clock;
-        this.exportsChanged = exportsChanged;
+        this.exports = exports;
     }
 
     /** Name of a client's disk: stable, and a valid file and LVM volume name. */
@@ -115,7 +115,7 @@ public final class ClientDisks {
         if (withdrawn) {
             log.info("disk {} of client {} is offline while it is flattened", disk.name(), m);
             catalog.remove(address.get());
-            exportsChanged.run();
+            exports.withdraw(address.get());
         }
         try {
             flattenOnceReleased(disk, progress);
@@ -176,14 +176,14 @@ public final class ClientDisks {
         DiskEntry want = new DiskEntry(address.toString(), disk.path(), List.of(mac), false, false);
         if (!catalog.find(address).equals(Optional.of(want))) {
             catalog.replace(want);
-            exportsChanged.run();
+            exports.export(want);
         }
     }
 
     private void removeDisk(Disk disk, TargetAddress address) throws IOException {
         if (address != null) {
             catalog.remove(address);
-            exportsChanged.run();
+            exports.withdraw(address);
         }
         inventory.removeDisk(disk.name());
         cloner.delete(disk);

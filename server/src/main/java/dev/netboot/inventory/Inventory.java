@@ -367,6 +367,12 @@ public final class Inventory implements AutoCloseable {
         return query("SELECT path FROM images WHERE name = ?", ps -> ps.setString(1, name), rs -> rs.getString(1)).stream().findFirst();
     }
 
+    /** How many clients have a disk although nobody assigned them one (still "discovered": the default image's clones). */
+    public synchronized int discoveredClientsWithDisks() {
+        return query("SELECT COUNT(*) FROM assignments a JOIN clients c ON c.id = a.client_id WHERE c.state = ? AND a.disk_id IS NOT NULL",
+                ps -> ps.setString(1, Client.DISCOVERED), rs -> rs.getInt(1)).getFirst();
+    }
+
     /** What the client is assigned to boot (image and AoE address), if anything. */
     public synchronized Optional<Assignment> assignment(String mac) {
         String m = normalizeMac(mac);

@@ -38,13 +38,18 @@ class ClientDisksTest {
     Inventory inventory;
     DiskCatalog catalog;
     ClientDisks disks;
-    final AtomicInteger exportsChanged = new AtomicInteger();
+    /** What reached the exporter directly, in order: "+address mac" for an export, "-address" for a withdrawal. */
+    final List<String> exportCalls = new java.util.concurrent.CopyOnWriteArrayList<>();
+    final DiskExports exports = new DiskExports() {
+        @Override public void export(DiskEntry entry) { exportCalls.add("+" + entry.address() + " " + String.join(",", entry.allowedMacs())); }
+        @Override public void withdraw(dev.netboot.aoe.TargetAddress address) { exportCalls.add("-" + address); }
+    };
 
     @BeforeEach
     void setUp() throws Exception {
         inventory = Inventory.open(Inventory.defaultUrl(dir.resolve("db").toString()), "sa", "");
         catalog = new DiskCatalog(dir);
-        disks = new ClientDisks(inventory, catalog, new FileCloner(dir.resolve("disks")), 1, Clock.systemUTC(), exportsChanged::incrementAndGet);
+        disks = new ClientDisks(inventory, catalog, new FileCloner(dir.resolve("disks")), 1, Clock.systemUTC(), exports);
         image("alpha", (byte) 'a');
         image("beta", (byte) 'b');
     }
@@ -91,7 +96,8 @@ class ClientDisksTest {
                 .containsExactly(org.assertj.core.groups.Tuple.tuple("1.0", List.of(A)), org.assertj.core.groups.Tuple.tuple("1.1", List.of(B)));
         assertThat(CowBlockStore.isClone(Path.of(inventory.diskOf(A).orElseThrow().path()))).isTrue();
         assertThat(inventory.diskOf(A).orElseThrow().kind()).isEqualTo(Disk.CLONE);
-        assertThat(exportsChanged).hasValue(2);
+        assertThat(exportCalls).as("each new disk reaches the exporter directly, not through the file")
+                .containsExactly("+1.0 " + A, "+1.1 " + B);
 
         writeFirstByte(A, (byte) 'X');
         assertThat(firstByte(A)).isEqualTo((byte) 'X');

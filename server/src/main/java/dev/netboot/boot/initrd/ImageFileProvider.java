@@ -1,5 +1,6 @@
 package dev.netboot.boot.initrd;
 
+import dev.netboot.boot.ImageFile;
 import dev.netboot.boot.menus.TemplateException;
 import dev.netboot.files.BytesFile;
 import dev.netboot.files.ConfinedPath;
@@ -15,8 +16,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.function.Function;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 /**
  * An image's kernel and initrd under the names the menus give them: {@code images/<name>/vmlinuz}
@@ -26,7 +25,6 @@ import java.util.regex.Pattern;
 public final class ImageFileProvider implements FileProvider {
 
     private static final Logger log = LoggerFactory.getLogger(ImageFileProvider.class);
-    private static final Pattern PATH = Pattern.compile("images/([A-Za-z0-9][A-Za-z0-9._-]*)/(vmlinuz|initrd\\.img)");
 
     private final Function<String, Optional<String>> imagePath;
     private final InitrdBuilder initrds;
@@ -39,15 +37,15 @@ public final class ImageFileProvider implements FileProvider {
 
     /** Whether {@code relative} (a path under the boot root) names an image's kernel or initrd. */
     public static boolean isImageFileName(String relative) {
-        return PATH.matcher(relative).matches();
+        return ImageFile.parse(relative).isPresent();
     }
 
     @Override
     public Lookup open(FileRequest request) {
         Optional<String> relative = ConfinedPath.relative(request.path(), true);
-        Matcher m = relative.map(PATH::matcher).filter(Matcher::matches).orElse(null);
-        if (m == null) return new Lookup.NotFound("not an image file");
-        String image = m.group(1);
+        Optional<ImageFile> file = relative.flatMap(ImageFile::parse);
+        if (file.isEmpty()) return new Lookup.NotFound("not an image file");
+        String image = file.get().image();
         Optional<String> path;
         try {
             path = imagePath.apply(image);
@@ -58,11 +56,11 @@ public final class ImageFileProvider implements FileProvider {
         if (path.isEmpty()) return new Lookup.NotFound("no image '" + image + "' in the inventory");
         Path root = Path.of(path.get());
         try {
-            if (m.group(2).equals("vmlinuz")) return kernel(root, relative.get());
+            if (file.get().kind() == ImageFile.Kind.KERNEL) return kernel(root, relative.get());
             Initrd initrd = initrds.build(image, root);
             return new Lookup.Found(new BytesFile(initrd.bytes()), relative.get());
         } catch (IOException | TemplateException | FileList.BadFileListException e) {
-            log.error("image {}: cannot serve {}: {}", image, m.group(2), e.getMessage());
+            log.error("image {}: cannot serve {}: {}", image, file.get().path(), e.getMessage());
             return new Lookup.NotFound("image " + image + ": " + e.getMessage());
         }
     }

@@ -5,7 +5,7 @@ import dev.netboot.files.ConfinedPath;
 import dev.netboot.files.FileProvider;
 import dev.netboot.files.FileRequest;
 import dev.netboot.files.Lookup;
-import dev.netboot.inventory.Assignment;
+import dev.netboot.boot.ClientBoot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -25,26 +25,21 @@ public final class MenuFileProvider implements FileProvider {
     private static final Logger log = LoggerFactory.getLogger(MenuFileProvider.class);
 
     private final Templates templates;
-    private final Function<String, Optional<Assignment>> assignments;
+    private final Function<String, ClientBoot> boots;
     private final String kernelArgs;
     private final int retrySeconds;
     private final AdminLink adminLink;
     private final WaitingClients waiting;
 
-    /** @param assignments the inventory's assignment of a MAC (may block: providers run off the event loops) */
-    public MenuFileProvider(Templates templates, Function<String, Optional<Assignment>> assignments, String kernelArgs,
-                            int retrySeconds) {
-        this(templates, assignments, kernelArgs, retrySeconds, AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), retrySeconds));
-    }
-
     /**
+     * @param boots     what a MAC boots: {@code boot.Booter#bootFor} (may block: providers run off the event loops)
      * @param adminLink where an unassigned PC's console sends the operator
      * @param waiting   told which PCs got the waiting menu (and which a booting one), for the web admin
      */
-    public MenuFileProvider(Templates templates, Function<String, Optional<Assignment>> assignments, String kernelArgs,
+    public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
         this.templates = templates;
-        this.assignments = assignments;
+        this.boots = boots;
         this.kernelArgs = kernelArgs == null ? "" : kernelArgs;
         this.retrySeconds = retrySeconds;
         this.adminLink = adminLink;
@@ -68,21 +63,21 @@ public final class MenuFileProvider implements FileProvider {
     }
 
     private Lookup render(MenuRequest menu, String name, java.net.InetSocketAddress client) {
-        Optional<Assignment> assignment;
+        ClientBoot boot;
         try {
-            assignment = menu.isDefault() ? Optional.empty() : assignments.apply(menu.mac());
+            boot = menu.isDefault() ? ClientBoot.unknownClient() : boots.apply(menu.mac());
         } catch (RuntimeException e) {
             // A half-known client must not get the "unassigned" menu: it would wait instead of booting its disk.
             log.error("boot menu {} for {} not served: inventory lookup failed: {}", name, menu.mac(), e.getMessage());
             return new Lookup.NotFound("inventory lookup failed: " + e.getMessage());
         }
-        String adminUrl = assignment.isPresent() ? "" : adminLink.forClient(client);
-        ClientMenuModel model = new ClientMenuModel(menu.isDefault() ? "" : menu.mac(), assignment, kernelArgs, retrySeconds, adminUrl);
+        String adminUrl = boot.isWaiting() ? adminLink.forClient(client) : "";
+        ClientMenuModel model = new ClientMenuModel(boot, kernelArgs, retrySeconds, adminUrl);
         try {
             String text = templates.render(menu.kind().template(), model.toMap());
             // boot.ipxe names no client and waits for nothing: only the menus of one MAC say whether it waits.
             if (!menu.isDefault() && client != null) {
-                if (assignment.isPresent()) waiting.booting(menu.mac());
+                if (!boot.isWaiting()) waiting.booting(menu.mac());
                 else waiting.waiting(menu.mac());
             }
             return new Lookup.Found(new BytesFile(text.getBytes(StandardCharsets.UTF_8)), name);

@@ -43,13 +43,6 @@ public final class WebAdmin {
                 new AdminActions(inventory, disks, flattens), flattens);
     }
 
-    /** From the config keys {@code web.templates} and {@code web.adminPassword}. */
-    public static WebAdmin create(String templateDir, String configuredPassword, Path dataDir, Inventory inventory, ClientDisks disks,
-                                  Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) throws IOException {
-        return new WebAdmin(Path.of(templateDir), AdminPassword.resolve(configuredPassword, dataDir), inventory, disks,
-                new DiskCatalog(dataDir), exported, waiting, clock);
-    }
-
     public AdminRoutes routes() { return routes; }
     public AdminPassword password() { return password; }
     public Path templateDir() { return templates.operatorDir(); }

@@ -1,5 +1,8 @@
 package dev.netboot.boot.menus;
 
+import dev.netboot.boot.BootPlan;
+import dev.netboot.boot.Booter;
+import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.files.FileRequest;
 import dev.netboot.files.Lookup;
 import dev.netboot.inventory.Assignment;
@@ -25,8 +28,13 @@ class MenuFileProviderTest {
     @TempDir Path dir;
 
     MenuFileProvider provider(Path menusDir) {
-        return new MenuFileProvider(new Templates(menusDir, "/pxe-menus"), mac -> Optional.ofNullable(INVENTORY.get(mac)),
-                "console=ttyS0,115200", 5);
+        return new MenuFileProvider(new Templates(menusDir, "/pxe-menus"), booter("console=ttyS0,115200")::bootFor,
+                "console=ttyS0,115200", 5, AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), 5));
+    }
+
+    /** The boot decision over the map above as the inventory; the loader rules do not matter to menus. */
+    static Booter booter(String kernelArgs) {
+        return new Booter(m -> BootPlan.NONE, mac -> Optional.ofNullable(INVENTORY.get(mac)), DefaultImageClones.NONE, kernelArgs);
     }
 
     static Lookup open(MenuFileProvider p, String path) {
@@ -90,7 +98,7 @@ class MenuFileProviderTest {
     @Test
     void anUnassignedPcSaysWhatItWaitsForAndWhereToAssignIt() {
         WaitingClients waiting = new WaitingClients(java.time.Clock.systemUTC(), java.time.Duration.ofMinutes(1));
-        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), mac -> Optional.ofNullable(INVENTORY.get(mac)), "", 5,
+        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), booter("")::bootFor, "", 5,
                 client -> "http://10.9.8.7:8080/admin/", waiting);
         for (String path : List.of("ipxe/52-54-00-00-00-01.ipxe", "pxelinux.cfg/01-52-54-00-00-00-01", "grub/grub.cfg-01-52-54-00-00-00-01"))
             assertThat(text(open(p, path))).as(path).contains("this PC (52:54:00:00:00:01) has no image assigned yet",
@@ -152,7 +160,8 @@ class MenuFileProviderTest {
 
     @Test
     void inventoryFailureIsNotFoundNotTheWaitMenu() {
-        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), mac -> { throw new IllegalStateException("db down"); }, "", 5);
+        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), mac -> { throw new IllegalStateException("db down"); }, "", 5,
+                AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), 5));
         assertThat(open(p, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff")).isInstanceOf(Lookup.NotFound.class);
     }
 }

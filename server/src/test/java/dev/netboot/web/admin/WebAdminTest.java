@@ -2,6 +2,7 @@ package dev.netboot.web.admin;
 
 import dev.netboot.disks.ClientDisks;
 import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskExports;
 import dev.netboot.disks.FileCloner;
 import dev.netboot.inventory.BootEvent;
 import dev.netboot.inventory.Client;
@@ -62,7 +63,7 @@ class WebAdminTest {
     void setUp() throws Exception {
         inventory = Inventory.open(Inventory.defaultUrl(dir.resolve("db").toString()), "sa", "");
         catalog = new DiskCatalog(dir);
-        disks = new ClientDisks(inventory, catalog, new FileCloner(dir.resolve("disks")), 1, Clock.systemUTC(), () -> {});
+        disks = new ClientDisks(inventory, catalog, new FileCloner(dir.resolve("disks")), 1, Clock.systemUTC(), DiskExports.VIA_CATALOG_FILE);
         image("alpha", 16 << 20);
         image("beta", 16 << 20);
         admin = new WebAdmin(dir.resolve("webadmin"), new AdminPassword(PASSWORD, Optional.empty()), inventory, disks, catalog,

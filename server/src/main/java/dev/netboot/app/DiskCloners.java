@@ -1,6 +1,9 @@
-package dev.netboot.disks;
+package dev.netboot.app;
 
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.disks.DiskCloner;
+import dev.netboot.disks.FileCloner;
+import dev.netboot.disks.LvmCloner;
 import dev.netboot.storage.LocalCommandRunner;
 import dev.netboot.storage.LvmSettings;
 import dev.netboot.storage.LvmStore;
@@ -8,11 +11,11 @@ import dev.netboot.storage.LvmStore;
 import java.nio.file.Path;
 
 /** The cloner the configuration asks for (disks.store). */
-public final class DiskCloners {
+final class DiskCloners {
 
     private DiskCloners() {}
 
-    public static DiskCloner forConfig(NetbootConfig.Disks disks, Path dataDir) {
+    static DiskCloner forConfig(NetbootConfig.Disks disks, Path dataDir) {
         return switch (disks.store()) {
             case "file" -> new FileCloner(dataDir.resolve("disks"));
             case "lvm" -> {

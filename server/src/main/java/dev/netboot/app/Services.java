@@ -1,0 +1,151 @@
+package dev.netboot.app;
+
+import dev.netboot.aoe.TargetAddress;
+import dev.netboot.boot.BootFiles;
+import dev.netboot.boot.Booter;
+import dev.netboot.boot.DefaultImageClones;
+import dev.netboot.boot.RuleBootPolicy;
+import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.initrd.InitrdBuilder;
+import dev.netboot.boot.menus.AdminLink;
+import dev.netboot.boot.menus.MenuFileProvider;
+import dev.netboot.boot.menus.Templates;
+import dev.netboot.boot.menus.WaitingClients;
+import dev.netboot.config.NetbootConfig;
+import dev.netboot.disks.ClientDisks;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskCloner;
+import dev.netboot.disks.DiskEntry;
+import dev.netboot.disks.DiskExports;
+import dev.netboot.images.ImageLibrary;
+import dev.netboot.inventory.BootOverrides;
+import dev.netboot.inventory.Inventory;
+
+import java.nio.file.Path;
+import java.time.Clock;
+
+/**
+ * The services one configuration describes, built in this one place: the server ({@link Appliance}),
+ * every command of the CLI and the web admin take theirs from here, so each is built the same way
+ * everywhere and once per process (one inventory connection, one disk catalog, one {@link Booter}).
+ * Parts are built when first asked for: {@code netboot initrd DIR} never opens the inventory.
+ */
+public final class Services implements AutoCloseable {
+
+    private final NetbootConfig config;
+    private final Clock clock;
+    private final ForwardedExports exports = new ForwardedExports();
+    private Inventory inventory;
+    private DiskCatalog catalog;
+    private DiskCloner cloner;
+    private ClientDisks clientDisks;
+    private BootOverrides overrides;
+    private Booter booter;
+    private InitrdBuilder initrds;
+
+    public Services(NetbootConfig config, Clock clock) {
+        this.config = config;
+        this.clock = clock;
+    }
+
+    public NetbootConfig config() { return config; }
+
+    public Clock clock() { return clock; }
+
+    public Path dataDir() { return Path.of(config.dataDir()); }
+
+    /** The inventory the config names (H2 under dataDir by default); opened on first use. */
+    public synchronized Inventory inventory() {
+        if (inventory == null) {
+            NetbootConfig.Inventory i = config.inventory();
+            inventory = Inventory.open(i.url(), i.user(), i.password());
+        }
+        return inventory;
+    }
+
+    public synchronized DiskCatalog catalog() {
+        if (catalog == null) catalog = new DiskCatalog(dataDir());
+        return catalog;
+    }
+
+    /** How client disks are made (disks.store). */
+    public synchronized DiskCloner cloner() {
+        if (cloner == null) cloner = DiskCloners.forConfig(config.disks(), dataDir());
+        return cloner;
+    }
+
+    public synchronized ClientDisks clientDisks() {
+        if (clientDisks == null) clientDisks = new ClientDisks(inventory(), catalog(), cloner(), config.disks().shelf(), clock, exports);
+        return clientDisks;
+    }
+
+    public ImageLibrary images() {
+        return new ImageLibrary(inventory(), dataDir(), clock);
+    }
+
+    /**
+     * The server's AoE exporter: from now on this process's disk changes reach it directly. Without one
+     * (the CLI, or a server with AoE off) they go only to the catalog file, which a server polls.
+     */
+    public void exportDisksThrough(DiskExports exporter) {
+        exports.target = exporter;
+    }
+
+    /** The inventory's per-client boot files and disabled clients, cached for DHCP's event loop. */
+    public synchronized BootOverrides bootOverrides() {
+        if (overrides == null) overrides = new BootOverrides(inventory());
+        return overrides;
+    }
+
+    /** The one boot decision: loaders by rule, what each client boots, and the default image's clones. */
+    public synchronized Booter booter() {
+        if (booter == null) {
+            NetbootConfig.Boot b = config.boot();
+            BootOverrides o = bootOverrides();
+            RuleBootPolicy loaders = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
+                    "", o, o::isDisabled);
+            NetbootConfig.Disks d = config.disks();
+            DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
+                    : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
+                    () -> inventory().discoveredClientsWithDisks(), d.maxAutoClones(), d.autoClonesPerMinute(), clock);
+            booter = new Booter(loaders, mac -> inventory().assignment(mac), defaults, config.menus().kernelArgs());
+        }
+        return booter;
+    }
+
+    public Templates menuTemplates() {
+        return new Templates(Path.of(config.menus().dir()), "/pxe-menus");
+    }
+
+    /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided. */
+    public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
+        NetbootConfig.Menus m = config.menus();
+        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting);
+    }
+
+    public synchronized InitrdBuilder initrds() {
+        if (initrds == null) {
+            NetbootConfig.Initrd i = config.initrd();
+            initrds = new InitrdBuilder(new Templates(Path.of(i.templates()), "/initrd-templates"), Path.of(i.busybox()));
+        }
+        return initrds;
+    }
+
+    /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
+    public ImageFileProvider imageFiles() {
+        return new ImageFileProvider(name -> inventory().imagePath(name), initrds());
+    }
+
+    @Override
+    public synchronized void close() {
+        if (inventory != null) inventory.close();
+    }
+
+    /** Hands disk changes to the exporter attached later (the AoE server starts after the disks exist). */
+    private static final class ForwardedExports implements DiskExports {
+        private volatile DiskExports target = DiskExports.VIA_CATALOG_FILE;
+
+        @Override public void export(DiskEntry entry) { target.export(entry); }
+        @Override public void withdraw(TargetAddress address) { target.withdraw(address); }
+    }
+}
