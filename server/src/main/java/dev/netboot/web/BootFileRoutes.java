@@ -120,7 +120,7 @@ public final class BootFileRoutes {
     /** Starts the body; the file and the slot are released when it ends, however it ends. */
     private CompletableFuture<FileBodyWriter.Outcome> sendBody(Context ctx, ServedFile file, String name, ByteRange body,
                                                              InetSocketAddress client, TransferSlots.Slot slot) {
-        int status = ctx.statusCode();
+        HttpStatus status = ctx.status();
         CompletableFuture<FileBodyWriter.Outcome> writing;
         try {
             writing = FileBodyWriter.start(ctx.res().getOutputStream(), file, name, body, bytes::increment);
