@@ -38,6 +38,7 @@ import dev.netboot.tftp.TftpSettings;
 import dev.netboot.transport.Transport;
 import dev.netboot.web.BootFileRoutes;
 import dev.netboot.web.HttpService;
+import dev.netboot.web.TransferSlots;
 import dev.netboot.web.admin.AdminPassword;
 import dev.netboot.web.admin.AdminRoutes;
 import dev.netboot.web.admin.WebAdmin;
@@ -279,12 +280,19 @@ public final class Appliance implements AutoCloseable {
     private void startHttp(FileProvider files) throws IOException {
         NetbootConfig.Http h = config.http();
         InetSocketAddress listen = new InetSocketAddress(bindAddress(h.address()), h.port());
-        BootFileRoutes bootFiles = new BootFileRoutes(files, registry);
+        if (h.writeTimeoutSeconds() < 1) throw new IOException("http.writeTimeoutSeconds must be at least 1, got " + h.writeTimeoutSeconds());
+        TransferSlots slots;
+        try {
+            slots = new TransferSlots(h.maxTransfersPerClient(), h.maxTransfers());
+        } catch (IllegalArgumentException e) {
+            throw new IOException(e.getMessage(), e);
+        }
+        BootFileRoutes bootFiles = new BootFileRoutes(files, registry, slots);
         NetbootConfig.Web w = config.web();
         webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
                 services.catalog(), this::exportedAddresses, waiting::now, clock);
         try {
-            http = new HttpService(listen, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
+            http = new HttpService(listen, Duration.ofSeconds(h.writeTimeoutSeconds()), registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {
             throw new IOException("HTTP cannot listen on " + describe(listen) + ": " + rootCause(e).getMessage() + " (set http.port)", e);
         }

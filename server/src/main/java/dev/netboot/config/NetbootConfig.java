@@ -53,7 +53,13 @@ public record NetbootConfig(
     public record Http(
             boolean enabled,
             String address,
-            int port) {}
+            int port,
+            @JsonPropertyDescription("Boot-file downloads one client address may have running at once; more get 503 with Retry-After (iPXE and UEFI fetch one file at a time)")
+            int maxTransfersPerClient,
+            @JsonPropertyDescription("Boot-file downloads running at once over all clients; more get 503 with Retry-After")
+            int maxTransfers,
+            @JsonPropertyDescription("A connection on which nothing moves for this long is closed: a reader that takes no bytes, an idle keep-alive, a request sent too slowly")
+            int writeTimeoutSeconds) {}
 
     public record Dhcp(
             @JsonPropertyDescription("off, proxy (boot information for PXE clients only, never an address: safe beside another DHCP server) or full (addresses from the pools)")
