@@ -1,10 +1,17 @@
 package dev.netboot.aoe;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.util.concurrent.TimeUnit;
+import dev.netboot.testlib.CommandException;
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Commands;
 
-/** Runs commands on the host (apt-get, dpkg, ldd, debugfs) for the AoE tests; namespaces come from NetLab. */
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+
+/**
+ * Host commands (apt-get, dpkg, ldd, debugfs) for the AoE tests, through {@link Commands}, with their two
+ * outputs as one text and a timeout reported as exit code -1 (what the guest-image cache expects).
+ */
 final class HostCommands {
 
     private HostCommands() {}
@@ -18,16 +25,11 @@ final class HostCommands {
     }
 
     static Result runAllowingFailure(long timeoutSeconds, String... command) throws IOException {
-        Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
         try {
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                return new Result(-1, new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-            }
-            return new Result(p.exitValue(), new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IOException(e);
+            CommandResult r = Commands.run(Duration.ofSeconds(timeoutSeconds), List.of(command));
+            return new Result(r.exitCode(), r.stdout() + r.stderr());
+        } catch (CommandException e) {
+            return new Result(-1, e.getMessage());
         }
     }
 }

@@ -10,6 +10,7 @@ import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.CowBlockStore;
 import dev.netboot.testlib.Bridge;
+import dev.netboot.testlib.Commands;
 import dev.netboot.testlib.NetLab;
 import dev.netboot.testlib.TapDevice;
 import org.junit.jupiter.api.Test;
@@ -27,7 +28,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -192,11 +192,8 @@ class EndToEndBootIT {
         return HexFormat.of().formatHex(md.digest());
     }
 
-    static String run(Duration timeout, String... cmd) throws Exception {
-        Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        byte[] out = p.getInputStream().readAllBytes();
-        assertThat(p.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as(String.join(" ", cmd)).isTrue();
-        assertThat(p.exitValue()).as(String.join(" ", cmd)).isZero();
-        return new String(out);
+    /** Runs a host command to completion within {@code timeout} (killed, and the test failed, when it takes longer). */
+    static String run(Duration timeout, String... cmd) {
+        return Commands.runOk(timeout, List.of(cmd)).stdout();
     }
 }

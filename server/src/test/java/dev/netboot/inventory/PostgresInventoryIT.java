@@ -3,13 +3,15 @@ package dev.netboot.inventory;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Commands;
+
 import java.io.IOException;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 
@@ -69,10 +71,7 @@ class PostgresInventoryIT extends InventoryContract {
     }
 
     private static void run(String... command) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(new ArrayList<>(List.of(command))).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (!p.waitFor(60, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IOException(String.join(" ", command) + " failed: " + out);
-        }
+        CommandResult r = Commands.run(Duration.ofSeconds(60), List.of(command));
+        if (!r.ok()) throw new IOException(String.join(" ", command) + " failed: " + r.stdout() + r.stderr());
     }
 }

@@ -4,7 +4,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Commands;
+
 import java.nio.ByteBuffer;
+import java.util.List;
 import java.util.HexFormat;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -29,9 +33,8 @@ class PacketSocketIT {
         String[] cmd = new String[args.length + 1];
         cmd[0] = "ip";
         System.arraycopy(args, 0, cmd, 1, args.length);
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String out = new String(p.getInputStream().readAllBytes());
-        if (p.waitFor() != 0 && !args[1].equals("del")) throw new IllegalStateException(String.join(" ", cmd) + ": " + out);
+        CommandResult r = Commands.run(Commands.SETUP_TIMEOUT, List.of(cmd));
+        if (!r.ok() && !args[1].equals("del")) throw new IllegalStateException(String.join(" ", cmd) + ": " + r.stdout() + r.stderr());
     }
 
     @ParameterizedTest(name = "receive ring {0}")

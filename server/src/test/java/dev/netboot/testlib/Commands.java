@@ -12,11 +12,15 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.stream.Stream;
 
-/** Runs external programs (ip, nft, test tools) with a hard timeout and captured output. */
-final class Commands {
+/**
+ * Runs external programs (ip, nft, apt-get, test tools) with a hard timeout and captured output: the one way
+ * every test runs a host command. Output is pumped while the program runs, so a chatty one never blocks on a
+ * full pipe and the timeout always fires.
+ */
+public final class Commands {
 
     /** Generous for ip/nft, which finish in milliseconds; a hang there means something is badly wrong. */
-    static final Duration SETUP_TIMEOUT = Duration.ofSeconds(20);
+    public static final Duration SETUP_TIMEOUT = Duration.ofSeconds(20);
 
     /** How long a background program gets to exit after SIGTERM before it is killed. */
     private static final Duration STOP_GRACE = Duration.ofSeconds(3);
@@ -27,12 +31,12 @@ final class Commands {
     private Commands() {
     }
 
-    static CommandResult run(Duration timeout, List<String> command) {
+    public static CommandResult run(Duration timeout, List<String> command) {
         return run(timeout, command, "");
     }
 
     /** Runs {@code command} with {@code stdin} as its standard input; kills the whole process tree on timeout. */
-    static CommandResult run(Duration timeout, List<String> command, String stdin) {
+    public static CommandResult run(Duration timeout, List<String> command, String stdin) {
         Process process;
         try {
             process = new ProcessBuilder(command).start();
@@ -66,15 +70,15 @@ final class Commands {
         return new CommandResult(process.exitValue(), utf8(out), utf8(err));
     }
 
-    static CommandResult runOk(Duration timeout, List<String> command) {
+    public static CommandResult runOk(Duration timeout, List<String> command) {
         return requireOk(command, run(timeout, command));
     }
 
-    static CommandResult runOk(Duration timeout, List<String> command, String stdin) {
+    public static CommandResult runOk(Duration timeout, List<String> command, String stdin) {
         return requireOk(command, run(timeout, command, stdin));
     }
 
-    static CommandResult requireOk(List<String> command, CommandResult result) {
+    public static CommandResult requireOk(List<String> command, CommandResult result) {
         if (!result.ok()) {
             throw new CommandException("exit code " + result.exitCode() + ": " + String.join(" ", command)
                     + describeOutput(result.stdout(), result.stderr()));
@@ -83,7 +87,7 @@ final class Commands {
     }
 
     /** Starts a background program; stderr is merged into stdout so one pipe tells its whole story. */
-    static Process start(List<String> command) {
+    public static Process start(List<String> command) {
         try {
             return new ProcessBuilder(command).redirectErrorStream(true).start();
         } catch (IOException e) {
@@ -92,7 +96,7 @@ final class Commands {
     }
 
     /** SIGTERM to the process and its descendants, then SIGKILL to whatever is still alive after the grace period. */
-    static void stop(Process process) {
+    public static void stop(Process process) {
         stopTree(process.toHandle(), STOP_GRACE);
     }
 
