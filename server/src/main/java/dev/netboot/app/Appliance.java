@@ -165,13 +165,14 @@ public final class Appliance implements AutoCloseable {
         running.add(leases);
         InventoryObserver observer = new InventoryObserver(inventory, overrides::refresh);
         running.add(observer);
-        dhcpEngine = new DhcpEngine(settings, policy, leases, observer);
-        dhcp = new DhcpServer(dhcpEngine, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
+        dhcpEngine = new DhcpEngine(settings, policy, leases.loadAll());
+        DhcpServer server = new DhcpServer(dhcpEngine, leases, observer, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
                 registry, transport, group, clock).start();
-        running.add(dhcp);
+        dhcp = server;
+        running.add(server);
         // Expired leases become free, and overrides an operator set with the CLI take effect.
         var timer = group.next().scheduleAtFixedRate(() -> {
-            dhcpEngine.expire(clock.instant());
+            server.expire(clock.instant());
             Thread.ofVirtual().start(overrides::refresh);
         }, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
         running.add(() -> timer.cancel(false));

@@ -34,7 +34,7 @@ class DhcpEngineTest {
         return new DhcpEngine(new DhcpSettings(mode, mode == DhcpMode.FULL ? List.of(POOL, RELAYED) : List.of(), List.of(reservations),
                 Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
                 new RuleBootPolicy(FILES, "", mac -> mac.equals("52:54:00:00:00:09") ? Optional.of("special.efi") : Optional.empty()),
-                store, ClientObserver.NONE);
+                store.loadAll());
     }
 
     static DhcpMessage msg(MessageType t, Bytes mac, Consumer<DhcpOptions.Builder> options) {
@@ -45,14 +45,27 @@ class DhcpEngineTest {
 
     static DhcpMessage msg(MessageType t, Bytes mac) { return msg(t, mac, b -> {}); }
 
+    /** Handles a request as the server does: its lease effects go to the store. */
+    Outcome handle(DhcpEngine e, Inbound in) {
+        DhcpResult result = e.handle(in, now);
+        store.carryOut(result.effects());
+        return result.outcome();
+    }
+
+    int expire(DhcpEngine e) {
+        List<DhcpEffect> freed = e.expire(now);
+        store.carryOut(freed);
+        return freed.size();
+    }
+
     Outbound reply(DhcpEngine e, DhcpMessage m) {
-        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        Outcome o = handle(e, new Inbound(m, m.ciaddr(), 68, LOCAL, false));
         assertThat(o).as("outcome").isInstanceOf(Outcome.Reply.class);
         return ((Outcome.Reply) o).outbound();
     }
 
     String dropReason(DhcpEngine e, DhcpMessage m) {
-        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        Outcome o = handle(e, new Inbound(m, m.ciaddr(), 68, LOCAL, false));
         assertThat(o).isInstanceOf(Outcome.Drop.class);
         return ((Outcome.Drop) o).reason();
     }
@@ -166,7 +179,7 @@ class DhcpEngineTest {
         dora(e, MAC2);
         assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003")))).isEqualTo("pool-exhausted");
         now = now.plus(Duration.ofMinutes(11));
-        e.expire(now);
+        expire(e);
         assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003"))).message().yiaddr()).isEqualTo(a);
 
         Ipv4 b2 = reply(e, msg(MessageType.REQUEST, MAC2).withCiaddr(Ipv4.parse("10.0.0.102"))).message().yiaddr();
@@ -180,7 +193,7 @@ class DhcpEngineTest {
         Ipv4 a = dora(e, MAC);
         assertThat(reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr()).isEqualTo(a);
         now = now.plusSeconds(60); // past the offer hold: an offer would be gone
-        e.expire(now);
+        expire(e);
         assertThat(e.leases()).singleElement().extracting(Lease::state).isEqualTo(Lease.State.BOUND);
         assertThat(reply(e, msg(MessageType.DISCOVER, MAC2)).message().yiaddr()).isNotEqualTo(a);
     }
@@ -204,7 +217,7 @@ class DhcpEngineTest {
         dora(e, Bytes.hex("525400000003"));
         assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004")))).isEqualTo("pool-exhausted");
         now = now.plusSeconds(3601);
-        assertThat(e.expire(now)).isEqualTo(3);
+        assertThat(expire(e)).isEqualTo(3);
         assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004"))).message().yiaddr()).isNotNull();
     }
 
@@ -268,7 +281,7 @@ class DhcpEngineTest {
     @Test
     void aDisabledClientGetsAnAddressButNoBootFile() {
         DhcpEngine e = new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
-                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store, ClientObserver.NONE);
+                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store.loadAll());
         assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("<none>");
         assertThat(bootFile(e, MAC2, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("undionly.kpxe");
     }
@@ -302,7 +315,7 @@ class DhcpEngineTest {
         DhcpEngine e = engine(DhcpMode.PROXY);
         DhcpMessage req = msg(MessageType.REQUEST, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0)
                 .text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001")).withCiaddr(Ipv4.parse("10.0.0.77"));
-        Outcome o = e.handle(new Inbound(req, Ipv4.parse("10.0.0.77"), 4011, LOCAL, true), now);
+        Outcome o = handle(e, new Inbound(req, Ipv4.parse("10.0.0.77"), 4011, LOCAL, true));
         Outbound ack = ((Outcome.Reply) o).outbound();
         assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
         assertThat(ack.destination()).isEqualTo(Ipv4.parse("10.0.0.77"));
@@ -324,5 +337,10 @@ class DhcpEngineTest {
         @Override public List<Lease> loadAll() { return new ArrayList<>(leases.values()); }
 
         @Override public void save(Lease lease) { leases.put(lease.address(), lease); }
+
+        /** What DhcpServer does with lease effects; the others do not concern a store. */
+        void carryOut(List<DhcpEffect> effects) {
+            for (DhcpEffect effect : effects) if (effect instanceof DhcpEffect.SaveLease s) save(s.lease());
+        }
     }
 }

@@ -35,7 +35,7 @@ class DhcpServerIT {
         DhcpEngine engine = new DhcpEngine(new DhcpSettings(DhcpMode.FULL,
                 List.of(new Pool(Ipv4.parse("127.0.0.0"), 8, Ipv4.parse("127.0.9.1"), Ipv4.parse("127.0.9.9"), Ipv4.ANY, List.of(), "", 600)),
                 List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
-                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), LeaseStore.NONE, ClientObserver.NONE);
+                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), List.of());
         int port;
         try (DatagramSocket probe = new DatagramSocket(0)) {
             port = probe.getLocalPort();
@@ -43,7 +43,7 @@ class DhcpServerIT {
         // A client with an address asks by INFORM; the answer goes to ciaddr, on the client port
         // (a free one here rather than 68, which a parallel build may hold).
         try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            DhcpServer server = new DhcpServer(engine, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
+            DhcpServer server = new DhcpServer(engine, LeaseStore.NONE, ClientObserver.NONE, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
                     registry, transport, group, Clock.systemUTC()).clientPortForTests(client.getLocalPort()).start();
             try {
                 client.setSoTimeout(5000);
