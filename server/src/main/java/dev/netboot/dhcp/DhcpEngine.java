@@ -149,7 +149,7 @@ public final class DhcpEngine {
 
     /**
      * An address the client says it has. A free address of ours is granted to a client we know, and
-     * on renewal to any client (authoritative, like dnsmasq and Kea): a client keeps its address
+     * on renewal to any client (authoritative, like dnsmasq): a client keeps its address
      * when a crash lost its lease record.
      */
     private Outcome confirm(Call c, Pool pool, Ipv4 requested, boolean initReboot) {
@@ -162,6 +162,11 @@ public final class DhcpEngine {
         if (!mine && allocator.isReserved(requested)) return nak(c, "address is reserved for another client");
         if (mine && existing.state() == Lease.State.DECLINED) return nak(c, "address was declined");
         if (!mine && !pool.inRange(requested) && r == null) return drop("unknown-address-outside-pool");
+        // §4.3.2: "If the DHCP server has no record of this client, then it MUST remain silent". Binding
+        // instead let one packet per made-up MAC take an address for a lease time (49 took a pool for
+        // an hour). A real client without a record (lost in a crash) goes back to DISCOVER after its
+        // timeout and is offered the address it asks for, if that is still free.
+        if (initReboot && !mine && !allocator.knows(c.client())) return drop("init-reboot-unknown-client");
         return bind(c, requested, pool);
     }
 

@@ -212,13 +212,86 @@ class DhcpEngineTest {
     @Test
     void expiredLeasesAreReclaimed() {
         DhcpEngine e = engine(DhcpMode.FULL);
-        dora(e, MAC);
-        dora(e, MAC2);
-        dora(e, Bytes.hex("525400000003"));
-        assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004")))).isEqualTo("pool-exhausted");
-        now = now.plusSeconds(3601);
+        List<Bytes> holders = List.of(MAC, MAC2, Bytes.hex("525400000003"));
+        List<Ipv4> taken = holders.stream().map(mac -> dora(e, mac)).toList();
+        Bytes newcomer = Bytes.hex("525400000004");
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, newcomer))).isEqualTo("pool-exhausted");
+        now = now.plusSeconds(3599);
+        assertThat(expire(e)).as("a second before the leases end").isZero();
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, newcomer))).isEqualTo("pool-exhausted");
+        now = now.plusSeconds(2);
         assertThat(expire(e)).isEqualTo(3);
-        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004"))).message().yiaddr()).isNotNull();
+        // Reclaimed: free in the table and in the store, so a restart does not bring them back bound.
+        assertThat(e.leases()).extracting(Lease::state).containsOnly(Lease.State.FREE);
+        assertThat(taken).allSatisfy(a -> assertThat(store.leases.get(a).state()).as("stored state of %s", a).isEqualTo(Lease.State.FREE));
+        assertThat(engine(DhcpMode.FULL).leases()).extracting(Lease::state).containsOnly(Lease.State.FREE);
+        // Handed out again: the newcomer binds one of them, and its former holder can no longer renew it.
+        Ipv4 again = dora(e, newcomer);
+        assertThat(taken).contains(again);
+        Bytes former = holders.get(taken.indexOf(again));
+        Outbound nak = reply(e, msg(MessageType.REQUEST, former).withCiaddr(again));
+        assertThat(nak.message().type()).isEqualTo(MessageType.NAK);
+        assertThat(nak.message().options().text(OptionCode.MESSAGE)).contains("address belongs to another client");
+    }
+
+    @Test
+    void initRebootFromAClientWithoutARecordIsIgnoredSoItCannotTakeAddresses() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        // Security issue: 49 made-up clients, one INIT-REBOOT each, took the pool for a lease time.
+        // RFC 2131 §4.3.2: "If the DHCP server has no record of this client, then it MUST remain silent".
+        for (int i = 0; i < 49; i++) {
+            Ipv4 claimed = POOL.first().plus(i % POOL.size());
+            DhcpMessage reboot = msg(MessageType.REQUEST, Bytes.of((byte) 2, (byte) 0, (byte) 0, (byte) 0, (byte) 1, (byte) i),
+                    b -> b.address(OptionCode.REQUESTED_ADDRESS, claimed));
+            assertThat(dropReason(e, reboot)).isEqualTo("init-reboot-unknown-client");
+        }
+        assertThat(e.leases()).isEmpty();
+        assertThat(store.leases).isEmpty();
+        assertThat(dora(e, MAC)).as("the pool is still there").isEqualTo(POOL.first());
+
+        // Clients we have a record of are confirmed: a binding, also after a restart from the store,
+        DhcpMessage rebootMac = msg(MessageType.REQUEST, MAC, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()));
+        assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        assertThat(reply(engine(DhcpMode.FULL), rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        // and a lease it released (remembered for it).
+        assertThat(dropReason(e, msg(MessageType.RELEASE, MAC).withCiaddr(POOL.first()))).isEqualTo("released");
+        assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        // NAKs bind nothing and stay: another client's address, a wrong network.
+        assertThat(reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()))).message().type())
+                .isEqualTo(MessageType.NAK);
+        // RENEWING with an address we have no record of is still granted when it is free: that keeps a
+        // client's address when a crash lost its record (LeaseWriter), and a renewal has no DISCOVER to fall back to.
+        Ipv4 free = POOL.first().plus(1);
+        assertThat(reply(e, msg(MessageType.REQUEST, MAC2).withCiaddr(free)).message().yiaddr()).isEqualTo(free);
+    }
+
+    @Test
+    void effectsSayWhatToRecordAndTheEngineCallsNoOne() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Consumer<DhcpOptions.Builder> bios = b -> b.uint16(OptionCode.CLIENT_ARCH, 0).text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001");
+        DhcpMessage discover = msg(MessageType.DISCOVER, MAC, bios);
+        var machine = DhcpEngine.machine(discover);
+        DhcpResult offered = e.handle(new Inbound(discover, Ipv4.ANY, 68, LOCAL, false), now);
+        // An offer is not saved (it lives seconds); a network-boot client is seen.
+        assertThat(offered.effects()).containsExactly(new DhcpEffect.ClientSeen(machine, now));
+        Ipv4 a = ((Outcome.Reply) offered.outcome()).outbound().message().yiaddr();
+
+        DhcpResult acked = e.handle(new Inbound(msg(MessageType.REQUEST, MAC, bios.andThen(b -> b.address(OptionCode.SERVER_ID, LOCAL)
+                .address(OptionCode.REQUESTED_ADDRESS, a))), Ipv4.ANY, 68, LOCAL, false), now);
+        Lease bound = e.leases().getFirst();
+        assertThat(bound.state()).isEqualTo(Lease.State.BOUND);
+        assertThat(acked.effects()).containsExactly(new DhcpEffect.SaveLease(bound),
+                new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), a, now));
+
+        DhcpResult released = e.handle(new Inbound(msg(MessageType.RELEASE, MAC).withCiaddr(a), a, 68, LOCAL, false), now);
+        assertThat(released.effects()).containsExactly(new DhcpEffect.SaveLease(bound.with(Lease.State.FREE, now)));
+        // A client that does not network boot gets its address without being recorded as a boot client.
+        assertThat(e.handle(new Inbound(msg(MessageType.DISCOVER, MAC2), Ipv4.ANY, 68, LOCAL, false), now).effects()).isEmpty();
+        assertThat(store.leases).as("the engine wrote nothing itself").isEmpty();
+
+        DhcpEngine proxy = engine(DhcpMode.PROXY);
+        assertThat(proxy.handle(new Inbound(discover, Ipv4.ANY, 68, LOCAL, false), now).effects()).containsExactly(
+                new DhcpEffect.ClientSeen(machine, now), new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), Ipv4.ANY, now));
     }
 
     @Test
