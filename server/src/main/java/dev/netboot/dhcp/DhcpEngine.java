@@ -159,7 +159,7 @@ public final class DhcpEngine {
         if (existing != null && !mine && existing.isActive(c.now())) return nak(c, "address belongs to another client");
         Reservation r = allocator.reservation(c.machine().mac());
         if (r != null && !r.address().equals(requested)) return nak(c, "client has a reserved address");
-        if (!mine && allocator.isReserved(requested)) return nak(c, "address is reserved for another client");
+        if (!mine && r == null && allocator.isReserved(requested)) return nak(c, "address is reserved for another client");
         if (mine && existing.state() == Lease.State.DECLINED) return nak(c, "address was declined");
         if (!mine && !pool.inRange(requested) && r == null) return drop("unknown-address-outside-pool");
         // §4.3.2: "If the DHCP server has no record of this client, then it MUST remain silent". Binding

@@ -236,7 +236,7 @@ class DhcpEngineTest {
 
     @Test
     void initRebootFromAClientWithoutARecordIsIgnoredSoItCannotTakeAddresses() {
-        DhcpEngine e = engine(DhcpMode.FULL);
+        DhcpEngine e = engine(DhcpMode.FULL, new Reservation("52:54:00:00:00:07", Ipv4.parse("10.0.0.70"), ""));
         // Security issue: 49 made-up clients, one INIT-REBOOT each, took the pool for a lease time.
         // RFC 2131 §4.3.2: "If the DHCP server has no record of this client, then it MUST remain silent".
         for (int i = 0; i < 49; i++) {
@@ -253,9 +253,13 @@ class DhcpEngineTest {
         DhcpMessage rebootMac = msg(MessageType.REQUEST, MAC, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()));
         assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
         assertThat(reply(engine(DhcpMode.FULL), rebootMac).message().type()).isEqualTo(MessageType.ACK);
-        // and a lease it released (remembered for it).
+        // a lease it released (remembered for it),
         assertThat(dropReason(e, msg(MessageType.RELEASE, MAC).withCiaddr(POOL.first()))).isEqualTo("released");
         assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        // and a reservation, before the client was ever seen (it was NAKed as "reserved for another client").
+        Outbound reserved = reply(e, msg(MessageType.REQUEST, Bytes.hex("525400000007"), b -> b.address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("10.0.0.70"))));
+        assertThat(reserved.message().options().text(OptionCode.MESSAGE)).isEmpty();
+        assertThat(reserved.message().type()).isEqualTo(MessageType.ACK);
         // NAKs bind nothing and stay: another client's address, a wrong network.
         assertThat(reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()))).message().type())
                 .isEqualTo(MessageType.NAK);
