@@ -78,6 +78,9 @@ class DhclientIT {
                 .containsEntry("new_dhcp_lease_time", "900").containsEntry("new_dhcp_server_identifier", link.hostSideAddress().getHostAddress())
                 .containsEntry("new_filename", "ipxe.efi").containsEntry("new_bootfile_name", "ipxe.efi")
                 .containsEntry("new_tftp_server_name", link.hostSideAddress().getHostAddress());
+        // dhclient writes its lease file after the script ran: stopping it before then left the second
+        // run nothing to INIT-REBOOT with (it sent a DISCOVER, and the test failed now and then).
+        awaitLeaseFile(ip);
         first.destroy();
         first.waitFor();
 
@@ -87,6 +90,15 @@ class DhclientIT {
         dhclient("second");
         Map<String, String> again = DhcpHarness.awaitEnv(tmp.resolve("second.REBOOT.env"), WAIT);
         assertThat(again.get("new_ip_address")).isEqualTo(ip);
+    }
+
+    private void awaitLeaseFile(String ip) throws Exception {
+        Path leases = tmp.resolve("dhclient.leases");
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!Files.exists(leases) || !Files.readString(leases).contains("fixed-address " + ip + ";")) {
+            if (System.nanoTime() > deadline) throw new AssertionError("dhclient never wrote its lease for " + ip);
+            Thread.sleep(50);
+        }
     }
 
     @Test
