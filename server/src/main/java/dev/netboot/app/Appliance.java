@@ -212,13 +212,14 @@ public final class Appliance implements AutoCloseable {
                 if (!plan.isNone()) booter.networkBootAnswered(machine.mac());
             }
         };
-        dhcpEngine = new DhcpEngine(settings, booter, leases, observer);
-        dhcp = new DhcpServer(dhcpEngine, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
+        dhcpEngine = new DhcpEngine(settings, booter, leases.loadAll());
+        DhcpServer server = new DhcpServer(dhcpEngine, leases, observer, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
                 registry, transport, group, clock).start();
-        running.add(dhcp);
+        dhcp = server;
+        running.add(server);
         // Expired leases become free, and overrides an operator set with the CLI take effect.
         var timer = group.next().scheduleAtFixedRate(() -> {
-            dhcpEngine.expire(clock.instant());
+            server.expire(clock.instant());
             Thread.ofVirtual().start(overrides::refresh);
         }, 10, 10, java.util.concurrent.TimeUnit.SECONDS);
         running.add(() -> timer.cancel(false));

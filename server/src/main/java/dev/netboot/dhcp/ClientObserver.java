@@ -6,8 +6,10 @@ import dev.netboot.boot.Machine;
 import java.time.Instant;
 
 /**
- * What the DHCP engine tells the rest of the appliance: the inventory registers clients and records
- * leases and boot events from these calls. Called on the event loop: implementations hand slow work off.
+ * What DHCP tells the rest of the appliance: {@link DhcpServer} carries out the engine's
+ * {@link DhcpEffect.ClientSeen} and {@link DhcpEffect.Booted} through it, and the inventory
+ * registers clients and records boot events. Called on the event loop: implementations hand slow
+ * work off.
  */
 public interface ClientObserver {
 

@@ -18,6 +18,7 @@ import org.slf4j.LoggerFactory;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -33,12 +34,24 @@ import java.util.concurrent.TimeUnit;
  * yiaddr → chaddr) and then unicast, as RFC 2131 §4.1 asks; with {@code unaddressedDelivery:
  * broadcast}, or when that fails (no epoll, no CAP_NET_ADMIN), the reply is broadcast instead, which
  * every client accepts.
+ *
+ * <p>It also carries out the engine's {@link DhcpEffect effects}: lease records go to the
+ * {@link LeaseStore}, client sightings and boots to the {@link ClientObserver}. Both only queue, so
+ * the event loop never waits for a database.
  */
 public final class DhcpServer implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(DhcpServer.class);
 
     private final DhcpEngine engine;
+    private final LeaseStore store;
+    private final ClientObserver observer;
+    /**
+     * Requests arrive on several event loops (one per socket) and expiry on a timer: a call to the
+     * engine and the saving of the leases it changed happen under this lock, so the store receives
+     * each address's states in the order the engine made them.
+     */
+    private final Object engineLock = new Object();
     private final List<ServedInterface> interfaces;
     private final int port;
     private final int bootServerPort;
@@ -48,13 +61,17 @@ public final class DhcpServer implements AutoCloseable {
     private final EventLoopGroup group;
     private final Clock clock;
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    /** Apart from malformedLog: a flood of one must not hide the other, nor be counted as its "similar events". */
+    private final RateLimitedLog sendFailureLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog arpLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(10));
     private final List<Channel> channels = new ArrayList<>();
     private int clientPort = 68;
 
-    public DhcpServer(DhcpEngine engine, List<ServedInterface> interfaces, int port, int bootServerPort, boolean arpDelivery,
-                      MeterRegistry registry, Transport transport, EventLoopGroup group, Clock clock) {
+    public DhcpServer(DhcpEngine engine, LeaseStore store, ClientObserver observer, List<ServedInterface> interfaces, int port,
+                      int bootServerPort, boolean arpDelivery, MeterRegistry registry, Transport transport, EventLoopGroup group, Clock clock) {
         this.engine = engine;
+        this.store = store;
+        this.observer = observer;
         this.interfaces = List.copyOf(interfaces);
         this.port = port;
         this.bootServerPort = bootServerPort;
@@ -86,6 +103,24 @@ public final class DhcpServer implements AutoCloseable {
             throw e;
         }
         return this;
+    }
+
+    /** Leases that ran out become free, and the store hears of it (call it now and then, e.g. every 10 s). */
+    public void expire(Instant now) {
+        synchronized (engineLock) {
+            carryOut(engine.expire(now));
+        }
+    }
+
+    /** The engine's effects, in order; the store and the observer only queue them. */
+    private void carryOut(List<DhcpEffect> effects) {
+        for (DhcpEffect effect : effects) {
+            switch (effect) {
+                case DhcpEffect.SaveLease s -> store.save(s.lease());
+                case DhcpEffect.ClientSeen s -> observer.seen(s.machine(), s.at());
+                case DhcpEffect.Booted b -> observer.booted(b.machine(), b.plan(), b.address(), b.at());
+            }
+        }
     }
 
     public int localPort(int index) { return ((InetSocketAddress) channels.get(index).localAddress()).getPort(); }
@@ -161,7 +196,12 @@ public final class DhcpServer implements AutoCloseable {
             metrics.received(request.type());
             Outcome outcome;
             try {
-                outcome = engine.handle(new Inbound(request, Ipv4.of(from.getAddress()), from.getPort(), nic.address(), bootServer), clock.instant());
+                Inbound in = new Inbound(request, Ipv4.of(from.getAddress()), from.getPort(), nic.address(), bootServer);
+                synchronized (engineLock) {
+                    DhcpResult result = engine.handle(in, clock.instant());
+                    carryOut(result.effects());
+                    outcome = result.outcome();
+                }
             } catch (RuntimeException e) {
                 // A bug must cost one answer, not the service.
                 metrics.unanswered("internal-error");
@@ -185,7 +225,7 @@ public final class DhcpServer implements AutoCloseable {
                     .addListener(f -> {
                         if (!f.isSuccess()) {
                             metrics.sendFailed();
-                            malformedLog.warn("sending DHCP " + m.type() + " to " + out.destination() + " on " + nic.name() + " failed: " + f.cause());
+                            sendFailureLog.warn("sending DHCP " + m.type() + " to " + out.destination() + " on " + nic.name() + " failed: " + f.cause());
                         }
                     });
         }

@@ -4,8 +4,9 @@ import java.util.List;
 
 /**
  * Where bound leases persist, so a client renewing after a restart keeps its address. The engine
- * calls {@link #save} for every change of a bound, freed or declined lease (offers are not saved).
- * Implementations must not block the caller for long (the engine runs on an event loop).
+ * starts from {@link #loadAll}; {@link DhcpServer} calls {@link #save} for every
+ * {@link DhcpEffect.SaveLease} (bound, freed or declined; offers are not saved). Implementations
+ * must not block the caller for long (it is an event loop).
  */
 public interface LeaseStore {
 

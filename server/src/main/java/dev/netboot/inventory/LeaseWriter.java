@@ -19,7 +19,7 @@ import java.util.Map;
  *
  * <p>The trade-off: an ACK can go out up to one commit (and 50 ms of gathering) before its lease is on disk. A crash in that
  * window loses the record, and the client keeps its address anyway when it renews, because a
- * renewal of a free address in the pool is granted ({@code DhcpEngine}, INIT-REBOOT/RENEWING).
+ * renewal of a free address in the pool is granted; a rebooting client goes back to DISCOVER and is offered it ({@code DhcpEngine}).
  * {@link #close} writes everything still queued.
  */
 public final class LeaseWriter implements LeaseStore, AutoCloseable {

@@ -50,7 +50,9 @@ class DhcpEnginePropertiesTest {
             DhcpMessage request = switch (s.action()) {
                 case 0, 1 -> DhcpEngineTest.msg(MessageType.DISCOVER, mac);
                 case 2 -> { // SELECTING: request what the server offers right now
-                    Outcome o = engine[0].handle(in(DhcpEngineTest.msg(MessageType.DISCOVER, mac)), now[0]);
+                    DhcpResult offer = engine[0].handle(in(DhcpEngineTest.msg(MessageType.DISCOVER, mac)), now[0]);
+                    store.carryOut(offer.effects());
+                    Outcome o = offer.outcome();
                     if (!(o instanceof Outcome.Reply r)) yield null;
                     Ipv4 offered = r.outbound().message().yiaddr();
                     yield DhcpEngineTest.msg(MessageType.REQUEST, mac, b -> b.address(OptionCode.SERVER_ID, LOCAL)
@@ -64,7 +66,7 @@ class DhcpEnginePropertiesTest {
                 case 6 -> mine == null ? null : DhcpEngineTest.msg(MessageType.RELEASE, mac).withCiaddr(mine);
                 case 7 -> {
                     now[0] = now[0].plusSeconds(s.arg());
-                    engine[0].expire(now[0]);
+                    store.carryOut(engine[0].expire(now[0]));
                     yield null;
                 }
                 default -> {
@@ -77,7 +79,9 @@ class DhcpEnginePropertiesTest {
                 held.remove(s.client());
                 until.remove(s.client());
             }
-            Outcome o = engine[0].handle(in(request), now[0]);
+            DhcpResult result = engine[0].handle(in(request), now[0]);
+            store.carryOut(result.effects());
+            Outcome o = result.outcome();
             if (o instanceof Outcome.Reply r) {
                 DhcpMessage reply = r.outbound().message();
                 if (reply.type() == MessageType.ACK) {
@@ -100,8 +104,8 @@ class DhcpEnginePropertiesTest {
 
     private static Inbound in(DhcpMessage m) { return new Inbound(m, m.ciaddr(), 68, LOCAL, false); }
 
-    private static DhcpEngine newEngine(LeaseStore store) {
+    private static DhcpEngine newEngine(DhcpEngineTest.MemoryStore store) {
         return new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
-                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), store, ClientObserver.NONE);
+                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), store.loadAll());
     }
 }

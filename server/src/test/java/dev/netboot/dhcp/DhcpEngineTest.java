@@ -34,7 +34,7 @@ class DhcpEngineTest {
         return new DhcpEngine(new DhcpSettings(mode, mode == DhcpMode.FULL ? List.of(POOL, RELAYED) : List.of(), List.of(reservations),
                 Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
                 new RuleBootPolicy(FILES, "", mac -> mac.equals("52:54:00:00:00:09") ? Optional.of("special.efi") : Optional.empty()),
-                store, ClientObserver.NONE);
+                store.loadAll());
     }
 
     static DhcpMessage msg(MessageType t, Bytes mac, Consumer<DhcpOptions.Builder> options) {
@@ -45,14 +45,27 @@ class DhcpEngineTest {
 
     static DhcpMessage msg(MessageType t, Bytes mac) { return msg(t, mac, b -> {}); }
 
+    /** Handles a request as the server does: its lease effects go to the store. */
+    Outcome handle(DhcpEngine e, Inbound in) {
+        DhcpResult result = e.handle(in, now);
+        store.carryOut(result.effects());
+        return result.outcome();
+    }
+
+    int expire(DhcpEngine e) {
+        List<DhcpEffect> freed = e.expire(now);
+        store.carryOut(freed);
+        return freed.size();
+    }
+
     Outbound reply(DhcpEngine e, DhcpMessage m) {
-        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        Outcome o = handle(e, new Inbound(m, m.ciaddr(), 68, LOCAL, false));
         assertThat(o).as("outcome").isInstanceOf(Outcome.Reply.class);
         return ((Outcome.Reply) o).outbound();
     }
 
     String dropReason(DhcpEngine e, DhcpMessage m) {
-        Outcome o = e.handle(new Inbound(m, m.ciaddr(), 68, LOCAL, false), now);
+        Outcome o = handle(e, new Inbound(m, m.ciaddr(), 68, LOCAL, false));
         assertThat(o).isInstanceOf(Outcome.Drop.class);
         return ((Outcome.Drop) o).reason();
     }
@@ -166,7 +179,7 @@ class DhcpEngineTest {
         dora(e, MAC2);
         assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003")))).isEqualTo("pool-exhausted");
         now = now.plus(Duration.ofMinutes(11));
-        e.expire(now);
+        expire(e);
         assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000003"))).message().yiaddr()).isEqualTo(a);
 
         Ipv4 b2 = reply(e, msg(MessageType.REQUEST, MAC2).withCiaddr(Ipv4.parse("10.0.0.102"))).message().yiaddr();
@@ -180,7 +193,7 @@ class DhcpEngineTest {
         Ipv4 a = dora(e, MAC);
         assertThat(reply(e, msg(MessageType.DISCOVER, MAC)).message().yiaddr()).isEqualTo(a);
         now = now.plusSeconds(60); // past the offer hold: an offer would be gone
-        e.expire(now);
+        expire(e);
         assertThat(e.leases()).singleElement().extracting(Lease::state).isEqualTo(Lease.State.BOUND);
         assertThat(reply(e, msg(MessageType.DISCOVER, MAC2)).message().yiaddr()).isNotEqualTo(a);
     }
@@ -199,13 +212,90 @@ class DhcpEngineTest {
     @Test
     void expiredLeasesAreReclaimed() {
         DhcpEngine e = engine(DhcpMode.FULL);
-        dora(e, MAC);
-        dora(e, MAC2);
-        dora(e, Bytes.hex("525400000003"));
-        assertThat(dropReason(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004")))).isEqualTo("pool-exhausted");
-        now = now.plusSeconds(3601);
-        assertThat(e.expire(now)).isEqualTo(3);
-        assertThat(reply(e, msg(MessageType.DISCOVER, Bytes.hex("525400000004"))).message().yiaddr()).isNotNull();
+        List<Bytes> holders = List.of(MAC, MAC2, Bytes.hex("525400000003"));
+        List<Ipv4> taken = holders.stream().map(mac -> dora(e, mac)).toList();
+        Bytes newcomer = Bytes.hex("525400000004");
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, newcomer))).isEqualTo("pool-exhausted");
+        now = now.plusSeconds(3599);
+        assertThat(expire(e)).as("a second before the leases end").isZero();
+        assertThat(dropReason(e, msg(MessageType.DISCOVER, newcomer))).isEqualTo("pool-exhausted");
+        now = now.plusSeconds(2);
+        assertThat(expire(e)).isEqualTo(3);
+        // Reclaimed: free in the table and in the store, so a restart does not bring them back bound.
+        assertThat(e.leases()).extracting(Lease::state).containsOnly(Lease.State.FREE);
+        assertThat(taken).allSatisfy(a -> assertThat(store.leases.get(a).state()).as("stored state of %s", a).isEqualTo(Lease.State.FREE));
+        assertThat(engine(DhcpMode.FULL).leases()).extracting(Lease::state).containsOnly(Lease.State.FREE);
+        // Handed out again: the newcomer binds one of them, and its former holder can no longer renew it.
+        Ipv4 again = dora(e, newcomer);
+        assertThat(taken).contains(again);
+        Bytes former = holders.get(taken.indexOf(again));
+        Outbound nak = reply(e, msg(MessageType.REQUEST, former).withCiaddr(again));
+        assertThat(nak.message().type()).isEqualTo(MessageType.NAK);
+        assertThat(nak.message().options().text(OptionCode.MESSAGE)).contains("address belongs to another client");
+    }
+
+    @Test
+    void initRebootFromAClientWithoutARecordIsIgnoredSoItCannotTakeAddresses() {
+        DhcpEngine e = engine(DhcpMode.FULL, new Reservation("52:54:00:00:00:07", Ipv4.parse("10.0.0.70"), ""));
+        // Security issue: 49 made-up clients, one INIT-REBOOT each, took the pool for a lease time.
+        // RFC 2131 §4.3.2: "If the DHCP server has no record of this client, then it MUST remain silent".
+        for (int i = 0; i < 49; i++) {
+            Ipv4 claimed = POOL.first().plus(i % POOL.size());
+            DhcpMessage reboot = msg(MessageType.REQUEST, Bytes.of((byte) 2, (byte) 0, (byte) 0, (byte) 0, (byte) 1, (byte) i),
+                    b -> b.address(OptionCode.REQUESTED_ADDRESS, claimed));
+            assertThat(dropReason(e, reboot)).isEqualTo("init-reboot-unknown-client");
+        }
+        assertThat(e.leases()).isEmpty();
+        assertThat(store.leases).isEmpty();
+        assertThat(dora(e, MAC)).as("the pool is still there").isEqualTo(POOL.first());
+
+        // Clients we have a record of are confirmed: a binding, also after a restart from the store,
+        DhcpMessage rebootMac = msg(MessageType.REQUEST, MAC, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()));
+        assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        assertThat(reply(engine(DhcpMode.FULL), rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        // a lease it released (remembered for it),
+        assertThat(dropReason(e, msg(MessageType.RELEASE, MAC).withCiaddr(POOL.first()))).isEqualTo("released");
+        assertThat(reply(e, rebootMac).message().type()).isEqualTo(MessageType.ACK);
+        // and a reservation, before the client was ever seen (it was NAKed as "reserved for another client").
+        Outbound reserved = reply(e, msg(MessageType.REQUEST, Bytes.hex("525400000007"), b -> b.address(OptionCode.REQUESTED_ADDRESS, Ipv4.parse("10.0.0.70"))));
+        assertThat(reserved.message().options().text(OptionCode.MESSAGE)).isEmpty();
+        assertThat(reserved.message().type()).isEqualTo(MessageType.ACK);
+        // NAKs bind nothing and stay: another client's address, a wrong network.
+        assertThat(reply(e, msg(MessageType.REQUEST, MAC2, b -> b.address(OptionCode.REQUESTED_ADDRESS, POOL.first()))).message().type())
+                .isEqualTo(MessageType.NAK);
+        // RENEWING with an address we have no record of is still granted when it is free: that keeps a
+        // client's address when a crash lost its record (LeaseWriter), and a renewal has no DISCOVER to fall back to.
+        Ipv4 free = POOL.first().plus(1);
+        assertThat(reply(e, msg(MessageType.REQUEST, MAC2).withCiaddr(free)).message().yiaddr()).isEqualTo(free);
+    }
+
+    @Test
+    void effectsSayWhatToRecordAndTheEngineCallsNoOne() {
+        DhcpEngine e = engine(DhcpMode.FULL);
+        Consumer<DhcpOptions.Builder> bios = b -> b.uint16(OptionCode.CLIENT_ARCH, 0).text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001");
+        DhcpMessage discover = msg(MessageType.DISCOVER, MAC, bios);
+        var machine = DhcpEngine.machine(discover);
+        DhcpResult offered = e.handle(new Inbound(discover, Ipv4.ANY, 68, LOCAL, false), now);
+        // An offer is not saved (it lives seconds); a network-boot client is seen.
+        assertThat(offered.effects()).containsExactly(new DhcpEffect.ClientSeen(machine, now));
+        Ipv4 a = ((Outcome.Reply) offered.outcome()).outbound().message().yiaddr();
+
+        DhcpResult acked = e.handle(new Inbound(msg(MessageType.REQUEST, MAC, bios.andThen(b -> b.address(OptionCode.SERVER_ID, LOCAL)
+                .address(OptionCode.REQUESTED_ADDRESS, a))), Ipv4.ANY, 68, LOCAL, false), now);
+        Lease bound = e.leases().getFirst();
+        assertThat(bound.state()).isEqualTo(Lease.State.BOUND);
+        assertThat(acked.effects()).containsExactly(new DhcpEffect.SaveLease(bound),
+                new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), a, now));
+
+        DhcpResult released = e.handle(new Inbound(msg(MessageType.RELEASE, MAC).withCiaddr(a), a, 68, LOCAL, false), now);
+        assertThat(released.effects()).containsExactly(new DhcpEffect.SaveLease(bound.with(Lease.State.FREE, now)));
+        // A client that does not network boot gets its address without being recorded as a boot client.
+        assertThat(e.handle(new Inbound(msg(MessageType.DISCOVER, MAC2), Ipv4.ANY, 68, LOCAL, false), now).effects()).isEmpty();
+        assertThat(store.leases).as("the engine wrote nothing itself").isEmpty();
+
+        DhcpEngine proxy = engine(DhcpMode.PROXY);
+        assertThat(proxy.handle(new Inbound(discover, Ipv4.ANY, 68, LOCAL, false), now).effects()).containsExactly(
+                new DhcpEffect.ClientSeen(machine, now), new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), Ipv4.ANY, now));
     }
 
     @Test
@@ -268,7 +358,7 @@ class DhcpEngineTest {
     @Test
     void aDisabledClientGetsAnAddressButNoBootFile() {
         DhcpEngine e = new DhcpEngine(new DhcpSettings(DhcpMode.FULL, List.of(POOL), List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
-                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store, ClientObserver.NONE);
+                new RuleBootPolicy(FILES, "", mac -> Optional.empty(), mac -> mac.equals("52:54:00:00:00:01")), store.loadAll());
         assertThat(bootFile(e, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("<none>");
         assertThat(bootFile(e, MAC2, b -> b.uint16(OptionCode.CLIENT_ARCH, 0))).isEqualTo("undionly.kpxe");
     }
@@ -302,7 +392,7 @@ class DhcpEngineTest {
         DhcpEngine e = engine(DhcpMode.PROXY);
         DhcpMessage req = msg(MessageType.REQUEST, MAC, b -> b.uint16(OptionCode.CLIENT_ARCH, 0)
                 .text(OptionCode.VENDOR_CLASS, "PXEClient:Arch:00000:UNDI:002001")).withCiaddr(Ipv4.parse("10.0.0.77"));
-        Outcome o = e.handle(new Inbound(req, Ipv4.parse("10.0.0.77"), 4011, LOCAL, true), now);
+        Outcome o = handle(e, new Inbound(req, Ipv4.parse("10.0.0.77"), 4011, LOCAL, true));
         Outbound ack = ((Outcome.Reply) o).outbound();
         assertThat(ack.message().type()).isEqualTo(MessageType.ACK);
         assertThat(ack.destination()).isEqualTo(Ipv4.parse("10.0.0.77"));
@@ -324,5 +414,10 @@ class DhcpEngineTest {
         @Override public List<Lease> loadAll() { return new ArrayList<>(leases.values()); }
 
         @Override public void save(Lease lease) { leases.put(lease.address(), lease); }
+
+        /** What DhcpServer does with lease effects; the others do not concern a store. */
+        void carryOut(List<DhcpEffect> effects) {
+            for (DhcpEffect effect : effects) if (effect instanceof DhcpEffect.SaveLease s) save(s.lease());
+        }
     }
 }

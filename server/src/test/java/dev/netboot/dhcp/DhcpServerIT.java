@@ -21,8 +21,9 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The Netty adapter on loopback: bad datagrams of every kind are dropped and counted by reason, and
- * the server goes on answering a good request sent right after them.
+ * The Netty adapter on loopback: bad datagrams of every kind are dropped, counted by reason and
+ * logged once (a flood must not flood the log), and the server goes on answering a good request
+ * sent right after them.
  */
 class DhcpServerIT {
 
@@ -35,7 +36,12 @@ class DhcpServerIT {
         DhcpEngine engine = new DhcpEngine(new DhcpSettings(DhcpMode.FULL,
                 List.of(new Pool(Ipv4.parse("127.0.0.0"), 8, Ipv4.parse("127.0.9.1"), Ipv4.parse("127.0.9.9"), Ipv4.ANY, List.of(), "", 600)),
                 List.of(), Ipv4.ANY, Duration.ofSeconds(30), Duration.ofMinutes(10)),
-                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), LeaseStore.NONE, ClientObserver.NONE);
+                new RuleBootPolicy(new BootFiles("", "", "", "", ""), "", mac -> Optional.empty()), List.of());
+        // What an operator would read: the server's own log lines.
+        ch.qos.logback.classic.Logger serverLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(DhcpServer.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        serverLog.addAppender(logged);
         int port;
         try (DatagramSocket probe = new DatagramSocket(0)) {
             port = probe.getLocalPort();
@@ -43,7 +49,7 @@ class DhcpServerIT {
         // A client with an address asks by INFORM; the answer goes to ciaddr, on the client port
         // (a free one here rather than 68, which a parallel build may hold).
         try (DatagramSocket client = new DatagramSocket(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0))) {
-            DhcpServer server = new DhcpServer(engine, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
+            DhcpServer server = new DhcpServer(engine, LeaseStore.NONE, ClientObserver.NONE, List.of(new ServedInterface("lo", local, 8, Bytes.EMPTY)), port, 0, false,
                     registry, transport, group, Clock.systemUTC()).clientPortForTests(client.getLocalPort()).start();
             try {
                 client.setSoTimeout(5000);
@@ -75,11 +81,14 @@ class DhcpServerIT {
             }
         } finally {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS).sync();
+            serverLog.detachAppender(logged);
         }
         for (String reason : List.of("truncated", "bad-cookie", "bad-hlen", "option-overrun", "overload-loop")) {
             assertThat(registry.counter("netboot.dhcp.malformed.packets", "reason", reason).count()).as(reason).isEqualTo(1.0);
         }
         assertThat(registry.counter("netboot.dhcp.unanswered", "reason", "no-message-type").count()).isEqualTo(1.0);
         assertThat(registry.counter("netboot.dhcp.sent", "type", "ack").count()).isEqualTo(1.0);
+        // Five malformed datagrams within 10 s: one warning (RateLimitedLog), the counters have the rest.
+        assertThat(logged.list).filteredOn(e -> e.getFormattedMessage().startsWith("dropped a malformed DHCP datagram")).hasSize(1);
     }
 }
