@@ -1,8 +1,7 @@
 package dev.netboot.app;
 
-import dev.netboot.boot.BootPlan;
+import dev.netboot.boot.BootRecorder;
 import dev.netboot.boot.Booter;
-import dev.netboot.boot.Machine;
 import dev.netboot.boot.initrd.ImageFileProvider;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
@@ -11,9 +10,7 @@ import dev.netboot.boot.menus.MenuRequest;
 import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.boot.menus.Templates;
 import dev.netboot.config.NetbootConfig;
-import dev.netboot.dhcp.ClientObserver;
 import dev.netboot.dhcp.DhcpEngine;
-import dev.netboot.dhcp.Ipv4;
 import dev.netboot.dhcp.DhcpMode;
 import dev.netboot.dhcp.DhcpServer;
 import dev.netboot.dhcp.DhcpSettings;
@@ -21,7 +18,6 @@ import dev.netboot.dhcp.ForeignServerProbe;
 import dev.netboot.dhcp.ServedInterface;
 import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
-import dev.netboot.inventory.InventoryObserver;
 import dev.netboot.inventory.LeaseWriter;
 import dev.netboot.ndp.RouterAdvertiser;
 import dev.netboot.aoe.AoeServer;
@@ -108,6 +104,7 @@ public final class Appliance implements AutoCloseable {
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
+            keepInventoryBounded();
             clientDisks = services.clientDisks();
             FileProvider files = operatorFilesFirst(directory, root);
             startDhcp();
@@ -130,6 +127,24 @@ public final class Appliance implements AutoCloseable {
             throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
         }
         running.add(services);
+    }
+
+    /** Old boot events and clients that came once and never again go, hourly, so a flood leaves nothing behind for ever. */
+    private void keepInventoryBounded() {
+        NetbootConfig.Inventory i = config.inventory();
+        if (i.keepBootEventsDays() <= 0 && i.forgetDiscoveredAfterDays() <= 0) return;
+        var timer = group.next().scheduleAtFixedRate(() -> Thread.ofVirtual().start(() -> {
+            try {
+                Instant now = clock.instant();
+                int events = i.keepBootEventsDays() > 0 ? inventory.pruneBootEvents(now.minus(Duration.ofDays(i.keepBootEventsDays()))) : 0;
+                int clients = i.forgetDiscoveredAfterDays() > 0 ? inventory.forgetDiscovered(now.minus(Duration.ofDays(i.forgetDiscoveredAfterDays()))) : 0;
+                if (events + clients > 0) log.info("inventory: deleted {} boot events older than {} days, forgot {} discovered clients without a disk not seen for {} days",
+                        events, i.keepBootEventsDays(), clients, i.forgetDiscoveredAfterDays());
+            } catch (RuntimeException e) {
+                log.warn("inventory housekeeping failed: {}", e.getMessage());
+            }
+        }), 1, 60, java.util.concurrent.TimeUnit.MINUTES);
+        running.add(() -> timer.cancel(false));
     }
 
     /**
@@ -201,17 +216,9 @@ public final class Appliance implements AutoCloseable {
         Booter booter = services.booter();
         LeaseWriter leases = new LeaseWriter(inventory, clock);
         running.add(leases);
-        InventoryObserver recorder = new InventoryObserver(inventory, overrides::refresh);
-        running.add(recorder);
-        ClientObserver observer = new ClientObserver() {
-            @Override public void seen(Machine machine, Instant at) { recorder.seen(machine, at); }
-
-            @Override public void booted(Machine machine, BootPlan plan, Ipv4 address, Instant at) {
-                recorder.booted(machine, plan, address, at);
-                // The one moment a disk is made without an operator: a real network boot answered by us.
-                if (!plan.isNone()) booter.networkBootAnswered(machine.mac());
-            }
-        };
+        BootRecorder observer = new BootRecorder(inventory, overrides::refresh, booter::networkBootAnswered,
+                config.inventory().newClientsPerMinute(), clock);
+        running.add(observer);
         dhcpEngine = new DhcpEngine(settings, booter, leases.loadAll());
         DhcpServer server = new DhcpServer(dhcpEngine, leases, observer, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
                 registry, transport, group, clock).start();

@@ -41,7 +41,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Dhcp("proxy", 67, 4011, "", List.of(), List.of(), 30, 600, true, "arp", "auto"),
                 new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
                         "http://${server}:8080/boot/boot.ipxe"),
-                new NetbootConfig.Inventory("", "sa", ""),
+                new NetbootConfig.Inventory("", "sa", "", 600, 30, 90),
                 new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
@@ -100,7 +100,8 @@ public final class ConfigLoader {
         NetbootConfig.Files files = c.files().root() != null ? c.files()
                 : new NetbootConfig.Files(Path.of(c.dataDir()).resolve("boot").toString(), c.files().leadingSlashIsRoot(), c.files().generatedFirst());
         NetbootConfig.Inventory inventory = !c.inventory().url().isBlank() ? c.inventory()
-                : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password());
+                : new NetbootConfig.Inventory(dev.netboot.inventory.Inventory.defaultUrl(c.dataDir()), c.inventory().user(), c.inventory().password(),
+                        c.inventory().newClientsPerMinute(), c.inventory().keepBootEventsDays(), c.inventory().forgetDiscoveredAfterDays());
         Path base = source.map(f -> f.toAbsolutePath().getParent()).orElseGet(() -> Path.of(c.dataDir()).toAbsolutePath());
         NetbootConfig.Menus menus = new NetbootConfig.Menus(resolve(base, c.menus().dir()), c.menus().retrySeconds(), c.menus().kernelArgs());
         NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());

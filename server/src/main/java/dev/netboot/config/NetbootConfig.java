@@ -114,7 +114,13 @@ public record NetbootConfig(
             @JsonPropertyDescription("JDBC URL; empty = embedded H2 in <dataDir>/inventory.mv.db. PostgreSQL works too: jdbc:postgresql://host/db")
             String url,
             String user,
-            String password) {}
+            String password,
+            @JsonPropertyDescription("At most this many clients registered a minute by DHCP (a flood of made-up MACs must not fill the inventory); a real PC beyond it is registered when it asks again")
+            int newClientsPerMinute,
+            @JsonPropertyDescription("Boot events older than this many days are deleted (hourly); 0 = kept for ever")
+            int keepBootEventsDays,
+            @JsonPropertyDescription("Clients that registered by themselves (state discovered), have no disk and were not seen for this many days are forgotten (hourly); 0 = never")
+            int forgetDiscoveredAfterDays) {}
 
     /** The ATA over Ethernet target. Disks come from the catalog ('netboot disk ...') plus {@code targets}. */
     public record Aoe(

@@ -61,6 +61,40 @@ public final class Inventory implements AutoCloseable {
                 ps -> {}, Inventory::client);
     }
 
+    /** One page of the clients, by MAC: the admin shows thousands without reading them all. */
+    public synchronized List<Client> clients(int offset, int limit) {
+        return query("SELECT mac, hostname, architecture, uuid, boot_file, state, first_seen, last_seen FROM clients ORDER BY mac "
+                + "OFFSET ? ROWS FETCH NEXT ? ROWS ONLY", ps -> {
+            ps.setInt(1, offset);
+            ps.setInt(2, limit);
+        }, Inventory::client);
+    }
+
+    public synchronized int clientCount() {
+        return query("SELECT COUNT(*) FROM clients", ps -> {}, rs -> rs.getInt(1)).getFirst();
+    }
+
+    /**
+     * Forgets clients that registered by themselves (discovered), have no disk and were last seen before
+     * {@code cutoff}, with their boot events: made-up MACs of a flood, PCs that came once and left.
+     * Clients an operator touched (active, disabled) or that have a disk are kept.
+     */
+    public synchronized int forgetDiscovered(Instant cutoff) {
+        String stale = "SELECT c.mac FROM clients c WHERE c.state = ? AND c.last_seen < ? "
+                + "AND NOT EXISTS (SELECT 1 FROM assignments a WHERE a.client_id = c.id)";
+        Binder bind = ps -> {
+            ps.setString(1, Client.DISCOVERED);
+            ps.setTimestamp(2, Timestamp.from(cutoff));
+        };
+        update("DELETE FROM boot_events WHERE mac IN (" + stale + ")", bind);
+        return update("DELETE FROM clients WHERE mac IN (" + stale + ")", bind);
+    }
+
+    /** Deletes boot events from before {@code cutoff}; returns how many. */
+    public synchronized int pruneBootEvents(Instant cutoff) {
+        return update("DELETE FROM boot_events WHERE at < ?", ps -> ps.setTimestamp(1, Timestamp.from(cutoff)));
+    }
+
     public synchronized Optional<Client> client(String mac) {
         String m = normalizeMac(mac);
         return query("SELECT mac, hostname, architecture, uuid, boot_file, state, first_seen, last_seen FROM clients WHERE mac = ?",

@@ -63,10 +63,23 @@ public final class AdminQueries {
         return rows;
     }
 
+    /** Clients a page shows at once: each row costs a few lookups, and a flood may have left thousands. */
+    public static final int PAGE_SIZE = 100;
+
     public List<ClientRow> clients() {
+        return clients(1);
+    }
+
+    /** One page of the clients (1 = the first), by MAC. */
+    public List<ClientRow> clients(int page) {
         Map<String, Lease> leases = currentLeases();
         Set<String> waitingNow = waiting.get().keySet();
-        return inventory.clients().stream().map(c -> row(c, leases, waitingNow)).toList();
+        return inventory.clients((Math.max(1, page) - 1) * PAGE_SIZE, PAGE_SIZE).stream().map(c -> row(c, leases, waitingNow)).toList();
+    }
+
+    /** How many pages the clients fill (at least 1). */
+    public int clientPages() {
+        return Math.max(1, (inventory.clientCount() + PAGE_SIZE - 1) / PAGE_SIZE);
     }
 
     public Optional<ClientRow> client(String mac) {

@@ -136,7 +136,17 @@ public final class AdminRoutes {
         String done = ctx.queryParam("done");
         String removed = ctx.queryParam("mac");
         String message = "removed".equals(done) && removed != null ? "Client " + removed + " was removed." : "";
-        render(ctx, 200, "clients.ftlh", "clients", new Pages.Clients(queries.clients(), queries.waiting(), message));
+        int pages = queries.clientPages();
+        int page = Math.min(pages, Math.max(1, parsePage(ctx.queryParam("page"))));
+        render(ctx, 200, "clients.ftlh", "clients", new Pages.Clients(queries.clients(page), queries.waiting(), message, page, pages));
+    }
+
+    private static int parsePage(String text) {
+        try {
+            return text == null ? 1 : Integer.parseInt(text);
+        } catch (NumberFormatException e) {
+            return 1;
+        }
     }
 
     /** The client's page, with the outcome of the last change (from ?done=) or a refusal to show. */

@@ -8,7 +8,11 @@ public final class Pages {
     private Pages() {}
 
     /** @param waiting PCs waiting for an image right now (also marked in {@code clients} when the inventory knows them) */
-    public record Clients(List<ClientRow> clients, List<WaitingRow> waiting, String message) {}
+    public record Clients(List<ClientRow> clients, List<WaitingRow> waiting, String message, int page, int pages) {
+        public Clients(List<ClientRow> clients, List<WaitingRow> waiting, String message) {
+            this(clients, waiting, message, 1, 1);
+        }
+    }
 
     /**
      * @param flatten the running or last flatten, null when there was none

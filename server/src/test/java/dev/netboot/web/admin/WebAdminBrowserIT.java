@@ -10,7 +10,7 @@ import dev.netboot.disks.DiskCatalog;
 import dev.netboot.images.ImageLibrary;
 import dev.netboot.images.TestRootfs;
 import dev.netboot.inventory.Inventory;
-import dev.netboot.inventory.InventoryObserver;
+import dev.netboot.boot.BootRecorder;
 import dev.netboot.storage.Progress;
 import dev.netboot.testlib.Chromium;
 import dev.netboot.testlib.NetLab;
@@ -76,7 +76,7 @@ class WebAdminBrowserIT {
             library.importImage("other", rootfs, OptionalLong.empty(), "another image", Progress.NONE);
 
             // A PC that PXE-boots: the DHCP server tells the inventory observer, as it does on the wire.
-            InventoryObserver observer = new InventoryObserver(inventory, () -> {});
+            BootRecorder observer = new BootRecorder(inventory, () -> {}, mac -> {}, 600, java.time.Clock.systemUTC());
             Machine pc = new Machine(DISCOVERED, ClientArch.BIOS, 0, List.of(), "", "PXEClient:Arch:00000", "lab-pc-1");
             observer.seen(pc, Instant.now());
             observer.booted(pc, new BootPlan("undionly.kpxe", ""), Ipv4.parse("10.9.0.101"), Instant.now());
