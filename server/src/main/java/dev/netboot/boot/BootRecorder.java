@@ -1,5 +1,7 @@
 package dev.netboot.boot;
 
+import dev.netboot.dhcp.Machine;
+import dev.netboot.dhcp.BootPlan;
 import dev.netboot.dhcp.ClientObserver;
 import dev.netboot.dhcp.Ipv4;
 import dev.netboot.inventory.BootEvent;

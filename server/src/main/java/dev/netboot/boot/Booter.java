@@ -1,5 +1,8 @@
 package dev.netboot.boot;
 
+import dev.netboot.dhcp.Machine;
+import dev.netboot.dhcp.BootPlan;
+import dev.netboot.dhcp.BootPolicy;
 import dev.netboot.inventory.Assignment;
 
 import java.time.Duration;

@@ -1,5 +1,8 @@
 package dev.netboot.boot;
 
+import dev.netboot.dhcp.Machine;
+import dev.netboot.dhcp.BootPlan;
+import dev.netboot.dhcp.BootPolicy;
 import java.util.Optional;
 import java.util.function.Function;
 import java.util.function.Predicate;

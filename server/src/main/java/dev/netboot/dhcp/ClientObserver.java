@@ -1,7 +1,5 @@
 package dev.netboot.dhcp;
 
-import dev.netboot.boot.BootPlan;
-import dev.netboot.boot.Machine;
 
 import java.time.Instant;
 

@@ -1,9 +1,5 @@
 package dev.netboot.dhcp;
 
-import dev.netboot.boot.BootPlan;
-import dev.netboot.boot.BootPolicy;
-import dev.netboot.boot.ClientArch;
-import dev.netboot.boot.Machine;
 
 import java.time.Instant;
 import java.util.ArrayList;

@@ -1,7 +1,5 @@
 package dev.netboot.dhcp;
 
-import dev.netboot.boot.BootPlan;
-import dev.netboot.boot.Machine;
 
 /**
  * Builds the engine's answers: the options for a lease, a subnet, a boot file or a proxy offer, the

@@ -1,5 +1,8 @@
 package dev.netboot.boot;
 
+import dev.netboot.dhcp.Machine;
+import dev.netboot.dhcp.ClientArch;
+import dev.netboot.dhcp.BootPlan;
 import dev.netboot.dhcp.Ipv4;
 import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Inventory;

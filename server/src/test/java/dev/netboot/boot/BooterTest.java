@@ -1,5 +1,6 @@
 package dev.netboot.boot;
 
+import dev.netboot.dhcp.BootPlan;
 import dev.netboot.inventory.Assignment;
 import org.junit.jupiter.api.Test;
 

@@ -285,7 +285,7 @@ class DhcpEngineTest {
         Lease bound = e.leases().getFirst();
         assertThat(bound.state()).isEqualTo(Lease.State.BOUND);
         assertThat(acked.effects()).containsExactly(new DhcpEffect.SaveLease(bound),
-                new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), a, now));
+                new DhcpEffect.Booted(machine, new BootPlan("undionly.kpxe", ""), a, now));
 
         DhcpResult released = e.handle(new Inbound(msg(MessageType.RELEASE, MAC).withCiaddr(a), a, 68, LOCAL, false), now);
         assertThat(released.effects()).containsExactly(new DhcpEffect.SaveLease(bound.with(Lease.State.FREE, now)));
@@ -295,7 +295,7 @@ class DhcpEngineTest {
 
         DhcpEngine proxy = engine(DhcpMode.PROXY);
         assertThat(proxy.handle(new Inbound(discover, Ipv4.ANY, 68, LOCAL, false), now).effects()).containsExactly(
-                new DhcpEffect.ClientSeen(machine, now), new DhcpEffect.Booted(machine, new dev.netboot.boot.BootPlan("undionly.kpxe", ""), Ipv4.ANY, now));
+                new DhcpEffect.ClientSeen(machine, now), new DhcpEffect.Booted(machine, new BootPlan("undionly.kpxe", ""), Ipv4.ANY, now));
     }
 
     @Test

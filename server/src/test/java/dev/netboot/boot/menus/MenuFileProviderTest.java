@@ -1,6 +1,6 @@
 package dev.netboot.boot.menus;
 
-import dev.netboot.boot.BootPlan;
+import dev.netboot.dhcp.BootPlan;
 import dev.netboot.boot.Booter;
 import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.files.FileRequest;

@@ -1,9 +1,9 @@
 package dev.netboot.web.admin;
 
 import dev.netboot.app.Appliance;
-import dev.netboot.boot.BootPlan;
-import dev.netboot.boot.ClientArch;
-import dev.netboot.boot.Machine;
+import dev.netboot.dhcp.BootPlan;
+import dev.netboot.dhcp.ClientArch;
+import dev.netboot.dhcp.Machine;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.dhcp.Ipv4;
 import dev.netboot.disks.DiskCatalog;

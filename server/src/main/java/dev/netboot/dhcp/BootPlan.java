@@ -1,4 +1,4 @@
-package dev.netboot.boot;
+package dev.netboot.dhcp;
 
 /**
  * What a client is told to boot. For TFTP boot files {@code bootFile} is a path on the TFTP server

@@ -1,4 +1,4 @@
-package dev.netboot.boot;
+package dev.netboot.dhcp;
 
 /**
  * The one place that decides what a client boots. DHCP asks it for every network-boot request;

@@ -1,4 +1,4 @@
-package dev.netboot.boot;
+package dev.netboot.dhcp;
 
 /**
  * What a booting client runs, from DHCP option 93 (RFC 4578 and IANA's "Processor Architecture

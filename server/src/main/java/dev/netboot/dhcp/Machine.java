@@ -1,4 +1,4 @@
-package dev.netboot.boot;
+package dev.netboot.dhcp;
 
 import java.util.List;
 
