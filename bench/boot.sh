@@ -60,7 +60,9 @@ BR=bbr0
 PREFIX=10.77.0.
 SRV=${PREFIX}1
 HTTP_PORT=8080
-KARGS="console=ttyS0 panic=-1 netboot.demo=poweroff"   # menus.kernelArgs for ours; the peer gets the same line
+# no_timer_check: a TCG guest on a busy host can fail the kernel's IO-APIC timer check and panic ("IO-APIC + timer
+# doesn't work"); the check is for real hardware. Both stacks get the same line.
+KARGS="console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"   # menus.kernelArgs for ours; the peer gets the same line
 MARKER=NETBOOT-DEMO-BOOTED
 
 WORK=""

@@ -71,6 +71,8 @@ class OperatorBootFilesIT {
         return new Lab(net, tap, server, tftpPort, config, settings);
     }
 
+    // no_timer_check: on a heavily loaded host a TCG guest's kernel can misjudge its IO-APIC timer and panic
+    // ("IO-APIC + timer doesn't work"); the check is for real hardware, so the PCs here skip it.
     @Test
     void theOperatorsOwnBootIpxeKernelAndInitrdBootOverTftpAndWriteOnTheExportedDisk() throws Exception {
         Path kernelRoot = GuestImage.debianKernel();
@@ -81,7 +83,7 @@ class OperatorBootFilesIT {
         Files.writeString(tmp.resolve("data/boot/boot.ipxe"), """
                 #!ipxe
                 echo operator's own boot.ipxe
-                kernel kernels/vmlinuz console=ttyS0 panic=-1 marker.mac=${net0/mac}
+                kernel kernels/vmlinuz console=ttyS0 panic=-1 no_timer_check marker.mac=${net0/mac}
                 initrd kernels/initrd.img
                 boot
                 """);
@@ -115,7 +117,7 @@ class OperatorBootFilesIT {
         EndToEndBootIT.run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
         try (NetLab net = NetLab.create()) {
             Lab lab = lab(net, List.of("initrd.busybox=/bin/busybox", "menus.retrySeconds=3",
-                    "menus.kernelArgs=console=ttyS0 panic=-1 netboot.demo=poweroff"));
+                    "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"));
             try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(lab.config()), lab.settings())).start()) {
                 new ImageLibrary(appliance.inventory(), tmp.resolve("data"), Clock.systemUTC())
                         .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
@@ -133,7 +135,9 @@ class OperatorBootFilesIT {
                     assertThat(console).as(console).contains("netboot: " + MAC + " boots image demo", "NETBOOT-DEMO-BOOTED mac=" + MAC,
                             "NETBOOT-DEMO-POWEROFF");
                 }
-                assertThat(appliance.registry().find("netboot.http.files").counters()).as("HTTP is off: nothing came over HTTP").isEmpty();
+                // HTTP is off: the kernel and initrd came over TFTP, and no TFTP request was refused on the way.
+                assertThat(appliance.registry().get("netboot.tftp.sent").counter().count()).isGreaterThan(4 << 20);
+                assertThat(appliance.registry().get("netboot.tftp.transfers").tag("result", "refused").counter().count()).isZero();
             }
         }
     }

@@ -234,11 +234,13 @@ class WebAdminTest {
                 "href=\"/admin/clients/" + B + "\"", "href=\"/admin/clone?mac=" + unknown + "\"");
         String rowB = html.substring(html.indexOf("<tr data-mac=\"" + B + "\""));
         assertThat(rowB.substring(0, rowB.indexOf("</tr>"))).contains("waiting for an image");
+        assertThat(get("/admin/clients/" + B).body()).contains("id=\"waiting\"", "no image assigned yet");
         assertThat(get("/admin/clone?mac=" + unknown).body()).contains("value=\"" + unknown + "\"");
         assertThat(get("/admin/clone?mac=%3Cb%3E").body()).doesNotContain("value=\"<b>\"").doesNotContain("&lt;b&gt;");
 
         waitingNow = Map.of();
         assertThat(get("/admin/").body()).doesNotContain("Waiting for an image now").doesNotContain("waiting-row");
+        assertThat(get("/admin/clients/" + B).body()).doesNotContain("id=\"waiting\"");
     }
 
     @Test
