@@ -38,7 +38,7 @@ class InitrdBootIT {
         Path initrdFile = Files.write(dir.resolve("initrd.img"), initrd.bytes());
 
         List<String> console = boot(image.resolve("boot/vmlinuz-" + version), initrdFile,
-                "console=ttyS0 panic=-1 netboot.mac=" + MAC + " netboot.aoe=9.9 netboot.aoewait=2 netboot.aoetries=2",
+                "console=ttyS0 panic=-1 no_timer_check netboot.mac=" + MAC + " netboot.aoe=9.9 netboot.aoewait=2 netboot.aoetries=2",
                 "FAILED:", Duration.ofMinutes(2));
         String text = String.join("\n", console);
         assertThat(text).containsPattern("netboot: booting from \\S+ \\(" + MAC + "\\)")

@@ -55,7 +55,7 @@ class NetworkBootIT {
                     "tftp.enabled=false", "http.address=" + server, "http.port=" + httpPort,
                     "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
                     "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates"), "initrd.busybox=/bin/busybox",
-                    "menus.kernelArgs=console=ttyS0 panic=-1 netboot.aoewait=2 netboot.aoetries=1"))).start()) {
+                    "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.aoewait=2 netboot.aoetries=1"))).start()) {
                 var inventory = appliance.inventory();
                 inventory.addClient(MAC, "node7", "");
                 long imageId = inventory.addImage("debian-cloud", image.toString(), "", Instant.now());
