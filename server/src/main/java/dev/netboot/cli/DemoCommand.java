@@ -69,7 +69,7 @@ final class DemoCommand implements Callable<Integer> {
                     "dhcp.mode=full", "dhcp.probeForeignServer=false",
                     "dhcp.pools=[{subnet: " + p + "0/24, range: " + p + "100-" + p + "199, leaseSeconds: 600}]",
                     "tftp.enabled=false", "http.address=" + net.serverAddress(), "http.port=" + httpPort,
-                    "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
+                    "boot.ipxeScriptUrl=http://${server}:" + httpPort + dev.netboot.files.FileRequest.HTTP_PREFIX + "boot.ipxe",
                     "aoe.interfaces=[" + net.bridge() + "]", "aoe.catalogPollMillis=200", "disks.defaultImage=demo",
                     "menus.kernelArgs=console=ttyS0 panic=-1" + (shell ? "" : " netboot.demo=poweroff"));
             try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.empty(), settings)).start()) {

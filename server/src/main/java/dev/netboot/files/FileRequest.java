@@ -11,6 +11,10 @@ import java.util.Objects;
  * @param protocol "tftp" or "http"
  */
 public record FileRequest(String path, InetSocketAddress client, String protocol) {
+
+    /** Where HTTP serves the boot root ({@code http://server:port/boot/...}); TFTP serves it at its top. */
+    public static final String HTTP_PREFIX = "/boot/";
+
     public FileRequest {
         Objects.requireNonNull(path);
         Objects.requireNonNull(protocol);

@@ -26,7 +26,7 @@ import java.util.concurrent.CompletableFuture;
  */
 public final class BootFileRoutes {
 
-    public static final String PREFIX = "/boot/";
+    public static final String PREFIX = FileRequest.HTTP_PREFIX;
     private static final Logger log = LoggerFactory.getLogger(BootFileRoutes.class);
     /** What a refused client is told to wait; a PC's boot loader retries or its user does. */
     static final int RETRY_AFTER_SECONDS = 5;

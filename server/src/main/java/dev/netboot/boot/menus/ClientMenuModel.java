@@ -1,6 +1,7 @@
 package dev.netboot.boot.menus;
 
 import dev.netboot.boot.ClientBoot;
+import dev.netboot.files.FileRequest;
 
 import java.util.HashMap;
 import java.util.Map;
@@ -21,7 +22,7 @@ public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySecon
      * Where HTTP serves the boot root. Only for operators' own templates written before the packaged
      * ones used relative paths: a relative path works over TFTP and HTTP alike, this one over HTTP only.
      */
-    public static final String HTTP_PREFIX = "/boot/";
+    public static final String HTTP_PREFIX = FileRequest.HTTP_PREFIX;
 
     public Map<String, Object> toMap() {
         Map<String, Object> m = new HashMap<>();
