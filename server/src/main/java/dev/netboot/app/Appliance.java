@@ -365,7 +365,6 @@ public final class Appliance implements AutoCloseable {
     public DhcpEngine dhcpEngine() { return dhcpEngine; }
     public AoeServer aoe() { return aoe; }
     public ClientDisks clientDisks() { return clientDisks; }
-    public WebAdmin webAdmin() { return webAdmin; }
 
     @Override
     public void close() {

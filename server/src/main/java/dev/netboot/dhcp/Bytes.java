@@ -18,8 +18,6 @@ public final class Bytes {
 
     public static Bytes of(byte... value) { return value.length == 0 ? EMPTY : new Bytes(value.clone()); }
 
-    public static Bytes ascii(String s) { return new Bytes(s.getBytes(StandardCharsets.US_ASCII)); }
-
     public static Bytes utf8(String s) { return new Bytes(s.getBytes(StandardCharsets.UTF_8)); }
 
     public static Bytes hex(String hex) { return new Bytes(HexFormat.of().parseHex(hex.replace(":", "").replace("-", ""))); }

@@ -19,7 +19,4 @@ public enum ClientArch {
             default -> UNKNOWN;
         };
     }
-
-    /** UEFI HTTP boot clients fetch a URL and send vendor class "HTTPClient", not "PXEClient". */
-    public boolean isHttpBoot() { return this == HTTP_X64 || this == HTTP_ARM64; }
 }

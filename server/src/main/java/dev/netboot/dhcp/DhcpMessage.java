@@ -42,10 +42,6 @@ public record DhcpMessage(
     /** Ethernet address as {@code 52:54:00:12:34:56}, or the raw chaddr for other hardware types. */
     public String clientMac() { return chaddr.toColonHex(); }
 
-    public DhcpMessage withOptions(DhcpOptions o) {
-        return new DhcpMessage(op, htype, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, giaddr, chaddr, sname, file, o);
-    }
-
     public DhcpMessage withGiaddr(Ipv4 g) {
         return new DhcpMessage(op, htype, hops, xid, secs, flags, ciaddr, yiaddr, siaddr, g, chaddr, sname, file, options);
     }

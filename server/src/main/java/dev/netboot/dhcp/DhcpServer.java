@@ -123,7 +123,6 @@ public final class DhcpServer implements AutoCloseable {
         }
     }
 
-    public int localPort(int index) { return ((InetSocketAddress) channels.get(index).localAddress()).getPort(); }
 
     private Channel open(ServedInterface nic, int listenPort, boolean bootServer) throws IOException, InterruptedException {
         Channel ch = new Bootstrap().group(group).channelFactory(() -> ipv4Channel(transport))

@@ -260,8 +260,4 @@ public final class AdminRoutes {
             ctx.status(500).contentType("text/plain; charset=utf-8").result("The admin page cannot be shown: " + e.getMessage() + "\n");
         }
     }
-
-    static List<String> templateNames() {
-        return List.of("layout.ftlh", "clients.ftlh", "client.ftlh", "clone.ftlh", "images.ftlh", "disks.ftlh", "problem.ftlh", "style.css");
-    }
 }
