@@ -24,6 +24,7 @@ import dev.netboot.disks.ClientDisks;
 import dev.netboot.disks.DiskCloners;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
+import dev.netboot.aoe.TargetAddress;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
 import dev.netboot.tftp.RetransmitPolicy;
@@ -256,6 +257,10 @@ public final class Appliance implements AutoCloseable {
         aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir)).start();
         running.add(aoe);
         DiskCatalog catalog = new DiskCatalog(dataDir);
+        Set<TargetAddress> disks = new java.util.HashSet<>();
+        catalog.list().forEach(e -> disks.add(e.target()));
+        a.targets().forEach(e -> disks.add(e.target()));
+        new StateFiles(dataDir).keepOnly(disks);
         exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
         running.add(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());

@@ -72,9 +72,13 @@ public final class CatalogExporter implements AutoCloseable {
             var current = it.next();
             DiskEntry want = wanted.get(current.getKey());
             if (!current.getValue().equals(want)) {
-                server.withdraw(current.getKey());
+                // A disk that left the catalog and whose file is gone was removed, not just taken offline
+                // (a flatten withdraws it for a while): its protocol state goes with it.
+                boolean removed = want == null && !Files.exists(Path.of(current.getValue().path()));
+                if (removed) server.forget(current.getKey());
+                else server.withdraw(current.getKey());
                 it.remove();
-                if (want == null) log.info("AoE e{} withdrawn", current.getKey());
+                if (want == null) log.info("AoE e{} withdrawn{}", current.getKey(), removed ? " (its disk was removed)" : "");
             }
         }
         for (DiskEntry e : wanted.values()) {

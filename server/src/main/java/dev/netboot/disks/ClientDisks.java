@@ -187,6 +187,9 @@ public final class ClientDisks {
         }
         inventory.removeDisk(disk.name());
         cloner.delete(disk);
+        // The address goes back to the pool: the next client given it must not inherit this disk's
+        // AoE state (a mask list naming the old client's MAC would hide the disk from the new one).
+        if (address != null) StateFiles.of(catalog).delete(address);
     }
 
     /** The lowest slot in our shelf that neither an assignment nor a hand-made catalog disk holds. */
