@@ -151,46 +151,85 @@ public final class Inventory implements AutoCloseable {
                         Lease.State.valueOf(rs.getString(5)), rs.getTimestamp(6).toInstant()));
     }
 
-    /** Writes leases in one transaction (upsert by address). */
-    public synchronized void saveLeases(List<Lease> leases, Instant now) {
-        if (leases.isEmpty()) return;
+    /** A lease the database refused as data (a value it cannot hold), and why. */
+    public record RejectedLease(Lease lease, String reason) {}
+
+    /**
+     * Writes leases in one transaction (upsert by address). If the database refuses a value (SQL
+     * state class 22, data exception), the batch is written again one lease at a time, so one bad
+     * lease costs only itself: it is returned with the reason and the others are saved. Any other
+     * failure (connection lost, disk full) throws and nothing is saved; the caller keeps the batch.
+     */
+    public synchronized List<RejectedLease> saveLeases(List<Lease> leases, Instant now) {
+        if (leases.isEmpty()) return List.of();
         try {
-            connection.setAutoCommit(false);
-            try (PreparedStatement up = connection.prepareStatement(
-                    "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
-                 PreparedStatement in = connection.prepareStatement(
-                         "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                // Two round trips per batch, not two per lease: update all, insert the ones that were new.
-                for (Lease l : leases) {
-                    bindLease(up, l, now);
-                    up.addBatch();
-                }
-                int[] updated = up.executeBatch();
-                boolean inserts = false;
-                for (int i = 0; i < leases.size(); i++) {
-                    if (updated[i] == 0) {
-                        bindLease(in, leases.get(i), now);
-                        in.addBatch();
-                        inserts = true;
-                    }
-                }
-                if (inserts) in.executeBatch();
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
+            upsertLeases(leases, now);
+            return List.of();
         } catch (SQLException e) {
-            throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
+            if (!isDataException(e)) throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
+        }
+        List<RejectedLease> rejected = new ArrayList<>();
+        for (Lease l : leases) {
+            try {
+                upsertLeases(List.of(l), now);
+            } catch (SQLException e) {
+                if (!isDataException(e)) throw new InventoryException("saving lease of " + l.address() + " failed: " + e.getMessage(), e);
+                rejected.add(new RejectedLease(l, e.getMessage()));
+            }
+        }
+        return rejected;
+    }
+
+    private static boolean isDataException(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("22");
+    }
+
+    private void upsertLeases(List<Lease> leases, Instant now) throws SQLException {
+        connection.setAutoCommit(false);
+        try (PreparedStatement up = connection.prepareStatement(
+                "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
+             PreparedStatement in = connection.prepareStatement(
+                     "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            // Two round trips per batch, not two per lease: update all, insert the ones that were new.
+            for (Lease l : leases) {
+                bindLease(up, l, now);
+                up.addBatch();
+            }
+            int[] updated = up.executeBatch();
+            boolean inserts = false;
+            for (int i = 0; i < leases.size(); i++) {
+                if (updated[i] == 0) {
+                    bindLease(in, leases.get(i), now);
+                    in.addBatch();
+                    inserts = true;
+                }
+            }
+            if (inserts) in.executeBatch();
+            connection.commit();
+        } catch (SQLException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException ignored) {
+                // the connection is gone: nothing was committed
+            }
+            throw e;
+        } finally {
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // as above
+            }
         }
     }
+
+    /** The hostname column's width: a longer option 12 is cut rather than cost the client its lease. */
+    static final int HOSTNAME_CHARS = 253;
 
     private static void bindLease(PreparedStatement ps, Lease l, Instant now) throws SQLException {
         ps.setString(1, l.clientKey());
         ps.setString(2, l.mac());
-        ps.setString(3, emptyToNull(l.hostname()));
+        String host = l.hostname();
+        ps.setString(3, emptyToNull(host.length() > HOSTNAME_CHARS ? host.substring(0, HOSTNAME_CHARS) : host));
         ps.setString(4, l.state().name());
         ps.setTimestamp(5, Timestamp.from(l.expires()));
         ps.setTimestamp(6, Timestamp.from(now));
