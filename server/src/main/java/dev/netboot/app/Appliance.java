@@ -22,6 +22,7 @@ import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
 import dev.netboot.disks.ClientDisks;
 import dev.netboot.disks.DiskCloners;
+import dev.netboot.disks.Reconciler;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
 import dev.netboot.aoe.TargetAddress;
@@ -98,8 +99,11 @@ public final class Appliance implements AutoCloseable {
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
             openInventory();
-            clientDisks = new ClientDisks(inventory, new DiskCatalog(Path.of(config.dataDir())),
-                    DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())), config.disks().shelf(), clock, this::exportsChanged);
+            DiskCatalog catalog = new DiskCatalog(Path.of(config.dataDir()));
+            var cloner = DiskCloners.forConfig(config.disks(), Path.of(config.dataDir()));
+            // Before anything is served: repair what a crash in the middle of a change left.
+            new Reconciler(inventory, catalog, cloner, Path.of(config.dataDir())).run();
+            clientDisks = new ClientDisks(inventory, catalog, cloner, config.disks().shelf(), clock, this::exportsChanged);
             FileProvider files = menus().orElse(images()).orElse(directory);
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);

@@ -33,6 +33,8 @@ public final class CatalogExporter implements AutoCloseable {
     private final Map<TargetAddress, DiskEntry> exported = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aoe-catalog").daemon().factory());
     private FileTime seen;
+    /** Disks the catalog wants that could not be exported, with the reason last logged: retried at each poll. */
+    private final Map<TargetAddress, String> failed = new HashMap<>();
 
     public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites) {
         this.catalog = catalog;
@@ -50,12 +52,14 @@ public final class CatalogExporter implements AutoCloseable {
     private void pollOnce() {
         try {
             FileTime now = Files.exists(catalog.file()) ? Files.getLastModifiedTime(catalog.file()) : null;
-            if (java.util.Objects.equals(now, seen)) return;
+            if (java.util.Objects.equals(now, seen) && !hasFailures()) return;
             reconcile();
         } catch (IOException | RuntimeException e) {
             log.warn("reading the disk catalog failed: {}", e.getMessage());
         }
     }
+
+    private synchronized boolean hasFailures() { return !failed.isEmpty(); }
 
     /** Brings the exports in line with the catalog now. */
     public synchronized void reconcile() {
@@ -68,6 +72,7 @@ public final class CatalogExporter implements AutoCloseable {
             return;
         }
         for (DiskEntry e : staticEntries) wanted.put(e.target(), e);
+        failed.keySet().retainAll(wanted.keySet());
         for (var it = exported.entrySet().iterator(); it.hasNext(); ) {
             var current = it.next();
             DiskEntry want = wanted.get(current.getKey());
@@ -92,10 +97,14 @@ public final class CatalogExporter implements AutoCloseable {
                     throw ex;
                 }
                 exported.put(e.target(), e);
+                if (failed.remove(e.target()) != null) log.info("AoE e{} can be exported again", e.address());
                 log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
                         e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
             } catch (IOException | RuntimeException ex) {
-                log.warn("cannot export e{} from {}: {}", e.address(), e.path(), ex.getMessage());
+                // Retried at each poll (another process may let go of the disk, a missing base may
+                // come back); said again only when the reason changes.
+                if (!String.valueOf(ex.getMessage()).equals(failed.put(e.target(), String.valueOf(ex.getMessage()))))
+                    log.warn("cannot export e{} from {}: {} (retrying every poll)", e.address(), e.path(), ex.getMessage());
             }
         }
     }

@@ -395,6 +395,15 @@ public final class Inventory implements AutoCloseable {
                 rs.getString(6) == null ? Disk.CLONE : rs.getString(6), instant(rs.getTimestamp(7)));
     }
 
+    /** A client's assignment with the disk it points at (for the start-up check of files against rows). */
+    public record AssignedDisk(String mac, String diskName, String diskPath, int shelf, int slot) {}
+
+    public synchronized List<AssignedDisk> assignedDisks() {
+        return query("SELECT c.mac, d.name, d.path, a.shelf, a.slot FROM assignments a JOIN clients c ON c.id = a.client_id "
+                + "JOIN disks d ON d.id = a.disk_id WHERE a.shelf IS NOT NULL ORDER BY c.mac", ps -> {},
+                rs -> new AssignedDisk(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5)));
+    }
+
     /** Every AoE address an assignment holds, "shelf.slot". */
     public synchronized java.util.Set<String> assignedAoeAddresses() {
         return new java.util.HashSet<>(query("SELECT shelf, slot FROM assignments WHERE shelf IS NOT NULL", ps -> {},
