@@ -27,9 +27,28 @@ public final class Inventory implements AutoCloseable {
 
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
-    private final Connection connection;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Inventory.class);
+    private static final long RECONNECT_NANOS = 1_000_000_000L;
 
-    private Inventory(Connection connection) { this.connection = connection; }
+    /** Null while the database is unreachable (H2 closes itself for good when its disk fills up). */
+    private Connection connection;
+    private final String url, user, password;
+    private long nextReconnect;
+    private volatile String problem;
+    private long lastFailure;
+
+    private Inventory(Connection connection, String url, String user, String password) {
+        this.connection = connection;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    /**
+     * Why the database cannot be used right now (it is retried at most once a second, on use), or
+     * empty when it works: for the log, the metric and the admin page's banner.
+     */
+    public Optional<String> problem() { return Optional.ofNullable(problem); }
 
     /** Opens the database, creating it and migrating the schema to the newest version first. */
     public static Inventory open(String url, String user, String password) {
@@ -37,7 +56,8 @@ public final class Inventory implements AutoCloseable {
             Flyway.configure().dataSource(url, user, password).locations("classpath:db/migration").load().migrate();
             Connection c = DriverManager.getConnection(url, user, password);
             c.setAutoCommit(true);
-            return new Inventory(c);
+            writeThrough(c, url);
+            return new Inventory(c, url, user, password);
         } catch (SQLException | RuntimeException e) {
             throw new InventoryException("cannot open the inventory database " + redact(url) + ": " + rootMessage(e), e);
         }
@@ -185,6 +205,7 @@ public final class Inventory implements AutoCloseable {
     }
 
     private void upsertLeases(List<Lease> leases, Instant now) throws SQLException {
+        Connection connection = connection();
         connection.setAutoCommit(false);
         try (PreparedStatement up = connection.prepareStatement(
                 "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
@@ -206,12 +227,14 @@ public final class Inventory implements AutoCloseable {
             }
             if (inserts) in.executeBatch();
             connection.commit();
+            if (problem != null) recovered();
         } catch (SQLException e) {
             try {
                 connection.rollback();
             } catch (SQLException ignored) {
                 // the connection is gone: nothing was committed
             }
+            failed(e);
             throw e;
         } finally {
             try {
@@ -426,6 +449,7 @@ public final class Inventory implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (connection == null) return;
         try {
             connection.close();
         } catch (SQLException ignored) {
@@ -439,8 +463,95 @@ public final class Inventory implements AutoCloseable {
 
     private interface Row<T> { T map(ResultSet rs) throws SQLException; }
 
+    /**
+     * The connection, reopened if a failure closed it. H2 closes the database for good when a write
+     * fails (a full disk): without this, every later call would fail until a restart, even after
+     * space came back.
+     */
+    private Connection connection() {
+        if (connection != null) return connection;
+        long now = System.nanoTime();
+        if (now - nextReconnect < 0) throw new InventoryException("the inventory database is unavailable: " + problem);
+        nextReconnect = now + RECONNECT_NANOS;
+        try {
+            Connection c = DriverManager.getConnection(url, user, password);
+            c.setAutoCommit(true);
+            writeThrough(c, url);
+            connection = c;
+            log.warn("the inventory database {} is open again (it was unavailable: {})", redact(url), problem);
+            return c;
+        } catch (SQLException e) {
+            problem = describe(e);
+            throw new InventoryException("the inventory database is unavailable: " + problem, e);
+        }
+    }
+
+    /**
+     * H2 writes a commit to its file only up to half a second later by default: on a full disk the
+     * statement succeeds and the data is lost when the store fails afterwards (a lease that was ACKed).
+     * With no delay the commit itself fails, and the caller keeps what it wanted to write.
+     */
+    private static void writeThrough(Connection c, String url) throws SQLException {
+        if (!url.startsWith("jdbc:h2:")) return;
+        try (var st = c.createStatement()) {
+            st.execute("SET WRITE_DELAY 0");
+        }
+    }
+
+    /**
+     * After a failed statement: a write the database could not store (full disk) is reported at once;
+     * if the connection died with it, it is dropped (reopened on next use).
+     */
+    private void failed(SQLException e) {
+        Connection c = connection;
+        if (c == null) return;
+        String root = rootMessage(e);
+        lastFailure = System.nanoTime();
+        if (problem == null && root != null && (root.contains("No space left") || root.contains("Writing to") || root.contains("disk full"))) {
+            problem = describe(e);
+            log.error("the inventory database {} cannot store what it is given: {}", redact(url), problem);
+        }
+        // H2 cannot be trusted after a failed write (what it holds in memory may never reach the file):
+        // reopen it from the file, as a restart would.
+        boolean writeFailed = root != null && (root.contains("No space left") || root.contains("Writing to"));
+        boolean dead = writeFailed;
+        try {
+            dead |= c.isClosed() || !c.isValid(2);
+        } catch (SQLException probe) {
+            dead = true;
+        }
+        if (!dead) return;
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // it is gone already
+        }
+        connection = null;
+        nextReconnect = System.nanoTime();
+        if (problem == null) problem = describe(e);
+        log.error("the inventory database {} stopped working: {}. Menus, the admin pages and lease records fail until it is back; "
+                + "it is reopened on the next use, at most once a second", redact(url), problem);
+    }
+
+    /**
+     * A write went through after a failure: the database takes writes again. Not believed within two
+     * seconds of a failure: H2 accepts a few writes into memory on a full disk before it fails again.
+     */
+    private void recovered() {
+        if (System.nanoTime() - lastFailure < 2 * RECONNECT_NANOS) return;
+        log.warn("the inventory database {} takes writes again (it failed: {})", redact(url), problem);
+        problem = null;
+    }
+
+    private static String describe(SQLException e) {
+        String m = rootMessage(e);
+        if (m != null && (m.contains("No space left") || m.toLowerCase(Locale.ROOT).contains("disk full")))
+            return "the data disk is full (" + m + "); free space on it";
+        return m;
+    }
+
     private <T> List<T> query(String sql, Binder binder, Row<T> row) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection().prepareStatement(sql)) {
             binder.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 List<T> out = new ArrayList<>();
@@ -448,15 +559,19 @@ public final class Inventory implements AutoCloseable {
                 return out;
             }
         } catch (SQLException e) {
+            failed(e);
             throw new InventoryException("query failed: " + e.getMessage(), e);
         }
     }
 
     private int update(String sql, Binder binder) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection().prepareStatement(sql)) {
             binder.bind(ps);
-            return ps.executeUpdate();
+            int n = ps.executeUpdate();
+            if (problem != null) recovered();
+            return n;
         } catch (SQLException e) {
+            failed(e);
             throw new InventoryException("update failed: " + e.getMessage(), e);
         }
     }
