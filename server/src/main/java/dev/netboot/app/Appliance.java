@@ -125,6 +125,18 @@ public final class Appliance implements AutoCloseable {
             throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
         }
         running.add(inventory);
+        Inventory inv = inventory;
+        io.micrometer.core.instrument.Gauge.builder("netboot_inventory_available", inv, x -> x.problem().isPresent() ? 0 : 1)
+                .description("1 while the inventory database takes reads and writes, 0 while it fails (a full data disk, a lost database)")
+                .register(registry);
+        Path data = Path.of(config.dataDir());
+        io.micrometer.core.instrument.Gauge.builder("netboot_data_disk_free_bytes", data, d -> {
+            try {
+                return Files.getFileStore(d).getUsableSpace();
+            } catch (IOException e) {
+                return Double.NaN;
+            }
+        }).description("Space left on the file system of the data directory (inventory, images, client disks)").register(registry);
     }
 
     /** Per-client boot menus, rendered from templates before the directory is looked at. */

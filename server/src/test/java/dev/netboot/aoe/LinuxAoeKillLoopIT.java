@@ -96,7 +96,7 @@ class LinuxAoeKillLoopIT {
 
         Server current = Server.start(serve, serverLog);
         servers.add(current.process);
-        current.awaitExported();
+        current.awaitExported(serverLog);
         qemu = new ProcessBuilder("qemu-system-x86_64", "-accel", "tcg", "-m", "384", "-smp", "1",
                 "-kernel", GuestImage.vmlinuz(kernel).toString(), "-initrd", initrd.toString(),
                 "-append", "console=ttyS0 panic=-1 loglevel=3",
@@ -128,17 +128,18 @@ class LinuxAoeKillLoopIT {
         while (kills < KILLS) {
             Server next = Server.start(serve, serverLog);
             servers.add(next.process);
-            next.awaitRunning();
+            next.awaitRunning(serverLog);
             // Writes are flowing (at least one completed against this server process), then a random moment.
             waitForAcks(size() + 1, deadline, guestEnded);
             Thread.sleep(random.nextInt(700));
             long killedAt = System.nanoTime();
+            System.out.printf("kill %d at %d acknowledged writes%n", kills + 1, size());
             current.process.toHandle().destroyForcibly(); // SIGKILL: no shutdown hook, no flush, no close
             assertThat(current.process.waitFor(30, TimeUnit.SECONDS)).isTrue();
             assertThat(current.process.exitValue()).isEqualTo(137);
             kills++;
             ackedBeforeKill.add(size());
-            next.awaitExported();
+            next.awaitExported(serverLog);
             outageNanos += System.nanoTime() - killedAt;
             current = next;
         }
@@ -200,14 +201,20 @@ class LinuxAoeKillLoopIT {
             return s;
         }
 
-        void awaitRunning() throws InterruptedException { await(running, "started"); }
-        void awaitExported() throws InterruptedException { await(exported, "exported e7.1"); }
+        void awaitRunning(List<String> log) throws InterruptedException { await(running, "started", log); }
+        void awaitExported(List<String> log) throws InterruptedException { await(exported, "exported e7.1", log); }
 
-        private void await(CountDownLatch latch, String what) throws InterruptedException {
-            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+        private void await(CountDownLatch latch, String what, List<String> log) throws InterruptedException {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
             while (!latch.await(100, TimeUnit.MILLISECONDS)) {
-                if (!process.isAlive() || System.nanoTime() > deadline)
-                    throw new AssertionError("server " + process.pid() + " has not " + what + (process.isAlive() ? "" : " (it exited)"));
+                if (!process.isAlive() || System.nanoTime() > deadline) {
+                    List<String> mine;
+                    synchronized (log) {
+                        mine = log.stream().filter(l -> l.startsWith(process.pid() + " ")).toList();
+                    }
+                    throw new AssertionError("server " + process.pid() + " has not " + what + (process.isAlive() ? "" : " (it exited)")
+                            + ":\n" + String.join("\n", mine));
+                }
             }
         }
     }
