@@ -5,10 +5,13 @@
 // a plain READ/WRITE SECTORS EXT of as many sectors as both the target's Query Config reply and
 // the interface MTU allow; lost frames are retransmitted after a timeout, as the Linux driver does.
 //
-//   aoe-loadgen -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread -w WINDOW -t SECONDS
+//   aoe-loadgen -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread|randwrite -w WINDOW -t SECONDS [-o MIB] [-r SEED]
 //
 // randread issues 4 KiB reads at random 4 KiB-aligned offsets; with 2 sectors per frame one read
-// is 4 frames, and it counts as done when all 4 came back. Output: one line of key=value pairs.
+// is 4 frames, and it counts as done when all 4 came back; randwrite the same with writes.
+// -o: where the sequential modes start (MiB); -r: the random modes' seed. A copy-on-write clone
+// pays for a chunk's first write only, so runs that measure that give each run other places.
+// Output: one line of key=value pairs.
 #define _GNU_SOURCE
 #include <arpa/inet.h>
 #include <errno.h>
@@ -107,8 +110,10 @@ int main(int argc, char **argv) {
     const char *ifname = NULL, *mode = "seqread";
     int window = 16;
     double seconds = 5;
+    uint64_t start_mib = 0;
+    unsigned seed = 12345;
     int opt;
-    while ((opt = getopt(argc, argv, "i:s:l:m:w:t:")) != -1) {
+    while ((opt = getopt(argc, argv, "i:s:l:m:w:t:o:r:")) != -1) {
         switch (opt) {
             case 'i': ifname = optarg; break;
             case 's': shelf = atoi(optarg); break;
@@ -116,14 +121,17 @@ int main(int argc, char **argv) {
             case 'm': mode = optarg; break;
             case 'w': window = atoi(optarg); break;
             case 't': seconds = atof(optarg); break;
-            default: fprintf(stderr, "usage: %s -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread -w WINDOW -t SECONDS\n", argv[0]); return 2;
+            case 'o': start_mib = strtoull(optarg, NULL, 10); break;
+            case 'r': seed = (unsigned) strtoul(optarg, NULL, 10); break;
+            default: fprintf(stderr, "usage: %s -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread|randwrite -w WINDOW -t SECONDS [-o MIB] [-r SEED]\n", argv[0]); return 2;
         }
     }
     if (!ifname || window < 1 || window > MAXWIN) {
         fprintf(stderr, "need -i IFACE and 1 <= -w <= %d\n", MAXWIN);
         return 2;
     }
-    int seq = strcmp(mode, "randread") != 0, write = strcmp(mode, "seqwrite") == 0;
+    int seq = strcmp(mode, "randread") != 0 && strcmp(mode, "randwrite") != 0;
+    int write = strcmp(mode, "seqwrite") == 0 || strcmp(mode, "randwrite") == 0;
 
     fd = socket(AF_PACKET, SOCK_RAW, htons(ETH_P_AOE));
     if (fd < 0) die("socket");
@@ -179,9 +187,9 @@ int main(int argc, char **argv) {
     int op_next_frame[MAXWIN * 8];
     uint64_t op_lba[MAXWIN * 8];
     int op_count = 0;
-    uint64_t next_lba = 0, frames_done = 0, ops_done = 0, bytes_done = 0, retransmits = 0, errors = 0;
+    uint64_t next_lba = start_mib * 2048 % sectors, frames_done = 0, ops_done = 0, bytes_done = 0, retransmits = 0, errors = 0;
     uint32_t generation = 1;
-    srand(12345);
+    srand(seed);
     double rto = 0.2;
     double start = now(), end = start + seconds;
     struct mmsghdr msgs[MAXWIN];

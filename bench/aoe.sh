@@ -6,6 +6,15 @@
 #   MTUS=9000 WINDOWS=16 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
 #   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,-Dnetboot.aoe.spinNanos=20000" bench/aoe.sh
 #                                                (several configurations of ours against vblade in one run)
+#   DISK=clone MODES="seqwrite randwrite" VARIANTS="before:jar=/tmp/old/netboot.jar after:" bench/aoe.sh --no-build
+#                                                (two builds of ours, each on its own copy-on-write clone)
+#
+# --no-build: use server/target/netboot.jar as it is. A variant option jar=PATH runs that build
+# instead (another commit's jar, for a before/after table). MODES: any of seqread seqwrite randread
+# randwrite. DISK=clone: each of ours serves its own copy-on-write clone of a sparse CLONE_GIB
+# (default 16) GiB image, and every run writes to places no earlier run wrote (seq: its own GiB,
+# random: its own seed), so each write pays for allocating its chunk as a client's first writes
+# do; vblade still serves the plain file.
 #
 # Two network namespaces joined by one veth pair: both targets in one (vblade exporting the file
 # as e1.1, netboot the same file as e1.2), the neutral load generator bench/aoe-loadgen.c in the
@@ -20,6 +29,8 @@ cd "$(dirname "$0")/.."
 no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 secs=${1:-3}
 rounds=${ROUNDS:-3}
+disk_kind=${DISK:-plain}
+modes=${MODES:-seqread seqwrite randread}
 work=$(mktemp -d /tmp/aoe-bench.XXXXXX)
 ns_t=nbbench-t$$ ns_c=nbbench-c$$ if_t=nbbt$$ if_c=nbbc$$
 
@@ -42,6 +53,7 @@ jar=$work/aoe-target.jar
 echo "preparing a 1 GiB file ..." >&2
 dd if=/dev/zero of="$work/disk.img" bs=1M count=1024 status=none
 cat "$work/disk.img" > /dev/null   # both targets then read from the page cache
+if [ "$disk_kind" = clone ]; then truncate -s "${CLONE_GIB:-16}G" "$work/base.img"; fi
 
 ip netns add "$ns_t"
 ip netns add "$ns_c"
@@ -54,25 +66,31 @@ ip -n "$ns_c" link set "$if_c" up
 # for the JVM, anything else a config setting such as aoe.packetRing=false), each serving the file
 # as its own slot (e1.2, e1.3, ...) beside vblade (e1.1), all measured in the same run.
 variants=${VARIANTS:-netboot:}
-declare -A opts sets slot
+declare -A opts sets slot jars
 slot[vblade]=1
 n=2
 for v in $variants; do
   name=${v%%:*}
-  opts[$name]="" sets[$name]=""
+  opts[$name]="" sets[$name]="" jars[$name]=$jar
   for o in $(tr ',' ' ' <<<"${v#*:}"); do
-    if [[ $o == -* ]]; then opts[$name]="${opts[$name]} $o"; else sets[$name]="${sets[$name]} --set $o"; fi
+    if [[ $o == jar=* ]]; then cp "${o#jar=}" "$work/aoe-target-$name.jar"; jars[$name]=$work/aoe-target-$name.jar
+    elif [[ $o == -* ]]; then opts[$name]="${opts[$name]} $o"; else sets[$name]="${sets[$name]} --set $o"; fi
   done
   slot[$name]=$n
   n=$((n + 1))
 done
 
 start_ours() { # name: exports the file as e1.<slot>, JVM options of the variant
-  local data=$work/data-$1
+  local data=$work/data-$1 file=$work/disk.img
   rm -rf "$data"
-  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export "1.${slot[$1]}" "$work/disk.img" --open --set dataDir="$data" >/dev/null
+  if [ "$disk_kind" = clone ]; then
+    file=$work/clone-$1.img
+    rm -f "$file" "$file.cow"
+    "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "${jars[$1]}" bench/MakeClone.java "$work/base.img" "$file"
+  fi
+  "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "${jars[$1]}" disk export "1.${slot[$1]}" "$file" --open --set dataDir="$data" >/dev/null
   # shellcheck disable=SC2086
-  ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${opts[$1]} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$data" \
+  ip netns exec "$ns_t" "$JAVA_HOME/bin/java" ${opts[$1]} --enable-native-access=ALL-UNNAMED -jar "${jars[$1]}" serve --set dataDir="$data" \
     --set "aoe.interfaces=[$if_t]" --set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off ${sets[$1]} > "$work/$1.log" 2>&1 &
   pid[$1]=$!
 }
@@ -112,9 +130,14 @@ cpu_ticks() { # user and system clock ticks of a process and all its threads so 
 run() { # target mode window -> prints the figure (MB/s or IOPS)
   local out u0 s0 u1 s1 b0 b1
   only "$1"
+  # (a file, not a variable: run is called in a command substitution, a subshell)
+  run_no=$(( $(cat "$work/run-no" 2>/dev/null || echo 0) + 1 )); echo "$run_no" > "$work/run-no"
+  local fresh=""   # on a clone, places no earlier run wrote: the seq modes a GiB of their own, the random ones a seed
+  if [ "$disk_kind" = clone ]; then fresh="-o $(( (run_no * 1024) % (${CLONE_GIB:-16} * 1024) )) -r $run_no"; fi
   read -r u0 s0 < <(cpu_ticks "${pid[$1]}")
   b0=$(machine_busy)
-  out=$(ip netns exec "$ns_c" /usr/bin/time -f "%U %S" -o "$work/gen-time" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs")
+  # shellcheck disable=SC2086
+  out=$(ip netns exec "$ns_c" /usr/bin/time -f "%U %S" -o "$work/gen-time" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$1")" -m "$2" -w "$3" -t "$secs" $fresh)
   read -r u1 s1 < <(cpu_ticks "${pid[$1]}")
   b1=$(machine_busy)
   # The load generator's own CPU per frame, and the whole machine's (all CPUs, softirqs included):
@@ -128,7 +151,7 @@ run() { # target mode window -> prints the figure (MB/s or IOPS)
     if (f > 0) printf "cpu_us_per_frame=%.2f user_us=%.2f sys_us=%.2f", (u + s) / hz * 1e6 / f, u / hz * 1e6 / f, s / hz * 1e6 / f }')"
   echo "$1 $out" >> "$work/raw.txt"
   echo "$1 $2 w$3: $out" >&2
-  if [ "$2" = randread ]; then sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"; else sed -n 's/.* MBps=\([0-9.]*\).*/\1/p' <<<"$out"; fi
+  if [[ $2 == rand* ]]; then sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"; else sed -n 's/.* MBps=\([0-9.]*\).*/\1/p' <<<"$out"; fi
   sed -n 's/.*cpu_us_per_frame=\([0-9.]*\).*/\1/p' <<<"$out" > "$work/last-cpu"
   sed -n 's/.*gen_us_per_frame=\([0-9.]*\).*/\1/p' <<<"$out" > "$work/last-gen"
 }
@@ -154,7 +177,7 @@ for mtu in $mtus; do
     ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m seqwrite -w 16 -t 1 >/dev/null
     ip netns exec "$ns_c" "$work/aoe-loadgen" -i "$if_c" -s 1 -l "$(slot_of "$t")" -m randread -w 16 -t 1 >/dev/null
   done
-  for mode in seqread seqwrite randread; do
+  for mode in $modes; do
     for w in $windows; do
       declare -A runs=() cpus=() gens=()
       for r in $(seq 1 "$rounds"); do
@@ -182,7 +205,7 @@ for mtu in $mtus; do
 done
 
 echo
-echo "AoE target, median of $rounds alternating runs of $secs s, veth pair between two namespaces, 1 GiB file in the page cache ($(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
+echo "AoE target ($disk_kind disk for ours), median of $rounds alternating runs of $secs s, veth pair between two namespaces, 1 GiB file in the page cache ($(nproc) CPUs, $(uname -r), load average $(cut -d' ' -f1-3 /proc/loadavg))"
 echo
 header="| MTU | test | window | vblade |" rule="|---:|---|---:|---:|"
 for t in $names; do header="$header $t | $t / vblade |"; rule="$rule---:|---:|"; done
@@ -195,8 +218,8 @@ for t in $names; do header="$header $t |"; rule="$rule---:|"; done
 echo "$header"
 echo "$rule"
 for mtu in $mtus; do
-  for mode in seqread seqwrite randread; do
-    case $mode in seqread) label="seq read MB/s";; seqwrite) label="seq write MB/s";; randread) label="4 KiB rand read IOPS";; esac
+  for mode in $modes; do
+    case $mode in seqread) label="seq read MB/s";; seqwrite) label="seq write MB/s";; randread) label="4 KiB rand read IOPS";; randwrite) label="4 KiB rand write IOPS";; esac
     for w in $windows; do
       v=${result[$mtu,vblade,$mode,$w]:-0}
       row="| $mtu | $label | $w | $v |"

@@ -27,6 +27,8 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     public interface StatePersistence {
         TargetState load(TargetAddress target);
         void save(TargetAddress target, TargetState state);
+        /** The target's disk is gone: its state must not greet the next disk at that address. */
+        void delete(TargetAddress target) throws IOException;
     }
 
     private final List<String> interfaceNames;
@@ -94,6 +96,19 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
             } catch (IOException e) {
                 log.warn("closing the store of e{} failed: {}", a, e.getMessage());
             }
+        }
+    }
+
+    /**
+     * Withdraws a target whose disk was removed and deletes its protocol state (after the withdrawal,
+     * so no request still being handled can write it again).
+     */
+    public void forget(TargetAddress a) {
+        withdraw(a);
+        try {
+            persistence.delete(a);
+        } catch (IOException e) {
+            log.warn("cannot delete the AoE state of removed disk e{}: {}", a, e.getMessage());
         }
     }
 

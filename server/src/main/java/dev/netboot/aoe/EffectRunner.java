@@ -7,7 +7,10 @@ import dev.netboot.metrics.RateLimitedLog;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 
@@ -18,7 +21,11 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Flushes may be slow (fdatasync): with a flush executor they run there and their reply is
  * sent from that thread through {@code asyncSink}, so reads and writes of other requests do not
- * wait behind them.
+ * wait behind them. Per target at most one flush runs or waits in the executor: FLUSHes that arrive
+ * while one runs are answered together by the next one (which starts after they arrived, so it
+ * covers every write acknowledged before each of them), and at most {@link #MAX_WAITING_FLUSHES}
+ * wait; more are dropped unanswered (the initiator retransmits). So a client that floods FLUSH costs
+ * one fdatasync at a time and cannot queue work without bound or starve another target's FLUSH.
  */
 public final class EffectRunner {
 
@@ -29,6 +36,11 @@ public final class EffectRunner {
     private final StorageDirectory storage;
     private final Executor flushExecutor;
     private final FrameSink asyncSink;
+    /** Replies waiting for the next flush of each target that has one running or queued; guarded by itself. */
+    private final Map<TargetAddress, List<AoeFrame>> waitingFlushes = new HashMap<>();
+    private final RateLimitedLog droppedFlushes = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private long dropped;
+    static final int MAX_WAITING_FLUSHES = 256;
 
     /** With a null executor, flushes run inline before the next effect. */
     public EffectRunner(AoeResponder responder, StorageDirectory storage, Executor flushExecutor, FrameSink asyncSink) {
@@ -56,23 +68,66 @@ public final class EffectRunner {
                     send(reply, sink);
                 }
                 case Effect.Flush f -> {
-                    if (flushExecutor == null) send(flush(f), sink);
-                    else flushExecutor.execute(() -> send(flush(f), asyncSink));
+                    if (flushExecutor == null) send(flush(f.target()) ? f.reply() : responder.ioFailed(f.reply()), sink);
+                    else queueFlush(f);
                 }
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
             }
         }
     }
 
-    private AoeFrame flush(Effect.Flush f) {
-        BlockStore store = storage.store(f.target());
+    private void queueFlush(Effect.Flush f) {
+        boolean start;
+        synchronized (waitingFlushes) {
+            List<AoeFrame> waiting = waitingFlushes.get(f.target());
+            start = waiting == null;
+            if (start) waitingFlushes.put(f.target(), waiting = new ArrayList<>());
+            if (waiting.size() >= MAX_WAITING_FLUSHES) {
+                dropped++;
+                droppedFlushes.warn("e" + f.target() + " gets FLUSH faster than the disk syncs: " + MAX_WAITING_FLUSHES
+                        + " wait for the next fdatasync, more are dropped unanswered (" + dropped + " dropped so far)");
+                return;
+            }
+            waiting.add(f.reply());
+        }
+        if (start) flushExecutor.execute(() -> flushWaiting(f.target()));
+    }
+
+    /**
+     * One fdatasync for all replies waiting now; FLUSHes arriving meanwhile wait for the next, which
+     * is queued behind other targets' flushes rather than run at once, so no target holds a thread.
+     */
+    private void flushWaiting(TargetAddress target) {
+        List<AoeFrame> replies;
+        synchronized (waitingFlushes) {
+            replies = waitingFlushes.put(target, new ArrayList<>());
+        }
+        boolean ok = flush(target);
+        for (AoeFrame reply : replies) send(ok ? reply : responder.ioFailed(reply), asyncSink);
+        boolean again;
+        synchronized (waitingFlushes) {
+            again = !waitingFlushes.get(target).isEmpty();
+            if (!again) waitingFlushes.remove(target);
+        }
+        if (again) flushExecutor.execute(() -> flushWaiting(target));
+    }
+
+    /** FLUSHes dropped because too many of one target were waiting. */
+    public long droppedFlushes() {
+        synchronized (waitingFlushes) {
+            return dropped;
+        }
+    }
+
+    private boolean flush(TargetAddress target) {
+        BlockStore store = storage.store(target);
         try {
-            if (store == null) throw new IOException("target e" + f.target() + " was removed");
+            if (store == null) throw new IOException("target e" + target + " was removed");
             store.flush();
-            return f.reply();
+            return true;
         } catch (IOException ex) {
-            ioErrors.warn("flush of e" + f.target() + " failed: " + ex.getMessage());
-            return responder.ioFailed(f.reply());
+            ioErrors.warn("flush of e" + target + " failed: " + ex.getMessage());
+            return false;
         }
     }
 

@@ -23,8 +23,10 @@ import dev.netboot.ndp.RouterAdvertiser;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;
 import dev.netboot.disks.ClientDisks;
+import dev.netboot.disks.Reconciler;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
+import dev.netboot.aoe.TargetAddress;
 import dev.netboot.files.DirectoryFileProvider;
 import dev.netboot.files.FileProvider;
 import dev.netboot.files.OperatorFilesFirst;
@@ -105,6 +107,8 @@ public final class Appliance implements AutoCloseable {
         try {
             openInventory();
             keepInventoryBounded();
+            // Before anything is served: repair what a crash in the middle of a change left.
+            new Reconciler(inventory, services.catalog(), services.cloner(), services.dataDir()).run();
             clientDisks = services.clientDisks();
             FileProvider files = operatorFilesFirst(directory, root);
             startDhcp();
@@ -127,6 +131,18 @@ public final class Appliance implements AutoCloseable {
             throw new IOException(e.getMessage() + " (inventory.url in the config)", e);
         }
         running.add(services);
+        Inventory inv = inventory;
+        io.micrometer.core.instrument.Gauge.builder("netboot_inventory_available", inv, x -> x.problem().isPresent() ? 0 : 1)
+                .description("1 while the inventory database takes reads and writes, 0 while it fails (a full data disk, a lost database)")
+                .register(registry);
+        Path data = Path.of(config.dataDir());
+        io.micrometer.core.instrument.Gauge.builder("netboot_data_disk_free_bytes", data, d -> {
+            try {
+                return Files.getFileStore(d).getUsableSpace();
+            } catch (IOException e) {
+                return Double.NaN;
+            }
+        }).description("Space left on the file system of the data directory (inventory, images, client disks)").register(registry);
     }
 
     /** Old boot events and clients that came once and never again go, hourly, so a flood leaves nothing behind for ever. */
@@ -318,6 +334,10 @@ public final class Appliance implements AutoCloseable {
         aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir)).start();
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
+        Set<TargetAddress> disks = new java.util.HashSet<>();
+        catalog.list().forEach(e -> disks.add(e.target()));
+        a.targets().forEach(e -> disks.add(e.target()));
+        new StateFiles(dataDir).keepOnly(disks);
         CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
         running.add(exporter);
         services.exportDisksThrough(exporter);

@@ -35,6 +35,8 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private final Map<TargetAddress, DiskEntry> exported = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aoe-catalog").daemon().factory());
     private FileTime seen;
+    /** Disks the catalog wants that could not be exported, with the reason last logged: retried at each poll. */
+    private final Map<TargetAddress, String> failed = new HashMap<>();
 
     public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites) {
         this.catalog = catalog;
@@ -52,12 +54,14 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private void pollOnce() {
         try {
             FileTime now = Files.exists(catalog.file()) ? Files.getLastModifiedTime(catalog.file()) : null;
-            if (java.util.Objects.equals(now, seen)) return;
+            if (java.util.Objects.equals(now, seen) && !hasFailures()) return;
             reconcile();
         } catch (IOException | RuntimeException e) {
             log.warn("reading the disk catalog failed: {}", e.getMessage());
         }
     }
+
+    private synchronized boolean hasFailures() { return !failed.isEmpty(); }
 
     /** Brings the exports in line with the catalog now. */
     public synchronized void reconcile() {
@@ -70,13 +74,25 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
             return;
         }
         for (DiskEntry e : staticEntries) wanted.put(e.target(), e);
-        for (TargetAddress current : java.util.List.copyOf(exported.keySet())) {
-            if (!wanted.containsKey(current)) withdraw(current);
+        failed.keySet().retainAll(wanted.keySet());
+        for (var current : java.util.List.copyOf(exported.entrySet())) {
+            if (wanted.containsKey(current.getKey())) continue;
+            // A disk that left the catalog and whose file is gone was removed, not just taken offline
+            // (a flatten withdraws it for a while): its protocol state goes with it.
+            boolean removed = !Files.exists(Path.of(current.getValue().path()));
+            exported.remove(current.getKey());
+            if (removed) server.forget(current.getKey());
+            else server.withdraw(current.getKey());
+            log.info("AoE e{} withdrawn{}", current.getKey(), removed ? " (its disk was removed)" : "");
         }
         for (DiskEntry e : wanted.values()) export(e);
     }
 
-    /** Exports one disk now (re-exports it when its entry changed); a failure is logged and leaves it unexported. */
+    /**
+     * Exports one disk now (re-exports it when its entry changed). A failure is logged and retried at each
+     * poll (another process may let go of the disk, a missing base may come back); said again only when
+     * the reason changes.
+     */
     @Override
     public synchronized void export(DiskEntry e) {
         DiskEntry current = exported.get(e.target());
@@ -94,10 +110,12 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
                 throw ex;
             }
             exported.put(e.target(), e);
+            if (failed.remove(e.target()) != null) log.info("AoE e{} can be exported again", e.address());
             log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
                     e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
         } catch (IOException | RuntimeException ex) {
-            log.warn("cannot export e{} from {}: {}", e.address(), e.path(), ex.getMessage());
+            if (!String.valueOf(ex.getMessage()).equals(failed.put(e.target(), String.valueOf(ex.getMessage()))))
+                log.warn("cannot export e{} from {}: {} (retrying every poll)", e.address(), e.path(), ex.getMessage());
         }
     }
 

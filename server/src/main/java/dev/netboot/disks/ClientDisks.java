@@ -1,6 +1,7 @@
 package dev.netboot.disks;
 
 import dev.netboot.aoe.TargetAddress;
+import dev.netboot.faults.CrashPoint;
 import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Assignment;
 import dev.netboot.inventory.Client;
@@ -92,9 +93,15 @@ public final class ClientDisks {
         Optional<Disk> orphan = inventory.disk(name); // a disk of this client no assignment points at (an interrupted assign)
         if (orphan.isPresent()) removeDisk(orphan.get(), null);
         long started = System.nanoTime();
+        // Each step leaves something the start-up Reconciler repairs if the process dies right after it:
+        // files without a row (deleted), a row without an assignment (deleted), an assignment whose disk
+        // is not in the catalog (exported).
         java.nio.file.Path path = cloner.clone(image, name);
+        CrashPoint.reached("assign:cloned");
         Disk disk = inventory.addDisk(name, image.id(), path.toString(), image.sizeBytes(), cloner.kind(), clock.instant());
+        CrashPoint.reached("assign:disk-recorded");
         inventory.assign(m, image.id(), disk.id(), address.shelf(), address.slot());
+        CrashPoint.reached("assign:assigned");
         ensureExported(m, disk, address);
         log.info("client {} gets image {}: disk {} ({}, {} ms), AoE e{}", m, imageName, name, cloner.kind(),
                 (System.nanoTime() - started) / 1_000_000, address);
@@ -185,8 +192,13 @@ public final class ClientDisks {
             catalog.remove(address);
             exports.withdraw(address);
         }
+        CrashPoint.reached("remove-disk:unexported"); // the start-up Reconciler exports it again: the removal is rolled back
         inventory.removeDisk(disk.name());
+        CrashPoint.reached("remove-disk:row-deleted"); // files without a row: the Reconciler deletes them
         cloner.delete(disk);
+        // The address goes back to the pool: the next client given it must not inherit this disk's
+        // AoE state (a mask list naming the old client's MAC would hide the disk from the new one).
+        if (address != null) StateFiles.of(catalog).delete(address);
     }
 
     /** The lowest slot in our shelf that neither an assignment nor a hand-made catalog disk holds. */

@@ -30,6 +30,11 @@ public final class StateFiles implements AoeServer.StatePersistence {
         this.dir = dataDir.resolve("aoe").resolve("state");
     }
 
+    /** The state files that belong with this catalog's disks (beside it). */
+    public static StateFiles of(DiskCatalog catalog) {
+        return new StateFiles(catalog.file().getParent().getParent());
+    }
+
     private Path file(TargetAddress a) { return dir.resolve("e" + a.shelf() + "." + a.slot() + ".json"); }
 
     @Override
@@ -62,7 +67,43 @@ public final class StateFiles implements AoeServer.StatePersistence {
         }
     }
 
-    public void delete(TargetAddress a) throws IOException {
-        Files.deleteIfExists(file(a));
+    /** Forgets a target's state: its disk is gone, and the next disk at its address starts afresh. */
+    @Override
+    public synchronized void delete(TargetAddress a) throws IOException {
+        if (Files.deleteIfExists(file(a))) log.info("AoE state of e{} removed with its disk", a);
+    }
+
+    /**
+     * Deletes the state of every target not in {@code disks}: left by a disk removed while no server
+     * ran, or by a crash between removing a disk and its state. Returns the targets it forgot.
+     */
+    public synchronized List<TargetAddress> keepOnly(java.util.Collection<TargetAddress> disks) throws IOException {
+        List<TargetAddress> gone = new java.util.ArrayList<>();
+        for (TargetAddress t : targets()) {
+            if (disks.contains(t)) continue;
+            Files.deleteIfExists(file(t));
+            gone.add(t);
+        }
+        if (!gone.isEmpty()) log.info("removed the AoE state of {} disk(s) that no longer exist: {}", gone.size(),
+                gone.stream().map(t -> "e" + t).toList());
+        return gone;
+    }
+
+    /** The targets that have a state file. */
+    public synchronized List<TargetAddress> targets() throws IOException {
+        if (!Files.isDirectory(dir)) return List.of();
+        List<TargetAddress> out = new java.util.ArrayList<>();
+        try (var files = Files.list(dir)) {
+            for (Path f : (Iterable<Path>) files::iterator) {
+                String n = f.getFileName().toString();
+                if (!n.startsWith("e") || !n.endsWith(".json")) continue;
+                try {
+                    out.add(TargetAddress.parse(n.substring(1, n.length() - ".json".length())));
+                } catch (RuntimeException ignored) {
+                    // not one of ours
+                }
+            }
+        }
+        return out;
     }
 }

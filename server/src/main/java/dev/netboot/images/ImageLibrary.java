@@ -1,5 +1,6 @@
 package dev.netboot.images;
 
+import dev.netboot.faults.CrashPoint;
 import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
@@ -31,6 +32,8 @@ public final class ImageLibrary {
         ImageName.check(name);
         if (inventory.image(name).isPresent()) throw new IOException("image " + name + " exists already");
         ImportedImage imported = importer.importFrom(name, source, size, progress);
+        // A crash from here until the row is in leaves a folder without a row: the next start removes it.
+        CrashPoint.reached("image-import:folder-in-place");
         try {
             return inventory.addImage(new Image(0, name, imported.dir().toString(), imported.disk().toString(), imported.kernelVersion(),
                     imported.sizeBytes(), description, source.toAbsolutePath().toString(), clock.instant()));
@@ -49,6 +52,8 @@ public final class ImageLibrary {
         Optional<Image> image = inventory.image(name);
         if (image.isEmpty()) return false;
         inventory.removeImage(name);
+        // A crash here leaves the folder without its row: the next start finishes the removal.
+        CrashPoint.reached("image-remove:row-deleted");
         // Only folders an import made: an image registered by path (a tree elsewhere) is the operator's.
         Path dir = Path.of(image.get().path()).toAbsolutePath();
         if (dir.startsWith(imagesDir)) ImageImporter.deleteTree(dir);

@@ -27,9 +27,28 @@ public final class Inventory implements AutoCloseable {
 
     private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
-    private final Connection connection;
+    private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Inventory.class);
+    private static final long RECONNECT_NANOS = 1_000_000_000L;
 
-    private Inventory(Connection connection) { this.connection = connection; }
+    /** Null while the database is unreachable (H2 closes itself for good when its disk fills up). */
+    private Connection connection;
+    private final String url, user, password;
+    private long nextReconnect;
+    private volatile String problem;
+    private long lastFailure;
+
+    private Inventory(Connection connection, String url, String user, String password) {
+        this.connection = connection;
+        this.url = url;
+        this.user = user;
+        this.password = password;
+    }
+
+    /**
+     * Why the database cannot be used right now (it is retried at most once a second, on use), or
+     * empty when it works: for the log, the metric and the admin page's banner.
+     */
+    public Optional<String> problem() { return Optional.ofNullable(problem); }
 
     /** Opens the database, creating it and migrating the schema to the newest version first. */
     public static Inventory open(String url, String user, String password) {
@@ -37,7 +56,8 @@ public final class Inventory implements AutoCloseable {
             Flyway.configure().dataSource(url, user, password).locations("classpath:db/migration").load().migrate();
             Connection c = DriverManager.getConnection(url, user, password);
             c.setAutoCommit(true);
-            return new Inventory(c);
+            writeThrough(c, url);
+            return new Inventory(c, url, user, password);
         } catch (SQLException | RuntimeException e) {
             throw new InventoryException("cannot open the inventory database " + redact(url) + ": " + rootMessage(e), e);
         }
@@ -185,46 +205,88 @@ public final class Inventory implements AutoCloseable {
                         Lease.State.valueOf(rs.getString(5)), rs.getTimestamp(6).toInstant()));
     }
 
-    /** Writes leases in one transaction (upsert by address). */
-    public synchronized void saveLeases(List<Lease> leases, Instant now) {
-        if (leases.isEmpty()) return;
+    /** A lease the database refused as data (a value it cannot hold), and why. */
+    public record RejectedLease(Lease lease, String reason) {}
+
+    /**
+     * Writes leases in one transaction (upsert by address). If the database refuses a value (SQL
+     * state class 22, data exception), the batch is written again one lease at a time, so one bad
+     * lease costs only itself: it is returned with the reason and the others are saved. Any other
+     * failure (connection lost, disk full) throws and nothing is saved; the caller keeps the batch.
+     */
+    public synchronized List<RejectedLease> saveLeases(List<Lease> leases, Instant now) {
+        if (leases.isEmpty()) return List.of();
         try {
-            connection.setAutoCommit(false);
-            try (PreparedStatement up = connection.prepareStatement(
-                    "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
-                 PreparedStatement in = connection.prepareStatement(
-                         "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
-                // Two round trips per batch, not two per lease: update all, insert the ones that were new.
-                for (Lease l : leases) {
-                    bindLease(up, l, now);
-                    up.addBatch();
-                }
-                int[] updated = up.executeBatch();
-                boolean inserts = false;
-                for (int i = 0; i < leases.size(); i++) {
-                    if (updated[i] == 0) {
-                        bindLease(in, leases.get(i), now);
-                        in.addBatch();
-                        inserts = true;
-                    }
-                }
-                if (inserts) in.executeBatch();
-                connection.commit();
-            } catch (SQLException e) {
-                connection.rollback();
-                throw e;
-            } finally {
-                connection.setAutoCommit(true);
-            }
+            upsertLeases(leases, now);
+            return List.of();
         } catch (SQLException e) {
-            throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
+            if (!isDataException(e)) throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
+        }
+        List<RejectedLease> rejected = new ArrayList<>();
+        for (Lease l : leases) {
+            try {
+                upsertLeases(List.of(l), now);
+            } catch (SQLException e) {
+                if (!isDataException(e)) throw new InventoryException("saving lease of " + l.address() + " failed: " + e.getMessage(), e);
+                rejected.add(new RejectedLease(l, e.getMessage()));
+            }
+        }
+        return rejected;
+    }
+
+    private static boolean isDataException(SQLException e) {
+        return e.getSQLState() != null && e.getSQLState().startsWith("22");
+    }
+
+    private void upsertLeases(List<Lease> leases, Instant now) throws SQLException {
+        Connection connection = connection();
+        connection.setAutoCommit(false);
+        try (PreparedStatement up = connection.prepareStatement(
+                "UPDATE leases SET client_key = ?, mac = ?, hostname = ?, state = ?, expires = ?, updated = ? WHERE address = ?");
+             PreparedStatement in = connection.prepareStatement(
+                     "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
+            // Two round trips per batch, not two per lease: update all, insert the ones that were new.
+            for (Lease l : leases) {
+                bindLease(up, l, now);
+                up.addBatch();
+            }
+            int[] updated = up.executeBatch();
+            boolean inserts = false;
+            for (int i = 0; i < leases.size(); i++) {
+                if (updated[i] == 0) {
+                    bindLease(in, leases.get(i), now);
+                    in.addBatch();
+                    inserts = true;
+                }
+            }
+            if (inserts) in.executeBatch();
+            connection.commit();
+            if (problem != null) recovered();
+        } catch (SQLException e) {
+            try {
+                connection.rollback();
+            } catch (SQLException ignored) {
+                // the connection is gone: nothing was committed
+            }
+            failed(e);
+            throw e;
+        } finally {
+            try {
+                connection.setAutoCommit(true);
+            } catch (SQLException ignored) {
+                // as above
+            }
         }
     }
+
+    /** The hostname column's width: a longer option 12 is cut rather than cost the client its lease. */
+    static final int HOSTNAME_CHARS = 253;
 
     private static void bindLease(PreparedStatement ps, Lease l, Instant now) throws SQLException {
         ps.setString(1, l.clientKey());
         ps.setString(2, l.mac());
-        ps.setString(3, emptyToNull(l.hostname()));
+        String host = l.hostname();
+        ps.setString(3, emptyToNull(host.length() > HOSTNAME_CHARS ? host.substring(0, HOSTNAME_CHARS) : host));
         ps.setString(4, l.state().name());
         ps.setTimestamp(5, Timestamp.from(l.expires()));
         ps.setTimestamp(6, Timestamp.from(now));
@@ -390,6 +452,15 @@ public final class Inventory implements AutoCloseable {
                 rs.getString(6) == null ? Disk.CLONE : rs.getString(6), instant(rs.getTimestamp(7)));
     }
 
+    /** A client's assignment with the disk it points at (for the start-up check of files against rows). */
+    public record AssignedDisk(String mac, String diskName, String diskPath, int shelf, int slot) {}
+
+    public synchronized List<AssignedDisk> assignedDisks() {
+        return query("SELECT c.mac, d.name, d.path, a.shelf, a.slot FROM assignments a JOIN clients c ON c.id = a.client_id "
+                + "JOIN disks d ON d.id = a.disk_id WHERE a.shelf IS NOT NULL ORDER BY c.mac", ps -> {},
+                rs -> new AssignedDisk(rs.getString(1), rs.getString(2), rs.getString(3), rs.getInt(4), rs.getInt(5)));
+    }
+
     /** Every AoE address an assignment holds, "shelf.slot". */
     public synchronized java.util.Set<String> assignedAoeAddresses() {
         return new java.util.HashSet<>(query("SELECT shelf, slot FROM assignments WHERE shelf IS NOT NULL", ps -> {},
@@ -418,6 +489,7 @@ public final class Inventory implements AutoCloseable {
 
     @Override
     public synchronized void close() {
+        if (connection == null) return;
         try {
             connection.close();
         } catch (SQLException ignored) {
@@ -431,8 +503,95 @@ public final class Inventory implements AutoCloseable {
 
     private interface Row<T> { T map(ResultSet rs) throws SQLException; }
 
+    /**
+     * The connection, reopened if a failure closed it. H2 closes the database for good when a write
+     * fails (a full disk): without this, every later call would fail until a restart, even after
+     * space came back.
+     */
+    private Connection connection() {
+        if (connection != null) return connection;
+        long now = System.nanoTime();
+        if (now - nextReconnect < 0) throw new InventoryException("the inventory database is unavailable: " + problem);
+        nextReconnect = now + RECONNECT_NANOS;
+        try {
+            Connection c = DriverManager.getConnection(url, user, password);
+            c.setAutoCommit(true);
+            writeThrough(c, url);
+            connection = c;
+            log.warn("the inventory database {} is open again (it was unavailable: {})", redact(url), problem);
+            return c;
+        } catch (SQLException e) {
+            problem = describe(e);
+            throw new InventoryException("the inventory database is unavailable: " + problem, e);
+        }
+    }
+
+    /**
+     * H2 writes a commit to its file only up to half a second later by default: on a full disk the
+     * statement succeeds and the data is lost when the store fails afterwards (a lease that was ACKed).
+     * With no delay the commit itself fails, and the caller keeps what it wanted to write.
+     */
+    private static void writeThrough(Connection c, String url) throws SQLException {
+        if (!url.startsWith("jdbc:h2:")) return;
+        try (var st = c.createStatement()) {
+            st.execute("SET WRITE_DELAY 0");
+        }
+    }
+
+    /**
+     * After a failed statement: a write the database could not store (full disk) is reported at once;
+     * if the connection died with it, it is dropped (reopened on next use).
+     */
+    private void failed(SQLException e) {
+        Connection c = connection;
+        if (c == null) return;
+        String root = rootMessage(e);
+        lastFailure = System.nanoTime();
+        if (problem == null && root != null && (root.contains("No space left") || root.contains("Writing to") || root.contains("disk full"))) {
+            problem = describe(e);
+            log.error("the inventory database {} cannot store what it is given: {}", redact(url), problem);
+        }
+        // H2 cannot be trusted after a failed write (what it holds in memory may never reach the file):
+        // reopen it from the file, as a restart would.
+        boolean writeFailed = root != null && (root.contains("No space left") || root.contains("Writing to"));
+        boolean dead = writeFailed;
+        try {
+            dead |= c.isClosed() || !c.isValid(2);
+        } catch (SQLException probe) {
+            dead = true;
+        }
+        if (!dead) return;
+        try {
+            c.close();
+        } catch (SQLException ignored) {
+            // it is gone already
+        }
+        connection = null;
+        nextReconnect = System.nanoTime();
+        if (problem == null) problem = describe(e);
+        log.error("the inventory database {} stopped working: {}. Menus, the admin pages and lease records fail until it is back; "
+                + "it is reopened on the next use, at most once a second", redact(url), problem);
+    }
+
+    /**
+     * A write went through after a failure: the database takes writes again. Not believed within two
+     * seconds of a failure: H2 accepts a few writes into memory on a full disk before it fails again.
+     */
+    private void recovered() {
+        if (System.nanoTime() - lastFailure < 2 * RECONNECT_NANOS) return;
+        log.warn("the inventory database {} takes writes again (it failed: {})", redact(url), problem);
+        problem = null;
+    }
+
+    private static String describe(SQLException e) {
+        String m = rootMessage(e);
+        if (m != null && (m.contains("No space left") || m.toLowerCase(Locale.ROOT).contains("disk full")))
+            return "the data disk is full (" + m + "); free space on it";
+        return m;
+    }
+
     private <T> List<T> query(String sql, Binder binder, Row<T> row) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection().prepareStatement(sql)) {
             binder.bind(ps);
             try (ResultSet rs = ps.executeQuery()) {
                 List<T> out = new ArrayList<>();
@@ -440,15 +599,19 @@ public final class Inventory implements AutoCloseable {
                 return out;
             }
         } catch (SQLException e) {
+            failed(e);
             throw new InventoryException("query failed: " + e.getMessage(), e);
         }
     }
 
     private int update(String sql, Binder binder) {
-        try (PreparedStatement ps = connection.prepareStatement(sql)) {
+        try (PreparedStatement ps = connection().prepareStatement(sql)) {
             binder.bind(ps);
-            return ps.executeUpdate();
+            int n = ps.executeUpdate();
+            if (problem != null) recovered();
+            return n;
         } catch (SQLException e) {
+            failed(e);
             throw new InventoryException("update failed: " + e.getMessage(), e);
         }
     }

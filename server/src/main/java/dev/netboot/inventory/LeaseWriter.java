@@ -27,6 +27,7 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(LeaseWriter.class);
 
     private static final long LINGER_MILLIS = 50;
+    private static final long RETRY_MILLIS = 1000;
 
     private final Inventory inventory;
     private final Clock clock;
@@ -34,6 +35,8 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
     private final Object writeLock = new Object();
     private final Thread writer;
     private boolean closed;
+    /** The last write failed and leases wait in memory (guarded by writeLock). */
+    private boolean waiting;
 
     public LeaseWriter(Inventory inventory, Clock clock) {
         this.inventory = inventory;
@@ -50,19 +53,46 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
         notifyAll();
     }
 
-    /** Blocks until everything queued before the call is written (tests, shutdown). */
-    public void flush() {
+    /**
+     * Writes everything queued before the call (tests, shutdown). A lease the database refuses as
+     * data is logged and dropped alone; when the database cannot be written at all (disk full,
+     * connection lost) the batch goes back in the queue, behind any newer state of the same
+     * address, and the writer retries. False if the leases are still waiting.
+     */
+    public boolean flush() {
         // Taking and writing under one lock keeps batches in order: an older state of an address
         // can never be written after a newer one.
         synchronized (writeLock) {
             List<Lease> batch = take();
-            if (batch.isEmpty()) return;
+            if (batch.isEmpty()) return true;
             try {
-                inventory.saveLeases(batch, clock.instant());
+                for (Inventory.RejectedLease r : inventory.saveLeases(batch, clock.instant())) {
+                    log.error("the lease of {} (client {}, MAC {}) cannot be stored and will be forgotten at the next restart: {}",
+                            r.lease().address(), abbreviate(r.lease().clientKey()), r.lease().mac(), r.reason());
+                }
+                if (waiting) log.info("{} queued leases saved: the inventory takes writes again", batch.size());
+                waiting = false;
+                return true;
             } catch (InventoryException e) {
-                log.error("{} leases were not saved: {}", batch.size(), e.getMessage());
+                requeue(batch);
+                if (!waiting) log.error("{} leases wait in memory, the inventory refuses writes ({}); retrying every {} ms",
+                        batch.size(), e.getMessage(), RETRY_MILLIS);
+                waiting = true;
+                return false;
             }
         }
+    }
+
+    private static String abbreviate(String s) {
+        return s.length() <= 40 ? s : s.substring(0, 40) + "… (" + s.length() + " characters)";
+    }
+
+    /** Puts a batch that could not be written back, unless a newer state of the address came meanwhile. */
+    private synchronized void requeue(List<Lease> batch) {
+        Map<Ipv4, Lease> newer = new LinkedHashMap<>(pending);
+        pending.clear();
+        for (Lease l : batch) pending.put(l.address(), l);
+        pending.putAll(newer);
     }
 
     private void run() {
@@ -70,10 +100,10 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
             try {
                 // Let a burst gather: one commit for a boot storm's worth of leases, not one per lease.
                 Thread.sleep(LINGER_MILLIS);
+                if (!flush()) Thread.sleep(RETRY_MILLIS);
             } catch (InterruptedException e) {
                 return;
             }
-            flush();
         }
     }
 
@@ -88,6 +118,8 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
         }
         return !pending.isEmpty();
     }
+
+    private synchronized int pendingCount() { return pending.size(); }
 
     private synchronized List<Lease> take() {
         List<Lease> batch = new ArrayList<>(pending.values());
@@ -106,6 +138,6 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        flush();
+        if (!flush()) log.error("{} leases could not be saved before stopping; their clients keep their addresses when they renew", pendingCount());
     }
 }

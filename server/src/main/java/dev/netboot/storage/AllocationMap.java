@@ -57,6 +57,36 @@ final class AllocationMap {
         return m;
     }
 
+    /**
+     * ORs in the bits of another copy of the map (the live map, see {@link CowBlockStore}) and marks
+     * the pages that gained bits dirty, so the next flush makes them durable. Bits past the last
+     * chunk are ignored.
+     */
+    synchronized void merge(ByteBuffer pages) {
+        AllocationMap other = load(chunks, pages);
+        for (int i = 0; i < words.length; i++) {
+            long gained = other.words[i] & ~words[i];
+            if (gained == 0) continue;
+            WORD.getAndBitwiseOrRelease(words, i, gained);
+            allocated += Long.bitCount(gained);
+            dirtyPages.set(i / WORDS_PER_PAGE);
+        }
+    }
+
+    /** All pages as they are now, for a full copy of the map. */
+    synchronized ByteBuffer allPages() {
+        ByteBuffer b = ByteBuffer.allocateDirect(Math.toIntExact(byteSize())).order(ByteOrder.LITTLE_ENDIAN);
+        for (int i = 0; i < words.length; i++) b.putLong((long) WORD.getAcquire(words, i));
+        return b.flip();
+    }
+
+    /** The word (64 chunks) that holds {@code chunk}, at byte {@link #wordOffset} of the map. */
+    long wordWith(long chunk) {
+        return (long) WORD.getAcquire(words, (int) (chunk >>> 6)) | (1L << chunk);
+    }
+
+    static long wordOffset(long chunk) { return (chunk >>> 6) * 8; }
+
     long chunks() { return chunks; }
     int pages() { return words.length / WORDS_PER_PAGE; }
     long byteSize() { return (long) pages() * PAGE_BYTES; }

@@ -3,6 +3,7 @@ package dev.netboot.storage;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -11,6 +12,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
@@ -29,22 +31,33 @@ import java.util.concurrent.locks.ReentrantLock;
  * copies the chunk up (base read, merge, one 4 KiB write) under the chunk's lock, the other three
  * find it allocated and go straight to the overlay.
  *
- * <p><b>Crash safety.</b> The invariant: the persisted map never claims a chunk whose data is not
- * durable in the overlay. Bits only go from 0 to 1, so it suffices to order their persistence:
+ * <p><b>Crash safety.</b> The sidecar holds two copies of the map. The <em>durable map</em> never
+ * claims a chunk whose data is not on stable storage; the <em>live map</em> (after a
+ * {@link LiveMapStamp} page) never claims a chunk whose data is not in the overlay, as far as the
+ * kernel's page cache is concerned. Bits only go from 0 to 1, so it suffices to order their writes:
  * <ol>
  *   <li>write: the chunk's full data is written to the overlay (copy-up merged with the request),
- *       then its bit is set in memory; reads and writes of that chunk go to the overlay from then on.
+ *       then the word of the live map that holds its bit is written to the sidecar (pwrite, no
+ *       sync), and only then is the bit set in memory; reads and writes of that chunk go to the
+ *       overlay from then on, and {@code write} returns. So a write that returned is in the kernel
+ *       twice over (data, then the bit that points at it): it survives kill -9 of this process,
+ *       which the Linux aoe driver needs, as it never sends FLUSH.
  *   <li>flush: take a snapshot of the map pages changed so far (every bit in it had its data written
- *       before), fdatasync the overlay, then write those pages to the sidecar and fdatasync it.
+ *       before), fdatasync the overlay, then write those pages to the durable map and fdatasync it.
+ *       A write followed by a completed flush survives a power loss too.
  * </ol>
- * A write acknowledged before a flush that completed thus survives kill -9 and power loss. An
- * unflushed write may be lost: after a crash its chunk reads the base again (or the older overlay
- * data, for a chunk allocated earlier), never another chunk's data, since a copy-up only writes its
- * own chunk's range and a torn map page only mixes bits that were each safe. With {@code syncWrites}
- * the overlay is O_DSYNC and a new chunk's bit is written and synced to the sidecar before it is set
- * in memory, so every write is durable when {@code write} returns and no other thread can see (and
- * write into) a chunk whose allocation is not yet durable. {@link #close} flushes, as a clean
- * shutdown would keep the page cache of a plain file.
+ * On open, the live map is believed only if its stamp names the current boot
+ * ({@code /proc/sys/kernel/random/boot_id}): then the page cache it was written to never went away,
+ * and its bits are ORed into the durable map's (and made durable by the next flush). After a power
+ * loss or a reboot the stamp names another boot, the live map may hold bits whose data never reached
+ * the disk (the kernel writes back the two files in any order), so only the durable map counts, and
+ * writes after the last flush may be lost: their chunks read the base again (or the older overlay
+ * data, for a chunk allocated earlier), never zeros or another chunk's data. A writable open then
+ * rewrites the live map from the durable one before it stamps it with this boot. With
+ * {@code syncWrites} the overlay is O_DSYNC and a new chunk's bit is written and synced to the
+ * durable map before it is set in memory, so every write is durable when {@code write} returns and no
+ * other thread can see (and write into) a chunk whose allocation is not yet durable. {@link #close}
+ * flushes, as a clean shutdown would keep the page cache of a plain file.
  *
  * <p>Thread-safe like {@link FileBlockStore}: reads never lock; a write to an allocated chunk is a
  * plain pwrite; only the first write to a chunk takes that chunk's striped lock. An open clone
@@ -66,8 +79,12 @@ public final class CowBlockStore implements BlockStore {
     private final boolean readOnly;
     private final boolean syncWrites;
     private final ReentrantLock[] stripes = new ReentrantLock[STRIPES];
+    /** Guards each word of the live map: its pwrite must carry every bit set in memory before it. */
+    private final ReentrantLock[] liveWords = new ReentrantLock[STRIPES];
+    private final long liveMapAt;
     private final ReentrantLock flushLock = new ReentrantLock();
     private final ThreadLocal<ByteBuffer> chunkBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(CHUNK_SIZE));
+    private final ThreadLocal<ByteBuffer> wordBuffer = ThreadLocal.withInitial(() -> ByteBuffer.allocateDirect(8).order(ByteOrder.LITTLE_ENDIAN));
 
     private CowBlockStore(Path overlayPath, CloneHeader header, FileBlockStore base, PosixFile overlay, PosixFile sidecar,
                           AllocationMap map, boolean readOnly, boolean syncWrites) {
@@ -80,7 +97,12 @@ public final class CowBlockStore implements BlockStore {
         this.readOnly = readOnly;
         this.syncWrites = syncWrites;
         for (int i = 0; i < STRIPES; i++) stripes[i] = new ReentrantLock();
+        for (int i = 0; i < STRIPES; i++) liveWords[i] = new ReentrantLock();
+        this.liveMapAt = liveMapAt(map);
     }
+
+    private static long stampAt(AllocationMap map) { return CloneHeader.BYTES + map.byteSize(); }
+    private static long liveMapAt(AllocationMap map) { return stampAt(map) + LiveMapStamp.BYTES; }
 
     /** Where the header and allocation map of the clone whose overlay is {@code overlay} live. */
     public static Path sidecarOf(Path overlay) {
@@ -164,6 +186,11 @@ public final class CowBlockStore implements BlockStore {
      * unwritten chunks would silently show the new base's data).
      */
     public static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites) throws IOException {
+        return open(overlay, readOnly, syncWrites, LiveMapStamp.currentBootId());
+    }
+
+    /** {@code bootId}: this boot, as the kernel names it; a test passes another to play a power loss. */
+    static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites, Optional<String> bootId) throws IOException {
         Path o = overlay.toAbsolutePath().normalize();
         Path side = sidecarOf(o);
         if (!Files.exists(side)) throw new IOException(o + " is not a clone (no " + side.getFileName() + ")");
@@ -186,6 +213,7 @@ public final class CowBlockStore implements BlockStore {
             ByteBuffer pages = ByteBuffer.allocateDirect(Math.toIntExact(new AllocationMap(chunks).byteSize()));
             if (!sc.readFully(CloneHeader.BYTES, pages)) throw new IOException(side + " is damaged (allocation map truncated)");
             AllocationMap map = AllocationMap.load(chunks, pages.flip());
+            adoptLiveMap(sc, map, readOnly, bootId);
             return new CowBlockStore(o, header, base, ov, sc, map, readOnly, syncWrites);
         } catch (IOException | RuntimeException e) {
             if (ov != null) ov.close();
@@ -193,6 +221,29 @@ public final class CowBlockStore implements BlockStore {
             sc.close();
             throw e;
         }
+    }
+
+    /**
+     * Same boot as the live map's stamp: its bits join the map (they are dirty now, the next flush
+     * makes them durable). Then, writable, the live map becomes a full copy of the map (which also
+     * allocates its blocks, so a full disk cannot fail a later bit's write) and only after that is
+     * stamped with this boot: a crash in between leaves the old stamp, and so the durable map alone.
+     */
+    private static void adoptLiveMap(PosixFile sc, AllocationMap map, boolean readOnly, Optional<String> bootId) throws IOException {
+        ByteBuffer stampPage = ByteBuffer.allocateDirect(LiveMapStamp.BYTES);
+        Optional<LiveMapStamp> stamp = Optional.empty();
+        if (sc.readFully(stampAt(map), stampPage)) {
+            byte[] bytes = new byte[LiveMapStamp.BYTES];
+            stampPage.flip().get(bytes);
+            stamp = LiveMapStamp.decode(bytes);
+        }
+        if (bootId.isPresent() && stamp.isPresent() && stamp.get().bootId().equals(bootId.get())) {
+            ByteBuffer live = ByteBuffer.allocateDirect(Math.toIntExact(map.byteSize()));
+            if (sc.readFully(liveMapAt(map), live)) map.merge(live.flip());
+        }
+        if (readOnly || bootId.isEmpty()) return;
+        sc.writeFully(liveMapAt(map), map.allPages());
+        sc.writeFully(stampAt(map), new LiveMapStamp(bootId.get()).encode());
     }
 
     private static void checkBase(CloneHeader header, Path overlay) throws IOException {
@@ -311,7 +362,25 @@ public final class CowBlockStore implements BlockStore {
                 src.position(src.position() + n);
             }
             if (syncWrites) allocateDurably(chunk);
-            else map.markAllocated(chunk);
+            else allocateLive(chunk);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * The data is in the overlay (page cache); the live map's word with the new bit goes to the
+     * sidecar before the bit is visible here, so neither this write nor another thread's write into
+     * the same chunk can be acknowledged while a crash would still forget the chunk.
+     */
+    private void allocateLive(long chunk) throws IOException {
+        ReentrantLock lock = liveWords[(int) ((chunk >>> 6) % STRIPES)];
+        lock.lock();
+        try {
+            ByteBuffer word = wordBuffer.get().clear();
+            word.putLong(0, map.wordWith(chunk));
+            sidecar.writeFully(liveMapAt + AllocationMap.wordOffset(chunk), word);
+            map.markAllocated(chunk);
         } finally {
             lock.unlock();
         }

@@ -43,10 +43,15 @@ class CatalogExporterTest {
             server.store(TargetAddress.parse("1.1")).read(0, b);
             assertThat(b.array()).isEqualTo(content);
 
+            StateFiles states = new StateFiles(dir);
+            states.save(TargetAddress.parse("1.1"), new dev.netboot.aoe.TargetState(ByteBuffer.allocate(0),
+                    List.of(dev.netboot.aoe.MacAddress.parse("52:54:00:00:00:01")), List.of()));
             catalog.remove(TargetAddress.parse("1.1"));
             exporter.reconcile();
             assertThat(server.store(TargetAddress.parse("1.1"))).isNull();
             CowBlockStore.open(clone, false).close(); // the server let go of it
+            // withdrawn while its file is there (a flatten does that): the state stays
+            assertThat(states.targets()).containsExactly(TargetAddress.parse("1.1"));
 
             // a clone whose base changed is refused, the others stay exported
             Files.setLastModifiedTime(base, FileTime.fromMillis(0));
@@ -54,6 +59,25 @@ class CatalogExporterTest {
             exporter.reconcile();
             assertThat(server.store(TargetAddress.parse("1.1"))).isNull();
             assertThat(server.store(TargetAddress.parse("1.2"))).isNotNull();
+
+            // removed by another process (catalog entry and file gone): the server forgets its state too
+            states.save(TargetAddress.parse("1.2"), new dev.netboot.aoe.TargetState(ByteBuffer.allocate(0),
+                    List.of(dev.netboot.aoe.MacAddress.parse("52:54:00:00:00:01")), List.of()));
+            catalog.remove(TargetAddress.parse("1.2"));
+            Files.delete(dir.resolve("plain.img"));
+            exporter.reconcile();
+            assertThat(server.store(TargetAddress.parse("1.2"))).isNull();
+            assertThat(states.targets()).doesNotContain(TargetAddress.parse("1.2"));
         }
+    }
+
+    /** State files of disks removed while no server ran (or by a crash in between) are swept at start. */
+    @Test
+    void stateOfDisksNotInTheCatalogIsRemoved() throws Exception {
+        StateFiles states = new StateFiles(dir);
+        states.save(TargetAddress.parse("1.1"), dev.netboot.aoe.TargetState.EMPTY);
+        states.save(TargetAddress.parse("1.2"), dev.netboot.aoe.TargetState.EMPTY);
+        assertThat(states.keepOnly(List.of(TargetAddress.parse("1.2")))).containsExactly(TargetAddress.parse("1.1"));
+        assertThat(states.targets()).containsExactly(TargetAddress.parse("1.2"));
     }
 }

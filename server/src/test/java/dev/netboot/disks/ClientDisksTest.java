@@ -121,6 +121,21 @@ class ClientDisksTest {
         assertThat(catalog.list()).hasSize(1);
     }
 
+    /** The old client's mask list left at the address would hide the disk from the next client there. */
+    @Test
+    void aFreedAddressComesWithoutTheRemovedDisksAoeState() throws Exception {
+        dev.netboot.aoe.TargetAddress address = dev.netboot.aoe.TargetAddress.parse(disks.assign(A, "alpha", false).aoeAddress());
+        StateFiles states = new StateFiles(dir);
+        states.save(address, new dev.netboot.aoe.TargetState(ByteBuffer.wrap("old".getBytes(StandardCharsets.US_ASCII)),
+                List.of(dev.netboot.aoe.MacAddress.parse(A)), List.of(dev.netboot.aoe.MacAddress.parse(A))));
+        assertThat(states.targets()).containsExactly(address);
+
+        assertThat(disks.unassign(A)).isTrue();
+        assertThat(disks.assign(B, "alpha", false).aoeAddress()).isEqualTo(address.toString());
+        assertThat(states.targets()).isEmpty();
+        assertThat(states.load(address).masks()).isEmpty();
+    }
+
     @Test
     void addressesSkipDisksMadeByHandAndFreedOnesAreReused() throws Exception {
         catalog.add(new DiskEntry("1.0", dir.resolve("manual.img").toString(), List.of(), false, false));

@@ -78,6 +78,39 @@ abstract class InventoryContract {
         }
     }
 
+    /**
+     * A 301-byte option 61 (RFC 3396 lets it span several options) in a batch with other clients'
+     * leases: all of them are stored and survive a restart, so no ACKed address is offered again.
+     * A value the database still cannot hold costs only its own lease, and an overlong hostname is cut.
+     */
+    @Test
+    void oneUnusualLeaseNeverCostsTheOthersOfItsBatch() {
+        String url = freshUrl();
+        StringBuilder id = new StringBuilder("id:");
+        for (int i = 0; i < 301; i++) id.append(String.format("%02x", i & 0xff));
+        Lease longId = new Lease(Ipv4.parse("10.0.0.50"), id.toString(), "52:54:00:00:00:50", "", Lease.State.BOUND, T0.plusSeconds(3600));
+        Lease longName = new Lease(Ipv4.parse("10.0.0.51"), "hw:525400000051", "52:54:00:00:00:51", "h".repeat(300), Lease.State.BOUND, T0.plusSeconds(3600));
+        Lease bad = new Lease(Ipv4.parse("10.0.0.52"), "hw:525400000052", "5".repeat(60), "", Lease.State.BOUND, T0.plusSeconds(3600));
+        List<Lease> others = new java.util.ArrayList<>();
+        for (int i = 0; i < 20; i++)
+            others.add(new Lease(Ipv4.parse("10.0.0." + (100 + i)), "hw:5254000001" + String.format("%02x", i), String.format("52:54:00:00:01:%02x", i),
+                    "n" + i, Lease.State.BOUND, T0.plusSeconds(3600)));
+        try (Inventory inv = open(url); LeaseWriter w = new LeaseWriter(inv, Clock.fixed(T0, ZoneOffset.UTC))) {
+            others.subList(0, 10).forEach(w::save);
+            w.save(longId);
+            w.save(longName);
+            w.save(bad);
+            others.subList(10, 20).forEach(w::save);
+            assertThat(w.flush()).isTrue();
+        }
+        try (Inventory inv = open(url)) {
+            List<Lease> expected = new java.util.ArrayList<>(others);
+            expected.add(longId);
+            expected.add(new Lease(longName.address(), longName.clientKey(), longName.mac(), "h".repeat(253), longName.state(), longName.expires()));
+            assertThat(inv.leases()).containsExactlyInAnyOrderElementsOf(expected);
+        }
+    }
+
     @Test
     void leasesOfNonEthernetClientsFit() {
         try (Inventory inv = open(freshUrl())) {

@@ -31,7 +31,7 @@ class CowBlockStoreCrashTest {
     Path dir;
 
     @ParameterizedTest
-    @ValueSource(strings = {"flush", "sync"})
+    @ValueSource(strings = {"flush", "sync", "ack"})
     void everyWriteReportedDurableSurvivesKill9(String mode) throws Exception {
         long seed = new Random().nextLong();
         // somewhere in the first pass (fresh chunks, copy-ups) or the second (overwrites)

@@ -364,6 +364,43 @@ class CowBlockStoreTest {
         }
     }
 
+    /**
+     * What the files hold while the store is open is what a kill -9 leaves (the page cache stays).
+     * In the same boot a write that returned is there without any flush; after a power loss (another
+     * boot) the unsynced live map is not trusted and only flushed writes count, the rest reading the
+     * base again, never zeros.
+     */
+    @Test
+    void aReturnedWriteSurvivesAProcessCrashAndAPowerLossFallsBackToTheLastFlush() throws Exception {
+        byte[] content = randomBytes(32 * 4096, 20);
+        Path base = baseWith(dir.resolve("base.img"), content);
+        Path overlay = dir.resolve("a.img");
+        CowBlockStore.create(base, overlay).close();
+        byte[] flushed = randomBytes(700, 21), unflushed = randomBytes(700, 22);
+        Path sameBoot = dir.resolve("same.img"), otherBoot = dir.resolve("other.img");
+        try (CowBlockStore s = CowBlockStore.open(overlay, false)) {
+            write(s, 3 * 4096L + 100, flushed);
+            s.flush();
+            write(s, 5 * 4096L + 100, unflushed);
+            for (Path copy : List.of(sameBoot, otherBoot)) {
+                Files.copy(overlay, copy);
+                Files.copy(CowBlockStore.sidecarOf(overlay), CowBlockStore.sidecarOf(copy));
+            }
+        }
+        byte[] afterKill = content.clone();
+        System.arraycopy(flushed, 0, afterKill, 3 * 4096 + 100, flushed.length);
+        byte[] afterPowerLoss = afterKill.clone();
+        System.arraycopy(unflushed, 0, afterKill, 5 * 4096 + 100, unflushed.length);
+        try (CowBlockStore s = CowBlockStore.open(sameBoot, false)) {
+            assertSameBytes(readAll(s), afterKill, "after kill -9");
+            s.flush(); // the recovered bit becomes durable
+        }
+        assertThat(persistedBit(sameBoot, 5)).isTrue();
+        try (CowBlockStore s = CowBlockStore.open(otherBoot, false, false, java.util.Optional.of("another-boot"))) {
+            assertSameBytes(readAll(s), afterPowerLoss, "after a power loss");
+        }
+    }
+
     @Test
     void cloningAnEightGibImageTakesUnderOneSecond() throws Exception {
         Path base = dir.resolve("big.img");

@@ -6,10 +6,11 @@ import java.util.Random;
 
 /**
  * Runs in its own JVM for {@link CowBlockStoreCrashTest}: writes a known sequence into a clone and
- * reports what is durable ("FLUSHED n": writes 0..n were followed by a completed flush; with
- * syncWrites "WRITTEN n": write n returned), until the test kills it with SIGKILL.
+ * reports what must survive ("FLUSHED n": writes 0..n were followed by a completed flush; with
+ * syncWrites, or with neither ({@code ack}: what the AoE server acknowledges to the Linux driver,
+ * which never sends FLUSH), "WRITTEN n": write n returned), until the test kills it with SIGKILL.
  *
- * <p>Arguments: overlay, {@code flush} or {@code sync}, seed. Or overlay, {@code flatten}: flattens
+ * <p>Arguments: overlay, {@code flush}, {@code sync} or {@code ack}, seed. Or overlay, {@code flatten}: flattens
  * with a checkpoint every MiB and prints "DONE n" after each MiB.
  */
 public final class CowCrashChild {
@@ -50,13 +51,14 @@ public final class CowCrashChild {
             return;
         }
         boolean sync = args[1].equals("sync");
+        boolean flushes = args[1].equals("flush");
         long seed = Long.parseLong(args[2]);
         try (CowBlockStore store = CowBlockStore.open(overlay, sync)) {
             int total = writes(store.size());
             for (int i = 0; i < total; i++) {
                 Planned p = planned(seed, i, store.size());
                 store.write(p.offset(), ByteBuffer.wrap(p.data()));
-                if (sync) {
+                if (!flushes) {
                     System.out.println("WRITTEN " + i);
                 } else if (i % 4 == 3) {
                     store.flush();

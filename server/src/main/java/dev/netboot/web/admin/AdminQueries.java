@@ -37,6 +37,12 @@ public final class AdminQueries {
     private final Supplier<Map<String, Instant>> waiting;
 
     /** @param exported the AoE addresses this server exports now ("1.0"), empty when AoE is off here */
+    /** What every admin page must say at the top: the inventory cannot be used (a full data disk, a lost database). */
+    public Optional<String> alert() {
+        return inventory.problem().map(p -> "The inventory database is unavailable: " + p
+                + ". Boot menus, leases and these pages may fail until it is back; the server retries by itself.");
+    }
+
     public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported, Clock clock) {
         this(inventory, catalog, exported, Map::of, clock);
     }

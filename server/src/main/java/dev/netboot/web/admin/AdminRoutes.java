@@ -50,6 +50,11 @@ public final class AdminRoutes {
     public void register(JavalinConfig config) {
         var r = config.routes;
         r.before(this::guard);
+        // The inventory failing (a full disk) is the server's trouble, not a bug: a page that says so, 503.
+        r.exception(InventoryException.class, (e, ctx) -> {
+            log.error("web admin: {} {}: {}", ctx.method(), ctx.path(), e.getMessage());
+            problem(ctx, new Pages.Problem(503, "Inventory unavailable", e.getMessage()));
+        });
         r.get(PREFIX + "/", this::clientsPage);
         r.get(PREFIX + "/style.css", ctx -> ctx.contentType("text/css; charset=utf-8").result(templates.render("style.css", Map.of())));
         r.get(PREFIX + "/clients/{mac}", ctx -> clientPage(ctx, Optional.empty(), null, false));
@@ -251,6 +256,7 @@ public final class AdminRoutes {
         model.put("nav", nav);
         model.put("csrf", guard.csrfToken());
         model.put("prefix", PREFIX);
+        model.put("alert", queries.alert().orElse(""));
         try {
             String html = templates.render(template, model);
             ctx.status(status).html(html);
