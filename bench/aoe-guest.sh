@@ -5,7 +5,7 @@
 #   sudo bench/aoe-guest.sh [--no-build] [MIB]   (default 64 MiB read and written with O_DIRECT by dd;
 #                                   --no-build: server/target/netboot.jar as it is)
 #   FIO=/path/to/static/fio SECS=10 sudo bench/aoe-guest.sh
-#   JAVA_OPTS=-Dnetboot.aoe.spinNanos=0 SETS="--set aoe.packetRing=false" bench/aoe-guest.sh   (other settings for netboot)
+#   SETS="--set aoe.packetRing=false --set tuning.aoeSpinNanos=0" bench/aoe-guest.sh   (other settings for netboot)
 #
 # In the guest, on /dev/etherd/e1.1: dd of MIB MiB (bs=1M, O_DIRECT, one request at a time), then fio
 # (io_uring, O_DIRECT, iodepth 16, SECS seconds each): sequential write and read with 1 MiB blocks,

@@ -4,7 +4,7 @@
 #   sudo bench/aoe.sh [--no-build] [SECONDS_PER_RUN]   (default 3; ROUNDS=3 runs per cell, median reported;
 #                                                --no-build: server/target/netboot.jar as it is)
 #   MTUS=9000 WINDOWS=16 ROUNDS=1 bench/aoe.sh 2           (a subset while tuning)
-#   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,-Dnetboot.aoe.spinNanos=20000" bench/aoe.sh
+#   VARIANTS="recvmmsg:aoe.packetRing=false ring:aoe.packetRing=true,tuning.aoeSpinNanos=20000" bench/aoe.sh
 #                                                (several configurations of ours against vblade in one run)
 #   DISK=clone MODES="seqwrite randwrite" VARIANTS="before:jar=/tmp/old/netboot.jar after:" bench/aoe.sh --no-build
 #                                                (two builds of ours, each on its own copy-on-write clone)

@@ -27,12 +27,12 @@ final class AoeInterface implements AutoCloseable {
 
     static final int BATCH = 64;
     /**
-     * How long a thread polls for more frames after a batch before it sleeps. Off by default: with
-     * the receive ring, spinning measured more CPU per frame on every row and lower window-16
-     * throughput on most (docs/aoe.md); it only helps a single initiator at window 1 on a machine
+     * How long a thread polls for more frames after a batch before it sleeps ({@code tuning.aoeSpinNanos}).
+     * Off by default: with the receive ring, spinning measured more CPU per frame on every row and lower
+     * window-16 throughput on most (docs/aoe.md); it only helps a single initiator at window 1 on a machine
      * with an idle core to burn.
      */
-    static final long SPIN_NANOS = Long.getLong("netboot.aoe.spinNanos", 0);
+    private final long spinNanos;
 
     private final List<PacketSocket> sockets = new java.util.ArrayList<>();
     private final PacketSocket socket;
@@ -50,7 +50,8 @@ final class AoeInterface implements AutoCloseable {
     private volatile boolean running = true;
 
     AoeInterface(String name, int threadCount, boolean packetRing, AoeResponder responder, StorageDirectory storage, Executor flushExecutor,
-                 int bufferCount, AoeMetrics metrics) throws IOException {
+                 int bufferCount, AoeMetrics metrics, long spinNanos) throws IOException {
+        this.spinNanos = spinNanos;
         try {
             for (int i = 0; i < threadCount; i++) sockets.add(PacketSocket.open(name, AoeCodec.ETHERTYPE, 8 << 20, 200, packetRing));
             if (threadCount > 1) {
@@ -102,7 +103,7 @@ final class AoeInterface implements AutoCloseable {
             while (running) {
                 // With spinning on: right after a batch the initiator's next frames are usually
                 // microseconds away, and polling saves the sleep/wake-up of the round trip.
-                boolean poll = SPIN_NANOS > 0 && System.nanoTime() - lastWork < SPIN_NANOS;
+                boolean poll = spinNanos > 0 && System.nanoTime() - lastWork < spinNanos;
                 int n;
                 try {
                     n = socket.receive(rx, poll);

@@ -35,6 +35,7 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     private final int bufferCount;
     private final int threadsPerInterface;
     private final boolean packetRing;
+    private final long spinNanos;
     private final StatePersistence persistence;
     private final AoeResponder responder = new AoeResponder();
     private final AoeMetrics metrics;
@@ -49,6 +50,13 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
      */
     public AoeServer(List<String> interfaceNames, int bufferCount, int threadsPerInterface, boolean packetRing, MeterRegistry registry,
                      StatePersistence persistence) {
+        this(interfaceNames, bufferCount, threadsPerInterface, packetRing, registry, persistence, 0);
+    }
+
+    /** @param spinNanos how long a receive thread polls for more frames before it sleeps (0: never) */
+    public AoeServer(List<String> interfaceNames, int bufferCount, int threadsPerInterface, boolean packetRing, MeterRegistry registry,
+                     StatePersistence persistence, long spinNanos) {
+        this.spinNanos = spinNanos;
         this.packetRing = packetRing;
         this.interfaceNames = List.copyOf(interfaceNames);
         this.bufferCount = bufferCount;
@@ -61,7 +69,7 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
     public AoeServer start() throws IOException {
         try {
             for (String name : interfaceNames) {
-                AoeInterface i = new AoeInterface(name, threadsPerInterface, packetRing, responder, this, flusher, bufferCount, metrics).start();
+                AoeInterface i = new AoeInterface(name, threadsPerInterface, packetRing, responder, this, flusher, bufferCount, metrics, spinNanos).start();
                 interfaces.add(i);
                 log.info("AoE on {} (MTU {}, {} sectors per frame, MAC {}, {} thread(s), {})", name, i.mtu(), i.port().maxSectors(), i.port().mac(),
                         threadsPerInterface, packetRing ? "receive ring" : "recvmmsg");

@@ -28,6 +28,7 @@ import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.StateFiles;
 import dev.netboot.aoe.TargetAddress;
 import dev.netboot.files.DirectoryFileProvider;
+import dev.netboot.storage.ReadTuning;
 import dev.netboot.files.FileProvider;
 import dev.netboot.files.OperatorFilesFirst;
 import dev.netboot.tftp.RetransmitPolicy;
@@ -94,7 +95,7 @@ public final class Appliance implements AutoCloseable {
         this.config = config;
         this.services = new Services(config, clock);
         this.waiting = WaitingClients.forRetry(clock, config.menus().retrySeconds());
-        this.group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()));
+        this.group = transport.newGroup(Math.max(2, Runtime.getRuntime().availableProcessors()), config.tuning().eventLoopSpinMicros());
         new JvmMemoryMetrics().bindTo(registry);
         new JvmThreadMetrics().bindTo(registry);
     }
@@ -331,14 +332,16 @@ public final class Appliance implements AutoCloseable {
     private void startAoe() throws IOException {
         NetbootConfig.Aoe a = config.aoe();
         Path dataDir = Path.of(config.dataDir());
-        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir)).start();
+        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
+                config.tuning().aoeSpinNanos()).start();
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
         Set<TargetAddress> disks = new java.util.HashSet<>();
         catalog.list().forEach(e -> disks.add(e.target()));
         a.targets().forEach(e -> disks.add(e.target()));
         new StateFiles(dataDir).keepOnly(disks);
-        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites()).start(a.catalogPollMillis());
+        CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites(),
+                new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads())).start(a.catalogPollMillis());
         running.add(exporter);
         services.exportDisksThrough(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());

@@ -46,7 +46,8 @@ public final class ConfigLoader {
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30),
-                new NetbootConfig.Web("webadmin", ""));
+                new NetbootConfig.Web("webadmin", ""),
+                new NetbootConfig.Tuning(100, 0, true, false, true));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -106,7 +107,7 @@ public final class ConfigLoader {
         NetbootConfig.Menus menus = new NetbootConfig.Menus(resolve(base, c.menus().dir()), c.menus().retrySeconds(), c.menus().kernelArgs());
         NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());
         NetbootConfig.Web web = new NetbootConfig.Web(resolve(base, c.web().templates()), c.web().adminPassword());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web);
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning());
     }
 
     private static String resolve(Path base, String folder) {

@@ -23,7 +23,8 @@ public record NetbootConfig(
         Menus menus,
         Initrd initrd,
         Disks disks,
-        Web web) {
+        Web web,
+        Tuning tuning) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -178,4 +179,21 @@ public record NetbootConfig(
             String templates,
             @JsonPropertyDescription("Password of the user 'admin'; empty = generated at first start into <dataDir>/admin-password (mode 0600)")
             String adminPassword) {}
+
+    /**
+     * Measured performance choices (docs/aoe.md, docs/ARCHITECTURE.md), kept in the config like every other
+     * setting so an unknown key is an error and {@code config show} prints them. The defaults are what the
+     * benchmarks chose; change them only to compare.
+     */
+    public record Tuning(
+            @JsonPropertyDescription("How long a Netty epoll loop keeps polling after its last I/O before it sleeps (shorter TFTP/DHCP turnaround, more CPU); 0 = never")
+            long eventLoopSpinMicros,
+            @JsonPropertyDescription("How long an AoE receive thread polls for more frames after a batch; 0 = never (measured best with the receive ring)")
+            long aoeSpinNanos,
+            @JsonPropertyDescription("AoE reads of more than a page go out straight from a read-only mapping of the disk file (one copy instead of two)")
+            boolean zeroCopyReads,
+            @JsonPropertyDescription("Serve AoE disks from a read-write mapping of the whole file (measured slower under writes; for comparison)")
+            boolean mmapReads,
+            @JsonPropertyDescription("Send a TFTP window as one UDP GSO datagram where the kernel offers it")
+            boolean tftpGso) {}
 }

@@ -4,6 +4,7 @@ import dev.netboot.aoe.AoeServer;
 import dev.netboot.aoe.TargetAddress;
 import dev.netboot.storage.BlockStore;
 import dev.netboot.storage.BlockStores;
+import dev.netboot.storage.ReadTuning;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,7 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private final List<DiskEntry> staticEntries;
     private final AoeServer server;
     private final boolean syncWrites;
+    private final ReadTuning tuning;
     private final Map<TargetAddress, DiskEntry> exported = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aoe-catalog").daemon().factory());
     private FileTime seen;
@@ -39,6 +41,11 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private final Map<TargetAddress, String> failed = new HashMap<>();
 
     public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites) {
+        this(catalog, staticEntries, server, syncWrites, ReadTuning.DEFAULT);
+    }
+
+    public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites, ReadTuning tuning) {
+        this.tuning = tuning;
         this.catalog = catalog;
         this.staticEntries = List.copyOf(staticEntries);
         this.server = server;
@@ -102,7 +109,7 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
             exported.remove(e.target());
         }
         try {
-            BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites);
+            BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites, tuning);
             try {
                 server.export(e.definition(store.size() / 512), store);
             } catch (RuntimeException ex) {

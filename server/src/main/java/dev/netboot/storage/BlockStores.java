@@ -9,6 +9,11 @@ public final class BlockStores {
     private BlockStores() {}
 
     public static BlockStore open(Path path, boolean readOnly, boolean syncWrites) throws IOException {
-        return CowBlockStore.isClone(path) ? CowBlockStore.open(path, readOnly, syncWrites) : FileBlockStore.open(path, readOnly, syncWrites);
+        return open(path, readOnly, syncWrites, ReadTuning.DEFAULT);
+    }
+
+    public static BlockStore open(Path path, boolean readOnly, boolean syncWrites, ReadTuning tuning) throws IOException {
+        return CowBlockStore.isClone(path) ? CowBlockStore.open(path, readOnly, syncWrites, tuning)
+                : FileBlockStore.open(path, readOnly, syncWrites, tuning);
     }
 }

@@ -186,11 +186,20 @@ public final class CowBlockStore implements BlockStore {
      * unwritten chunks would silently show the new base's data).
      */
     public static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites) throws IOException {
-        return open(overlay, readOnly, syncWrites, LiveMapStamp.currentBootId());
+        return open(overlay, readOnly, syncWrites, ReadTuning.DEFAULT);
+    }
+
+    /** @param tuning how reads of the base are served */
+    public static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites, ReadTuning tuning) throws IOException {
+        return open(overlay, readOnly, syncWrites, LiveMapStamp.currentBootId(), tuning);
     }
 
     /** {@code bootId}: this boot, as the kernel names it; a test passes another to play a power loss. */
     static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites, Optional<String> bootId) throws IOException {
+        return open(overlay, readOnly, syncWrites, bootId, ReadTuning.DEFAULT);
+    }
+
+    private static CowBlockStore open(Path overlay, boolean readOnly, boolean syncWrites, Optional<String> bootId, ReadTuning tuning) throws IOException {
         Path o = overlay.toAbsolutePath().normalize();
         Path side = sidecarOf(o);
         if (!Files.exists(side)) throw new IOException(o + " is not a clone (no " + side.getFileName() + ")");
@@ -205,7 +214,7 @@ public final class CowBlockStore implements BlockStore {
             hb.flip().get(bytes);
             CloneHeader header = CloneHeader.decode(bytes, side);
             checkBase(header, o);
-            base = FileBlockStore.open(header.base(), true, false);
+            base = FileBlockStore.open(header.base(), true, false, tuning);
             if (base.size() != header.diskSize()) throw new IOException("base " + header.base() + " of clone " + o + " has " + base.size() + " bytes, the clone " + header.diskSize());
             ov = PosixFile.open(o, readOnly, syncWrites && !readOnly);
             if (ov.size() != header.diskSize()) throw new IOException("overlay " + o + " has " + ov.size() + " bytes, expected " + header.diskSize() + " (truncated?)");

@@ -16,13 +16,13 @@ import java.nio.file.StandardOpenOption;
  * calls, no extra copy). Positional I/O shares no file position, so any number of threads read and
  * write at once and readers never queue behind writers. {@code syncWrites} opens with O_DSYNC.
  *
- * <p>With {@code -Dnetboot.storage.mmap=true} requests copy to and from a shared mapping instead
+ * <p>With {@code tuning.mmapReads} requests copy to and from a shared mapping instead
  * (no system call per request). Measured here it loses on random reads: every first touch of a
  * page costs a page fault, so pread stays the default.
  *
  * <p>A regular file is also mapped read-only for {@link #pin}: an AoE read reply then goes out with
  * its data copied by the kernel straight from the page cache into the frame (a second iovec), not
- * first into the transmit buffer by pread ({@code -Dnetboot.storage.zeroCopyReads=false} turns it
+ * first into the transmit buffer by pread ({@code tuning.zeroCopyReads: false} turns it
  * off). {@link #close} waits until every pin is released, so a mapping is never unmapped (and its
  * addresses reused for another client's disk) under a send in flight.
  */
@@ -41,16 +41,15 @@ public final class FileBlockStore implements BlockStore {
     private final java.util.concurrent.atomic.AtomicInteger pins = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closing;
     private static final int PAGE = 4096;
-    private static final boolean ZERO_COPY_READS = !"false".equals(System.getProperty("netboot.storage.zeroCopyReads"));
 
-    private FileBlockStore(Path path, PosixFile file, long size, boolean readOnly, boolean syncWrites) {
+    private FileBlockStore(Path path, PosixFile file, long size, boolean readOnly, boolean syncWrites, ReadTuning tuning) {
         this.path = path;
         this.file = file;
         this.size = size;
         this.syncWrites = syncWrites;
         Arena arena = null;
         MemorySegment m = null;
-        if (Boolean.getBoolean("netboot.storage.mmap")) {
+        if (tuning.mmapReads()) {
             arena = Arena.ofShared();
             boolean rw = !readOnly && !syncWrites;
             try (FileChannel ch = FileChannel.open(path, rw ? new StandardOpenOption[]{StandardOpenOption.READ, StandardOpenOption.WRITE}
@@ -66,7 +65,7 @@ public final class FileBlockStore implements BlockStore {
         this.writeThroughMapping = m != null && !readOnly && !syncWrites;
         Arena pa = null;
         MemorySegment pm = m;
-        if (m == null && ZERO_COPY_READS && Files.isRegularFile(path)) {
+        if (m == null && tuning.zeroCopyReads() && Files.isRegularFile(path)) {
             pa = Arena.ofShared();
             try (FileChannel ch = FileChannel.open(path, StandardOpenOption.READ)) {
                 pm = ch.map(FileChannel.MapMode.READ_ONLY, 0, size, pa);
@@ -98,12 +97,16 @@ public final class FileBlockStore implements BlockStore {
      *                   driver never flushes, such as Linux aoe)
      */
     public static FileBlockStore open(Path path, boolean readOnly, boolean syncWrites) throws IOException {
+        return open(path, readOnly, syncWrites, ReadTuning.DEFAULT);
+    }
+
+    public static FileBlockStore open(Path path, boolean readOnly, boolean syncWrites, ReadTuning tuning) throws IOException {
         if (Files.isDirectory(path)) throw new IOException(path + " is a directory");
         PosixFile f = PosixFile.open(path, readOnly, syncWrites);
         try {
             long size = f.size();
             if (size <= 0) throw new IOException(path + " is empty");
-            return new FileBlockStore(path, f, size, readOnly, syncWrites);
+            return new FileBlockStore(path, f, size, readOnly, syncWrites, tuning);
         } catch (IOException | RuntimeException e) {
             f.close();
             throw e;

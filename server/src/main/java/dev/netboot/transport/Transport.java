@@ -21,12 +21,18 @@ public enum Transport {
         return Epoll.isAvailable() ? EPOLL : NIO;
     }
 
-    /** How long an epoll loop keeps polling after its last I/O; 0 turns it off (-Dnetboot.spinMicros). */
-    static final long SPIN_NANOS = Long.getLong("netboot.spinMicros", 100) * 1000;
+    /** How long an epoll loop keeps polling after its last I/O unless the config says otherwise (tuning.eventLoopSpinMicros). */
+    public static final long DEFAULT_SPIN_MICROS = 100;
 
     public EventLoopGroup newGroup(int threads) {
+        return newGroup(threads, DEFAULT_SPIN_MICROS);
+    }
+
+    /** @param spinMicros how long an epoll loop keeps polling after its last I/O before it sleeps; 0 = never */
+    public EventLoopGroup newGroup(int threads, long spinMicros) {
+        long spinNanos = spinMicros * 1000;
         IoHandlerFactory factory = this == NIO ? NioIoHandler.newFactory()
-                : SPIN_NANOS > 0 ? EpollIoHandler.newFactory(0, () -> new BriefSpinSelectStrategy(SPIN_NANOS))
+                : spinNanos > 0 ? EpollIoHandler.newFactory(0, () -> new BriefSpinSelectStrategy(spinNanos))
                 : EpollIoHandler.newFactory();
         return new MultiThreadIoEventLoopGroup(threads, factory);
     }
