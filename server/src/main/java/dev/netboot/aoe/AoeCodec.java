@@ -1,5 +1,6 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;

@@ -1,5 +1,6 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
 import dev.netboot.metrics.RateLimitedLog;
 import dev.netboot.packet.PacketSocket;
 import dev.netboot.storage.BlockStore;

@@ -1,5 +1,6 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Collection;

@@ -1,5 +1,8 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
+
+
 /**
  * The interface a frame arrived on, as far as answers depend on it: our source MAC and how many
  * sectors fit in one frame.

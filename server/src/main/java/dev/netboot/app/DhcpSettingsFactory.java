@@ -3,7 +3,7 @@ package dev.netboot.app;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.dhcp.DhcpMode;
 import dev.netboot.dhcp.DhcpSettings;
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.dhcp.Pool;
 import dev.netboot.dhcp.Reservation;
 

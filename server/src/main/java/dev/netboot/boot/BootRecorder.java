@@ -3,7 +3,7 @@ package dev.netboot.boot;
 import dev.netboot.dhcp.Machine;
 import dev.netboot.dhcp.BootPlan;
 import dev.netboot.dhcp.ClientObserver;
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.inventory.BootEvent;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.metrics.RateLimitedLog;

@@ -1,6 +1,6 @@
 package dev.netboot.cli;
 
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 import dev.netboot.aoe.TargetAddress;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;

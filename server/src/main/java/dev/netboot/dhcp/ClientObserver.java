@@ -1,6 +1,7 @@
 package dev.netboot.dhcp;
 
 
+import dev.netboot.net.Ipv4;
 import java.time.Instant;
 
 /**

@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

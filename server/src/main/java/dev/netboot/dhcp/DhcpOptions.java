@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.Collections;

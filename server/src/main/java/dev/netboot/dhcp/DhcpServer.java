@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import dev.netboot.metrics.RateLimitedLog;
 import dev.netboot.transport.Transport;
 import io.micrometer.core.instrument.MeterRegistry;

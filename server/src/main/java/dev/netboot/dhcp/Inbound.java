@@ -1,5 +1,8 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
+
+
 /**
  * A decoded request and where it came from.
  *

@@ -1,5 +1,8 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
+
+
 /**
  * A reply and how RFC 2131 §4.1 says to deliver it.
  *

@@ -1,5 +1,8 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
+
+
 
 /**
  * Builds the engine's answers: the options for a lease, a subnet, a boot file or a proxy offer, the

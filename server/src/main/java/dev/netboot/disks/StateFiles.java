@@ -2,7 +2,7 @@ package dev.netboot.disks;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.netboot.aoe.AoeServer;
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 import dev.netboot.aoe.TargetAddress;
 import dev.netboot.aoe.TargetState;
 import org.slf4j.Logger;

@@ -1,6 +1,7 @@
 package dev.netboot.inventory;
 
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.MacAddress;
+import dev.netboot.net.Ipv4;
 import dev.netboot.dhcp.Lease;
 import org.flywaydb.core.Flyway;
 
@@ -15,7 +16,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
-import java.util.regex.Pattern;
 
 /**
  * The only place with state about clients, images, disks, leases and boots: plain JDBC over one
@@ -25,7 +25,6 @@ import java.util.regex.Pattern;
  */
 public final class Inventory implements AutoCloseable {
 
-    private static final Pattern MAC = Pattern.compile("[0-9a-f]{2}(:[0-9a-f]{2}){5}");
 
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(Inventory.class);
     private static final long RECONNECT_NANOS = 1_000_000_000L;
@@ -68,10 +67,9 @@ public final class Inventory implements AutoCloseable {
         return "jdbc:h2:file:" + java.nio.file.Path.of(dataDir).toAbsolutePath().resolve("inventory") + ";AUTO_SERVER=TRUE";
     }
 
+    /** @see MacAddress#normalize */
     public static String normalizeMac(String mac) {
-        String m = mac.trim().toLowerCase(Locale.ROOT).replace('-', ':');
-        if (!MAC.matcher(m).matches()) throw new IllegalArgumentException("not a MAC address: '" + mac + "' (expected 52:54:00:12:34:56)");
-        return m;
+        return MacAddress.normalize(mac);
     }
 
     // ---- clients ----------------------------------------------------------------------------

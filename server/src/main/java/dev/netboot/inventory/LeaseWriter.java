@@ -1,6 +1,6 @@
 package dev.netboot.inventory;
 
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.dhcp.Lease;
 import dev.netboot.dhcp.LeaseStore;
 import org.slf4j.Logger;

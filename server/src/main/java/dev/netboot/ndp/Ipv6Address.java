@@ -1,6 +1,6 @@
 package dev.netboot.ndp;
 
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 
 import java.net.Inet6Address;
 import java.net.InetAddress;

@@ -1,6 +1,6 @@
 package dev.netboot.ndp;
 
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 import dev.netboot.metrics.RateLimitedLog;
 import dev.netboot.packet.PacketSocket;
 import dev.netboot.packet.SocketFilter;

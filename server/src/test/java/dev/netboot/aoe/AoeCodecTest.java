@@ -1,5 +1,6 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

@@ -1,5 +1,6 @@
 package dev.netboot.aoe;
 
+import dev.netboot.net.MacAddress;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.packet.PacketSocket;

@@ -4,7 +4,7 @@ import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.dhcp.DhcpMode;
 import dev.netboot.dhcp.DhcpSettings;
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import org.junit.jupiter.api.Test;
 
 import java.util.List;

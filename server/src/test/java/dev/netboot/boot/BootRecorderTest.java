@@ -3,7 +3,7 @@ package dev.netboot.boot;
 import dev.netboot.dhcp.Machine;
 import dev.netboot.dhcp.ClientArch;
 import dev.netboot.dhcp.BootPlan;
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Inventory;
 import org.junit.jupiter.api.AfterEach;

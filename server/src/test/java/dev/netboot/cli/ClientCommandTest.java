@@ -1,6 +1,6 @@
 package dev.netboot.cli;
 
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.dhcp.Lease;
 import dev.netboot.inventory.Inventory;
 import org.junit.jupiter.api.Test;

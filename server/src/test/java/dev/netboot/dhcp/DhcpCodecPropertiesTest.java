@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import net.jqwik.api.Arbitraries;
 import net.jqwik.api.Arbitrary;
 import net.jqwik.api.Combinators;

@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import org.junit.jupiter.api.Test;
 
 import java.nio.ByteBuffer;

@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import dev.netboot.boot.BootFiles;
 import dev.netboot.boot.RuleBootPolicy;
 import org.junit.jupiter.api.Test;

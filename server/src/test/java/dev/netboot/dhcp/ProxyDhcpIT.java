@@ -1,5 +1,6 @@
 package dev.netboot.dhcp;
 
+import dev.netboot.net.Ipv4;
 import dev.netboot.app.Appliance;
 import dev.netboot.pcap.Pcap;
 import dev.netboot.testlib.Bridge;

@@ -45,7 +45,7 @@ class CatalogExporterTest {
 
             StateFiles states = new StateFiles(dir);
             states.save(TargetAddress.parse("1.1"), new dev.netboot.aoe.TargetState(ByteBuffer.allocate(0),
-                    List.of(dev.netboot.aoe.MacAddress.parse("52:54:00:00:00:01")), List.of()));
+                    List.of(dev.netboot.net.MacAddress.parse("52:54:00:00:00:01")), List.of()));
             catalog.remove(TargetAddress.parse("1.1"));
             exporter.reconcile();
             assertThat(server.store(TargetAddress.parse("1.1"))).isNull();
@@ -62,7 +62,7 @@ class CatalogExporterTest {
 
             // removed by another process (catalog entry and file gone): the server forgets its state too
             states.save(TargetAddress.parse("1.2"), new dev.netboot.aoe.TargetState(ByteBuffer.allocate(0),
-                    List.of(dev.netboot.aoe.MacAddress.parse("52:54:00:00:00:01")), List.of()));
+                    List.of(dev.netboot.net.MacAddress.parse("52:54:00:00:00:01")), List.of()));
             catalog.remove(TargetAddress.parse("1.2"));
             Files.delete(dir.resolve("plain.img"));
             exporter.reconcile();

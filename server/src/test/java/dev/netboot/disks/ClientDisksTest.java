@@ -127,7 +127,7 @@ class ClientDisksTest {
         dev.netboot.aoe.TargetAddress address = dev.netboot.aoe.TargetAddress.parse(disks.assign(A, "alpha", false).aoeAddress());
         StateFiles states = new StateFiles(dir);
         states.save(address, new dev.netboot.aoe.TargetState(ByteBuffer.wrap("old".getBytes(StandardCharsets.US_ASCII)),
-                List.of(dev.netboot.aoe.MacAddress.parse(A)), List.of(dev.netboot.aoe.MacAddress.parse(A))));
+                List.of(dev.netboot.net.MacAddress.parse(A)), List.of(dev.netboot.net.MacAddress.parse(A))));
         assertThat(states.targets()).containsExactly(address);
 
         assertThat(disks.unassign(A)).isTrue();

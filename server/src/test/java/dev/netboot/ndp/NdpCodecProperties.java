@@ -1,6 +1,6 @@
 package dev.netboot.ndp;
 
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 import dev.netboot.ndp.NdpMessage.RouterAdvertisement;
 import dev.netboot.ndp.NdpMessage.RouterSolicitation;
 import net.jqwik.api.Arbitraries;

@@ -1,6 +1,6 @@
 package dev.netboot.ndp;
 
-import dev.netboot.aoe.MacAddress;
+import dev.netboot.net.MacAddress;
 import dev.netboot.app.Appliance;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.testlib.CommandResult;

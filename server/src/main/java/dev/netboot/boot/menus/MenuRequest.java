@@ -1,6 +1,6 @@
 package dev.netboot.boot.menus;
 
-import java.util.Locale;
+import dev.netboot.net.MacAddress;
 import java.util.Optional;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -39,6 +39,6 @@ public record MenuRequest(MenuKind kind, String mac) {
     }
 
     private static String mac(String text) {
-        return text.toLowerCase(Locale.ROOT).replace('-', ':');
+        return MacAddress.normalize(text);
     }
 }

@@ -5,7 +5,7 @@ import dev.netboot.dhcp.BootPlan;
 import dev.netboot.dhcp.ClientArch;
 import dev.netboot.dhcp.Machine;
 import dev.netboot.config.ConfigLoader;
-import dev.netboot.dhcp.Ipv4;
+import dev.netboot.net.Ipv4;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.images.ImageLibrary;
 import dev.netboot.images.TestRootfs;

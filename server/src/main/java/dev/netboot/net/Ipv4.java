@@ -1,4 +1,4 @@
-package dev.netboot.dhcp;
+package dev.netboot.net;
 
 import java.net.Inet4Address;
 import java.net.InetAddress;

@@ -1,4 +1,4 @@
-package dev.netboot.aoe;
+package dev.netboot.net;
 
 import java.nio.ByteBuffer;
 import java.util.HexFormat;
@@ -51,6 +51,18 @@ public record MacAddress(long bits) implements Comparable<MacAddress> {
             return new MacAddress(HexFormat.fromHexDigitsToLong(hex));
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("not a MAC address: '" + text + "'");
+        }
+    }
+
+    /**
+     * The one spelling of a MAC in text (inventory keys, file names, menus, logs): lower case with colons.
+     * Accepts what {@link #parse} accepts; the message says which form is expected.
+     */
+    public static String normalize(String text) {
+        try {
+            return parse(text).toString();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("not a MAC address: '" + text + "' (expected 52:54:00:12:34:56)");
         }
     }
 
