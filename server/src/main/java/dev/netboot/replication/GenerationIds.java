@@ -53,7 +53,44 @@ public record GenerationIds(long current, long bitmap, List<Long> history, boole
         return new GenerationIds(fresh(random, ids()), bitmap, push(history, current), crashedPrimary);
     }
 
-    /** The sync source after a completed resync: the peer now has {@code current}; nothing is tracked. */
+    /**
+     * What the sync target persists BEFORE it writes the first resynced byte, so that an interrupted
+     * resync is never mistaken for "in sync" or "I wrote alone" at the next meeting.
+     * <ul>
+     *   <li>Bitmap resync: the target claims the state the source's bitmap is relative to. That is true
+     *       of every region outside the merged bitmaps, and the target keeps its own dirty bits until the
+     *       resync has rewritten those regions, so a reconnect resumes with a bitmap resync again.
+     *       A discarded split-brain side thereby stops claiming its own writes.</li>
+     *   <li>Full sync: the target is blank until the end; an interruption means a full sync again
+     *       (the planner resumes it from the target's saved position).</li>
+     * </ul>
+     */
+    public GenerationIds beginResyncAsTarget(SyncDecision kind, GenerationIds source) {
+        return switch (kind) {
+            case FULL_TARGET -> BLANK;
+            case BITMAP_TARGET -> source.current == current || source.bitmap == 0
+                    ? this
+                    : new GenerationIds(source.bitmap, 0, history, crashedPrimary);
+            default -> throw new IllegalArgumentException("a sync target begins a bitmap or full resync, not " + kind);
+        };
+    }
+
+    /**
+     * How the operator's {@code resolve --discard} of this side syncs it from the survivor: with a
+     * bitmap when both left the same shared point (their bitmap identifiers agree, so the merged
+     * bitmaps cover every region either wrote), otherwise in full.
+     */
+    public SyncDecision discardedFor(GenerationIds survivor) {
+        return bitmap != 0 && bitmap == survivor.bitmap ? SyncDecision.BITMAP_TARGET : SyncDecision.FULL_TARGET;
+    }
+
+    /**
+     * The sync source once the target confirmed it adopted the identifiers (ResyncDone answered), and
+     * either side when a handshake finds both at the same current identifier: the peer has
+     * {@code current}, nothing is tracked any more. The order (target adopts, then source clears)
+     * means a crash in between leaves a harmless stale bitmap identifier, never a target that looks
+     * up to date without being so.
+     */
     public GenerationIds resyncedAsSource() {
         List<Long> h = bitmap == 0 ? history : push(history, bitmap);
         return new GenerationIds(current, 0, h, false);
