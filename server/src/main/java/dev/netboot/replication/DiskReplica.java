@@ -42,14 +42,18 @@ public final class DiskReplica {
 
     /** A client write in flight on the primary. */
     private static final class Pending {
-        final long tag, offset, length, seq;
+        final long tag, offset, length;
+        long seq;
         boolean localDone, localOk, peerDone, peerOk;
         Pending(long tag, long offset, long length, long seq) { this.tag = tag; this.offset = offset; this.length = length; this.seq = seq; }
     }
 
     private record Held(long tag, long offset, ByteBuffer data, boolean durable) {}
 
+    private record DeferredHandshake(GenerationIds peer, long peerSize, boolean iWinTies) {}
+
     private final Map<Long, Pending> pending = new HashMap<>();
+    private DeferredHandshake deferred;
     private final Map<Long, Long> tagBySeq = new HashMap<>();
     /** Writes waiting for the handshake or for an activity-log slot, in arrival order. */
     private final ArrayDeque<Held> held = new ArrayDeque<>();
@@ -108,7 +112,7 @@ public final class DiskReplica {
             alTransactions++;
             out.add(new PersistActivityLog(activityLog.transaction(alTransactions), admission.get().evicted(), activityLog.extentSize()));
         }
-        long seq = nextSeq++;
+        long seq = replicating() ? nextSeq++ : -1;   // -1: written without the peer
         Pending p = new Pending(w.tag(), w.offset(), length, seq);
         if (pending.putIfAbsent(w.tag(), p) != null) throw new IllegalStateException("write tag " + w.tag() + " is in flight already");
         if (replicating()) {
@@ -161,14 +165,17 @@ public final class DiskReplica {
             return out;
         }
         Pending p = pending.get(tag);
-        p.peerDone = true;
-        p.peerOk = ok;
         if (!ok) {
-            // The peer's copy lacks this write: from now on this node holds data the peer has not.
-            aloneFirst(out);
-            bitmap.markBytes(p.offset, p.length);
-            out.add(new Report(state, disk + ": peer failed write " + seq + " (" + reason + "); region marked for resync"));
+            // The peer's copy can no longer follow (DRBD detaches a failing disk): this disk goes on
+            // alone, exactly as if the peer were gone, and resyncs at the next handshake. Going on
+            // replicating around a hole would leave a dirty region that the identifiers do not show.
+            tagBySeq.put(seq, tag);
+            out.add(new Report(state, disk + ": peer failed write " + seq + " (" + reason + ")"));
+            out.addAll(peerLost());
+            return out;
         }
+        p.peerDone = true;
+        p.peerOk = true;
         finishIfDone(p, out);
         return out;
     }
@@ -178,6 +185,11 @@ public final class DiskReplica {
         pending.remove(p.tag);
         activityLog.end(p.offset, p.length);
         out.add(new AckClient(p.tag, p.localOk));
+        if (deferred != null && pending.values().stream().noneMatch(q -> !q.localDone && q.seq < 0)) {
+            DeferredHandshake d = deferred;
+            out.addAll(handshake(d.peer(), d.peerSize(), d.iWinTies()));
+            return;
+        }
         // A slot may have come free: start held writes in order, as long as they fit.
         while (!held.isEmpty() && state != ReplicaState.WAITING_HANDSHAKE) {
             Held next = held.peek();
@@ -196,6 +208,7 @@ public final class DiskReplica {
     /** The peer is gone (connection closed, timeout). Writes waiting for it are finished alone. */
     public List<ReplicaEffect> peerLost() {
         List<ReplicaEffect> out = new ArrayList<>();
+        deferred = null;
         boolean alone = role == Role.PRIMARY;
         out.addAll(transition(alone ? ReplicaState.DEGRADED : ReplicaState.OUTDATED,
                 alone ? disk + ": peer lost, serving alone (degraded)" : disk + ": primary lost; this copy may be behind"));
@@ -203,6 +216,7 @@ public final class DiskReplica {
         if (!waiting.isEmpty()) aloneFirst(out);
         for (Pending p : waiting) {
             tagBySeq.remove(p.seq);
+            p.seq = -1;
             bitmap.markBytes(p.offset, p.length);
             p.peerDone = true;
         }
@@ -216,6 +230,15 @@ public final class DiskReplica {
      */
     public List<ReplicaEffect> handshake(GenerationIds peer, long peerSize, boolean iWinTies) {
         List<ReplicaEffect> out = new ArrayList<>();
+        long alone = pending.values().stream().filter(p -> !p.localDone && p.seq < 0).count();
+        if (alone > 0) {
+            // A resync could read a region before such a write lands and call it in sync: compare once
+            // they are done (milliseconds; new writes wait meanwhile, as for any handshake).
+            deferred = new DeferredHandshake(peer, peerSize, iWinTies);
+            out.add(new Report(state, disk + ": waiting for " + alone + " local writes made without the peer before comparing"));
+            return out;
+        }
+        deferred = null;
         if (peerSize != sizeBytes) {
             out.addAll(transition(ReplicaState.UNRELATED, disk + ": peer's copy has " + peerSize + " bytes, ours " + sizeBytes + "; not replicating it"));
             return releaseHeld(out);

@@ -89,7 +89,7 @@ class DiskReplicaTest {
     }
 
     @Test
-    void aPeerNackMarksTheRegionAndTheClientStillGetsItsWrite() {
+    void aPeerNackMarksTheRegionDegradesTheDiskAndTheClientStillGetsItsWrite() {
         DiskReplica r = connectedPrimary();
         Write w = (Write) ((SendToPeer) r.submitWrite(1, 0, data(4096), false).get(1)).message();
         r.localWriteDone(1, true);
@@ -97,6 +97,9 @@ class DiskReplicaTest {
         assertThat(out).contains(new AckClient(1, true));
         assertThat(r.bitmap().isDirty(0)).isTrue();
         assertThat(r.ids().bitmap()).isEqualTo(SHARED.current());
+        // The disk goes on alone until the peer's disk is back.
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        assertThat(kinds(r.submitWrite(2, 0, data(512), false))).doesNotContain(SendToPeer.class);
     }
 
     @Test
