@@ -74,11 +74,16 @@ public final class ReplicationCodec {
         return ByteBuffer.allocate(PREAMBLE_LENGTH).putInt(MAGIC).putShort((short) PROTOCOL_VERSION).put(nonce).flip();
     }
 
+    /** Refuses a connection whose first bytes (of a preamble still incomplete) are not ours. */
+    public static void checkPreambleStart(ByteBuffer in) throws RejectedFrameException {
+        if (in.remaining() >= 4 && in.getInt(in.position()) != MAGIC)
+            throw new RejectedFrameException(Reason.BAD_PREAMBLE, "not a netboot replication peer (starts 0x" + Integer.toHexString(in.getInt(in.position())) + ")");
+    }
+
     /** Reads the peer's preamble (exactly {@link #PREAMBLE_LENGTH} bytes) and returns its nonce. */
     public static byte[] readPreamble(ByteBuffer in) throws RejectedFrameException {
         // The magic first: a stranger (a port scan, an HTTP client) is named as such, not as "short".
-        if (in.remaining() >= 4 && in.getInt(in.position()) != MAGIC)
-            throw new RejectedFrameException(Reason.BAD_PREAMBLE, "not a netboot replication peer (starts 0x" + Integer.toHexString(in.getInt(in.position())) + ")");
+        checkPreambleStart(in);
         if (in.remaining() < PREAMBLE_LENGTH) throw new RejectedFrameException(Reason.TRUNCATED, "preamble of " + in.remaining() + " bytes, need " + PREAMBLE_LENGTH);
         ByteBuffer b = in.duplicate();
         b.getInt();
