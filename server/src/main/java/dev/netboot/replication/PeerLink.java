@@ -146,7 +146,11 @@ public final class PeerLink {
             case Write w -> disk(w.disk(), out).ifPresent(d -> forDisk(d.disk(), d.onPeerWrite(w), out));
             case WriteAck a -> disk(a.disk(), out).ifPresent(d -> forDisk(d.disk(), d.peerAck(a.seq()), out));
             case WriteNack n -> disk(n.disk(), out).ifPresent(d -> forDisk(d.disk(), d.peerNack(n.seq(), n.reason()), out));
-            case BitmapChunk c -> disk(c.disk(), out).ifPresent(d -> d.peerBitmap(c));
+            case BitmapChunk c -> disk(c.disk(), out).ifPresent(d -> {
+                d.peerBitmap(c);
+                // The merged bitmap is complete: a sync target's planner may start now.
+                if (c.last()) out.add(new LinkEffect.Deliver(c));
+            });
             case ResyncDone r -> disk(r.disk(), out).ifPresent(d -> {
                 // The target's "done" (adopted ids) to the source; the source's "done" to the target is the planner's.
                 if (d.state() == ReplicaState.SYNC_SOURCE) forDisk(d.disk(), d.peerResyncDone(), out);
