@@ -359,7 +359,14 @@ public final class DiskReplica {
         if (state != ReplicaState.SPLIT_BRAIN) throw new IllegalStateException(disk + " is " + state + ", not in split brain");
         if (role == Role.PRIMARY) throw new IllegalStateException(disk + ": demote this node before discarding its data");
         List<ReplicaEffect> out = new ArrayList<>();
-        beginTarget(ids.discardedFor(survivor), survivor, out);
+        SyncDecision kind = ids.discardedFor(survivor);
+        ids = ids.beginResyncAsTarget(kind, survivor);
+        // The survivor learns of the decision from the new identifiers and compares again (it becomes source).
+        out.add(new SendToPeer(new GenerationUpdate(disk, ids)));
+        if (kind == SyncDecision.FULL_TARGET) bitmap.markAll();
+        out.add(new PersistGenerationIds(ids));
+        out.add(new PersistBitmap());
+        sendBitmap(out);
         out.addAll(transition(ReplicaState.SYNC_TARGET, disk + ": local writes discarded by the operator, resyncing from the peer"));
         return out;
     }

@@ -161,6 +161,12 @@ public final class PeerLink {
                 else out.add(new LinkEffect.Report(r.disk() + ": resync request while " + d.state() + "; ignored"));
             });
             case VerifyRequest v -> disk(v.disk(), out).ifPresent(d -> out.add(new LinkEffect.DigestForPeer(v.disk(), v.offset(), v.length())));
+            case GenerationUpdate g -> disk(g.disk(), out).ifPresent(d -> {
+                // After the operator discarded the peer's side of a split brain, its new identifiers
+                // make this side the source: compare again.
+                if (d.state() == ReplicaState.SPLIT_BRAIN) forDisk(d.disk(), d.handshake(g.ids(), d.bitmap().diskBytes(), nodeId > peerNodeId), out);
+                else out.add(new LinkEffect.Deliver(g));
+            });
             case Ping p -> send(new Pong(p.token()), out);
             case Pong p -> { }   // liveness is any frame; the token is for RTT measurement later
             case Disconnect d -> close("peer closed: " + d.reason(), out);
