@@ -36,10 +36,16 @@ class TwoNodeSimulationTest {
         long resyncBytesReceived;
         final List<Long> acked = new ArrayList<>();
 
+        ByteBuffer lastActivityLog;   // the newest transaction this node made durable
+
         Node(long id, Role role, GenerationIds ids) {
+            this(id, role, ids, new DirtyBitmap(SIZE, REGION), new ActivityLog(1 << 20, 16));
+        }
+
+        Node(long id, Role role, GenerationIds ids, DirtyBitmap bitmap, ActivityLog al) {
             this.id = id;
             this.role = role;
-            this.disk = new DiskReplica("pc-9", SIZE, role, ids, new DirtyBitmap(SIZE, REGION), new ActivityLog(1 << 20, 16), new Random(id)::nextLong);
+            this.disk = new DiskReplica("pc-9", SIZE, role, ids, bitmap, al, new Random(id)::nextLong);
         }
 
         List<LinkEffect> connect(int nonce) {
@@ -78,6 +84,10 @@ class TwoNodeSimulationTest {
                 }
                 case AckClient a -> {
                     acked.add(a.tag());
+                    yield List.of();
+                }
+                case PersistActivityLog l -> {
+                    lastActivityLog = l.transaction();
                     yield List.of();
                 }
                 default -> List.of();
@@ -206,5 +216,52 @@ class TwoNodeSimulationTest {
         // Quick: only the regions either side wrote while apart moved.
         assertThat(b.resyncBytesReceived).isLessThanOrEqualTo(20L * REGION);
         assertThat(md5(b.store)).isEqualTo(md5(a.store));
+    }
+
+    /**
+     * DRBD's "resync after a primary crash": writes in flight reach the primary's disk but never the
+     * peer, the primary dies, comes back as primary with the crashed flag, and only its activity-log
+     * extents are resynced; both copies end identical.
+     */
+    @Test
+    void afterAPrimaryCrashOnlyTheActivityLogExtentsAreResynced() throws Exception {
+        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
+        long extent = 64 * 1024;   // a small log (4 slots of 64 KiB) so "only the log" is visibly less than the disk
+        Node primary = new Node(1, Role.PRIMARY, start, new DirtyBitmap(SIZE, REGION), new ActivityLog(extent, 4));
+        Node standby = new Node(2, Role.STANDBY, start);
+        pump(primary, primary.run(primary.connect(1)), standby, standby.run(standby.connect(2)));
+        Random random = new Random(9);
+        for (long tag = 1; tag <= 100; tag++) write(primary, standby, tag, random);
+
+        // Three writes land on the primary's disk; the process dies before they are sent.
+        for (long tag = 101; tag <= 103; tag++) {
+            byte[] data = new byte[REGION];
+            random.nextBytes(data);
+            int offset = random.nextInt(SIZE / REGION) * REGION;
+            for (ReplicaEffect e : primary.disk.submitWrite(tag, offset, ByteBuffer.wrap(data), false)) {
+                if (e instanceof PersistActivityLog l) primary.lastActivityLog = l.transaction();
+                if (e instanceof WriteLocal w) w.data().duplicate().get(primary.store, (int) w.offset(), REGION);
+            }
+        }
+        assertThat(md5(standby.store)).isNotEqualTo(md5(primary.store));
+        standby.run(standby.link.socketClosed("peer reset"));
+
+        // Restart: identifiers with the crashed flag, the bitmap from disk, the activity log's extents marked into it.
+        ActivityLog.Transaction t = ActivityLog.readTransaction(primary.lastActivityLog).orElseThrow();
+        DirtyBitmap bitmap = new DirtyBitmap(SIZE, REGION);
+        ActivityLog al = ActivityLog.restore(t, 4);
+        al.markIn(bitmap);
+        Node restarted = new Node(1, Role.PRIMARY, primary.disk.ids().withCrashedPrimary(true), bitmap, al);
+        System.arraycopy(primary.store, 0, restarted.store, 0, SIZE);
+        sourceIds = restarted.disk.ids();
+
+        pump(restarted, restarted.run(restarted.connect(5)), standby, standby.run(standby.connect(6)));
+        assertThat(restarted.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(standby.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(md5(standby.store)).isEqualTo(md5(restarted.store));
+        // Only the logged extents moved: at most 4 × 64 KiB of the 8 MiB disk.
+        assertThat(t.extents()).hasSizeBetween(3, 4);
+        assertThat(standby.resyncBytesReceived).isEqualTo(t.extents().size() * extent);
+        assertThat(restarted.disk.ids().crashedPrimary()).isFalse();
     }
 }
