@@ -1,0 +1,410 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.ReplicaEffect.*;
+import dev.netboot.replication.ReplicationMessage.*;
+
+import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * The replication of one disk on one node, as a state machine without I/O: inputs are method calls
+ * (a client write, a completion, a peer message, the link's fate), outputs are {@link ReplicaEffect}s.
+ *
+ * <p>Writes follow DRBD's protocol C: on a connected primary a client write becomes a local write and
+ * a send to the peer at once, and the client's acknowledgement is emitted only when both the local
+ * completion and the peer's {@link WriteAck} came in. When the peer goes away, writes still waiting
+ * for it are recorded in the bitmap and acknowledged after their local write alone (degraded): the
+ * first such write gives the disk a new current generation identifier, persisted before any ack.
+ * Every write first passes the activity log, so a crash of this primary leaves a bounded set of
+ * extents to compare.
+ *
+ * <p>One thread at a time (the disk's I/O executor) drives an instance; nothing here blocks.
+ */
+public final class DiskReplica {
+
+    private final String disk;
+    private final long sizeBytes;
+    private final LongSupplier random;
+    private final DirtyBitmap bitmap;
+    private final ActivityLog activityLog;
+    private Role role;
+    private ReplicaState state = ReplicaState.CONNECTING;
+    private GenerationIds ids;
+    private boolean wroteAlone;          // a new current identifier was made in this outage
+    private long nextSeq = 1;
+    private long alTransactions;
+
+    /** A client write in flight on the primary. */
+    private static final class Pending {
+        final long tag, offset, length;
+        long seq;
+        boolean localDone, localOk, peerDone, peerOk;
+        Pending(long tag, long offset, long length, long seq) { this.tag = tag; this.offset = offset; this.length = length; this.seq = seq; }
+    }
+
+    private record Held(long tag, long offset, ByteBuffer data, boolean durable) {}
+
+    private record DeferredHandshake(GenerationIds peer, long peerSize, boolean iWinTies) {}
+
+    private final Map<Long, Pending> pending = new HashMap<>();
+    private DeferredHandshake deferred;
+    private final Map<Long, Long> tagBySeq = new HashMap<>();
+    /** Writes waiting for the handshake or for an activity-log slot, in arrival order. */
+    private final ArrayDeque<Held> held = new ArrayDeque<>();
+
+    public DiskReplica(String disk, long sizeBytes, Role role, GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, LongSupplier random) {
+        if (bitmap.diskBytes() != sizeBytes) throw new IllegalArgumentException("bitmap covers " + bitmap.diskBytes() + " bytes, disk has " + sizeBytes);
+        this.disk = disk;
+        this.sizeBytes = sizeBytes;
+        this.role = role;
+        this.ids = ids;
+        this.bitmap = bitmap;
+        this.activityLog = activityLog;
+        this.random = random;
+    }
+
+    public String disk() { return disk; }
+    public ReplicaState state() { return state; }
+    public Role role() { return role; }
+    public GenerationIds ids() { return ids; }
+    public DirtyBitmap bitmap() { return bitmap; }
+    public int writesInFlight() { return pending.size() + held.size(); }
+    public long activityLogTransactions() { return alTransactions; }
+
+    private boolean replicating() { return state == ReplicaState.UP_TO_DATE || state == ReplicaState.SYNC_SOURCE; }
+
+    // ---------------------------------------------------------------- client writes (primary)
+
+    /** A client write arrived (the AoE target checked bounds). {@code tag} comes back in {@link AckClient}. */
+    public List<ReplicaEffect> submitWrite(long tag, long offset, ByteBuffer data, boolean durable) {
+        if (offset < 0 || offset + data.remaining() > sizeBytes) throw new IllegalArgumentException("write past the end of " + disk);
+        if (role != Role.PRIMARY) {
+            // A standby is silent on the client network; a write reaching it is a wiring bug, refused loudly.
+            return List.of(new AckClient(tag, false), new Report(state, "client write to " + disk + " refused: this node is standby"));
+        }
+        if (state == ReplicaState.SYNC_TARGET) {
+            return List.of(new AckClient(tag, false), new Report(state, "client write to " + disk + " refused: this copy is inconsistent until its resync ends"));
+        }
+        List<ReplicaEffect> out = new ArrayList<>();
+        if (state == ReplicaState.WAITING_HANDSHAKE || !held.isEmpty()) {
+            held.add(new Held(tag, offset, data, durable));
+            return out;
+        }
+        start(new Held(tag, offset, data, durable), out);
+        return out;
+    }
+
+    /** Starts a write if the activity log has room; false (and nothing done) if it must wait. */
+    private boolean start(Held w, List<ReplicaEffect> out) {
+        long length = w.data().remaining();
+        Optional<ActivityLog.Admission> admission = activityLog.begin(w.offset(), length);
+        if (admission.isEmpty()) {
+            if (!held.contains(w)) held.add(w);
+            return false;
+        }
+        if (admission.get().needsTransaction()) {
+            alTransactions++;
+            out.add(new PersistActivityLog(activityLog.transaction(alTransactions), admission.get().evicted(), activityLog.extentSize()));
+        }
+        long seq = replicating() ? nextSeq++ : -1;   // -1: written without the peer
+        Pending p = new Pending(w.tag(), w.offset(), length, seq);
+        if (pending.putIfAbsent(w.tag(), p) != null) throw new IllegalStateException("write tag " + w.tag() + " is in flight already");
+        if (replicating()) {
+            tagBySeq.put(seq, w.tag());
+            out.add(new SendToPeer(new Write(disk, seq, w.offset(), w.data(), w.durable())));
+        } else {
+            aloneFirst(out);
+            bitmap.markBytes(w.offset(), length);
+            p.peerDone = true;
+        }
+        out.add(new WriteLocal(w.tag(), w.offset(), w.data(), w.durable()));
+        return true;
+    }
+
+    /** The first write without the peer names new data: persisted before that write can be acknowledged. */
+    private void aloneFirst(List<ReplicaEffect> out) {
+        if (wroteAlone) return;
+        wroteAlone = true;
+        ids = ids.newCurrent(random);
+        out.add(new PersistGenerationIds(ids));
+        out.add(new Report(state, disk + ": writing without the peer; changed regions are recorded for a quick resync"));
+    }
+
+    /** The local write of client write {@code tag} (primary) finished. */
+    public List<ReplicaEffect> localWriteDone(long tag, boolean ok) {
+        Pending p = pending.get(tag);
+        if (p == null || p.localDone) throw new IllegalStateException("completion of unknown or finished write " + tag);
+        p.localDone = true;
+        p.localOk = ok;
+        List<ReplicaEffect> out = new ArrayList<>();
+        if (!ok) {
+            // The copies may now differ in this range (the peer may have written it): resync will tell.
+            bitmap.markBytes(p.offset, p.length);
+            out.add(new Report(state, disk + ": local write of " + p.length + " bytes at " + p.offset + " failed"));
+        }
+        finishIfDone(p, out);
+        return out;
+    }
+
+    public List<ReplicaEffect> peerAck(long seq) { return peerAnswered(seq, true, null); }
+
+    public List<ReplicaEffect> peerNack(long seq, String reason) { return peerAnswered(seq, false, reason); }
+
+    private List<ReplicaEffect> peerAnswered(long seq, boolean ok, String reason) {
+        Long tag = tagBySeq.remove(seq);
+        List<ReplicaEffect> out = new ArrayList<>();
+        if (tag == null) {
+            // After a reconnect acks of the old connection may still arrive; they are harmless.
+            out.add(new Report(state, disk + ": answer for unknown write " + seq + " ignored"));
+            return out;
+        }
+        Pending p = pending.get(tag);
+        if (!ok) {
+            // The peer's copy can no longer follow (DRBD detaches a failing disk): this disk goes on
+            // alone, exactly as if the peer were gone, and resyncs at the next handshake. Going on
+            // replicating around a hole would leave a dirty region that the identifiers do not show.
+            tagBySeq.put(seq, tag);
+            out.add(new Report(state, disk + ": peer failed write " + seq + " (" + reason + ")"));
+            out.addAll(peerLost());
+            return out;
+        }
+        p.peerDone = true;
+        p.peerOk = true;
+        finishIfDone(p, out);
+        return out;
+    }
+
+    private void finishIfDone(Pending p, List<ReplicaEffect> out) {
+        if (!p.localDone || !p.peerDone) return;
+        pending.remove(p.tag);
+        activityLog.end(p.offset, p.length);
+        out.add(new AckClient(p.tag, p.localOk));
+        if (deferred != null && pending.values().stream().noneMatch(q -> !q.localDone && q.seq < 0)) {
+            DeferredHandshake d = deferred;
+            out.addAll(handshake(d.peer(), d.peerSize(), d.iWinTies()));
+            return;
+        }
+        // A slot may have come free: start held writes in order, as long as they fit.
+        while (!held.isEmpty() && state != ReplicaState.WAITING_HANDSHAKE) {
+            Held next = held.peek();
+            if (!start(next, out)) break;
+            held.poll();
+        }
+    }
+
+    // ---------------------------------------------------------------- the link
+
+    /** The replication connection is up and the Hello with {@link #ids()} is on its way. */
+    public List<ReplicaEffect> linkUp() {
+        return transition(ReplicaState.WAITING_HANDSHAKE, disk + ": connected, comparing generation identifiers");
+    }
+
+    /** The peer is gone (connection closed, timeout). Writes waiting for it are finished alone. */
+    public List<ReplicaEffect> peerLost() {
+        List<ReplicaEffect> out = new ArrayList<>();
+        deferred = null;
+        boolean alone = role == Role.PRIMARY;
+        out.addAll(transition(alone ? ReplicaState.DEGRADED : ReplicaState.OUTDATED,
+                alone ? disk + ": peer lost, serving alone (degraded)" : disk + ": primary lost; this copy may be behind"));
+        List<Pending> waiting = pending.values().stream().filter(p -> !p.peerDone).toList();
+        if (!waiting.isEmpty()) aloneFirst(out);
+        for (Pending p : waiting) {
+            tagBySeq.remove(p.seq);
+            p.seq = -1;
+            bitmap.markBytes(p.offset, p.length);
+            p.peerDone = true;
+        }
+        for (Pending p : waiting) finishIfDone(p, out);
+        return releaseHeld(out);
+    }
+
+    /**
+     * The peer's Hello entry for this disk. {@code iWinTies} must be the opposite on the two nodes
+     * (e.g. "my node id is larger"). Returns what to do; held writes then go on.
+     */
+    public List<ReplicaEffect> handshake(GenerationIds peer, long peerSize, boolean iWinTies) {
+        List<ReplicaEffect> out = new ArrayList<>();
+        long alone = pending.values().stream().filter(p -> !p.localDone && p.seq < 0).count();
+        if (alone > 0) {
+            // A resync could read a region before such a write lands and call it in sync: compare once
+            // they are done (milliseconds; new writes wait meanwhile, as for any handshake).
+            deferred = new DeferredHandshake(peer, peerSize, iWinTies);
+            out.add(new Report(state, disk + ": waiting for " + alone + " local writes made without the peer before comparing"));
+            return out;
+        }
+        deferred = null;
+        if (peerSize != sizeBytes) {
+            out.addAll(transition(ReplicaState.UNRELATED, disk + ": peer's copy has " + peerSize + " bytes, ours " + sizeBytes + "; not replicating it"));
+            return releaseHeld(out);
+        }
+        GenerationComparison.Verdict v = GenerationComparison.decide(ids, peer, iWinTies);
+        String why = " (" + v.rule().name().toLowerCase().replace('_', ' ') + ")";
+        switch (v.decision()) {
+            case NO_SYNC -> {
+                if (ids.bitmap() != 0) {
+                    ids = ids.resyncedAsSource();
+                    out.add(new PersistGenerationIds(ids));
+                }
+                wroteAlone = false;
+                out.addAll(transition(ReplicaState.UP_TO_DATE, disk + ": up to date" + why));
+            }
+            case BITMAP_SOURCE, FULL_SOURCE -> {
+                if (v.decision() == SyncDecision.FULL_SOURCE) bitmap.markAll();
+                out.add(new PersistBitmap());
+                sendBitmap(out);
+                wroteAlone = false;   // writes are replicated again from here on
+                out.addAll(transition(ReplicaState.SYNC_SOURCE, disk + ": peer lacks " + bitmap.dirtyBytes() + " bytes, sending them" + why));
+            }
+            case BITMAP_TARGET, FULL_TARGET -> {
+                if (role == Role.PRIMARY) {
+                    // Never overwrite what clients are using: a primary that would be a target is an operator matter.
+                    out.addAll(transition(ReplicaState.SPLIT_BRAIN, disk + ": this primary's copy is older than the peer's" + why + "; not syncing until resolved"));
+                    return releaseHeld(out);
+                }
+                beginTarget(v.decision(), peer, out);
+                out.addAll(transition(ReplicaState.SYNC_TARGET, disk + ": receiving " + bitmap.dirtyBytes() + " bytes from the peer" + why));
+            }
+            case SPLIT_BRAIN -> {
+                out.add(new PersistBitmap());
+                out.addAll(transition(ReplicaState.SPLIT_BRAIN, disk + ": SPLIT BRAIN, both copies were written while apart" + why
+                        + "; nothing is synced until 'netboot replication resolve " + disk + " --discard HOST'"));
+            }
+            case UNRELATED -> out.addAll(transition(ReplicaState.UNRELATED, disk + ": the copies share no history" + why + "; refusing to sync"));
+        }
+        return releaseHeld(out);
+    }
+
+    private void beginTarget(SyncDecision kind, GenerationIds source, List<ReplicaEffect> out) {
+        ids = ids.beginResyncAsTarget(kind, source);
+        if (kind == SyncDecision.FULL_TARGET) bitmap.markAll();
+        out.add(new PersistGenerationIds(ids));
+        out.add(new PersistBitmap());
+        sendBitmap(out);
+    }
+
+    /** Both sides send their bitmap, so the resync covers the union (the source's writes, the target's activity log). */
+    private void sendBitmap(List<ReplicaEffect> out) {
+        int perChunk = 8192;   // 64 KiB of words per message: 2 GiB of disk at 4 KiB per bit
+        int words = bitmap.wordCount();
+        for (int w = 0; w < words || w == 0; w += perChunk) {
+            int n = Math.min(perChunk, words - w);
+            out.add(new SendToPeer(new BitmapChunk(disk, w * 64L, bitmap.words(w, n), w + perChunk >= words)));
+            if (words == 0) break;
+        }
+    }
+
+    private List<ReplicaEffect> releaseHeld(List<ReplicaEffect> out) {
+        List<Held> again = new ArrayList<>(held);
+        held.clear();
+        for (int i = 0; i < again.size(); i++) {
+            if (!start(again.get(i), out)) {
+                held.clear();
+                held.addAll(again.subList(i, again.size()));
+                break;
+            }
+        }
+        return out;
+    }
+
+    /** A chunk of the peer's bitmap: its regions join the resync. */
+    public void peerBitmap(BitmapChunk chunk) {
+        bitmap.or(chunk.firstRegion(), chunk.words());
+    }
+
+    /** A resync request or verify mismatch covered these regions on the target: they are in sync now, or marked. */
+    public void resynced(long offset, long length) {
+        if (length == 0) return;
+        long first = bitmap.regionOf(offset);
+        // Only whole regions are clean; a partly rewritten region at either end stays dirty.
+        long firstWhole = offset % bitmap.regionSize() == 0 ? first : first + 1;
+        long end = offset + length;
+        long endWhole = end == sizeBytes ? bitmap.regions() : bitmap.regionOf(end);
+        if (endWhole > firstWhole) bitmap.clearRegions(firstWhole, endWhole - firstWhole);
+    }
+
+    /** Target: every region arrived and is durable; adopt the source's identifiers. */
+    public List<ReplicaEffect> resyncComplete(GenerationIds sourceIds) {
+        if (state != ReplicaState.SYNC_TARGET) throw new IllegalStateException(disk + " is " + state + ", not a sync target");
+        if (!bitmap.isClean()) throw new IllegalStateException(disk + " still has " + bitmap.dirtyRegions() + " dirty regions");
+        ids = GenerationIds.resyncedAsTarget(sourceIds);
+        List<ReplicaEffect> out = new ArrayList<>();
+        out.add(new PersistGenerationIds(ids));
+        out.add(new PersistBitmap());
+        out.add(new SendToPeer(new ResyncDone(disk, ids)));
+        out.addAll(transition(ReplicaState.UP_TO_DATE, disk + ": resync complete, up to date"));
+        return out;
+    }
+
+    /** Source: the target confirmed it adopted our identifiers; stop tracking. */
+    public List<ReplicaEffect> peerResyncDone() {
+        if (state != ReplicaState.SYNC_SOURCE) throw new IllegalStateException(disk + " is " + state + ", not a sync source");
+        ids = ids.resyncedAsSource();
+        List<ReplicaEffect> out = new ArrayList<>();
+        out.add(new PersistGenerationIds(ids));
+        out.addAll(transition(ReplicaState.UP_TO_DATE, disk + ": peer is up to date"));
+        return out;
+    }
+
+    /**
+     * The operator's {@code resolve DISK --discard THIS-HOST} on the side whose writes are thrown away:
+     * it becomes the sync target of the survivor. Refused on a primary (demote it first).
+     */
+    public List<ReplicaEffect> discardLocalData(GenerationIds survivor) {
+        if (state != ReplicaState.SPLIT_BRAIN) throw new IllegalStateException(disk + " is " + state + ", not in split brain");
+        if (role == Role.PRIMARY) throw new IllegalStateException(disk + ": demote this node before discarding its data");
+        List<ReplicaEffect> out = new ArrayList<>();
+        SyncDecision kind = ids.discardedFor(survivor);
+        ids = ids.beginResyncAsTarget(kind, survivor);
+        // The survivor learns of the decision from the new identifiers and compares again (it becomes source).
+        out.add(new SendToPeer(new GenerationUpdate(disk, ids)));
+        if (kind == SyncDecision.FULL_TARGET) bitmap.markAll();
+        out.add(new PersistGenerationIds(ids));
+        out.add(new PersistBitmap());
+        sendBitmap(out);
+        out.addAll(transition(ReplicaState.SYNC_TARGET, disk + ": local writes discarded by the operator, resyncing from the peer"));
+        return out;
+    }
+
+    /** Takeover or switchover: refused while this copy is inconsistent, blank, or in split brain. */
+    public List<ReplicaEffect> promote() {
+        if (state == ReplicaState.SYNC_TARGET || ids.blank() || state == ReplicaState.SPLIT_BRAIN || state == ReplicaState.UNRELATED)
+            throw new IllegalStateException(disk + " is " + state + (ids.blank() ? " and blank" : "") + ": it must not serve");
+        role = Role.PRIMARY;
+        return List.of(new Report(state, disk + ": now primary"));
+    }
+
+    /** Switchover: only once nothing is in flight, so no write is lost on the way. */
+    public List<ReplicaEffect> demote() {
+        if (!pending.isEmpty() || !held.isEmpty()) throw new IllegalStateException(disk + " has " + writesInFlight() + " writes in flight");
+        role = Role.STANDBY;
+        return List.of(new Report(state, disk + ": now standby"));
+    }
+
+    // ---------------------------------------------------------------- standby: the primary's writes
+
+    /** A write from the primary: apply it; the ack goes back from {@link #peerWriteDone}. */
+    public List<ReplicaEffect> onPeerWrite(Write w) {
+        if (!w.disk().equals(disk)) throw new IllegalArgumentException("write for " + w.disk() + " given to " + disk);
+        if (role == Role.PRIMARY) return List.of(new SendToPeer(new WriteNack(disk, w.seq(), "both nodes are primary")),
+                new Report(state, disk + ": peer sent a write while this node is primary; refused"));
+        if (w.offset() + w.data().remaining() > sizeBytes) return List.of(new SendToPeer(new WriteNack(disk, w.seq(), "past the end of the disk")));
+        return List.of(new WriteLocal(w.seq(), w.offset(), w.data(), w.durable()));
+    }
+
+    public List<ReplicaEffect> peerWriteDone(long seq, boolean ok) {
+        return List.of(new SendToPeer(ok ? new WriteAck(disk, seq) : new WriteNack(disk, seq, "local write failed on the standby")));
+    }
+
+    private List<ReplicaEffect> transition(ReplicaState next, String message) {
+        state = next;
+        List<ReplicaEffect> out = new ArrayList<>(1);
+        out.add(new Report(next, message));
+        return out;
+    }
+}

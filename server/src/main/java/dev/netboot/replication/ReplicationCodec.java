@@ -1,0 +1,386 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.RejectedFrameException.Reason;
+import dev.netboot.replication.ReplicationMessage.*;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.ByteArrayOutputStream;
+import java.io.DataOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.BufferUnderflowException;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+
+/**
+ * The replication link's framing, for one connection. Pure: bytes in, records out, no socket.
+ *
+ * <p>A connection starts with a preamble each way: magic {@code NBRP}, version, and 32 random bytes
+ * (a nonce) from each side. Each direction then gets its own key, HMAC-SHA256(secret, label ‖ sender's
+ * nonce ‖ receiver's nonce). Because both nonces are fresh, a frame recorded from an earlier connection
+ * fails the MAC on a new one; because the direction is in the key, a frame reflected back to its sender
+ * fails it too. A peer that echoes our own nonce is refused outright (it would make both keys equal).
+ *
+ * <p>Then frames: {@code u32 length | u8 type | u64 sequence | payload | 32-byte HMAC}, length counting
+ * everything after itself, the HMAC covering everything before it. Sequence numbers start at 1 per
+ * direction and go up by one: TCP neither loses nor reorders, so anything but the next number is a
+ * replay or an injection. The length is checked against the maximum before anything is buffered.
+ */
+public final class ReplicationCodec {
+
+    public static final int PROTOCOL_VERSION = 1;
+    public static final int NONCE_LENGTH = 32;
+    public static final int PREAMBLE_LENGTH = 4 + 2 + NONCE_LENGTH;
+    public static final int MAC_LENGTH = 32;
+    /** Length field, type, sequence number, MAC: what a frame costs besides its payload. */
+    public static final int OVERHEAD = 4 + 1 + 8 + MAC_LENGTH;
+    /** A resync or write chunk of 1 MiB plus headers fits; the adapter may configure another. */
+    public static final int DEFAULT_MAX_FRAME = (1 << 20) + 4096;
+    static final int MAX_STRING = 1024;
+    private static final int MAGIC = 0x4E425250; // "NBRP"
+    private static final byte[] LABEL = "netboot replication v1 key".getBytes(StandardCharsets.US_ASCII);
+
+    private final Mac sendMac;
+    private final Mac receiveMac;
+    private final int maxFrame;
+    private long nextSend = 1;
+    private long nextReceive = 1;
+
+    private ReplicationCodec(byte[] sendKey, byte[] receiveKey, int maxFrame) {
+        this.sendMac = hmac(sendKey);
+        this.receiveMac = hmac(receiveKey);
+        this.maxFrame = maxFrame;
+    }
+
+    /** The codec of one connection once both preambles are known. */
+    public static ReplicationCodec forConnection(byte[] secret, byte[] localNonce, byte[] remoteNonce, int maxFrame) throws RejectedFrameException {
+        if (secret.length == 0) throw new IllegalArgumentException("empty replication secret");
+        if (localNonce.length != NONCE_LENGTH || remoteNonce.length != NONCE_LENGTH) throw new IllegalArgumentException("nonces are " + NONCE_LENGTH + " bytes");
+        if (maxFrame < OVERHEAD + 64) throw new IllegalArgumentException("maximum frame of " + maxFrame + " bytes is too small");
+        if (MessageDigest.isEqual(localNonce, remoteNonce)) throw new RejectedFrameException(Reason.BAD_PREAMBLE, "peer sent our own nonce back (reflection)");
+        return new ReplicationCodec(deriveKey(secret, localNonce, remoteNonce), deriveKey(secret, remoteNonce, localNonce), maxFrame);
+    }
+
+    public static ByteBuffer preamble(byte[] nonce) {
+        if (nonce.length != NONCE_LENGTH) throw new IllegalArgumentException("nonce must be " + NONCE_LENGTH + " bytes");
+        return ByteBuffer.allocate(PREAMBLE_LENGTH).putInt(MAGIC).putShort((short) PROTOCOL_VERSION).put(nonce).flip();
+    }
+
+    /** Refuses a connection whose first bytes (of a preamble still incomplete) are not ours. */
+    public static void checkPreambleStart(ByteBuffer in) throws RejectedFrameException {
+        if (in.remaining() >= 4 && in.getInt(in.position()) != MAGIC)
+            throw new RejectedFrameException(Reason.BAD_PREAMBLE, "not a netboot replication peer (starts 0x" + Integer.toHexString(in.getInt(in.position())) + ")");
+    }
+
+    /** Reads the peer's preamble (exactly {@link #PREAMBLE_LENGTH} bytes) and returns its nonce. */
+    public static byte[] readPreamble(ByteBuffer in) throws RejectedFrameException {
+        // The magic first: a stranger (a port scan, an HTTP client) is named as such, not as "short".
+        checkPreambleStart(in);
+        if (in.remaining() < PREAMBLE_LENGTH) throw new RejectedFrameException(Reason.TRUNCATED, "preamble of " + in.remaining() + " bytes, need " + PREAMBLE_LENGTH);
+        ByteBuffer b = in.duplicate();
+        b.getInt();
+        int version = b.getShort() & 0xFFFF;
+        if (version != PROTOCOL_VERSION) throw new RejectedFrameException(Reason.BAD_PREAMBLE, "peer speaks replication protocol " + version + ", we speak " + PROTOCOL_VERSION);
+        byte[] nonce = new byte[NONCE_LENGTH];
+        b.get(nonce);
+        in.position(in.position() + PREAMBLE_LENGTH);
+        return nonce;
+    }
+
+    public int maxFrame() { return maxFrame; }
+    /** Frames encoded so far (the last sequence number used). */
+    public long sent() { return nextSend - 1; }
+    /** Frames accepted so far. */
+    public long received() { return nextReceive - 1; }
+
+    // ---------------------------------------------------------------- encode
+
+    /** One frame with the next sequence number. Refuses (a bug of the caller) a message over the maximum. */
+    public ByteBuffer encode(ReplicationMessage message) {
+        byte[] payload = payload(message);
+        int total = OVERHEAD + payload.length;
+        if (total > maxFrame) throw new IllegalArgumentException(message.getClass().getSimpleName() + " of " + total + " bytes exceeds the maximum frame of " + maxFrame);
+        ByteBuffer out = ByteBuffer.allocate(total);
+        out.putInt(total - 4).put((byte) type(message)).putLong(nextSend).put(payload);
+        sendMac.update(out.array(), 0, out.position());
+        out.put(sendMac.doFinal());
+        nextSend++;
+        return out.flip();
+    }
+
+    // ---------------------------------------------------------------- decode
+
+    /**
+     * The size of the next frame in a receive buffer, so the adapter knows how much to wait for; -1 while
+     * not even the length field is there. Refuses an oversized or impossible length at once.
+     */
+    public int frameLength(ByteBuffer stream) throws RejectedFrameException {
+        if (stream.remaining() < 4) return -1;
+        long length = Integer.toUnsignedLong(stream.getInt(stream.position()));
+        if (length + 4 > maxFrame) throw new RejectedFrameException(Reason.OVERSIZED, "frame of " + (length + 4) + " bytes, maximum " + maxFrame);
+        if (length + 4 < OVERHEAD) throw new RejectedFrameException(Reason.TRUNCATED, "frame length " + (length + 4) + " is shorter than any frame (" + OVERHEAD + ")");
+        return (int) length + 4;
+    }
+
+    /** Decodes exactly one frame; on success the receive sequence number advances, on refusal nothing changes. */
+    public ReplicationMessage decode(ByteBuffer frame) throws RejectedFrameException {
+        ByteBuffer in = frame.duplicate();
+        int length = frameLength(in);
+        if (length < 0 || in.remaining() < length)
+            throw new RejectedFrameException(Reason.TRUNCATED, in.remaining() + " bytes of a " + (length < 0 ? "frame" : length + "-byte frame"));
+        if (in.remaining() > length) throw new RejectedFrameException(Reason.TRUNCATED, (in.remaining() - length) + " bytes after the frame's end (length field damaged)");
+        byte[] bytes = new byte[length];
+        in.get(bytes);
+        receiveMac.update(bytes, 0, length - MAC_LENGTH);
+        byte[] expected = receiveMac.doFinal();
+        // Constant time: a timing difference must not tell an attacker how many MAC bytes were right.
+        if (!MessageDigest.isEqual(expected, Arrays.copyOfRange(bytes, length - MAC_LENGTH, length)))
+            throw new RejectedFrameException(Reason.BAD_MAC, "frame MAC does not match (wrong secret, or changed in transit)");
+        ByteBuffer b = ByteBuffer.wrap(bytes, 0, length - MAC_LENGTH);
+        b.position(4);
+        int type = b.get() & 0xFF;
+        long seq = b.getLong();
+        if (Long.compareUnsigned(seq, nextReceive) < 0) throw new RejectedFrameException(Reason.REPLAYED, "sequence number " + seq + " seen already (next is " + nextReceive + ")");
+        if (seq != nextReceive) throw new RejectedFrameException(Reason.OUT_OF_ORDER, "sequence number " + seq + ", expected " + nextReceive);
+        ReplicationMessage m = parse(type, b.slice());
+        nextReceive++;
+        return m;
+    }
+
+    private static ReplicationMessage parse(int type, ByteBuffer in) throws RejectedFrameException {
+        ReplicationMessage m;
+        try {
+            m = switch (type) {
+                case 1 -> hello(in);
+                case 2 -> write(in);
+                case 3 -> new WriteAck(string(in), in.getLong());
+                case 4 -> new WriteNack(string(in), in.getLong(), string(in));
+                case 5 -> new Flush(string(in), in.getLong());
+                case 6 -> new FlushAck(string(in), in.getLong());
+                case 7 -> new GenerationUpdate(string(in), ids(in));
+                case 8 -> bitmapChunk(in);
+                case 9 -> new ResyncRequest(string(in), in.getLong(), in.getInt());
+                case 10 -> new ResyncData(string(in), in.getLong(), rest(in));
+                case 11 -> new ResyncSparse(string(in), in.getLong(), in.getInt());
+                case 12 -> new ResyncDone(string(in), ids(in));
+                case 13 -> new VerifyRequest(string(in), in.getLong(), in.getInt());
+                case 14 -> new VerifyDigest(string(in), in.getLong(), in.getInt(), rest(in));
+                case 15 -> new RoleAnnouncement(role(in), in.getLong());
+                case 16 -> new Ping(in.getLong());
+                case 17 -> new Pong(in.getLong());
+                case 18 -> new Disconnect(string(in));
+                default -> throw new RejectedFrameException(Reason.UNKNOWN_TYPE, "message type " + type + " unknown to protocol " + PROTOCOL_VERSION);
+            };
+        } catch (BufferUnderflowException e) {
+            throw new RejectedFrameException(Reason.MALFORMED, "message type " + type + " ends early");
+        } catch (IllegalArgumentException e) {
+            throw new RejectedFrameException(Reason.MALFORMED, "message type " + type + ": " + e.getMessage());
+        }
+        if (in.hasRemaining()) throw new RejectedFrameException(Reason.MALFORMED, "message type " + type + " has " + in.remaining() + " trailing bytes");
+        return m;
+    }
+
+    private static Write write(ByteBuffer in) {
+        String disk = string(in);
+        long seq = in.getLong();
+        long offset = in.getLong();
+        boolean durable = bool(in);
+        return new Write(disk, seq, offset, rest(in), durable);
+    }
+
+    private static BitmapChunk bitmapChunk(ByteBuffer in) {
+        String disk = string(in);
+        long first = in.getLong();
+        boolean last = bool(in);
+        return new BitmapChunk(disk, first, rest(in), last);
+    }
+
+    private static Hello hello(ByteBuffer in) {
+        long node = in.getLong();
+        int version = in.getShort() & 0xFFFF;
+        Role role = role(in);
+        int n = in.getShort() & 0xFFFF;
+        List<DiskGenerations> disks = new ArrayList<>(Math.min(n, 256));
+        for (int i = 0; i < n; i++) disks.add(new DiskGenerations(string(in), in.getLong(), ids(in)));
+        return new Hello(node, version, role, disks);
+    }
+
+    private static GenerationIds ids(ByteBuffer in) {
+        long current = in.getLong();
+        long bitmap = in.getLong();
+        int flags = in.get() & 0xFF;
+        if ((flags & ~1) != 0) throw new IllegalArgumentException("unknown generation flags 0x" + Integer.toHexString(flags));
+        int n = in.get() & 0xFF;
+        if (n > GenerationIds.HISTORY) throw new IllegalArgumentException(n + " history entries, at most " + GenerationIds.HISTORY);
+        List<Long> history = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) history.add(in.getLong());
+        return new GenerationIds(current, bitmap, history, (flags & 1) != 0);
+    }
+
+    private static Role role(ByteBuffer in) {
+        int r = in.get() & 0xFF;
+        if (r >= Role.values().length) throw new IllegalArgumentException("unknown role " + r);
+        return Role.values()[r];
+    }
+
+    private static boolean bool(ByteBuffer in) {
+        int b = in.get() & 0xFF;
+        if (b > 1) throw new IllegalArgumentException("flag byte " + b + " is neither 0 nor 1");
+        return b == 1;
+    }
+
+    private static String string(ByteBuffer in) {
+        int n = in.getShort() & 0xFFFF;
+        if (n > MAX_STRING) throw new IllegalArgumentException("string of " + n + " bytes, at most " + MAX_STRING);
+        if (n > in.remaining()) throw new BufferUnderflowException();
+        ByteBuffer bytes = in.slice(in.position(), n);
+        in.position(in.position() + n);
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("string is not UTF-8");
+        }
+    }
+
+    /** The rest of the payload as a read-only view; no copy, the frame's array is not reused. */
+    private static ByteBuffer rest(ByteBuffer in) {
+        ByteBuffer r = in.slice().asReadOnlyBuffer();
+        in.position(in.limit());
+        return r;
+    }
+
+    // ---------------------------------------------------------------- payloads
+
+    /** Wire type of each message; numbers never change meaning (a new message gets a new number). */
+    static int type(ReplicationMessage m) {
+        return switch (m) {
+            case Hello h -> 1;
+            case Write w -> 2;
+            case WriteAck a -> 3;
+            case WriteNack n -> 4;
+            case Flush f -> 5;
+            case FlushAck a -> 6;
+            case GenerationUpdate g -> 7;
+            case BitmapChunk c -> 8;
+            case ResyncRequest r -> 9;
+            case ResyncData d -> 10;
+            case ResyncSparse s -> 11;
+            case ResyncDone d -> 12;
+            case VerifyRequest v -> 13;
+            case VerifyDigest d -> 14;
+            case RoleAnnouncement r -> 15;
+            case Ping p -> 16;
+            case Pong p -> 17;
+            case Disconnect d -> 18;
+        };
+    }
+
+    private static byte[] payload(ReplicationMessage message) {
+        ByteArrayOutputStream bytes = new ByteArrayOutputStream(64);
+        DataOutputStream out = new DataOutputStream(bytes);
+        try {
+            switch (message) {
+                case Hello h -> {
+                    out.writeLong(h.nodeId());
+                    out.writeShort(h.protocolVersion());
+                    out.writeByte(h.role().ordinal());
+                    if (h.disks().size() > 0xFFFF) throw new IllegalArgumentException("more than 65535 disks in one Hello");
+                    out.writeShort(h.disks().size());
+                    for (DiskGenerations d : h.disks()) {
+                        string(out, d.disk());
+                        out.writeLong(d.sizeBytes());
+                        ids(out, d.ids());
+                    }
+                }
+                case Write w -> {
+                    string(out, w.disk());
+                    out.writeLong(w.seq());
+                    out.writeLong(w.offset());
+                    out.writeBoolean(w.durable());
+                    buffer(out, w.data());
+                }
+                case WriteAck a -> { string(out, a.disk()); out.writeLong(a.seq()); }
+                case WriteNack n -> { string(out, n.disk()); out.writeLong(n.seq()); string(out, n.reason()); }
+                case Flush f -> { string(out, f.disk()); out.writeLong(f.seq()); }
+                case FlushAck a -> { string(out, a.disk()); out.writeLong(a.seq()); }
+                case GenerationUpdate g -> { string(out, g.disk()); ids(out, g.ids()); }
+                case BitmapChunk c -> {
+                    string(out, c.disk());
+                    out.writeLong(c.firstRegion());
+                    out.writeBoolean(c.last());
+                    buffer(out, c.words());
+                }
+                case ResyncRequest r -> { string(out, r.disk()); out.writeLong(r.offset()); out.writeInt(r.length()); }
+                case ResyncData d -> { string(out, d.disk()); out.writeLong(d.offset()); buffer(out, d.data()); }
+                case ResyncSparse s -> { string(out, s.disk()); out.writeLong(s.offset()); out.writeInt(s.length()); }
+                case ResyncDone d -> { string(out, d.disk()); ids(out, d.ids()); }
+                case VerifyRequest v -> { string(out, v.disk()); out.writeLong(v.offset()); out.writeInt(v.length()); }
+                case VerifyDigest d -> { string(out, d.disk()); out.writeLong(d.offset()); out.writeInt(d.length()); buffer(out, d.digest()); }
+                case RoleAnnouncement r -> { out.writeByte(r.role().ordinal()); out.writeLong(r.term()); }
+                case Ping p -> out.writeLong(p.token());
+                case Pong p -> out.writeLong(p.token());
+                case Disconnect d -> string(out, d.reason());
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
+        }
+        return bytes.toByteArray();
+    }
+
+    private static void ids(DataOutputStream out, GenerationIds ids) throws IOException {
+        out.writeLong(ids.current());
+        out.writeLong(ids.bitmap());
+        out.writeByte(ids.crashedPrimary() ? 1 : 0);
+        out.writeByte(ids.history().size());
+        for (long h : ids.history()) out.writeLong(h);
+    }
+
+    private static void string(DataOutputStream out, String s) throws IOException {
+        ByteBuffer utf8;
+        try {
+            utf8 = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(s));
+        } catch (CharacterCodingException e) {
+            throw new IllegalArgumentException("string is not valid Unicode: " + s);
+        }
+        if (utf8.remaining() > MAX_STRING) throw new IllegalArgumentException("string of " + utf8.remaining() + " bytes, at most " + MAX_STRING);
+        out.writeShort(utf8.remaining());
+        buffer(out, utf8);
+    }
+
+    private static void buffer(DataOutputStream out, ByteBuffer b) throws IOException {
+        ByteBuffer d = b.duplicate();
+        if (d.hasArray()) {
+            out.write(d.array(), d.arrayOffset() + d.position(), d.remaining());
+        } else {
+            byte[] copy = new byte[d.remaining()];
+            d.get(copy);
+            out.write(copy);
+        }
+    }
+
+    private static byte[] deriveKey(byte[] secret, byte[] fromNonce, byte[] toNonce) {
+        Mac mac = hmac(secret);
+        mac.update(LABEL);
+        mac.update(fromNonce);
+        mac.update(toNonce);
+        return mac.doFinal();
+    }
+
+    private static Mac hmac(byte[] key) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("the JDK always has HmacSHA256", e);
+        }
+    }
+}

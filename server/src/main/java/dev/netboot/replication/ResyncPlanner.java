@@ -1,0 +1,127 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.ReplicationMessage.ResyncRequest;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The sync target's plan: which ranges to ask the source for, how fast, and how far it got. The plan
+ * is the dirty bitmap itself (the merged one for a quick resync, all bits for a full sync): a range's
+ * bits are cleared only when its data is written here, so the persisted bitmap is the resume point
+ * after any interruption, and nothing is asked for twice within a run.
+ *
+ * <p>The source answers each request with data or, for a range that holds nothing of its own (sparse,
+ * or still just the image's data), with {@code ResyncSparse}: no bytes cross for it. Before a full sync
+ * the source may also send its allocation map, and {@link #skip} drops the ranges it does not hold.
+ */
+public final class ResyncPlanner {
+
+    /** What {@code netboot replication status} shows. */
+    public record Progress(long totalBytes, long doneBytes, long transferredBytes, double percent, double bytesPerSecond, long etaSeconds) {}
+
+    private final String disk;
+    private final DirtyBitmap plan;
+    private final int maxRequest;
+    private final int maxInFlight;
+    private final TokenBucket limiter;
+    private final long startNanos;
+    private final long totalBytes;
+    private final Map<Long, Integer> inFlight = new HashMap<>();
+    private final ArrayDeque<DirtyBitmap.Extent> retry = new ArrayDeque<>();
+    private long cursor;           // byte offset: everything dirty before it is requested or done
+    private long doneBytes;
+    private long transferred;
+
+    public ResyncPlanner(String disk, DirtyBitmap plan, int maxRequestBytes, int maxInFlight, TokenBucket limiter, long now) {
+        if (maxRequestBytes < plan.regionSize() || maxRequestBytes % plan.regionSize() != 0)
+            throw new IllegalArgumentException("request size " + maxRequestBytes + " must be whole regions of " + plan.regionSize());
+        this.disk = disk;
+        this.plan = plan;
+        this.maxRequest = maxRequestBytes;
+        this.maxInFlight = maxInFlight;
+        this.limiter = limiter;
+        this.startNanos = now;
+        this.totalBytes = plan.dirtyBytes();
+    }
+
+    /** Requests to send now: as many as the window and the rate limit allow. */
+    public List<ResyncRequest> next(long now) {
+        List<ResyncRequest> out = new ArrayList<>();
+        while (inFlight.size() < maxInFlight && !retry.isEmpty()) {
+            DirtyBitmap.Extent x = retry.peekFirst();
+            if (!limiter.tryTake(x.length(), now)) return out;
+            retry.pollFirst();
+            inFlight.put(x.offset(), (int) x.length());
+            out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
+        }
+        while (inFlight.size() < maxInFlight && cursor < plan.diskBytes()) {
+            List<DirtyBitmap.Extent> e = plan.extents(cursor, maxRequest, 1);
+            if (e.isEmpty()) {
+                cursor = plan.diskBytes();
+                break;
+            }
+            DirtyBitmap.Extent x = e.getFirst();
+            if (!limiter.tryTake(x.length(), now)) break;
+            inFlight.put(x.offset(), (int) x.length());
+            cursor = x.end();
+            out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
+        }
+        return out;
+    }
+
+    /** When the adapter should call {@link #next} again if it returned nothing while work remains. */
+    public long nanosUntilNext(long now) { return limiter.nanosUntil(maxRequest, now); }
+
+    /**
+     * The answer to a request was written here (durably, if the disk is synced): its regions are in
+     * sync. {@code bytesOnWire} is 0 for a sparse answer. False for an answer to nothing we asked.
+     */
+    public boolean completed(long offset, int length, long bytesOnWire) {
+        Integer asked = inFlight.get(offset);
+        if (asked == null || asked != length) return false;
+        inFlight.remove(offset);
+        plan.clearRegions(plan.regionOf(offset), (length + plan.regionSize() - 1) / plan.regionSize());
+        doneBytes += length;
+        transferred += bytesOnWire;
+        return true;
+    }
+
+    /** A request that failed (link lost, source read error): its regions stay dirty and are asked for again. */
+    public void failed(long offset) {
+        Integer length = inFlight.remove(offset);
+        // Retried ahead of new ranges; moving the cursor back instead would ask again for ranges still in flight.
+        if (length != null) retry.addLast(new DirtyBitmap.Extent(offset, length));
+    }
+
+    /** Link lost: everything in flight is asked for again in the next run (the bitmap still has it). */
+    public void reset() {
+        inFlight.clear();
+        retry.clear();
+        cursor = 0;
+    }
+
+    /** Ranges the source does not hold (its allocation map before a full sync): nothing to move. */
+    public void skip(long offset, long length) {
+        if (length <= 0) return;
+        long first = plan.regionOf(offset);
+        long last = plan.regionOf(Math.min(offset + length, plan.diskBytes()) - 1);
+        long before = plan.dirtyBytes();
+        plan.clearRegions(first, last - first + 1);
+        doneBytes += before - plan.dirtyBytes();
+    }
+
+    public boolean finished() { return plan.isClean() && inFlight.isEmpty() && retry.isEmpty(); }
+
+    public Progress progress(long now) {
+        double seconds = Math.max(1e-9, (now - startNanos) / 1e9);
+        double rate = doneBytes / seconds;
+        long remaining = totalBytes - doneBytes;
+        long eta = remaining <= 0 ? 0 : rate <= 0 ? -1 : (long) Math.ceil(remaining / rate);
+        double percent = totalBytes == 0 ? 100.0 : 100.0 * doneBytes / totalBytes;
+        return new Progress(totalBytes, doneBytes, transferred, percent, transferred / seconds, eta);
+    }
+}

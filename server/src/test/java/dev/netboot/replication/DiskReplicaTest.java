@@ -1,0 +1,237 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.ReplicaEffect.*;
+import dev.netboot.replication.ReplicationMessage.*;
+import org.junit.jupiter.api.Test;
+
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+class DiskReplicaTest {
+
+    static final long SIZE = 64L << 20;
+    static final GenerationIds SHARED = new GenerationIds(1111, 0, List.of(), false);
+
+    static DiskReplica replica(Role role, GenerationIds ids, int slots) {
+        AtomicLong next = new AtomicLong(5000);
+        return new DiskReplica("pc-17", SIZE, role, ids, new DirtyBitmap(SIZE, 4096), new ActivityLog(1 << 20, slots), next::incrementAndGet);
+    }
+
+    static DiskReplica connectedPrimary() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 8);
+        r.linkUp();
+        r.handshake(SHARED, SIZE, true);
+        assertThat(r.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        return r;
+    }
+
+    static ByteBuffer data(int n) { return ByteBuffer.allocate(n); }
+
+    static List<Class<?>> kinds(List<ReplicaEffect> effects) { return effects.stream().<Class<?>>map(Object::getClass).toList(); }
+
+    @Test
+    void aConnectedWriteGoesToBothAndIsAckedOnlyWhenBothAreDone() {
+        DiskReplica r = connectedPrimary();
+        List<ReplicaEffect> out = r.submitWrite(1, 8192, data(4096), false);
+        assertThat(kinds(out)).containsExactly(PersistActivityLog.class, SendToPeer.class, WriteLocal.class);
+        Write sent = (Write) ((SendToPeer) out.get(1)).message();
+        assertThat(sent.offset()).isEqualTo(8192);
+        assertThat(r.localWriteDone(1, true)).isEmpty();
+        assertThat(r.peerAck(sent.seq())).containsExactly(new AckClient(1, true));
+        assertThat(r.bitmap().isClean()).isTrue();
+
+        // The other order too: peer first, then local.
+        Write second = (Write) ((SendToPeer) r.submitWrite(2, 8192, data(512), false).getFirst()).message();
+        assertThat(r.peerAck(second.seq())).isEmpty();
+        assertThat(r.localWriteDone(2, true)).containsExactly(new AckClient(2, true));
+    }
+
+    @Test
+    void onlyTheFirstWriteToAColdExtentCostsAnActivityLogTransaction() {
+        DiskReplica r = connectedPrimary();
+        assertThat(kinds(r.submitWrite(1, 0, data(4096), false))).contains(PersistActivityLog.class);
+        assertThat(kinds(r.submitWrite(2, 4096, data(4096), false))).doesNotContain(PersistActivityLog.class);
+        assertThat(kinds(r.submitWrite(3, 3L << 20, data(4096), false))).contains(PersistActivityLog.class);
+        assertThat(r.activityLogTransactions()).isEqualTo(2);
+    }
+
+    @Test
+    void withoutThePeerAWriteIsAckedAfterTheLocalWriteAndRecordedUnderANewIdentifier() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 8);        // CONNECTING: no peer yet
+        List<ReplicaEffect> out = r.submitWrite(1, 4096 * 10, data(8192), false);
+        assertThat(kinds(out)).containsExactly(PersistActivityLog.class, PersistGenerationIds.class, Report.class, WriteLocal.class);
+        GenerationIds ids = ((PersistGenerationIds) out.get(1)).ids();
+        assertThat(ids.bitmap()).isEqualTo(SHARED.current());
+        assertThat(ids.current()).isNotEqualTo(SHARED.current());
+        assertThat(r.bitmap().extents()).containsExactly(new DirtyBitmap.Extent(4096 * 10, 8192));
+        assertThat(r.localWriteDone(1, true)).containsExactly(new AckClient(1, true));
+        // One new identifier per outage, not per write.
+        assertThat(kinds(r.submitWrite(2, 0, data(512), false))).doesNotContain(PersistGenerationIds.class);
+    }
+
+    @Test
+    void losingThePeerFinishesWaitingWritesAloneAndMarksThem() {
+        DiskReplica r = connectedPrimary();
+        r.submitWrite(1, 0, data(4096), false);
+        r.submitWrite(2, 1 << 20, data(4096), false);
+        r.localWriteDone(1, true);
+        List<ReplicaEffect> out = r.peerLost();
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        // New identifier durable before write 1 is acknowledged; write 2 waits for its local write.
+        assertThat(kinds(out)).containsSubsequence(PersistGenerationIds.class, AckClient.class);
+        assertThat(out).contains(new AckClient(1, true)).doesNotContain(new AckClient(2, true));
+        assertThat(r.localWriteDone(2, true)).containsExactly(new AckClient(2, true));
+        assertThat(r.bitmap().dirtyRegions()).isEqualTo(2);
+    }
+
+    @Test
+    void aPeerNackMarksTheRegionDegradesTheDiskAndTheClientStillGetsItsWrite() {
+        DiskReplica r = connectedPrimary();
+        Write w = (Write) ((SendToPeer) r.submitWrite(1, 0, data(4096), false).get(1)).message();
+        r.localWriteDone(1, true);
+        List<ReplicaEffect> out = r.peerNack(w.seq(), "EIO");
+        assertThat(out).contains(new AckClient(1, true));
+        assertThat(r.bitmap().isDirty(0)).isTrue();
+        assertThat(r.ids().bitmap()).isEqualTo(SHARED.current());
+        // The disk goes on alone until the peer's disk is back.
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        assertThat(kinds(r.submitWrite(2, 0, data(512), false))).doesNotContain(SendToPeer.class);
+    }
+
+    @Test
+    void aLocalFailureIsReportedToTheClientAsAFailure() {
+        DiskReplica r = connectedPrimary();
+        Write w = (Write) ((SendToPeer) r.submitWrite(1, 0, data(4096), false).get(1)).message();
+        r.peerAck(w.seq());
+        assertThat(r.localWriteDone(1, false)).contains(new AckClient(1, false));
+        assertThat(r.bitmap().isDirty(0)).isTrue();
+    }
+
+    @Test
+    void writesWaitForTheHandshakeSoTheComparisonIsNotStale() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 8);
+        r.linkUp();
+        assertThat(r.submitWrite(1, 0, data(4096), false)).isEmpty();
+        assertThat(r.writesInFlight()).isEqualTo(1);
+        List<ReplicaEffect> out = r.handshake(SHARED, SIZE, true);
+        assertThat(r.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(kinds(out)).contains(SendToPeer.class, WriteLocal.class);
+        assertThat(r.ids()).isEqualTo(SHARED);
+    }
+
+    @Test
+    void aFullActivityLogHoldsTheWriteUntilASlotIsFree() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 2);
+        r.submitWrite(1, 0, data(512), false);
+        r.submitWrite(2, 1 << 20, data(512), false);
+        assertThat(r.submitWrite(3, 2 << 20, data(512), false)).isEmpty();   // both slots pinned
+        List<ReplicaEffect> out = r.localWriteDone(1, true);
+        assertThat(out.getFirst()).isEqualTo(new AckClient(1, true));
+        PersistActivityLog al = (PersistActivityLog) out.get(1);
+        assertThat(al.evicted()).containsExactly(0L);
+        assertThat(out.getLast()).isInstanceOf(WriteLocal.class);
+        assertThat(r.localWriteDone(3, true)).containsExactly(new AckClient(3, true));
+    }
+
+    @Test
+    void aPrimaryThatWroteAloneBecomesSyncSourceAndSendsItsBitmap() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 8);
+        r.submitWrite(1, 0, data(4096), false);
+        r.localWriteDone(1, true);
+        r.linkUp();
+        List<ReplicaEffect> out = r.handshake(SHARED, SIZE, true);
+        assertThat(r.state()).isEqualTo(ReplicaState.SYNC_SOURCE);
+        BitmapChunk chunk = (BitmapChunk) out.stream().filter(e -> e instanceof SendToPeer).map(e -> ((SendToPeer) e).message()).findFirst().orElseThrow();
+        assertThat(chunk.last()).isTrue();
+        assertThat(chunk.words().get(0) & 1).isEqualTo(1);   // little-endian words: region 0 is bit 0 of byte 0
+        // New writes are replicated during the resync.
+        assertThat(kinds(r.submitWrite(2, 8192, data(512), false))).contains(SendToPeer.class);
+    }
+
+    @Test
+    void aStandbyBehindBecomesTargetAdoptsTheSourceAtTheEndAndTheSourceStopsTracking() {
+        GenerationIds primaryIds = SHARED.newCurrent(() -> 2222);
+        DiskReplica standby = replica(Role.STANDBY, SHARED, 8);
+        standby.linkUp();
+        standby.handshake(primaryIds, SIZE, false);
+        assertThat(standby.state()).isEqualTo(ReplicaState.SYNC_TARGET);
+        ByteBuffer words = new DirtyBitmap(SIZE, 4096).toBytes();
+        words.put(0, (byte) 0b110);
+        standby.peerBitmap(new BitmapChunk("pc-17", 0, words, true));
+        assertThat(standby.bitmap().dirtyRegions()).isEqualTo(2);
+        assertThatThrownBy(() -> standby.resyncComplete(primaryIds)).hasMessageContaining("2 dirty regions");
+        assertThatThrownBy(standby::promote).hasMessageContaining("must not serve");
+        standby.resynced(4096, 8192);
+        List<ReplicaEffect> done = standby.resyncComplete(primaryIds.resyncedAsSource());
+        assertThat(standby.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(standby.ids().current()).isEqualTo(2222);
+        assertThat(done).contains(new SendToPeer(new ResyncDone("pc-17", standby.ids())));
+    }
+
+    @Test
+    void splitBrainStopsSyncingAndOnlyTheOperatorsDiscardResyncs() {
+        GenerationIds mine = SHARED.newCurrent(() -> 2222), theirs = SHARED.newCurrent(() -> 3333);
+        DiskReplica primary = replica(Role.PRIMARY, mine, 8);
+        primary.linkUp();
+        primary.handshake(theirs, SIZE, true);
+        assertThat(primary.state()).isEqualTo(ReplicaState.SPLIT_BRAIN);
+        // The primary keeps serving, alone, and records what it writes.
+        List<ReplicaEffect> out = primary.submitWrite(1, 0, data(512), false);
+        assertThat(kinds(out)).doesNotContain(SendToPeer.class);
+        assertThat(primary.bitmap().isDirty(0)).isTrue();
+
+        DiskReplica other = replica(Role.STANDBY, theirs, 8);
+        other.linkUp();
+        other.handshake(mine, SIZE, false);
+        assertThat(other.state()).isEqualTo(ReplicaState.SPLIT_BRAIN);
+        other.discardLocalData(mine);
+        assertThat(other.state()).isEqualTo(ReplicaState.SYNC_TARGET);
+        assertThat(other.ids().current()).isEqualTo(SHARED.current());   // claims the shared point, not its own writes
+    }
+
+    @Test
+    void aPrimaryIsNeverMadeATargetByTheHandshake() {
+        DiskReplica r = replica(Role.PRIMARY, SHARED, 8);
+        r.linkUp();
+        r.handshake(SHARED.newCurrent(() -> 2222), SIZE, true);
+        assertThat(r.state()).isEqualTo(ReplicaState.SPLIT_BRAIN);
+    }
+
+    @Test
+    void disksOfDifferentSizesAreNotReplicated() {
+        DiskReplica r = replica(Role.STANDBY, SHARED, 8);
+        r.linkUp();
+        assertThat(r.handshake(SHARED, SIZE + 512, false).getFirst()).isInstanceOf(Report.class);
+        assertThat(r.state()).isEqualTo(ReplicaState.UNRELATED);
+    }
+
+    @Test
+    void theStandbyAppliesThePrimarysWritesAndRefusesClients() {
+        DiskReplica standby = replica(Role.STANDBY, SHARED, 8);
+        ByteBuffer d = data(512);
+        assertThat(standby.onPeerWrite(new Write("pc-17", 9, 4096, d, true))).containsExactly(new WriteLocal(9, 4096, d, true));
+        assertThat(standby.peerWriteDone(9, true)).containsExactly(new SendToPeer(new WriteAck("pc-17", 9)));
+        assertThat(standby.submitWrite(1, 0, data(512), false).getFirst()).isEqualTo(new AckClient(1, false));
+        DiskReplica primary = connectedPrimary();
+        assertThat(primary.onPeerWrite(new Write("pc-17", 9, 0, d, false)).getFirst())
+                .isEqualTo(new SendToPeer(new WriteNack("pc-17", 9, "both nodes are primary")));
+    }
+
+    @Test
+    void aStandbyThatLosesThePrimaryIsOutdatedAndSwitchoverNeedsAnEmptyPipe() {
+        DiskReplica standby = replica(Role.STANDBY, SHARED, 8);
+        standby.peerLost();
+        assertThat(standby.state()).isEqualTo(ReplicaState.OUTDATED);
+        standby.promote();
+        assertThat(standby.role()).isEqualTo(Role.PRIMARY);
+        standby.submitWrite(1, 0, data(512), false);
+        assertThatThrownBy(standby::demote).hasMessageContaining("in flight");
+        standby.localWriteDone(1, true);
+        standby.demote();
+        assertThat(standby.role()).isEqualTo(Role.STANDBY);
+    }
+}

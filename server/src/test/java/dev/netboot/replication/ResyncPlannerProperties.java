@@ -1,0 +1,91 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.ReplicationMessage.ResyncRequest;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.constraints.IntRange;
+import net.jqwik.api.constraints.Size;
+
+import java.util.ArrayList;
+import java.util.BitSet;
+import java.util.List;
+import java.util.Random;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+class ResyncPlannerProperties {
+
+    static final int REGION = 4096;
+    static final long MS = 1_000_000L;
+
+    /**
+     * Whatever the dirty set, the order of answers, failed requests and an interruption halfway: every
+     * dirty region is written exactly once more than it failed, no clean region is ever asked for, no
+     * request is larger than the maximum, the rate limit holds at every moment, and the run ends
+     * finished at 100 %.
+     */
+    @Property(tries = 500)
+    void movesExactlyTheDirtyRegionsWithinTheRate(@ForAll @Size(max = 40) List<@IntRange(min = 0, max = 999) Integer> marks,
+                                                  @ForAll long seed, @ForAll @IntRange(min = 1, max = 8) int window,
+                                                  @ForAll boolean interrupt) {
+        long disk = 1000L * REGION + 1000;    // a short last region
+        DirtyBitmap bitmap = new DirtyBitmap(disk, REGION);
+        Random random = new Random(seed);
+        for (int m : marks) bitmap.markRegions(m, Math.min(1 + random.nextInt(30), bitmap.regions() - m));
+        BitSet dirty = new BitSet();
+        for (long r = 0; r < bitmap.regions(); r++) if (bitmap.isDirty(r)) dirty.set((int) r);
+        long total = bitmap.dirtyBytes();
+        long rate = 4L << 20;            // 4 MiB/s
+        long burst = 64 * 1024;
+        int maxRequest = 16 * REGION;
+
+        int[] written = new int[(int) bitmap.regions()];
+        ResyncPlanner planner = new ResyncPlanner("d", bitmap, maxRequest, window, new TokenBucket(rate, burst, 0), 0);
+        List<ResyncRequest> open = new ArrayList<>();
+        long requestedBytes = 0;
+        long now = 0;
+        boolean interrupted = false;
+        for (int step = 0; step < 100_000 && !planner.finished(); step++) {
+            now += MS;
+            for (ResyncRequest r : planner.next(now)) {
+                assertThat(r.length()).isBetween(1, maxRequest);
+                for (long o = r.offset(); o < r.offset() + r.length(); o += REGION) assertThat(dirty.get((int) (o / REGION))).as("clean region asked for").isTrue();
+                requestedBytes += r.length();
+                open.add(r);
+            }
+            assertThat(requestedBytes).isLessThanOrEqualTo(burst + maxRequest + rate * now / 1_000_000_000L);
+            if (interrupt && !interrupted && requestedBytes > total / 2) {
+                // Link lost: a new run starts from the persisted bitmap.
+                interrupted = true;
+                open.clear();
+                planner = new ResyncPlanner("d", bitmap, maxRequest, window, new TokenBucket(rate, burst, now), now);
+                continue;
+            }
+            if (open.isEmpty()) continue;
+            ResyncRequest r = open.remove(random.nextInt(open.size()));
+            if (random.nextInt(10) == 0) {
+                planner.failed(r.offset());
+            } else {
+                boolean sparse = random.nextInt(4) == 0;
+                assertThat(planner.completed(r.offset(), r.length(), sparse ? 0 : r.length())).isTrue();
+                for (long o = r.offset(); o < r.offset() + r.length(); o += REGION) written[(int) (o / REGION)]++;
+            }
+        }
+        assertThat(planner.finished()).isTrue();
+        assertThat(bitmap.isClean()).isTrue();
+        if (!interrupted) assertThat(planner.progress(now).percent()).isEqualTo(100.0);
+        for (int r = 0; r < written.length; r++) {
+            if (dirty.get(r)) assertThat(written[r]).as("region %d", r).isEqualTo(1);
+            else assertThat(written[r]).isZero();
+        }
+    }
+
+    @Property(tries = 200)
+    void anAnswerToNothingAskedIsRefused(@ForAll @IntRange(min = 0, max = 99) int region) {
+        DirtyBitmap bitmap = new DirtyBitmap(100L * REGION, REGION);
+        bitmap.markRegions(region, 1);
+        ResyncPlanner planner = new ResyncPlanner("d", bitmap, REGION, 4, new TokenBucket(0, 1, 0), 0);
+        assertThat(planner.completed((long) region * REGION, REGION, REGION)).isFalse();
+        assertThat(bitmap.isDirty(region)).isTrue();
+    }
+}
