@@ -18,7 +18,7 @@ import dev.netboot.dhcp.ForeignServerProbe;
 import dev.netboot.dhcp.ServedInterface;
 import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
-import dev.netboot.inventory.LeaseWriter;
+import dev.netboot.boot.LeaseWriter;
 import dev.netboot.ndp.RouterAdvertiser;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.disks.CatalogExporter;

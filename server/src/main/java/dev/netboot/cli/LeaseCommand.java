@@ -1,6 +1,6 @@
 package dev.netboot.cli;
 
-import dev.netboot.dhcp.Lease;
+import dev.netboot.inventory.LeaseRecord;
 import dev.netboot.inventory.Inventory;
 import picocli.CommandLine.Command;
 
@@ -18,8 +18,8 @@ final class LeaseCommand implements Runnable {
         @Override
         int run(Inventory inventory) {
             System.out.printf("%-15s  %-17s  %-8s  %-20s  %s%n", "ADDRESS", "MAC", "STATE", "EXPIRES", "HOSTNAME");
-            for (Lease l : inventory.leases()) {
-                System.out.printf("%-15s  %-17s  %-8s  %-20s  %s%n", l.address(), l.mac(), l.state().name().toLowerCase(),
+            for (LeaseRecord l : inventory.leases()) {
+                System.out.printf("%-15s  %-17s  %-8s  %-20s  %s%n", l.address(), l.mac(), l.state().toLowerCase(java.util.Locale.ROOT),
                         l.expires().toString().replaceFirst("\\.\\d+Z$", "Z"), l.hostname().isEmpty() ? "-" : l.hostname());
             }
             return 0;

@@ -2,7 +2,6 @@ package dev.netboot.inventory;
 
 import dev.netboot.net.MacAddress;
 import dev.netboot.net.Ipv4;
-import dev.netboot.dhcp.Lease;
 import org.flywaydb.core.Flyway;
 
 import java.sql.Connection;
@@ -197,14 +196,14 @@ public final class Inventory implements AutoCloseable {
 
     // ---- leases -----------------------------------------------------------------------------
 
-    public synchronized List<Lease> leases() {
+    public synchronized List<LeaseRecord> leases() {
         return query("SELECT address, client_key, mac, hostname, state, expires FROM leases ORDER BY address", ps -> {}, rs ->
-                new Lease(Ipv4.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4),
-                        Lease.State.valueOf(rs.getString(5)), rs.getTimestamp(6).toInstant()));
+                new LeaseRecord(Ipv4.parse(rs.getString(1)), rs.getString(2), rs.getString(3), rs.getString(4),
+                        rs.getString(5), rs.getTimestamp(6).toInstant()));
     }
 
     /** A lease the database refused as data (a value it cannot hold), and why. */
-    public record RejectedLease(Lease lease, String reason) {}
+    public record RejectedLease(LeaseRecord lease, String reason) {}
 
     /**
      * Writes leases in one transaction (upsert by address). If the database refuses a value (SQL
@@ -212,7 +211,7 @@ public final class Inventory implements AutoCloseable {
      * lease costs only itself: it is returned with the reason and the others are saved. Any other
      * failure (connection lost, disk full) throws and nothing is saved; the caller keeps the batch.
      */
-    public synchronized List<RejectedLease> saveLeases(List<Lease> leases, Instant now) {
+    public synchronized List<RejectedLease> saveLeases(List<LeaseRecord> leases, Instant now) {
         if (leases.isEmpty()) return List.of();
         try {
             upsertLeases(leases, now);
@@ -221,7 +220,7 @@ public final class Inventory implements AutoCloseable {
             if (!isDataException(e)) throw new InventoryException("saving " + leases.size() + " leases failed: " + e.getMessage(), e);
         }
         List<RejectedLease> rejected = new ArrayList<>();
-        for (Lease l : leases) {
+        for (LeaseRecord l : leases) {
             try {
                 upsertLeases(List.of(l), now);
             } catch (SQLException e) {
@@ -236,7 +235,7 @@ public final class Inventory implements AutoCloseable {
         return e.getSQLState() != null && e.getSQLState().startsWith("22");
     }
 
-    private void upsertLeases(List<Lease> leases, Instant now) throws SQLException {
+    private void upsertLeases(List<LeaseRecord> leases, Instant now) throws SQLException {
         Connection connection = connection();
         connection.setAutoCommit(false);
         try (PreparedStatement up = connection.prepareStatement(
@@ -244,7 +243,7 @@ public final class Inventory implements AutoCloseable {
              PreparedStatement in = connection.prepareStatement(
                      "INSERT INTO leases (client_key, mac, hostname, state, expires, updated, address) VALUES (?, ?, ?, ?, ?, ?, ?)")) {
             // Two round trips per batch, not two per lease: update all, insert the ones that were new.
-            for (Lease l : leases) {
+            for (LeaseRecord l : leases) {
                 bindLease(up, l, now);
                 up.addBatch();
             }
@@ -280,12 +279,12 @@ public final class Inventory implements AutoCloseable {
     /** The hostname column's width: a longer option 12 is cut rather than cost the client its lease. */
     static final int HOSTNAME_CHARS = 253;
 
-    private static void bindLease(PreparedStatement ps, Lease l, Instant now) throws SQLException {
+    private static void bindLease(PreparedStatement ps, LeaseRecord l, Instant now) throws SQLException {
         ps.setString(1, l.clientKey());
         ps.setString(2, l.mac());
         String host = l.hostname();
         ps.setString(3, emptyToNull(host.length() > HOSTNAME_CHARS ? host.substring(0, HOSTNAME_CHARS) : host));
-        ps.setString(4, l.state().name());
+        ps.setString(4, l.state());
         ps.setTimestamp(5, Timestamp.from(l.expires()));
         ps.setTimestamp(6, Timestamp.from(now));
         ps.setString(7, l.address().toString());

@@ -40,6 +40,17 @@ class LayeringTest {
                 .because("a protocol core knows nothing of clients, images or disks (docs/ARCHITECTURE.md)"));
     }
 
+    /** Shared value types live on the ground floor ({@code net}), so no protocol reaches into another for them. */
+    @Test
+    void protocolsAreIndependentOfEachOther() {
+        String[] peers = {"dev.netboot.dhcp..", "dev.netboot.tftp..", "dev.netboot.ndp..", "dev.netboot.aoe..", "dev.netboot.replication.."};
+        for (String p : peers) {
+            String[] others = java.util.Arrays.stream(peers).filter(o -> !o.equals(p)).toArray(String[]::new);
+            check(noClasses().that().resideInAPackage(p).should().dependOnClassesThat().resideInAnyPackage(others)
+                    .because("each protocol stands on the ground floor and the plumbing, never on another protocol"));
+        }
+    }
+
     @Test
     void theGroundFloorImportsNothingOfOurs() {
         check(noClasses().that().resideInAnyPackage(GROUND).should().dependOnClassesThat()

@@ -1,7 +1,7 @@
 package dev.netboot.cli;
 
 import dev.netboot.net.Ipv4;
-import dev.netboot.dhcp.Lease;
+import dev.netboot.inventory.LeaseRecord;
 import dev.netboot.inventory.Inventory;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -46,7 +46,7 @@ class ClientCommandTest {
     @Test
     void leaseListShowsWhatDhcpStored() {
         try (Inventory inv = Inventory.open(Inventory.defaultUrl(dataDir.toString()), "sa", "")) {
-            inv.saveLeases(List.of(new Lease(Ipv4.parse("10.1.2.3"), "hw:525400000001", "52:54:00:00:00:01", "n1", Lease.State.BOUND,
+            inv.saveLeases(List.of(new LeaseRecord(Ipv4.parse("10.1.2.3"), "hw:525400000001", "52:54:00:00:00:01", "n1", "BOUND",
                     Instant.parse("2030-01-01T00:00:00Z"))), Instant.now());
         }
         CliRun list = netboot("lease", "list");

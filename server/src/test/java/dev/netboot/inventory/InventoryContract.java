@@ -1,7 +1,10 @@
 package dev.netboot.inventory;
 
 import dev.netboot.net.Ipv4;
+import dev.netboot.boot.LeaseWriter;
 import dev.netboot.dhcp.Lease;
+
+import static dev.netboot.boot.LeaseWriter.record;
 import org.junit.jupiter.api.Test;
 
 import java.time.Clock;
@@ -73,8 +76,8 @@ abstract class InventoryContract {
             w.flush();
         }
         try (Inventory inv = open(url)) {
-            List<Lease> leases = inv.leases();
-            assertThat(leases).containsExactly(a, b.with(Lease.State.FREE, T0));
+            List<LeaseRecord> leases = inv.leases();
+            assertThat(leases).containsExactly(record(a), record(b.with(Lease.State.FREE, T0)));
         }
     }
 
@@ -107,7 +110,7 @@ abstract class InventoryContract {
             List<Lease> expected = new java.util.ArrayList<>(others);
             expected.add(longId);
             expected.add(new Lease(longName.address(), longName.clientKey(), longName.mac(), "h".repeat(253), longName.state(), longName.expires()));
-            assertThat(inv.leases()).containsExactlyInAnyOrderElementsOf(expected);
+            assertThat(inv.leases()).containsExactlyInAnyOrderElementsOf(expected.stream().map(LeaseWriter::record).toList());
         }
     }
 
@@ -116,8 +119,8 @@ abstract class InventoryContract {
         try (Inventory inv = open(freshUrl())) {
             String longHw = "00:11:22:33:44:55:66:77:88:99:aa:bb:cc:dd:ee:ff"; // 16-byte chaddr
             Lease l = new Lease(Ipv4.parse("10.0.0.9"), "hw:00112233445566778899aabbccddeeff", longHw, "", Lease.State.BOUND, T0);
-            inv.saveLeases(List.of(l), T0);
-            assertThat(inv.leases()).containsExactly(l);
+            inv.saveLeases(List.of(record(l)), T0);
+            assertThat(inv.leases()).containsExactly(record(l));
         }
     }
 

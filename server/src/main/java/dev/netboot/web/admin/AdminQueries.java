@@ -1,6 +1,5 @@
 package dev.netboot.web.admin;
 
-import dev.netboot.dhcp.Lease;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.inventory.Assignment;
@@ -9,6 +8,7 @@ import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.LeaseRecord;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -78,7 +78,7 @@ public final class AdminQueries {
 
     /** One page of the clients (1 = the first), by MAC. */
     public List<ClientRow> clients(int page) {
-        Map<String, Lease> leases = currentLeases();
+        Map<String, LeaseRecord> leases = currentLeases();
         Set<String> waitingNow = waiting.get().keySet();
         return inventory.clients((Math.max(1, page) - 1) * PAGE_SIZE, PAGE_SIZE).stream().map(c -> row(c, leases, waitingNow)).toList();
     }
@@ -151,10 +151,10 @@ public final class AdminQueries {
         return Files.isRegularFile(sidecar) ? List.of(overlay, sidecar) : List.of(overlay);
     }
 
-    private ClientRow row(Client c, Map<String, Lease> leases, Set<String> waitingNow) {
+    private ClientRow row(Client c, Map<String, LeaseRecord> leases, Set<String> waitingNow) {
         Optional<Assignment> a = inventory.assignment(c.mac());
         Optional<Disk> disk = inventory.diskOf(c.mac());
-        Lease lease = leases.get(c.mac());
+        LeaseRecord lease = leases.get(c.mac());
         Optional<BootEvent> lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot"))
                 .max(Comparator.comparing(BootEvent::at));
         // Our lease when we hand out addresses (full mode); else what it had when it last booted (proxy mode: another server's).
@@ -176,11 +176,11 @@ public final class AdminQueries {
     }
 
     /** The address each MAC holds now (bound, not expired). */
-    private Map<String, Lease> currentLeases() {
+    private Map<String, LeaseRecord> currentLeases() {
         Instant now = clock.instant();
-        Map<String, Lease> out = new HashMap<>();
-        for (Lease l : inventory.leases()) {
-            if (l.mac() == null || l.state() != Lease.State.BOUND || l.expires().isBefore(now)) continue;
+        Map<String, LeaseRecord> out = new HashMap<>();
+        for (LeaseRecord l : inventory.leases()) {
+            if (l.mac() == null || !"BOUND".equals(l.state()) || l.expires().isBefore(now)) continue;
             try {
                 out.put(Inventory.normalizeMac(l.mac()), l);
             } catch (IllegalArgumentException notAMac) {

@@ -209,8 +209,8 @@ class WebAdminTest {
         Instant at = Instant.parse("2026-11-25T10:15:30Z");
         inventory.clientSeen(B, "bios", "", "<script>alert(1)</script>", at);
         inventory.recordBootEvent(new BootEvent(B, at, "dhcp-boot", "10.0.0.7", "undionly.kpxe", ""));
-        inventory.saveLeases(List.of(new dev.netboot.dhcp.Lease(dev.netboot.net.Ipv4.parse("10.0.0.7"), "01:" + B, B, "",
-                dev.netboot.dhcp.Lease.State.BOUND, Instant.now().plusSeconds(600))), Instant.now());
+        inventory.saveLeases(List.of(new dev.netboot.inventory.LeaseRecord(dev.netboot.net.Ipv4.parse("10.0.0.7"), "01:" + B, B, "",
+                "BOUND", Instant.now().plusSeconds(600))), Instant.now());
         disks.assign(A, "alpha", false);
 
         String html = get("/admin/").body();

@@ -1,8 +1,11 @@
-package dev.netboot.inventory;
+package dev.netboot.boot;
 
 import dev.netboot.net.Ipv4;
 import dev.netboot.dhcp.Lease;
 import dev.netboot.dhcp.LeaseStore;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.InventoryException;
+import dev.netboot.inventory.LeaseRecord;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,7 +48,15 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
     }
 
     @Override
-    public List<Lease> loadAll() { return inventory.leases(); }
+    public List<Lease> loadAll() {
+        return inventory.leases().stream().map(r -> new Lease(r.address(), r.clientKey(), r.mac(), r.hostname(),
+                Lease.State.valueOf(r.state()), r.expires())).toList();
+    }
+
+    /** What the inventory keeps of a lease: the engine's record, its state by name. */
+    public static LeaseRecord record(Lease l) {
+        return new LeaseRecord(l.address(), l.clientKey(), l.mac(), l.hostname(), l.state().name(), l.expires());
+    }
 
     @Override
     public synchronized void save(Lease lease) {
@@ -66,7 +77,7 @@ public final class LeaseWriter implements LeaseStore, AutoCloseable {
             List<Lease> batch = take();
             if (batch.isEmpty()) return true;
             try {
-                for (Inventory.RejectedLease r : inventory.saveLeases(batch, clock.instant())) {
+                for (Inventory.RejectedLease r : inventory.saveLeases(batch.stream().map(LeaseWriter::record).toList(), clock.instant())) {
                     log.error("the lease of {} (client {}, MAC {}) cannot be stored and will be forgotten at the next restart: {}",
                             r.lease().address(), abbreviate(r.lease().clientKey()), r.lease().mac(), r.reason());
                 }
