@@ -92,7 +92,7 @@ public final class Appliance implements AutoCloseable {
 
     public Appliance start() throws IOException, InterruptedException {
         Path root = Path.of(config.files().root());
-        Files.createDirectories(Path.of(config.dataDir()));
+        DataDirectory.secure(Path.of(config.dataDir()));
         Files.createDirectories(root);
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {

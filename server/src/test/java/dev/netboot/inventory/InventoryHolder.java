@@ -10,6 +10,8 @@ public final class InventoryHolder {
     private InventoryHolder() {}
 
     public static void main(String[] args) throws IOException {
+        // As netboot serve does before it opens the inventory.
+        dev.netboot.app.DataDirectory.secure(java.nio.file.Path.of(args[0]));
         try (Inventory inventory = Inventory.open(Inventory.defaultUrl(args[0]), "sa", "")) {
             inventory.addClient("52:54:00:00:00:01", "held", "");
             System.out.println("ready");
