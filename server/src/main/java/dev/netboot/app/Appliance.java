@@ -218,7 +218,7 @@ public final class Appliance implements AutoCloseable {
         InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
-        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
+        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
                 retransmit);
         try {
             tftp = new TftpServer(settings, files, registry, transport, group).start();

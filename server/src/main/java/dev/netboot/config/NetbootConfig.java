@@ -41,6 +41,8 @@ public record NetbootConfig(
             @JsonPropertyDescription("Largest RFC 7440 windowsize granted")
             int maxWindowSize,
             int maxTransfers,
+            @JsonPropertyDescription("Transfers at once to one client address (a PXE client fetches one file at a time)")
+            int maxTransfersPerClient,
             @JsonPropertyDescription("First retransmission timeout before a round trip was measured")
             int initialTimeoutMillis,
             int minTimeoutMillis,
