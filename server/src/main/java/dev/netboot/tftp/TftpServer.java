@@ -143,14 +143,15 @@ public final class TftpServer implements AutoCloseable {
         String name;
         switch (files.open(new FileRequest(rrq.filename(), client, "tftp"))) {
             case Lookup.Found found -> { file = found.file(); name = found.name(); }
-            case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason()); return false; }
-            case Lookup.Refused refused -> { refuse(client, rrq, TftpError.ACCESS_VIOLATION, refused.reason()); return false; }
+            // The reasons name paths on this host: they go to the log, the client learns only the outcome.
+            case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason(), "file not found"); return false; }
+            case Lookup.Refused refused -> { refuse(client, rrq, TftpError.ACCESS_VIOLATION, refused.reason(), "access denied"); return false; }
         }
         try {
             if (rrq.mode().equals("netascii")) file = Netascii.convert(file);
         } catch (IOException e) {
             file.close();
-            refuse(client, rrq, TftpError.ILLEGAL_OPERATION, e.getMessage());
+            refuse(client, rrq, TftpError.NOT_DEFINED, e.getMessage(), "server could not read the file");
             return false;
         }
         int maxBlock = Math.min(settings.maxBlockSize(), pathMtu.maxBlockSize(client.getAddress()));
@@ -190,10 +191,15 @@ public final class TftpServer implements AutoCloseable {
     }
 
     private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason) {
+        refuse(client, rrq, code, reason, reason);
+    }
+
+    /** @param toClient what the client is told, when the logged reason is not for it */
+    private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason, String toClient) {
         busyClients.remove(client);
         metrics.refused.increment();
         log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
-        sendError(requests, client, code, reason);
+        sendError(requests, client, code, toClient);
     }
 
     private void sendError(Channel channel, InetSocketAddress to, TftpError code, String message) {

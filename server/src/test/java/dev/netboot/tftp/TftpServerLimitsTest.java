@@ -81,6 +81,17 @@ class TftpServerLimitsTest {
     }
 
     @Test
+    void errorMessagesDoNotRevealPathsOnTheServer() throws Exception {
+        Files.writeString(root.resolveSibling(root.getFileName() + "-secret"), "host file");
+        Files.createSymbolicLink(root.resolve("out"), root.resolveSibling(root.getFileName() + "-secret"));
+        for (String name : List.of("missing", "out", "sub/missing")) {
+            TftpPacket answer = ask("127.0.0.1", name, "octet");
+            assertThat(answer).isInstanceOf(TftpPacket.Error.class);
+            assertThat(((TftpPacket.Error) answer).message()).as(name).doesNotContain(root.toString()).doesNotContain("/tmp");
+        }
+    }
+
+    @Test
     void netasciiIsConvertedOnTheWay() throws Exception {
         TftpPacket first = ask("127.0.0.1", "text.cfg", "netascii");
         assertThat(first).isInstanceOf(TftpPacket.Data.class);
