@@ -32,6 +32,7 @@ import dev.netboot.tftp.TftpSettings;
 import dev.netboot.transport.Transport;
 import dev.netboot.web.BootFileRoutes;
 import dev.netboot.web.HttpService;
+import dev.netboot.web.TlsIdentity;
 import dev.netboot.web.admin.AdminPassword;
 import dev.netboot.web.admin.AdminRoutes;
 import dev.netboot.web.admin.WebAdmin;
@@ -237,17 +238,27 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Web w = config.web();
         webAdmin = WebAdmin.create(w.templates(), w.adminPassword(), Path.of(config.dataDir()), inventory, clientDisks,
                 this::exportedAddresses, clock);
+        Optional<HttpService.Tls> tls = Optional.empty();
+        if (h.httpsPort() > 0) {
+            TlsIdentity identity = h.httpsCertificate().isBlank() ? TlsIdentity.selfSigned(Path.of(config.dataDir()).resolve("tls"))
+                    : TlsIdentity.fromPem(Path.of(h.httpsCertificate()), Path.of(h.httpsKey()));
+            tls = Optional.of(new HttpService.Tls(new InetSocketAddress(listen.getAddress(), h.httpsPort()), identity));
+            log.info("HTTPS certificate: {}, SHA-256 fingerprint {}", identity.source(), identity.fingerprint());
+        }
         try {
-            http = new HttpService(listen, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
+            http = new HttpService(listen, tls, registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {
-            throw new IOException("HTTP cannot listen on " + describe(listen) + ": " + rootCause(e).getMessage() + " (set http.port)", e);
+            throw new IOException("HTTP cannot listen on " + describe(listen) + (tls.isPresent() ? " or https port " + h.httpsPort() : "")
+                    + ": " + rootCause(e).getMessage() + " (set http.port / http.httpsPort)", e);
         }
         running.add(http);
         String host = listen.getAddress().isAnyLocalAddress() ? "<this-host>" : listen.getHostString();
         log.info("HTTP listening on tcp {}: boot files at http://{}:{}{}, metrics at /metrics",
                 describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
-        log.info("web admin at http://{}:{}{}/ (user {}, {}; templates from {}, missing ones packaged)", host, http.port(), AdminRoutes.PREFIX,
-                AdminPassword.USER, webAdmin.password().whereToFind(), webAdmin.templateDir().toAbsolutePath());
+        String admin = tls.isPresent() ? "https://" + host + ":" + http.tlsPort() : "http://" + host + ":" + http.port();
+        log.info("web admin at {}{}/ (user {}, {}; templates from {}, missing ones packaged){}", admin, AdminRoutes.PREFIX,
+                AdminPassword.USER, webAdmin.password().whereToFind(), webAdmin.templateDir().toAbsolutePath(),
+                tls.isPresent() ? "" : "; the password crosses the network in clear: set http.httpsPort for HTTPS");
     }
 
     private void startAoe() throws IOException {

@@ -53,7 +53,13 @@ public record NetbootConfig(
     public record Http(
             boolean enabled,
             String address,
-            int port) {}
+            int port,
+            @JsonPropertyDescription("HTTPS port for the web admin and API (boot files stay on http.port); 0 = no HTTPS. With it, the plain port sends the admin to HTTPS")
+            int httpsPort,
+            @JsonPropertyDescription("PEM certificate (chain, leaf first) for HTTPS; empty = a self-signed one generated into <dataDir>/tls (the log prints its SHA-256 fingerprint)")
+            String httpsCertificate,
+            @JsonPropertyDescription("PEM private key (unencrypted) that goes with httpsCertificate")
+            String httpsKey) {}
 
     public record Dhcp(
             @JsonPropertyDescription("off, proxy (boot information for PXE clients only, never an address: safe beside another DHCP server) or full (addresses from the pools)")
