@@ -93,7 +93,8 @@ server_ours() {
     start)
       exec ip netns exec "$NS_SRV" "$REPO/netboot" serve \
         --set files.root="$ROOT" --set tftp.port=69 \
-        --set tftp.address="$SRV_IP" --set http.enabled=false ;;
+        --set tftp.address="$SRV_IP" --set http.enabled=false \
+        --set tftp.maxTransfersPerClient=$(( STORM > 16 ? STORM : 16 )) ;;  # the storm's clients share one address
   esac
 }
 

@@ -38,6 +38,7 @@ import dev.netboot.transport.Transport;
 import dev.netboot.web.BootFileRoutes;
 import dev.netboot.web.HttpService;
 import dev.netboot.web.TransferSlots;
+import dev.netboot.web.TlsIdentity;
 import dev.netboot.web.admin.AdminPassword;
 import dev.netboot.web.admin.AdminRoutes;
 import dev.netboot.web.admin.WebAdmin;
@@ -102,7 +103,7 @@ public final class Appliance implements AutoCloseable {
 
     public Appliance start() throws IOException, InterruptedException {
         Path root = Path.of(config.files().root());
-        Files.createDirectories(Path.of(config.dataDir()));
+        DataDirectory.secure(Path.of(config.dataDir()));
         Files.createDirectories(root);
         FileProvider directory = new DirectoryFileProvider(root, config.files().leadingSlashIsRoot());
         try {
@@ -290,7 +291,7 @@ public final class Appliance implements AutoCloseable {
         InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
-        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(),
+        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
                 retransmit);
         try {
             tftp = new TftpServer(settings, files, registry, transport, group).start();
@@ -316,17 +317,28 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Web w = config.web();
         webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
                 services.catalog(), this::exportedAddresses, waiting::now, clock);
+        Optional<HttpService.Tls> tls = Optional.empty();
+        if (h.httpsPort() > 0) {
+            TlsIdentity identity = h.httpsCertificate().isBlank() ? TlsIdentity.selfSigned(services.dataDir().resolve("tls"))
+                    : TlsIdentity.fromPem(Path.of(h.httpsCertificate()), Path.of(h.httpsKey()));
+            tls = Optional.of(new HttpService.Tls(new InetSocketAddress(listen.getAddress(), h.httpsPort()), identity));
+            log.info("HTTPS certificate: {}, SHA-256 fingerprint {}", identity.source(), identity.fingerprint());
+        }
         try {
-            http = new HttpService(listen, Duration.ofSeconds(h.writeTimeoutSeconds()), registry, List.of(bootFiles::register, webAdmin.routes()::register)).start();
+            http = new HttpService(listen, Duration.ofSeconds(h.writeTimeoutSeconds()), tls, registry,
+                    List.of(bootFiles::register, webAdmin.routes()::register)).start();
         } catch (RuntimeException e) {
-            throw new IOException("HTTP cannot listen on " + describe(listen) + ": " + rootCause(e).getMessage() + " (set http.port)", e);
+            throw new IOException("HTTP cannot listen on " + describe(listen) + (tls.isPresent() ? " or https port " + h.httpsPort() : "")
+                    + ": " + rootCause(e).getMessage() + " (set http.port / http.httpsPort)", e);
         }
         running.add(http);
         String host = listen.getAddress().isAnyLocalAddress() ? "<this-host>" : listen.getHostString();
         log.info("HTTP listening on tcp {}: boot files at http://{}:{}{}, metrics at /metrics",
                 describe(new InetSocketAddress(listen.getAddress(), http.port())), host, http.port(), BootFileRoutes.PREFIX);
-        log.info("web admin at http://{}:{}{}/ (user {}, {}; templates from {}, missing ones packaged)", host, http.port(), AdminRoutes.PREFIX,
-                AdminPassword.USER, webAdmin.password().whereToFind(), webAdmin.templateDir().toAbsolutePath());
+        String admin = tls.isPresent() ? "https://" + host + ":" + http.tlsPort() : "http://" + host + ":" + http.port();
+        log.info("web admin at {}{}/ (user {}, {}; templates from {}, missing ones packaged){}", admin, AdminRoutes.PREFIX,
+                AdminPassword.USER, webAdmin.password().whereToFind(), webAdmin.templateDir().toAbsolutePath(),
+                tls.isPresent() ? "" : "; the password crosses the network in clear: set http.httpsPort for HTTPS");
     }
 
     private void startAoe() throws IOException {

@@ -7,6 +7,9 @@ public final class Main {
     private Main() {}
 
     public static void main(String[] args) {
+        // What this process creates (client disks, the inventory, images, the catalog) is nobody
+        // else's to read: 0700 folders, 0600 files, whatever the shell's umask (usually 022) says.
+        dev.netboot.posix.Umask.set(0077);
         // Netty 4.2 emits JFR events for buffer allocations; their first check starts JFR's machinery,
         // which took ~120 ms inside the first packet a fresh server answered (the first DHCP offer of
         // a boot: 115 ms against 1-3 ms for the next). Off unless asked for; set before Netty loads.

@@ -36,8 +36,8 @@ public final class ConfigLoader {
         return new NetbootConfig(
                 defaultDataDir().toString(), "",
                 new NetbootConfig.Files(null, false, List.of()),
-                new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 1000, 20, 8000, 30000),
-                new NetbootConfig.Http(true, "", 8080, 4, 1000, 30),
+                new NetbootConfig.Tftp(true, "", 69, 65464, 64, 1000, 16, 1000, 20, 8000, 30000),
+                new NetbootConfig.Http(true, "", 8080, 4, 1000, 30, 0, "", ""),
                 new NetbootConfig.Dhcp("proxy", 67, 4011, "", List.of(), List.of(), 30, 600, true, "arp", "auto"),
                 new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
                         "http://${server}:8080/boot/boot.ipxe"),

@@ -44,6 +44,8 @@ public record NetbootConfig(
             @JsonPropertyDescription("Largest RFC 7440 windowsize granted")
             int maxWindowSize,
             int maxTransfers,
+            @JsonPropertyDescription("Transfers at once to one client address (a PXE client fetches one file at a time)")
+            int maxTransfersPerClient,
             @JsonPropertyDescription("First retransmission timeout before a round trip was measured")
             int initialTimeoutMillis,
             int minTimeoutMillis,
@@ -60,7 +62,13 @@ public record NetbootConfig(
             @JsonPropertyDescription("Boot-file downloads running at once over all clients; more get 503 with Retry-After")
             int maxTransfers,
             @JsonPropertyDescription("A connection on which nothing moves for this long is closed: a reader that takes no bytes, an idle keep-alive, a request sent too slowly")
-            int writeTimeoutSeconds) {}
+            int writeTimeoutSeconds,
+            @JsonPropertyDescription("HTTPS port for the web admin and API (boot files stay on http.port); 0 = no HTTPS. With it, the plain port sends the admin to HTTPS")
+            int httpsPort,
+            @JsonPropertyDescription("PEM certificate (chain, leaf first) for HTTPS; empty = a self-signed one generated into <dataDir>/tls (the log prints its SHA-256 fingerprint)")
+            String httpsCertificate,
+            @JsonPropertyDescription("PEM private key (unencrypted) that goes with httpsCertificate")
+            String httpsKey) {}
 
     public record Dhcp(
             @JsonPropertyDescription("off, proxy (boot information for PXE clients only, never an address: safe beside another DHCP server) or full (addresses from the pools)")

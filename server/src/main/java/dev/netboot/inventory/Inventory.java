@@ -51,17 +51,29 @@ public final class Inventory implements AutoCloseable {
     /** Opens the database, creating it and migrating the schema to the newest version first. */
     public static Inventory open(String url, String user, String password) {
         try {
-            Flyway.configure().dataSource(url, user, password).locations("classpath:db/migration").load().migrate();
-            Connection c = DriverManager.getConnection(url, user, password);
+            EmbeddedH2.init();
+            String effective = EmbeddedH2.password(url, user, password);
+            Flyway.configure().dataSource(url, user, effective).locations("classpath:db/migration").load().migrate();
+            Connection c = DriverManager.getConnection(url, user, effective);
             c.setAutoCommit(true);
+            try {
+                EmbeddedH2.checkLoopback(url);
+            } catch (RuntimeException e) {
+                c.close();
+                throw e;
+            }
             writeThrough(c, url);
-            return new Inventory(c, url, user, password);
+            // The password that opened it (generated for the embedded default): reconnects after a full disk use it too.
+            return new Inventory(c, url, user, effective);
         } catch (SQLException | RuntimeException e) {
             throw new InventoryException("cannot open the inventory database " + redact(url) + ": " + rootMessage(e), e);
         }
     }
 
-    /** The embedded default: an H2 file under dataDir that the CLI can open while the server runs. */
+    /**
+     * The embedded default: an H2 file under dataDir that the CLI can open while the server runs (H2's
+     * auto-server, on loopback only, with the generated password in {@code <dataDir>/inventory-password}).
+     */
     public static String defaultUrl(String dataDir) {
         return "jdbc:h2:file:" + java.nio.file.Path.of(dataDir).toAbsolutePath().resolve("inventory") + ";AUTO_SERVER=TRUE";
     }

@@ -20,6 +20,7 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
@@ -43,6 +44,7 @@ public final class TftpServer implements AutoCloseable {
     private final OptionNegotiator negotiator;
     private final PathMtu pathMtu = new PathMtu();
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private final TransferSlots slots;
     /** Clients with a transfer starting or running: a client that resends its RRQ must not get two transfers. */
     private final java.util.Set<InetSocketAddress> busyClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel requests;
@@ -56,6 +58,7 @@ public final class TftpServer implements AutoCloseable {
         this.transport = transport;
         this.group = group;
         this.negotiator = new OptionNegotiator(settings.maxWindowSize());
+        this.slots = new TransferSlots(settings.maxTransfers(), settings.maxTransfersPerClient());
         this.gso = transport.supportsSegmentedDatagrams() && !Boolean.getBoolean("netboot.tftp.noGso");
     }
 
@@ -121,31 +124,47 @@ public final class TftpServer implements AutoCloseable {
             refuse(client, rrq, TftpError.ILLEGAL_OPERATION, "transfer mode '" + rrq.mode() + "' is not supported (use octet)");
             return;
         }
-        if (metrics.active.get() >= settings.maxTransfers()) {
-            refuse(client, rrq, TftpError.NOT_DEFINED, "server busy: " + settings.maxTransfers() + " transfers running, retry later");
+        Optional<String> busy = slots.acquire(client.getAddress());
+        if (busy.isPresent()) {
+            refuse(client, rrq, TftpError.NOT_DEFINED, busy.get());
             return;
         }
+        boolean started = false;
+        try {
+            started = open(rrq, client);
+        } finally {
+            if (!started) slots.release(client.getAddress());
+        }
+    }
+
+    /** With a slot held: true when a transfer started (it releases the slot when it ends), false when refused. */
+    private boolean open(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
         ServedFile file;
         String name;
         switch (files.open(new FileRequest(rrq.filename(), client, "tftp"))) {
             case Lookup.Found found -> { file = found.file(); name = found.name(); }
-            case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason()); return; }
-            case Lookup.Refused refused -> { refuse(client, rrq, TftpError.ACCESS_VIOLATION, refused.reason()); return; }
+            // The reasons name paths on this host: they go to the log, the client learns only the outcome.
+            case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason(), "file not found"); return false; }
+            case Lookup.Refused refused -> { refuse(client, rrq, TftpError.ACCESS_VIOLATION, refused.reason(), "access denied"); return false; }
         }
         try {
             if (rrq.mode().equals("netascii")) file = Netascii.convert(file);
         } catch (IOException e) {
             file.close();
-            refuse(client, rrq, TftpError.ILLEGAL_OPERATION, e.getMessage());
-            return;
+            refuse(client, rrq, TftpError.NOT_DEFINED, e.getMessage(), "server could not read the file");
+            return false;
         }
         int maxBlock = Math.min(settings.maxBlockSize(), pathMtu.maxBlockSize(client.getAddress()));
         switch (negotiator.negotiate(rrq.options(), file.size(), maxBlock)) {
             case OptionNegotiator.Refused r -> {
                 file.close();
                 refuse(client, rrq, TftpError.OPTION_REFUSED, r.reason());
+                return false;
             }
-            case OptionNegotiator.Accepted a -> startTransfer(new ReadTransfer(file, a.options(), settings.retransmit()), file, name, client);
+            case OptionNegotiator.Accepted a -> {
+                startTransfer(new ReadTransfer(file, a.options(), settings.retransmit()), file, name, client);
+                return true;
+            }
         }
     }
 
@@ -154,6 +173,7 @@ public final class TftpServer implements AutoCloseable {
         TransferHandler handler = new TransferHandler(transfer, name, client, metrics, gso, () -> {
             file.close();
             metrics.active.decrementAndGet();
+            slots.release(client.getAddress());
             busyClients.remove(client);
         });
         // A wildcard listener gets a wildcard transfer socket: the kernel then answers from the
@@ -171,10 +191,15 @@ public final class TftpServer implements AutoCloseable {
     }
 
     private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason) {
+        refuse(client, rrq, code, reason, reason);
+    }
+
+    /** @param toClient what the client is told, when the logged reason is not for it */
+    private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason, String toClient) {
         busyClients.remove(client);
         metrics.refused.increment();
         log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
-        sendError(requests, client, code, reason);
+        sendError(requests, client, code, toClient);
     }
 
     private void sendError(Channel channel, InetSocketAddress to, TftpError code, String message) {

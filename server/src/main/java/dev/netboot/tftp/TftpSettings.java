@@ -7,7 +7,8 @@ import java.net.InetSocketAddress;
  * @param maxWindowSize      largest RFC 7440 window granted
  * @param maxBlockSize       largest blksize granted, before the per-client path-MTU cap
  * @param maxTransfers       transfers at once; more are refused with "server busy" instead of starving all
+ * @param maxTransfersPerClient transfers at once to one client address, so one host cannot take every slot
  */
 public record TftpSettings(InetSocketAddress listen, int maxWindowSize, int maxBlockSize, int maxTransfers,
-                           RetransmitPolicy retransmit) {
+                           int maxTransfersPerClient, RetransmitPolicy retransmit) {
 }

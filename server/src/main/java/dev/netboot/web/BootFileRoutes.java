@@ -58,6 +58,10 @@ public final class BootFileRoutes {
 
     private void serve(Context ctx, boolean withBody) throws IOException {
         String path = ctx.pathParam("path");
+        // Boot files share the admin's origin: whatever a file holds, a browser must not run it there
+        // (an uploaded page.html would otherwise script the admin with the operator's login).
+        ctx.header("X-Content-Type-Options", "nosniff");
+        ctx.header("Content-Security-Policy", "sandbox; default-src 'none'");
         InetSocketAddress client = new InetSocketAddress(ctx.req().getRemoteAddr(), ctx.req().getRemotePort());
         // Only GET holds a slot (HEAD sends no body); taken before the file is opened, which may build an initrd.
         TransferSlots.Slot slot = null;
@@ -87,13 +91,14 @@ public final class BootFileRoutes {
                 if (slot != null) slot.close();
                 refused.increment();
                 log.warn("HTTP: no '{}' for {}: {}", path, client, notFound.reason());
-                ctx.status(HttpStatus.NOT_FOUND).result("not found: " + path + "\n");
+                ctx.status(HttpStatus.NOT_FOUND).contentType("text/plain; charset=utf-8").result("not found\n");
             }
             case Lookup.Refused r -> {
                 if (slot != null) slot.close();
                 refused.increment();
                 log.warn("HTTP: refused '{}' to {}: {}", path, client, r.reason());
-                ctx.status(HttpStatus.FORBIDDEN).result("refused: " + r.reason() + "\n");
+                // The reason (it may name a path on this host) is for the log, not for the client.
+                ctx.status(HttpStatus.FORBIDDEN).contentType("text/plain; charset=utf-8").result("refused\n");
             }
             case Lookup.Found found -> {
                 ServedFile file = found.file();
@@ -157,6 +162,7 @@ public final class BootFileRoutes {
         long size = file.size();
         ctx.header("Accept-Ranges", "bytes");
         ctx.contentType(ContentTypes.of(name));
+        if (ContentTypes.rendersInABrowser(name)) ctx.header("Content-Disposition", "attachment");
         ByteRange range;
         switch (ByteRange.parse(ctx.header("Range"), size)) {
             case ByteRange.Unsatisfiable u -> {

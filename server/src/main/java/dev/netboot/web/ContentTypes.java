@@ -33,4 +33,10 @@ final class ContentTypes {
         if (dot < 0) return "application/octet-stream";
         return BY_EXTENSION.getOrDefault(name.substring(dot + 1).toLowerCase(Locale.ROOT), "application/octet-stream");
     }
+
+    /** Types a browser would render (and run scripts in) rather than save: those are sent as downloads. */
+    static boolean rendersInABrowser(String path) {
+        String type = of(path);
+        return type.startsWith("text/html") || type.contains("xml") || type.startsWith("image/svg");
+    }
 }

@@ -34,7 +34,8 @@ class TftpRealClientsIT {
 
     @BeforeAll
     void start(@TempDir Path dir) throws Exception {
-        lab = new BootServerLab(dir, List.of());
+        // The storm's 50 clients share the client namespace's one address.
+        lab = new BootServerLab(dir, List.of("tftp.maxTransfersPerClient=50"));
         lab.bootFile("empty", 0);
         lab.bootFile("one-block", 512);
         lab.bootFile("one-big-block", 1468);
@@ -145,6 +146,18 @@ class TftpRealClientsIT {
             loss.remove();
         }
         assertThat(lab.counter("netboot.tftp.retransmissions")).as("loss was real and recovered by resending").isGreaterThan(resentBefore);
+    }
+
+    @Test
+    void netasciiArrivesAsTheTextItWas() throws Exception {
+        // 3 MiB of lines, bare CRs among them: many windows, pairs split across blocks.
+        StringBuilder text = new StringBuilder();
+        for (int i = 0; text.length() < 3 << 20; i++) text.append("line ").append(i).append(i % 7 == 0 ? "\r\n" : "\n");
+        Files.writeString(lab.root.resolve("menu.txt"), text);
+        Path out = out("menu.txt");
+        CommandResult r = lab.run(T, "tftp", "-m", "netascii", lab.server(), Integer.toString(lab.tftpPort()), "-c", "get", "menu.txt", out.toString());
+        assertThat(r.exitCode()).as("tftp-hpa netascii: %s %s", r.stdout(), r.stderr()).isZero();
+        assertSame("menu.txt", out);
     }
 
     @Test

@@ -66,8 +66,9 @@ public final class ImageFileProvider implements FileProvider {
     }
 
     private static Lookup kernel(Path root, String name) throws IOException {
-        String version = InitrdBuilder.kernelVersion(root);
-        Path boot = root.resolve("boot");
+        ImageRoot image = new ImageRoot(root);
+        String version = InitrdBuilder.kernelVersion(image);
+        Path boot = image.resolve("boot");
         if (!Files.isDirectory(boot)) throw new IOException(root + " has no /boot with the kernel");
         Lookup found = new DirectoryFileProvider(boot, false).open(new FileRequest("vmlinuz-" + version, null, "image"));
         return found instanceof Lookup.Found f ? new Lookup.Found(f.file(), name) : found;

@@ -88,17 +88,18 @@ public final class InitrdBuilder {
 
     private Recipe recipe(String image, Path imageRoot) throws IOException, TemplateException, FileList.BadFileListException {
         if (!Files.isDirectory(imageRoot)) throw new IOException("image " + image + ": " + imageRoot + " is not a root filesystem tree");
-        String kernelVersion = kernelVersion(imageRoot);
-        Path modulesDir = imageRoot.resolve("lib/modules").resolve(kernelVersion);
-        ModulesDep dep = ModulesDep.read(modulesDir.resolve("modules.dep"));
+        ImageRoot root = new ImageRoot(imageRoot);
+        String kernelVersion = kernelVersion(root);
+        String modulesDir = "lib/modules/" + kernelVersion + "/";
+        ModulesDep dep = ModulesDep.read(root.resolve(modulesDir + "modules.dep"));
 
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("image", image);
         model.put("kernelVersion", kernelVersion);
-        model.put("busybox", busyboxFor(imageRoot).toString());
+        model.put("busybox", busyboxFor(root).toString());
         model.put("imageRoot", imageRoot.toString());
         String filesText = templates.render("files.ftl", model);
-        FileList list = FileList.parse(filesText, "files.ftl");
+        FileList list = confined(FileList.parse(filesText, "files.ftl"), root);
 
         Map<String, List<String>> wanted = new LinkedHashMap<>();
         for (FileList.Entry e : list.entries()) {
@@ -115,7 +116,7 @@ public final class InitrdBuilder {
             for (ModulesDep.Module m : dep.resolve(group.getValue())) {
                 if (!seen.add(m.name())) continue;
                 String target = "/lib/modules/" + kernelVersion + "/" + stripCompression(m.path());
-                modules.add(new ModuleFile(group.getKey(), m.name(), modulesDir.resolve(m.path()), target));
+                modules.add(new ModuleFile(group.getKey(), m.name(), root.resolve(modulesDir + m.path()), target));
                 groupModules.add(Map.of("name", m.name(), "path", target));
             }
             byGroup.put(group.getKey(), groupModules);
@@ -135,27 +136,44 @@ public final class InitrdBuilder {
      * The configured static busybox, else the image's own when it has one (Debian's busybox-static is
      * static; a dynamic one would need its libraries in the initrd: prefer the configured one).
      */
-    private Path busyboxFor(Path imageRoot) throws IOException {
+    private Path busyboxFor(ImageRoot imageRoot) throws IOException {
         if (Files.isRegularFile(busybox)) return busybox;
         for (String candidate : List.of("bin/busybox", "usr/bin/busybox", "sbin/busybox")) {
             Path inImage = imageRoot.resolve(candidate);
             if (Files.isRegularFile(inImage)) return inImage;
         }
-        throw new IOException("no busybox for the initrd: " + busybox + " does not exist and image " + imageRoot
+        throw new IOException("no busybox for the initrd: " + busybox + " does not exist and image " + imageRoot.root()
                 + " has none (install busybox-static, or set initrd.busybox)");
     }
 
+    /**
+     * A file list's sources are the operator's (files.ftl): host files such as the static busybox are
+     * taken as they are, but a source inside the image ({@code [=imageRoot]/...}) is confined to it.
+     */
+    private static FileList confined(FileList list, ImageRoot root) throws IOException {
+        Path imageRoot = root.root().toAbsolutePath().normalize();
+        List<FileList.Entry> entries = new ArrayList<>();
+        for (FileList.Entry e : list.entries()) {
+            if (e instanceof FileList.File f && Path.of(f.source()).toAbsolutePath().normalize().startsWith(imageRoot)) {
+                String inImage = imageRoot.relativize(Path.of(f.source()).toAbsolutePath().normalize()).toString();
+                e = new FileList.File(f.name(), root.resolve(inImage).toString(), f.mode());
+            }
+            entries.add(e);
+        }
+        return new FileList(List.copyOf(entries));
+    }
+
     /** The only version under lib/modules, or the one /vmlinuz or /boot/vmlinuz-VERSION names when there are several. */
-    static String kernelVersion(Path imageRoot) throws IOException {
+    static String kernelVersion(ImageRoot imageRoot) throws IOException {
         Path modules = imageRoot.resolve("lib/modules");
-        if (!Files.isDirectory(modules)) throw new IOException(imageRoot + " has no lib/modules: not a Linux root filesystem with a kernel");
+        if (!Files.isDirectory(modules)) throw new IOException(imageRoot.root() + " has no lib/modules: not a Linux root filesystem with a kernel");
         TreeSet<String> versions = new TreeSet<>();
         try (Stream<Path> s = Files.list(modules)) {
             s.filter(p -> Files.isRegularFile(p.resolve("modules.dep"))).forEach(p -> versions.add(p.getFileName().toString()));
         }
-        if (versions.isEmpty()) throw new IOException(modules + " has no VERSION/modules.dep (run depmod in the image)");
+        if (versions.isEmpty()) throw new IOException(imageRoot.root() + "/lib/modules has no VERSION/modules.dep (run depmod in the image)");
         if (versions.size() == 1) return versions.first();
-        Path vmlinuz = imageRoot.resolve("vmlinuz");
+        Path vmlinuz = imageRoot.root().resolve("vmlinuz");
         if (Files.isSymbolicLink(vmlinuz)) {
             String target = Files.readSymbolicLink(vmlinuz).getFileName().toString();
             if (target.startsWith("vmlinuz-") && versions.contains(target.substring(8))) return target.substring(8);

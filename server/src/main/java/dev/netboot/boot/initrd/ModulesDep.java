@@ -1,5 +1,7 @@
 package dev.netboot.boot.initrd;
 
+import dev.netboot.files.ConfinedPath;
+
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -37,6 +39,10 @@ public final class ModulesDep {
             int colon = line.indexOf(':');
             if (colon <= 0) throw new IOException(source + " line " + (i + 1) + ": expected 'module.ko: dependencies...', got '" + line + "'");
             String path = line.substring(0, colon).strip();
+            // The path is read from the image and packed into an initrd anyone can fetch: it stays inside lib/modules/VERSION.
+            if (ConfinedPath.of(path, false) instanceof ConfinedPath.Outside o) {
+                throw new IOException(source + " line " + (i + 1) + ": module path refused: " + o.reason());
+            }
             List<String> needs = new ArrayList<>();
             for (String dep : line.substring(colon + 1).strip().split("\\s+")) if (!dep.isEmpty()) needs.add(nameOf(dep));
             byName.put(nameOf(path), new Module(nameOf(path), path, List.copyOf(needs)));

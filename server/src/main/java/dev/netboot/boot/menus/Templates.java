@@ -2,6 +2,7 @@ package dev.netboot.boot.menus;
 
 import freemarker.cache.ClassTemplateLoader;
 import freemarker.core.HTMLOutputFormat;
+import freemarker.core.TemplateClassResolver;
 import freemarker.cache.MultiTemplateLoader;
 import freemarker.cache.TemplateLoader;
 import freemarker.template.Configuration;
@@ -60,6 +61,11 @@ public final class Templates {
             freemarker.setInterpolationSyntax(Configuration.SQUARE_BRACKET_INTERPOLATION_SYNTAX);
         }
         freemarker.setDefaultEncoding("UTF-8");
+        // Templates run inside a root process and are edited by whoever can write the template
+        // folders: they may format the model, never instantiate classes (?new with Execute ran
+        // commands) or reach the Java API behind a value (?api).
+        freemarker.setNewBuiltinClassResolver(TemplateClassResolver.ALLOWS_NOTHING_RESOLVER);
+        freemarker.setAPIBuiltinEnabled(false);
         freemarker.setTemplateExceptionHandler(TemplateExceptionHandler.RETHROW_HANDLER);
         freemarker.setLogTemplateExceptions(false);
         freemarker.setWrapUncheckedExceptions(true);

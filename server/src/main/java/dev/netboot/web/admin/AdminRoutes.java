@@ -85,15 +85,26 @@ public final class AdminRoutes {
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'");
         String ip = ctx.ip();
-        if (throttle.blocked(ip)) {
+        String account = account(ctx);
+        String device = ctx.cookie(DEVICE_COOKIE);
+        if (throttle.blocked(ip, account, device)) {
             problem(ctx, new Pages.Problem(429, "Too many wrong logins", "Too many wrong logins from " + ip + ". Wait a minute and try again."));
             ctx.skipRemainingHandlers();
             return;
         }
         Login login = login(ctx);
-        if (login == Login.WRONG && throttle.failed(ip) == 1) log.warn("web admin: wrong login from {}", ip);
-        if (login == Login.WRONG && throttle.blocked(ip)) log.warn("web admin: too many wrong logins from {}: refused for a minute", ip);
-        if (login == Login.OK) throttle.succeeded(ip);
+        if (login == Login.WRONG && throttle.failed(ip, account, device) == 1) log.warn("web admin: wrong login from {}", ip);
+        if (login == Login.WRONG && throttle.blocked(ip, account, device)) {
+            log.warn("web admin: too many wrong logins from {} (or for the account from everywhere): refused for a minute", ip);
+        }
+        if (login == Login.OK) {
+            // The browser that logged in is known from now on: lock-outs others cause do not apply to it.
+            String token = throttle.succeeded(ip, account, device);
+            if (!token.equals(device)) {
+                ctx.header("Set-Cookie", DEVICE_COOKIE + "=" + token + "; Path=" + PREFIX + "; Max-Age=2592000; HttpOnly; SameSite=Strict"
+                        + (ctx.scheme().equals("https") ? "; Secure" : ""));
+            }
+        }
         if (login != Login.OK) {
             ctx.header("WWW-Authenticate", "Basic realm=\"netboot admin\", charset=\"UTF-8\"");
             problem(ctx, new Pages.Problem(401, "Login required", "The netboot admin needs the user admin and its password "
@@ -111,6 +122,18 @@ public final class AdminRoutes {
     }
 
     private enum Login { NONE, WRONG, OK }
+
+    static final String DEVICE_COOKIE = "netboot_admin_device";
+
+    /** The account a login names, for the throttle: the admin, or one bucket for every made-up name (a bounded count). */
+    private static String account(Context ctx) {
+        try {
+            BasicAuthCredentials c = ctx.header("Authorization") == null ? null : ctx.basicAuthCredentials();
+            return c != null && AdminPassword.USER.equals(c.getUsername()) ? AdminPassword.USER : "(other)";
+        } catch (RuntimeException malformed) {
+            return "(other)";
+        }
+    }
 
     private Login login(Context ctx) {
         String header = ctx.header("Authorization");

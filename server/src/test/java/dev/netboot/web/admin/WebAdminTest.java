@@ -169,14 +169,44 @@ class WebAdminTest {
             @Override public Instant instant() { return clock.get(); }
         };
         LoginThrottle t = new LoginThrottle(3, Duration.ofMinutes(1), ticking);
-        for (int i = 1; i <= 3; i++) assertThat(t.failed("10.0.0.9")).isEqualTo(i);
-        assertThat(t.blocked("10.0.0.9")).isTrue();
-        assertThat(t.blocked("10.0.0.8")).as("another PC").isFalse();
+        for (int i = 1; i <= 3; i++) assertThat(t.failed("10.0.0.9", "admin", null)).isEqualTo(i);
+        assertThat(t.blocked("10.0.0.9", "admin", null)).isTrue();
+        assertThat(t.blocked("10.0.0.8", "admin", null)).as("another PC").isFalse();
         clock.set(clock.get().plusSeconds(61));
-        assertThat(t.blocked("10.0.0.9")).isFalse();
-        assertThat(t.failed("10.0.0.9")).isEqualTo(1);
-        t.succeeded("10.0.0.9");
-        assertThat(t.failed("10.0.0.9")).isEqualTo(1);
+        assertThat(t.blocked("10.0.0.9", "admin", null)).isFalse();
+        assertThat(t.failed("10.0.0.9", "admin", null)).isEqualTo(1);
+        t.succeeded("10.0.0.9", "admin", null);
+        assertThat(t.failed("10.0.0.9", "admin", null)).isEqualTo(1);
+    }
+
+    @Test
+    void aGuesserOnTheAdminsSharedAddressCannotLockOutTheAdminsBrowser() {
+        LoginThrottle t = new LoginThrottle(3, Duration.ofMinutes(1), Clock.systemUTC());
+        String device = t.succeeded("10.0.0.9", "admin", null);            // the admin logged in before, from behind the NAT
+        for (int i = 0; i < 5; i++) t.failed("10.0.0.9", "admin", null);   // someone else behind the same NAT guesses
+        assertThat(t.blocked("10.0.0.9", "admin", null)).as("the guesser").isTrue();
+        assertThat(t.blocked("10.0.0.9", "admin", device)).as("the admin's browser").isFalse();
+        for (int i = 0; i < 3; i++) t.failed("10.0.0.9", "admin", device);
+        assertThat(t.blocked("10.0.0.9", "admin", device)).as("a stolen token guesses no further").isTrue();
+    }
+
+    @Test
+    void tenThousandAddressesNeitherClearTheLockNorGetTenGuessesEach() {
+        LoginThrottle t = new LoginThrottle(3, Duration.ofMinutes(1), Clock.systemUTC());
+        for (int i = 0; i < 3; i++) t.failed("10.0.0.9", "admin", null);
+        for (int i = 0; i < 10_001; i++) t.failed("fd00::" + Integer.toHexString(i), "admin", null);
+        assertThat(t.blocked("10.0.0.9", "admin", null)).as("still locked after a flood of addresses").isTrue();
+        assertThat(t.blocked("fd00::ffff:1", "admin", null)).as("a fresh address, once the account saw 30 wrong logins").isTrue();
+        assertThat(t.tableSizes()).isLessThanOrEqualTo(LoginThrottle.MAX_PAIRS * 2 + LoginThrottle.MAX_DEVICES);
+    }
+
+    @Test
+    void theBrowserThatLoggedInGetsADeviceCookie() throws Exception {
+        var r = client.send(HttpRequest.newBuilder(uri("/admin/")).header("Authorization", basic("admin", PASSWORD)).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertThat(r.statusCode()).isEqualTo(200);
+        assertThat(r.headers().firstValue("Set-Cookie")).get().asString()
+                .startsWith(AdminRoutes.DEVICE_COOKIE + "=").contains("HttpOnly", "SameSite=Strict", "Path=/admin");
     }
 
     @Test
