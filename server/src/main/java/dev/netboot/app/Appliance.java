@@ -292,7 +292,7 @@ public final class Appliance implements AutoCloseable {
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
-                retransmit);
+                retransmit, config.tuning().tftpGso());
         try {
             tftp = new TftpServer(settings, files, registry, transport, group).start();
         } catch (Exception e) {

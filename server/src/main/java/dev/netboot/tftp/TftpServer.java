@@ -59,7 +59,7 @@ public final class TftpServer implements AutoCloseable {
         this.group = group;
         this.negotiator = new OptionNegotiator(settings.maxWindowSize());
         this.slots = new TransferSlots(settings.maxTransfers(), settings.maxTransfersPerClient());
-        this.gso = transport.supportsSegmentedDatagrams() && !Boolean.getBoolean("netboot.tftp.noGso");
+        this.gso = transport.supportsSegmentedDatagrams() && settings.gso();
     }
 
     public TftpServer start() throws InterruptedException {
