@@ -8,7 +8,7 @@ import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
 import dev.netboot.boot.menus.MenuRequest;
 import dev.netboot.boot.menus.WaitingClients;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.dhcp.DhcpEngine;
 import dev.netboot.dhcp.DhcpMode;

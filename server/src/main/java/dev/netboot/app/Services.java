@@ -9,7 +9,7 @@ import dev.netboot.boot.initrd.ImageFileProvider;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.ClientDisks;

@@ -5,7 +5,7 @@ import dev.netboot.boot.menus.MenuFileProvider;
 import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.boot.menus.MenuKind;
 import dev.netboot.boot.menus.MenuRequest;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import dev.netboot.app.Services;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;

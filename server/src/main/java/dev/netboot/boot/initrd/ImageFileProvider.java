@@ -1,7 +1,7 @@
 package dev.netboot.boot.initrd;
 
 import dev.netboot.boot.ImageFile;
-import dev.netboot.boot.menus.TemplateException;
+import dev.netboot.templates.TemplateException;
 import dev.netboot.files.BytesFile;
 import dev.netboot.files.ConfinedPath;
 import dev.netboot.files.DirectoryFileProvider;

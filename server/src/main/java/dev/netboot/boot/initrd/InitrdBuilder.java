@@ -1,8 +1,8 @@
 package dev.netboot.boot.initrd;
 
 import com.github.luben.zstd.ZstdInputStream;
-import dev.netboot.boot.menus.TemplateException;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.TemplateException;
+import dev.netboot.templates.Templates;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveEntry;
 import org.apache.commons.compress.archivers.cpio.CpioArchiveOutputStream;
 import org.apache.commons.compress.archivers.cpio.CpioConstants;

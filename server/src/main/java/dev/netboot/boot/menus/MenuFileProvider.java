@@ -1,5 +1,7 @@
 package dev.netboot.boot.menus;
 
+import dev.netboot.templates.Templates;
+import dev.netboot.templates.TemplateException;
 import dev.netboot.files.BytesFile;
 import dev.netboot.files.ConfinedPath;
 import dev.netboot.files.FileProvider;

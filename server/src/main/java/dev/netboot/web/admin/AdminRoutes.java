@@ -1,7 +1,7 @@
 package dev.netboot.web.admin;
 
-import dev.netboot.boot.menus.TemplateException;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.TemplateException;
+import dev.netboot.templates.Templates;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.inventory.InventoryException;
 import io.javalin.config.JavalinConfig;

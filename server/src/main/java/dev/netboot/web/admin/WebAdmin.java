@@ -1,6 +1,6 @@
 package dev.netboot.web.admin;
 
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import dev.netboot.disks.ClientDisks;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.inventory.Inventory;

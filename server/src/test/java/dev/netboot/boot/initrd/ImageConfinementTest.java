@@ -1,6 +1,6 @@
 package dev.netboot.boot.initrd;
 
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import dev.netboot.files.FileRequest;
 import dev.netboot.files.Lookup;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,6 +1,6 @@
 package dev.netboot.boot.initrd;
 
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

@@ -1,7 +1,7 @@
 package dev.netboot.boot.initrd;
 
 import com.github.luben.zstd.ZstdOutputStream;
-import dev.netboot.boot.menus.Templates;
+import dev.netboot.templates.Templates;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,6 @@
 package dev.netboot.boot.menus;
 
+import dev.netboot.templates.Templates;
 import dev.netboot.dhcp.BootPlan;
 import dev.netboot.boot.Booter;
 import dev.netboot.boot.DefaultImageClones;

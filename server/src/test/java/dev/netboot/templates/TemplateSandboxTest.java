@@ -1,4 +1,4 @@
-package dev.netboot.boot.menus;
+package dev.netboot.templates;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,4 +1,4 @@
-package dev.netboot.boot.menus;
+package dev.netboot.templates;
 
 /** A template that cannot be read, parsed or rendered; the message names the template and the fault. */
 public final class TemplateException extends Exception {

@@ -1,4 +1,4 @@
-package dev.netboot.boot.menus;
+package dev.netboot.templates;
 
 import freemarker.cache.ClassTemplateLoader;
 import freemarker.core.HTMLOutputFormat;
