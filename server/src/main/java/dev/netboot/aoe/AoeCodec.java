@@ -177,8 +177,8 @@ public final class AoeCodec {
      */
     public static int markReadFailed(ByteBuffer frame) {
         int ata = ETHERNET_HEADER + AOE_HEADER;
-        frame.put(ata + 1, (byte) Ata.ERROR_UNC);
-        frame.put(ata + 3, (byte) (Ata.STATUS_DRDY | Ata.STATUS_ERR));
+        frame.put(ata + 1, (byte) Ata.failedError(true));
+        frame.put(ata + 3, (byte) Ata.FAILED_STATUS);
         for (int i = ATA_FRAME_OVERHEAD; i < MIN_FRAME; i++) frame.put(i, (byte) 0);
         return Math.max(ATA_FRAME_OVERHEAD, MIN_FRAME);
     }

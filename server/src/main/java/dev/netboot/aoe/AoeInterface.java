@@ -124,14 +124,7 @@ final class AoeInterface implements AutoCloseable {
                 for (int i = 0; i < n; i++) {
                     if (rx.outgoing(i)) continue;
                     ByteBuffer frame = rx.received(i);
-                    AoeFrame request;
-                    try {
-                        request = AoeCodec.decode(frame);
-                    } catch (MalformedFrameException e) {
-                        malformed(frame, e);
-                        continue;
-                    }
-                    List<Effect> effects = responder.handle(request, port);
+                    List<Effect> effects = responder.handle(frame, port);
                     if (!effects.isEmpty()) runner.run(effects, sink);
                 }
                 sink.flush();
@@ -185,17 +178,6 @@ final class AoeInterface implements AutoCloseable {
     }
 
     /** Counts the frame and logs at most one line per interval: who sends garbage, and why it is garbage. */
-    private void malformed(ByteBuffer frame, MalformedFrameException e) {
-        responder.malformed();
-        String from = "an unknown source";
-        if (frame.limit() >= 12) {
-            byte[] mac = new byte[6];
-            frame.get(6, mac);
-            from = MacAddress.of(mac).toString();
-        }
-        malformedLog.warn("dropped a malformed AoE frame from " + from + " on " + socket.interfaceName() + ": " + e.getMessage()
-                + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
-    }
 
     /** Encodes replies straight into the transmit batch; sends when full and at the end of each receive batch. */
     private final class TxSink implements FrameSink {

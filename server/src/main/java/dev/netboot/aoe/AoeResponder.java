@@ -51,19 +51,23 @@ public final class AoeResponder {
     /** Counts a frame the adapter could not decode. */
     public void malformed() { drops.get(Drop.MALFORMED).increment(); }
 
-    /** Decodes and handles raw frame bytes; malformed frames are counted and yield nothing. */
+    /**
+     * The one entry, for the socket adapter and the tests alike: decodes raw frame bytes and handles the
+     * request. A malformed frame is counted and yields only a {@link Effect.Malformed} to report.
+     */
     public List<Effect> handle(ByteBuffer rawFrame, Port port) {
         AoeFrame frame;
         try {
             frame = AoeCodec.decode(rawFrame);
         } catch (MalformedFrameException e) {
             malformed();
-            return List.of();
+            String from = rawFrame.limit() >= 12 ? MacAddress.read(rawFrame, 6).toString() : "an unknown source";
+            return List.of(new Effect.Malformed(from, e.getMessage()));
         }
         return handle(frame, port);
     }
 
-    public List<Effect> handle(AoeFrame request, Port port) {
+    private List<Effect> handle(AoeFrame request, Port port) {
         AoeHeader h = request.header();
         if (h.response()) return drop(Drop.RESPONSE_FRAME);
         MacAddress from = request.source();
@@ -152,18 +156,17 @@ public final class AoeResponder {
         return List.of(new Effect.Send(ataReply(port, t, request, ata, Ata.STATUS_DRDY | Ata.STATUS_ERR, errorBits, ata.sectorCount(), empty())));
     }
 
-    /** The reply to send instead of {@code reply} when its storage operation failed: an ATA error. */
     /** Counts an ATA error reply made outside {@link #ioFailed} (a read whose mapped data failed at send time). */
     public void countIoFailure() {
         ataErrors.increment();
     }
 
+    /** The reply to send instead of {@code reply} when its storage operation failed: an ATA error ({@link Ata#failedError}). */
     public AoeFrame ioFailed(AoeFrame reply) {
         ataErrors.increment();
         AoeMessage.Ata a = (AoeMessage.Ata) reply.message();
-        int err = Ata.isRead(a.cmdStatus()) ? Ata.ERROR_UNC : Ata.ERROR_ABRT;
         return new AoeFrame(reply.destination(), reply.source(), reply.header(),
-                new AoeMessage.Ata(a.aflags(), err, a.sectorCount(), Ata.STATUS_DRDY | Ata.STATUS_ERR, a.lba(), empty()));
+                new AoeMessage.Ata(a.aflags(), Ata.failedError(Ata.isRead(a.cmdStatus())), a.sectorCount(), Ata.FAILED_STATUS, a.lba(), empty()));
     }
 
     // ---------------------------------------------------------------- Query Config

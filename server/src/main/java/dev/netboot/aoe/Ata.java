@@ -34,6 +34,17 @@ public final class Ata {
 
     private Ata() {}
 
+    /** Status of a reply whose storage operation failed: the device is ready, the command ended in error. */
+    public static final int FAILED_STATUS = STATUS_DRDY | STATUS_ERR;
+
+    /**
+     * Error register of a reply whose storage operation failed: an unrecoverable read for a read (the
+     * initiator may retry the sectors), aborted for anything else. Every failure reply is built from this.
+     */
+    public static int failedError(boolean read) {
+        return read ? ERROR_UNC : ERROR_ABRT;
+    }
+
     public static boolean isRead(int cmd) {
         return cmd == READ_SECTORS || cmd == READ_SECTORS_EXT || cmd == READ_DMA || cmd == READ_DMA_EXT;
     }

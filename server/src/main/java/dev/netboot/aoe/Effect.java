@@ -26,4 +26,7 @@ public sealed interface Effect {
 
     /** The target's protocol state changed; persist it. */
     record SaveState(TargetAddress target, TargetState state) implements Effect {}
+
+    /** A frame that could not be decoded (already counted): say so, rate-limited, naming its sender. */
+    record Malformed(String source, String reason) implements Effect {}
 }

@@ -38,6 +38,7 @@ public final class EffectRunner {
     private final FrameSink asyncSink;
     /** Replies waiting for the next flush of each target that has one running or queued; guarded by itself. */
     private final Map<TargetAddress, List<AoeFrame>> waitingFlushes = new HashMap<>();
+    private final RateLimitedLog malformed = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog droppedFlushes = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private long dropped;
     static final int MAX_WAITING_FLUSHES = 256;
@@ -72,6 +73,7 @@ public final class EffectRunner {
                     else queueFlush(f);
                 }
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
+                case Effect.Malformed m -> malformed.warn("dropped a malformed AoE frame from " + m.source() + ": " + m.reason());
             }
         }
     }
