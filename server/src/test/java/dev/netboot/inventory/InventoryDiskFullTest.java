@@ -92,6 +92,42 @@ class InventoryDiskFullTest {
         }
     }
 
+    /**
+     * What H2 does on some write failures (a full disk in the middle of storing a chunk): the database
+     * is closed under the connection, which then fails for good. Played here by SHUTDOWN from a second
+     * connection. The inventory must reopen it by itself and keep a lease saved meanwhile.
+     */
+    @Test
+    void aDatabaseClosedUnderTheInventoryIsReopenedAndNoLeaseIsLost() throws Exception {
+        String url = Inventory.defaultUrl(dir.resolve("db").toString());
+        Inventory inv = Inventory.open(url, "sa", "");
+        LeaseWriter leases = new LeaseWriter(inv, Clock.systemUTC());
+        try {
+            inv.addClient("52:54:00:00:00:01", "before", "");
+            try (var c = java.sql.DriverManager.getConnection(url, "sa", ""); var st = c.createStatement()) {
+                st.execute("SHUTDOWN");
+            }
+            Lease lease = new Lease(Ipv4.parse("10.0.0.8"), "hw:525400000008", "52:54:00:00:00:08", "", Lease.State.BOUND,
+                    Instant.now().plusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS));
+            leases.save(lease);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+            boolean works = false;
+            while (!works && System.nanoTime() < deadline) {
+                try {
+                    works = inv.client("52:54:00:00:00:01").isPresent() && inv.leases().contains(lease);
+                } catch (InventoryException e) {
+                    // not yet
+                }
+                if (!works) Thread.sleep(200);
+            }
+            assertThat(works).as("the inventory works again by itself, with the lease saved meanwhile").isTrue();
+            assertThat(inv.addClient("52:54:00:00:00:02", "after", "")).isTrue();
+        } finally {
+            leases.close();
+            inv.close();
+        }
+    }
+
     private static void fill(Path file) throws IOException {
         byte[] mib = new byte[1 << 16];
         java.util.Arrays.fill(mib, (byte) 1);
