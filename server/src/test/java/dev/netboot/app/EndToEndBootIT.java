@@ -1,7 +1,6 @@
 package dev.netboot.app;
 
 import dev.netboot.cli.CliRun;
-import dev.netboot.config.ConfigLoader;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.images.ImageLibrary;
 import dev.netboot.images.InstalledDisk;
@@ -9,10 +8,8 @@ import dev.netboot.storage.Progress;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.storage.CowBlockStore;
-import dev.netboot.testlib.Bridge;
 import dev.netboot.testlib.Commands;
 import dev.netboot.testlib.NetLab;
-import dev.netboot.testlib.TapDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -26,7 +23,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -57,33 +53,12 @@ class EndToEndBootIT {
         java.util.Map<String, String> imageHashes = new java.util.HashMap<>();
         long rootOffset;
 
-        try (NetLab lab = NetLab.create()) {
-            Bridge bridge = lab.bridge(null);
-            TapDevice tapA = lab.tap(null);
-            TapDevice tapB = lab.tap(null);
-            bridge.attach(tapA.name());
-            bridge.attach(tapB.name());
-            String prefix = bridge.subnet().dottedPrefix();
-            String server = bridge.address().getHostAddress();
-            int httpPort = NetLab.freeTcpPort();
-            Path config = Files.writeString(tmp.resolve("netboot.yaml"), """
-                    dhcp:
-                      mode: full
-                      probeForeignServer: false
-                      pools:
-                        - subnet: %s0/24
-                          range: %s100-%s119
-                          leaseSeconds: 600
-                    """.formatted(prefix, prefix, prefix));
-            List<String> settings = List.of("dataDir=" + data, "networkInterface=" + bridge.name(),
-                    "tftp.enabled=false", "http.address=" + server, "http.port=" + httpPort,
-                    "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
-                    "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
-                    "disks.defaultImage=demo", "initrd.busybox=/bin/busybox",
-                    "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates"),
-                    "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff");
-
-            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(config), settings)).start()) {
+        int httpPort = NetLab.freeTcpPort();
+        try (BootLab lab = new BootLab(tmp, List.of("tftp.enabled=false", "http.port=" + httpPort,
+                "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
+                "disks.defaultImage=demo", "initrd.busybox=/bin/busybox",
+                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"))) {
+            try (Appliance appliance = lab.start()) {
                 ImageLibrary library = new ImageLibrary(appliance.inventory(), data, Clock.systemUTC());
                 Image demo = library.importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
                 // The same system as an installed disk (this moves the kernel out of the tree into /boot's partition).
@@ -96,11 +71,10 @@ class EndToEndBootIT {
                 }
 
                 // The operator's way: the CLI, beside the running server (H2 in AUTO_SERVER mode).
-                String[] clone = cli(config, settings, "clone", "installed", "--to", KNOWN);
+                String[] clone = lab.cli("clone", "installed", "--to", KNOWN);
                 assertThat(clone[0]).as(clone[1]).contains("client " + KNOWN + ": image installed", "AoE e1.0");
 
-                try (QemuClient a = QemuClient.start(tapA.name(), KNOWN, tmp.resolve("a.log"), 256);
-                     QemuClient b = QemuClient.start(tapB.name(), UNKNOWN, tmp.resolve("b.log"), 256)) {
+                try (QemuClient a = lab.pc(KNOWN); QemuClient b = lab.pc(UNKNOWN)) {
                     boolean aOff = a.awaitPowerOff(Duration.ofMinutes(4));
                     boolean bOff = b.awaitPowerOff(Duration.ofMinutes(2));
                     String ca = a.console(), cb = b.console();
@@ -120,7 +94,7 @@ class EndToEndBootIT {
                                 .as("seconds from iPXE's 'Configuring' to 'ok' on " + pc.mac()).isLessThan(6.0);
                 }
 
-                String[] list = cli(config, settings, "client", "list");
+                String[] list = lab.cli("client", "list");
                 assertThat(list[0]).as("the unknown client registered itself and got the default image")
                         .containsPattern(UNKNOWN + "\\s+discovered.*demo\\s+e1\\.1")
                         .containsPattern(KNOWN + "\\s+active.*installed\\s+e1\\.0");

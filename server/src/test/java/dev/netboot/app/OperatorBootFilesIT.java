@@ -1,13 +1,10 @@
 package dev.netboot.app;
 
 import dev.netboot.aoe.GuestImage;
-import dev.netboot.config.ConfigLoader;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.images.ImageLibrary;
 import dev.netboot.storage.Progress;
-import dev.netboot.testlib.Bridge;
 import dev.netboot.testlib.NetLab;
-import dev.netboot.testlib.TapDevice;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -19,7 +16,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 import java.util.OptionalLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -42,33 +38,13 @@ class OperatorBootFilesIT {
 
     @TempDir Path tmp;
 
-    /** A lab bridge with one tap, full DHCP on it, TFTP on a free port, HTTP off. */
-    record Lab(NetLab net, TapDevice tap, String server, int tftpPort, Path config, List<String> settings) {}
-
-    Lab lab(NetLab net, List<String> extra) throws Exception {
-        Bridge bridge = net.bridge(null);
-        TapDevice tap = net.tap(null);
-        bridge.attach(tap.name());
-        String prefix = bridge.subnet().dottedPrefix();
-        String server = bridge.address().getHostAddress();
+    /** The boot lab with TFTP on a free port and HTTP off: iPXE fetches its script, and so every relative path in it, over TFTP. */
+    BootLab lab(List<String> extra) throws Exception {
         int tftpPort = NetLab.freeUdpPort();
-        Path config = Files.writeString(tmp.resolve("netboot.yaml"), """
-                dhcp:
-                  mode: full
-                  probeForeignServer: false
-                  pools:
-                    - subnet: %s0/24
-                      range: %s100-%s119
-                      leaseSeconds: 600
-                """.formatted(prefix, prefix, prefix));
-        List<String> settings = new ArrayList<>(List.of("dataDir=" + tmp.resolve("data"), "networkInterface=" + bridge.name(),
-                "tftp.address=" + server, "tftp.port=" + tftpPort, "http.enabled=false",
-                // iPXE fetches its script over TFTP, so every relative path in it is fetched over TFTP too.
-                "boot.ipxeScriptUrl=tftp://${server}:" + tftpPort + "/boot.ipxe",
-                "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
-                "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates")));
+        List<String> settings = new ArrayList<>(List.of("tftp.port=" + tftpPort, "http.enabled=false",
+                "boot.ipxeScriptUrl=tftp://${server}:" + tftpPort + "/boot.ipxe"));
         settings.addAll(extra);
-        return new Lab(net, tap, server, tftpPort, config, settings);
+        return new BootLab(tmp, settings);
     }
 
     // no_timer_check: on a heavily loaded host a TCG guest's kernel can misjudge its IO-APIC timer and panic
@@ -92,12 +68,10 @@ class OperatorBootFilesIT {
             f.setLength(16 << 20);
         }
 
-        try (NetLab net = NetLab.create()) {
-            Lab lab = lab(net, List.of());
-            String[] export = EndToEndBootIT.cli(lab.config(), lab.settings(), "disk", "export", "1.0", disk.toString(), "--allow", MAC);
+        try (BootLab lab = lab(List.of())) {
+            String[] export = lab.cli("disk", "export", "1.0", disk.toString(), "--allow", MAC);
             assertThat(export[0]).as(export[1]).contains("exported e1.0");
-            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(lab.config()), lab.settings())).start();
-                 QemuClient pc = QemuClient.start(lab.tap().name(), MAC, tmp.resolve("pc.log"), 256)) {
+            try (Appliance appliance = lab.start(); QemuClient pc = lab.pc(MAC)) {
                 boolean off = pc.awaitPowerOff(Duration.ofMinutes(4));
                 String console = pc.console();
                 assertThat(off).as("the PC powered off by itself\n" + console).isTrue();
@@ -115,19 +89,18 @@ class OperatorBootFilesIT {
     void generatedMenusOverTftpOnlyTellTheWaitingPcWhatToDoThenBootItsImage() throws Exception {
         Path rootfs = tmp.resolve("rootfs");
         EndToEndBootIT.run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
-        try (NetLab net = NetLab.create()) {
-            Lab lab = lab(net, List.of("initrd.busybox=/bin/busybox", "menus.retrySeconds=3",
-                    "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"));
-            try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(lab.config()), lab.settings())).start()) {
+        try (BootLab lab = lab(List.of("initrd.busybox=/bin/busybox", "menus.retrySeconds=3",
+                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"))) {
+            try (Appliance appliance = lab.start()) {
                 new ImageLibrary(appliance.inventory(), tmp.resolve("data"), Clock.systemUTC())
                         .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
-                try (QemuClient pc = QemuClient.start(lab.tap().name(), MAC, tmp.resolve("pc.log"), 256)) {
+                try (QemuClient pc = lab.pc(MAC)) {
                     // No image yet: the console says what the PC waits for and how to give it one (HTTP is off: the CLI).
                     boolean told = pc.await(Duration.ofMinutes(2), c -> c.contains("netboot clone IMAGE --to " + MAC));
                     assertThat(told).as(pc.console()).isTrue();
                     assertThat(pc.console()).contains("this PC (" + MAC + ") has no image assigned yet", "asking again every 3 s");
 
-                    String[] clone = EndToEndBootIT.cli(lab.config(), lab.settings(), "clone", "demo", "--to", MAC);
+                    String[] clone = lab.cli("clone", "demo", "--to", MAC);
                     assertThat(clone[0]).as(clone[1]).contains("client " + MAC + ": image demo");
                     boolean off = pc.awaitPowerOff(Duration.ofMinutes(4));
                     String console = pc.console();

@@ -1,0 +1,86 @@
+package dev.netboot.app;
+
+import dev.netboot.config.ConfigLoader;
+import dev.netboot.demo.QemuClient;
+import dev.netboot.testlib.Bridge;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.TapDevice;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * The lab every whole-boot test stands on: a bridge with this server on it (full DHCP, AoE on the
+ * bridge, packaged menus and initrd templates), configured from a YAML file and {@code --set}
+ * overrides as an operator would, and qemu PCs with the iPXE ROM, each on a tap of its own. Everything
+ * goes when it is closed (the server and the PCs, which the test closes, first), also when a test fails.
+ */
+public final class BootLab implements AutoCloseable {
+
+    public final NetLab net;
+    public final Bridge bridge;
+    public final Path dir;
+    public final Path data;
+    public final Path config;
+    public final String server;
+    private final List<String> settings = new ArrayList<>();
+
+    /**
+     * @param extra settings on top of the lab's own ({@code key=value}, as {@code --set} takes them); the
+     *              server's HTTP and TFTP ports are the test's to choose
+     */
+    public BootLab(Path dir, List<String> extra) throws Exception {
+        this.dir = dir;
+        this.data = dir.resolve("data");
+        this.net = NetLab.create();
+        try {
+            bridge = net.bridge(null);
+            String prefix = bridge.subnet().dottedPrefix();
+            server = bridge.address().getHostAddress();
+            config = Files.writeString(dir.resolve("netboot.yaml"), """
+                    dhcp:
+                      mode: full
+                      probeForeignServer: false
+                      pools:
+                        - subnet: %s0/24
+                          range: %s100-%s119
+                          leaseSeconds: 600
+                    """.formatted(prefix, prefix, prefix));
+            settings.addAll(List.of("dataDir=" + data, "networkInterface=" + bridge.name(),
+                    "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
+                    "menus.dir=" + dir.resolve("no-menus"), "initrd.templates=" + dir.resolve("no-templates")));
+            settings.addAll(extra);
+        } catch (Exception e) {
+            net.close();
+            throw e;
+        }
+    }
+
+    /** The settings the server and the CLI run with (the CLI beside the server needs the same). */
+    public List<String> settings() { return List.copyOf(settings); }
+
+    /** Starts the server (the test closes it: some check the disks once it has let go of them). */
+    public Appliance start() throws Exception {
+        return new Appliance(ConfigLoader.load(Optional.of(config), settings)).start();
+    }
+
+    /** Runs the CLI as an operator would, beside the running server: {stdout, stderr}. */
+    public String[] cli(String... args) throws Exception {
+        return EndToEndBootIT.cli(config, settings, args);
+    }
+
+    /** Powers on a PC with the iPXE ROM and this MAC on a tap of its own; its console goes to {@code <mac>.log}. */
+    public QemuClient pc(String mac) throws Exception {
+        TapDevice tap = net.tap(null);
+        bridge.attach(tap.name());
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), 256);
+    }
+
+    @Override
+    public void close() {
+        net.close();
+    }
+}
