@@ -23,7 +23,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * the order of DISCOVER, REQUEST, renewals, reboots, DECLINE, RELEASE and time passing, no two
  * clients ever hold an unexpired ACK for the same address, and every ACKed address is in the pool.
  */
-class DhcpEnginePropertiesTest {
+class DhcpEngineProperties {
 
     static final Ipv4 LOCAL = Ipv4.parse("10.0.0.1");
     static final Pool POOL = new Pool(Ipv4.parse("10.0.0.0"), 24, Ipv4.parse("10.0.0.10"), Ipv4.parse("10.0.0.14"),

@@ -13,7 +13,7 @@ import java.util.LinkedHashMap;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-class DhcpCodecPropertiesTest {
+class DhcpCodecProperties {
 
     @Property(tries = 500)
     void encodeThenDecodeGivesTheMessageBack(@ForAll("messages") DhcpMessage m) throws Exception {

@@ -20,7 +20,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * model that applies only the valid writes: no write lands partly, out of bounds, or from someone
  * who may not write.
  */
-class RandomFramesPropertyTest {
+class RandomFramesProperties {
 
     static final int SECTORS = 64;
     static final MacAddress OTHER = MacAddress.parse("52:54:00:00:00:02"); // allowed too, may reserve
