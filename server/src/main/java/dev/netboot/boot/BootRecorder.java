@@ -28,8 +28,8 @@ import java.util.function.Consumer;
  * the {@link Booter} (the one moment a disk may be made without an operator). DHCP calls this on its
  * event loop, so every database write runs on one background thread.
  *
- * <p>Bounded against floods, since anyone on the segment can send DHCP: per MAC at most one sighting and
- * one boot event a minute; at most {@code newClientsPerMinute} new clients registered a minute (made-up
+ * <p>Bounded against floods, since anyone on the segment can send DHCP: per MAC at most one sighting a
+ * minute, and one boot event a minute per boot file and address it was answered with; at most {@code newClientsPerMinute} new clients registered a minute (made-up
  * MACs beyond that are not registered; a real PC asks again and is registered later); the write queue is
  * bounded and what does not fit is dropped with one log line a minute.
  */
@@ -94,7 +94,9 @@ public final class BootRecorder implements ClientObserver, AutoCloseable {
     @Override
     public void booted(Machine m, BootPlan plan, Ipv4 address, Instant at) {
         if (!plan.isNone()) networkBootAnswered.accept(m.mac());
-        if (!firstInInterval(lastBooted, m.mac(), at)) return;
+        // The same answer again (a ROM retrying) is written once a minute; a new stage of the boot (the ROM,
+        // then iPXE with another boot file) is a new event of the timeline.
+        if (!firstInInterval(lastBooted, m.mac() + " " + plan.bootFile() + " " + address, at)) return;
         writer.execute(() -> {
             try {
                 if (inventory.client(m.mac()).isEmpty()) return; // not registered (flood limit): nothing to hang the event on

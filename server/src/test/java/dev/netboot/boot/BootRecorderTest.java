@@ -57,10 +57,12 @@ class BootRecorderTest {
                 r.booted(m, new BootPlan("undionly.kpxe", ""), Ipv4.ANY, at);
             }
             r.seen(m, T0.plus(Duration.ofSeconds(61)));
+            // The next stage of the same boot (iPXE, answered with its script) is a new event at once.
+            r.booted(m, new BootPlan("http://server/boot.ipxe", ""), Ipv4.ANY, T0.plus(Duration.ofSeconds(61)));
             r.sync();
         }
-        assertThat(inventory.bootEvents("52:54:00:00:00:01")).extracting(e -> e.kind())
-                .containsExactly("dhcp-discover", "dhcp-boot", "dhcp-discover");
+        assertThat(inventory.bootEvents("52:54:00:00:00:01")).extracting(e -> e.kind() + " " + e.bootFile())
+                .containsExactly("dhcp-discover null", "dhcp-boot undionly.kpxe", "dhcp-discover null", "dhcp-boot http://server/boot.ipxe");
         assertThat(answered).as("every answered boot still reaches the booter (it dedups itself)").hasSize(5000);
     }
 
