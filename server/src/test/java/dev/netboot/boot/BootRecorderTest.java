@@ -63,7 +63,7 @@ class BootRecorderTest {
         }
         assertThat(inventory.bootEvents("52:54:00:00:00:01")).extracting(e -> e.kind() + " " + e.bootFile())
                 .containsExactly("dhcp-discover null", "dhcp-boot undionly.kpxe", "dhcp-discover null", "dhcp-boot http://server/boot.ipxe");
-        assertThat(answered).as("every answered boot still reaches the booter (it dedups itself)").hasSize(5000);
+        assertThat(answered.size()).as("every answered boot still reaches the booter (it dedups itself)").isEqualTo(5001);
     }
 
     @Test
