@@ -37,7 +37,7 @@ public final class Fuzz {
             } catch (Exception e) {
                 if (!refusal.isInstance(e)) throw crash(i, seed, input, e);
                 refused++;
-            } catch (Error | RuntimeException e) {
+            } catch (Error e) {
                 throw crash(i, seed, input, e);
             }
         }
