@@ -104,7 +104,7 @@ class InventoryDiskFullTest {
         LeaseWriter leases = new LeaseWriter(inv, Clock.systemUTC());
         try {
             inv.addClient("52:54:00:00:00:01", "before", "");
-            try (var c = java.sql.DriverManager.getConnection(url, "sa", ""); var st = c.createStatement()) {
+            try (var c = java.sql.DriverManager.getConnection(url, "sa", EmbeddedH2.password(url, "sa", "")); var st = c.createStatement()) {
                 st.execute("SHUTDOWN");
             }
             Lease lease = new Lease(Ipv4.parse("10.0.0.8"), "hw:525400000008", "52:54:00:00:00:08", "", Lease.State.BOUND,
