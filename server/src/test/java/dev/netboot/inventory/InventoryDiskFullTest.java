@@ -114,7 +114,7 @@ class InventoryDiskFullTest {
             boolean works = false;
             while (!works && System.nanoTime() < deadline) {
                 try {
-                    works = inv.client("52:54:00:00:00:01").isPresent() && inv.leases().contains(lease);
+                    works = inv.client("52:54:00:00:00:01").isPresent() && inv.leases().contains(LeaseWriter.record(lease));
                 } catch (InventoryException e) {
                     // not yet
                 }
