@@ -72,7 +72,7 @@ class InventoryDiskFullTest {
             deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
             while (System.nanoTime() < deadline) {
                 try {
-                    if (inv.leases().contains(lease)) break;
+                    if (inv.leases().contains(LeaseWriter.record(lease))) break;
                 } catch (InventoryException e) {
                     // not yet
                 }
