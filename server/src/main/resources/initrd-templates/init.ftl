@@ -108,15 +108,23 @@ if [ -n "$ROOT_PART" ]; then
     [ -b "$ROOT" ] || fail "netboot.root=$ROOT_PART: there is no $ROOT (partitions: $(ls /dev/etherd | grep "^e$AOE" | tr '\n' ' '))"
 else
     ROOT=
-    tried=
-    for cand in $DEV $(n=1; while [ "$n" -le 64 ]; do [ -b "${DEV}p$n" ] && echo "${DEV}p$n"; n=$((n + 1)); done); do
-        mount -o ro "$cand" /newroot 2>/dev/null || { tried="$tried ${cand##*/}(no filesystem)"; continue; }
-        if has_init; then ROOT=$cand; fi
-        umount /newroot
+    # The kernel reads the partition table after the disk appears: its pN devices can come a moment
+    # later (seconds on a loaded host), so the search is repeated for up to AOE_WAIT seconds.
+    i=0
+    while [ -z "$ROOT" ]; do
+        tried=
+        for cand in $DEV $(n=1; while [ "$n" -le 64 ]; do [ -b "${DEV}p$n" ] && echo "${DEV}p$n"; n=$((n + 1)); done); do
+            mount -o ro "$cand" /newroot 2>/dev/null || { tried="$tried ${cand##*/}(no filesystem)"; continue; }
+            if has_init; then ROOT=$cand; fi
+            umount /newroot
+            [ -n "$ROOT" ] && break
+            tried="$tried ${cand##*/}(no $ROOT_INIT)"
+        done
         [ -n "$ROOT" ] && break
-        tried="$tried ${cand##*/}(no $ROOT_INIT)"
+        [ "$i" -ge $((AOE_WAIT * TICKS)) ] && fail "no filesystem on e$AOE holds $ROOT_INIT; tried:$tried"
+        sleep $TICK
+        i=$((i + 1))
     done
-    [ -n "$ROOT" ] || fail "no filesystem on e$AOE holds $ROOT_INIT; tried:$tried"
 fi
 say "mounting $ROOT"
 mount -o rw "$ROOT" /newroot || fail "cannot mount $ROOT (no filesystem the kernel knows? ext4 module missing?)"
