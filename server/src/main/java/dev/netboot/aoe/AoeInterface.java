@@ -24,7 +24,6 @@ final class AoeInterface implements AutoCloseable {
 
     private static final Logger log = LoggerFactory.getLogger(AoeInterface.class);
     private final RateLimitedLog sendErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
-    private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     static final int BATCH = 64;
     /**
@@ -79,7 +78,7 @@ final class AoeInterface implements AutoCloseable {
                 }
             }
         };
-        this.runner = new EffectRunner(responder, storage, flushExecutor, async);
+        this.runner = new EffectRunner(responder, storage, flushExecutor, async, name);
         for (int i = 0; i < threadCount; i++) {
             PacketSocket own = sockets.get(i);
             threads.add(Thread.ofPlatform().name("aoe-" + name + "-" + i).daemon().unstarted(() -> loop(own)));

@@ -33,6 +33,7 @@ public final class EffectRunner {
     private final RateLimitedLog ioErrors = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
 
     private final AoeResponder responder;
+    private final String where;
     private final StorageDirectory storage;
     private final Executor flushExecutor;
     private final FrameSink asyncSink;
@@ -45,6 +46,12 @@ public final class EffectRunner {
 
     /** With a null executor, flushes run inline before the next effect. */
     public EffectRunner(AoeResponder responder, StorageDirectory storage, Executor flushExecutor, FrameSink asyncSink) {
+        this(responder, storage, flushExecutor, asyncSink, "");
+    }
+
+    /** @param where the interface the frames come in on, for the log ("" when there is none) */
+    public EffectRunner(AoeResponder responder, StorageDirectory storage, Executor flushExecutor, FrameSink asyncSink, String where) {
+        this.where = where.isEmpty() ? "" : " on " + where;
         this.responder = responder;
         this.storage = storage;
         this.flushExecutor = flushExecutor;
@@ -73,7 +80,8 @@ public final class EffectRunner {
                     else queueFlush(f);
                 }
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
-                case Effect.Malformed m -> malformed.warn("dropped a malformed AoE frame from " + m.source() + ": " + m.reason());
+                case Effect.Malformed m -> malformed.warn("dropped a malformed AoE frame from " + m.source() + where + ": " + m.reason()
+                        + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
             }
         }
     }
