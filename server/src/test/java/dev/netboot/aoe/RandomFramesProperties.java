@@ -55,7 +55,7 @@ class RandomFramesProperties {
                     h.runner.run(h.responder.handle(f, Harness.PORT), sinkDiscarding());
                     // Only a well-formed, in-bounds write from an admitted MAC may change the disk; the
                     // garbage here is built so that the model can say when it is one.
-                    if ((s.cmd() & 3) == 0 && junk.length >= 12 && s.version() == 1 && admitted(s.from(), reserved)) {
+                    if ((s.cmd() & 3) == 0 && junk.length >= 12 && s.version() == 1 && admitted(s.from(), reserved, masks(h, a))) {
                         ByteBuffer j = ByteBuffer.wrap(junk);
                         int cmd = j.get(3) & 0xFF, count = j.get(2) & 0xFF;
                         long lba = 0;
@@ -76,7 +76,7 @@ class RandomFramesProperties {
                     h.runner.run(h.responder.handle(bytes, Harness.PORT), sinkDiscarding());
                     int payload = bytes.limit() - AoeCodec.ATA_FRAME_OVERHEAD;
                     long lba = Ata.isLba48(s.cmd()) ? s.lba() : s.lba() & ((1L << 28) - 1);
-                    boolean valid = Ata.isWrite(s.cmd()) && s.kind() != 3 && s.version() == 1 && admitted(s.from(), reserved)
+                    boolean valid = Ata.isWrite(s.cmd()) && s.kind() != 3 && s.version() == 1 && admitted(s.from(), reserved, masks(h, a))
                             && payload >= s.count() * 512 && s.count() <= 2 && lba + s.count() <= SECTORS;
                     if (valid) Arrays.fill(model, (int) lba * 512, (int) (lba + s.count()) * 512, s.fill());
                 }
@@ -85,8 +85,18 @@ class RandomFramesProperties {
         }
     }
 
-    private static boolean admitted(MacAddress from, List<MacAddress> reserved) {
-        return (from.equals(Harness.CLIENT) || from.equals(OTHER)) && (reserved.isEmpty() || reserved.contains(from));
+    /**
+     * @param masks the target's MAC mask list: garbage after a Mac Mask List header can be a valid edit
+     *              (a 512-byte run of 0x01 adds 01:01:01:01:01:01), after which only listed MACs are served;
+     *              its semantics are AoeResponderTest's, here it is only taken into account
+     */
+    private static boolean admitted(MacAddress from, List<MacAddress> reserved, List<MacAddress> masks) {
+        return (from.equals(Harness.CLIENT) || from.equals(OTHER)) && (reserved.isEmpty() || reserved.contains(from))
+                && (masks.isEmpty() || masks.contains(from));
+    }
+
+    private static List<MacAddress> masks(Harness h, TargetAddress a) {
+        return h.responder.target(a).state().masks();
     }
 
     private static FrameSink sinkDiscarding() {
