@@ -96,7 +96,9 @@ class OperatorBootFilesIT {
                         .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
                 try (QemuClient pc = lab.pc(MAC)) {
                     // No image yet: the console says what the PC waits for and how to give it one (HTTP is off: the CLI).
-                    boolean told = pc.await(Duration.ofMinutes(2), c -> c.contains("netboot clone IMAGE --to " + MAC));
+                    // Wait for the whole message: the console is read while iPXE is still printing it.
+                    boolean told = pc.await(Duration.ofMinutes(2), c -> c.contains("netboot clone IMAGE --to " + MAC)
+                            && c.contains("asking again every 3 s"));
                     assertThat(told).as(pc.console()).isTrue();
                     assertThat(pc.console()).contains("this PC (" + MAC + ") has no image assigned yet", "asking again every 3 s");
 
