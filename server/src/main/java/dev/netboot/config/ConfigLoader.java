@@ -80,8 +80,15 @@ public final class ConfigLoader {
         NetbootConfig config;
         try {
             config = YAML.treeToValue(tree, NetbootConfig.class);
+        } catch (com.fasterxml.jackson.databind.exc.UnrecognizedPropertyException e) {
+            // The tree has no source locations: name the setting by its path and list what is allowed there.
+            throw new ConfigException("invalid configuration: unknown setting '" + settingPath(e) + "' (allowed there: "
+                    + String.join(", ", e.getKnownPropertyIds().stream().map(String::valueOf).sorted().toList())
+                    + "); 'netboot config show' prints every setting");
+        } catch (com.fasterxml.jackson.databind.JsonMappingException e) {
+            throw new ConfigException("invalid configuration: " + settingPath(e) + ": " + e.getOriginalMessage());
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
-            throw new ConfigException("invalid configuration: " + e.getOriginalMessage() + " at " + e.getLocation());
+            throw new ConfigException("invalid configuration: " + e.getOriginalMessage());
         }
         for (String glob : config.files().generatedFirst()) {
             try {
@@ -91,6 +98,16 @@ public final class ConfigLoader {
             }
         }
         return withDerivedPaths(config, source);
+    }
+
+    /** The dotted path of the setting a mapping error is about, e.g. {@code dhcp.pools[0].interface}. */
+    static String settingPath(com.fasterxml.jackson.databind.JsonMappingException e) {
+        StringBuilder path = new StringBuilder();
+        for (com.fasterxml.jackson.databind.JsonMappingException.Reference r : e.getPath()) {
+            if (r.getFieldName() != null) path.append(path.isEmpty() ? "" : ".").append(r.getFieldName());
+            else if (r.getIndex() >= 0) path.append('[').append(r.getIndex()).append(']');
+        }
+        return path.isEmpty() ? "(top)" : path.toString();
     }
 
     /**

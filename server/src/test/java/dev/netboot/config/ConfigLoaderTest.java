@@ -113,4 +113,17 @@ class ConfigLoaderTest {
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("nope"))).hasMessageContaining("key=value");
         assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("tftp=1"))).hasMessageContaining("section");
     }
+
+    @Test
+    void anUnknownSettingInAListIsNamedByItsPathWithWhatIsAllowedThere() throws Exception {
+        // What an operator wrote by hand: a pool keyed by interface, which pools do not have.
+        Path file = Files.writeString(dir.resolve("pool.yaml"),
+                "dhcp:\n  mode: full\n  pools:\n    - interface: eth1\n      range: 10.0.0.10-10.0.0.20\n");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.of(file), List.of()))
+                .hasMessageContaining("unknown setting 'dhcp.pools[0].interface'")
+                .hasMessageContaining("range").hasMessageContaining("subnet")
+                .hasMessageNotContaining("UNKNOWN");
+        assertThatThrownBy(() -> ConfigLoader.load(Optional.empty(), List.of("tftp.port=sixty")))
+                .hasMessageContaining("tftp.port");
+    }
 }
