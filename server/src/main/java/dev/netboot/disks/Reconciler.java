@@ -47,8 +47,15 @@ public final class Reconciler {
     private final DiskCloner cloner;
     private final Path imagesDir;
     private final Path disksDir;
+    private final List<String> interfaces;
 
     public Reconciler(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir) {
+        this(inventory, catalog, cloner, dataDir, List.of());
+    }
+
+    /** @param interfaces the AoE interfaces client disks are offered on (disks.interfaces), as {@link ClientDisks} exports them */
+    public Reconciler(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir, List<String> interfaces) {
+        this.interfaces = List.copyOf(interfaces);
         this.inventory = inventory;
         this.catalog = catalog;
         this.cloner = cloner;
@@ -113,12 +120,15 @@ public final class Reconciler {
         assigned = inventory.assignedDisks();
         for (Inventory.AssignedDisk a : assigned) {
             TargetAddress address = new TargetAddress(a.shelf(), a.slot());
-            DiskEntry want = new DiskEntry(address.toString(), a.diskPath(), List.of(a.mac()), false, false);
+            DiskEntry want = ClientDisks.entryFor(address, a.diskPath(), a.mac(), interfaces);
             Optional<DiskEntry> have = catalog.find(address);
             if (!have.equals(Optional.of(want))) {
                 catalog.replace(want);
                 repaired(repairs, "exported disk " + a.diskName() + " of client " + a.mac() + " as e" + address
-                        + (have.isPresent() ? " (the catalog had " + have.get().path() + " there)" : " (it was assigned but not in the catalog)"));
+                        + (have.isEmpty() ? " (it was assigned but not in the catalog)"
+                        : have.get().onInterfaces(want.interfaces()).equals(want)
+                        ? " on " + want.interfacesText() + " (disks.interfaces; it was on " + have.get().interfacesText() + ")"
+                        : " (the catalog had " + have.get().path() + " there)"));
             }
         }
         Set<Path> used = new HashSet<>();
