@@ -106,6 +106,24 @@ class ClientDisksTest {
     }
 
     @Test
+    void clientDisksAreBoundToDisksInterfacesAndTheStartUpCheckKeepsThemSo() throws Exception {
+        FileCloner cloner = new FileCloner(dir.resolve("disks"));
+        ClientDisks bound = new ClientDisks(inventory, catalog, cloner, 1, Clock.systemUTC(), exports, List.of("eth0.20"));
+        String address = bound.assign(A, "alpha", false).aoeAddress();
+        String other = bound.assignDefault(B, "beta").orElseThrow().aoeAddress();
+        assertThat(catalog.list()).extracting(DiskEntry::address, DiskEntry::interfaces)
+                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(address, List.of("eth0.20")),
+                        org.assertj.core.groups.Tuple.tuple(other, List.of("eth0.20")));
+
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).as("nothing to repair").isEmpty();
+        // disks.interfaces changed while the server was down: the clones follow it at the next start
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20", "eth0.30")).run())
+                .contains("exported disk " + ClientDisks.diskName(A) + " of client " + A + " as e" + address
+                        + " on eth0.20, eth0.30 (disks.interfaces; it was on eth0.20)");
+        assertThat(catalog.list()).extracting(DiskEntry::interfaces).containsOnly(List.of("eth0.20", "eth0.30"));
+    }
+
+    @Test
     void assigningTheSameImageAgainKeepsTheDiskAndAnotherOneNeedsReplace() throws Exception {
         disks.assign(A, "alpha", false);
         writeFirstByte(A, (byte) 'X');
