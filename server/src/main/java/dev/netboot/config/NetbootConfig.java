@@ -180,7 +180,7 @@ public record NetbootConfig(
             int maxAutoClones,
             @JsonPropertyDescription("At most this many clones of defaultImage a minute (a flood of made-up MACs must not fill the disk)")
             int autoClonesPerMinute,
-            @JsonPropertyDescription("Interfaces of aoe.interfaces (VLAN interfaces too, e.g. eth0.20) client disks are offered on: a clone ('netboot clone', defaultImage) is answered only there; empty = every AoE interface")
+            @JsonPropertyDescription("Interfaces of aoe.interfaces (VLAN interfaces too, e.g. eth0.20) a new client disk ('netboot clone', defaultImage) is offered on, and nowhere else; empty = every AoE interface. 'netboot disk export --replace --interface' rebinds one")
             java.util.List<String> interfaces) {}
 
     /** The web admin under /admin/ on the HTTP port. */

@@ -45,7 +45,7 @@ public final class ClientDisks {
         this(inventory, catalog, cloner, shelf, clock, exports, List.of());
     }
 
-    /** @param interfaces the AoE interfaces client disks are offered on (disks.interfaces); empty = every one */
+    /** @param interfaces the AoE interfaces a new client disk is offered on (disks.interfaces); empty = every one */
     public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, DiskExports exports,
                        List<String> interfaces) {
         this.interfaces = List.copyOf(interfaces);
@@ -188,16 +188,21 @@ public final class ClientDisks {
     }
 
     private void ensureExported(String mac, Disk disk, TargetAddress address) throws IOException {
-        DiskEntry want = entryFor(address, disk.path(), mac, interfaces);
+        DiskEntry want = entryFor(address, disk.path(), mac, interfaces, catalog.find(address));
         if (!catalog.find(address).equals(Optional.of(want))) {
             catalog.replace(want);
             exports.export(want);
         }
     }
 
-    /** The catalog entry of a client's disk: that client's MAC only, on the client disks' interfaces. */
-    static DiskEntry entryFor(TargetAddress address, String path, String mac, List<String> interfaces) {
-        return new DiskEntry(address.toString(), path, List.of(mac), false, false, interfaces);
+    /**
+     * The catalog entry of a client's disk: that client's MAC only, on the interfaces its entry has (an
+     * operator may have rebound it with 'netboot disk export --replace'), else on {@code defaults}
+     * (disks.interfaces).
+     */
+    static DiskEntry entryFor(TargetAddress address, String path, String mac, List<String> defaults, Optional<DiskEntry> have) {
+        DiskEntry want = new DiskEntry(address.toString(), path, List.of(mac), false, false, defaults);
+        return have.map(h -> want.onInterfaces(h.interfaces())).filter(h -> h.equals(have.get())).orElse(want);
     }
 
     private void removeDisk(Disk disk, TargetAddress address) throws IOException {

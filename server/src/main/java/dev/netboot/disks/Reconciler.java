@@ -53,7 +53,7 @@ public final class Reconciler {
         this(inventory, catalog, cloner, dataDir, List.of());
     }
 
-    /** @param interfaces the AoE interfaces client disks are offered on (disks.interfaces), as {@link ClientDisks} exports them */
+    /** @param interfaces the AoE interfaces a client disk missing from the catalog is exported on (disks.interfaces), as {@link ClientDisks} does */
     public Reconciler(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir, List<String> interfaces) {
         this.interfaces = List.copyOf(interfaces);
         this.inventory = inventory;
@@ -120,15 +120,12 @@ public final class Reconciler {
         assigned = inventory.assignedDisks();
         for (Inventory.AssignedDisk a : assigned) {
             TargetAddress address = new TargetAddress(a.shelf(), a.slot());
-            DiskEntry want = ClientDisks.entryFor(address, a.diskPath(), a.mac(), interfaces);
             Optional<DiskEntry> have = catalog.find(address);
+            DiskEntry want = ClientDisks.entryFor(address, a.diskPath(), a.mac(), interfaces, have);
             if (!have.equals(Optional.of(want))) {
                 catalog.replace(want);
                 repaired(repairs, "exported disk " + a.diskName() + " of client " + a.mac() + " as e" + address
-                        + (have.isEmpty() ? " (it was assigned but not in the catalog)"
-                        : have.get().onInterfaces(want.interfaces()).equals(want)
-                        ? " on " + want.interfacesText() + " (disks.interfaces; it was on " + have.get().interfacesText() + ")"
-                        : " (the catalog had " + have.get().path() + " there)"));
+                        + (have.isPresent() ? " (the catalog had " + have.get().path() + " there)" : " (it was assigned but not in the catalog)"));
             }
         }
         Set<Path> used = new HashSet<>();

@@ -106,21 +106,26 @@ class ClientDisksTest {
     }
 
     @Test
-    void clientDisksAreBoundToDisksInterfacesAndTheStartUpCheckKeepsThemSo() throws Exception {
+    void newClientDisksAreBoundToDisksInterfacesAndKeepTheBindingAnOperatorGaveThem() throws Exception {
         FileCloner cloner = new FileCloner(dir.resolve("disks"));
         ClientDisks bound = new ClientDisks(inventory, catalog, cloner, 1, Clock.systemUTC(), exports, List.of("eth0.20"));
-        String address = bound.assign(A, "alpha", false).aoeAddress();
-        String other = bound.assignDefault(B, "beta").orElseThrow().aoeAddress();
-        assertThat(catalog.list()).extracting(DiskEntry::address, DiskEntry::interfaces)
-                .containsExactlyInAnyOrder(org.assertj.core.groups.Tuple.tuple(address, List.of("eth0.20")),
-                        org.assertj.core.groups.Tuple.tuple(other, List.of("eth0.20")));
-
+        dev.netboot.aoe.TargetAddress a = dev.netboot.aoe.TargetAddress.parse(bound.assign(A, "alpha", false).aoeAddress());
+        dev.netboot.aoe.TargetAddress b = dev.netboot.aoe.TargetAddress.parse(bound.assignDefault(B, "beta").orElseThrow().aoeAddress());
+        assertThat(catalog.find(a).orElseThrow().interfaces()).containsExactly("eth0.20");
+        assertThat(catalog.find(b).orElseThrow().interfaces()).containsExactly("eth0.20");
         assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).as("nothing to repair").isEmpty();
-        // disks.interfaces changed while the server was down: the clones follow it at the next start
-        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20", "eth0.30")).run())
-                .contains("exported disk " + ClientDisks.diskName(A) + " of client " + A + " as e" + address
-                        + " on eth0.20, eth0.30 (disks.interfaces; it was on eth0.20)");
-        assertThat(catalog.list()).extracting(DiskEntry::interfaces).containsOnly(List.of("eth0.20", "eth0.30"));
+
+        // B's PC sits in another room: the operator rebinds its disk ('netboot disk export --replace --interface eth0.30')
+        catalog.replace(catalog.find(b).orElseThrow().onInterfaces(List.of("eth0.30")));
+        bound.assign(B, "beta", false);
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).isEmpty();
+        assertThat(catalog.find(b).orElseThrow().interfaces()).as("neither the next assign nor a restart undoes it").containsExactly("eth0.30");
+
+        // an entry lost in a crash comes back on disks.interfaces
+        catalog.remove(a);
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).singleElement().asString()
+                .contains("exported disk " + ClientDisks.diskName(A));
+        assertThat(catalog.find(a).orElseThrow().interfaces()).containsExactly("eth0.20");
     }
 
     @Test
