@@ -66,7 +66,7 @@ final class AoeInterface implements AutoCloseable {
         this.responder = responder;
         this.metrics = metrics;
         this.bufferCount = bufferCount;
-        this.port = Port.forMtu(MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
+        this.port = Port.forMtu(name, MacAddress.of(socket.mac()), socket.mtu(), bufferCount);
         FrameSink async = new FrameSink() {
             @Override public ByteBuffer claim(int capacity) { return ByteBuffer.allocate(capacity); }
             @Override public void commit(ByteBuffer frame) {
@@ -168,7 +168,7 @@ final class AoeInterface implements AutoCloseable {
                 if (!current.equals(port.mac())) {
                     log.info("AoE on {}: the interface's MAC changed from {} to {}; answering as {} (a bridge's MAC follows its ports unless set)",
                             name(), port.mac(), current, current);
-                    port = new Port(current, port.maxSectors(), bufferCount);
+                    port = new Port(port.interfaceName(), current, port.maxSectors(), bufferCount);
                 }
             } catch (IOException | IllegalArgumentException e) {
                 // the interface is gone or reads oddly for a moment: keep the address we have

@@ -15,13 +15,20 @@ import java.util.concurrent.atomic.LongAdder;
  * carry out (replies, reads, writes, flushes, state to persist) out. One responder serves every
  * target of the process; targets are added and removed while it runs.
  *
- * <p>Access control comes first: a frame from a MAC a target does not admit is treated as if the
- * target did not exist, so no reply, no error, and a broadcast discovery does not reveal it.
+ * <p>Access control comes first: a frame that arrived on an interface the target is not bound to,
+ * or from a MAC the target does not admit, is treated as if the target did not exist, so no reply,
+ * no error, and a broadcast discovery does not reveal it. The interface goes first: it is the one
+ * check a forged source MAC cannot pass.
  */
 public final class AoeResponder {
 
     /** Why a frame got no answer at all. */
-    public enum Drop { MALFORMED, RESPONSE_FRAME, NO_SUCH_TARGET, NOT_ADMITTED, BROADCAST_ATA, CONFIG_MISMATCH }
+    public enum Drop {
+        MALFORMED, RESPONSE_FRAME, NO_SUCH_TARGET,
+        /** For a target bound to other interfaces (or a discovery only such targets would have answered). */
+        WRONG_INTERFACE,
+        NOT_ADMITTED, BROADCAST_ATA, CONFIG_MISMATCH
+    }
 
     public static final int FIRMWARE_VERSION = 0x0001;
 
@@ -77,15 +84,23 @@ public final class AoeResponder {
             // the list commands are answered for wildcard addresses.
             if (h.command() == AoeCommand.ATA) return drop(Drop.BROADCAST_ATA);
             List<Effect> out = new ArrayList<>();
+            boolean elsewhere = false;
             for (AoeTarget t : targets.values()) {
-                if (t.address().matches(h.shelf(), h.slot()) && t.visibleTo(from)) out.addAll(handleFor(t, request, port));
+                if (!t.address().matches(h.shelf(), h.slot())) continue;
+                if (!t.definition().reachableOn(port.interfaceName())) elsewhere = true;
+                else if (t.visibleTo(from)) out.addAll(handleFor(t, request, port));
             }
-            if (out.isEmpty()) drops.get(Drop.NO_SUCH_TARGET).increment();
+            // Counted once per frame, as a drop only when nothing answered it.
+            if (out.isEmpty()) drops.get(elsewhere ? Drop.WRONG_INTERFACE : Drop.NO_SUCH_TARGET).increment();
             return out;
         }
         if (h.shelf() > 0xFFFE || h.slot() > 0xFE) return drop(Drop.NO_SUCH_TARGET);
         AoeTarget t = targets.get(new TargetAddress(h.shelf(), h.slot()));
         if (t == null) return drop(Drop.NO_SUCH_TARGET);
+        if (!t.definition().reachableOn(port.interfaceName())) {
+            drops.get(Drop.WRONG_INTERFACE).increment();
+            return List.of(new Effect.WrongInterface(from, t.address(), t.definition().interfaces()));
+        }
         if (!t.visibleTo(from)) return drop(Drop.NOT_ADMITTED);
         return handleFor(t, request, port);
     }

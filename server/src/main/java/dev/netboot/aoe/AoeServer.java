@@ -120,6 +120,9 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
         }
     }
 
+    /** The interfaces this server serves AoE on (aoe.interfaces). */
+    public List<String> interfaceNames() { return interfaceNames; }
+
     public Set<TargetAddress> exported() { return new TreeSet<>(stores.keySet()); }
     public AoeResponder responder() { return responder; }
 

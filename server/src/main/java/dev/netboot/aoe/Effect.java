@@ -29,4 +29,10 @@ public sealed interface Effect {
 
     /** A frame that could not be decoded (already counted): say so, rate-limited, naming its sender. */
     record Malformed(String source, String reason) implements Effect {}
+
+    /**
+     * A frame for a target bound to other interfaces (already counted, nothing sent): say so, rate-limited,
+     * so an operator whose binding leaves a client without its disk learns why.
+     */
+    record WrongInterface(dev.netboot.net.MacAddress source, TargetAddress target, java.util.Set<String> boundTo) implements Effect {}
 }

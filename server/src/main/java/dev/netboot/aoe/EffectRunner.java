@@ -40,6 +40,7 @@ public final class EffectRunner {
     /** Replies waiting for the next flush of each target that has one running or queued; guarded by itself. */
     private final Map<TargetAddress, List<AoeFrame>> waitingFlushes = new HashMap<>();
     private final RateLimitedLog malformed = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    private final RateLimitedLog wrongInterface = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private final RateLimitedLog droppedFlushes = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
     private long dropped;
     static final int MAX_WAITING_FLUSHES = 256;
@@ -82,6 +83,9 @@ public final class EffectRunner {
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
                 case Effect.Malformed m -> malformed.warn("dropped a malformed AoE frame from " + m.source() + where + ": " + m.reason()
                         + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
+                case Effect.WrongInterface w -> wrongInterface.warn("dropped an AoE frame from " + w.source() + " for e" + w.target() + where
+                        + ": that disk is bound to " + String.join(", ", new java.util.TreeSet<>(w.boundTo()))
+                        + " (" + responder.dropped(AoeResponder.Drop.WRONG_INTERFACE) + " such frames so far)");
             }
         }
     }

@@ -110,7 +110,7 @@ public final class Appliance implements AutoCloseable {
             openInventory();
             keepInventoryBounded();
             // Before anything is served: repair what a crash in the middle of a change left.
-            new Reconciler(inventory, services.catalog(), services.cloner(), services.dataDir()).run();
+            new Reconciler(inventory, services.catalog(), services.cloner(), services.dataDir(), config.disks().interfaces()).run();
             clientDisks = services.clientDisks();
             FileProvider files = operatorFilesFirst(directory, root);
             startDhcp();

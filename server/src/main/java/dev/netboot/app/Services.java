@@ -75,7 +75,8 @@ public final class Services implements AutoCloseable {
     }
 
     public synchronized ClientDisks clientDisks() {
-        if (clientDisks == null) clientDisks = new ClientDisks(inventory(), catalog(), cloner(), config.disks().shelf(), clock, exports);
+        if (clientDisks == null) clientDisks = new ClientDisks(inventory(), catalog(), cloner(), config.disks().shelf(), clock, exports,
+                config.disks().interfaces());
         return clientDisks;
     }
 

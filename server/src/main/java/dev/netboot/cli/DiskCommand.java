@@ -47,6 +47,23 @@ final class DiskCommand implements Runnable {
         @Option(names = "--read-only", description = "Refuse writes")
         boolean readOnly;
 
+        @Option(names = "--interface", paramLabel = "IFNAME", split = ",",
+                description = {"Offer the disk only on this AoE interface, e.g. eth1 or the VLAN interface eth0.20 (repeatable or "
+                        + "comma-separated; default: every one in aoe.interfaces). Frames for it on any other get no answer: "
+                        + "a PC on another segment cannot reach it, whatever MAC it sends with."})
+        List<String> interfaces = new ArrayList<>();
+
+        DiskEntry entry(TargetAddress a, Path path, NetbootConfig config) {
+            DiskEntry e = new DiskEntry(a.toString(), path.toString(), macs(), open, readOnly, interfaces);
+            List<String> served = config.aoe().interfaces();
+            for (String i : e.interfaces()) {
+                // A server with another config may serve it; warn rather than refuse.
+                if (!served.isEmpty() && !served.contains(i))
+                    System.err.println("netboot: warning: " + i + " is not one of aoe.interfaces " + served + "; e" + a + " is not offered there");
+            }
+            return e;
+        }
+
         List<String> macs() {
             return allow.stream().map(m -> MacAddress.parse(m).toString()).toList();
         }
@@ -57,8 +74,11 @@ final class DiskCommand implements Runnable {
         ConfigOptions configOptions;
 
         Path dataDir() throws ConfigLoader.ConfigException {
-            NetbootConfig c = configOptions.load();
-            return Path.of(c.dataDir());
+            return Path.of(config().dataDir());
+        }
+
+        NetbootConfig config() throws ConfigLoader.ConfigException {
+            return configOptions.load();
         }
 
         @Override
@@ -98,7 +118,7 @@ final class DiskCommand implements Runnable {
             if (Files.exists(image)) throw new IllegalArgumentException(image + " exists already; use 'netboot disk export' to export it");
             long bytes = parseSize(size);
             FileBlockStore.createSparse(image, bytes).close();
-            catalog.add(new DiskEntry(a.toString(), image.toString(), access.macs(), access.open, access.readOnly));
+            catalog.add(access.entry(a, image, config()));
             System.out.printf("created e%s: %s, %s%n", a, image, human(bytes));
             return 0;
         }
@@ -113,7 +133,7 @@ final class DiskCommand implements Runnable {
         @Parameters(index = "1", paramLabel = "PATH", description = "Image file or block device")
         Path path;
 
-        @Option(names = "--replace", description = "Replace the definition of an exported disk (e.g. to change its MACs)")
+        @Option(names = "--replace", description = "Replace the definition of an exported disk (e.g. to change its MACs or interfaces)")
         boolean replace;
 
         @Mixin
@@ -128,7 +148,7 @@ final class DiskCommand implements Runnable {
                 bytes = s.size();
             }
             DiskCatalog catalog = new DiskCatalog(dataDir());
-            DiskEntry entry = new DiskEntry(a.toString(), p.toString(), access.macs(), access.open, access.readOnly);
+            DiskEntry entry = access.entry(a, p, config());
             if (replace) catalog.replace(entry);
             else catalog.add(entry);
             System.out.printf("exported e%s: %s, %s%n", a, p, human(bytes));
@@ -145,7 +165,7 @@ final class DiskCommand implements Runnable {
                 System.out.println("no disks; create one with 'netboot disk create 1.0 --size 8G --allow MAC'");
                 return 0;
             }
-            System.out.printf("%-8s %10s %-6s %-6s %-40s %s%n", "DISK", "SIZE", "MODE", "KIND", "PATH", "ALLOWED");
+            System.out.printf("%-8s %10s %-6s %-6s %-40s %-18s %s%n", "DISK", "SIZE", "MODE", "KIND", "PATH", "INTERFACES", "ALLOWED");
             for (DiskEntry e : entries) {
                 String size;
                 try (FileBlockStore s = FileBlockStore.open(Path.of(e.path()), true, false)) {
@@ -156,7 +176,8 @@ final class DiskCommand implements Runnable {
                 String allowed = e.open() ? "everyone" : e.allowedMacs().isEmpty() ? "nobody" : String.join(",", e.allowedMacs());
                 // A clone reads what its client never wrote from an image: 'netboot disk flatten' makes it plain.
                 String kind = CowBlockStore.isClone(Path.of(e.path())) ? "clone" : "plain";
-                System.out.printf("e%-7s %10s %-6s %-6s %-40s %s%n", e.address(), size, e.readOnly() ? "ro" : "rw", kind, e.path(), allowed);
+                String on = e.interfaces().isEmpty() ? "all" : String.join(",", e.interfaces());
+                System.out.printf("e%-7s %10s %-6s %-6s %-40s %-18s %s%n", e.address(), size, e.readOnly() ? "ro" : "rw", kind, e.path(), on, allowed);
             }
             return 0;
         }

@@ -45,7 +45,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
-                new NetbootConfig.Disks("file", "", "", 1, "", 100, 30),
+                new NetbootConfig.Disks("file", "", "", 1, "", 100, 30, List.of()),
                 new NetbootConfig.Web("webadmin", ""),
                 new NetbootConfig.Tuning(100, 0, true, false, true));
     }
@@ -97,6 +97,7 @@ public final class ConfigLoader {
                 throw new ConfigException("files.generatedFirst: " + e.getMessage());
             }
         }
+        checkDiskInterfaces(config);
         return withDerivedPaths(config, source);
     }
 
@@ -108,6 +109,27 @@ public final class ConfigLoader {
             else if (r.getIndex() >= 0) path.append('[').append(r.getIndex()).append(']');
         }
         return path.isEmpty() ? "(top)" : path.toString();
+    }
+
+    /** A disk bound only to interfaces AoE does not serve could never be reached: say so now, not by silence later. */
+    private static void checkDiskInterfaces(NetbootConfig c) throws ConfigException {
+        for (String i : c.disks().interfaces()) {
+            try {
+                dev.netboot.disks.DiskEntry.interfaceName(i);
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("disks.interfaces: " + e.getMessage());
+            }
+        }
+        List<String> served = c.aoe().interfaces();
+        if (served.isEmpty()) return; // AoE is off: nothing is offered anywhere
+        for (String i : c.disks().interfaces()) {
+            if (!served.contains(i)) throw new ConfigException("disks.interfaces: " + i + " is not one of aoe.interfaces " + served);
+        }
+        for (var t : c.aoe().targets()) {
+            for (String i : t.interfaces()) {
+                if (!served.contains(i)) throw new ConfigException("aoe.targets: disk " + t.address() + " is bound to " + i + ", which is not one of aoe.interfaces " + served);
+            }
+        }
     }
 
     /**

@@ -145,7 +145,7 @@ public record NetbootConfig(
             boolean syncWrites,
             @JsonPropertyDescription("How often the disk catalog is checked for disks added or removed with 'netboot disk'")
             int catalogPollMillis,
-            @JsonPropertyDescription("Disks exported in addition to the catalog: address (shelf.slot), path, allowedMacs, open, readOnly")
+            @JsonPropertyDescription("Disks exported in addition to the catalog: address (shelf.slot), path, allowedMacs, open, readOnly, interfaces (those of aoe.interfaces it is offered on, e.g. [eth0.20]; empty = all)")
             java.util.List<dev.netboot.disks.DiskEntry> targets) {}
 
     /** Per-client boot menus rendered from FreeMarker templates (PXELINUX, GRUB, iPXE). */
@@ -179,7 +179,9 @@ public record NetbootConfig(
             @JsonPropertyDescription("At most this many clients get a disk by themselves (clones of defaultImage nobody assigned); beyond it, PCs wait for an operator")
             int maxAutoClones,
             @JsonPropertyDescription("At most this many clones of defaultImage a minute (a flood of made-up MACs must not fill the disk)")
-            int autoClonesPerMinute) {}
+            int autoClonesPerMinute,
+            @JsonPropertyDescription("Interfaces of aoe.interfaces (VLAN interfaces too, e.g. eth0.20) a new client disk ('netboot clone', defaultImage) is offered on, and nowhere else; empty = every AoE interface. 'netboot disk export --replace --interface' rebinds one")
+            java.util.List<String> interfaces) {}
 
     /** The web admin under /admin/ on the HTTP port. */
     public record Web(

@@ -118,8 +118,12 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
             }
             exported.put(e.target(), e);
             if (failed.remove(e.target()) != null) log.info("AoE e{} can be exported again", e.address());
-            log.info("AoE e{} exported: {} ({} MiB{}), {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
-                    e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()));
+            log.info("AoE e{} exported: {} ({} MiB{}), {}, on {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
+                    e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()),
+                    e.interfacesText());
+            if (!e.interfaces().isEmpty() && e.interfaces().stream().noneMatch(server.interfaceNames()::contains))
+                log.warn("AoE e{} is bound to {}, none of which this server serves (aoe.interfaces {}): no client can reach it",
+                        e.address(), e.interfacesText(), server.interfaceNames());
         } catch (IOException | RuntimeException ex) {
             if (!String.valueOf(ex.getMessage()).equals(failed.put(e.target(), String.valueOf(ex.getMessage()))))
                 log.warn("cannot export e{} from {}: {} (retrying every poll)", e.address(), e.path(), ex.getMessage());

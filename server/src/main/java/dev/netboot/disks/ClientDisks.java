@@ -34,6 +34,7 @@ public final class ClientDisks {
     private final int shelf;
     private final Clock clock;
     private final DiskExports exports;
+    private final List<String> interfaces;
     private static final long RELEASE_WAIT_NANOS = 15_000_000_000L;
 
     /**
@@ -41,6 +42,13 @@ public final class ClientDisks {
      * @param exports        told of each change after the catalog file (inside the server: the AoE exporter, at once)
      */
     public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, DiskExports exports) {
+        this(inventory, catalog, cloner, shelf, clock, exports, List.of());
+    }
+
+    /** @param interfaces the AoE interfaces a new client disk is offered on (disks.interfaces); empty = every one */
+    public ClientDisks(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, int shelf, Clock clock, DiskExports exports,
+                       List<String> interfaces) {
+        this.interfaces = List.copyOf(interfaces);
         this.inventory = inventory;
         this.catalog = catalog;
         this.cloner = cloner;
@@ -180,11 +188,21 @@ public final class ClientDisks {
     }
 
     private void ensureExported(String mac, Disk disk, TargetAddress address) throws IOException {
-        DiskEntry want = new DiskEntry(address.toString(), disk.path(), List.of(mac), false, false);
+        DiskEntry want = entryFor(address, disk.path(), mac, interfaces, catalog.find(address));
         if (!catalog.find(address).equals(Optional.of(want))) {
             catalog.replace(want);
             exports.export(want);
         }
+    }
+
+    /**
+     * The catalog entry of a client's disk: that client's MAC only, on the interfaces its entry has (an
+     * operator may have rebound it with 'netboot disk export --replace'), else on {@code defaults}
+     * (disks.interfaces).
+     */
+    static DiskEntry entryFor(TargetAddress address, String path, String mac, List<String> defaults, Optional<DiskEntry> have) {
+        DiskEntry want = new DiskEntry(address.toString(), path, List.of(mac), false, false, defaults);
+        return have.map(h -> want.onInterfaces(h.interfaces())).filter(h -> h.equals(have.get())).orElse(want);
     }
 
     private void removeDisk(Disk disk, TargetAddress address) throws IOException {

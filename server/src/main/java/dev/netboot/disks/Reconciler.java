@@ -47,8 +47,15 @@ public final class Reconciler {
     private final DiskCloner cloner;
     private final Path imagesDir;
     private final Path disksDir;
+    private final List<String> interfaces;
 
     public Reconciler(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir) {
+        this(inventory, catalog, cloner, dataDir, List.of());
+    }
+
+    /** @param interfaces the AoE interfaces a client disk missing from the catalog is exported on (disks.interfaces), as {@link ClientDisks} does */
+    public Reconciler(Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir, List<String> interfaces) {
+        this.interfaces = List.copyOf(interfaces);
         this.inventory = inventory;
         this.catalog = catalog;
         this.cloner = cloner;
@@ -113,8 +120,8 @@ public final class Reconciler {
         assigned = inventory.assignedDisks();
         for (Inventory.AssignedDisk a : assigned) {
             TargetAddress address = new TargetAddress(a.shelf(), a.slot());
-            DiskEntry want = new DiskEntry(address.toString(), a.diskPath(), List.of(a.mac()), false, false);
             Optional<DiskEntry> have = catalog.find(address);
+            DiskEntry want = ClientDisks.entryFor(address, a.diskPath(), a.mac(), interfaces, have);
             if (!have.equals(Optional.of(want))) {
                 catalog.replace(want);
                 repaired(repairs, "exported disk " + a.diskName() + " of client " + a.mac() + " as e" + address

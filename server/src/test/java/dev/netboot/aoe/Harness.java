@@ -16,7 +16,7 @@ final class Harness implements StorageDirectory {
     static final MacAddress SERVER = MacAddress.parse("02:00:00:00:00:01");
     static final MacAddress CLIENT = MacAddress.parse("52:54:00:12:34:56");
     static final MacAddress STRANGER = MacAddress.parse("52:54:00:66:66:66");
-    static final Port PORT = Port.forMtu(SERVER, 1500, 64);
+    static final Port PORT = Port.forMtu("eth0", SERVER, 1500, 64);
 
     final AoeResponder responder = new AoeResponder();
     final Map<TargetAddress, MemoryBlockStore> stores = new HashMap<>();
@@ -25,7 +25,12 @@ final class Harness implements StorageDirectory {
     private int tag = 1;
 
     MemoryBlockStore add(TargetAddress a, int sectors, Set<MacAddress> allowed) {
-        responder.add(new AoeTarget(new TargetDefinition(a, sectors, allowed, false, false, "SN" + a), TargetState.EMPTY));
+        return add(a, sectors, allowed, Set.of());
+    }
+
+    /** A target bound to {@code interfaces} (empty: every interface). */
+    MemoryBlockStore add(TargetAddress a, int sectors, Set<MacAddress> allowed, Set<String> interfaces) {
+        responder.add(new AoeTarget(new TargetDefinition(a, sectors, allowed, false, false, "SN" + a, interfaces), TargetState.EMPTY));
         MemoryBlockStore s = new MemoryBlockStore(sectors * 512);
         stores.put(a, s);
         return s;
@@ -38,13 +43,18 @@ final class Harness implements StorageDirectory {
     public void saveState(TargetAddress target, TargetState state) { saved.put(target, state); }
 
     List<AoeFrame> send(AoeFrame request) {
+        return send(request, PORT);
+    }
+
+    /** As if {@code request} arrived on {@code port}'s interface. */
+    List<AoeFrame> send(AoeFrame request, Port port) {
         List<ByteBuffer> out = new ArrayList<>();
         FrameSink sink = new FrameSink() {
             @Override public ByteBuffer claim(int capacity) { return ByteBuffer.allocate(capacity); }
             @Override public void commit(ByteBuffer frame) { out.add(frame.flip()); }
         };
         // Through the bytes, as the socket adapter does.
-        runner.run(responder.handle(AoeCodec.encode(request), PORT), sink);
+        runner.run(responder.handle(AoeCodec.encode(request), port), sink);
         return out.stream().map(AoeCodecTest::decodeUnchecked).toList();
     }
 

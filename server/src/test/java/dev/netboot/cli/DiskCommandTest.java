@@ -41,6 +41,24 @@ class DiskCommandTest {
     }
 
     @Test
+    void exportBindsTheDiskToInterfacesAndListShowsThem() throws Exception {
+        String data = "--set=dataDir=" + dir;
+        Path image = dir.resolve("a.img");
+        Files.write(image, new byte[1 << 20]);
+        assertThat(Main.commandLine().execute("disk", "export", "1.6", image.toString(), "--open", "--interface", "eth0.20,eth1",
+                "--interface", "eth0.20", data)).isZero();
+        assertThat(Main.commandLine().execute("disk", "export", "1.7", image.toString(), "--open", "--read-only", data)).isZero();
+        assertThat(new DiskCatalog(dir).list()).extracting(e -> e.interfaces()).containsExactly(java.util.List.of("eth0.20", "eth1"), java.util.List.of());
+        CliRun list = CliRun.netboot(java.util.List.of("disk", "list", data));
+        assertThat(list.exit()).isZero();
+        assertThat(list.out()).containsPattern("e1\\.6 .* eth0\\.20,eth1 +everyone").containsPattern("e1\\.7 .* all +everyone");
+        // rebinding is a replace; a name the kernel would refuse is an error, not a disk nobody can reach
+        assertThat(Main.commandLine().execute("disk", "export", "1.6", image.toString(), "--open", "--replace", "--interface", "eth0.30", data)).isZero();
+        assertThat(new DiskCatalog(dir).find(dev.netboot.aoe.TargetAddress.parse("1.6")).orElseThrow().interfaces()).containsExactly("eth0.30");
+        assertThat(Main.commandLine().execute("disk", "export", "1.8", image.toString(), "--interface", "eth0/1", data)).isEqualTo(2);
+    }
+
+    @Test
     void flattenTurnsACloneIntoAPlainDisk() throws Exception {
         String data = "--set=dataDir=" + dir;
         Path base = dir.resolve("base.img");

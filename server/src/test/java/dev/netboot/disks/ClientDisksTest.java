@@ -106,6 +106,29 @@ class ClientDisksTest {
     }
 
     @Test
+    void newClientDisksAreBoundToDisksInterfacesAndKeepTheBindingAnOperatorGaveThem() throws Exception {
+        FileCloner cloner = new FileCloner(dir.resolve("disks"));
+        ClientDisks bound = new ClientDisks(inventory, catalog, cloner, 1, Clock.systemUTC(), exports, List.of("eth0.20"));
+        dev.netboot.aoe.TargetAddress a = dev.netboot.aoe.TargetAddress.parse(bound.assign(A, "alpha", false).aoeAddress());
+        dev.netboot.aoe.TargetAddress b = dev.netboot.aoe.TargetAddress.parse(bound.assignDefault(B, "beta").orElseThrow().aoeAddress());
+        assertThat(catalog.find(a).orElseThrow().interfaces()).containsExactly("eth0.20");
+        assertThat(catalog.find(b).orElseThrow().interfaces()).containsExactly("eth0.20");
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).as("nothing to repair").isEmpty();
+
+        // B's PC sits in another room: the operator rebinds its disk ('netboot disk export --replace --interface eth0.30')
+        catalog.replace(catalog.find(b).orElseThrow().onInterfaces(List.of("eth0.30")));
+        bound.assign(B, "beta", false);
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).isEmpty();
+        assertThat(catalog.find(b).orElseThrow().interfaces()).as("neither the next assign nor a restart undoes it").containsExactly("eth0.30");
+
+        // an entry lost in a crash comes back on disks.interfaces
+        catalog.remove(a);
+        assertThat(new Reconciler(inventory, catalog, cloner, dir, List.of("eth0.20")).run()).singleElement().asString()
+                .contains("exported disk " + ClientDisks.diskName(A));
+        assertThat(catalog.find(a).orElseThrow().interfaces()).containsExactly("eth0.20");
+    }
+
+    @Test
     void assigningTheSameImageAgainKeepsTheDiskAndAnotherOneNeedsReplace() throws Exception {
         disks.assign(A, "alpha", false);
         writeFirstByte(A, (byte) 'X');

@@ -140,7 +140,7 @@ public final class AdminQueries {
             String isExported = live.map(s -> s.contains(e.target().toString()) ? "yes" : "no").orElse("AoE is off in this server");
             rows.add(new DiskRow("e" + e.address(), e.path(), size, alloc,
                     e.open() ? "every MAC" : e.allowedMacs().isEmpty() ? "nobody" : String.join(", ", e.allowedMacs()),
-                    e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), "not configured"));
+                    Formats.text(e.interfacesText()), e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), "not configured"));
         }
         return rows;
     }

@@ -393,8 +393,17 @@ class WebAdminTest {
         e10 = e10.substring(0, e10.indexOf("</tr>"));
         assertThat(e10).contains(inventory.diskOf(A).orElseThrow().path(), "16.0 MiB", A, "<td>yes</td>", "not configured");
         assertThat(e10).as("a fresh clone takes a few KiB, not its 16 MiB").containsPattern("<td>\\d+(\\.\\d)? KiB</td>");
+        assertThat(e10).contains("<td>every interface</td>");
         String e11 = page.substring(page.indexOf("data-disk=\"e1.1\""));
         assertThat(e11.substring(0, e11.indexOf("</tr>"))).contains("<td>no</td>", B);
+
+        // bound to VLAN interfaces (netboot disk export --interface)
+        var entry = catalog.find(dev.netboot.aoe.TargetAddress.parse("1.1")).orElseThrow();
+        catalog.replace(entry.onInterfaces(List.of("eth0.20", "eth1")));
+        String bound = get("/admin/disks").body();
+        bound = bound.substring(bound.indexOf("data-disk=\"e1.1\""));
+        assertThat(bound.substring(0, bound.indexOf("</tr>"))).contains("<td>eth0.20, eth1</td>");
+        assertThat(page).contains("<th>Interfaces</th>");
     }
 
     @Test
