@@ -1,6 +1,8 @@
 package dev.netboot.app;
 
 import dev.netboot.config.ConfigLoader;
+import dev.netboot.aoe.GuestImage;
+import dev.netboot.demo.Firmware;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.testlib.Bridge;
 import dev.netboot.testlib.NetLab;
@@ -74,9 +76,20 @@ public final class BootLab implements AutoCloseable {
 
     /** Powers on a PC with the iPXE ROM and this MAC on a tap of its own; its console goes to {@code <mac>.log}. */
     public QemuClient pc(String mac) throws Exception {
+        return pc(mac, Firmware.BIOS_IPXE);
+    }
+
+    /** Powers on a PC with this firmware (see {@link #uefi}); UEFI PCs get 512 MiB (OVMF and the kernel's EFI stub want more). */
+    public QemuClient pc(String mac, Firmware firmware) throws Exception {
         TapDevice tap = net.tap(null);
         bridge.attach(tap.name());
-        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), 256);
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), firmware.isUefi() ? 512 : 256, null, firmware);
+    }
+
+    /** A UEFI PC's firmware: Debian's OVMF (package ovmf, fetched into the test cache), 4 MiB flash, no Secure Boot. */
+    public static Firmware uefi(Firmware.Kind kind) throws Exception {
+        Path ovmf = GuestImage.debianPackage("ovmf").resolve("usr/share/OVMF");
+        return Firmware.uefi(kind, ovmf.resolve("OVMF_CODE_4M.fd"), ovmf.resolve("OVMF_VARS_4M.fd"));
     }
 
     @Override
