@@ -29,6 +29,7 @@ public final class BootLab implements AutoCloseable {
     public final Path config;
     public final String server;
     private final List<String> settings = new ArrayList<>();
+    private Process capture;
 
     /**
      * @param extra settings on top of the lab's own ({@code key=value}, as {@code --set} takes them); the
@@ -55,6 +56,7 @@ public final class BootLab implements AutoCloseable {
                     "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
                     "menus.dir=" + dir.resolve("no-menus"), "initrd.templates=" + dir.resolve("no-templates")));
             settings.addAll(extra);
+            captureIfAsked();
         } catch (Exception e) {
             net.close();
             throw e;
@@ -92,8 +94,30 @@ public final class BootLab implements AutoCloseable {
         return Firmware.uefi(kind, ovmf.resolve("OVMF_CODE_4M.fd"), ovmf.resolve("OVMF_VARS_4M.fd"));
     }
 
+    /**
+     * With NETBOOT_CAPTURE_DIR set, everything on the bridge goes to {@code <dir>/<bridge>.pcap} (tcpdump)
+     * while the lab lives: how the firmware captures under src/test/resources/captures were taken.
+     */
+    private void captureIfAsked() throws java.io.IOException {
+        String to = System.getenv("NETBOOT_CAPTURE_DIR");
+        if (to == null || to.isBlank()) return;
+        Path pcap = Files.createDirectories(Path.of(to)).resolve(bridge.name() + ".pcap");
+        capture = new ProcessBuilder("tcpdump", "-i", bridge.name(), "-s", "0", "-U", "-w", pcap.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("tcpdump.log").toFile()).start();
+        System.out.println("capturing the lab bridge to " + pcap);
+    }
+
     @Override
     public void close() {
+        if (capture != null) {
+            capture.destroy();
+            try {
+                capture.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            capture.destroyForcibly();
+        }
         net.close();
     }
 }
