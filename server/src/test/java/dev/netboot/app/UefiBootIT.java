@@ -79,13 +79,43 @@ class UefiBootIT {
         assertThat(console).contains("Start HTTP Boot over IPv4", "URI: http://").doesNotContain("Start PXE over IPv4");
     }
 
-    /** Boots one PC of this kind with a clone of the demo image assigned; returns its console. */
+    @Test
+    void uefiPcWhoseFirmwareDoesPxeBootsFromOurProxyDhcpBesideDnsmasq() throws Exception {
+        String mac = "52:54:00:ef:00:04";
+        int httpPort = NetLab.freeTcpPort();
+        String console = boot(mac, Firmware.Kind.UEFI_PXE, List.of("dhcp.mode=proxy", "tftp.port=69", "http.port=" + httpPort,
+                "boot.uefiX64=loaders/snponly.efi", "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe"));
+        assertThat(console).contains("Start PXE over IPv4", "NBP filename is loaders/snponly.efi");
+    }
+
+    @Test
+    void uefiHttpBootFromOurProxyDhcpBesideDnsmasq() throws Exception {
+        String mac = "52:54:00:ef:00:05";
+        int httpPort = NetLab.freeTcpPort();
+        String console = boot(mac, Firmware.Kind.UEFI_HTTP, List.of("dhcp.mode=proxy", "tftp.enabled=false", "http.port=" + httpPort,
+                "boot.httpBoot=http://${server}:" + httpPort + "/boot/loaders/snponly.efi",
+                "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe"));
+        assertThat(console).contains("Start HTTP Boot over IPv4", "URI: http://").doesNotContain("Start PXE over IPv4");
+    }
+
+    /**
+     * Boots one PC of this kind with a clone of the demo image assigned; returns its console. With
+     * {@code dhcp.mode=proxy} among the settings, dnsmasq (in a namespace on the lab bridge) hands out the
+     * addresses and we only add the boot information.
+     */
     String boot(String mac, Firmware.Kind kind, List<String> extra) throws Exception {
         Files.createDirectories(tmp.resolve("data/boot/loaders"));
         Files.copy(snponly, tmp.resolve("data/boot/loaders/snponly.efi"));
         List<String> settings = new ArrayList<>(extra);
         settings.addAll(List.of("initrd.busybox=/bin/busybox", "menus.kernelArgs=" + KARGS));
-        try (BootLab lab = new BootLab(tmp, settings); Appliance appliance = lab.start()) {
+        try (BootLab lab = new BootLab(tmp, settings)) {
+            if (settings.contains("dhcp.mode=proxy")) addressesFromDnsmasq(lab);
+            return boot(lab, mac, kind);
+        }
+    }
+
+    private String boot(BootLab lab, String mac, Firmware.Kind kind) throws Exception {
+        try (Appliance appliance = lab.start()) {
             new ImageLibrary(appliance.inventory(), lab.data, Clock.systemUTC())
                     .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
             String[] clone = lab.cli("clone", "demo", "--to", mac);
@@ -102,5 +132,15 @@ class UefiBootIT {
                 return console;
             }
         }
+    }
+
+    /** dnsmasq as the network's own DHCP server: addresses only (.150-.159), no boot information. */
+    private void addressesFromDnsmasq(BootLab lab) {
+        var ns = lab.net.namespace("dnsmasq");
+        var link = lab.bridge.connect(ns);
+        String prefix = lab.bridge.subnet().dottedPrefix();
+        ns.start("dnsmasq", "-d", "-k", "-C", "/dev/null", "--port=0", "--no-resolv", "--no-hosts", "--no-ping",
+                "--bind-interfaces", "--interface=" + link.peerName(), "--pid-file=" + tmp.resolve("dnsmasq.pid"),
+                "--dhcp-range=" + prefix + "150," + prefix + "159,255.255.255.0,10m", "--dhcp-leasefile=" + tmp.resolve("leases"));
     }
 }

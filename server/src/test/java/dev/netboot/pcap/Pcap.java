@@ -25,6 +25,12 @@ public final class Pcap {
      */
     public static final String EDK2_PXE = "/captures/uefi-pxe-ovmf-edk2.pcap";
 
+    /**
+     * OVMF's own UEFI HTTP boot (same firmware and lab as {@link #EDK2_PXE}, IPv4 PXE switched off):
+     * DISCOVER/OFFER/REQUEST/ACK with option 60 {@code HTTPClient:Arch:00016:UNDI:003000}, option 93 = 16.
+     */
+    public static final String EDK2_HTTP_BOOT = "/captures/uefi-httpboot-ovmf-edk2.pcap";
+
     public record Frame(int index, byte[] data) {}
 
     public record Udp(int frameIndex, byte[] srcIp, int srcPort, byte[] dstIp, int dstPort, byte[] payload) {}
