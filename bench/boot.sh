@@ -230,7 +230,7 @@ first_at() {  # FILE REGEX
 
 # The milestones of a boot, in order (label|regex over the console).
 MILESTONES=(
-  "UEFI firmware: network boot starts|Start (PXE|HTTP Boot) over IPv4|UEFI PXEv4|iPXE initiali"
+  "firmware: network boot starts (UEFI PXE/HTTP, or the iPXE ROM)|Start (PXE|HTTP Boot) over IPv4|iPXE initiali"
   "iPXE: link up|Link:up"
   "iPXE: configured (DHCP, then IPv6 router discovery)|Configuring [(]net0.*ok"
   "kernel loaded|vmlinuz.*ok"
