@@ -7,6 +7,14 @@
 #   sudo CLIENTS=4 RUNS=3 bench/boot.sh      # median of 3 runs
 #   sudo SKIP_CLONE=1 bench/boot.sh          # boot rows only (CLONE_SIZES="1G 8G" by default)
 #   sudo bench/boot.sh --no-build            # server/target/netboot.jar as it is, no ./mvnw package
+#   sudo KINDS="bios uefi-ipxe uefi-pxe uefi-http" CLIENTS=1 SKIP_CLONE=1 bench/boot.sh   # every client kind
+#
+# Client kinds (KINDS, default bios): bios = SeaBIOS + the NIC's iPXE ROM; uefi-ipxe = OVMF + the same
+# combined ROM's iPXE EFI driver; uefi-pxe = OVMF's own PXE (no ROM) -> snponly.efi over TFTP -> iPXE;
+# uefi-http = OVMF's own HTTP boot (no ROM, PXE off) -> snponly.efi over HTTP -> iPXE. OVMF (package
+# ovmf) and snponly.efi (package ipxe) come from the tests' cache (~/.cache/netboot-test/pkg-*), fetched
+# with apt-get download when missing. The peer serves snponly.efi by TFTP (dnsmasq) and, for HTTP boot,
+# by `python3 -m http.server` (dnsmasq has no HTTP server); the rest as for bios.
 #
 # A benchmark run by hand (as root), not a test: CI never runs it. See bench/README.md.
 # One private network namespace holds everything: a bridge, one tap per PC, the server side and the
@@ -29,6 +37,7 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900} # seconds from power-on until a PC counts as n
 CLONE_SIZES=${CLONE_SIZES:-"1G 8G"}
 SKIP_CLONE=${SKIP_CLONE:-0}
 SKIP_BOOT=${SKIP_BOOT:-0}
+KINDS=${KINDS:-bios}              # client kinds to boot, see above
 KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and server logs are copied there
 # iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
 # Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
@@ -46,6 +55,9 @@ for v in CLIENTS RUNS MEM BOOT_TIMEOUT; do
   [[ ${!v} =~ ^[1-9][0-9]*$ ]] || die "$v wants a positive integer, got '${!v}'"
 done
 ((CLIENTS <= 99)) || die "CLIENTS must be at most 99"
+for k in $KINDS; do
+  [[ $k =~ ^(bios|uefi-ipxe|uefi-pxe|uefi-http)$ ]] || die "KINDS: unknown client kind '$k' (bios uefi-ipxe uefi-pxe uefi-http)"
+done
 [[ $(id -u) == 0 ]] || die "needs root (network namespace, bridge, taps, AoE)"
 need() { command -v "$1" >/dev/null || die "needs $1 (Debian: apt-get install -y $2)"; }
 need qemu-system-x86_64 qemu-system-x86
@@ -53,6 +65,7 @@ need dnsmasq dnsmasq-base
 need vblade vblade
 need curl curl
 need perl perl
+[[ $KINDS == *uefi-http* ]] && need python3 python3
 [[ -e /usr/lib/ipxe/qemu/efi-virtio.rom || -e /usr/share/qemu/efi-virtio.rom ]] || die "needs qemu's iPXE ROMs (apt-get install -y ipxe-qemu)"
 
 NS=bootbench-$$
@@ -134,17 +147,49 @@ setup_lab() {
 # ---------------------------------------------------------------------------
 # PCs: identical qemu command lines for both stacks; console lines stamped with seconds since power-on.
 # ---------------------------------------------------------------------------
+# A Debian package's files from the tests' cache (apt-get download + dpkg -x when missing), as the ITs
+# get OVMF and snponly.efi (aoe.GuestImage.debianPackage).
+TEST_CACHE=${NETBOOT_TEST_CACHE:-$HOME/.cache/netboot-test}
+debian_package() {  # PKG: prints the extracted root
+  local root=$TEST_CACHE/pkg-$1
+  if [[ ! -d $root/usr ]]; then
+    mkdir -p "$TEST_CACHE"
+    (cd "$TEST_CACHE" && apt-get download "$1" >&2) || die "apt-get download $1 failed"
+    rm -rf "$root.tmp" && dpkg -x "$TEST_CACHE/$1"_*.deb "$root.tmp" && rm -f "$TEST_CACHE/$1"_*.deb && mv "$root.tmp" "$root"
+  fi
+  echo "$root"
+}
+
+# qemu arguments for the firmware and NIC of one PC of KIND (the same for both stacks).
+firmware_args() {  # KIND MAC VARS-COPY
+  local kind=$1 nic="virtio-net-pci,netdev=n0,mac=$2"
+  case $kind in
+    bios) printf '%s\n' -boot n -device "$nic" ;;
+    *)
+      cp "$OVMF/OVMF_VARS_4M.fd" "$3"
+      printf '%s\n' -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF/OVMF_CODE_4M.fd" -drive "if=pflash,format=raw,unit=1,file=$3"
+      case $kind in
+        uefi-ipxe) printf '%s\n' -device "$nic,bootindex=1" ;;
+        uefi-pxe) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n ;;
+        uefi-http) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n \
+          -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n ;;
+      esac ;;
+  esac
+}
+
 declare -a QPID=()
-power_on() {  # N DIR: powers on PCs 1..N, consoles in DIR/pcI.log
-  local n=$1 dir=$2 i t0
+power_on() {  # N DIR KIND: powers on PCs 1..N, consoles in DIR/pcI.log
+  local n=$1 dir=$2 kind=$3 i t0 mem=$MEM fw=()
+  [[ $kind == bios ]] || ((mem >= 512)) || mem=512   # OVMF and the EFI stub want more
   QPID=()
   for ((i = 1; i <= n; i++)); do
+    mapfile -t fw < <(firmware_args "$kind" "$(mac_of "$i")" "$dir/vars$i.fd")
     t0=$EPOCHREALTIME
     # ip netns exec execs qemu, so $! is qemu itself.
-    ip netns exec "$NS" qemu-system-x86_64 -nographic -m "$MEM" -no-reboot -boot n \
+    ip netns exec "$NS" qemu-system-x86_64 -nographic -m "$mem" -no-reboot \
       -machine accel=tcg -cpu max \
       -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
-      -device "virtio-net-pci,netdev=n0,mac=$(mac_of "$i")" </dev/null \
+      "${fw[@]}" </dev/null \
       > >(T0=$t0 perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%9.3f %s", time - $ENV{T0}, $_' >"$dir/pc$i.log") 2>&1 &
     QPID[i]=$!
     PIDS+=("$!")
@@ -159,8 +204,9 @@ await_pcs() {  # N DIR
     for ((i = 1; i <= n; i++)); do
       kill -0 "${QPID[i]}" 2>/dev/null || continue
       # iPXE gave up and the BIOS has nothing else to boot: this PC will never get anywhere.
-      if grep -q "No bootable device" "$dir/pc$i.log" 2>/dev/null; then
-        log "  PC $i gave up network booting (No bootable device)"
+      # (UEFI: OVMF went on to its shell.)
+      if grep -q -e "No bootable device" -e "Shell>" "$dir/pc$i.log" 2>/dev/null; then
+        log "  PC $i gave up network booting (No bootable device / UEFI shell)"
         stop "${QPID[i]}"
         continue
       fi
@@ -184,6 +230,7 @@ first_at() {  # FILE REGEX
 
 # The milestones of a boot, in order (label|regex over the console).
 MILESTONES=(
+  "firmware: network boot starts (UEFI PXE/HTTP, or the iPXE ROM)|Start (PXE|HTTP Boot) over IPv4|iPXE initiali"
   "iPXE: link up|Link:up"
   "iPXE: configured (DHCP, then IPv6 router discovery)|Configuring [(]net0.*ok"
   "kernel loaded|vmlinuz.*ok"
@@ -233,9 +280,15 @@ collect() {  # STACK ROWKEY N DIR
 # Ours: ./netboot serve in full DHCP mode, HTTP for the kernel and initrd, AoE on the bridge
 # ---------------------------------------------------------------------------
 SERVER_PID=""
-start_ours() {  # N DIR
-  local n=$1 dir=$2 d=$2/data i s=() t0 out ms
+start_ours() {  # N DIR KIND
+  local n=$1 dir=$2 kind=$3 d=$2/data i s=() t0 out ms kindset=(--set tftp.enabled=false)
   cp -a "$BASE" "$d"
+  case $kind in
+    uefi-pxe) mkdir -p "$d/boot" && cp "$SNPONLY" "$d/boot/snponly.efi"
+      kindset=(--set tftp.enabled=true --set boot.uefiX64=snponly.efi) ;;
+    uefi-http) mkdir -p "$d/boot" && cp "$SNPONLY" "$d/boot/snponly.efi"
+      kindset+=(--set "boot.httpBoot=http://\${server}:$HTTP_PORT/boot/snponly.efi") ;;
+  esac
   PREP=0 PREP_INPROC=0
   for ((i = 1; i <= n; i++)); do
     t0=$EPOCHREALTIME
@@ -249,7 +302,7 @@ start_ours() {  # N DIR
   (cd "$REPO" && exec ip netns exec "$NS" ./netboot serve "${s[@]}" \
     --set networkInterface="$BR" --set dhcp.mode=full --set dhcp.probeForeignServer=false \
     --set "dhcp.pools=[{subnet: ${PREFIX}0/24, range: ${PREFIX}100-${PREFIX}199, leaseSeconds: 600}]" \
-    --set tftp.enabled=false --set http.address="$SRV" --set http.port=$HTTP_PORT \
+    "${kindset[@]}" --set http.address="$SRV" --set http.port=$HTTP_PORT \
     --set "boot.ipxeScriptUrl=http://\${server}:$HTTP_PORT/boot/boot.ipxe" \
     --set "aoe.interfaces=[$BR]" --set aoe.catalogPollMillis=200) >"$dir/server.log" 2>&1 &
   SERVER_PID=$!
@@ -265,6 +318,8 @@ start_ours() {  # N DIR
   done
   in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/ipxe/$(mac_of 1 | tr : -).ipxe" || true
   in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/images/demo/vmlinuz"
+  [[ $kind == uefi-pxe ]] && in_ns curl -sf -o /dev/null "tftp://$SRV/snponly.efi"
+  [[ $kind == uefi-http ]] && in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/snponly.efi"
   in_ns curl -sf -o "$dir/served-initrd.img" "http://$SRV:$HTTP_PORT/boot/images/demo/initrd.img"
   if ! cmp -s "$dir/served-initrd.img" "$PEER_FILES/initrd.img"; then
     INITRD_NOTE="WARNING: the initrd our server serves differs from the one given to the peer"
@@ -279,8 +334,18 @@ stop_ours() { stop "$SERVER_PID"; SERVER_PID=""; }
 # Peer: dnsmasq (DHCP + TFTP) and one vblade per PC on its own full copy of disk.img
 # ---------------------------------------------------------------------------
 declare -a PEER_PIDS=()
-start_peer() {  # N DIR
-  local n=$1 dir=$2 i t0 no_pxedhcp=()
+start_peer() {  # N DIR KIND
+  local n=$1 dir=$2 kind=$3 i t0 no_pxedhcp=() kindopts=()
+  # UEFI PXE (option 93 = 7) that is not iPXE yet gets snponly.efi by TFTP; HTTP boot gets HTTPClient
+  # back and the URL of snponly.efi on a plain HTTP server (dnsmasq has none).
+  # shellcheck disable=SC2054  # one argument each; the commas are dnsmasq's
+  case $kind in
+    uefi-pxe) kindopts=(--dhcp-match=set:efi64,option:client-arch,7 --dhcp-boot=tag:efi64,tag:!ipxe,snponly.efi) ;;
+    uefi-http) kindopts=(--dhcp-vendorclass=set:httpboot,HTTPClient --dhcp-option-force=tag:httpboot,60,HTTPClient
+      "--dhcp-boot=tag:httpboot,tag:!ipxe,http://$SRV:$HTTP_PORT/snponly.efi")
+      ip netns exec "$NS" python3 -m http.server --bind "$SRV" --directory "$PEER_FILES" "$HTTP_PORT" >"$dir/httpd.log" 2>&1 &
+      PEER_PIDS+=("$!"); PIDS+=("$!") ;;
+  esac
   # shellcheck disable=SC2054  # one argument; the commas are dnsmasq's
   ((PEER_NO_PXEDHCP)) && no_pxedhcp=(--dhcp-option=tag:ipxe,encap:175,176,1)
   local ra=()
@@ -289,7 +354,6 @@ start_peer() {  # N DIR
     ip -n "$NS" addr replace fd42:6e62::1/64 dev "$BR" nodad
     ra=(--enable-ra "--dhcp-range=::,constructor:$BR,ra-only" "--ra-param=$BR,10,0")
   fi
-  PEER_PIDS=()
   t0=$EPOCHREALTIME
   for ((i = 1; i <= n; i++)); do
     cp --sparse=never "$IMAGE_DISK" "$dir/copy$i.img"
@@ -307,7 +371,7 @@ start_peer() {  # N DIR
     --no-resolv --no-hosts --user=root --group=root --pid-file= \
     --bind-interfaces --interface="$BR" --no-ping \
     --dhcp-range="${PREFIX}100,${PREFIX}199,600" --dhcp-leasefile="$dir/dnsmasq.leases" \
-    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" "${ra[@]}" \
+    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" "${ra[@]}" "${kindopts[@]}" \
     --enable-tftp --tftp-root="$PEER_FILES" >"$dir/dnsmasq.log" 2>&1 &
   PEER_PIDS+=("$!"); PIDS+=("$!")
   t0=$EPOCHREALTIME
@@ -324,17 +388,18 @@ start_peer() {  # N DIR
 stop_peer() { stop "${PEER_PIDS[@]}"; PEER_PIDS=(); }
 
 # ---------------------------------------------------------------------------
-bench_round() {  # STACK N RUN
-  local stack=$1 n=$2 run=$3 dir key
-  key=$([[ $n == 1 ]] && echo one || echo many)
-  dir=$WORK/round-$stack-$n-$run
+bench_round() {  # STACK N RUN KIND
+  local stack=$1 n=$2 run=$3 kind=$4 dir key
+  key=$kind.$([[ $n == 1 ]] && echo one || echo many)
+  dir=$WORK/round-$kind-$stack-$n-$run
   mkdir -p "$dir"
-  log "== run $run: $stack, $n PC(s)"
+  log "== run $run: $kind, $stack, $n PC(s)"
   INITRD_NOTE=${INITRD_NOTE:-}
-  "start_$stack" "$n" "$dir"
+  PEER_PIDS=()
+  "start_$stack" "$n" "$dir" "$kind"
   RAW["$stack|$key-prep"]+="$PREP "
   RAW["$stack|$key-prepin"]+="$PREP_INPROC "
-  power_on "$n" "$dir"
+  power_on "$n" "$dir" "$kind"
   await_pcs "$n" "$dir"
   "stop_$stack"
   collect "$stack" "$key" "$n" "$dir"
@@ -401,7 +466,8 @@ report() {
   echo
   echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); load average at start $LOAD_AT_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
-  echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB, virtio-net with qemu's iPXE ROM; median of $RUNS run(s)"
+  echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB (UEFI: at least 512), virtio-net; kinds: $KINDS; median of $RUNS run(s)"
+  [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd, no Secure Boot); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
   echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
   echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
   if ((PEER_NO_PXEDHCP)); then
@@ -423,10 +489,15 @@ report() {
     echo
     echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) |"
     echo "|---|---:|---:|---:|"
-    for row in "one-mean|1 PC (s)" "many-mean|$CLIENTS PCs at once, mean (s)" "many-max|$CLIENTS PCs at once, slowest (s)" \
-        "one-prepin|disk for 1 PC before power-on: clone in-process / full copy (s)" \
-        "many-prepin|disks for $CLIENTS PCs: clones in-process / full copies (s)" \
-        "many-prep|disks for $CLIENTS PCs: \`netboot clone\` CLI wall, a JVM each / full copies (s)"; do
+    local kind rows=() first=${KINDS%% *}
+    for kind in $KINDS; do
+      rows+=("$kind.one-mean|$kind: 1 PC (s)")
+      ((CLIENTS > 1)) && rows+=("$kind.many-mean|$kind: $CLIENTS PCs at once, mean (s)" "$kind.many-max|$kind: $CLIENTS PCs at once, slowest (s)")
+    done
+    rows+=("$first.one-prepin|disk for 1 PC before power-on: clone in-process / full copy (s)")
+    ((CLIENTS > 1)) && rows+=("$first.many-prepin|disks for $CLIENTS PCs: clones in-process / full copies (s)" \
+        "$first.many-prep|disks for $CLIENTS PCs: \`netboot clone\` CLI wall, a JVM each / full copies (s)")
+    for row in "${rows[@]}"; do
       key=${row%%|*}
       o=$(med_of "${RAW[ours|$key]:-}") p=$(med_of "${RAW[peer|$key]:-}")
       if [[ $key == *prep* ]]; then
@@ -439,12 +510,15 @@ report() {
     echo "Where the time goes: seconds from power-on at which each step was first seen on the console,"
     echo "mean over the PCs (median over runs)."
     echo
+    for kind in $KINDS; do
+    echo "$kind:"
+    echo
     echo "| step | ours, 1 PC | peer, 1 PC | ours, $CLIENTS PCs | peer, $CLIENTS PCs |"
     echo "|---|---:|---:|---:|---:|"
     for m in "${MILESTONES[@]}"; do
       label=${m%%|*}
       row="| $label |"
-      for key in one many; do
+      for key in "$kind.one" "$kind.many"; do
         for stack in ours peer; do
           row+=" $(fmt "$(med_of "${MS[$stack|$key|$label]:-}" 2>/dev/null || echo '?')") |"
         done
@@ -453,6 +527,7 @@ report() {
       echo "$row"
     done
     echo
+    done
   fi
   if ((!SKIP_CLONE)); then
     echo "## Giving a PC its own disk"
@@ -527,17 +602,28 @@ main() {
     for ((i = 1; i <= CLIENTS; i++)); do
       mac=$(mac_of "$i")
       # shellcheck disable=SC2016  # iPXE settings
-      printf '#!ipxe\necho peer: %s boots from AoE e1.%d\nkernel tftp://${next-server}/vmlinuz netboot.mac=%s netboot.aoe=1.%d %s\ninitrd tftp://${next-server}/initrd.img\nboot\n' \
+      # initrd named and on the kernel line, as ours does: UEFI's EFI stub needs it (see pxe-menus/README.md)
+      printf '#!ipxe\necho peer: %s boots from AoE e1.%d\nkernel tftp://${next-server}/vmlinuz initrd=initrd.img netboot.mac=%s netboot.aoe=1.%d %s\ninitrd --name initrd.img tftp://${next-server}/initrd.img\nboot\n' \
         "$mac" $((i - 1)) "$mac" $((i - 1)) "$extra" >"$PEER_FILES/${mac//:/-}.ipxe"
     done
+    if [[ $KINDS == *uefi* ]]; then
+      local pkg
+      pkg=$(debian_package ovmf); OVMF=$pkg/usr/share/OVMF
+      OVMF_VERSION=$(zcat "$pkg/usr/share/doc/ovmf/changelog.Debian.gz" | head -n 1 | sed 's/.*(\(.*\)).*/\1/')
+      pkg=$(debian_package ipxe); SNPONLY=$pkg/usr/lib/ipxe/snponly.efi
+      IPXE_VERSION=$(zcat "$pkg/usr/share/doc/ipxe/changelog.Debian.gz" | head -n 1 | sed 's/.*(\(.*\)).*/\1/')
+      cp "$SNPONLY" "$PEER_FILES/snponly.efi"
+    fi
     chmod 755 "$PEER_FILES"; chmod 644 "$PEER_FILES"/*
 
     setup_lab
-    local run n order stack
+    local run n order stack kind
     for ((run = 1; run <= RUNS; run++)); do
       order="ours peer"; ((run % 2 == 0)) && order="peer ours"
-      for n in $( ((CLIENTS > 1)) && echo "1 $CLIENTS" || echo 1); do
-        for stack in $order; do bench_round "$stack" "$n" "$run"; done
+      for kind in $KINDS; do
+        for n in $( ((CLIENTS > 1)) && echo "1 $CLIENTS" || echo 1); do
+          for stack in $order; do bench_round "$stack" "$n" "$run" "$kind"; done
+        done
       done
     done
   fi

@@ -37,10 +37,19 @@ public final class QemuClient implements AutoCloseable {
 
     /** As above, and the console is echoed to {@code echo} as it comes (a person watching the demo). */
     public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo) throws IOException {
+        return start(tap, mac, consoleLog, memoryMiB, echo, Firmware.BIOS_IPXE);
+    }
+
+    /**
+     * As above, with this firmware. A UEFI PC gets its own copy of the firmware's variable store next to
+     * the console log ({@code <log>.vars.fd}): the firmware writes its boot options there.
+     */
+    public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo,
+                                   Firmware firmware) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nographic", "-m", Integer.toString(memoryMiB), "-no-reboot",
-                "-boot", "n", "-machine", "accel=tcg", "-cpu", "max",
-                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=n0,mac=" + mac));
+                "-machine", "accel=tcg", "-cpu", "max",
+                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"));
+        cmd.addAll(firmware.qemuArgs(mac, consoleLog.resolveSibling(consoleLog.getFileName() + ".vars.fd")));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             var log = Files.newOutputStream(consoleLog);

@@ -21,7 +21,12 @@ import java.util.List;
  */
 public final class ReadTransfer {
 
-    public enum State { AWAITING_OACK_ACK, SENDING, COMPLETE, FAILED }
+    /**
+     * {@code SIZE_QUERIED}: the client asked for tsize and ended the transfer at our OACK (any ERROR in
+     * answer to it). That is how PXE firmware learns a file's size before it fetches it (EDK2 sends ERROR 8
+     * "User aborted the transfer", then the real read): a normal end, not a failure.
+     */
+    public enum State { AWAITING_OACK_ACK, SENDING, COMPLETE, SIZE_QUERIED, FAILED }
 
     private final ServedFile file;
     private final TransferOptions options;
@@ -69,6 +74,11 @@ public final class ReadTransfer {
     public List<TftpPacket> onPacket(TftpPacket packet, long now) {
         return switch (packet) {
             case TftpPacket.Ack ack -> onAck(ack.block(), now);
+            case TftpPacket.Error error when state == State.AWAITING_OACK_ACK && options.oack().containsKey("tsize") -> {
+                state = State.SIZE_QUERIED;
+                deadline = Long.MAX_VALUE;
+                yield List.of();
+            }
             case TftpPacket.Error error -> {
                 fail("client sent error " + error.code().code() + " (" + error.message() + ")");
                 yield List.of();
@@ -172,7 +182,7 @@ public final class ReadTransfer {
     }
 
     public State state() { return state; }
-    public boolean isFinished() { return state == State.COMPLETE || state == State.FAILED; }
+    public boolean isFinished() { return state == State.COMPLETE || state == State.SIZE_QUERIED || state == State.FAILED; }
     public String failure() { return failure; }
     public long deadlineNanos() { return deadline; }
     public long retransmissions() { return retransmissions; }

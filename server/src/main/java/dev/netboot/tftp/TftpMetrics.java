@@ -13,6 +13,8 @@ final class TftpMetrics {
     final Counter completed;
     final Counter failed;
     final Counter refused;
+    /** Transfers a client ended at our OACK after asking for tsize: PXE firmware's size query. */
+    final Counter sizeQueries;
     final Counter bytesSent;
     final Counter malformed;
     final Counter retransmissions;
@@ -23,6 +25,7 @@ final class TftpMetrics {
         completed = transfers(registry, "completed");
         failed = transfers(registry, "failed");
         refused = transfers(registry, "refused");
+        sizeQueries = transfers(registry, "size-query");
         bytesSent = Counter.builder("netboot.tftp.sent").baseUnit("bytes").description("DATA payload sent, resends included").register(registry);
         malformed = Counter.builder("netboot.tftp.malformed.packets").description("Datagrams that were not valid TFTP, dropped").register(registry);
         retransmissions = Counter.builder("netboot.tftp.retransmissions").description("Packets sent again after a timeout or a loss signal").register(registry);

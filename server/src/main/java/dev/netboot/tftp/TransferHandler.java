@@ -179,6 +179,10 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             metrics.completed.increment();
             log.info("served {} to {}: {} bytes in {} ms (blksize {}, window {}, {} resent)",
                     name, client, transfer.fileSize(), millis, o.blockSize(), o.windowSize(), transfer.retransmissions());
+        } else if (transfer.state() == ReadTransfer.State.SIZE_QUERIED) {
+            metrics.sizeQueries.increment();
+            log.debug("told {} the size of {} ({} bytes); it ended that transfer, as PXE firmware does before the real read",
+                    client, name, transfer.fileSize());
         } else {
             metrics.failed.increment();
             log.warn("transfer of {} to {} failed after {} ms: {}", name, client, millis, transfer.failure());

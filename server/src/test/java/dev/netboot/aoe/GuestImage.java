@@ -67,6 +67,24 @@ public final class GuestImage {
         return bin;
     }
 
+    /**
+     * A Debian package's files (apt-get download + dpkg -x into the cache, once), for firmware and loaders
+     * the tests run but the host need not have installed (ovmf, ipxe).
+     */
+    public static Path debianPackage(String pkg) throws IOException {
+        Path cache = cacheDir();
+        Path root = cache.resolve("pkg-" + pkg);
+        if (!Files.isDirectory(root.resolve("usr"))) {
+            Files.createDirectories(cache);
+            HostCommands.Result dl = HostCommands.runAllowingFailure(300, "sh", "-c", "cd '" + cache + "' && apt-get download " + pkg);
+            if (dl.exitCode() != 0) throw new IOException("apt-get download " + pkg + " failed (apt-get update?): " + dl.output());
+            Path tmp = cache.resolve("pkg-" + pkg + ".tmp");
+            HostCommands.run("sh", "-c", "rm -rf '" + tmp + "' && dpkg -x '" + cache + "'/" + pkg + "_*.deb '" + tmp + "' && rm -f '" + cache + "'/" + pkg + "_*.deb");
+            Files.move(tmp, root);
+        }
+        return root;
+    }
+
     public static Path vmlinuz(Path kernelRoot) throws IOException {
         try (Stream<Path> s = Files.list(kernelRoot.resolve("boot"))) {
             return s.filter(p -> p.getFileName().toString().startsWith("vmlinuz-")).findFirst().orElseThrow(() -> new IOException("no vmlinuz in " + kernelRoot));

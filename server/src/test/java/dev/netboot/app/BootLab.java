@@ -1,6 +1,8 @@
 package dev.netboot.app;
 
 import dev.netboot.config.ConfigLoader;
+import dev.netboot.aoe.GuestImage;
+import dev.netboot.demo.Firmware;
 import dev.netboot.demo.QemuClient;
 import dev.netboot.testlib.Bridge;
 import dev.netboot.testlib.NetLab;
@@ -27,6 +29,7 @@ public final class BootLab implements AutoCloseable {
     public final Path config;
     public final String server;
     private final List<String> settings = new ArrayList<>();
+    private Process capture;
 
     /**
      * @param extra settings on top of the lab's own ({@code key=value}, as {@code --set} takes them); the
@@ -53,6 +56,7 @@ public final class BootLab implements AutoCloseable {
                     "aoe.interfaces=[" + bridge.name() + "]", "aoe.catalogPollMillis=200",
                     "menus.dir=" + dir.resolve("no-menus"), "initrd.templates=" + dir.resolve("no-templates")));
             settings.addAll(extra);
+            captureIfAsked();
         } catch (Exception e) {
             net.close();
             throw e;
@@ -74,13 +78,46 @@ public final class BootLab implements AutoCloseable {
 
     /** Powers on a PC with the iPXE ROM and this MAC on a tap of its own; its console goes to {@code <mac>.log}. */
     public QemuClient pc(String mac) throws Exception {
+        return pc(mac, Firmware.BIOS_IPXE);
+    }
+
+    /** Powers on a PC with this firmware (see {@link #uefi}); UEFI PCs get 512 MiB (OVMF and the kernel's EFI stub want more). */
+    public QemuClient pc(String mac, Firmware firmware) throws Exception {
         TapDevice tap = net.tap(null);
         bridge.attach(tap.name());
-        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), 256);
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), firmware.isUefi() ? 512 : 256, null, firmware);
+    }
+
+    /** A UEFI PC's firmware: Debian's OVMF (package ovmf, fetched into the test cache), 4 MiB flash, no Secure Boot. */
+    public static Firmware uefi(Firmware.Kind kind) throws Exception {
+        Path ovmf = GuestImage.debianPackage("ovmf").resolve("usr/share/OVMF");
+        return Firmware.uefi(kind, ovmf.resolve("OVMF_CODE_4M.fd"), ovmf.resolve("OVMF_VARS_4M.fd"));
+    }
+
+    /**
+     * With NETBOOT_CAPTURE_DIR set, everything on the bridge goes to {@code <dir>/<bridge>.pcap} (tcpdump)
+     * while the lab lives: how the firmware captures under src/test/resources/captures were taken.
+     */
+    private void captureIfAsked() throws java.io.IOException {
+        String to = System.getenv("NETBOOT_CAPTURE_DIR");
+        if (to == null || to.isBlank()) return;
+        Path pcap = Files.createDirectories(Path.of(to)).resolve(bridge.name() + ".pcap");
+        capture = new ProcessBuilder("tcpdump", "-i", bridge.name(), "-s", "0", "-U", "-w", pcap.toString())
+                .redirectErrorStream(true).redirectOutput(dir.resolve("tcpdump.log").toFile()).start();
+        System.out.println("capturing the lab bridge to " + pcap);
     }
 
     @Override
     public void close() {
+        if (capture != null) {
+            capture.destroy();
+            try {
+                capture.waitFor(5, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            capture.destroyForcibly();
+        }
         net.close();
     }
 }

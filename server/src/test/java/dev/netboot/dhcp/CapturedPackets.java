@@ -24,5 +24,16 @@ final class CapturedPackets {
         return dhcp;
     }
 
+    /** The DHCP datagrams (either direction) of another capture under src/test/resources, e.g. {@link Pcap#EDK2_PXE}. */
+    static List<byte[]> dhcp(String resource) {
+        try {
+            return Pcap.udp(Pcap.frames(CapturedPackets.class, resource)).stream()
+                    .filter(u -> u.dstPort() == 67 || u.dstPort() == 68 || u.srcPort() == 67)
+                    .map(Pcap.Udp::payload).toList();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
     private CapturedPackets() {}
 }

@@ -17,6 +17,20 @@ public final class Pcap {
     /** The capture of a whole PXE boot, see /work/shared/captures/README.md; copied into test resources. */
     public static final String PXE_BOOT = "/captures/pxe-boot-ipxe-dnsmasq-vblade.pcap";
 
+    /**
+     * A UEFI PC's own PXE client against our server (full DHCP, TFTP): Debian 12's OVMF 2022.11 in qemu,
+     * virtio NIC without ROM, taken on the lab bridge of app.UefiBootIT with tcpdump. The firmware's
+     * DISCOVER/OFFER/REQUEST/ACK (arch 7, broadcast flag), its tsize query (RRQ, OACK, ERROR 8) and the
+     * start of the real read (RRQ blksize 1468 windowsize 4, OACK, ACK 0, DATA 1).
+     */
+    public static final String EDK2_PXE = "/captures/uefi-pxe-ovmf-edk2.pcap";
+
+    /**
+     * OVMF's own UEFI HTTP boot (same firmware and lab as {@link #EDK2_PXE}, IPv4 PXE switched off):
+     * DISCOVER/OFFER/REQUEST/ACK with option 60 {@code HTTPClient:Arch:00016:UNDI:003000}, option 93 = 16.
+     */
+    public static final String EDK2_HTTP_BOOT = "/captures/uefi-httpboot-ovmf-edk2.pcap";
+
     public record Frame(int index, byte[] data) {}
 
     public record Udp(int frameIndex, byte[] srcIp, int srcPort, byte[] dstIp, int dstPort, byte[] payload) {}

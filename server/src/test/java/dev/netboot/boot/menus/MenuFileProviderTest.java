@@ -82,7 +82,8 @@ class MenuFileProviderTest {
         assertThat(grub).contains("linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7", "initrd /images/debian12/initrd.img");
         assertThat(text(open(provider(dir), "grub/grub.cfg"))).contains("${net_default_mac}", "configfile ${prefix}/grub.cfg");
         String ipxe = text(open(provider(dir), "ipxe/aa-bb-cc-dd-ee-ff.ipxe"));
-        assertThat(ipxe).contains("kernel ../images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd ../images/debian12/initrd.img", "boot");
+        assertThat(ipxe).contains("kernel ../images/debian12/vmlinuz initrd=initrd.img netboot.mac=aa:bb:cc:dd:ee:ff",
+                "initrd --name initrd.img ../images/debian12/initrd.img", "boot");
         assertThat(text(open(provider(dir), "boot.ipxe"))).contains("chain --replace ipxe/${netX/mac:hexhyp}.ipxe");
     }
 

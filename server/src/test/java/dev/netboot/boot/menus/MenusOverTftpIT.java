@@ -89,7 +89,7 @@ class MenusOverTftpIT {
     @Test
     void ipxeScriptOverHttp() {
         assertThat(curl(lab.httpUrl("ipxe/aa-bb-cc-dd-ee-ff.ipxe")).stdout())
-                .startsWith("#!ipxe").contains("kernel ../images/demo/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=1.2");
+                .startsWith("#!ipxe").contains("kernel ../images/demo/vmlinuz initrd=initrd.img netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=1.2");
         assertThat(curl(lab.tftpUrl("ipxe/aa-bb-cc-dd-ee-ff.ipxe")).stdout()).contains("kernel ../images/demo/vmlinuz");
         assertThat(curl(lab.httpUrl("boot.ipxe")).stdout()).contains("chain --replace ipxe/${netX/mac:hexhyp}.ipxe");
     }
