@@ -5,6 +5,9 @@ set timeout=0
 set default=0
 menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
+<#if !(kernelSigned!true)>
+    echo "netboot: the kernel of image [=image] has no Secure Boot signature: with Secure Boot on, this PC refuses it (turn Secure Boot off here, or give the image a signed kernel)"
+</#if>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
 }

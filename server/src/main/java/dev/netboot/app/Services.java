@@ -159,7 +159,8 @@ public final class Services implements AutoCloseable {
     /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided. */
     public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
-        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting);
+        ImageFileProvider images = imageFiles();
+        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting, images::kernelSignature);
     }
 
     public synchronized InitrdBuilder initrds() {

@@ -37,10 +37,53 @@ public final class QemuClient implements AutoCloseable {
 
     /** As above, and the console is echoed to {@code echo} as it comes (a person watching the demo). */
     public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo) throws IOException {
+        return start(tap, mac, consoleLog, memoryMiB, echo, Firmware.BIOS_IPXE_ROM);
+    }
+
+    /**
+     * The PC's firmware: SeaBIOS with qemu's iPXE ROM on the NIC (the default), or OVMF (UEFI) from a
+     * code + variables pair, its NIC with or without iPXE's ROM. OVMF's Secure Boot builds need q35 with
+     * SMM and the flash marked secure, else they stop before the boot manager.
+     *
+     * @param code      OVMF_CODE*.fd, or null for SeaBIOS
+     * @param vars      the variable store to start from (copied: the PC writes to its copy), or null
+     * @param nicRom    true: qemu's iPXE ROM on the NIC; false: {@code romfile=} (the firmware's own PXE)
+     * @param smm       q35 with SMM and secure flash (OVMF's Secure Boot builds)
+     */
+    public record Firmware(Path code, Path vars, boolean nicRom, boolean smm) {
+        public static final Firmware BIOS_IPXE_ROM = new Firmware(null, null, true, false);
+
+        /** OVMF with Secure Boot: Debian's secboot code and the variable store with Microsoft's keys enrolled. */
+        public static Firmware secureBoot(Path ovmfDir) {
+            return new Firmware(ovmfDir.resolve("OVMF_CODE_4M.secboot.fd"), ovmfDir.resolve("OVMF_VARS_4M.ms.fd"), false, true);
+        }
+
+        List<String> args(Path varsCopy) {
+            List<String> a = new ArrayList<>();
+            if (code == null) {
+                a.addAll(List.of("-machine", "accel=tcg"));
+                return a;
+            }
+            a.addAll(List.of("-machine", (smm ? "q35,smm=on" : "q35") + ",accel=tcg"));
+            if (smm) a.addAll(List.of("-global", "driver=cfi.pflash01,property=secure,value=on", "-global", "ICH9-LPC.disable_s3=1"));
+            a.addAll(List.of("-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
+                    "-drive", "if=pflash,format=raw,unit=1,file=" + varsCopy));
+            return a;
+        }
+    }
+
+    /** Powers on a PC with this firmware; see {@link Firmware}. */
+    public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo, Firmware firmware) throws IOException {
+        Path varsCopy = null;
+        if (firmware.vars() != null) {
+            varsCopy = consoleLog.resolveSibling(consoleLog.getFileName() + ".vars.fd");
+            Files.copy(firmware.vars(), varsCopy, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        }
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nographic", "-m", Integer.toString(memoryMiB), "-no-reboot",
-                "-boot", "n", "-machine", "accel=tcg", "-cpu", "max",
-                "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
-                "-device", "virtio-net-pci,netdev=n0,mac=" + mac));
+                "-boot", "n", "-cpu", "max"));
+        cmd.addAll(firmware.args(varsCopy));
+        cmd.addAll(List.of("-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no",
+                "-device", "virtio-net-pci,netdev=n0,mac=" + mac + (firmware.nicRom() ? "" : ",romfile=")));
         try {
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             var log = Files.newOutputStream(consoleLog);

@@ -74,9 +74,14 @@ public final class BootLab implements AutoCloseable {
 
     /** Powers on a PC with the iPXE ROM and this MAC on a tap of its own; its console goes to {@code <mac>.log}. */
     public QemuClient pc(String mac) throws Exception {
+        return pc(mac, QemuClient.Firmware.BIOS_IPXE_ROM);
+    }
+
+    /** Powers on a PC with this firmware (OVMF, Secure Boot, the NIC without iPXE's ROM: see {@link QemuClient.Firmware}). */
+    public QemuClient pc(String mac, QemuClient.Firmware firmware) throws Exception {
         TapDevice tap = net.tap(null);
         bridge.attach(tap.name());
-        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), 256);
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), firmware.code() == null ? 256 : 512, null, firmware);
     }
 
     @Override

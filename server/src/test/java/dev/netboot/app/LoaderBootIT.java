@@ -1,0 +1,79 @@
+package dev.netboot.app;
+
+import dev.netboot.demo.QemuClient;
+import dev.netboot.images.ImageLibrary;
+import dev.netboot.loaders.DebianLoaders;
+import dev.netboot.storage.Progress;
+import dev.netboot.testlib.NetLab;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.OptionalLong;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Real PCs boot the demo image through the loaders the distribution packages bring, served by us from a
+ * {@code dpkg -x} tree ({@code boot.loadersRoot}) with nothing copied into the boot root, each to its
+ * marker with its root on its own AoE clone (of {@code disks.defaultImage}, made at its first boot):
+ * PXELINUX and BIOS GRUB reading the menus we render per MAC, and a Secure Boot UEFI PC with no setting
+ * changed (shim, signed GRUB, the image's signed kernel, our initrd).
+ */
+class LoaderBootIT {
+
+    @TempDir static Path shared;
+    @TempDir Path tmp;
+    static Path rootfs;
+    static Path loaders;
+
+    @BeforeAll
+    static void demoImageAndLoaders() throws Exception {
+        rootfs = shared.resolve("rootfs");
+        EndToEndBootIT.run(Duration.ofMinutes(5), "../images/demo/build.sh", rootfs.toString());
+        loaders = DebianLoaders.tree();
+    }
+
+    @Test
+    void biosPcBootsThroughPxelinux() throws Exception {
+        String mac = "52:54:00:10:ad:01";
+        String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=pxelinux"));
+        assertThat(console).as(console).contains("PXELINUX", "netboot: " + mac + " boots image demo");
+    }
+
+    @Test
+    void biosPcBootsThroughGrub() throws Exception {
+        String mac = "52:54:00:10:ad:02";
+        String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=grub"));
+        assertThat(console).as(console).contains("netboot: " + mac + " boots image demo");
+    }
+
+    /** Boots one PC with these settings on top of the lab's; returns its console once it powered off at its marker. */
+    private String boot(String mac, QemuClient.Firmware firmware, List<String> settings) throws Exception {
+        List<String> all = new ArrayList<>(settings);
+        int httpPort = NetLab.freeTcpPort();
+        all.addAll(List.of("http.port=" + httpPort, "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
+                "boot.loadersRoot=" + loaders, "disks.defaultImage=demo", "initrd.busybox=/bin/busybox",
+                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"));
+        try (BootLab lab = new BootLab(tmp, all)) {
+            try (Appliance appliance = lab.start()) {
+                new ImageLibrary(appliance.inventory(), lab.data, Clock.systemUTC())
+                        .importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
+                try (QemuClient pc = lab.pc(mac, firmware)) {
+                    boolean off = pc.awaitPowerOff(Duration.ofMinutes(3));
+                    String console = pc.console();
+                    assertThat(off).as("powered off by itself\n" + console).isTrue();
+                    assertThat(console).as(console).contains("NETBOOT-DEMO-BOOTED mac=" + mac + " boot=1", "NETBOOT-DEMO-POWEROFF");
+                    assertThat(EndToEndBootIT.filesLine(console)).isEqualTo("NETBOOT-DEMO-FILES boots-" + mac + " written-by-" + mac);
+                    System.out.printf("%s: image's init at %.1f s after power-on%n", mac, pc.secondsUntil("NETBOOT-DEMO-BOOTED").orElse(Double.NaN));
+                    return console;
+                }
+            }
+        }
+    }
+}
