@@ -43,14 +43,15 @@ class LoaderBootIT {
     void biosPcBootsThroughPxelinux() throws Exception {
         String mac = "52:54:00:10:ad:01";
         String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=pxelinux"));
-        assertThat(console).as(console).contains("PXELINUX", "netboot: " + mac + " boots image demo");
+        // SeaBIOS mirrors the text screen to the serial port with cursor moves inside lines: match a prefix only.
+        assertThat(console).as(console).contains("PXELINUX 6.04", "netboot: " + mac + " boots image");
     }
 
     @Test
     void biosPcBootsThroughGrub() throws Exception {
         String mac = "52:54:00:10:ad:02";
         String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=grub"));
-        assertThat(console).as(console).contains("netboot: " + mac + " boots image demo");
+        assertThat(console).as(console).contains("netboot: " + mac + " boots image");
     }
 
     /** Boots one PC with these settings on top of the lab's; returns its console once it powered off at its marker. */
