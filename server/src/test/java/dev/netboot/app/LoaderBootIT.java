@@ -43,15 +43,41 @@ class LoaderBootIT {
     void biosPcBootsThroughPxelinux() throws Exception {
         String mac = "52:54:00:10:ad:01";
         String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=pxelinux"));
-        // SeaBIOS mirrors the text screen to the serial port with cursor moves inside lines: match a prefix only.
-        assertThat(console).as(console).contains("PXELINUX 6.04", "netboot: " + mac + " boots image");
+        assertThat(plain(console)).as(console).contains("PXELINUX 6.04", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
     }
 
     @Test
     void biosPcBootsThroughGrub() throws Exception {
         String mac = "52:54:00:10:ad:02";
         String console = boot(mac, QemuClient.Firmware.BIOS_IPXE_ROM, List.of("boot.loader=grub"));
-        assertThat(console).as(console).contains("netboot: " + mac + " boots image");
+        assertThat(plain(console)).as(console).contains("Welcome to GRUB!", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
+    }
+
+    /**
+     * A UEFI PC with Secure Boot enforced (Debian's OVMF secboot build, Microsoft's keys enrolled), its NIC
+     * without iPXE's ROM so EDK2's own PXE boots, and no boot setting changed: shim (signed by Microsoft),
+     * Debian's signed GRUB, the image's signed kernel in lockdown, our initrd's modules (signed) loaded.
+     */
+    @Test
+    void secureBootPcBootsThroughShimAndSignedGrubWithNoSettingChanged() throws Exception {
+        String mac = "52:54:00:10:ad:03";
+        String console = boot(mac, QemuClient.Firmware.secureBoot(DebianLoaders.ovmf()), List.of());
+        assertThat(plain(console)).as(console).contains("secureboot: Secure boot enabled", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
+        String kernel = kernelLine(console);
+        assertThat(kernel).as(console).startsWith("NETBOOT-DEMO-KERNEL secureboot=1 lockdown=integrity ").containsPattern("[=,]aoe,").containsPattern("[=,]virtio_net,");
+    }
+
+    /**
+     * The console without terminal escapes: SeaBIOS mirrors the text screen to the serial port (qemu
+     * -nographic) with cursor moves in the middle of lines, so "demo" arrives as "d ESC[25;40H ESC[25;41H emo".
+     */
+    static String plain(String console) {
+        return console.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "").replaceAll("\u001bc", "");
+    }
+
+    /** The demo init's line with Secure Boot, lockdown and the loaded modules. */
+    static String kernelLine(String console) {
+        return console.lines().map(String::strip).filter(l -> l.startsWith("NETBOOT-DEMO-KERNEL")).findFirst().orElse("(no kernel line)");
     }
 
     /** Boots one PC with these settings on top of the lab's; returns its console once it powered off at its marker. */
