@@ -75,6 +75,56 @@ class LoaderBootIT {
         return console.replaceAll("\u001b\\[[0-9;?]*[A-Za-z]", "").replaceAll("\u001bc", "");
     }
 
+    /**
+     * The same image with its kernel's signature cut off (the certificate table entry zeroed, as sbattach
+     * --remove leaves it): a UEFI PC without Secure Boot boots it through the same default chain; one with
+     * Secure Boot gets a GRUB menu that says why it cannot, GRUB refuses the kernel, and our log says it too.
+     */
+    @Test
+    void anUnsignedKernelBootsWithoutSecureBootAndASecureBootPcSaysWhyNot() throws Exception {
+        Path unsigned = shared.resolve("unsigned-rootfs");
+        EndToEndBootIT.run(Duration.ofMinutes(2), "cp", "-a", rootfs.toString(), unsigned.toString());
+        Path vmlinuz = dev.netboot.aoe.GuestImage.vmlinuz(unsigned);
+        byte[] kernel = java.nio.file.Files.readAllBytes(vmlinuz);
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(kernel).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putLong(b.getInt(0x3c) + 24 + 112 + 4 * 8, 0L);
+        java.nio.file.Files.write(vmlinuz, kernel);
+        assertThat(dev.netboot.boot.KernelSignature.of(java.nio.ByteBuffer.wrap(kernel))).isEqualTo(dev.netboot.boot.KernelSignature.UNSIGNED);
+
+        ch.qos.logback.classic.Logger menuLog = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(dev.netboot.boot.menus.MenuFileProvider.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        menuLog.addAppender(logged);
+        int httpPort = NetLab.freeTcpPort();
+        Path ovmf = DebianLoaders.ovmf();
+        String plainMac = "52:54:00:10:ad:04", secureMac = "52:54:00:10:ad:05";
+        try (BootLab lab = new BootLab(tmp, List.of("http.port=" + httpPort, "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
+                "boot.loadersRoot=" + loaders, "disks.defaultImage=unsigned", "initrd.busybox=/bin/busybox",
+                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"));
+             Appliance appliance = lab.start()) {
+            new ImageLibrary(appliance.inventory(), lab.data, Clock.systemUTC())
+                    .importImage("unsigned", unsigned, OptionalLong.empty(), "the demo image, kernel unsigned", Progress.NONE);
+            try (QemuClient pc = lab.pc(plainMac, new QemuClient.Firmware(ovmf.resolve("OVMF_CODE_4M.fd"), ovmf.resolve("OVMF_VARS_4M.fd"), false, false))) {
+                boolean off = pc.awaitPowerOff(Duration.ofMinutes(3));
+                String console = pc.console();
+                assertThat(off).as("powered off by itself\n" + console).isTrue();
+                assertThat(console).as(console).contains("NETBOOT-DEMO-BOOTED mac=" + plainMac + " boot=1");
+                assertThat(kernelLine(console)).as(console).startsWith("NETBOOT-DEMO-KERNEL secureboot=0 lockdown=none ");
+            }
+            try (QemuClient pc = lab.pc(secureMac, QemuClient.Firmware.secureBoot(ovmf))) {
+                boolean refused = pc.await(Duration.ofMinutes(3), c -> plain(c).contains("bad shim signature"));
+                String console = plain(pc.console());
+                assertThat(refused).as(console).isTrue();
+                assertThat(console).as(console).contains("netboot: the kernel of image unsigned has no Secure Boot signature: with Secure Boot on, this PC refuses it")
+                        .doesNotContain("NETBOOT-DEMO-BOOTED");
+            }
+        } finally {
+            menuLog.detachAppender(logged);
+        }
+        assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage)
+                .anyMatch(m -> m.contains(secureMac + " gets GRUB (the Secure Boot chain) with image unsigned, whose kernel has no Secure Boot signature"));
+    }
+
     /** The demo init's line with Secure Boot, lockdown and the loaded modules. */
     static String kernelLine(String console) {
         return console.lines().map(String::strip).filter(l -> l.startsWith("NETBOOT-DEMO-KERNEL")).findFirst().orElse("(no kernel line)");
