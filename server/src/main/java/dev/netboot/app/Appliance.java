@@ -218,6 +218,13 @@ public final class Appliance implements AutoCloseable {
         log.info("boot loaders from the packages under {} (boot.loadersRoot; 'netboot loaders' lists them), boot.loader={}:",
                 found.root(), config.boot().loader());
         for (String line : found.describeKinds()) log.info("  {}", line);
+        NetbootConfig.Boot b = config.boot();
+        if (b.loader().isBlank() || b.loader().equalsIgnoreCase("auto")) {
+            log.info("boot.loader=auto: BIOS PXE gets {}; x64 UEFI PXE gets {}", b.bios(),
+                    found.canBoot(dev.netboot.loaders.ClientKind.UEFI_SECURE_BOOT) ? "shimx64.efi, then grubx64.efi (Secure Boot PCs boot too)"
+                            : b.uefiX64() + " (a Secure Boot PC refuses it: apt-get install " + String.join(" ",
+                            found.missingPackages(List.of(dev.netboot.loaders.ClientKind.UEFI_SECURE_BOOT))) + ")");
+        }
         return services.loaderFiles();
     }
 
