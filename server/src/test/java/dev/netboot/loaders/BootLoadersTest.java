@@ -37,6 +37,15 @@ class BootLoadersTest {
     }
 
     @Test
+    void anAbsoluteLinkIsReadAsInsideTheRoot() throws Exception {
+        // As a shim-signed that keeps its binary under another name (shimx64.efi.signed -> /usr/lib/shim/shimx64.efi.signed.latest).
+        Path shim = Files.createDirectories(root.resolve("usr/lib/shim"));
+        Files.writeString(shim.resolve("shimx64.efi.signed.latest"), "shim");
+        Files.createSymbolicLink(shim.resolve("shimx64.efi.signed"), Path.of("/usr/lib/shim/shimx64.efi.signed.latest"));
+        assertThat(BootLoaders.discover(root).file(Loader.SHIM)).contains(shim.resolve("shimx64.efi.signed.latest"));
+    }
+
+    @Test
     void anAbsoluteLinkNeverLeadsOutOfTheRoot() throws Exception {
         Files.createDirectories(root.resolve("usr/lib/shim"));
         // On the host /etc/hostname exists; inside the root it does not: not found, not the host's file.
