@@ -6,7 +6,9 @@ set default=0
 menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
 <#if !(kernelSigned!true)>
-    echo "netboot: the kernel of image [=image] has no Secure Boot signature: with Secure Boot on, this PC refuses it (turn Secure Boot off here, or give the image a signed kernel)"
+<#-- Short lines: GRUB wraps at the screen's width (80 columns on a serial console). -->
+    echo "netboot: the kernel of image [=image] has no Secure Boot signature:"
+    echo "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel"
 </#if>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
