@@ -5,10 +5,24 @@ set timeout=0
 set default=0
 menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
+<#if !(kernelSigned!true)>
+<#-- Short lines: GRUB wraps at the screen's width (80 columns on a serial console). -->
+    echo "netboot: the kernel of image [=image] has no Secure Boot signature:"
+    echo "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel"
+</#if>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
 }
 <#else>
+<#if !mac?has_content>
+<#-- A loader that asked for grub.cfg without its MAC (Debian's signed grubnetx64 sources $prefix/grub.cfg and
+     searches no per-MAC file): the per-MAC menu, from the MAC GRUB configured its NIC with. -->
+if [ -n "${net_default_mac}" ]; then
+    if regexp --set=1:m1 --set=2:m2 --set=3:m3 --set=4:m4 --set=5:m5 --set=6:m6 '^([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+):([0-9a-fA-F]+)$' "${net_default_mac}"; then
+        configfile ${prefix}/grub.cfg-01-${m1}-${m2}-${m3}-${m4}-${m5}-${m6}
+    fi
+fi
+</#if>
 echo "netboot: this PC (<#if mac?has_content>[=mac]<#else>${net_default_mac}</#if>) has no image assigned yet: it waits for [=waitingFor]."
 <#if adminUrl?has_content>
 echo "netboot: assign one in the web admin: [=adminUrl]"

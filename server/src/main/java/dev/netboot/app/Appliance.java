@@ -170,8 +170,8 @@ public final class Appliance implements AutoCloseable {
      * own boot.ipxe is what clients get (files.generatedFirst turns this round per name). Says at start-up
      * which generated names the root's files take over, so nobody wonders why a menu template has no effect.
      */
-    private FileProvider operatorFilesFirst(FileProvider directory, Path root) {
-        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()),
+    private FileProvider operatorFilesFirst(FileProvider directory, Path root) throws IOException {
+        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()).orElse(loaders()),
                 name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name), config.files().generatedFirst());
         List<String> shadowed = files.shadowedBy(root, 4);
         if (!shadowed.isEmpty()) {
@@ -207,6 +207,25 @@ public final class Appliance implements AutoCloseable {
             HttpService running = http;
             return "http://" + host + ":" + (running != null ? running.port() : h.port()) + AdminRoutes.PREFIX + "/";
         };
+    }
+
+    /**
+     * The distribution's boot loaders under their stable names, below the operator's own files; says which
+     * kinds of PC can boot now and what the others wait for.
+     */
+    private FileProvider loaders() throws IOException {
+        var found = services.bootLoaders();
+        log.info("boot loaders from the packages under {} (boot.loadersRoot; 'netboot loaders' lists them), boot.loader={}:",
+                found.root(), config.boot().loader());
+        for (String line : found.describeKinds()) log.info("  {}", line);
+        NetbootConfig.Boot b = config.boot();
+        if (b.loader().isBlank() || b.loader().equalsIgnoreCase("auto")) {
+            log.info("boot.loader=auto: BIOS PXE gets {}; x64 UEFI PXE gets {}", b.bios(),
+                    found.canBoot(dev.netboot.loaders.ClientKind.UEFI_SECURE_BOOT) ? "shimx64.efi, then grubx64.efi (Secure Boot PCs boot too)"
+                            : b.uefiX64() + " (a Secure Boot PC refuses it: apt-get install " + String.join(" ",
+                            found.missingPackages(List.of(dev.netboot.loaders.ClientKind.UEFI_SECURE_BOOT))) + ")");
+        }
+        return services.loaderFiles();
     }
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */

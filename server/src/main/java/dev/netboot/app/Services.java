@@ -21,7 +21,16 @@ import dev.netboot.images.ImageLibrary;
 import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
 
+import dev.netboot.boot.BootRule;
+import dev.netboot.boot.LoaderChoice;
+import dev.netboot.files.FileProvider;
+import dev.netboot.loaders.BootLoaders;
+import dev.netboot.loaders.GrubNetDirectory;
+import dev.netboot.loaders.LoaderFileProvider;
+
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.time.Clock;
 
 /**
@@ -42,6 +51,7 @@ public final class Services implements AutoCloseable {
     private BootOverrides overrides;
     private Booter booter;
     private InitrdBuilder initrds;
+    private BootLoaders bootLoaders;
 
     public Services(NetbootConfig config, Clock clock) {
         this.config = config;
@@ -103,8 +113,9 @@ public final class Services implements AutoCloseable {
         if (booter == null) {
             NetbootConfig.Boot b = config.boot();
             BootOverrides o = bootOverrides();
-            RuleBootPolicy loaders = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl()),
-                    "", o, o::isDisabled);
+            BootLoaders found = bootLoaders();
+            RuleBootPolicy loaders = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl(),
+                    LoaderChoice.parse(b.loader())), "", o, o::isDisabled, bootRules(), found::has);
             NetbootConfig.Disks d = config.disks();
             DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
                     : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
@@ -114,6 +125,34 @@ public final class Services implements AutoCloseable {
         return booter;
     }
 
+    /** The operator's boot rules (boot.rules), checked: a bad word fails the start with its rule. */
+    public List<BootRule> bootRules() {
+        List<BootRule> rules = new ArrayList<>();
+        for (NetbootConfig.Rule r : config.boot().rules()) {
+            try {
+                rules.add(BootRule.of(r.arch(), r.userClass(), r.vendorClass(), r.loader(), r.file()));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("boot.rules: " + r + ": " + e.getMessage(), e);
+            }
+        }
+        return rules;
+    }
+
+    /** The boot loaders the distribution's packages put under boot.loadersRoot (looked for once). */
+    public synchronized BootLoaders bootLoaders() {
+        if (bootLoaders == null) bootLoaders = BootLoaders.discover(Path.of(config.boot().loadersRoot()));
+        return bootLoaders;
+    }
+
+    /**
+     * The loaders served under their stable names from where the packages put them; BIOS GRUB's network
+     * image is made (once, under dataDir/loaders/grub-pc) with the distribution's grub-mknetdir.
+     */
+    public FileProvider loaderFiles() throws java.io.IOException {
+        BootLoaders l = bootLoaders();
+        return new LoaderFileProvider(l, GrubNetDirectory.ensure(l, dataDir().resolve("loaders/grub-pc")));
+    }
+
     public Templates menuTemplates() {
         return new Templates(Path.of(config.menus().dir()), "/pxe-menus");
     }
@@ -121,7 +160,8 @@ public final class Services implements AutoCloseable {
     /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided. */
     public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
-        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting);
+        ImageFileProvider images = imageFiles();
+        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting, images::kernelSignature);
     }
 
     public synchronized InitrdBuilder initrds() {

@@ -10,6 +10,12 @@ package dev.netboot.boot;
  * @param httpBoot      for UEFI HTTP boot clients: a URL
  * @param ipxeScriptUrl for clients that already run iPXE: the script they fetch next, so iPXE never
  *                      loads itself again in a loop; {@code ${mac}} is replaced by the client's MAC
+ * @param loader        which loader chain PXE clients get ({@code boot.loader}); with {@code IPXE} the files above
  */
-public record BootFiles(String bios, String uefiX64, String uefiArm64, String httpBoot, String ipxeScriptUrl) {
+public record BootFiles(String bios, String uefiX64, String uefiArm64, String httpBoot, String ipxeScriptUrl, LoaderChoice loader) {
+
+    /** iPXE for everyone: the files above as they are. */
+    public BootFiles(String bios, String uefiX64, String uefiArm64, String httpBoot, String ipxeScriptUrl) {
+        this(bios, uefiX64, uefiArm64, httpBoot, ipxeScriptUrl, LoaderChoice.IPXE);
+    }
 }

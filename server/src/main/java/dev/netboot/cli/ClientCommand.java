@@ -95,7 +95,8 @@ final class ClientCommand implements Runnable {
     }
 
     @Command(name = "set", mixinStandardHelpOptions = true,
-            description = "Set fields of a client: hostname=NAME, boot-file=FILE (empty: back to the rules), state=active|disabled|discovered.")
+            description = "Set fields of a client: hostname=NAME, boot-file=FILE (empty: back to the rules), loader=auto|ipxe|grub|pxelinux|shim-grub "
+                    + "(the loader chain for this PC, stored as boot-file=loader:NAME), state=active|disabled|discovered.")
     static final class Set extends InventoryAction {
         @Parameters(index = "0", paramLabel = "MAC") String mac;
         @Parameters(index = "1..*", paramLabel = "FIELD=VALUE", arity = "1..*") List<String> assignments;
@@ -105,7 +106,14 @@ final class ClientCommand implements Runnable {
             for (String a : assignments) {
                 int eq = a.indexOf('=');
                 if (eq <= 0) throw new IllegalArgumentException("expected FIELD=VALUE, got '" + a + "'");
-                if (!inventory.setClient(mac, a.substring(0, eq), a.substring(eq + 1))) {
+                String field = a.substring(0, eq), value = a.substring(eq + 1);
+                if (field.equals("loader")) {
+                    field = "boot-file";
+                    value = value.isBlank() ? "" : dev.netboot.boot.LoaderChoice.OVERRIDE_PREFIX + dev.netboot.boot.LoaderChoice.parse(value).settingName();
+                } else if (field.equals("boot-file") && value.startsWith(dev.netboot.boot.LoaderChoice.OVERRIDE_PREFIX)) {
+                    dev.netboot.boot.LoaderChoice.parse(value.substring(dev.netboot.boot.LoaderChoice.OVERRIDE_PREFIX.length()));
+                }
+                if (!inventory.setClient(mac, field, value)) {
                     System.err.println("netboot: no client " + Inventory.normalizeMac(mac) + " (add it with 'netboot client add')");
                     return 1;
                 }

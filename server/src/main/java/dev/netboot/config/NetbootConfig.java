@@ -117,7 +117,23 @@ public record NetbootConfig(
             @JsonPropertyDescription("UEFI HTTP boot (option 93 = 16/19): a URL")
             String httpBoot,
             @JsonPropertyDescription("What iPXE (user class 'iPXE') fetches next, so it never loads itself again; ${mac} is the client's MAC")
-            String ipxeScriptUrl) {}
+            String ipxeScriptUrl,
+            @JsonPropertyDescription("Loader chain for PXE clients: auto (BIOS iPXE; x64 UEFI shim + signed GRUB when installed, so Secure Boot PCs boot, else iPXE), ipxe, grub, pxelinux, shim-grub")
+            String loader,
+            @JsonPropertyDescription("Where the distribution's loader packages are installed ('netboot loaders' lists them); served under stable names below the boot root's own files")
+            String loadersRoot,
+            @JsonPropertyDescription("Rules before boot.loader, first match wins: arch (bios, uefi-x64, ...), userClass, vendorClass (prefix) -> loader or file")
+            java.util.List<Rule> rules) {
+
+        public Boot {
+            loader = loader == null ? "auto" : loader;
+            loadersRoot = loadersRoot == null ? "/" : loadersRoot;
+            rules = rules == null ? java.util.List.of() : java.util.List.copyOf(rules);
+        }
+    }
+
+    /** One boot rule: conditions (empty = any) and what matching clients get. */
+    public record Rule(String arch, String userClass, String vendorClass, String loader, String file) {}
 
     public record Inventory(
             @JsonPropertyDescription("JDBC URL; empty = embedded H2 in <dataDir>/inventory.mv.db. PostgreSQL works too: jdbc:postgresql://host/db")

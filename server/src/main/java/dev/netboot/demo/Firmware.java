@@ -14,13 +14,16 @@ import java.util.List;
  * <li>{@link Kind#UEFI_IPXE}: OVMF and the same combined ROM's iPXE EFI driver;</li>
  * <li>{@link Kind#UEFI_PXE}: OVMF's own PXE client (EDK2's network stack) and no ROM on the NIC;</li>
  * <li>{@link Kind#UEFI_HTTP}: OVMF's own HTTP boot, no ROM, PXE switched off so HTTP is tried first.</li>
+ * <li>{@link Kind#UEFI_SECURE_PXE}: OVMF's Secure Boot build (Microsoft's keys enrolled) and its own PXE,
+ *     no ROM: only signed loaders run. It needs q35 with SMM and the flash marked secure, else it stops
+ *     before the boot manager.</li>
  * </ul>
  * For UEFI, {@code code} and {@code vars} are OVMF's firmware and the variable store it starts from
  * (Debian's {@code ovmf}: OVMF_CODE_4M.fd, OVMF_VARS_4M.fd); every PC gets its own copy of the store.
  */
 public record Firmware(Kind kind, Path code, Path vars) {
 
-    public enum Kind { BIOS_IPXE, UEFI_IPXE, UEFI_PXE, UEFI_HTTP }
+    public enum Kind { BIOS_IPXE, UEFI_IPXE, UEFI_PXE, UEFI_HTTP, UEFI_SECURE_PXE }
 
     public static final Firmware BIOS_IPXE = new Firmware(Kind.BIOS_IPXE, null, null);
 
@@ -29,14 +32,26 @@ public record Firmware(Kind kind, Path code, Path vars) {
         return new Firmware(kind, code, vars);
     }
 
+    /** Debian's Secure Boot pair from {@code ovmfDir} (usr/share/OVMF of package ovmf): secboot code, Microsoft's keys. */
+    public static Firmware secureBoot(Path ovmfDir) {
+        return new Firmware(Kind.UEFI_SECURE_PXE, ovmfDir.resolve("OVMF_CODE_4M.secboot.fd"), ovmfDir.resolve("OVMF_VARS_4M.ms.fd"));
+    }
+
     public boolean isUefi() { return kind != Kind.BIOS_IPXE; }
 
     /** qemu's arguments for the firmware and the NIC (on netdev n0); a UEFI PC's variable store is copied to {@code varsCopy}. */
     List<String> qemuArgs(String mac, Path varsCopy) throws IOException {
         String nic = "virtio-net-pci,netdev=n0,mac=" + mac;
-        if (kind == Kind.BIOS_IPXE) return List.of("-boot", "n", "-device", nic);
+        if (kind == Kind.BIOS_IPXE) return List.of("-machine", "accel=tcg", "-boot", "n", "-device", nic);
         Files.copy(vars, varsCopy, StandardCopyOption.REPLACE_EXISTING);
-        List<String> args = new ArrayList<>(List.of(
+        List<String> args = new ArrayList<>();
+        if (kind == Kind.UEFI_SECURE_PXE) {
+            args.addAll(List.of("-machine", "q35,smm=on,accel=tcg",
+                    "-global", "driver=cfi.pflash01,property=secure,value=on", "-global", "ICH9-LPC.disable_s3=1"));
+        } else {
+            args.addAll(List.of("-machine", "accel=tcg"));
+        }
+        args.addAll(List.of(
                 "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + code,
                 "-drive", "if=pflash,format=raw,unit=1,file=" + varsCopy));
         // bootindex: OVMF puts this NIC's boot options first (it follows qemu's boot order; -boot n is SeaBIOS's).

@@ -47,7 +47,7 @@ public final class QemuClient implements AutoCloseable {
     public static QemuClient start(String tap, String mac, Path consoleLog, int memoryMiB, java.io.OutputStream echo,
                                    Firmware firmware) throws IOException {
         List<String> cmd = new ArrayList<>(List.of("qemu-system-x86_64", "-nographic", "-m", Integer.toString(memoryMiB), "-no-reboot",
-                "-machine", "accel=tcg", "-cpu", "max",
+                "-cpu", "max",
                 "-netdev", "tap,id=n0,ifname=" + tap + ",script=no,downscript=no"));
         cmd.addAll(firmware.qemuArgs(mac, consoleLog.resolveSibling(consoleLog.getFileName() + ".vars.fd")));
         try {

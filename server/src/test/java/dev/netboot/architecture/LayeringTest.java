@@ -23,7 +23,7 @@ class LayeringTest {
     private static final String[] PROTOCOLS = {"dev.netboot.dhcp..", "dev.netboot.tftp..", "dev.netboot.aoe..", "dev.netboot.ndp..",
             "dev.netboot.packet..", "dev.netboot.storage..", "dev.netboot.replication.."};
     private static final String[] ABOVE_PROTOCOLS = {"dev.netboot.boot..", "dev.netboot.inventory..", "dev.netboot.disks..",
-            "dev.netboot.images..", "dev.netboot.web..", "dev.netboot.app..", "dev.netboot.cli..", "dev.netboot.config..", "dev.netboot.demo.."};
+            "dev.netboot.images..", "dev.netboot.loaders..", "dev.netboot.web..", "dev.netboot.app..", "dev.netboot.cli..", "dev.netboot.config..", "dev.netboot.demo.."};
     private static final String[] GROUND = {"dev.netboot.net..", "dev.netboot.posix..", "dev.netboot.metrics..", "dev.netboot.transport..",
             "dev.netboot.files.."};
 

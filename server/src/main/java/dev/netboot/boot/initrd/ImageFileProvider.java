@@ -1,5 +1,7 @@
 package dev.netboot.boot.initrd;
 
+import dev.netboot.boot.KernelSignature;
+
 import dev.netboot.boot.ImageFile;
 import dev.netboot.templates.TemplateException;
 import dev.netboot.files.BytesFile;
@@ -28,6 +30,7 @@ public final class ImageFileProvider implements FileProvider {
 
     private final Function<String, Optional<String>> imagePath;
     private final InitrdBuilder initrds;
+    private final java.util.Map<String, KernelSignature> signatures = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param imagePath an image's root filesystem tree by name (the inventory) */
     public ImageFileProvider(Function<String, Optional<String>> imagePath, InitrdBuilder initrds) {
@@ -62,6 +65,29 @@ public final class ImageFileProvider implements FileProvider {
         } catch (IOException | TemplateException | FileList.BadFileListException e) {
             log.error("image {}: cannot serve {}: {}", image, file.get().path(), e.getMessage());
             return new Lookup.NotFound("image " + image + ": " + e.getMessage());
+        }
+    }
+
+    /**
+     * Whether the kernel of {@code image} is signed for Secure Boot ({@link KernelSignature}); empty when the
+     * image or its kernel cannot be read. Reads the kernel (a few MiB) once per file version.
+     */
+    public Optional<KernelSignature> kernelSignature(String image) {
+        try {
+            Optional<String> path = imagePath.apply(image);
+            if (path.isEmpty()) return Optional.empty();
+            ImageRoot root = new ImageRoot(Path.of(path.get()));
+            Path kernel = root.resolve("boot/vmlinuz-" + InitrdBuilder.kernelVersion(root));
+            String key = kernel + "@" + Files.getLastModifiedTime(kernel).toMillis() + "/" + Files.size(kernel);
+            KernelSignature known = signatures.get(key);
+            if (known != null) return Optional.of(known);
+            KernelSignature s = KernelSignature.of(java.nio.ByteBuffer.wrap(Files.readAllBytes(kernel)));
+            if (signatures.size() > 1000) signatures.clear();
+            signatures.put(key, s);
+            return Optional.of(s);
+        } catch (IOException | RuntimeException e) {
+            log.debug("image {}: kernel signature not read: {}", image, e.toString());
+            return Optional.empty();
         }
     }
 

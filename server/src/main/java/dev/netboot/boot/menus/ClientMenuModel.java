@@ -15,8 +15,13 @@ import java.util.Map;
  * @param kernelArgs   the operator's extra command line ({@code menus.kernelArgs}), already part of the command line
  * @param retrySeconds how long a waiting client waits before asking again
  * @param adminUrl     the web admin as this client can reach it, for the "no image yet" message; "" without one
+ * @param kernelSigned false when the image's kernel is known to carry no Secure Boot signature
  */
-public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl) {
+public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl, boolean kernelSigned) {
+
+    public ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl) {
+        this(boot, kernelArgs, retrySeconds, adminUrl, true);
+    }
 
     /**
      * Where HTTP serves the boot root. Only for operators' own templates written before the packaged
@@ -34,6 +39,7 @@ public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySecon
         m.put("httpPrefix", HTTP_PREFIX);
         m.put("kernelArgs", kernelArgs);
         m.put("adminUrl", adminUrl);
+        m.put("kernelSigned", kernelSigned);
         m.put("image", boot.boots().map(ClientBoot.Boots::image).orElse(""));
         m.put("kernel", boot.boots().map(b -> b.kernel().path()).orElse(""));
         m.put("initrd", boot.boots().map(b -> b.initrd().path()).orElse(""));

@@ -8,6 +8,7 @@ import dev.netboot.files.FileProvider;
 import dev.netboot.files.FileRequest;
 import dev.netboot.files.Lookup;
 import dev.netboot.boot.ClientBoot;
+import dev.netboot.boot.KernelSignature;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,6 +33,8 @@ public final class MenuFileProvider implements FileProvider {
     private final int retrySeconds;
     private final AdminLink adminLink;
     private final WaitingClients waiting;
+    private final Function<String, Optional<KernelSignature>> kernelSignatures;
+    private final java.util.Set<String> warnedUnsigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /**
      * @param boots     what a MAC boots: {@code boot.Booter#bootFor} (may block: providers run off the event loops)
@@ -40,6 +43,17 @@ public final class MenuFileProvider implements FileProvider {
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
+        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, image -> Optional.empty());
+    }
+
+    /**
+     * @param kernelSignatures whether an image's kernel is signed for Secure Boot (empty: not known); a GRUB
+     *                         menu, the loader a Secure Boot PC runs, says so on the console before {@code linux}
+     */
+    public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
+                            int retrySeconds, AdminLink adminLink, WaitingClients waiting,
+                            Function<String, Optional<KernelSignature>> kernelSignatures) {
+        this.kernelSignatures = kernelSignatures;
         this.templates = templates;
         this.boots = boots;
         this.kernelArgs = kernelArgs == null ? "" : kernelArgs;
@@ -74,7 +88,13 @@ public final class MenuFileProvider implements FileProvider {
             return new Lookup.NotFound("inventory lookup failed: " + e.getMessage());
         }
         String adminUrl = boot.isWaiting() ? adminLink.forClient(client) : "";
-        ClientMenuModel model = new ClientMenuModel(boot, kernelArgs, retrySeconds, adminUrl);
+        boolean unsigned = menu.kind() == MenuKind.GRUB && boot.boots().isPresent()
+                && kernelSignatures.apply(boot.boots().get().image()).map(s -> s != KernelSignature.SIGNED).orElse(false);
+        if (unsigned && warnedUnsigned.size() < 10_000 && warnedUnsigned.add(boot.mac() + " " + boot.boots().get().image())) {
+            log.warn("{} gets GRUB (the Secure Boot chain) with image {}, whose kernel has no Secure Boot signature: with Secure Boot on, "
+                    + "GRUB refuses it; turn Secure Boot off on that PC or give the image a signed kernel", boot.mac(), boot.boots().get().image());
+        }
+        ClientMenuModel model = new ClientMenuModel(boot, kernelArgs, retrySeconds, adminUrl, !unsigned);
         try {
             String text = templates.render(menu.kind().template(), model.toMap());
             // boot.ipxe names no client and waits for nothing: only the menus of one MAC say whether it waits.

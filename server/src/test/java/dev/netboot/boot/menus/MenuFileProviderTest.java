@@ -77,6 +77,29 @@ class MenuFileProviderTest {
     }
 
     @Test
+    void aGrubMenuForAnUnsignedKernelSaysWhyASecureBootPcRefusesIt() {
+        java.util.function.Function<String, Optional<dev.netboot.boot.KernelSignature>> unsigned =
+                image -> Optional.of(image.equals("debian12") ? dev.netboot.boot.KernelSignature.UNSIGNED : dev.netboot.boot.KernelSignature.SIGNED);
+        MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), booter("")::bootFor, "", 5, AdminLink.NONE,
+                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), unsigned);
+        String grub = text(open(p, "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
+        assertThat(grub).contains("netboot: the kernel of image debian12 has no Secure Boot signature:\"", "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel\"");
+        assertThat(grub.indexOf("no Secure Boot signature")).isLessThan(grub.indexOf("linux /images/debian12/vmlinuz"));
+        assertThat(text(open(provider(dir), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"))).as("signature not known").doesNotContain("Secure Boot");
+        MenuFileProvider signed = new MenuFileProvider(new Templates(dir, "/pxe-menus"), booter("")::bootFor, "", 5, AdminLink.NONE,
+                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), image -> Optional.of(dev.netboot.boot.KernelSignature.SIGNED));
+        assertThat(text(open(signed, "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"))).doesNotContain("Secure Boot");
+    }
+
+    @Test
+    void grubWithoutItsMacInThePathLoadsThePerMacMenuFromItsNic() {
+        String grub = text(open(provider(dir), "grub/grub.cfg"));
+        assertThat(grub).contains("regexp --set=1:m1", "\"${net_default_mac}\"", "configfile ${prefix}/grub.cfg-01-${m1}-${m2}-${m3}-${m4}-${m5}-${m6}");
+        assertThat(grub.indexOf("configfile ${prefix}/grub.cfg-01-")).isLessThan(grub.indexOf("has no image assigned yet"));
+        assertThat(text(open(provider(dir), "grub/grub.cfg-01-52-54-00-00-00-01"))).as("a MAC's own menu does not look again").doesNotContain("regexp");
+    }
+
+    @Test
     void grubAndIpxeMenusKeepTheirOwnVariableSyntax() {
         String grub = text(open(provider(dir), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
         assertThat(grub).contains("linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7", "initrd /images/debian12/initrd.img");
