@@ -3,8 +3,13 @@
 <#if assigned>
 set timeout=0
 set default=0
+<#if installer?has_content>
+menuentry "netboot: installer [=installer] onto AoE [=aoe]" {
+    echo "netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]"
+<#else>
 menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
+</#if>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
 }

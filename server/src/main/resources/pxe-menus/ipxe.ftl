@@ -3,7 +3,11 @@
      Every path is relative to this script's own URI, so the kernel and initrd come the way the script
      came (TFTP or HTTP): ../images/... is images/... under the boot root. -->
 <#if assigned>
+<#if installer?has_content>
+echo netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]
+<#else>
 echo netboot: [=mac] boots image [=image] from AoE [=aoeDevice]
+</#if>
 kernel ../[=kernel] [=cmdline]
 initrd ../[=initrd]
 boot

@@ -3,6 +3,7 @@ package dev.netboot.app;
 import dev.netboot.boot.BootRecorder;
 import dev.netboot.boot.Booter;
 import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.InstallerFile;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
@@ -171,8 +172,9 @@ public final class Appliance implements AutoCloseable {
      * which generated names the root's files take over, so nobody wonders why a menu template has no effect.
      */
     private FileProvider operatorFilesFirst(FileProvider directory, Path root) {
-        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()),
-                name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name), config.files().generatedFirst());
+        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()).orElse(services.installerFiles()),
+                name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name) || InstallerFile.parse(name).isPresent(),
+                config.files().generatedFirst());
         List<String> shadowed = files.shadowedBy(root, 4);
         if (!shadowed.isEmpty()) {
             log.info("the boot root's own {} {} served instead of the generated {} (files.generatedFirst lists names where the generated one wins)",

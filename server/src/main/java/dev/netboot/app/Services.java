@@ -6,6 +6,9 @@ import dev.netboot.boot.Booter;
 import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.installer.InstallerCatalog;
+import dev.netboot.boot.installer.InstallerFileProvider;
+import dev.netboot.boot.installer.InstallerModes;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
@@ -108,7 +111,8 @@ public final class Services implements AutoCloseable {
             DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
                     : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
                     () -> inventory().discoveredClientsWithDisks(), d.maxAutoClones(), d.autoClonesPerMinute(), clock);
-            booter = new Booter(loaders, mac -> inventory().assignment(mac), defaults, config.menus().kernelArgs());
+            booter = new Booter(loaders, mac -> inventory().assignment(mac), defaults, config.menus().kernelArgs(),
+                    new InstallerModes(inventory(), installers(), clock));
         }
         return booter;
     }
@@ -120,7 +124,7 @@ public final class Services implements AutoCloseable {
     /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided. */
     public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
-        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting);
+        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting, booter()::loaderAsked);
     }
 
     public synchronized InitrdBuilder initrds() {
@@ -129,6 +133,16 @@ public final class Services implements AutoCloseable {
             initrds = new InitrdBuilder(new Templates(Path.of(i.templates()), "/initrd-templates"), Path.of(i.busybox()));
         }
         return initrds;
+    }
+
+    /** The installer definitions ({@code installers.dir}) and their fetched files ({@code <dataDir>/installers}). */
+    public InstallerCatalog installers() {
+        return new InstallerCatalog(Path.of(config.installers().dir()), dataDir().resolve("installers").toAbsolutePath());
+    }
+
+    /** Installers' kernels and initrds (with the AoE add-on) for the clients in installer mode, under installers/NAME/MAC/. */
+    public InstallerFileProvider installerFiles() {
+        return new InstallerFileProvider(installers(), booter()::bootFor, booter()::installerFetched);
     }
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */

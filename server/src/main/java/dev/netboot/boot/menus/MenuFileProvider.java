@@ -32,6 +32,7 @@ public final class MenuFileProvider implements FileProvider {
     private final int retrySeconds;
     private final AdminLink adminLink;
     private final WaitingClients waiting;
+    private final java.util.function.Consumer<String> loaderAsked;
 
     /**
      * @param boots     what a MAC boots: {@code boot.Booter#bootFor} (may block: providers run off the event loops)
@@ -40,6 +41,13 @@ public final class MenuFileProvider implements FileProvider {
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
+        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, mac -> {});
+    }
+
+    /** @param loaderAsked told each MAC whose loader asked for its own menu over the network ({@code Booter.loaderAsked}) */
+    public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
+                            int retrySeconds, AdminLink adminLink, WaitingClients waiting, java.util.function.Consumer<String> loaderAsked) {
+        this.loaderAsked = loaderAsked;
         this.templates = templates;
         this.boots = boots;
         this.kernelArgs = kernelArgs == null ? "" : kernelArgs;
@@ -67,6 +75,7 @@ public final class MenuFileProvider implements FileProvider {
     private Lookup render(MenuRequest menu, String name, java.net.InetSocketAddress client) {
         ClientBoot boot;
         try {
+            if (!menu.isDefault() && client != null) loaderAsked.accept(menu.mac());
             boot = menu.isDefault() ? ClientBoot.unknownClient() : boots.apply(menu.mac());
         } catch (RuntimeException e) {
             // A half-known client must not get the "unassigned" menu: it would wait instead of booting its disk.
