@@ -6,6 +6,7 @@ import dev.netboot.boot.Booter;
 import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.installer.ClientInstalls;
 import dev.netboot.boot.installer.InstallerCatalog;
 import dev.netboot.boot.installer.InstallerFileProvider;
 import dev.netboot.boot.installer.InstallerModes;
@@ -138,6 +139,11 @@ public final class Services implements AutoCloseable {
     /** The installer definitions ({@code installers.dir}) and their fetched files ({@code <dataDir>/installers}). */
     public InstallerCatalog installers() {
         return new InstallerCatalog(Path.of(config.installers().dir()), dataDir().resolve("installers").toAbsolutePath());
+    }
+
+    /** Switching a client to an installer (CLI, web admin): the checks, the disk if it has none, installer mode. */
+    public ClientInstalls clientInstalls() {
+        return new ClientInstalls(inventory(), installers(), clientDisks(), catalog(), images());
     }
 
     /** Installers' kernels and initrds (with the AoE add-on) for the clients in installer mode, under installers/NAME/MAC/. */

@@ -168,21 +168,21 @@ final class ClientCommand implements Runnable {
         @Parameters(index = "0", paramLabel = "MAC") String mac;
         @Option(names = "--installer", paramLabel = "NAME", description = "Installer to start (netboot installers list)") String installer;
         @Option(names = "--cancel", description = "Leave installer mode: the next boot boots the client's disk") boolean cancel;
+        @Option(names = "--size", paramLabel = "SIZE", description = "A client without a disk gets an empty one this large first (e.g. 20G)") String size;
 
         @Override
         public Integer call() {
             try (dev.netboot.app.Services services = new dev.netboot.app.Services(configOptions.load(), java.time.Clock.systemUTC())) {
-                Inventory inventory = services.inventory();
                 String m = Inventory.normalizeMac(mac);
                 if (cancel) {
-                    if (!inventory.setInstaller(m, null)) throw new IllegalArgumentException("no client " + m);
+                    if (!services.clientInstalls().cancel(m)) throw new IllegalArgumentException("no client " + m);
                     System.out.println("client " + m + ": boots its disk again");
                     return 0;
                 }
                 if (installer == null || installer.isBlank()) throw new IllegalArgumentException("--installer NAME is needed (netboot installers list)");
-                dev.netboot.boot.installer.InstallerModes.arm(inventory, services.installers(), m, installer);
-                System.out.println("client " + m + ": its next network boot starts installer " + installer + " onto its disk e"
-                        + inventory.aoeAddress(m).orElse("?"));
+                java.util.OptionalLong bytes = size == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(DiskCommand.parseSize(size));
+                String aoe = services.clientInstalls().install(m, installer, bytes);
+                System.out.println("client " + m + ": its next network boot starts installer " + installer + " onto its disk e" + aoe);
                 return 0;
             } catch (ConfigLoader.ConfigException e) {
                 System.err.println("netboot: " + e.getMessage());

@@ -74,9 +74,14 @@ public final class BootLab implements AutoCloseable {
 
     /** Powers on a PC with the iPXE ROM and this MAC on a tap of its own; its console goes to {@code <mac>.log}. */
     public QemuClient pc(String mac) throws Exception {
+        return pc(mac, 256);
+    }
+
+    /** A PC with this much memory (an installer unpacks a large initrd into it). */
+    public QemuClient pc(String mac, int memoryMiB) throws Exception {
         TapDevice tap = net.tap(null);
         bridge.attach(tap.name());
-        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), 256);
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), memoryMiB);
     }
 
     @Override
