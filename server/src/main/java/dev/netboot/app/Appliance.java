@@ -318,7 +318,7 @@ public final class Appliance implements AutoCloseable {
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry, slots);
         NetbootConfig.Web w = config.web();
         webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
-                services.catalog(), this::exportedAddresses, waiting::now, clock);
+                services.catalog(), this::exportedAddresses, waiting::now, clock, services.clientInstalls()::install);
         Optional<HttpService.Tls> tls = Optional.empty();
         if (h.httpsPort() > 0) {
             TlsIdentity identity = h.httpsCertificate().isBlank() ? TlsIdentity.selfSigned(services.dataDir().resolve("tls"))

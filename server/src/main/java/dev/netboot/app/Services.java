@@ -7,6 +7,9 @@ import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.boot.initrd.ImageFileProvider;
 import dev.netboot.boot.installer.ClientInstalls;
+import dev.netboot.disks.DiskCapture;
+import dev.netboot.disks.InstalledKernels;
+import dev.netboot.boot.InstallModes;
 import dev.netboot.boot.installer.InstallerCatalog;
 import dev.netboot.boot.installer.InstallerFileProvider;
 import dev.netboot.boot.installer.InstallerModes;
@@ -25,7 +28,9 @@ import dev.netboot.images.ImageLibrary;
 import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.time.Clock;
 
 /**
@@ -141,6 +146,11 @@ public final class Services implements AutoCloseable {
         return new InstallerCatalog(Path.of(config.installers().dir()), dataDir().resolve("installers").toAbsolutePath());
     }
 
+    /** {@code netboot image capture}: a client's disk, taken while the client is off, becomes an image. */
+    public DiskCapture capture() {
+        return new DiskCapture(inventory(), clientDisks(), images(), clock, java.time.Duration.ofSeconds(60));
+    }
+
     /** Switching a client to an installer (CLI, web admin): the checks, the disk if it has none, installer mode. */
     public ClientInstalls clientInstalls() {
         return new ClientInstalls(inventory(), installers(), clientDisks(), catalog(), images());
@@ -153,7 +163,16 @@ public final class Services implements AutoCloseable {
 
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
     public ImageFileProvider imageFiles() {
-        return new ImageFileProvider(name -> inventory().imagePath(name), initrds());
+        InstalledKernels installed = new InstalledKernels(dataDir(), clientDisks());
+        return new ImageFileProvider(name -> {
+            Optional<String> mac = InstallModes.installedMac(name);
+            if (mac.isEmpty()) return inventory().imagePath(name);
+            try {
+                return Optional.of(installed.rootFor(mac.get()).toString());
+            } catch (IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }, initrds());
     }
 
     @Override

@@ -93,7 +93,7 @@ public final class Booter implements BootPolicy {
                 return new ClientBoot(mac, Optional.of(new ClientBoot.Boots(a.get().imageName(), a.get().aoeAddress(), cmdline, p.installer())), "");
             }
             String cmdline = "netboot.mac=" + mac + " netboot.aoe=" + a.get().aoeAddress() + " rw" + (kernelArgs.isEmpty() ? "" : " " + kernelArgs);
-            return new ClientBoot(mac, Optional.of(new ClientBoot.Boots(a.get().imageName(), a.get().aoeAddress(), cmdline)), "");
+            return new ClientBoot(mac, Optional.of(new ClientBoot.Boots(installs.bootImage(mac, a.get()), a.get().aoeAddress(), cmdline)), "");
         }
         return new ClientBoot(mac, Optional.empty(), defaults.refusal(mac).orElse(ClientBoot.WAITING_FOR_OPERATOR));
     }

@@ -30,6 +30,11 @@ public final class ImageLibrary {
     }
 
     public Image importImage(String name, Path source, OptionalLong size, String description, Progress progress) throws IOException {
+        return importImage(name, source, size, description, source.toAbsolutePath().toString(), progress);
+    }
+
+    /** @param recordedSource what the inventory says the image came from (a captured client's disk, not the temporary copy) */
+    public Image importImage(String name, Path source, OptionalLong size, String description, String recordedSource, Progress progress) throws IOException {
         ImageName.check(name);
         if (inventory.image(name).isPresent()) throw new IOException("image " + name + " exists already");
         ImportedImage imported = importer.importFrom(name, source, size, progress);
@@ -37,7 +42,7 @@ public final class ImageLibrary {
         CrashPoint.reached("image-import:folder-in-place");
         try {
             return inventory.addImage(new Image(0, name, imported.dir().toString(), imported.disk().toString(), imported.kernelVersion(),
-                    imported.sizeBytes(), description, source.toAbsolutePath().toString(), clock.instant()));
+                    imported.sizeBytes(), description, recordedSource, clock.instant()));
         } catch (InventoryException e) {
             ImageImporter.deleteTree(imported.dir());
             throw e;
@@ -68,6 +73,9 @@ public final class ImageLibrary {
 
     /** The source recorded for blank images. */
     public static final String BLANK_SOURCE = "blank";
+
+    /** Where images live: a capture stages its copy here, on the same filesystem. */
+    public Path imagesDir() { return imagesDir; }
 
     public List<Image> list() { return inventory.images(); }
 

@@ -46,6 +46,12 @@ public final class InstallerModes implements InstallModes {
     }
 
     @Override
+    public String bootImage(String mac, dev.netboot.inventory.Assignment a) {
+        boolean blank = inventory.image(a.imageName()).map(i -> i.kernelVersion() == null || i.kernelVersion().isEmpty()).orElse(false);
+        return blank ? INSTALLED_PREFIX + Inventory.normalizeMac(mac).replace(":", "") : a.imageName();
+    }
+
+    @Override
     public void loaderAsked(String mac) {
         Optional<Inventory.InstallMode> mode = inventory.installMode(mac);
         if (mode.isEmpty() || mode.get().started().isEmpty()) return;
