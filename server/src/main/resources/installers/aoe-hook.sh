@@ -48,4 +48,4 @@ say() {
         sleep 1
     done
     say "no AoE disk e$AOE after 30 minutes: the installer will not see this PC's network disk"
-) </dev/null >/dev/null 2>&1 &
+) </dev/null >/dev/null 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
