@@ -31,6 +31,16 @@ public final class AoeAddon {
     static final String HOOK = "/lib/debian-installer-startup.d/S45netboot-aoe";
     static final String MODULE_LIST = "/etc/netboot/aoe.modules";
     static final String PRESEED = "/preseed.cfg";
+    static final String UDEV_RULE = "/lib/udev/rules.d/60-netboot-aoe.rules";
+    /**
+     * Debian's installer counts a block device as a disk (list-devices disk: disk detection, its "no disk
+     * found" question) by udev's ID_TYPE=disk or a few name patterns; AoE disks have neither. libparted
+     * (partman) lists them anyway (major 152); this makes the rest of the installer agree.
+     */
+    static final String UDEV_RULE_TEXT = """
+            # netboot: the client's AoE disk is a disk to the installer (added by the appliance)
+            SUBSYSTEM=="block", KERNEL=="etherd!e*", ENV{DEVTYPE}=="disk", ENV{ID_TYPE}="disk"
+            """;
 
     private AoeAddon() {}
 
@@ -54,6 +64,7 @@ public final class AoeAddon {
             }
             w.file(MODULE_LIST, 0644, list.toString().getBytes(StandardCharsets.UTF_8));
             w.file(HOOK, 0755, hook.getBytes(StandardCharsets.UTF_8));
+            w.file(UDEV_RULE, 0644, UDEV_RULE_TEXT.getBytes(StandardCharsets.UTF_8));
             if (!preseed.isEmpty()) w.file(PRESEED, 0644, preseed.getBytes(StandardCharsets.UTF_8));
         }
         return out.toByteArray();

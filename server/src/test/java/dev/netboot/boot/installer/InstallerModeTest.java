@@ -164,6 +164,7 @@ class InstallerModeTest {
                 .isEqualTo("/" + mods + "lib/fake-dep.ko\n/" + mods + "drivers/block/aoe/aoe.ko\n");
         assertThat(addon.get(mods + "drivers/block/aoe/aoe.ko")).isEqualTo(module("fake_dep"));
         assertThat(new String(addon.get("lib/debian-installer-startup.d/S45netboot-aoe"), StandardCharsets.US_ASCII)).contains("/dev/etherd/discover");
+        assertThat(new String(addon.get("lib/udev/rules.d/60-netboot-aoe.rules"), StandardCharsets.US_ASCII)).contains("ENV{ID_TYPE}=\"disk\"");
         assertThat(new String(addon.get("preseed.cfg"), StandardCharsets.US_ASCII)).contains("d-i partman-auto/disk string /dev/etherd/e1.0");
         assertThat(inventory.installMode(MAC).orElseThrow().started()).isPresent();
 
