@@ -73,7 +73,7 @@ class InstallerSeesAoeDiskIT {
                 d-i netcfg/choose_interface select auto
                 d-i netcfg/get_hostname string pc
                 d-i netcfg/get_domain string lab
-                d-i preseed/early_command string ( i=0; while [ ! -b [=aoeDevice] ] && [ $i -lt 300 ]; do sleep 1; i=$((i+1)); done; sleep 2; echo NETBOOT-TEST disks: $(list-devices disk); echo %s | base64 -d | dd of=[=aoeDevice] bs=1 seek=440 count=72 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt [=aoeDevice]; sleep 2; echo NETBOOT-TEST partitions: $(grep etherd /proc/partitions); echo NETBOOT-TEST-DONE-$((6*7)) ) </dev/null >/dev/console 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
+                d-i preseed/early_command string ( i=0; while [ ! -b [=aoeDevice] ] && [ $i -lt 300 ]; do sleep 1; i=$((i+1)); done; j=0; while [ -z "$(list-devices disk)" ] && [ $j -lt 20 ]; do sleep 1; j=$((j+1)); done; echo NETBOOT-TEST disks: $(list-devices disk); echo %s | base64 -d | dd of=[=aoeDevice] bs=1 seek=440 count=72 conv=notrunc 2>/dev/null; sync; blockdev --rereadpt [=aoeDevice]; sleep 2; echo NETBOOT-TEST partitions: $(grep etherd /proc/partitions); echo NETBOOT-TEST-DONE-$((6*7)) ) </dev/null >/dev/console 2>&1 3>&- 4>&- 5>&- 6>&- 7>&- 8>&- 9>&- &
                 """.formatted(mbr));
         // No backslash in a preseeded command: debconf hands "\\n" back as a line break, which breaks its own protocol.
         assertThat(Files.readString(defs.resolve("test.preseed.ftl"))).doesNotContain("\\");

@@ -39,7 +39,7 @@ public final class AoeAddon {
      */
     static final String UDEV_RULE_TEXT = """
             # netboot: the client's AoE disk is a disk to the installer (added by the appliance)
-            SUBSYSTEM=="block", KERNEL=="etherd!e*", ENV{DEVTYPE}=="disk", ENV{ID_TYPE}="disk"
+            SUBSYSTEM=="block", KERNEL=="etherd*", ENV{DEVTYPE}=="disk", ENV{ID_TYPE}="disk"
             """;
 
     private AoeAddon() {}
