@@ -3,12 +3,17 @@
 <#if assigned>
 set timeout=0
 set default=0
+<#if installer?has_content>
+menuentry "netboot: installer [=installer] onto AoE [=aoe]" {
+    echo "netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]"
+<#else>
 menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: [=mac] boots image [=image] from AoE [=aoeDevice]"
 <#if !(kernelSigned!true)>
 <#-- Short lines: GRUB wraps at the screen's width (80 columns on a serial console). -->
     echo "netboot: the kernel of image [=image] has no Secure Boot signature:"
     echo "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel"
+</#if>
 </#if>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]

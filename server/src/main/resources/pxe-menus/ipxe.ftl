@@ -8,7 +8,11 @@
      "VFS: Unable to mount root fs". So the initrd gets a fixed name and the kernel line names it:
      both kinds of iPXE boot under UEFI, and under BIOS the kernel ignores initrd=NAME. -->
 <#if assigned>
+<#if installer?has_content>
+echo netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]
+<#else>
 echo netboot: [=mac] boots image [=image] from AoE [=aoeDevice]
+</#if>
 kernel ../[=kernel] initrd=initrd.img [=cmdline]
 initrd --name initrd.img ../[=initrd]
 boot

@@ -4,7 +4,11 @@
 DEFAULT netboot
 PROMPT 0
 TIMEOUT 0
+<#if installer?has_content>
+SAY netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]
+<#else>
 SAY netboot: [=mac] boots image [=image] from AoE [=aoeDevice]
+</#if>
 LABEL netboot
   KERNEL [=kernel]
   INITRD [=initrd]

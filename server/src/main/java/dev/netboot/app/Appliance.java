@@ -3,6 +3,7 @@ package dev.netboot.app;
 import dev.netboot.boot.BootRecorder;
 import dev.netboot.boot.Booter;
 import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.InstallerFile;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
@@ -171,8 +172,9 @@ public final class Appliance implements AutoCloseable {
      * which generated names the root's files take over, so nobody wonders why a menu template has no effect.
      */
     private FileProvider operatorFilesFirst(FileProvider directory, Path root) throws IOException {
-        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()).orElse(loaders()),
-                name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name), config.files().generatedFirst());
+        OperatorFilesFirst files = new OperatorFilesFirst(directory, menus().orElse(images()).orElse(services.installerFiles()).orElse(loaders()),
+                name -> MenuRequest.parse(name).isPresent() || ImageFileProvider.isImageFileName(name) || InstallerFile.parse(name).isPresent(),
+                config.files().generatedFirst());
         List<String> shadowed = files.shadowedBy(root, 4);
         if (!shadowed.isEmpty()) {
             log.info("the boot root's own {} {} served instead of the generated {} (files.generatedFirst lists names where the generated one wins)",
@@ -335,7 +337,7 @@ public final class Appliance implements AutoCloseable {
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry, slots);
         NetbootConfig.Web w = config.web();
         webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
-                services.catalog(), this::exportedAddresses, waiting::now, clock);
+                services.catalog(), this::exportedAddresses, waiting::now, clock, services.clientInstalls()::install);
         Optional<HttpService.Tls> tls = Optional.empty();
         if (h.httpsPort() > 0) {
             TlsIdentity identity = h.httpsCertificate().isBlank() ? TlsIdentity.selfSigned(services.dataDir().resolve("tls"))

@@ -6,6 +6,13 @@ import dev.netboot.boot.Booter;
 import dev.netboot.boot.DefaultImageClones;
 import dev.netboot.boot.RuleBootPolicy;
 import dev.netboot.boot.initrd.ImageFileProvider;
+import dev.netboot.boot.installer.ClientInstalls;
+import dev.netboot.disks.DiskCapture;
+import dev.netboot.disks.InstalledKernels;
+import dev.netboot.boot.InstallModes;
+import dev.netboot.boot.installer.InstallerCatalog;
+import dev.netboot.boot.installer.InstallerFileProvider;
+import dev.netboot.boot.installer.InstallerModes;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
 import dev.netboot.boot.menus.MenuFileProvider;
@@ -28,7 +35,9 @@ import dev.netboot.loaders.BootLoaders;
 import dev.netboot.loaders.GrubNetDirectory;
 import dev.netboot.loaders.LoaderFileProvider;
 
+import java.io.IOException;
 import java.nio.file.Path;
+import java.util.Optional;
 import java.util.ArrayList;
 import java.util.List;
 import java.time.Clock;
@@ -120,7 +129,8 @@ public final class Services implements AutoCloseable {
             DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
                     : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
                     () -> inventory().discoveredClientsWithDisks(), d.maxAutoClones(), d.autoClonesPerMinute(), clock);
-            booter = new Booter(loaders, mac -> inventory().assignment(mac), defaults, config.menus().kernelArgs());
+            booter = new Booter(loaders, mac -> inventory().assignment(mac), defaults, config.menus().kernelArgs(),
+                    new InstallerModes(inventory(), installers(), clock));
         }
         return booter;
     }
@@ -161,7 +171,8 @@ public final class Services implements AutoCloseable {
     public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
         ImageFileProvider images = imageFiles();
-        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting, images::kernelSignature);
+        return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting,
+                images::kernelSignature, booter()::loaderAsked);
     }
 
     public synchronized InitrdBuilder initrds() {
@@ -172,9 +183,38 @@ public final class Services implements AutoCloseable {
         return initrds;
     }
 
+    /** The installer definitions ({@code installers.dir}) and their fetched files ({@code <dataDir>/installers}). */
+    public InstallerCatalog installers() {
+        return new InstallerCatalog(Path.of(config.installers().dir()), dataDir().resolve("installers").toAbsolutePath());
+    }
+
+    /** {@code netboot image capture}: a client's disk, taken while the client is off, becomes an image. */
+    public DiskCapture capture() {
+        return new DiskCapture(inventory(), clientDisks(), images(), clock, java.time.Duration.ofSeconds(60));
+    }
+
+    /** Switching a client to an installer (CLI, web admin): the checks, the disk if it has none, installer mode. */
+    public ClientInstalls clientInstalls() {
+        return new ClientInstalls(inventory(), installers(), clientDisks(), catalog(), images());
+    }
+
+    /** Installers' kernels and initrds (with the AoE add-on) for the clients in installer mode, under installers/NAME/MAC/. */
+    public InstallerFileProvider installerFiles() {
+        return new InstallerFileProvider(installers(), booter()::bootFor, booter()::installerFetched);
+    }
+
     /** Images' kernels and initrds (built from templates, cached) under images/NAME/. */
     public ImageFileProvider imageFiles() {
-        return new ImageFileProvider(name -> inventory().imagePath(name), initrds());
+        InstalledKernels installed = new InstalledKernels(dataDir(), clientDisks());
+        return new ImageFileProvider(name -> {
+            Optional<String> mac = InstallModes.installedMac(name);
+            if (mac.isEmpty()) return inventory().imagePath(name);
+            try {
+                return Optional.of(installed.rootFor(mac.get()).toString());
+            } catch (IOException e) {
+                throw new IllegalStateException(e.getMessage(), e);
+            }
+        }, initrds());
     }
 
     @Override

@@ -20,11 +20,24 @@ public record ClientBoot(String mac, Optional<Boots> boots, String waitingFor) {
      * @param image      the image's name
      * @param aoeAddress its disk as the Linux aoe driver names it ({@code shelf.slot} of {@code /dev/etherd/eS.S})
      * @param cmdline    the kernel command line: which NIC to raise, which disk to wait for, the operator's extras
+     * @param installer  the installer it boots instead of its system (installer mode), "" when it boots its system
      */
-    public record Boots(String image, String aoeAddress, String cmdline) {
+    public record Boots(String image, String aoeAddress, String cmdline, String installer) {
+        public Boots(String image, String aoeAddress, String cmdline) { this(image, aoeAddress, cmdline, ""); }
+
         public ImageFile kernel() { return ImageFile.kernel(image); }
         public ImageFile initrd() { return ImageFile.initrd(image); }
         public String aoeDevice() { return "/dev/etherd/e" + aoeAddress; }
+        public boolean installing() { return !installer.isEmpty(); }
+
+        /** The kernel the menus load: the installer's while it installs, else the image's. */
+        public String kernelPath(String mac) {
+            return installing() ? InstallerFile.of(installer, mac, InstallerFile.Kind.KERNEL).path() : kernel().path();
+        }
+
+        public String initrdPath(String mac) {
+            return installing() ? InstallerFile.of(installer, mac, InstallerFile.Kind.INITRD).path() : initrd().path();
+        }
     }
 
     /** What a loader that named no client gets (pxelinux.cfg/default, grub.cfg, boot.ipxe). */

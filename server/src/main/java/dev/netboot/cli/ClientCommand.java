@@ -15,7 +15,7 @@ import java.util.concurrent.Callable;
 @Command(name = "client", mixinStandardHelpOptions = true,
         description = "Read and change the clients in the inventory (machines that boot from this server).",
         subcommands = {ClientCommand.ListClients.class, ClientCommand.Add.class, ClientCommand.Remove.class, ClientCommand.Set.class,
-                ClientCommand.Assign.class, ClientCommand.Unassign.class, ClientCommand.Flatten.class})
+                ClientCommand.Assign.class, ClientCommand.Unassign.class, ClientCommand.Flatten.class, ClientCommand.Install.class})
 final class ClientCommand implements Runnable {
 
     @Override
@@ -164,6 +164,41 @@ final class ClientCommand implements Runnable {
             disks.flatten(mac, ProgressBar.onStderr());
             System.out.println("client " + Inventory.normalizeMac(mac) + ": disk is standalone");
             return 0;
+        }
+    }
+
+    @Command(name = "install", mixinStandardHelpOptions = true,
+            description = {"The client's next network boot starts an installer (installers/NAME.properties) instead of its system;",
+                    "the installer sees the client's own AoE disk as a local disk. Once the installer has fetched its initrd, the",
+                    "PC's next boot (the installer's reboot) boots the installed disk. --cancel: boot the system again."})
+    static final class Install implements Callable<Integer> {
+        @Mixin ConfigOptions configOptions;
+        @Parameters(index = "0", paramLabel = "MAC") String mac;
+        @Option(names = "--installer", paramLabel = "NAME", description = "Installer to start (netboot installers list)") String installer;
+        @Option(names = "--cancel", description = "Leave installer mode: the next boot boots the client's disk") boolean cancel;
+        @Option(names = "--size", paramLabel = "SIZE", description = "A client without a disk gets an empty one this large first (e.g. 20G)") String size;
+
+        @Override
+        public Integer call() {
+            try (dev.netboot.app.Services services = new dev.netboot.app.Services(configOptions.load(), java.time.Clock.systemUTC())) {
+                String m = Inventory.normalizeMac(mac);
+                if (cancel) {
+                    if (!services.clientInstalls().cancel(m)) throw new IllegalArgumentException("no client " + m);
+                    System.out.println("client " + m + ": boots its disk again");
+                    return 0;
+                }
+                if (installer == null || installer.isBlank()) throw new IllegalArgumentException("--installer NAME is needed (netboot installers list)");
+                java.util.OptionalLong bytes = size == null ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(DiskCommand.parseSize(size));
+                String aoe = services.clientInstalls().install(m, installer, bytes);
+                System.out.println("client " + m + ": its next network boot starts installer " + installer + " onto its disk e" + aoe);
+                return 0;
+            } catch (ConfigLoader.ConfigException e) {
+                System.err.println("netboot: " + e.getMessage());
+                return 2;
+            } catch (java.io.IOException | IllegalArgumentException | IllegalStateException | InventoryException e) {
+                System.err.println("netboot: " + e.getMessage());
+                return 1;
+            }
         }
     }
 

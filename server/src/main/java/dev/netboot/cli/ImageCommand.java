@@ -22,7 +22,8 @@ import java.util.concurrent.Callable;
 @Command(name = "image", mixinStandardHelpOptions = true,
         description = {"Manage images: bootable root filesystems with their kernel, cloned into each client's disk.",
                 "Build a demo image with images/demo/build.sh, then 'netboot image import demo <folder>'."},
-        subcommands = {ImageCommand.Import.class, ImageCommand.ListImages.class, ImageCommand.Show.class, ImageCommand.Remove.class})
+        subcommands = {ImageCommand.Import.class, ImageCommand.ListImages.class, ImageCommand.Show.class, ImageCommand.Remove.class,
+                ImageCommand.Capture.class})
 final class ImageCommand implements Runnable {
 
     @Override
@@ -48,7 +49,7 @@ final class ImageCommand implements Runnable {
             } catch (ConfigLoader.ConfigException e) {
                 System.err.println("netboot: " + e.getMessage());
                 return 2;
-            } catch (IOException | IllegalArgumentException | InventoryException e) {
+            } catch (IOException | IllegalArgumentException | IllegalStateException | InventoryException e) {
                 System.err.println("netboot: " + e.getMessage());
                 return 1;
             }
@@ -78,6 +79,22 @@ final class ImageCommand implements Runnable {
             Image image = library.importImage(name, source, bytes, description, ProgressBar.onStderr());
             System.out.printf("imported %s: kernel %s, disk %s (%s)%n", image.name(), image.kernelVersion(), image.diskPath(),
                     DiskCommand.human(image.sizeBytes()));
+            return 0;
+        }
+    }
+
+    @Command(name = "capture", mixinStandardHelpOptions = true,
+            description = {"Turn a client's disk into an image other clients can be cloned from (e.g. after an install).",
+                    "The client must be off: a disk written within the last minute is refused. The disk is off the network during the copy."})
+    static final class Capture extends LibraryAction {
+        @Parameters(index = "0", paramLabel = "MAC") String mac;
+        @Parameters(index = "1", paramLabel = "NAME", description = "The new image's name") String name;
+
+        @Override
+        int run(ImageLibrary library) throws IOException {
+            Image image = services.capture().capture(mac, name, ProgressBar.onStderr());
+            System.out.printf("image %s captured from client %s: kernel %s, disk %s (%s)%n", image.name(), Inventory.normalizeMac(mac),
+                    image.kernelVersion(), image.diskPath(), DiskCommand.human(image.sizeBytes()));
             return 0;
         }
     }

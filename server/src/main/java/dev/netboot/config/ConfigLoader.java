@@ -47,7 +47,8 @@ public final class ConfigLoader {
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30, List.of()),
                 new NetbootConfig.Web("webadmin", ""),
-                new NetbootConfig.Tuning(100, 0, true, false, true));
+                new NetbootConfig.Tuning(100, 0, true, false, true),
+                new NetbootConfig.Installers("installers"));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -146,7 +147,8 @@ public final class ConfigLoader {
         NetbootConfig.Menus menus = new NetbootConfig.Menus(resolve(base, c.menus().dir()), c.menus().retrySeconds(), c.menus().kernelArgs());
         NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());
         NetbootConfig.Web web = new NetbootConfig.Web(resolve(base, c.web().templates()), c.web().adminPassword());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning());
+        NetbootConfig.Installers installers = new NetbootConfig.Installers(resolve(base, c.installers().dir()));
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), installers);
     }
 
     private static String resolve(Path base, String folder) {

@@ -24,7 +24,8 @@ public record NetbootConfig(
         Initrd initrd,
         Disks disks,
         Web web,
-        Tuning tuning) {
+        Tuning tuning,
+        Installers installers) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -163,6 +164,11 @@ public record NetbootConfig(
             int catalogPollMillis,
             @JsonPropertyDescription("Disks exported in addition to the catalog: address (shelf.slot), path, allowedMacs, open, readOnly, interfaces (those of aoe.interfaces it is offered on, e.g. [eth0.20]; empty = all)")
             java.util.List<dev.netboot.disks.DiskEntry> targets) {}
+
+    /** Installers a client can be switched to (installer mode, docs/installer.md). */
+    public record Installers(
+            @JsonPropertyDescription("Folder of operator-edited installer definitions (NAME.properties) and preseed templates; missing ones come from the packaged defaults. Relative: to the config file's folder, or dataDir without one. Fetched kernels and initrds live under <dataDir>/installers/NAME")
+            String dir) {}
 
     /** Per-client boot menus rendered from FreeMarker templates (PXELINUX, GRUB, iPXE). */
     public record Menus(

@@ -12,7 +12,16 @@ import dev.netboot.storage.CloneInUseException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import dev.netboot.storage.BlockStore;
+import dev.netboot.storage.BlockStores;
+import dev.netboot.storage.CowBlockStore;
+import dev.netboot.storage.ZeroSkippingCopy;
+
 import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Clock;
 import java.util.HashSet;
 import java.util.List;
@@ -139,6 +148,64 @@ public final class ClientDisks {
         }
         inventory.setDiskKind(disk.name(), Disk.STANDALONE);
         log.info("disk {} of client {} flattened: it no longer reads from image {}", disk.name(), m, disk.imageName());
+    }
+
+    /**
+     * A consistent copy of the client's disk as one plain sparse file: the disk is taken off the network for
+     * the copy (no write can land half-way; a client that runs would stall meanwhile: callers refuse running
+     * ones first), read through its store (image blocks with the client's writes over them) and exported
+     * again afterwards, also when the copy fails.
+     */
+    public void snapshot(String mac, Path raw, Progress progress) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        Disk disk = inventory.diskOf(m).orElseThrow(() -> new IllegalArgumentException("client " + m + " has no disk"));
+        Optional<TargetAddress> address = inventory.aoeAddress(m).map(TargetAddress::parse);
+        boolean withdrawn = address.isPresent() && catalog.find(address.get()).isPresent();
+        if (withdrawn) {
+            catalog.remove(address.get());
+            exports.withdraw(address.get());
+        }
+        try {
+            long deadline = System.nanoTime() + RELEASE_WAIT_NANOS;
+            while (true) {
+                try (BlockStore store = BlockStores.open(Path.of(disk.path()), true, false);
+                     FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+                    ZeroSkippingCopy.copy(store, out, "copying the disk of " + m, progress);
+                    out.force(true);
+                    return;
+                } catch (IOException e) {
+                    Files.deleteIfExists(raw);
+                    // A server in another process lets go of the withdrawn disk at its next catalog poll.
+                    if (!String.valueOf(e.getMessage()).contains("in use") || System.nanoTime() > deadline) throw e;
+                    sleep(200);
+                }
+            }
+        } finally {
+            if (withdrawn) ensureExported(m, disk, address.get());
+        }
+    }
+
+    /** When the client's disk was last written (its files' modification time): a client that runs writes. */
+    public Optional<java.time.Instant> lastWrite(String mac) throws IOException {
+        Optional<Disk> disk = inventory.diskOf(Inventory.normalizeMac(mac));
+        if (disk.isEmpty()) return Optional.empty();
+        Path path = Path.of(disk.get().path());
+        java.time.Instant last = Files.getLastModifiedTime(path).toInstant();
+        Path sidecar = CowBlockStore.sidecarOf(path);
+        if (Files.exists(sidecar)) {
+            java.time.Instant s = Files.getLastModifiedTime(sidecar).toInstant();
+            if (s.isAfter(last)) last = s;
+        }
+        return Optional.of(last);
+    }
+
+    private static void sleep(long millis) throws IOException {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException ie) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted", ie);
+        }
     }
 
     /** A server in another process lets go of a withdrawn disk at its next catalog poll: wait for that, briefly. */

@@ -276,7 +276,7 @@ public final class ImageImporter {
         });
     }
 
-    static void deleteTree(Path dir) throws IOException {
+    public static void deleteTree(Path dir) throws IOException {
         if (!Files.exists(dir, LinkOption.NOFOLLOW_LINKS)) return;
         Files.walkFileTree(dir, new SimpleFileVisitor<>() {
             @Override

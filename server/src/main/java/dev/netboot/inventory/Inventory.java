@@ -195,6 +195,37 @@ public final class Inventory implements AutoCloseable {
         return true;
     }
 
+    /**
+     * A client's installer mode: the installer it boots next instead of its system, and since when that
+     * installer runs (it fetched its initrd); empty when the client boots its system.
+     */
+    public record InstallMode(String installer, Optional<Instant> started) {}
+
+    public synchronized Optional<InstallMode> installMode(String mac) {
+        String m = normalizeMac(mac);
+        return query("SELECT installer, install_started FROM clients WHERE mac = ? AND installer IS NOT NULL", ps -> ps.setString(1, m),
+                rs -> new InstallMode(rs.getString(1), Optional.ofNullable(rs.getTimestamp(2)).map(Timestamp::toInstant)))
+                .stream().findFirst();
+    }
+
+    /** Arms (installer non-null, not started) or clears (null) a client's installer mode; false if there is no such client. */
+    public synchronized boolean setInstaller(String mac, String installer) {
+        String m = normalizeMac(mac);
+        return update("UPDATE clients SET installer = ?, install_started = NULL WHERE mac = ?", ps -> {
+            ps.setString(1, emptyToNull(installer));
+            ps.setString(2, m);
+        }) > 0;
+    }
+
+    /** The client's installer fetched its initrd: the install runs (recorded once, the first fetch counts). */
+    public synchronized boolean installStarted(String mac, Instant at) {
+        String m = normalizeMac(mac);
+        return update("UPDATE clients SET install_started = ? WHERE mac = ? AND installer IS NOT NULL AND install_started IS NULL", ps -> {
+            ps.setTimestamp(1, Timestamp.from(at));
+            ps.setString(2, m);
+        }) > 0;
+    }
+
     /** Per-client boot file overrides, for the boot policy's cache. */
     public synchronized java.util.Map<String, String> bootFileOverrides() {
         java.util.Map<String, String> out = new java.util.HashMap<>();

@@ -19,6 +19,27 @@ public final class ZeroSkippingCopy {
 
     private ZeroSkippingCopy() {}
 
+    /** Copies a whole block store (a client's clone: its image's blocks with its own writes over them) the same way. */
+    public static void copy(BlockStore from, FileChannel out, String phase, Progress progress) throws IOException {
+        ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_BYTES);
+        ByteBuffer buf = ByteBuffer.allocateDirect(BUFFER_BYTES);
+        long size = from.size();
+        for (long pos = 0; pos < size; ) {
+            buf.clear().limit((int) Math.min(BUFFER_BYTES, size - pos));
+            from.read(pos, buf);
+            buf.flip();
+            for (int off = 0; off < buf.limit(); off += BLOCK_BYTES) {
+                ByteBuffer block = buf.slice(off, Math.min(BLOCK_BYTES, buf.limit() - off));
+                if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
+                long at = pos + off;
+                while (block.hasRemaining()) at += out.write(block, at);
+            }
+            pos += buf.limit();
+            progress.update(phase, pos, size);
+        }
+        if (out.size() < size) out.write(ByteBuffer.allocate(1), size - 1);
+    }
+
     /** Copies the first {@code size} bytes of {@code from} to the same offsets of {@code out}; progress after every MiB. */
     public static void copy(Path from, FileChannel out, long size, String phase, Progress progress) throws IOException {
         ByteBuffer zeros = ByteBuffer.allocateDirect(BLOCK_BYTES);

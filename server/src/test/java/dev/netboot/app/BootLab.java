@@ -107,6 +107,13 @@ public final class BootLab implements AutoCloseable {
         System.out.println("capturing the lab bridge to " + pcap);
     }
 
+    /** A BIOS PC (iPXE ROM) with this much memory (an installer unpacks a large initrd into it). */
+    public QemuClient pc(String mac, int memoryMiB) throws Exception {
+        TapDevice tap = net.tap(null);
+        bridge.attach(tap.name());
+        return QemuClient.start(tap.name(), mac, dir.resolve(mac.replace(':', '-') + ".log"), memoryMiB);
+    }
+
     @Override
     public void close() {
         if (capture != null) {

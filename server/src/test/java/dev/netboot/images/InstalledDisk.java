@@ -47,6 +47,23 @@ public final class InstalledDisk {
         return disk;
     }
 
+    /**
+     * GPT as Debian's installer leaves a UEFI machine: partition 1 an EFI system partition (left empty: no
+     * ext filesystem), 2 the ext4 root with its kernel in its own /boot.
+     */
+    public static Path gptEspAndRoot(Path tree, Path disk) throws IOException {
+        Path work = Files.createDirectories(disk.resolveSibling(disk.getFileName() + ".parts"));
+        long rootMib = 32 + mib(tree) * 5 / 4;
+        Path rootFs = mke2fs("ext4", tree, work.resolve("root.fs"), rootMib);
+        sfdisk(disk, 1 + 4 + rootMib + 1, """
+                label: gpt
+                start=1MiB, size=4MiB, type=C12A7328-F81F-11D2-BA4B-00A0C93EC93B
+                start=5MiB, size=%dMiB, type=0FC63DAF-8483-4772-8E79-3D69D8477DE4
+                """.formatted(rootMib));
+        place(rootFs, disk, 5 * MIB);
+        return disk;
+    }
+
     /** MBR: partition 1 swap-typed (no filesystem), 2 extended, the root ext4 (with its /boot) in logical partition 5. */
     public static Path mbrWithLogicalRoot(Path tree, Path disk) throws IOException {
         Path work = Files.createDirectories(disk.resolveSibling(disk.getFileName() + ".parts"));

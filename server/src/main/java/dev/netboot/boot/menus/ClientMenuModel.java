@@ -41,8 +41,9 @@ public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySecon
         m.put("adminUrl", adminUrl);
         m.put("kernelSigned", kernelSigned);
         m.put("image", boot.boots().map(ClientBoot.Boots::image).orElse(""));
-        m.put("kernel", boot.boots().map(b -> b.kernel().path()).orElse(""));
-        m.put("initrd", boot.boots().map(b -> b.initrd().path()).orElse(""));
+        m.put("kernel", boot.boots().map(b -> b.kernelPath(boot.mac())).orElse(""));
+        m.put("initrd", boot.boots().map(b -> b.initrdPath(boot.mac())).orElse(""));
+        m.put("installer", boot.boots().map(ClientBoot.Boots::installer).orElse(""));
         m.put("aoe", boot.boots().map(ClientBoot.Boots::aoeAddress).orElse(""));
         m.put("aoeDevice", boot.boots().map(ClientBoot.Boots::aoeDevice).orElse(""));
         m.put("cmdline", boot.boots().map(ClientBoot.Boots::cmdline).orElse(""));

@@ -35,6 +35,7 @@ public final class MenuFileProvider implements FileProvider {
     private final WaitingClients waiting;
     private final Function<String, Optional<KernelSignature>> kernelSignatures;
     private final java.util.Set<String> warnedUnsigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final java.util.function.Consumer<String> loaderAsked;
 
     /**
      * @param boots     what a MAC boots: {@code boot.Booter#bootFor} (may block: providers run off the event loops)
@@ -43,17 +44,20 @@ public final class MenuFileProvider implements FileProvider {
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
-        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, image -> Optional.empty());
+        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, image -> Optional.empty(), mac -> {});
     }
 
     /**
      * @param kernelSignatures whether an image's kernel is signed for Secure Boot (empty: not known); a GRUB
      *                         menu, the loader a Secure Boot PC runs, says so on the console before {@code linux}
+     * @param loaderAsked      told each MAC whose loader asked for its own menu over the network ({@code Booter.loaderAsked})
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting,
-                            Function<String, Optional<KernelSignature>> kernelSignatures) {
+                            Function<String, Optional<KernelSignature>> kernelSignatures,
+                            java.util.function.Consumer<String> loaderAsked) {
         this.kernelSignatures = kernelSignatures;
+        this.loaderAsked = loaderAsked;
         this.templates = templates;
         this.boots = boots;
         this.kernelArgs = kernelArgs == null ? "" : kernelArgs;
@@ -81,6 +85,7 @@ public final class MenuFileProvider implements FileProvider {
     private Lookup render(MenuRequest menu, String name, java.net.InetSocketAddress client) {
         ClientBoot boot;
         try {
+            if (!menu.isDefault() && client != null) loaderAsked.accept(menu.mac());
             boot = menu.isDefault() ? ClientBoot.unknownClient() : boots.apply(menu.mac());
         } catch (RuntimeException e) {
             // A half-known client must not get the "unassigned" menu: it would wait instead of booting its disk.

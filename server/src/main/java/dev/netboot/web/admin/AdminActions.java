@@ -21,8 +21,14 @@ public final class AdminActions {
     private final Inventory inventory;
     private final ClientDisks disks;
     private final FlattenJobs flattens;
+    private final ClientInstall installs;
 
     public AdminActions(Inventory inventory, ClientDisks disks, FlattenJobs flattens) {
+        this(inventory, disks, flattens, ClientInstall.NONE);
+    }
+
+    public AdminActions(Inventory inventory, ClientDisks disks, FlattenJobs flattens, ClientInstall installs) {
+        this.installs = installs;
         this.inventory = inventory;
         this.disks = disks;
         this.flattens = flattens;
@@ -59,6 +65,32 @@ public final class AdminActions {
         if (inventory.diskOf(m).isEmpty()) throw new IllegalArgumentException("client " + m + " has no disk to flatten");
         if (!flattens.start(m, who)) throw new IllegalStateException("the disk of client " + m + " is being flattened already");
         log.info("web admin ({}): client {}: flattening its disk", who, m);
+    }
+
+    /** {@code netboot client install MAC --installer NAME [--size N]}: its next boot starts the installer. */
+    public String install(String who, String mac, String installer, String size) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        if (installer == null || installer.isBlank()) throw new IllegalArgumentException("choose an installer");
+        notWhileFlattening(m, "install onto its disk");
+        java.util.OptionalLong bytes = size == null || size.isBlank() ? java.util.OptionalLong.empty() : java.util.OptionalLong.of(parseSize(size));
+        String aoe = installs.install(m, installer.trim(), bytes);
+        log.info("web admin ({}): client {}: next boot starts installer {} onto disk e{}", who, m, installer, aoe);
+        return aoe;
+    }
+
+    /** "20G", "512M", "1T" or bytes. */
+    static long parseSize(String text) {
+        String t = text.trim().toUpperCase(java.util.Locale.ROOT).replaceAll("I?B$", "");
+        long unit = 1;
+        if (!t.isEmpty() && "KMGT".indexOf(t.charAt(t.length() - 1)) >= 0) {
+            unit = 1L << (10 * ("KMGT".indexOf(t.charAt(t.length() - 1)) + 1));
+            t = t.substring(0, t.length() - 1);
+        }
+        try {
+            return Math.multiplyExact(Long.parseLong(t.trim()), unit);
+        } catch (NumberFormatException | ArithmeticException e) {
+            throw new IllegalArgumentException("size '" + text + "' is not a size (e.g. 20G, 512M)");
+        }
     }
 
     /** {@code netboot client remove MAC}: the client, its assignment and its disk. */

@@ -67,6 +67,10 @@ public final class AdminRoutes {
             actions.flatten(who(ctx), mac);
             return "flattening";
         }));
+        r.post(PREFIX + "/clients/{mac}/install", ctx -> change(ctx, mac -> {
+            actions.install(who(ctx), mac, ctx.formParam("installer"), ctx.formParam("size"));
+            return "installing";
+        }));
         r.post(PREFIX + "/clients/{mac}/remove", this::remove);
         r.get(PREFIX + "/clone", ctx -> render(ctx, 200, "clone.ftlh", "clone",
                 new Pages.Clone(queries.imageNames(), macParam(ctx), "", false, "", "")));
@@ -193,6 +197,7 @@ public final class AdminRoutes {
             case "unassigned" -> "The disk was removed; the client waits for an image again.";
             case "nodisk" -> "The client had no disk.";
             case "flattening" -> "Flattening started.";
+            case "installing" -> "Its next network boot starts the installer onto its disk; after the installer's reboot it boots the installed system.";
             default -> "";
         };
         var page = new Pages.Client(row.get(), queries.imageNames(), image != null ? image : assigned, replace, queries.hasDisk(mac),

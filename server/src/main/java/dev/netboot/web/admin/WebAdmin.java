@@ -36,11 +36,17 @@ public final class WebAdmin {
     /** @param waiting PCs waiting for an image right now (boot.menus.WaitingClients), marked on the clients page */
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
                     Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) {
+        this(templateDir, password, inventory, disks, catalog, exported, waiting, clock, ClientInstall.NONE);
+    }
+
+    /** @param installs {@code client install} (installer mode) for the client page's form */
+    public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
+                    Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock, ClientInstall installs) {
         this.password = password;
         this.templates = Templates.html(templateDir, PACKAGED);
         this.flattens = new FlattenJobs(disks, clock);
         this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, clock),
-                new AdminActions(inventory, disks, flattens), flattens);
+                new AdminActions(inventory, disks, flattens, installs), flattens);
     }
 
     public AdminRoutes routes() { return routes; }

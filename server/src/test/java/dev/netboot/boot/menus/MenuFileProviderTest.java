@@ -81,13 +81,13 @@ class MenuFileProviderTest {
         java.util.function.Function<String, Optional<dev.netboot.boot.KernelSignature>> unsigned =
                 image -> Optional.of(image.equals("debian12") ? dev.netboot.boot.KernelSignature.UNSIGNED : dev.netboot.boot.KernelSignature.SIGNED);
         MenuFileProvider p = new MenuFileProvider(new Templates(dir, "/pxe-menus"), booter("")::bootFor, "", 5, AdminLink.NONE,
-                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), unsigned);
+                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), unsigned, mac -> {});
         String grub = text(open(p, "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
         assertThat(grub).contains("netboot: the kernel of image debian12 has no Secure Boot signature:\"", "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel\"");
         assertThat(grub.indexOf("no Secure Boot signature")).isLessThan(grub.indexOf("linux /images/debian12/vmlinuz"));
         assertThat(text(open(provider(dir), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"))).as("signature not known").doesNotContain("Secure Boot");
         MenuFileProvider signed = new MenuFileProvider(new Templates(dir, "/pxe-menus"), booter("")::bootFor, "", 5, AdminLink.NONE,
-                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), image -> Optional.of(dev.netboot.boot.KernelSignature.SIGNED));
+                WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), image -> Optional.of(dev.netboot.boot.KernelSignature.SIGNED), mac -> {});
         assertThat(text(open(signed, "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"))).doesNotContain("Secure Boot");
     }
 

@@ -1,0 +1,30 @@
+package dev.netboot.boot.installer;
+
+import java.nio.file.Path;
+import java.util.Optional;
+
+/**
+ * One installer definition ({@code installers/NAME.properties}): where its kernel and initrd are, the
+ * kernel modules matching that kernel (for the AoE add-on), its extra command line and its preseed
+ * template; and, for {@code netboot installers fetch}, which Debian packages hold them.
+ *
+ * @param kernel   the installer's kernel (bzImage)
+ * @param initrd   its own initrd, served with ours appended
+ * @param modules  a folder holding {@code lib/modules/<version>} of that kernel's linux-image package
+ * @param cmdline  extra kernel command line ({@code [=preseedUrl]} etc. already resolved per client by the caller)
+ * @param preseed  a FreeMarker template in the installers folder rendered per client, "" for none
+ * @param fetch    where {@code installers fetch} gets the files, if the definition says
+ */
+public record Installer(String name, String title, Path kernel, Path initrd, Path modules, String cmdline, String preseed,
+                        Optional<Fetch> fetch) {
+
+    /**
+     * @param installerPackage the Debian package with the kernel and initrd (apt-get download)
+     * @param kernelInPackage  the kernel's path inside it
+     * @param initrdInPackage  the initrd's path inside it
+     * @param modulesPackage   the linux-image package for the kernel's modules; {@code {version}} is the kernel's version
+     */
+    public record Fetch(String installerPackage, String kernelInPackage, String initrdInPackage, String modulesPackage) {}
+
+    public boolean hasPreseed() { return !preseed.isEmpty(); }
+}
