@@ -124,7 +124,7 @@ public final class Services implements AutoCloseable {
             BootOverrides o = bootOverrides();
             BootLoaders found = bootLoaders();
             RuleBootPolicy loaders = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl(),
-                    LoaderChoice.parse(b.loader())), "", o, o::isDisabled, bootRules(), found::has);
+                    bootLoader()), "", o, o::isDisabled, bootRules(), found::has);
             NetbootConfig.Disks d = config.disks();
             DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
                     : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
@@ -133,6 +133,15 @@ public final class Services implements AutoCloseable {
                     new InstallerModes(inventory(), installers(), clock));
         }
         return booter;
+    }
+
+    /** boot.loader, checked: a bad word fails the start naming the setting. */
+    public LoaderChoice bootLoader() {
+        try {
+            return LoaderChoice.parse(config.boot().loader());
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException("boot.loader: " + e.getMessage(), e);
+        }
     }
 
     /** The operator's boot rules (boot.rules), checked: a bad word fails the start with its rule. */
