@@ -76,8 +76,14 @@ public final class GuestImage {
         Path root = cache.resolve("pkg-" + pkg);
         if (!Files.isDirectory(root.resolve("usr"))) {
             Files.createDirectories(cache);
-            HostCommands.Result dl = HostCommands.runAllowingFailure(300, "sh", "-c", "cd '" + cache + "' && apt-get download " + pkg);
-            if (dl.exitCode() != 0) throw new IOException("apt-get download " + pkg + " failed (apt-get update?): " + dl.output());
+            String download = "cd '" + cache + "' && apt-get download " + pkg;
+            HostCommands.Result dl = HostCommands.runAllowingFailure(300, "sh", "-c", download);
+            if (dl.exitCode() != 0) {
+                // A fresh machine may have no package lists yet.
+                HostCommands.runAllowingFailure(300, "apt-get", "update", "-qq");
+                dl = HostCommands.runAllowingFailure(300, "sh", "-c", download);
+            }
+            if (dl.exitCode() != 0) throw new IOException("apt-get download " + pkg + " failed: " + dl.output());
             Path tmp = cache.resolve("pkg-" + pkg + ".tmp");
             HostCommands.run("sh", "-c", "rm -rf '" + tmp + "' && dpkg -x '" + cache + "'/" + pkg + "_*.deb '" + tmp + "' && rm -f '" + cache + "'/" + pkg + "_*.deb");
             Files.move(tmp, root);
