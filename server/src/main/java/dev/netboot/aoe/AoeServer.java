@@ -120,6 +120,14 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
         }
     }
 
+    private volatile WriteReplication replication;
+
+    /** From now on writes and flushes of the targets it replicates go through {@code r} (null: none). */
+    public void replicateThrough(WriteReplication r) { this.replication = r; }
+
+    @Override
+    public WriteReplication replication() { return replication; }
+
     public Set<TargetAddress> exported() { return new TreeSet<>(stores.keySet()); }
     public AoeResponder responder() { return responder; }
 

@@ -88,6 +88,7 @@ public final class Appliance implements AutoCloseable {
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
     private volatile AoeServer aoe;
+    private volatile ReplicationService replication;
     private ClientDisks clientDisks;
     private WebAdmin webAdmin;
     private final WaitingClients waiting;
@@ -116,7 +117,10 @@ public final class Appliance implements AutoCloseable {
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
-            if (!config.aoe().interfaces().isEmpty()) startAoe();
+            boolean standby = ReplicationService.role(config.replication()).orElse(null) == dev.netboot.replication.Role.STANDBY;
+            if (standby) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", config.aoe().interfaces());
+            else if (!config.aoe().interfaces().isEmpty()) startAoe();
+            if (ReplicationService.role(config.replication()).isPresent()) startReplication();
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
             throw e;
@@ -358,6 +362,17 @@ public final class Appliance implements AutoCloseable {
         services.exportDisksThrough(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
     }
+
+    /** The replicated standby (docs/replication.md): the catalog's disks and aoe.targets, mirrored to the peer. */
+    private void startReplication() throws IOException, InterruptedException {
+        List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
+        disks.addAll(config.aoe().targets());
+        replication = ReplicationService.start(config, disks, aoe, registry);
+        running.add(replication);
+    }
+
+    /** The replication of this server, or null when replication.role is none. */
+    public ReplicationService replication() { return replication; }
 
     /** What the web admin shows as "exported now": empty when this server serves no AoE. */
     private Optional<Set<String>> exportedAddresses() {

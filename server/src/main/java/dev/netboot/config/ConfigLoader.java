@@ -47,7 +47,8 @@ public final class ConfigLoader {
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30),
                 new NetbootConfig.Web("webadmin", ""),
-                new NetbootConfig.Tuning(100, 0, true, false, true));
+                new NetbootConfig.Tuning(100, 0, true, false, true),
+                new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -90,7 +91,40 @@ public final class ConfigLoader {
                 throw new ConfigException("files.generatedFirst: " + e.getMessage());
             }
         }
+        validateReplication(config.replication());
         return withDerivedPaths(config, source);
+    }
+
+    /** The replication section: a typo in a role or an address must stop the server, not leave it unreplicated. */
+    static void validateReplication(NetbootConfig.Replication r) throws ConfigException {
+        String role = r.role() == null ? "" : r.role().strip().toLowerCase();
+        if (!List.of("none", "primary", "standby").contains(role))
+            throw new ConfigException("replication.role must be none, primary or standby, got '" + r.role() + "'");
+        if (r.tls()) throw new ConfigException("replication.tls: TLS on the replication link is not built yet; set it to false and use a dedicated link or VLAN");
+        if (r.resyncBytesPerSecond() < 0) throw new ConfigException("replication.resyncBytesPerSecond must be 0 (unlimited) or more");
+        if (r.pingMillis() < 10 || r.timeoutMillis() <= r.pingMillis())
+            throw new ConfigException("replication.pingMillis must be at least 10 and replication.timeoutMillis larger than it");
+        if (role.equals("none")) return;
+        hostPort("replication.peer", r.peer(), false);
+        hostPort("replication.listen", r.listen(), true);
+    }
+
+    /** HOST:PORT or [IPv6]:PORT; the host may be a name (resolved at each connection attempt). */
+    public static java.net.InetSocketAddress hostPort(String key, String value, boolean anyHostAllowed) throws ConfigException {
+        if (value == null || value.isBlank()) throw new ConfigException(key + " is required when replication.role is primary or standby (HOST:PORT)");
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) throw new ConfigException(key + " must be HOST:PORT, got '" + value + "'");
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + ": port '" + value.substring(colon + 1) + "' is not a number");
+        }
+        if (port < 1 || port > 65535) throw new ConfigException(key + ": port " + port + " is outside 1-65535");
+        if (!anyHostAllowed && (host.equals("0.0.0.0") || host.equals("::"))) throw new ConfigException(key + ": " + host + " is not an address to connect to");
+        return java.net.InetSocketAddress.createUnresolved(host, port);
     }
 
     /**
@@ -107,7 +141,11 @@ public final class ConfigLoader {
         NetbootConfig.Menus menus = new NetbootConfig.Menus(resolve(base, c.menus().dir()), c.menus().retrySeconds(), c.menus().kernelArgs());
         NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());
         NetbootConfig.Web web = new NetbootConfig.Web(resolve(base, c.web().templates()), c.web().adminPassword());
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning());
+        NetbootConfig.Replication r = c.replication();
+        NetbootConfig.Replication replication = !r.secretFile().isBlank() ? r
+                : new NetbootConfig.Replication(r.role(), r.peer(), r.listen(), r.secret(), Path.of(c.dataDir()).resolve("replication-secret").toString(),
+                        r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), replication);
     }
 
     private static String resolve(Path base, String folder) {
@@ -158,7 +196,7 @@ public final class ConfigLoader {
 
     /** Where the configuration holds secrets: printed as {@link #HIDDEN} unless asked for. */
     private static final List<String[]> SECRETS = List.of(
-            new String[]{"inventory", "password"}, new String[]{"web", "adminPassword"});
+            new String[]{"inventory", "password"}, new String[]{"web", "adminPassword"}, new String[]{"replication", "secret"});
     public static final String HIDDEN = "********";
 
     /** As {@link #toYaml(NetbootConfig)}, with the passwords that are set shown as {@link #HIDDEN}: the output ends up in tickets and screenshots. */
