@@ -93,6 +93,14 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
         }
     }
 
+    /**
+     * Broadcasts an unsolicited config response for every exported target on every interface (after a
+     * takeover: the clients' driver and the switches learn where the service MAC is now).
+     */
+    public void announce() {
+        for (AoeInterface i : interfaces) i.announce();
+    }
+
     /** Stops answering for a target and closes its store. */
     public void withdraw(TargetAddress a) {
         responder.remove(a);

@@ -118,9 +118,16 @@ public final class Appliance implements AutoCloseable {
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
             boolean standby = ReplicationService.role(config.replication()).orElse(null) == dev.netboot.replication.Role.STANDBY;
-            if (standby) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", config.aoe().interfaces());
-            else if (!config.aoe().interfaces().isEmpty()) startAoe();
+            boolean failover = ReplicationService.role(config.replication()).isPresent() && config.replication().failover();
+            // With failover the disks are served from the service interface only, which starts down on every node.
+            if (failover) serviceAddress = FailoverService.prepare(config.replication());
+            if (standby) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", aoeInterfaces());
+            else if (!aoeInterfaces().isEmpty()) startAoe();
             if (ReplicationService.role(config.replication()).isPresent()) startReplication();
+            if (failover) {
+                this.failover = FailoverService.start(config, serviceAddress, replication.node(), ReplicationService.secret(config.replication()), this::ensureAoe);
+                running.add(this.failover);
+            }
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
             throw e;
@@ -345,10 +352,29 @@ public final class Appliance implements AutoCloseable {
                 tls.isPresent() ? "" : "; the password crosses the network in clear: set http.httpsPort for HTTPS");
     }
 
-    private void startAoe() throws IOException {
+    private volatile dev.netboot.replication.ServiceAddress serviceAddress;
+    private volatile FailoverService failover;
+
+    /** Where AoE is served: the service interface when failover is on (it follows the primary role), else aoe.interfaces. */
+    private List<String> aoeInterfaces() {
+        if (ReplicationService.role(config.replication()).isPresent() && config.replication().failover())
+            return List.of(config.replication().serviceInterface());
+        return config.aoe().interfaces();
+    }
+
+    /** A takeover: AoE serving (on the service interface, still down until the failover brings it up). */
+    private synchronized AoeServer ensureAoe() throws IOException {
+        if (aoe == null) startAoe();
+        return aoe;
+    }
+
+    /** The failover of this server, or null when replication.serviceMac is not set. */
+    public FailoverService failover() { return failover; }
+
+    private synchronized void startAoe() throws IOException {
         NetbootConfig.Aoe a = config.aoe();
         Path dataDir = Path.of(config.dataDir());
-        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
+        aoe = new AoeServer(aoeInterfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
                 config.tuning().aoeSpinNanos()).start();
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
@@ -360,7 +386,7 @@ public final class Appliance implements AutoCloseable {
                 new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads())).start(a.catalogPollMillis());
         running.add(exporter);
         services.exportDisksThrough(exporter);
-        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", aoeInterfaces()), catalog.file());
     }
 
     /** The replicated standby (docs/replication.md): the catalog's disks and aoe.targets, mirrored to the peer. */

@@ -48,7 +48,8 @@ public final class ConfigLoader {
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30),
                 new NetbootConfig.Web("webadmin", ""),
                 new NetbootConfig.Tuning(100, 0, true, false, true),
-                new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000));
+                new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000,
+                        "", "", "", "nbservice0", 250, 3));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -107,6 +108,28 @@ public final class ConfigLoader {
         if (role.equals("none")) return;
         hostPort("replication.peer", r.peer(), false);
         hostPort("replication.listen", r.listen(), true);
+        validateFailover(r);
+    }
+
+    /** The failover keys: all or nothing, so a half-configured pair never fails over into nowhere. */
+    static void validateFailover(NetbootConfig.Replication r) throws ConfigException {
+        if (!r.failover()) {
+            if (!r.serviceIp().isBlank()) throw new ConfigException("replication.serviceIp needs replication.serviceMac (the address it lives on)");
+            return;
+        }
+        try {
+            dev.netboot.net.MacAddress mac = dev.netboot.net.MacAddress.parse(r.serviceMac());
+            if (mac.isGroup()) throw new ConfigException("replication.serviceMac must be a unicast address, got " + r.serviceMac());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("replication.serviceMac is not a MAC address: '" + r.serviceMac() + "'");
+        }
+        if (r.clientInterface().isBlank()) throw new ConfigException("replication.clientInterface is required with replication.serviceMac (the client network's interface)");
+        if (r.serviceInterface().isBlank() || r.serviceInterface().length() > 15 || !r.serviceInterface().matches("[A-Za-z0-9_.-]+"))
+            throw new ConfigException("replication.serviceInterface must be an interface name (at most 15 letters, digits, _ . -), got '" + r.serviceInterface() + "'");
+        if (!r.serviceIp().isBlank() && !r.serviceIp().matches("[0-9A-Fa-f:.]+/\\d{1,3}"))
+            throw new ConfigException("replication.serviceIp must be ADDRESS/PREFIX (e.g. 192.168.1.5/24), got '" + r.serviceIp() + "'");
+        if (r.probeMillis() < 10) throw new ConfigException("replication.probeMillis must be at least 10");
+        if (r.deadAfterProbes() < 1) throw new ConfigException("replication.deadAfterProbes must be at least 1");
     }
 
     /** HOST:PORT or [IPv6]:PORT; the host may be a name (resolved at each connection attempt). */
@@ -144,7 +167,8 @@ public final class ConfigLoader {
         NetbootConfig.Replication r = c.replication();
         NetbootConfig.Replication replication = !r.secretFile().isBlank() ? r
                 : new NetbootConfig.Replication(r.role(), r.peer(), r.listen(), r.secret(), Path.of(c.dataDir()).resolve("replication-secret").toString(),
-                        r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis());
+                        r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis(),
+                        r.serviceMac(), r.serviceIp(), r.clientInterface(), r.serviceInterface(), r.probeMillis(), r.deadAfterProbes());
         return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), replication);
     }
 

@@ -228,5 +228,21 @@ public record NetbootConfig(
             @JsonPropertyDescription("Ping the peer after this much silence")
             int pingMillis,
             @JsonPropertyDescription("The peer is declared gone after this much silence (the primary then goes on alone, degraded)")
-            int timeoutMillis) {}
+            int timeoutMillis,
+            // Failover (docs/replication.md, "Failover"): the addresses that move to whichever node is primary.
+            @JsonPropertyDescription("MAC address the disks are served from, held only by the primary (a macvlan on clientInterface); empty = no automatic failover")
+            String serviceMac,
+            @JsonPropertyDescription("Address/prefix of the boot services (DHCP, TFTP, HTTP) on the service interface, e.g. 192.168.1.5/24 or fd00::5/64; empty = none")
+            String serviceIp,
+            @JsonPropertyDescription("The client network's interface, on which the service macvlan is made and the primary is probed")
+            String clientInterface,
+            @JsonPropertyDescription("Name of the service macvlan interface")
+            String serviceInterface,
+            @JsonPropertyDescription("After the replication link is lost, probe the primary (AoE config query to serviceMac) this often")
+            int probeMillis,
+            @JsonPropertyDescription("The primary counts as dead after this many unanswered probes in a row (only while the replication link is also lost)")
+            int deadAfterProbes) {
+
+        public boolean failover() { return serviceMac != null && !serviceMac.isBlank(); }
+    }
 }

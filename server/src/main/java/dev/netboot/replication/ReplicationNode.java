@@ -235,6 +235,14 @@ public final class ReplicationNode implements AutoCloseable {
     public long nodeId() { return settings.nodeId(); }
     /** Whether the link is up (preambles and Hellos exchanged). */
     public boolean connected() { return established; }
+
+    private volatile java.util.function.BiConsumer<Role, Long> announcements;
+
+    /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
+    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
+
+    /** Tells the peer this node's role and term (dropped when not connected: the next link-up announces again). */
+    public void announce(Role role, long term) { loop.execute(() -> send(new RoleAnnouncement(role, term))); }
     /** When the last bytes from the peer arrived (any frame counts: pings come every pingInterval), if ever. */
     public Optional<Instant> lastHeardFromPeer() { return Optional.ofNullable(lastHeard); }
     /** Why the last connection ended. */
@@ -699,7 +707,11 @@ public final class ReplicationNode implements AutoCloseable {
                 Disk d = disks.get(g.disk());
                 if (d != null) d.peerIds = g.ids();
             }
-            case RoleAnnouncement a -> log.info("replication: peer announces role {} (term {})", a.role(), a.term());
+            case RoleAnnouncement a -> {
+                log.info("replication: peer announces role {} (term {})", a.role(), a.term());
+                java.util.function.BiConsumer<Role, Long> l = announcements;
+                if (l != null) l.accept(a.role(), a.term());
+            }
             default -> log.info("replication: {} from the peer ignored", m.getClass().getSimpleName());
         }
     }
