@@ -53,6 +53,8 @@ public final class FailoverService implements AutoCloseable {
     private final ServiceAddress address;
     private final AoeStarter aoe;
     private final Path termFile;
+    private final Path stateDir;
+    private String lastStatus = "";
     private final byte[] probeKey;
     private final Failover failover;
     private ConfigProbe probe;
@@ -65,6 +67,7 @@ public final class FailoverService implements AutoCloseable {
         this.address = address;
         this.aoe = aoe;
         this.termFile = termFile;
+        this.stateDir = termFile.getParent();
         this.probeKey = hmac(secret, "netboot failover probe key".getBytes(StandardCharsets.US_ASCII));
         Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
                 TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
@@ -138,6 +141,8 @@ public final class FailoverService implements AutoCloseable {
             }
             if (up) run(failover.copyState(now, copyState()));
             run(failover.tick(now));
+            switchoverRequest();
+            writeStatus();
         } catch (RuntimeException e) {
             log.error("failover: {}", e.toString(), e);
         }
@@ -152,6 +157,9 @@ public final class FailoverService implements AutoCloseable {
         for (ReplicationNode.DiskStatus d : node.status()) {
             if (!d.connected()) continue;
             ReplicaState s = d.state();
+            // Degraded while connected: the peer does not hold this disk (or failed a write to it). The
+            // primary's own copy is what it is; on the standby such a copy is behind.
+            if (s == ReplicaState.DEGRADED && d.role() == Role.PRIMARY) continue;
             if (s == ReplicaState.SYNC_TARGET || s == ReplicaState.SPLIT_BRAIN || s == ReplicaState.UNRELATED) return CopyState.UNUSABLE;
             if (s != ReplicaState.UP_TO_DATE && s != ReplicaState.SYNC_SOURCE) worst = CopyState.CONSISTENT;
         }
@@ -194,6 +202,54 @@ public final class FailoverService implements AutoCloseable {
             case FailoverEffect.MarkOutdated m -> log.warn("failover: {}", m.reason());
             case FailoverEffect.WriteAlone w -> log.warn("failover: {}", w.reason());
             case FailoverEffect.Report r -> log.info("failover: {}", r.message());
+        }
+    }
+
+    /**
+     * {@code netboot replication switchover} asks through a file in the state directory (root's, like the
+     * catalog the disk commands edit): {@code switchover.request} holds a nonce, the answer goes to
+     * {@code switchover.NONCE.result}, and {@code failover-status} shows the phase and term as they change.
+     */
+    private void switchoverRequest() {
+        Path request = stateDir.resolve(SWITCHOVER_REQUEST);
+        if (!Files.exists(request)) return;
+        String nonce;
+        try {
+            nonce = Files.readString(request).strip();
+            Files.deleteIfExists(request);
+        } catch (IOException e) {
+            return;
+        }
+        if (!nonce.matches("[A-Za-z0-9]{1,64}")) return;
+        String answer;
+        try {
+            run(failover.switchover(System.nanoTime()));
+            answer = "ok: releasing the service address and draining writes; the role goes to the peer at term " + (failover.term() + 1);
+        } catch (IllegalStateException e) {
+            answer = "refused: " + e.getMessage();
+        }
+        log.warn("failover: operator asked for a switchover: {}", answer);
+        writeStatus(); // before the answer, so the command never reads the phase from before it
+        try {
+            Files.writeString(stateDir.resolve("switchover." + nonce + ".result"), answer + "\n");
+        } catch (IOException e) {
+            log.warn("failover: cannot answer the switchover request: {}", e.getMessage());
+        }
+    }
+
+    public static final String SWITCHOVER_REQUEST = "switchover.request";
+    public static final String STATUS_FILE = "failover-status";
+
+    private void writeStatus() {
+        String s = "phase=" + failover.phase() + " term=" + failover.term() + " link=" + (failover.linkUp() ? "up" : "down") + "\n";
+        if (s.equals(lastStatus)) return;
+        try {
+            Path tmp = stateDir.resolve(STATUS_FILE + ".tmp");
+            Files.writeString(tmp, s);
+            Files.move(tmp, stateDir.resolve(STATUS_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            lastStatus = s;
+        } catch (IOException e) {
+            log.warn("failover: cannot write {}: {}", STATUS_FILE, e.getMessage());
         }
     }
 
