@@ -125,7 +125,11 @@ public final class Appliance implements AutoCloseable {
             else if (!aoeInterfaces().isEmpty()) startAoe();
             if (ReplicationService.role(config.replication()).isPresent()) startReplication();
             if (failover) {
-                this.failover = FailoverService.start(config, serviceAddress, replication.node(), ReplicationService.secret(config.replication()), this::ensureAoe);
+                this.failover = FailoverService.start(config, serviceAddress, replication.node(), ReplicationService.secret(config.replication()),
+                        new FailoverService.AoeStarter() {
+                            @Override public AoeServer ensureAoe() throws IOException { return Appliance.this.ensureAoe(); }
+                            @Override public void releaseAoe() { Appliance.this.releaseAoe(); }
+                        });
                 running.add(this.failover);
             }
         } catch (RuntimeException | IOException | InterruptedException e) {
@@ -368,6 +372,25 @@ public final class Appliance implements AutoCloseable {
         return aoe;
     }
 
+    private AutoCloseable aoeExporter;
+
+    /** No longer primary: the AoE target (and the catalog exporter feeding it) stop, its disks are closed. */
+    private synchronized void releaseAoe() {
+        AoeServer a = aoe;
+        if (a == null) return;
+        try {
+            if (aoeExporter != null) aoeExporter.close();
+        } catch (Exception e) {
+            log.warn("failover: stopping the catalog exporter: {}", e.getMessage());
+        }
+        a.close();
+        running.remove(a);
+        running.remove(aoeExporter);
+        aoeExporter = null;
+        aoe = null;
+        log.info("failover: AoE target stopped, disks closed (this node is not primary)");
+    }
+
     /** The failover of this server, or null when replication.serviceMac is not set. */
     public FailoverService failover() { return failover; }
 
@@ -385,6 +408,7 @@ public final class Appliance implements AutoCloseable {
         CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites(),
                 new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads())).start(a.catalogPollMillis());
         running.add(exporter);
+        aoeExporter = exporter;
         services.exportDisksThrough(exporter);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", aoeInterfaces()), catalog.file());
     }

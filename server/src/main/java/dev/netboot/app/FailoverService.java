@@ -45,6 +45,12 @@ public final class FailoverService implements AutoCloseable {
     /** What the appliance does for a takeover: AoE running on the service interface, returned. */
     public interface AoeStarter {
         AoeServer ensureAoe() throws IOException;
+
+        /**
+         * No longer primary: stop the AoE target and close its disks, so the peer can open storage both
+         * reach (its lock), and a later takeover starts it afresh.
+         */
+        void releaseAoe();
     }
 
     private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
@@ -196,6 +202,8 @@ public final class FailoverService implements AutoCloseable {
             case FailoverEffect.StopServing s -> {
                 address.down();
                 log.warn("failover: {}", s.reason());
+                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once.
+                if (failover.phase() != Failover.Phase.DRAINING) aoe.releaseAoe();
             }
             case FailoverEffect.AwaitDrain a -> awaitDrain(System.nanoTime());
             case FailoverEffect.Announce a -> node.announce(a.role(), a.term());
@@ -257,6 +265,7 @@ public final class FailoverService implements AutoCloseable {
     private void awaitDrain(long since) {
         int inFlight = node.status().stream().mapToInt(ReplicationNode.DiskStatus::writesInFlight).sum();
         if (inFlight == 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(50)) {
+            if (failover.phase() == Failover.Phase.DRAINING) aoe.releaseAoe();
             run(failover.drained(System.nanoTime()));
             return;
         }

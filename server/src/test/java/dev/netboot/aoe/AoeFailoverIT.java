@@ -106,12 +106,8 @@ class AoeFailoverIT {
     private Process server(String name, Namespace ns, String role, VethPair client, String listen, String peer) throws IOException {
         Path dataDir = dir.resolve(name);
         new DiskCatalog(dataDir).add(new DiskEntry("7.1", clone.toString(), List.of(GUEST_MAC), false, false));
-        String clientIf = ns == a ? client.peerName() : client.peerName();
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
-        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
-        if (Files.isRegularFile(jar)) cmd.addAll(List.of("-jar", jar.toString()));
-        else cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main"));
+        String clientIf = client.peerName();
+        List<String> cmd = new ArrayList<>(javaCommand());
         cmd.addAll(List.of("serve", "--set", "dataDir=" + dataDir, "--set", "tftp.enabled=false", "--set", "http.enabled=false",
                 "--set", "dhcp.mode=off", "--set", "aoe.catalogPollMillis=50",
                 "--set", "replication.role=" + role, "--set", "replication.peer=" + peer, "--set", "replication.listen=" + listen,
@@ -186,9 +182,9 @@ class AoeFailoverIT {
         }
     }
 
-    /** Capture of AoE frames on the bridge port of a server (the host side of its veth). */
+    /** Capture of the AoE frames a server sends (what enters the bridge from its veth; broadcasts from the other node leave by it too). */
     private Process capture(VethPair port, Path file) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder("tcpdump", "-i", port.hostSideName(), "-U", "-w", file.toString(), "ether", "proto", "0x88a2")
+        Process p = new ProcessBuilder("tcpdump", "-Q", "in", "-i", port.hostSideName(), "-U", "-w", file.toString(), "ether", "proto", "0x88a2")
                 .redirectErrorStream(true).start();
         Thread.sleep(500);
         return p;
@@ -280,6 +276,57 @@ class AoeFailoverIT {
         assertThat(logged("B", "failover: serving")).as("the standby took over on a cut link").isFalse();
         assertThat(fromServiceMac(capB)).as("frames from the service MAC on the standby's port").isZero();
         assertThat(String.join("\n", console)).doesNotContain("NB-FAIL");
+    }
+
+    @Test
+    void switchoverMovesThePrimaryWithNoWriteLost() throws Exception {
+        Path initrd = setUp();
+        String ipA = link.hostSideAddress().getHostAddress(), ipB = link.peerAddress().getHostAddress();
+        Process pa = server("A", a, "primary", aClient, ipA + ":7789", ipB + ":7789");
+        Process pb = server("B", b, "standby", bClient, ipB + ":7789", ipA + ":7789");
+        awaitLog("A", "failover: serving on nbsvc0", Duration.ofSeconds(120));
+        startGuest(initrd);
+        waitForAcks(20, Duration.ofSeconds(150));
+        // The operator's command, as a person would run it on the primary.
+        List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.addAll(List.of("replication", "switchover", "--set", "dataDir=" + dir.resolve("A"), "--set", "replication.role=primary",
+                "--set", "replication.peer=" + ipB + ":7789", "--set", "replication.serviceMac=" + SERVICE_MAC,
+                "--set", "replication.clientInterface=" + aClient.peerName()));
+        long asked = System.nanoTime();
+        var result = a.exec(Duration.ofSeconds(90), cmd.toArray(String[]::new));
+        System.out.println("switchover command: exit " + result.exitCode() + "\n" + result.stdout() + result.stderr());
+        assertThat(result.exitCode()).as(result.stdout() + result.stderr() + "\n" + tail(serverLog, 60)).isZero();
+        awaitLog("B", "failover: serving on nbsvc0", Duration.ofSeconds(30));
+        int at = acked.size();
+        waitForAcks(at + 20, Duration.ofSeconds(120));
+        long firstAfter = acked.values().stream().filter(t -> t > asked).min(Long::compare).orElseThrow();
+        long lastBefore = acked.values().stream().filter(t -> t <= asked).max(Long::compare).orElseThrow();
+        System.out.printf("switchover: the guest's longest pause around it %.2f s%n", (firstAfter - lastBefore) / 1e9);
+        assertThat(logged("A", "now primary")).isFalse();
+        pa.toHandle().destroyForcibly();
+        pb.toHandle().destroyForcibly();
+        pa.waitFor(30, TimeUnit.SECONDS);
+        pb.waitFor(30, TimeUnit.SECONDS);
+        qemu.destroyForcibly().waitFor();
+        assertThat(String.join("\n", console)).doesNotContain("NB-FAIL");
+        List<Integer> lost = new ArrayList<>();
+        try (CowBlockStore store = CowBlockStore.open(clone, true, false)) {
+            for (int i : new TreeSet<>(acked.keySet())) {
+                ByteBuffer got = ByteBuffer.allocate(BLOCK);
+                store.read((long) i * BLOCK, got);
+                if (!java.util.Arrays.equals(got.array(), LinuxAoeKillLoopIT.block(i))) lost.add(i);
+            }
+        }
+        assertThat(lost).as("acknowledged writes lost by the switchover").isEmpty();
+    }
+
+    private static List<String> javaCommand() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
+        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
+        if (Files.isRegularFile(jar)) cmd.addAll(List.of("-jar", jar.toString()));
+        else cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main"));
+        return cmd;
     }
 
     /** One O_DIRECT write at a time, its number on the console once it completed; the driver never gives up. */
