@@ -320,6 +320,34 @@ class AoeFailoverIT {
         assertThat(lost).as("acknowledged writes lost by the switchover").isEmpty();
     }
 
+    /**
+     * The peer for bench/failover.sh (not a test: only with -Dbench.failover.peer=true): vblade on both
+     * servers exporting one raw file, so the driver knows two paths, and vblade on the primary killed;
+     * the driver moves to the other path on its own. The pause the guest sees is printed.
+     */
+    @Test
+    @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "bench.failover.peer", matches = "true")
+    void peerVbladeOnBothServersPauseWhenOneDies() throws Exception {
+        Path initrd = setUp();
+        Path raw = dir.resolve("shared/raw.img");
+        try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
+            f.setLength(64L << 20);
+        }
+        Process va = a.start("vblade", "7", "1", aClient.peerName(), raw.toString());
+        Process vb = b.start("vblade", "7", "1", bClient.peerName(), raw.toString());
+        Thread.sleep(1000);
+        startGuest(initrd);
+        waitForAcks(30, Duration.ofSeconds(150));
+        long killedAt = System.nanoTime();
+        int at = acked.size();
+        va.toHandle().destroyForcibly(); // SIGKILL (ip netns exec became vblade: same process)
+        waitForAcks(at + 30, Duration.ofSeconds(300));
+        long firstAfter = acked.values().stream().filter(t -> t > killedAt).min(Long::compare).orElseThrow();
+        System.out.printf("peer: vblade on both servers (two paths): the guest's first write completed %.2f s after the kill -9 of one vblade%n",
+                (firstAfter - killedAt) / 1e9);
+        vb.destroyForcibly();
+    }
+
     private static List<String> javaCommand() {
         String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
         List<String> cmd = new ArrayList<>(List.of(java, "--enable-native-access=ALL-UNNAMED", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"));
