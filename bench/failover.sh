@@ -25,8 +25,8 @@ for i in $(seq "$runs"); do
     -Dit.test='AoeFailoverIT#theStandbyTakesOver*+peerVblade*' -Dfailsafe.failIfNoSpecifiedTests=false \
     -Dbench.failover.peer=true >> "$log" 2>&1 || { echo "run $i failed; see $log" >&2; exit 1; }
 done
-ours=$(grep -o 'completed [0-9.]* s after the kill -9 of the primary' "$log" | awk '{print $2}' | sort -n | tr '\n' ' ')
-peer=$(grep -o 'completed [0-9.]* s after the kill -9 of one vblade' "$log" | awk '{print $2}' | sort -n | tr '\n' ' ')
+ours=$(grep -o 'kill -9 of the primary: [0-9.]* s' "$log" | awk '{print $(NF-1)}' | sort -n | tr '\n' ' ')
+peer=$(grep -o 'kill -9 of one vblade: [0-9.]* s' "$log" | awk '{print $(NF-1)}' | sort -n | tr '\n' ' ')
 median() { echo "$1" | tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 mo=$(median "$ours"); mp=$(median "$peer")
 echo "| guest pause after kill -9 of the serving process, s | netboot failover | vblade on both (two paths) | netboot / vblade |"
