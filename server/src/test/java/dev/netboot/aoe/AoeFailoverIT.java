@@ -72,6 +72,11 @@ class AoeFailoverIT {
 
     /** The lab, the clone both servers serve, and the guest's initramfs. */
     private Path setUp() throws IOException {
+        return setUp(true);
+    }
+
+    /** @param neverGiveUp aoe_deadsecs=0 (what our initrd sets); false: the driver's default, which moves between paths */
+    private Path setUp(boolean neverGiveUp) throws IOException {
         lab = NetLab.create();
         Bridge lan = lab.bridge(null);
         a = lab.namespace("srva");
@@ -94,7 +99,8 @@ class AoeFailoverIT {
         CowBlockStore.create(base, clone).close();
         Path kernel = GuestImage.debianKernel();
         Path initrd = dir.resolve("initrd.gz");
-        LinuxAoeGuestIT.buildInitramfs(kernel, GuestImage.staticBusybox(), initrd, AoeFailoverIT::initScript);
+        LinuxAoeGuestIT.buildInitramfs(kernel, GuestImage.staticBusybox(), initrd, neverGiveUp ? AoeFailoverIT::initScript
+                : m -> initScript(m).replace("aoe_deadsecs=0 ", ""));
         String tap = lab.tap(null).name();
         lan.attach(tap);
         guestTap = tap;
@@ -216,6 +222,7 @@ class AoeFailoverIT {
         assertThat(logged("B", "failover: serving")).isFalse();
 
         long killedAt = System.nanoTime();
+        java.time.LocalTime killedWall = java.time.LocalTime.now();
         int ackedAtKill = acked.size();
         pa.toHandle().destroyForcibly(); // SIGKILL: no shutdown, the kernel closes its sockets; its macvlan stays (down or up)
         assertThat(pa.waitFor(30, TimeUnit.SECONDS)).isTrue();
@@ -231,6 +238,11 @@ class AoeFailoverIT {
         String decided = serverLog.stream().filter(l -> l.startsWith("B ") && l.contains("failover: serving on")).findFirst().orElse("");
         System.out.printf("failover: the guest's longest pause between two completed writes around the kill -9 of the primary: %.2f s"
                 + " (writes every %.2f s before it); %s%n", stallAfterDeath, typicalGap(killedAt) / 1e9, decided);
+        // Where the time goes: the pauses over half a second, from the kill, and what B logged meanwhile.
+        System.out.println("failover: killed at " + killedWall + "; pauses over 0.5 s (start after the kill, length): " + pauses(killedAt - 1_000_000_000L, killedAt));
+        synchronized (serverLog) {
+            serverLog.stream().filter(l -> l.startsWith("B ") && (l.contains("failover") || l.contains("AoE") || l.contains("replication"))).forEach(System.out::println);
+        }
         pb.toHandle().destroyForcibly();
         pb.waitFor(30, TimeUnit.SECONDS);
         qemu.destroyForcibly().waitFor();
@@ -329,7 +341,8 @@ class AoeFailoverIT {
     @Test
     @org.junit.jupiter.api.condition.EnabledIfSystemProperty(named = "bench.failover.peer", matches = "true")
     void peerVbladeOnBothServersPauseWhenOneDies() throws Exception {
-        Path initrd = setUp();
+        // With aoe_deadsecs=0 the driver never scorns a silent path and would wait for the dead vblade forever.
+        Path initrd = setUp(false);
         Path raw = dir.resolve("shared/raw.img");
         try (RandomAccessFile f = new RandomAccessFile(raw.toFile(), "rw")) {
             f.setLength(64L << 20);
@@ -354,6 +367,16 @@ class AoeFailoverIT {
         long max = 0;
         for (int i = 1; i < t.size(); i++) max = Math.max(max, t.get(i) - t.get(i - 1));
         return max;
+    }
+
+    private String pauses(long from, long origin) {
+        List<Long> t = acked.values().stream().filter(x -> x >= from).sorted().toList();
+        StringBuilder b = new StringBuilder();
+        for (int i = 1; i < t.size(); i++) {
+            long g = t.get(i) - t.get(i - 1);
+            if (g > 500_000_000L) b.append(String.format("[%+.2f s, %.2f s] ", (t.get(i - 1) - origin) / 1e9, g / 1e9));
+        }
+        return b.toString();
     }
 
     /** The median time between completed writes before {@code until}: what one write costs this guest. */
