@@ -24,6 +24,10 @@ ROOT_INIT=/sbin/init
 WAIT=[=linkWaitSeconds!30]
 AOE_WAIT=[=aoeWaitSeconds!10]
 AOE_TRIES=[=aoeTries!6]
+# Seconds the aoe driver keeps retrying a server that does not answer before it fails the disk for good
+# (its own default is 180). 0 = never give up: a failover, a server restart or a long outage then pauses
+# this machine instead of killing its root filesystem (docs/replication.md).
+AOE_DEADSECS=[=aoeDeadSecs!0]
 for arg in $(cat /proc/cmdline); do
     case "$arg" in
         netboot.mac=*) MAC=$(echo "${arg#netboot.mac=}" | tr 'A-F-' 'a-f:') ;;
@@ -32,6 +36,7 @@ for arg in $(cat /proc/cmdline); do
         netboot.wait=*) WAIT="${arg#netboot.wait=}" ;;
         netboot.aoewait=*) AOE_WAIT="${arg#netboot.aoewait=}" ;;
         netboot.aoetries=*) AOE_TRIES="${arg#netboot.aoetries=}" ;;
+        netboot.aoedeadsecs=*) AOE_DEADSECS="${arg#netboot.aoedeadsecs=}" ;;
         init=*) ROOT_INIT="${arg#init=}" ;;
     esac
 done
@@ -81,12 +86,24 @@ load fs [=m.name] [=m.path]
 </#list>
 <#list (modules.aoe)![] as m>
 <#if m.name == "aoe">
-# aoe_iflist: speak AoE on the boot NIC only.
-load aoe [=m.name] [=m.path] aoe_iflist="$NIC"
+# aoe_iflist: speak AoE on the boot NIC only. aoe_deadsecs: how long a silent server is waited for.
+load aoe [=m.name] [=m.path] aoe_iflist="$NIC" aoe_deadsecs="$AOE_DEADSECS"
 <#else>
 load aoe [=m.name] [=m.path]
 </#if>
 </#list>
+# A driver built into the kernel (or already loaded) took no option: set it at run time, then say what holds.
+if [ -w /sys/module/aoe/parameters/aoe_deadsecs ]; then
+    echo "$AOE_DEADSECS" > /sys/module/aoe/parameters/aoe_deadsecs 2>/dev/null
+fi
+DEADSECS_NOW=$(cat /sys/module/aoe/parameters/aoe_deadsecs 2>/dev/null)
+if [ "$DEADSECS_NOW" = "0" ]; then
+    say "aoe_deadsecs=0: the AoE disk is never given up on; a server failover or outage pauses this machine until a server answers"
+elif [ -n "$DEADSECS_NOW" ]; then
+    say "aoe_deadsecs=$DEADSECS_NOW: the AoE disk fails for good after ${DEADSECS_NOW}s without an answering server"
+else
+    say "cannot read the aoe driver's aoe_deadsecs (wanted $AOE_DEADSECS): an outage over 180s may fail the disk"
+fi
 
 DEV=/dev/etherd/e$AOE
 try=1

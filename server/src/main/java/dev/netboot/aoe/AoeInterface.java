@@ -91,6 +91,20 @@ final class AoeInterface implements AutoCloseable {
     }
 
     Port port() { return port; }
+
+    /** Broadcasts an unsolicited config response for every target; false if the interface refused to send. */
+    boolean announce() {
+        boolean ok = true;
+        for (AoeTarget t : responder.targets()) {
+            try {
+                socket.sendOne(AoeCodec.encode(AoeResponder.announcement(t, port)));
+            } catch (IOException e) {
+                ok = false;
+                sendErrors.warn("AoE announcement of e" + t.address() + " on " + name() + " could not be sent: " + e.getMessage());
+            }
+        }
+        return ok;
+    }
     String name() { return socket.interfaceName(); }
     int mtu() { return socket.mtu(); }
 

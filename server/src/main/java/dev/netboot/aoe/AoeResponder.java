@@ -74,11 +74,31 @@ public final class AoeResponder {
         return handle(frame, port);
     }
 
+    /** Decides whether a config query is the failover peer's probe (it then learns every target exists). */
+    public interface ProbeCheck {
+        boolean isPeerProbe(MacAddress from, int tag, ByteBuffer config);
+    }
+
+    private volatile ProbeCheck probeCheck;
+
+    /**
+     * The standby probes this node on the client network (replication failover): its config queries,
+     * proven by {@code check}, are answered for every target whoever may see it; nothing else is.
+     */
+    public void acceptPeerProbes(ProbeCheck check) { this.probeCheck = check; }
+
     private List<Effect> handle(AoeFrame request, Port port) {
         AoeHeader h = request.header();
         if (h.response()) return drop(Drop.RESPONSE_FRAME);
         MacAddress from = request.source();
         if (from.isGroup()) return drop(Drop.NOT_ADMITTED);
+        ProbeCheck check = probeCheck;
+        if (check != null && h.addressesAll() && request.message() instanceof AoeMessage.QueryConfig q && q.subCommand() == AoeMessage.QueryConfig.READ
+                && check.isPeerProbe(from, h.tag(), q.config())) {
+            List<Effect> out = new ArrayList<>();
+            for (AoeTarget t : targets.values()) out.add(new Effect.Send(configReply(t, request, port, AoeMessage.QueryConfig.READ, t.state())));
+            return out;
+        }
         if (h.addressesAll()) {
             // Writing to "every disk" by broadcast is never what anyone wants; only discovery and
             // the list commands are answered for wildcard addresses.
@@ -225,6 +245,17 @@ public final class AoeResponder {
         AoeHeader h = request.header().reply(t.address().shelf(), t.address().slot());
         return new AoeFrame(request.source(), port.mac(), h, new AoeMessage.QueryConfig(
                 port.bufferCount(), FIRMWARE_VERSION, port.maxSectors(), AoeHeader.VERSION, subCommand, state.config()));
+    }
+
+    /**
+     * An unsolicited config response for {@code t}, broadcast: what vblade sends when it starts, and what a
+     * new primary sends after a takeover so the Linux driver re-learns the target and switches learn the
+     * port of the service MAC at once.
+     */
+    public static AoeFrame announcement(AoeTarget t, Port port) {
+        AoeHeader h = new AoeHeader(AoeHeader.VERSION, true, false, 0, t.address().shelf(), t.address().slot(), AoeCommand.QUERY_CONFIG, 0);
+        return new AoeFrame(MacAddress.BROADCAST, port.mac(), h, new AoeMessage.QueryConfig(
+                port.bufferCount(), FIRMWARE_VERSION, port.maxSectors(), AoeHeader.VERSION, AoeMessage.QueryConfig.READ, t.state().config()));
     }
 
     private static boolean isPrefix(ByteBuffer prefix, ByteBuffer of) {

@@ -93,6 +93,14 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
         }
     }
 
+    /**
+     * Broadcasts an unsolicited config response for every exported target on every interface (after a
+     * takeover: the clients' driver and the switches learn where the service MAC is now).
+     */
+    public void announce() {
+        for (AoeInterface i : interfaces) i.announce();
+    }
+
     /** Stops answering for a target and closes its store. */
     public void withdraw(TargetAddress a) {
         responder.remove(a);
@@ -122,6 +130,14 @@ public final class AoeServer implements StorageDirectory, AutoCloseable {
 
     /** The interfaces this server serves AoE on (aoe.interfaces). */
     public List<String> interfaceNames() { return interfaceNames; }
+
+    private volatile WriteReplication replication;
+
+    /** From now on writes and flushes of the targets it replicates go through {@code r} (null: none). */
+    public void replicateThrough(WriteReplication r) { this.replication = r; }
+
+    @Override
+    public WriteReplication replication() { return replication; }
 
     public Set<TargetAddress> exported() { return new TreeSet<>(stores.keySet()); }
     public AoeResponder responder() { return responder; }

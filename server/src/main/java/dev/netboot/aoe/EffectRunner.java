@@ -65,6 +65,10 @@ public final class EffectRunner {
                 case Effect.Send s -> send(s.frame(), sink);
                 case Effect.Read r -> read(r, sink);
                 case Effect.Write w -> {
+                    if (replicated(w.target())) {
+                        replicatedWrite(w);
+                        continue;
+                    }
                     BlockStore store = storage.store(w.target());
                     AoeFrame reply = w.reply();
                     try {
@@ -77,7 +81,10 @@ public final class EffectRunner {
                     send(reply, sink);
                 }
                 case Effect.Flush f -> {
-                    if (flushExecutor == null) send(flush(f.target()) ? f.reply() : responder.ioFailed(f.reply()), sink);
+                    if (replicated(f.target())) {
+                        AoeFrame reply = f.reply();
+                        storage.replication().flush(f.target(), ok -> send(ok ? reply : responder.ioFailed(reply), asyncSink));
+                    } else if (flushExecutor == null) send(flush(f.target()) ? f.reply() : responder.ioFailed(f.reply()), sink);
                     else queueFlush(f);
                 }
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
@@ -88,6 +95,24 @@ public final class EffectRunner {
                         + " (" + responder.dropped(AoeResponder.Drop.WRONG_INTERFACE) + " such frames so far)");
             }
         }
+    }
+
+    /** Writes of a replicated target are answered once the replication says so, from its thread (never waited for here). */
+    private boolean replicated(TargetAddress target) {
+        WriteReplication r = storage.replication();
+        return r != null && asyncSink != null && r.replicates(target);
+    }
+
+    private void replicatedWrite(Effect.Write w) {
+        // The frame's buffer is reused for the next batch: the replication gets its own copy (which is also what is sent).
+        ByteBuffer copy = ByteBuffer.allocate(w.data().remaining()).put(w.data().duplicate()).flip();
+        AoeFrame reply = w.reply();
+        long offset = w.offset();
+        TargetAddress target = w.target();
+        storage.replication().write(target, offset, copy, ok -> {
+            if (!ok) ioErrors.warn("replicated write to e" + target + " at byte " + offset + " failed");
+            send(ok ? reply : responder.ioFailed(reply), asyncSink);
+        });
     }
 
     private void queueFlush(Effect.Flush f) {

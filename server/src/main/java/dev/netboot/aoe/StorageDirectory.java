@@ -9,4 +9,7 @@ public interface StorageDirectory {
     BlockStore store(TargetAddress target);
 
     void saveState(TargetAddress target, TargetState state);
+
+    /** Replication of client writes, or null when this server does not replicate. */
+    default WriteReplication replication() { return null; }
 }

@@ -89,6 +89,7 @@ public final class Appliance implements AutoCloseable {
     private DhcpServer dhcp;
     private final Clock clock = Clock.systemUTC();
     private volatile AoeServer aoe;
+    private volatile ReplicationService replication;
     private ClientDisks clientDisks;
     private WebAdmin webAdmin;
     private final WaitingClients waiting;
@@ -117,7 +118,21 @@ public final class Appliance implements AutoCloseable {
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
-            if (!config.aoe().interfaces().isEmpty()) startAoe();
+            boolean standby = ReplicationService.role(config.replication()).orElse(null) == dev.netboot.replication.Role.STANDBY;
+            boolean failover = ReplicationService.role(config.replication()).isPresent() && config.replication().failover();
+            // With failover the disks are served from the service interface only, which starts down on every node.
+            if (failover) serviceAddress = FailoverService.prepare(config.replication());
+            if (standby) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", aoeInterfaces());
+            else if (!aoeInterfaces().isEmpty()) startAoe();
+            if (ReplicationService.role(config.replication()).isPresent()) startReplication();
+            if (failover) {
+                this.failover = FailoverService.start(config, serviceAddress, replication.node(), ReplicationService.secret(config.replication()),
+                        new FailoverService.AoeStarter() {
+                            @Override public AoeServer ensureAoe() throws IOException { return Appliance.this.ensureAoe(); }
+                            @Override public void releaseAoe() { Appliance.this.releaseAoe(); }
+                        });
+                running.add(this.failover);
+            }
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
             throw e;
@@ -362,10 +377,48 @@ public final class Appliance implements AutoCloseable {
                 tls.isPresent() ? "" : "; the password crosses the network in clear: set http.httpsPort for HTTPS");
     }
 
-    private void startAoe() throws IOException {
+    private volatile dev.netboot.replication.ServiceAddress serviceAddress;
+    private volatile FailoverService failover;
+
+    /** Where AoE is served: the service interface when failover is on (it follows the primary role), else aoe.interfaces. */
+    private List<String> aoeInterfaces() {
+        if (ReplicationService.role(config.replication()).isPresent() && config.replication().failover())
+            return List.of(config.replication().serviceInterface());
+        return config.aoe().interfaces();
+    }
+
+    /** A takeover: AoE serving (on the service interface, still down until the failover brings it up). */
+    private synchronized AoeServer ensureAoe() throws IOException {
+        if (aoe == null) startAoe();
+        return aoe;
+    }
+
+    private AutoCloseable aoeExporter;
+
+    /** No longer primary: the AoE target (and the catalog exporter feeding it) stop, its disks are closed. */
+    private synchronized void releaseAoe() {
+        AoeServer a = aoe;
+        if (a == null) return;
+        try {
+            if (aoeExporter != null) aoeExporter.close();
+        } catch (Exception e) {
+            log.warn("failover: stopping the catalog exporter: {}", e.getMessage());
+        }
+        a.close();
+        running.remove(a);
+        running.remove(aoeExporter);
+        aoeExporter = null;
+        aoe = null;
+        log.info("failover: AoE target stopped, disks closed (this node is not primary)");
+    }
+
+    /** The failover of this server, or null when replication.serviceMac is not set. */
+    public FailoverService failover() { return failover; }
+
+    private synchronized void startAoe() throws IOException {
         NetbootConfig.Aoe a = config.aoe();
         Path dataDir = Path.of(config.dataDir());
-        aoe = new AoeServer(a.interfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
+        aoe = new AoeServer(aoeInterfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
                 config.tuning().aoeSpinNanos()).start();
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
@@ -376,9 +429,21 @@ public final class Appliance implements AutoCloseable {
         CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites(),
                 new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads())).start(a.catalogPollMillis());
         running.add(exporter);
+        aoeExporter = exporter;
         services.exportDisksThrough(exporter);
-        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", a.interfaces()), catalog.file());
+        log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", aoeInterfaces()), catalog.file());
     }
+
+    /** The replicated standby (docs/replication.md): the catalog's disks and aoe.targets, mirrored to the peer. */
+    private void startReplication() throws IOException, InterruptedException {
+        List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
+        disks.addAll(config.aoe().targets());
+        replication = ReplicationService.start(config, disks, aoe, registry);
+        running.add(replication);
+    }
+
+    /** The replication of this server, or null when replication.role is none. */
+    public ReplicationService replication() { return replication; }
 
     /** What the web admin shows as "exported now": empty when this server serves no AoE. */
     private Optional<Set<String>> exportedAddresses() {

@@ -48,7 +48,9 @@ public final class ConfigLoader {
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30, List.of()),
                 new NetbootConfig.Web("webadmin", ""),
                 new NetbootConfig.Tuning(100, 0, true, false, true),
-                new NetbootConfig.Installers("installers"));
+                new NetbootConfig.Installers("installers"),
+                new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000,
+                        "", "", "", "nbservice0", 250, 3));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -99,6 +101,7 @@ public final class ConfigLoader {
             }
         }
         checkDiskInterfaces(config);
+        validateReplication(config.replication());
         return withDerivedPaths(config, source);
     }
 
@@ -133,6 +136,60 @@ public final class ConfigLoader {
         }
     }
 
+    /** The replication section: a typo in a role or an address must stop the server, not leave it unreplicated. */
+    static void validateReplication(NetbootConfig.Replication r) throws ConfigException {
+        String role = r.role() == null ? "" : r.role().strip().toLowerCase();
+        if (!List.of("none", "primary", "standby").contains(role))
+            throw new ConfigException("replication.role must be none, primary or standby, got '" + r.role() + "'");
+        if (r.tls()) throw new ConfigException("replication.tls: TLS on the replication link is not built yet; set it to false and use a dedicated link or VLAN");
+        if (r.resyncBytesPerSecond() < 0) throw new ConfigException("replication.resyncBytesPerSecond must be 0 (unlimited) or more");
+        if (r.pingMillis() < 10 || r.timeoutMillis() <= r.pingMillis())
+            throw new ConfigException("replication.pingMillis must be at least 10 and replication.timeoutMillis larger than it");
+        if (role.equals("none")) return;
+        hostPort("replication.peer", r.peer(), false);
+        hostPort("replication.listen", r.listen(), true);
+        validateFailover(r);
+    }
+
+    /** The failover keys: all or nothing, so a half-configured pair never fails over into nowhere. */
+    static void validateFailover(NetbootConfig.Replication r) throws ConfigException {
+        if (!r.failover()) {
+            if (!r.serviceIp().isBlank()) throw new ConfigException("replication.serviceIp needs replication.serviceMac (the address it lives on)");
+            return;
+        }
+        try {
+            dev.netboot.net.MacAddress mac = dev.netboot.net.MacAddress.parse(r.serviceMac());
+            if (mac.isGroup()) throw new ConfigException("replication.serviceMac must be a unicast address, got " + r.serviceMac());
+        } catch (IllegalArgumentException e) {
+            throw new ConfigException("replication.serviceMac is not a MAC address: '" + r.serviceMac() + "'");
+        }
+        if (r.clientInterface().isBlank()) throw new ConfigException("replication.clientInterface is required with replication.serviceMac (the client network's interface)");
+        if (r.serviceInterface().isBlank() || r.serviceInterface().length() > 15 || !r.serviceInterface().matches("[A-Za-z0-9_.-]+"))
+            throw new ConfigException("replication.serviceInterface must be an interface name (at most 15 letters, digits, _ . -), got '" + r.serviceInterface() + "'");
+        if (!r.serviceIp().isBlank() && !r.serviceIp().matches("[0-9A-Fa-f:.]+/\\d{1,3}"))
+            throw new ConfigException("replication.serviceIp must be ADDRESS/PREFIX (e.g. 192.168.1.5/24), got '" + r.serviceIp() + "'");
+        if (r.probeMillis() < 10) throw new ConfigException("replication.probeMillis must be at least 10");
+        if (r.deadAfterProbes() < 1) throw new ConfigException("replication.deadAfterProbes must be at least 1");
+    }
+
+    /** HOST:PORT or [IPv6]:PORT; the host may be a name (resolved at each connection attempt). */
+    public static java.net.InetSocketAddress hostPort(String key, String value, boolean anyHostAllowed) throws ConfigException {
+        if (value == null || value.isBlank()) throw new ConfigException(key + " is required when replication.role is primary or standby (HOST:PORT)");
+        int colon = value.lastIndexOf(':');
+        if (colon <= 0 || colon == value.length() - 1) throw new ConfigException(key + " must be HOST:PORT, got '" + value + "'");
+        String host = value.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        int port;
+        try {
+            port = Integer.parseInt(value.substring(colon + 1));
+        } catch (NumberFormatException e) {
+            throw new ConfigException(key + ": port '" + value.substring(colon + 1) + "' is not a number");
+        }
+        if (port < 1 || port > 65535) throw new ConfigException(key + ": port " + port + " is outside 1-65535");
+        if (!anyHostAllowed && (host.equals("0.0.0.0") || host.equals("::"))) throw new ConfigException(key + ": " + host + " is not an address to connect to");
+        return java.net.InetSocketAddress.createUnresolved(host, port);
+    }
+
     /**
      * @param source the config file read, if any: template folders given relative are relative to its folder
      *               (else to dataDir), never to wherever the server happened to be started from
@@ -148,7 +205,12 @@ public final class ConfigLoader {
         NetbootConfig.Initrd initrd = new NetbootConfig.Initrd(resolve(base, c.initrd().templates()), c.initrd().busybox());
         NetbootConfig.Web web = new NetbootConfig.Web(resolve(base, c.web().templates()), c.web().adminPassword());
         NetbootConfig.Installers installers = new NetbootConfig.Installers(resolve(base, c.installers().dir()));
-        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), installers);
+        NetbootConfig.Replication r = c.replication();
+        NetbootConfig.Replication replication = !r.secretFile().isBlank() ? r
+                : new NetbootConfig.Replication(r.role(), r.peer(), r.listen(), r.secret(), Path.of(c.dataDir()).resolve("replication-secret").toString(),
+                        r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis(),
+                        r.serviceMac(), r.serviceIp(), r.clientInterface(), r.serviceInterface(), r.probeMillis(), r.deadAfterProbes());
+        return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), installers, replication);
     }
 
     private static String resolve(Path base, String folder) {
@@ -199,7 +261,7 @@ public final class ConfigLoader {
 
     /** Where the configuration holds secrets: printed as {@link #HIDDEN} unless asked for. */
     private static final List<String[]> SECRETS = List.of(
-            new String[]{"inventory", "password"}, new String[]{"web", "adminPassword"});
+            new String[]{"inventory", "password"}, new String[]{"web", "adminPassword"}, new String[]{"replication", "secret"});
     public static final String HIDDEN = "********";
 
     /** As {@link #toYaml(NetbootConfig)}, with the passwords that are set shown as {@link #HIDDEN}: the output ends up in tickets and screenshots. */

@@ -25,7 +25,8 @@ public record NetbootConfig(
         Disks disks,
         Web web,
         Tuning tuning,
-        Installers installers) {
+        Installers installers,
+        Replication replication) {
 
     /** The boot files served by TFTP and HTTP alike. */
     public record Files(
@@ -228,4 +229,44 @@ public record NetbootConfig(
             boolean mmapReads,
             @JsonPropertyDescription("Send a TFTP window as one UDP GSO datagram where the kernel offers it")
             boolean tftpGso) {}
+
+    /**
+     * The replicated standby (docs/replication.md): every client disk mirrored synchronously to a peer
+     * server over an authenticated TCP link.
+     */
+    public record Replication(
+            @JsonPropertyDescription("none (no replication), primary (serves AoE and replicates every write) or standby (silent on the client network, holds a copy)")
+            String role,
+            @JsonPropertyDescription("The other server's replication address, HOST:PORT (both nodes connect to each other; the first connection that completes is used)")
+            String peer,
+            @JsonPropertyDescription("Address and port this node accepts the peer's connection on, ADDRESS:PORT (0.0.0.0 = every address)")
+            String listen,
+            @JsonPropertyDescription("Shared secret of the link (every frame carries an HMAC-SHA256 made with it); empty = read from secretFile")
+            String secret,
+            @JsonPropertyDescription("File holding the shared secret; empty = <dataDir>/replication-secret, generated (mode 0600) at first start: copy it to the peer")
+            String secretFile,
+            @JsonPropertyDescription("TLS on the link (not built yet: true is refused). Client data crosses the link in clear; use a dedicated link or VLAN")
+            boolean tls,
+            @JsonPropertyDescription("Resync (initial full sync and quick resync) at most this many bytes a second, so clients' I/O stays responsive; 0 = unlimited")
+            long resyncBytesPerSecond,
+            @JsonPropertyDescription("Ping the peer after this much silence")
+            int pingMillis,
+            @JsonPropertyDescription("The peer is declared gone after this much silence (the primary then goes on alone, degraded)")
+            int timeoutMillis,
+            // Failover (docs/replication.md, "Failover"): the addresses that move to whichever node is primary.
+            @JsonPropertyDescription("MAC address the disks are served from, held only by the primary (a macvlan on clientInterface); empty = no automatic failover")
+            String serviceMac,
+            @JsonPropertyDescription("Address/prefix of the boot services (DHCP, TFTP, HTTP) on the service interface, e.g. 192.168.1.5/24 or fd00::5/64; empty = none")
+            String serviceIp,
+            @JsonPropertyDescription("The client network's interface, on which the service macvlan is made and the primary is probed")
+            String clientInterface,
+            @JsonPropertyDescription("Name of the service macvlan interface")
+            String serviceInterface,
+            @JsonPropertyDescription("After the replication link is lost, probe the primary (AoE config query to serviceMac) this often")
+            int probeMillis,
+            @JsonPropertyDescription("The primary counts as dead after this many unanswered probes in a row (only while the replication link is also lost)")
+            int deadAfterProbes) {
+
+        public boolean failover() { return serviceMac != null && !serviceMac.isBlank(); }
+    }
 }

@@ -347,6 +347,10 @@ public final class DiskReplica {
         ids = ids.resyncedAsSource();
         List<ReplicaEffect> out = new ArrayList<>();
         out.add(new PersistGenerationIds(ids));
+        // The target rewrote the union of both bitmaps: nothing is out of sync any more (the next
+        // outage must start from a clean bitmap, or a quick resync would move this one's regions again).
+        bitmap.clearRegions(0, bitmap.regions());
+        out.add(new PersistBitmap());
         out.addAll(transition(ReplicaState.UP_TO_DATE, disk + ": peer is up to date"));
         return out;
     }

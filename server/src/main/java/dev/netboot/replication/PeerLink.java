@@ -202,6 +202,8 @@ public final class PeerLink {
             // Without a peer copy the disk must not wait for a handshake that never comes.
             if (!seen.contains(d.disk())) forDisk(d.disk(), d.peerLost(), out);
         }
+        // The adapter keeps the peer's identifiers (a sync target adopts them at the end) and its role.
+        out.add(new LinkEffect.Deliver(h));
     }
 
     private java.util.Optional<DiskReplica> disk(String name, List<LinkEffect> out) {

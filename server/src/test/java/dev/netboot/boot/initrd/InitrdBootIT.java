@@ -42,7 +42,7 @@ class InitrdBootIT {
                 "FAILED:", Duration.ofMinutes(2));
         String text = String.join("\n", console);
         assertThat(text).containsPattern("netboot: booting from \\S+ \\(" + MAC + "\\)")
-                .contains("netboot: link up on", "netboot: looking for AoE disk e9.9", "(try 2 of 2, 2s each)",
+                .contains("netboot: link up on", "netboot: aoe_deadsecs=0: the AoE disk is never given up on", "netboot: looking for AoE disk e9.9", "(try 2 of 2, 2s each)",
                         "netboot: FAILED: AoE disk e9.9 did not appear after 2 tries")
                 .doesNotContain("loading nic module", "loading aoe module");
     }

@@ -115,6 +115,9 @@ class InitrdBuilderTest {
         assertThat(script.indexOf(netFailover)).isLessThan(script.indexOf(virtio));
         assertThat(script.indexOf(virtio)).isLessThan(script.indexOf("link up on")).isLessThan(script.indexOf("load aoe aoe"));
         assertThat(script).doesNotContain("[=", "<#", "igb", "r8169").contains("image demo, kernel " + KV, "exec switch_root /newroot");
+        // Failover (docs/replication.md): the driver never gives up on a silent server unless told otherwise, and says so.
+        assertThat(script).contains("AOE_DEADSECS=0", "netboot.aoedeadsecs=*)", "aoe_iflist=\"$NIC\" aoe_deadsecs=\"$AOE_DEADSECS\"",
+                "> /sys/module/aoe/parameters/aoe_deadsecs", "say \"aoe_deadsecs=0: the AoE disk is never given up on");
     }
 
     @Test

@@ -1,0 +1,312 @@
+package dev.netboot.app;
+
+import dev.netboot.aoe.AoeServer;
+import dev.netboot.aoe.ConfigProbe;
+import dev.netboot.config.NetbootConfig;
+import dev.netboot.net.MacAddress;
+import dev.netboot.replication.CopyState;
+import dev.netboot.replication.Failover;
+import dev.netboot.replication.FailoverEffect;
+import dev.netboot.replication.ReplicaState;
+import dev.netboot.replication.ReplicationNode;
+import dev.netboot.replication.Role;
+import dev.netboot.replication.ServiceAddress;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Runs {@link Failover} for this node: a single thread owns it, polls the replication link every
+ * {@link #TICK_MILLIS} ms (a kill -9 of the peer's process closes the TCP connection, so that edge is seen
+ * within a tick), feeds it the probe answers and the peer's announcements, and carries out its effects:
+ * probes through {@link ConfigProbe}, the service address through {@link ServiceAddress}, AoE started on
+ * the service interface at the first takeover, and the unsolicited AoE config responses after each.
+ */
+public final class FailoverService implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(FailoverService.class);
+    static final int TICK_MILLIS = 25;
+
+    /** What the appliance does for a takeover: AoE running on the service interface, returned. */
+    public interface AoeStarter {
+        AoeServer ensureAoe() throws IOException;
+
+        /**
+         * No longer primary: stop the AoE target and close its disks, so the peer can open storage both
+         * reach (its lock), and a later takeover starts it afresh.
+         */
+        void releaseAoe();
+    }
+
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(
+            Thread.ofPlatform().name("failover").daemon().factory());
+    private final ReplicationNode node;
+    private final ServiceAddress address;
+    private final AoeStarter aoe;
+    private final Path termFile;
+    private final Path stateDir;
+    private String lastStatus = "";
+    private final byte[] probeKey;
+    private final Failover failover;
+    private ConfigProbe probe;
+    private boolean linkSeen;
+    private volatile long lastTakeoverNanos;
+
+    private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret)
+            throws IOException {
+        this.node = node;
+        this.address = address;
+        this.aoe = aoe;
+        this.termFile = termFile;
+        this.stateDir = termFile.getParent();
+        this.probeKey = hmac(secret, "netboot failover probe key".getBytes(StandardCharsets.US_ASCII));
+        Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
+                TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
+        List<FailoverEffect> first = new java.util.ArrayList<>();
+        this.failover = Failover.start(settings, node.role(), readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
+        this.probe = new ConfigProbe(r.clientInterface(), MacAddress.parse(r.serviceMac()), this::token,
+                tag -> thread.execute(() -> run(failover.probeAnswered(System.nanoTime(), tag == 0 ? -1 : tag))));
+        node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
+        thread.execute(() -> run(first));
+        thread.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Prepares the service interface (down) before anything binds it, so a node always starts silent. */
+    public static ServiceAddress prepare(NetbootConfig.Replication r) throws IOException {
+        ServiceAddress a = new ServiceAddress(r.clientInterface(), r.serviceInterface(), r.serviceMac(), r.serviceIp());
+        a.prepare();
+        return a;
+    }
+
+    public static FailoverService start(NetbootConfig config, ServiceAddress address, ReplicationNode node, byte[] secret, AoeStarter aoe)
+            throws IOException {
+        Path termFile = ReplicationService.stateDir(Path.of(config.dataDir())).resolve("term");
+        return new FailoverService(config.replication(), node, address, aoe, termFile, secret);
+    }
+
+    /** Answers the peer's probes on this node's AoE target (only proven ones: see {@link #isPeerProbe}). */
+    void acceptProbes(AoeServer server) {
+        server.responder().acceptPeerProbes(this::isPeerProbe);
+    }
+
+    private byte[] token(MacAddress from, int tag) {
+        byte[] m = hmac(probeKey, ByteBuffer.allocate(10).put(from.toBytes()).putInt(tag).array());
+        return java.util.Arrays.copyOf(m, 16);
+    }
+
+    private boolean isPeerProbe(MacAddress from, int tag, ByteBuffer config) {
+        if (config.remaining() != 16) return false;
+        byte[] got = new byte[16];
+        config.duplicate().get(got);
+        return MessageDigest.isEqual(got, token(from, tag));
+    }
+
+    /** Operator: planned move of the primary role to the peer; completes when this node has handed it over. */
+    public CompletableFuture<String> switchover() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                run(failover.switchover(System.nanoTime()));
+                done.complete("this node released the service address, drained its writes and handed the primary role to the peer (term "
+                        + failover.term() + "); the peer announces itself when it has taken over");
+            } catch (IllegalStateException e) {
+                done.completeExceptionally(e);
+            }
+        });
+        return done;
+    }
+
+    public String status() {
+        return failover.phase() + " (term " + failover.term() + (failover.linkUp() ? ", link up" : ", link down") + ")";
+    }
+
+    public Failover.Phase phase() { return failover.phase(); }
+
+    private void tick() {
+        try {
+            long now = System.nanoTime();
+            boolean up = node.connected();
+            if (up != linkSeen) {
+                linkSeen = up;
+                run(up ? failover.linkUp(now, false) : failover.linkLost(now));
+            }
+            if (up) run(failover.copyState(now, copyState()));
+            run(failover.tick(now));
+            switchoverRequest();
+            writeStatus();
+        } catch (RuntimeException e) {
+            log.error("failover: {}", e.toString(), e);
+        }
+    }
+
+    /**
+     * The disks both nodes replicate decide; a disk the peer does not hold (e.g. one on storage both
+     * servers reach) does not stand in the way.
+     */
+    private CopyState copyState() {
+        CopyState worst = CopyState.UP_TO_DATE;
+        for (ReplicationNode.DiskStatus d : node.status()) {
+            if (!d.connected()) continue;
+            ReplicaState s = d.state();
+            // Degraded while connected: the peer does not hold this disk (or failed a write to it). The
+            // primary's own copy is what it is; on the standby such a copy is behind.
+            if (s == ReplicaState.DEGRADED && d.role() == Role.PRIMARY) continue;
+            if (s == ReplicaState.SYNC_TARGET || s == ReplicaState.SPLIT_BRAIN || s == ReplicaState.UNRELATED) return CopyState.UNUSABLE;
+            if (s != ReplicaState.UP_TO_DATE && s != ReplicaState.SYNC_SOURCE) worst = CopyState.CONSISTENT;
+        }
+        return worst;
+    }
+
+    private void run(List<FailoverEffect> effects) {
+        for (FailoverEffect e : effects) {
+            try {
+                effect(e);
+            } catch (IOException | RuntimeException ex) {
+                log.error("failover: {} failed: {}", e, ex.getMessage(), ex);
+            }
+        }
+    }
+
+    private void effect(FailoverEffect e) throws IOException {
+        switch (e) {
+            case FailoverEffect.Probe p -> probe.probe(p.seq());
+            case FailoverEffect.PersistTerm t -> writeTerm(termFile, t.term());
+            case FailoverEffect.Serve s -> {
+                long t0 = System.nanoTime();
+                log.warn("failover: {}", s.reason());
+                AoeServer server = aoe.ensureAoe();
+                acceptProbes(server);
+                address.up();
+                server.announce();
+                lastTakeoverNanos = System.nanoTime() - t0;
+                log.warn("failover: serving on {} (term {}) {} ms after the decision; announced {} disk(s)", address.interfaceName(), s.term(),
+                        lastTakeoverNanos / 1_000_000, server.exported().size());
+                // Exports that land a moment later (catalog poll), and a switch that missed the first frames.
+                for (int ms : new int[]{200, 1000, 3000}) thread.schedule(() -> { if (failover.serving()) server.announce(); }, ms, TimeUnit.MILLISECONDS);
+            }
+            case FailoverEffect.StopServing s -> {
+                address.down();
+                log.warn("failover: {}", s.reason());
+                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once.
+                if (failover.phase() != Failover.Phase.DRAINING) aoe.releaseAoe();
+            }
+            case FailoverEffect.AwaitDrain a -> awaitDrain(System.nanoTime());
+            case FailoverEffect.Announce a -> node.announce(a.role(), a.term());
+            case FailoverEffect.MarkOutdated m -> log.warn("failover: {}", m.reason());
+            case FailoverEffect.WriteAlone w -> log.warn("failover: {}", w.reason());
+            case FailoverEffect.Report r -> log.info("failover: {}", r.message());
+        }
+    }
+
+    /**
+     * {@code netboot replication switchover} asks through a file in the state directory (root's, like the
+     * catalog the disk commands edit): {@code switchover.request} holds a nonce, the answer goes to
+     * {@code switchover.NONCE.result}, and {@code failover-status} shows the phase and term as they change.
+     */
+    private void switchoverRequest() {
+        Path request = stateDir.resolve(SWITCHOVER_REQUEST);
+        if (!Files.exists(request)) return;
+        String nonce;
+        try {
+            nonce = Files.readString(request).strip();
+            Files.deleteIfExists(request);
+        } catch (IOException e) {
+            return;
+        }
+        if (!nonce.matches("[A-Za-z0-9]{1,64}")) return;
+        String answer;
+        try {
+            run(failover.switchover(System.nanoTime()));
+            answer = "ok: releasing the service address and draining writes; the role goes to the peer at term " + (failover.term() + 1);
+        } catch (IllegalStateException e) {
+            answer = "refused: " + e.getMessage();
+        }
+        log.warn("failover: operator asked for a switchover: {}", answer);
+        writeStatus(); // before the answer, so the command never reads the phase from before it
+        try {
+            Files.writeString(stateDir.resolve("switchover." + nonce + ".result"), answer + "\n");
+        } catch (IOException e) {
+            log.warn("failover: cannot answer the switchover request: {}", e.getMessage());
+        }
+    }
+
+    public static final String SWITCHOVER_REQUEST = "switchover.request";
+    public static final String STATUS_FILE = "failover-status";
+
+    private void writeStatus() {
+        String s = "phase=" + failover.phase() + " term=" + failover.term() + " link=" + (failover.linkUp() ? "up" : "down") + "\n";
+        if (s.equals(lastStatus)) return;
+        try {
+            Path tmp = stateDir.resolve(STATUS_FILE + ".tmp");
+            Files.writeString(tmp, s);
+            Files.move(tmp, stateDir.resolve(STATUS_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            lastStatus = s;
+        } catch (IOException e) {
+            log.warn("failover: cannot write {}: {}", STATUS_FILE, e.getMessage());
+        }
+    }
+
+    /** Switchover: the address is down, so no new write arrives; wait for the ones in flight to be on both copies. */
+    private void awaitDrain(long since) {
+        int inFlight = node.status().stream().mapToInt(ReplicationNode.DiskStatus::writesInFlight).sum();
+        if (inFlight == 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(50)) {
+            if (failover.phase() == Failover.Phase.DRAINING) aoe.releaseAoe();
+            run(failover.drained(System.nanoTime()));
+            return;
+        }
+        thread.schedule(() -> awaitDrain(since), 10, TimeUnit.MILLISECONDS);
+    }
+
+    static long readTerm(Path file) throws IOException {
+        if (!Files.exists(file)) return 0;
+        return Long.parseLong(Files.readString(file).strip());
+    }
+
+    /** Durable before the address goes up (the effect order says so): write, fsync, rename. */
+    static void writeTerm(Path file, long term) throws IOException {
+        Files.createDirectories(file.getParent());
+        Path tmp = file.resolveSibling("term.tmp");
+        try (var ch = java.nio.channels.FileChannel.open(tmp, java.nio.file.StandardOpenOption.CREATE, java.nio.file.StandardOpenOption.WRITE,
+                java.nio.file.StandardOpenOption.TRUNCATE_EXISTING)) {
+            ch.write(ByteBuffer.wrap((term + "\n").getBytes(StandardCharsets.US_ASCII)));
+            ch.force(true);
+        }
+        Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    }
+
+    private static byte[] hmac(byte[] key, byte[] data) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(key, "HmacSHA256"));
+            return mac.doFinal(data);
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+        if (probe != null) probe.close();
+        try {
+            if (failover.serving()) address.down();
+        } catch (IOException e) {
+            log.warn("failover: releasing the service address: {}", e.getMessage());
+        }
+    }
+}

@@ -1,0 +1,388 @@
+package dev.netboot.replication;
+
+import dev.netboot.replication.FailoverEffect.*;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Decides which of the two servers serves the disks on the client network, sans-I/O: inputs are the
+ * time, the replication link coming and going, the peer's role announcements, the answers to probes of
+ * the primary on the client network, the state of this node's copy and the operator's switchover;
+ * outputs are {@link FailoverEffect}s. One instance per node.
+ *
+ * <p>The rules, each there because breaking it gives two primaries or serves stale data:
+ * <ul>
+ * <li>A lost replication link alone never makes a takeover: the standby then probes the primary on the
+ * <em>client</em> network (an AoE config query to the service MAC) and takes over only after
+ * {@code deadAfterProbes} probes in a row went unanswered. If the primary answers, it is alive and writes
+ * alone from now on, so this copy is marked outdated and stays standby.</li>
+ * <li>Only a copy that was up to date when the link went takes over (not one that was outdated, a sync
+ * target, in split brain or blank); an outdated copy becomes eligible again only once connected and up to
+ * date.</li>
+ * <li>Every takeover grows the term and persists it before serving. A primary that hears a primary with a
+ * higher term stops serving at once; on equal terms the node that loses the tie (node ids) stops.</li>
+ * <li>A node started with role primary serves only once the link is up, the handshake found both copies in
+ * sync, the peer said "standby" and nobody answered its probes. Alone it never serves on its own: only the
+ * generation identifiers can tell whether the peer wrote after this copy was last in sync (the operator can
+ * {@link #forcePrimary} when the peer is gone for good).</li>
+ * <li>A standby that did not believe its peer primary when the link went (it had just handed the role over,
+ * or was starting) probes for longer before taking over, so that a peer on the fast path has taken over
+ * first and answers its last probes; the configured standby waits longer than the configured primary, so
+ * two such nodes never decide at the same moment.</li>
+ * <li>Switchover: the primary releases the service address first (clients retransmit into the void for a
+ * moment), lets every write in flight complete on both copies, then hands the role over
+ * ({@code RoleAnnouncement(STANDBY, term)}); the standby takes over with term + 1 if it is up to date,
+ * else answers "standby" and the old primary serves again.</li>
+ * </ul>
+ * Why a dead <em>process</em> is detected fast and a frozen one is not mistaken for dead: when the
+ * primary's process dies its kernel closes the TCP connection, so the link is lost at once and the
+ * probes start at once; a process that merely stalls keeps its connection open and is declared gone
+ * only after the link's timeout (3 s), and must then also miss every probe.
+ */
+public final class Failover {
+
+    /** Where this node stands. */
+    public enum Phase {
+        /** Started with role primary, looking for a primary already serving before it serves itself. */
+        STARTING,
+        STANDBY,
+        /** Standby, link lost: probing the primary on the client network. */
+        PROBING,
+        /** Standby whose copy may be behind (the primary went on alone): never takes over in this phase. */
+        OUTDATED,
+        PRIMARY,
+        /** Switchover: service address released, waiting for the writes in flight. */
+        DRAINING,
+        /** Switchover: the role was handed to the peer, waiting for it to announce itself. */
+        HANDED_OFF
+    }
+
+    /**
+     * @param probeIntervalNanos time between probes; a probe not answered within it counts as silent
+     * @param deadAfterProbes    silent probes in a row before the primary counts as dead
+     * @param pingIntervalNanos  the link's ping interval: by how much the peer's detection of a cut link can lag ours
+     */
+    public record Settings(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos) {
+        public Settings {
+            if (probeIntervalNanos <= 0) throw new IllegalArgumentException("probe interval must be positive");
+            if (deadAfterProbes < 1) throw new IllegalArgumentException("deadAfterProbes must be at least 1");
+            if (pingIntervalNanos <= 0) throw new IllegalArgumentException("ping interval must be positive");
+        }
+
+        public static Settings of(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos) {
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos);
+        }
+
+        public static Settings defaults() { return of(250_000_000L, 3, 1_000_000_000L); }
+
+        /** How long the whole detection of a standby that believed the peer primary can take, from its peer's loss of the link. */
+        long fastDetection() { return pingIntervalNanos + (deadAfterProbes + 1L) * probeIntervalNanos; }
+
+        /**
+         * After losing the link, how long a primary waits before acknowledging writes alone: by then the
+         * standby has noticed the loss and had its probes answered by us, so it knows it is outdated.
+         */
+        public long aloneAfterNanos() { return fastDetection(); }
+
+        /**
+         * How long a node that did <em>not</em> believe the peer primary (it had handed the role over, or
+         * was starting) waits before taking over: long enough that a peer on the fast path has taken over
+         * already and answers our last probes. The configured standby waits longer again, so two such
+         * nodes never decide together.
+         */
+        long slowWait(Role configured) {
+            long w1 = fastDetection() + (deadAfterProbes + 1L) * probeIntervalNanos;
+            return configured == Role.PRIMARY ? w1 : w1 + fastDetection() + (deadAfterProbes + 1L) * probeIntervalNanos;
+        }
+    }
+
+    private final Settings settings;
+    private final Role configured;
+    private Phase phase;
+    private long term;
+    private boolean linkUp;
+    private boolean iWinTies;
+    /** The peer's role as it last announced it over the current link; null when not heard. */
+    private Role peerRole;
+    private CopyState copy = CopyState.CONSISTENT;
+    /** The copy was up to date when the link went: the only case a standby takes over from. */
+    private boolean upToDateAtLinkLoss;
+    private long probeSeq;
+    private long probeSentAt;
+    private boolean probeOutstanding;
+    private long linkLostAt;
+    private boolean alone;
+    private int silentProbes;
+
+    /** Probing: since when, and how long before silence may mean "take over" (0: the peer was the primary). */
+    private long probingSince;
+    private long probeWait;
+
+    private Failover(Settings settings, Role configured, long term) {
+        this.settings = settings;
+        this.configured = configured;
+        this.term = term;
+    }
+
+    /**
+     * A node starts. {@code persistedTerm} is the last term it persisted; {@code copy} what its disks are worth.
+     * A configured primary probes first (see the class comment), a configured standby waits for the link.
+     */
+    public static Failover start(Settings settings, Role configured, long persistedTerm, CopyState copy, long now, List<FailoverEffect> out) {
+        Failover f = new Failover(settings, configured, persistedTerm);
+        f.copy = copy;
+        if (configured == Role.PRIMARY) {
+            f.phase = Phase.STARTING;
+            out.add(new Report("started as primary (term " + persistedTerm + "): looking for a primary already serving before serving"));
+            f.startProbing(now, 0, out);
+        } else {
+            f.phase = Phase.STANDBY;
+            out.add(new Report("started as standby (term " + persistedTerm + "): waiting for the primary on the replication link"));
+        }
+        return f;
+    }
+
+    public Phase phase() { return phase; }
+    public long term() { return term; }
+    public boolean serving() { return phase == Phase.PRIMARY; }
+    public boolean linkUp() { return linkUp; }
+    /** A primary without its peer may acknowledge writes only its own copy holds. */
+    public boolean writesAlone() { return alone && phase == Phase.PRIMARY; }
+    public Role role() { return phase == Phase.PRIMARY || phase == Phase.DRAINING ? Role.PRIMARY : Role.STANDBY; }
+
+    /** The replication link is up (handshake done). {@code iWinTies}: this node's id is the larger. */
+    public List<FailoverEffect> linkUp(long now, boolean iWinTies) {
+        List<FailoverEffect> out = new ArrayList<>();
+        this.linkUp = true;
+        this.alone = false;
+        this.iWinTies = iWinTies;
+        this.peerRole = null;
+        if (phase == Phase.PROBING) {
+            // The peer's process is alive (it just connected): whatever it is, it is not dead.
+            phase = Phase.STANDBY;
+            stopProbing();
+            out.add(new Report("replication link back while probing: the peer is alive, stop probing"));
+        }
+        out.add(new Announce(role(), term));
+        return out;
+    }
+
+    public List<FailoverEffect> linkLost(long now) {
+        List<FailoverEffect> out = new ArrayList<>();
+        if (!linkUp) return out;
+        linkUp = false;
+        linkLostAt = now;
+        boolean peerWasPrimary = peerRole == Role.PRIMARY;
+        upToDateAtLinkLoss = copy == CopyState.UP_TO_DATE;
+        peerRole = null;
+        // Once the link is gone, nothing later can vouch for this copy until the next handshake.
+        if (copy == CopyState.UP_TO_DATE) copy = CopyState.CONSISTENT;
+        switch (phase) {
+            // DRAINING: this node is silent already, so the peer may be taking over right now; find out like a
+            // node that handed the role over (the writes being drained stay unacknowledged until it knows).
+            case STANDBY, HANDED_OFF, DRAINING -> {
+                if (upToDateAtLinkLoss) {
+                    phase = Phase.PROBING;
+                    // A node that handed the role over does not know whether the peer took it: it lets the peer decide first.
+                    long wait = peerWasPrimary ? 0 : settings.slowWait(configured);
+                    out.add(new Report("replication link lost: probing the primary on the client network before any takeover"));
+                    startProbing(now, wait, out);
+                } else {
+                    phase = Phase.OUTDATED;
+                    out.add(new MarkOutdated("replication link lost while this copy was not up to date: it must not take over"));
+                }
+            }
+            case PRIMARY -> out.add(new Report("replication link lost: writes wait until the standby has had time to find this node alive"));
+            case STARTING -> {
+                if (upToDateAtLinkLoss) {
+                    // In sync with a peer that knew us as standby: decide like a standby that did not see a primary.
+                    phase = Phase.PROBING;
+                    startProbing(now, settings.slowWait(configured), out);
+                }
+            }
+            case OUTDATED, PROBING -> { }
+        }
+        return out;
+    }
+
+    /** What the disks are worth now (after a handshake, a resync, a split brain...). */
+    public List<FailoverEffect> copyState(long now, CopyState state) {
+        List<FailoverEffect> out = new ArrayList<>();
+        // While the link is down the disks only move towards "outdated"; an up-to-date claim needs the peer.
+        if (state == CopyState.UP_TO_DATE && !linkUp) state = CopyState.CONSISTENT;
+        copy = state;
+        if (phase == Phase.OUTDATED && state == CopyState.UP_TO_DATE) {
+            phase = Phase.STANDBY;
+            out.add(new Report("copy up to date again: eligible to take over"));
+        }
+        return out;
+    }
+
+    public List<FailoverEffect> probeAnswered(long now, long seq) {
+        List<FailoverEffect> out = new ArrayList<>();
+        if (!probeOutstanding || seq != probeSeq) return out;
+        switch (phase) {
+            case PROBING -> {
+                stopProbing();
+                phase = Phase.OUTDATED;
+                out.add(new MarkOutdated("the primary still answers on the client network although the replication link is lost: "
+                        + "it writes alone, this copy is outdated, no takeover"));
+            }
+            case STARTING -> {
+                stopProbing();
+                phase = Phase.STANDBY;
+                out.add(new Report("another server already serves the disks: staying standby"));
+            }
+            default -> stopProbing();
+        }
+        return out;
+    }
+
+    public List<FailoverEffect> tick(long now) {
+        List<FailoverEffect> out = new ArrayList<>();
+        if (phase == Phase.PRIMARY && !linkUp && !alone && now - linkLostAt >= settings.aloneAfterNanos()) {
+            alone = true;
+            out.add(new WriteAlone("the standby had time to find this node alive: acknowledging writes alone (degraded)"));
+        }
+        if ((phase != Phase.PROBING && phase != Phase.STARTING) || !probeOutstanding) return out;
+        if (now - probeSentAt < settings.probeIntervalNanos) return out;
+        silentProbes++;
+        probeOutstanding = false;
+        boolean startingMayDecide = phase == Phase.STARTING && linkUp && peerRole == Role.STANDBY && copy == CopyState.UP_TO_DATE;
+        if (silentProbes < settings.deadAfterProbes || (phase == Phase.STARTING ? !startingMayDecide : now - probingSince < probeWait)) {
+            // Keep looking: the last deadAfterProbes probes must be silent at the moment we decide.
+            silentProbes = Math.min(silentProbes, settings.deadAfterProbes - 1);
+            probe(now, out);
+            return out;
+        }
+        if (phase == Phase.PROBING) {
+            if (upToDateAtLinkLoss && copy != CopyState.UNUSABLE) {
+                takeOver(now, "the replication link is lost and the primary answered none of " + silentProbes + " probes on the client network", out);
+            } else {
+                phase = Phase.OUTDATED;
+                out.add(new MarkOutdated("the primary is silent but this copy is not known up to date: no takeover"));
+            }
+            return out;
+        }
+        takeOver(now, "the peer is standby, the copies are in sync and nobody answers on the client network", out);
+        return out;
+    }
+
+    /** The peer's {@code RoleAnnouncement} arrived over the link. */
+    public List<FailoverEffect> peerAnnouncement(long now, Role role, long peerTerm) {
+        List<FailoverEffect> out = new ArrayList<>();
+        Role before = peerRole;
+        peerRole = role;
+        if (role == Role.PRIMARY) {
+            boolean iServe = phase == Phase.PRIMARY || phase == Phase.DRAINING;
+            if (iServe && (peerTerm > term || (peerTerm == term && !iWinTies))) {
+                String why = "the peer is primary with term " + peerTerm + (peerTerm == term ? " (same as ours, tie lost)" : " (ours: " + term + ")");
+                term = peerTerm;
+                phase = Phase.STANDBY;
+                out.add(new StopServing(why + ": demoting at once"));
+                out.add(new PersistTerm(term));
+            } else if (iServe) {
+                out.add(new Announce(Role.PRIMARY, term));
+                out.add(new Report("the peer claims primary with an older or losing term " + peerTerm + ": told it our term " + term));
+            } else {
+                if (peerTerm > term) {
+                    term = peerTerm;
+                    out.add(new PersistTerm(term));
+                }
+                if (phase == Phase.STARTING || phase == Phase.PROBING || phase == Phase.HANDED_OFF) {
+                    stopProbing();
+                    phase = phase == Phase.HANDED_OFF || copy == CopyState.UP_TO_DATE ? Phase.STANDBY : phase == Phase.PROBING ? Phase.OUTDATED : Phase.STANDBY;
+                    out.add(new Report("the peer is primary (term " + peerTerm + "): standby"));
+                }
+            }
+            return out;
+        }
+        // The peer says standby.
+        if (peerTerm > term) {
+            term = peerTerm;
+            out.add(new PersistTerm(term));
+        }
+        if (phase == Phase.HANDED_OFF) {
+            // It refused the handover (its copy is not up to date): serve again.
+            takeOver(now, "the peer refused the switchover", out);
+        } else if (before == Role.PRIMARY && (phase == Phase.STANDBY || phase == Phase.OUTDATED)) {
+            // The primary stepped down on purpose while connected: a switchover.
+            if (linkUp && copy == CopyState.UP_TO_DATE && phase == Phase.STANDBY) {
+                takeOver(now, "switchover: the primary handed the role over", out);
+            } else {
+                out.add(new Announce(Role.STANDBY, term));
+                out.add(new Report("the primary handed the role over but this copy is not up to date: refused"));
+            }
+        }
+        return out;
+    }
+
+    /**
+     * Operator, when the peer is gone for good: serve from this copy although nothing proves it is the
+     * newest (writes the peer acknowledged alone after this node was last in sync are lost).
+     */
+    public List<FailoverEffect> forcePrimary(long now) {
+        if (phase == Phase.PRIMARY || phase == Phase.DRAINING) throw new IllegalStateException("this node is primary already");
+        if (linkUp) throw new IllegalStateException("the peer is connected: use switchover");
+        if (copy == CopyState.UNUSABLE) throw new IllegalStateException("this copy is blank, inconsistent or in split brain: it must not serve");
+        List<FailoverEffect> out = new ArrayList<>();
+        out.add(new Report("operator forced this node primary without its peer"));
+        takeOver(now, "forced by the operator", out);
+        return out;
+    }
+
+    /** Operator: move the primary role to the peer with no write lost. Refused unless primary, connected and in sync. */
+    public List<FailoverEffect> switchover(long now) {
+        if (phase != Phase.PRIMARY) throw new IllegalStateException("this node is " + phase + ", not primary: run the switchover on the primary");
+        if (!linkUp) throw new IllegalStateException("the replication link is down: the peer cannot take over without losing writes");
+        if (copy != CopyState.UP_TO_DATE) throw new IllegalStateException("the disks are not in sync with the peer (" + copy + "): wait for the resync");
+        if (peerRole != Role.STANDBY) throw new IllegalStateException("the peer has not announced itself as standby yet");
+        phase = Phase.DRAINING;
+        return List.of(new StopServing("switchover: releasing the service address, draining writes in flight"), new AwaitDrain());
+    }
+
+    /** Switchover: every write that was in flight is acknowledged by both copies. */
+    public List<FailoverEffect> drained(long now) {
+        List<FailoverEffect> out = new ArrayList<>();
+        if (phase != Phase.DRAINING) return out;
+        phase = Phase.HANDED_OFF;
+        out.add(new Announce(Role.STANDBY, term));
+        out.add(new Report("switchover: writes drained, role handed to the peer"));
+        return out;
+    }
+
+    private void takeOver(long now, String why, List<FailoverEffect> out) {
+        stopProbing();
+        term++;
+        phase = Phase.PRIMARY;
+        out.add(new PersistTerm(term));
+        out.add(new Serve(term, "taking over (term " + term + "): " + why));
+        if (linkUp) {
+            out.add(new Announce(Role.PRIMARY, term));
+        } else {
+            // The old primary is dead (it answered no probe) or this node is alone since start: nobody else can write.
+            alone = true;
+            out.add(new WriteAlone("serving without a peer"));
+        }
+    }
+
+    private void startProbing(long now, long wait, List<FailoverEffect> out) {
+        probingSince = now;
+        probeWait = wait;
+        silentProbes = 0;
+        probe(now, out);
+    }
+
+    private void probe(long now, List<FailoverEffect> out) {
+        probeSeq++;
+        probeSentAt = now;
+        probeOutstanding = true;
+        out.add(new Probe(probeSeq));
+    }
+
+    private void stopProbing() {
+        probeOutstanding = false;
+        silentProbes = 0;
+    }
+}

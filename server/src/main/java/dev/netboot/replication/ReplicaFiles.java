@@ -1,0 +1,161 @@
+package dev.netboot.replication;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.LongSupplier;
+
+/**
+ * The durable replication state of one disk on one node, in a folder of its own
+ * ({@code <dataDir>/replication/<disk>/}, so it works for LVM volumes too, which have no "next to"):
+ * <ul>
+ *   <li>{@code ids}: the generation identifiers (one text line, replaced atomically);</li>
+ *   <li>{@code bitmap}: the dirty bitmap's words (little-endian);</li>
+ *   <li>{@code activity-log}: two 4 KiB transaction blocks written alternately (a torn write leaves the other);</li>
+ *   <li>{@code primary}: present while this node serves the disk as primary; found at start it means the
+ *       process died as primary, so the identifiers get the crashed flag and the log's extents are marked dirty.</li>
+ * </ul>
+ * Every write here is made durable (fsync) before the method returns: the effects contract lets an
+ * acknowledgement that follows rely on it.
+ */
+public final class ReplicaFiles {
+
+    private final Path dir;
+    private FileChannel activityLog;
+
+    public ReplicaFiles(Path dir) {
+        this.dir = dir;
+    }
+
+    public Path dir() { return dir; }
+
+    /** What a restart finds: identifiers, bitmap (the activity log's extents marked in after a crash as primary), activity log. */
+    public record Loaded(GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, boolean crashedPrimary, boolean fresh) {}
+
+    /**
+     * Loads the state, or makes a fresh one: {@code newIds} for a disk seen for the first time (the
+     * primary's copy holds data: a new current identifier; a standby's new copy: blank).
+     */
+    public Loaded load(long diskBytes, GenerationIds newIds, int alSlots) throws IOException {
+        Files.createDirectories(dir);
+        Path idsFile = dir.resolve("ids");
+        boolean fresh = !Files.exists(idsFile);
+        GenerationIds ids = fresh ? newIds : parse(Files.readString(idsFile));
+        DirtyBitmap bitmap;
+        Path bitmapFile = dir.resolve("bitmap");
+        if (Files.exists(bitmapFile)) {
+            try {
+                bitmap = DirtyBitmap.fromBytes(diskBytes, DirtyBitmap.DEFAULT_REGION, ByteBuffer.wrap(Files.readAllBytes(bitmapFile)));
+            } catch (IllegalArgumentException e) {
+                // A bitmap that does not fit the disk cannot say what is clean: everything is dirty.
+                bitmap = new DirtyBitmap(diskBytes, DirtyBitmap.DEFAULT_REGION);
+                bitmap.markAll();
+            }
+        } else {
+            bitmap = new DirtyBitmap(diskBytes, DirtyBitmap.DEFAULT_REGION);
+        }
+        activityLog = FileChannel.open(dir.resolve("activity-log"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
+        List<ByteBuffer> blocks = new ArrayList<>();
+        for (int i = 0; i < 2; i++) {
+            ByteBuffer b = ByteBuffer.allocate(ActivityLog.TRANSACTION_BYTES);
+            activityLog.read(b, (long) i * ActivityLog.TRANSACTION_BYTES);
+            blocks.add(b.flip());
+        }
+        Optional<ActivityLog.Transaction> last = ActivityLog.newest(blocks);
+        boolean crashed = Files.exists(dir.resolve("primary"));
+        ActivityLog al = last.isPresent() && last.get().extentSize() == ActivityLog.DEFAULT_EXTENT
+                ? ActivityLog.restore(last.get(), alSlots) : new ActivityLog(ActivityLog.DEFAULT_EXTENT, alSlots);
+        if (crashed) {
+            al.markIn(bitmap);
+            ids = ids.withCrashedPrimary(true);
+        }
+        if (fresh || crashed) {
+            saveIds(ids);
+            saveBitmap(bitmap);
+        }
+        return new Loaded(ids, bitmap, al, crashed, fresh);
+    }
+
+    public void saveIds(GenerationIds ids) throws IOException {
+        StringBuilder s = new StringBuilder();
+        s.append(Long.toUnsignedString(ids.current(), 16)).append(' ').append(Long.toUnsignedString(ids.bitmap(), 16)).append(' ');
+        s.append(ids.crashedPrimary() ? "crashed" : "clean");
+        for (long h : ids.history()) s.append(' ').append(Long.toUnsignedString(h, 16));
+        replace("ids", s.append('\n').toString().getBytes(StandardCharsets.US_ASCII));
+    }
+
+    static GenerationIds parse(String text) throws IOException {
+        String[] f = text.strip().split(" ");
+        try {
+            List<Long> history = new ArrayList<>();
+            for (int i = 3; i < f.length; i++) history.add(Long.parseUnsignedLong(f[i], 16));
+            return new GenerationIds(Long.parseUnsignedLong(f[0], 16), Long.parseUnsignedLong(f[1], 16), history, f[2].equals("crashed"));
+        } catch (RuntimeException e) {
+            throw new IOException("damaged generation identifiers '" + text.strip() + "': " + e.getMessage(), e);
+        }
+    }
+
+    public void saveBitmap(DirtyBitmap bitmap) throws IOException {
+        ByteBuffer b = bitmap.toBytes();
+        byte[] bytes = new byte[b.remaining()];
+        b.get(bytes);
+        replace("bitmap", bytes);
+    }
+
+    /** One transaction into the block its number selects, made durable. */
+    public void saveActivityLog(ByteBuffer transaction) throws IOException {
+        ActivityLog.Transaction t = ActivityLog.readTransaction(transaction.duplicate()).orElseThrow(() -> new IOException("invalid activity-log transaction"));
+        long at = (t.number() & 1) * ActivityLog.TRANSACTION_BYTES;
+        ByteBuffer b = transaction.duplicate();
+        while (b.hasRemaining()) at += activityLog.write(b, at);
+        activityLog.force(false);
+    }
+
+    /** This node serves the disk as primary from now on (the marker makes a crash visible at the next start). */
+    public void markPrimary(boolean primary) throws IOException {
+        Path marker = dir.resolve("primary");
+        if (primary) {
+            if (!Files.exists(marker)) {
+                Files.write(marker, new byte[0]);
+                syncDir();
+            }
+        } else if (Files.deleteIfExists(marker)) {
+            syncDir();
+        }
+    }
+
+    public void close() throws IOException {
+        if (activityLog != null) activityLog.close();
+    }
+
+    private void replace(String name, byte[] bytes) throws IOException {
+        Path tmp = dir.resolve(name + ".tmp");
+        try (FileChannel c = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+            ByteBuffer b = ByteBuffer.wrap(bytes);
+            while (b.hasRemaining()) c.write(b);
+            c.force(true);
+        }
+        Files.move(tmp, dir.resolve(name), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        syncDir();
+    }
+
+    private void syncDir() throws IOException {
+        try (FileChannel d = FileChannel.open(dir, StandardOpenOption.READ)) {
+            d.force(true);
+        }
+    }
+
+    /** A random identifier source for new disks and new current identifiers. */
+    public static LongSupplier random() {
+        java.security.SecureRandom r = new java.security.SecureRandom();
+        return r::nextLong;
+    }
+}

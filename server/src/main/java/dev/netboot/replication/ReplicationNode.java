@@ -1,0 +1,919 @@
+package dev.netboot.replication;
+
+import dev.netboot.metrics.RateLimitedLog;
+import dev.netboot.replication.PeerLink.LinkEffect;
+import dev.netboot.replication.ReplicaEffect.*;
+import dev.netboot.replication.ReplicationMessage.*;
+import dev.netboot.storage.BlockStore;
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.ByteBuf;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelFutureListener;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInboundHandlerAdapter;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.channel.socket.nio.NioSocketChannel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The thin adapter around the sans-I/O core: one Netty event loop (one thread) owns the
+ * {@link PeerLink} of the current connection and every {@link DiskReplica}, so the core is driven
+ * from a single thread as it requires; each disk's storage I/O runs on that disk's own serial I/O
+ * thread (local writes, the peer's writes, resync reads and writes, flushes, digests), whose
+ * completions come back to the loop. The AoE receive threads only hand a write over
+ * ({@link #write}) and get their answer through a callback: nothing here blocks them.
+ *
+ * <p>The standby dials the primary (with back-off); both listen. One connection at a time: a second
+ * one is closed at once. A frame the codec refuses closes the connection and is counted by reason
+ * ({@code netboot_replication_refused_frames_total{reason}}).
+ */
+public final class ReplicationNode implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(ReplicationNode.class);
+
+    /** What the app derives from the configuration. */
+    public record Settings(long nodeId, Role role, byte[] secret, InetSocketAddress listen, String peerHost, int peerPort,
+                           Duration pingInterval, Duration timeout, long resyncBytesPerSecond, boolean durableWrites, Path stateDir) {}
+
+    /** A disk this node replicates: the catalog's name (both nodes must agree on it) and its size. */
+    public record DiskSpec(String name, long sizeBytes) {}
+
+    /** Where the adapter finds each disk's store (the AoE target's on the primary, its own on the standby). */
+    public interface DiskStores {
+        BlockStore store(String disk) throws IOException;
+    }
+
+    /** One line of {@code netboot replication status}. */
+    public record DiskStatus(String disk, Role role, ReplicaState state, boolean connected, long outOfSyncBytes,
+                             double syncPercent, double syncBytesPerSecond, long syncEtaSeconds, int writesInFlight,
+                             String ids, String lastVerify) {}
+
+    private static final int RESYNC_REQUEST = 256 << 10;
+    private static final int RESYNC_WINDOW = 8;
+    private static final int VERIFY_RANGE = 1 << 20;
+
+    private final Settings settings;
+    private final DiskStores stores;
+    private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
+    private final EventLoop loop = group.next();
+    private final Map<String, Disk> disks = new LinkedHashMap<>();
+    private final RateLimitedLog refusedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(5));
+    private final Map<RejectedFrameException.Reason, Counter> refused = new EnumMap<>(RejectedFrameException.Reason.class);
+    private final Counter bytesSent, bytesReceived, busyRefused, resyncBytes;
+    private Channel server;
+    private Channel channel;
+    private PeerLink link;
+    private Role peerRole;
+    private volatile boolean established;
+    private volatile Instant lastHeard;
+    private volatile String lastDisconnect = "never connected";
+    private long backoffMillis = 100;
+    private boolean closed;
+    private long nonceCounter;
+
+    private final class Disk {
+        final String name;
+        final long size;
+        final DiskReplica replica;
+        final ReplicaFiles files;
+        final ExecutorService io;
+        BlockStore store;
+        final Map<Long, Consumer<Boolean>> clientDone = new HashMap<>();
+        long nextTag = 1;
+        long nextFlush = 1;
+        final Map<Long, FlushWait> flushes = new HashMap<>();
+        GenerationIds peerIds;
+        ResyncPlanner planner;
+        PeerLink plannerLink;
+        final Map<Long, Integer> asked = new HashMap<>();
+        final Set<Long> tainted = new HashSet<>();
+        long lastProgressLog, resyncStart;
+        OnlineVerify verify;
+        PeerLink verifyLink;
+        CompletableFuture<List<OnlineVerify.Mismatch>> verifyDone;
+        volatile String lastVerify = "never";
+        long degradedNanos, degradedSince = -1;
+        volatile ResyncPlanner.Progress progress;
+        boolean bitmapChanged;
+
+        Disk(String name, long size, DiskReplica replica, ReplicaFiles files) {
+            this.name = name;
+            this.size = size;
+            this.replica = replica;
+            this.files = files;
+            this.io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-io-" + name).daemon().factory());
+        }
+
+        BlockStore store() throws IOException {
+            if (store == null) store = stores.store(name);
+            if (store == null) throw new IOException("disk " + name + " has no store here");
+            return store;
+        }
+
+        double degradedSeconds(long now) {
+            return (degradedNanos + (degradedSince >= 0 ? now - degradedSince : 0)) / 1e9;
+        }
+    }
+
+    private static final class FlushWait {
+        final Consumer<Boolean> done;
+        boolean localDone, peerDone, ok = true;
+        FlushWait(Consumer<Boolean> done, boolean peerDone) { this.done = done; this.peerDone = peerDone; }
+    }
+
+    public ReplicationNode(Settings settings, List<DiskSpec> specs, DiskStores stores, MeterRegistry registry) throws IOException {
+        this.settings = settings;
+        this.stores = stores;
+        for (RejectedFrameException.Reason r : RejectedFrameException.Reason.values())
+            refused.put(r, Counter.builder("netboot_replication_refused_frames_total").tag("reason", r.name().toLowerCase())
+                    .description("Frames on the replication port refused (the connection is closed after each), by reason").register(registry));
+        busyRefused = Counter.builder("netboot_replication_refused_connections_total").description("Connections closed at once because one is up already").register(registry);
+        bytesSent = Counter.builder("netboot_replication_sent_bytes_total").description("Bytes sent to the peer (frames, all disks)").register(registry);
+        bytesReceived = Counter.builder("netboot_replication_received_bytes_total").description("Bytes received from the peer").register(registry);
+        resyncBytes = Counter.builder("netboot_replication_resync_received_bytes_total").description("Resync data written here as sync target").register(registry);
+        Gauge.builder("netboot_replication_connected", this, n -> n.established ? 1 : 0).description("1 while the link to the peer is up").register(registry);
+        for (DiskSpec s : specs) addDisk(s);
+        for (Disk d : disks.values()) {
+            String n = d.name;
+            FunctionCounter.builder("netboot_replication_degraded_seconds_total", d, x -> x.degradedSeconds(System.nanoTime()))
+                    .tag("disk", n).description("Time this disk was written without its peer (primary, degraded)").register(registry);
+            Gauge.builder("netboot_replication_out_of_sync_bytes", d, x -> x.replica.bitmap().dirtyBytes())
+                    .tag("disk", n).description("Bytes marked out of sync (dirty bitmap): what the next resync moves").register(registry);
+            Gauge.builder("netboot_replication_writes_in_flight", d, x -> x.replica.writesInFlight())
+                    .tag("disk", n).description("Client writes waiting (for the peer, the local disk or the activity log): the replication lag").register(registry);
+            Gauge.builder("netboot_replication_resync_percent", d, x -> x.progress == null ? 100 : x.progress.percent())
+                    .tag("disk", n).description("Progress of the running resync (100 when none runs)").register(registry);
+            Gauge.builder("netboot_replication_state", d, x -> x.replica.state().ordinal())
+                    .tag("disk", n).description("ReplicaState ordinal: 0 connecting, 1 waiting handshake, 2 up to date, 3 sync source, 4 sync target, 5 degraded, 6 outdated, 7 split brain, 8 unrelated").register(registry);
+        }
+    }
+
+    private void addDisk(DiskSpec s) throws IOException {
+        ReplicaFiles files = new ReplicaFiles(settings.stateDir().resolve(safeName(s.name())));
+        // A primary's copy holds the clients' data: it names it at once. A standby's new copy is blank (full sync).
+        GenerationIds initial = settings.role() == Role.PRIMARY ? GenerationIds.created(ReplicaFiles.random()) : GenerationIds.BLANK;
+        ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.DEFAULT_SLOTS);
+        if (l.crashedPrimary())
+            log.warn("replication: {} was primary when this process died: its {} activity-log extents are marked for resync", s.name(), l.activityLog().extents().size());
+        if (settings.role() == Role.PRIMARY) files.markPrimary(true);
+        else files.markPrimary(false);
+        DiskReplica r = new DiskReplica(s.name(), s.sizeBytes(), settings.role(), l.ids(), l.bitmap(), l.activityLog(), ReplicaFiles.random());
+        disks.put(s.name(), new Disk(s.name(), s.sizeBytes(), r, files));
+    }
+
+    static String safeName(String disk) {
+        return disk.replaceAll("[^A-Za-z0-9._-]", "_");
+    }
+
+    public ReplicationNode start() throws InterruptedException {
+        ServerBootstrap sb = new ServerBootstrap().group(group, group).channel(NioServerSocketChannel.class)
+                .childOption(ChannelOption.TCP_NODELAY, true)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override protected void initChannel(SocketChannel ch) { ch.pipeline().addLast(new Handler(false)); }
+                });
+        try {
+            server = sb.bind(settings.listen()).sync().channel();
+        } catch (Exception e) {
+            group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
+            throw new IllegalStateException("replication cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
+        }
+        log.info("replication: {} node {} listening on tcp {}, peer {}:{}, {} disk(s): {}", settings.role().name().toLowerCase(),
+                Long.toHexString(settings.nodeId()), server.localAddress(), settings.peerHost(), settings.peerPort(), disks.size(), disks.keySet());
+        loop.scheduleAtFixedRate(this::tick, 100, 100, TimeUnit.MILLISECONDS);
+        loop.scheduleAtFixedRate(this::saveBitmaps, 2, 2, TimeUnit.SECONDS);
+        if (dials()) loop.execute(this::dial);
+        for (Disk d : disks.values()) if (d.replica.role() == Role.PRIMARY) d.degradedSince = System.nanoTime();
+        return this;
+    }
+
+    /** The standby dials; the primary waits for it (so two connections never cross). */
+    private boolean dials() {
+        return settings.role() == Role.STANDBY;
+    }
+
+    public InetSocketAddress listenAddress() { return (InetSocketAddress) server.localAddress(); }
+
+    // ---------------------------------------------------------------- what others ask
+
+    public Role role() { return settings.role(); }
+    public long nodeId() { return settings.nodeId(); }
+    /** Whether the link is up (preambles and Hellos exchanged). */
+    public boolean connected() { return established; }
+
+    private volatile java.util.function.BiConsumer<Role, Long> announcements;
+
+    /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
+    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
+
+    /** Tells the peer this node's role and term (dropped when not connected: the next link-up announces again). */
+    public void announce(Role role, long term) { loop.execute(() -> send(new RoleAnnouncement(role, term))); }
+    /** When the last bytes from the peer arrived (any frame counts: pings come every pingInterval), if ever. */
+    public Optional<Instant> lastHeardFromPeer() { return Optional.ofNullable(lastHeard); }
+    /** Why the last connection ended. */
+    public String lastDisconnect() { return lastDisconnect; }
+    public Set<String> disks() { return java.util.Collections.unmodifiableSet(disks.keySet()); }
+    /** Whether client writes to this disk go through replication (this node is primary and holds the disk). */
+    public boolean replicates(String disk) { return settings.role() == Role.PRIMARY && disks.containsKey(disk); }
+
+    public List<DiskStatus> status() {
+        try {
+            return loop.submit(() -> {
+                List<DiskStatus> out = new ArrayList<>();
+                for (Disk d : disks.values()) {
+                    ResyncPlanner.Progress p = d.progress;
+                    boolean syncing = d.replica.state() == ReplicaState.SYNC_TARGET || d.replica.state() == ReplicaState.SYNC_SOURCE;
+                    GenerationIds ids = d.replica.ids();
+                    out.add(new DiskStatus(d.name, d.replica.role(), d.replica.state(), established, d.replica.bitmap().dirtyBytes(),
+                            syncing && p != null ? p.percent() : syncing ? 0 : 100, p != null && syncing ? p.bytesPerSecond() : 0,
+                            p != null && syncing ? p.etaSeconds() : 0, d.replica.writesInFlight(),
+                            Long.toHexString(ids.current()) + "/" + Long.toHexString(ids.bitmap()) + (ids.crashedPrimary() ? "/crashed" : ""), d.lastVerify));
+                }
+                return out;
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException("replication status: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * A client write (primary): {@code done} is called with true once it is on this disk and, while
+     * connected, on the peer's (protocol C), from a replication thread. The data must not change meanwhile.
+     */
+    public void write(String disk, long offset, ByteBuffer data, boolean durable, Consumer<Boolean> done) {
+        loop.execute(() -> {
+            Disk d = disks.get(disk);
+            if (d == null) {
+                done.accept(false);
+                return;
+            }
+            long tag = d.nextTag++;
+            d.clientDone.put(tag, done);
+            runDisk(d, d.replica.submitWrite(tag, offset, data, durable));
+        });
+    }
+
+    /** FLUSH (primary): fdatasync here and, while replicating, on the peer after every write sent before it. */
+    public void flush(String disk, Consumer<Boolean> done) {
+        loop.execute(() -> {
+            Disk d = disks.get(disk);
+            if (d == null) {
+                done.accept(false);
+                return;
+            }
+            boolean toPeer = sending(d);
+            FlushWait w = new FlushWait(done, !toPeer);
+            if (toPeer) {
+                long seq = d.nextFlush++;
+                d.flushes.put(seq, w);
+                send(new Flush(d.name, seq));
+            }
+            d.io.execute(() -> {
+                boolean ok = ioOk(() -> d.store().flush(), d, "flush");
+                loop.execute(() -> {
+                    w.localDone = true;
+                    w.ok &= ok;
+                    finishFlush(w);
+                });
+            });
+        });
+    }
+
+    private boolean sending(Disk d) {
+        return link != null && link.state() == PeerLink.State.ESTABLISHED
+                && (d.replica.state() == ReplicaState.UP_TO_DATE || d.replica.state() == ReplicaState.SYNC_SOURCE);
+    }
+
+    private static void finishFlush(FlushWait w) {
+        if (w.localDone && w.peerDone) w.done.accept(w.ok);
+    }
+
+    /**
+     * Online verify of one disk against the peer: both hash 1 MiB ranges, only digests cross; mismatching
+     * ranges are marked in the bitmap for the next resync. Completes with the mismatches.
+     */
+    public CompletableFuture<List<OnlineVerify.Mismatch>> verify(String disk) {
+        CompletableFuture<List<OnlineVerify.Mismatch>> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            Disk d = disks.get(disk);
+            if (d == null) {
+                result.completeExceptionally(new IllegalArgumentException("no replicated disk " + disk + " (disks: " + disks.keySet() + ")"));
+                return;
+            }
+            if (link == null || link.state() != PeerLink.State.ESTABLISHED) {
+                result.completeExceptionally(new IllegalStateException("not connected to the peer"));
+                return;
+            }
+            if (d.verify != null) {
+                result.completeExceptionally(new IllegalStateException("a verify of " + disk + " runs already"));
+                return;
+            }
+            d.verify = new OnlineVerify(d.name, d.replica.bitmap(), VERIFY_RANGE, 4, new TokenBucket(settings.resyncBytesPerSecond(), Math.max(VERIFY_RANGE, settings.resyncBytesPerSecond() / 10), System.nanoTime()));
+            d.verifyLink = link;
+            d.verifyDone = result;
+            d.lastVerify = "running";
+            log.info("replication: verify of {} started ({} MiB)", d.name, d.size >> 20);
+            pumpVerify(d);
+        });
+        return result;
+    }
+
+    /**
+     * The operator's decision after a split brain: {@code discardHere} on the node whose writes are thrown
+     * away (it must be standby); it resyncs from the peer.
+     */
+    public CompletableFuture<String> discardLocalData(String disk) {
+        CompletableFuture<String> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            try {
+                Disk d = disks.get(disk);
+                if (d == null) throw new IllegalArgumentException("no replicated disk " + disk);
+                if (d.peerIds == null || link == null || link.state() != PeerLink.State.ESTABLISHED)
+                    throw new IllegalStateException("not connected to the peer: the survivor's identifiers are needed");
+                runDisk(d, d.replica.discardLocalData(d.peerIds));
+                result.complete(d.name + ": local writes discarded, resyncing from the peer");
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        });
+        return result;
+    }
+
+    // ---------------------------------------------------------------- connections
+
+    private void dial() {
+        if (closed || channel != null) return;
+        new Bootstrap().group(group).channel(NioSocketChannel.class)
+                .option(ChannelOption.TCP_NODELAY, true)
+                .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.timeout().toMillis())
+                .handler(new ChannelInitializer<SocketChannel>() {
+                    @Override protected void initChannel(SocketChannel ch) { ch.pipeline().addLast(new Handler(true)); }
+                })
+                .connect(settings.peerHost(), settings.peerPort())
+                .addListener((ChannelFutureListener) f -> {
+                    if (!f.isSuccess()) redial("cannot connect to " + settings.peerHost() + ":" + settings.peerPort() + ": " + f.cause().getMessage());
+                });
+    }
+
+    private final RateLimitedLog dialLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(30));
+
+    private void redial(String why) {
+        if (closed || !dials()) return;
+        dialLog.warn("replication: " + why + "; retrying (every " + backoffMillis + " ms)");
+        long delay = backoffMillis + ThreadLocalRandom.current().nextLong(backoffMillis / 4 + 1);
+        backoffMillis = Math.min(2000, backoffMillis * 2);
+        loop.schedule(this::dial, delay, TimeUnit.MILLISECONDS);
+    }
+
+    private final class Handler extends ChannelInboundHandlerAdapter {
+        private final boolean outgoing;
+
+        Handler(boolean outgoing) { this.outgoing = outgoing; }
+
+        @Override
+        public void channelActive(ChannelHandlerContext ctx) {
+            if (closed || (channel != null && channel != ctx.channel())) {
+                busyRefused.increment();
+                log.info("replication: closing a second connection from {} (one is up already)", ctx.channel().remoteAddress());
+                ctx.close();
+                return;
+            }
+            channel = ctx.channel();
+            byte[] nonce = new byte[ReplicationCodec.NONCE_LENGTH];
+            new java.security.SecureRandom().nextBytes(nonce);
+            nonceCounter++;
+            link = new PeerLink(settings.nodeId(), settings.role(), settings.secret(), nonce, replicas(),
+                    new PeerLink.Settings(ReplicationCodec.DEFAULT_MAX_FRAME, settings.pingInterval(), settings.timeout()));
+            log.info("replication: {} {} {}", outgoing ? "connected to" : "connection from", ctx.channel().remoteAddress(), "; exchanging Hello");
+            run(link.start(System.nanoTime()));
+        }
+
+        @Override
+        public void channelRead(ChannelHandlerContext ctx, Object msg) {
+            ByteBuf buf = (ByteBuf) msg;
+            try {
+                if (ctx.channel() != channel || link == null) return;
+                bytesReceived.increment(buf.readableBytes());
+                ByteBuffer bytes = ByteBuffer.allocate(buf.readableBytes());
+                buf.readBytes(bytes);
+                lastHeard = Instant.now();
+                run(link.received(bytes.flip(), System.nanoTime()));
+            } finally {
+                buf.release();
+            }
+        }
+
+        @Override
+        public void channelInactive(ChannelHandlerContext ctx) {
+            if (ctx.channel() != channel) return;
+            if (link != null) run(link.socketClosed("connection closed by the peer or the network"));
+            channel = null;
+            link = null;
+            established = false;
+            if (!closed) redial("link to the peer is down (" + lastDisconnect + ")");
+        }
+
+        @Override
+        public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+            log.info("replication: connection {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+            ctx.close();
+        }
+    }
+
+    private Map<String, DiskReplica> replicas() {
+        Map<String, DiskReplica> m = new LinkedHashMap<>();
+        for (Disk d : disks.values()) m.put(d.name, d.replica);
+        return m;
+    }
+
+    private void tick() {
+        long now = System.nanoTime();
+        if (link != null) run(link.tick(now));
+        for (Disk d : disks.values()) {
+            if (d.planner != null) {
+                d.progress = d.planner.progress(now);
+                if (now - d.lastProgressLog > TimeUnit.SECONDS.toNanos(5)) {
+                    d.lastProgressLog = now;
+                    ResyncPlanner.Progress p = d.progress;
+                    log.info("replication: resync of {}: {}% of {} MiB, {} MiB/s, {} s left", d.name, String.format("%.1f", p.percent()),
+                            p.totalBytes() >> 20, String.format("%.1f", p.bytesPerSecond() / (1 << 20)), p.etaSeconds());
+                }
+                pumpResync(d);
+            }
+            if (d.verify != null) pumpVerify(d);
+        }
+    }
+
+    private void saveBitmaps() {
+        for (Disk d : disks.values()) {
+            if (!d.bitmapChanged && d.planner == null && d.replica.state() != ReplicaState.DEGRADED) continue;
+            d.bitmapChanged = false;
+            try {
+                d.files.saveBitmap(d.replica.bitmap());
+            } catch (IOException e) {
+                log.warn("replication: saving the bitmap of {} failed: {}", d.name, e.getMessage());
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- effects
+
+    private void run(List<LinkEffect> effects) {
+        boolean wrote = false;
+        for (LinkEffect e : effects) {
+            switch (e) {
+                case LinkEffect.SendBytes b -> {
+                    if (channel != null) {
+                        bytesSent.increment(b.bytes().remaining());
+                        channel.write(Unpooled.wrappedBuffer(b.bytes()));
+                        wrote = true;
+                    }
+                }
+                case LinkEffect.Close c -> {
+                    lastDisconnect = c.reason();
+                    log.warn("replication: link closed: {}", c.reason());
+                    established = false;
+                    if (channel != null) channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
+                    wrote = false;
+                }
+                case LinkEffect.ForDisk f -> diskEffect(disks.get(f.disk()), f.effect());
+                case LinkEffect.ReadForPeer r -> readForPeer(disks.get(r.disk()), r);
+                case LinkEffect.DigestForPeer r -> digestForPeer(disks.get(r.disk()), r);
+                case LinkEffect.Deliver d -> deliver(d.message());
+                case LinkEffect.Refused r -> {
+                    refused.get(r.reason()).increment();
+                    refusedLog.warn("replication: REFUSED a frame from " + (channel == null ? "?" : channel.remoteAddress()) + " (" + r.reason() + "): "
+                            + r.message() + "; connection closed, nothing applied (" + (long) refused.get(r.reason()).count() + " " + r.reason() + " so far)");
+                }
+                case LinkEffect.Report r -> log.info("replication: {}", r.message());
+            }
+        }
+        if (wrote && channel != null) channel.flush();
+    }
+
+    private void runDisk(Disk d, List<ReplicaEffect> effects) {
+        boolean persistFailed = false;
+        for (ReplicaEffect e : effects) {
+            if (e instanceof AckClient a && persistFailed) {
+                diskEffect(d, new AckClient(a.tag(), false));
+                continue;
+            }
+            persistFailed |= !diskEffect(d, e);
+        }
+        if (channel != null) channel.flush();
+    }
+
+    private void send(ReplicationMessage m) {
+        if (link == null || link.state() != PeerLink.State.ESTABLISHED) return;
+        run(link.send(m, System.nanoTime()));
+    }
+
+    /** Carries out one effect of a disk; false if a persist effect failed (an ack after it must not claim success). */
+    private boolean diskEffect(Disk d, ReplicaEffect e) {
+        if (d == null) return true;
+        switch (e) {
+            case SendToPeer s -> send(s.message());
+            case WriteLocal w -> {
+                boolean client = d.replica.role() == Role.PRIMARY;
+                if (!client && d.planner != null) taint(d, w.offset(), w.data().remaining());
+                PeerLink from = link;
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> {
+                        BlockStore s = d.store();
+                        s.write(w.offset(), w.data().duplicate());
+                        if (w.durable()) s.flush();
+                    }, d, "write of " + w.data().remaining() + " bytes at " + w.offset());
+                    loop.execute(() -> {
+                        if (client) runDisk(d, d.replica.localWriteDone(w.tag(), ok));
+                        else if (link == from) runDisk(d, d.replica.peerWriteDone(w.tag(), ok));
+                    });
+                });
+            }
+            case PersistActivityLog l -> {
+                try {
+                    if (!l.evicted().isEmpty()) d.files.saveBitmap(d.replica.bitmap());
+                    d.files.saveActivityLog(l.transaction());
+                } catch (IOException ex) {
+                    log.error("replication: persisting the activity log of {} failed: {}", d.name, ex.getMessage());
+                    return false;
+                }
+            }
+            case PersistGenerationIds p -> {
+                try {
+                    d.files.saveIds(p.ids());
+                } catch (IOException ex) {
+                    log.error("replication: persisting the generation identifiers of {} failed: {}", d.name, ex.getMessage());
+                    return false;
+                }
+            }
+            case PersistBitmap p -> {
+                try {
+                    d.files.saveBitmap(d.replica.bitmap());
+                } catch (IOException ex) {
+                    log.error("replication: persisting the bitmap of {} failed: {}", d.name, ex.getMessage());
+                    return false;
+                }
+            }
+            case AckClient a -> {
+                Consumer<Boolean> done = d.clientDone.remove(a.tag());
+                if (done != null) done.accept(a.ok());
+            }
+            case Report r -> report(d, r);
+        }
+        return true;
+    }
+
+    private void report(Disk d, Report r) {
+        long now = System.nanoTime();
+        boolean degraded = r.state() == ReplicaState.DEGRADED || (r.state() == ReplicaState.CONNECTING && d.replica.role() == Role.PRIMARY);
+        if (degraded && d.degradedSince < 0) d.degradedSince = now;
+        if (!degraded && d.degradedSince >= 0 && r.state() != ReplicaState.WAITING_HANDSHAKE) {
+            d.degradedNanos += now - d.degradedSince;
+            d.degradedSince = -1;
+        }
+        if (r.state() == ReplicaState.DEGRADED || r.state() == ReplicaState.SPLIT_BRAIN || r.state() == ReplicaState.UNRELATED || r.state() == ReplicaState.OUTDATED)
+            log.warn("replication: {} [{}]", r.message(), r.state());
+        else log.info("replication: {} [{}]", r.message(), r.state());
+        d.bitmapChanged = true;
+        if (r.state() == ReplicaState.DEGRADED || r.state() == ReplicaState.OUTDATED) {
+            // Flushes still waiting for the peer finish with the local flush alone (as writes do).
+            for (FlushWait w : d.flushes.values()) {
+                w.peerDone = true;
+                finishFlush(w);
+            }
+            d.flushes.clear();
+            d.planner = null;
+            d.asked.clear();
+            d.tainted.clear();
+            if (d.verify != null) endVerify(d, new IllegalStateException("link lost during verify"));
+        }
+    }
+
+    private interface Io { void run() throws IOException; }
+
+    private final RateLimitedLog ioLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+
+    private boolean ioOk(Io io, Disk d, String what) {
+        try {
+            io.run();
+            return true;
+        } catch (IOException | RuntimeException e) {
+            ioLog.warn("replication: " + what + " on " + d.name + " failed: " + e.getMessage());
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- messages for the adapter
+
+    private void deliver(ReplicationMessage m) {
+        switch (m) {
+            case Hello h -> {
+                peerRole = h.role();
+                established = true;
+                backoffMillis = 100;
+                for (DiskGenerations g : h.disks()) {
+                    Disk d = disks.get(g.disk());
+                    if (d != null) d.peerIds = g.ids();
+                }
+                log.info("replication: link up with node {} ({}), {} disk(s) on its side", Long.toHexString(h.nodeId()), h.role().name().toLowerCase(), h.disks().size());
+            }
+            case BitmapChunk c -> {
+                Disk d = disks.get(c.disk());
+                if (d != null && d.replica.state() == ReplicaState.SYNC_TARGET) startResync(d);
+            }
+            case ResyncData r -> {
+                Disk d = disks.get(r.disk());
+                if (d == null) return;
+                PeerLink from = link;
+                int length = r.data().remaining();
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> d.store().write(r.offset(), r.data().duplicate()), d, "resync write at " + r.offset());
+                    loop.execute(() -> resynced(d, from, r.offset(), length, length, ok));
+                });
+            }
+            case ResyncSparse r -> {
+                Disk d = disks.get(r.disk());
+                if (d == null) return;
+                PeerLink from = link;
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> zero(d.store(), r.offset(), r.length()), d, "resync zeroing at " + r.offset());
+                    loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
+                });
+            }
+            case Flush f -> {
+                Disk d = disks.get(f.disk());
+                if (d == null) return;
+                PeerLink from = link;
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> d.store().flush(), d, "flush for the peer");
+                    loop.execute(() -> {
+                        if (link == from && ok) send(new FlushAck(f.disk(), f.seq()));
+                        else if (link == from) run(link.socketClosed("flush failed on this node's disk " + f.disk()));
+                    });
+                });
+            }
+            case FlushAck a -> {
+                Disk d = disks.get(a.disk());
+                FlushWait w = d == null ? null : d.flushes.remove(a.seq());
+                if (w != null) {
+                    w.peerDone = true;
+                    finishFlush(w);
+                }
+            }
+            case VerifyDigest v -> {
+                Disk d = disks.get(v.disk());
+                if (d != null && d.verify != null) {
+                    d.verify.peerDigest(v);
+                    pumpVerify(d);
+                }
+            }
+            case ResyncDone r -> log.info("replication: {}: the peer finished sending", r.disk());
+            case GenerationUpdate g -> {
+                Disk d = disks.get(g.disk());
+                if (d != null) d.peerIds = g.ids();
+            }
+            case RoleAnnouncement a -> {
+                log.info("replication: peer announces role {} (term {})", a.role(), a.term());
+                java.util.function.BiConsumer<Role, Long> l = announcements;
+                if (l != null) l.accept(a.role(), a.term());
+            }
+            default -> log.info("replication: {} from the peer ignored", m.getClass().getSimpleName());
+        }
+    }
+
+    /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */
+    private static void zero(BlockStore store, long offset, int length) throws IOException {
+        ByteBuffer have = ByteBuffer.allocate(length);
+        store.read(offset, have);
+        have.flip();
+        if (allZero(have)) return;
+        store.write(offset, ByteBuffer.allocate(length));
+    }
+
+    private static boolean allZero(ByteBuffer b) {
+        ByteBuffer x = b.duplicate();
+        while (x.remaining() >= 8) if (x.getLong() != 0) return false;
+        while (x.hasRemaining()) if (x.get() != 0) return false;
+        return true;
+    }
+
+    private void readForPeer(Disk d, LinkEffect.ReadForPeer r) {
+        if (d == null) return;
+        PeerLink from = link;
+        d.io.execute(() -> {
+            ByteBuffer data = ByteBuffer.allocate(r.length());
+            boolean ok = ioOk(() -> d.store().read(r.offset(), data), d, "resync read at " + r.offset());
+            data.flip();
+            boolean sparse = ok && allZero(data);
+            loop.execute(() -> {
+                if (link != from || link == null) return;
+                long now = System.nanoTime();
+                if (!ok) run(link.socketClosed("cannot read " + d.name + " for the peer's resync"));
+                else if (sparse) run(link.resyncSparse(d.name, r.offset(), r.length(), now));
+                else run(link.resyncData(d.name, r.offset(), data, now));
+            });
+        });
+    }
+
+    private void digestForPeer(Disk d, LinkEffect.DigestForPeer r) {
+        if (d == null) return;
+        PeerLink from = link;
+        d.io.execute(() -> {
+            ByteBuffer digest = digest(d, r.offset(), r.length());
+            loop.execute(() -> {
+                if (link == from && link != null && digest != null) run(link.verifyDigest(d.name, r.offset(), r.length(), digest, System.nanoTime()));
+            });
+        });
+    }
+
+    private ByteBuffer digest(Disk d, long offset, int length) {
+        ByteBuffer data = ByteBuffer.allocate(length);
+        if (!ioOk(() -> d.store().read(offset, data), d, "verify read at " + offset)) return null;
+        return RegionDigest.SHA256.of(data.flip());
+    }
+
+    // ---------------------------------------------------------------- resync (this node is the target)
+
+    private void startResync(Disk d) {
+        long now = System.nanoTime();
+        long rate = settings.resyncBytesPerSecond();
+        d.planner = new ResyncPlanner(d.name, d.replica.bitmap(), RESYNC_REQUEST, RESYNC_WINDOW,
+                rate == 0 ? new TokenBucket(0, 1, now) : new TokenBucket(rate, Math.max(RESYNC_REQUEST, rate / 10), now), now);
+        d.plannerLink = link;
+        d.asked.clear();
+        d.tainted.clear();
+        d.lastProgressLog = now;
+        d.resyncStart = now;
+        d.progress = d.planner.progress(now);
+        log.info("replication: resync of {} starts: {} MiB to receive{}", d.name, d.replica.bitmap().dirtyBytes() >> 20,
+                rate == 0 ? "" : " at most " + (rate >> 20) + " MiB/s (replication.resyncBytesPerSecond)");
+        pumpResync(d);
+    }
+
+    private void pumpResync(Disk d) {
+        if (d.planner == null || link != d.plannerLink || link == null) return;
+        long now = System.nanoTime();
+        for (ResyncRequest r : d.planner.next(now)) {
+            d.asked.put(r.offset(), r.length());
+            send(r);
+        }
+        if (d.planner.finished()) finishResync(d);
+    }
+
+    /** A peer write arrived while resync requests are out: a range it overlaps is asked again (its answer may predate the write). */
+    private void taint(Disk d, long offset, long length) {
+        for (Map.Entry<Long, Integer> a : d.asked.entrySet())
+            if (a.getKey() < offset + length && offset < a.getKey() + a.getValue()) d.tainted.add(a.getKey());
+    }
+
+    private void resynced(Disk d, PeerLink from, long offset, int length, int wire, boolean ok) {
+        if (d.planner == null || from != d.plannerLink || link != from) return;
+        d.asked.remove(offset);
+        if (d.tainted.remove(offset) || !ok) {
+            d.planner.failed(offset);
+        } else if (d.planner.completed(offset, length, wire)) {
+            d.replica.resynced(offset, length);
+            d.bitmapChanged = true;
+            resyncBytes.increment(length);
+        } else {
+            log.warn("replication: {}: resync answer for {}+{} that was never asked for; ignored", d.name, offset, length);
+        }
+        if (d.planner.finished()) finishResync(d);
+        else pumpResync(d);
+    }
+
+    private void finishResync(Disk d) {
+        ResyncPlanner.Progress p = d.planner.progress(System.nanoTime());
+        d.progress = p;
+        d.planner = null;
+        if (d.replica.state() != ReplicaState.SYNC_TARGET || d.peerIds == null) return;
+        d.io.execute(() -> {
+            // The resynced data is durable before the copy claims to be up to date.
+            boolean ok = ioOk(() -> d.store().flush(), d, "flush after resync");
+            loop.execute(() -> {
+                if (!ok || d.replica.state() != ReplicaState.SYNC_TARGET) return;
+                log.info("replication: resync of {} complete: {} MiB written here, {} MiB crossed the link, in {} s", d.name, p.doneBytes() >> 20,
+                        p.transferredBytes() >> 20, String.format("%.1f", (System.nanoTime() - d.resyncStart) / 1e9));
+                runDisk(d, d.replica.resyncComplete(d.peerIds.resyncedAsSource()));
+            });
+        });
+    }
+
+    // ---------------------------------------------------------------- verify
+
+    private void pumpVerify(Disk d) {
+        if (d.verify == null) return;
+        if (link != d.verifyLink) {
+            endVerify(d, new IllegalStateException("link lost during verify"));
+            return;
+        }
+        for (VerifyRequest r : d.verify.next(System.nanoTime())) {
+            send(r);
+            d.io.execute(() -> {
+                ByteBuffer digest = digest(d, r.offset(), r.length());
+                loop.execute(() -> {
+                    if (d.verify == null) return;
+                    if (digest == null) {
+                        endVerify(d, new IOException("local read failed"));
+                        return;
+                    }
+                    d.verify.localDigest(r.offset(), digest);
+                    pumpVerify(d);
+                });
+            });
+        }
+        if (d.verify.finished()) {
+            List<OnlineVerify.Mismatch> mismatches = d.verify.mismatches();
+            d.lastVerify = Instant.now() + ": " + mismatches.size() + " mismatching range(s)";
+            if (mismatches.isEmpty()) log.info("replication: verify of {}: both copies identical", d.name);
+            else log.warn("replication: verify of {}: {} range(s) differ: {}; marked for the next resync (disconnect and reconnect, or the next outage, moves them)",
+                    d.name, mismatches.size(), mismatches);
+            d.bitmapChanged = true;
+            CompletableFuture<List<OnlineVerify.Mismatch>> f = d.verifyDone;
+            d.verify = null;
+            f.complete(mismatches);
+        }
+    }
+
+    private void endVerify(Disk d, Exception e) {
+        CompletableFuture<List<OnlineVerify.Mismatch>> f = d.verifyDone;
+        d.verify = null;
+        d.lastVerify = "failed: " + e.getMessage();
+        if (f != null) f.completeExceptionally(e);
+    }
+
+    /** Drops the link on purpose (e.g. so marked regions resync at the next connection). */
+    public void reconnect() {
+        loop.execute(() -> {
+            if (link != null) run(link.socketClosed("reconnect asked for"));
+        });
+    }
+
+    @Override
+    public void close() {
+        try {
+            loop.submit(() -> {
+                closed = true;
+                if (link != null) run(link.socketClosed("this node shuts down"));
+                if (channel != null) channel.close();
+                if (server != null) server.close();
+                for (Disk d : disks.values()) {
+                    try {
+                        d.files.saveBitmap(d.replica.bitmap());
+                    } catch (IOException e) {
+                        log.warn("replication: saving the bitmap of {} failed: {}", d.name, e.getMessage());
+                    }
+                }
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("replication: stopping: {}", e.toString());
+        }
+        for (Disk d : disks.values()) {
+            d.io.shutdown();
+            try {
+                d.io.awaitTermination(5, TimeUnit.SECONDS);
+                // A clean stop is no crash: the next start needs no activity-log resync.
+                if (d.replica.writesInFlight() == 0) d.files.markPrimary(false);
+                d.files.close();
+            } catch (IOException | InterruptedException e) {
+                log.warn("replication: closing {}: {}", d.name, e.toString());
+            }
+        }
+        group.shutdownGracefully(0, 2, TimeUnit.SECONDS).syncUninterruptibly();
+    }
+}

@@ -1,0 +1,155 @@
+package dev.netboot.replication;
+
+import dev.netboot.storage.MemoryBlockStore;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The Netty adapter with real TCP on loopback, two nodes in one JVM with memory disks: the link comes up,
+ * a write is acknowledged only once it is on both, a stopped standby makes the primary degraded and a
+ * restarted one is quick-resynced, a connection without the secret is refused and counted.
+ */
+class ReplicationNodeTest {
+
+    static final int SIZE = 8 << 20;
+    static final byte[] SECRET = "a shared secret for the test".getBytes();
+
+    @TempDir Path dir;
+    final List<AutoCloseable> open = new ArrayList<>();
+
+    @AfterEach
+    void close() throws Exception {
+        for (AutoCloseable c : open.reversed()) c.close();
+    }
+
+    static int freePort() throws Exception {
+        try (ServerSocket s = new ServerSocket(0)) { return s.getLocalPort(); }
+    }
+
+    ReplicationNode node(String name, long id, Role role, int listen, int peer, MemoryBlockStore store, SimpleMeterRegistry registry, byte[] secret) throws Exception {
+        ReplicationNode.Settings s = new ReplicationNode.Settings(id, role, secret, new InetSocketAddress("127.0.0.1", listen), "127.0.0.1", peer,
+                Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve(name));
+        ReplicationNode n = new ReplicationNode(s, List.of(new ReplicationNode.DiskSpec("1.1", SIZE)), d -> store, registry).start();
+        open.add(n);
+        return n;
+    }
+
+    static void await(BooleanSupplier condition, String what) throws InterruptedException {
+        long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting until " + what);
+            Thread.sleep(20);
+        }
+    }
+
+    static ReplicaState state(ReplicationNode n) { return n.status().getFirst().state(); }
+
+    static String md5(MemoryBlockStore s) throws Exception {
+        return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(s.snapshot()));
+    }
+
+    static boolean write(ReplicationNode n, long offset, byte[] data) throws Exception {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        n.write("1.1", offset, ByteBuffer.wrap(data), false, done::complete);
+        return done.get(10, TimeUnit.SECONDS);
+    }
+
+    @Test
+    void writesReachBothCopiesAndAQuickResyncMovesOnlyWhatChangedWhileApart() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        SimpleMeterRegistry pReg = new SimpleMeterRegistry(), sReg = new SimpleMeterRegistry();
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, pReg, SECRET);
+        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, sReg, SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        assertThat(primary.connected()).isTrue();
+        assertThat(primary.lastHeardFromPeer()).isPresent();
+
+        Random random = new Random(5);
+        for (int i = 0; i < 100; i++) {
+            byte[] data = new byte[4096];
+            random.nextBytes(data);
+            assertThat(write(primary, (long) random.nextInt(SIZE / 4096) * 4096, data)).isTrue();
+            // Protocol C: when the client hears "done", the standby's copy has it.
+            assertThat(md5(sStore)).isEqualTo(md5(pStore));
+        }
+
+        // The standby goes away; the primary goes on alone and records what it writes.
+        standby.close();
+        open.remove(standby);
+        await(() -> state(primary) == ReplicaState.DEGRADED, "primary degraded");
+        for (int i = 0; i < 20; i++) {
+            byte[] data = new byte[4096];
+            random.nextBytes(data);
+            assertThat(write(primary, (long) i * 64 * 4096, data)).isTrue();
+        }
+        assertThat(primary.status().getFirst().outOfSyncBytes()).isEqualTo(20 * 4096);
+        assertThat(md5(sStore)).isNotEqualTo(md5(pStore));
+
+        // The standby comes back (same state folder): only the 20 dirty regions move.
+        SimpleMeterRegistry sReg2 = new SimpleMeterRegistry();
+        ReplicationNode again = node("s", 2, Role.STANDBY, sPort, pPort, sStore, sReg2, SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(again) == ReplicaState.UP_TO_DATE, "resynced");
+        assertThat(md5(sStore)).isEqualTo(md5(pStore));
+        assertThat(sReg2.get("netboot_replication_resync_received_bytes_total").counter().count()).isEqualTo(20 * 4096);
+        assertThat(pReg.get("netboot_replication_degraded_seconds_total").functionCounter().count()).isPositive();
+    }
+
+    @Test
+    void aFullSyncOfABlankStandbySendsNoSparseRegions() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        SimpleMeterRegistry sReg = new SimpleMeterRegistry();
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
+        byte[] data = new byte[64 << 10];
+        new Random(1).nextBytes(data);
+        assertThat(write(primary, 1 << 20, data)).isTrue();   // written alone: the standby is not there yet
+        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, sReg, SECRET);
+        await(() -> state(standby) == ReplicaState.UP_TO_DATE, "full sync done");
+        assertThat(md5(sStore)).isEqualTo(md5(pStore));
+        // Every region was written here, but only the non-zero ones crossed as data.
+        assertThat(sReg.get("netboot_replication_received_bytes_total").counter().count()).isLessThan(SIZE / 4.0);
+    }
+
+    @Test
+    void aPeerWithoutTheSecretIsRefusedCountedAndNothingIsApplied() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        SimpleMeterRegistry pReg = new SimpleMeterRegistry();
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, pReg, SECRET);
+        ReplicationNode intruder = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), "not the secret at all!!".getBytes());
+        await(() -> pReg.get("netboot_replication_refused_frames_total").tag("reason", "bad_mac").counter().count() >= 1, "a refusal counted");
+        assertThat(primary.connected()).isFalse();
+        assertThat(state(primary)).isIn(ReplicaState.CONNECTING, ReplicaState.DEGRADED);
+        intruder.close();
+        open.remove(intruder);
+
+        // A stranger's bytes (an HTTP client) are refused from the first four.
+        try (Socket s = new Socket("127.0.0.1", pPort)) {
+            s.getOutputStream().write("GET / HTTP/1.1\r\n\r\n".getBytes());
+            s.getOutputStream().flush();
+            await(() -> pReg.get("netboot_replication_refused_frames_total").tag("reason", "bad_preamble").counter().count() >= 1, "stranger refused");
+        }
+        assertThat(primary.status().getFirst().state()).isNotEqualTo(ReplicaState.UP_TO_DATE);
+    }
+}
