@@ -148,8 +148,8 @@ class InstallerModeTest {
         InstallerFileProvider files = new InstallerFileProvider(catalog, booter::bootFor, booter::installerFetched);
 
         String menu = text(menus.open(new FileRequest("ipxe/52-54-00-00-00-0a.ipxe", PC, "tftp")));
-        assertThat(menu).contains("kernel ../installers/debian/52540000000a/linux netboot.mac=" + MAC + " netboot.aoe=1.0\n")
-                .contains("initrd ../installers/debian/52540000000a/initrd.gz").doesNotContain("console=ttyS0");
+        assertThat(menu).contains("kernel ../installers/debian/52540000000a/linux initrd=initrd.img netboot.mac=" + MAC + " netboot.aoe=1.0\n")
+                .contains("initrd --name initrd.img ../installers/debian/52540000000a/initrd.gz").doesNotContain("console=ttyS0");
         // A reset before the installer fetched its initrd: the installer again.
         assertThat(text(menus.open(new FileRequest("ipxe/52-54-00-00-00-0a.ipxe", PC, "tftp")))).contains("installers/debian");
         // Another client's installer files are not served.
