@@ -43,13 +43,14 @@ import static org.assertj.core.api.Assertions.assertThat;
  * <p>The next server process is started before each kill: its JVM starts while the old one serves,
  * it cannot open the clone the old one holds (flock) and retries at each catalog poll, so it takes
  * over within a poll of the kill, as a process manager restarting the service would after its
- * start-up. Without that, 50 JVM start-ups (seconds each on a busy CI machine) would be outages the
+ * start-up. Without that, dozens of JVM start-ups (seconds each on a busy CI machine) would be outages the
  * guest sits through, and the test would take many minutes.
  */
 class LinuxAoeKillLoopIT {
 
     static final String GUEST_MAC = "52:54:00:a0:e0:03";
-    static final int KILLS = 50;
+    /** 25 in CI (about 6 min); -Dnetboot.killLoop.kills=200 for a longer soak (issue 11 was closed on 50, 0 lost). */
+    static final int KILLS = Integer.getInteger("netboot.killLoop.kills", 25);
     static final int BLOCK = 4096;
     private static final Pattern ACK = Pattern.compile("NB-ACK (\\d+)\\b");
 
@@ -70,7 +71,7 @@ class LinuxAoeKillLoopIT {
     }
 
     @Test
-    void noAcknowledgedWriteIsLostAcrossFiftySigkillsOfTheServer() throws Exception {
+    void noAcknowledgedWriteIsLostAcrossRepeatedSigkillsOfTheServer() throws Exception {
         lab = NetLab.create();
         Path kernel = GuestImage.debianKernel();
         Path initrd = dir.resolve("initrd.gz");
