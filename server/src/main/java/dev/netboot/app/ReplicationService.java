@@ -47,9 +47,101 @@ public final class ReplicationService implements AutoCloseable {
     private final ReplicationNode node;
     private final Map<String, BlockStore> ownStores;
 
-    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores) {
+    private final Path stateDir;
+    private final MeterRegistry registry;
+    private final java.util.concurrent.ScheduledExecutorService control =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("repl-control").daemon().factory());
+
+    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores, Path stateDir, MeterRegistry registry) {
         this.node = node;
         this.ownStores = ownStores;
+        this.stateDir = stateDir;
+        this.registry = registry;
+        // The CLI ('netboot replication status/verify/resolve') talks to the running server through files
+        // in the state folder, as 'netboot disk' does through the catalog: no second network API to secure.
+        control.scheduleWithFixedDelay(this::writeStatus, 0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        control.scheduleWithFixedDelay(this::takeRequests, 300, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The status file the CLI prints: {@code <dataDir>/replication/status}, rewritten every second. */
+    public static Path statusFile(Path dataDir) { return stateDir(dataDir).resolve("status"); }
+
+    /** Where the CLI drops requests ({@code NAME.request}: one line "verify DISK" or "discard DISK") and finds the answers ({@code NAME.answer}). */
+    public static Path requestDir(Path dataDir) { return stateDir(dataDir).resolve("requests"); }
+
+    /** The status as text, one line per fact, readable by people and by tests. */
+    public String statusText() {
+        StringBuilder s = new StringBuilder();
+        s.append("node ").append(Long.toHexString(node.nodeId())).append(" role ").append(node.role().name().toLowerCase())
+                .append(" connected ").append(node.connected() ? "yes" : "no")
+                .append(" last-heard ").append(node.lastHeardFromPeer().map(Object::toString).orElse("never"))
+                .append(" written ").append(java.time.Instant.now()).append('\n');
+        s.append("last-disconnect ").append(node.lastDisconnect()).append('\n');
+        for (ReplicationNode.DiskStatus d : node.status()) {
+            String state = switch (d.state()) {
+                case UP_TO_DATE -> "up-to-date";
+                case SYNC_SOURCE, SYNC_TARGET -> "syncing";
+                case OUTDATED -> "outdated";
+                case SPLIT_BRAIN -> "split-brain";
+                default -> d.state().name().toLowerCase().replace('_', '-');
+            };
+            s.append(String.format(java.util.Locale.ROOT, "disk %s role %s state %s (%s) out-of-sync %d sync %.1f%% rate %.1fMiB/s eta %ds in-flight %d ids %s verify %s%n",
+                    d.disk(), d.role().name().toLowerCase(), state, d.state().name().toLowerCase(), d.outOfSyncBytes(), d.syncPercent(),
+                    d.syncBytesPerSecond() / (1 << 20), d.syncEtaSeconds(), d.writesInFlight(), d.ids(), d.lastVerify()));
+        }
+        s.append("counters");
+        for (String name : List.of("netboot_replication_sent_bytes_total", "netboot_replication_received_bytes_total",
+                "netboot_replication_resync_received_bytes_total", "netboot_replication_refused_connections_total")) {
+            s.append(' ').append(name.replace("netboot_replication_", "").replace("_total", "").replace('_', '-')).append('=')
+                    .append((long) registry.get(name).counter().count());
+        }
+        for (io.micrometer.core.instrument.Counter c : registry.get("netboot_replication_refused_frames_total").counters())
+            s.append(" refused-").append(c.getId().getTag("reason")).append('=').append((long) c.count());
+        return s.append('\n').toString();
+    }
+
+    private void writeStatus() {
+        try {
+            Path tmp = stateDir.resolve("status.tmp");
+            Files.writeString(tmp, statusText());
+            Files.move(tmp, stateDir.resolve("status"), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: cannot write the status file: {}", e.getMessage());
+        }
+    }
+
+    private void takeRequests() {
+        Path dir = stateDir.resolve("requests");
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.list(dir)) {
+            for (Path req : files.filter(f -> f.toString().endsWith(".request")).toList()) {
+                String line = Files.readString(req).strip();
+                Files.delete(req);
+                Path answer = dir.resolve(req.getFileName().toString().replace(".request", ".answer"));
+                String[] words = line.split("\\s+");
+                log.info("replication: operator asks: {}", line);
+                java.util.concurrent.CompletableFuture<String> result = switch (words[0]) {
+                    case "verify" -> node.verify(words[1]).thenApply(m -> m.isEmpty() ? "verify " + words[1] + ": both copies identical"
+                            : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync (resynced at the next connection)");
+                    case "discard" -> node.discardLocalData(words[1]);
+                    case "reconnect" -> {
+                        node.reconnect();
+                        yield java.util.concurrent.CompletableFuture.completedFuture("reconnecting");
+                    }
+                    default -> java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("unknown request '" + line + "'"));
+                };
+                result.whenComplete((text, error) -> {
+                    try {
+                        Files.writeString(answer, error == null ? "ok " + text + "\n"
+                                : "error " + (error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause().getMessage() : error.getMessage()) + "\n");
+                    } catch (IOException e) {
+                        log.warn("replication: cannot answer {}: {}", answer, e.getMessage());
+                    }
+                });
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: reading operator requests failed: {}", e.getMessage());
+        }
     }
 
     public ReplicationNode node() { return node; }
@@ -117,7 +209,7 @@ public final class ReplicationService implements AutoCloseable {
         ReplicationNode node = new ReplicationNode(settings, specs, stores, registry).start();
         if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
         if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
-        return new ReplicationService(node, own);
+        return new ReplicationService(node, own, stateDir(dataDir), registry);
     }
 
     /** The AoE target's view of the replication: disks by their AoE address. */
@@ -163,6 +255,7 @@ public final class ReplicationService implements AutoCloseable {
 
     @Override
     public void close() {
+        control.shutdownNow();
         node.close();
         for (BlockStore s : ownStores.values()) {
             try {
