@@ -177,7 +177,7 @@ public final class ReplicationService implements AutoCloseable {
         } catch (ConfigLoader.ConfigException e) {
             throw new IOException(e.getMessage(), e);
         }
-        Map<String, BlockStore> own = new LinkedHashMap<>();
+        Map<String, BlockStore> own = new java.util.concurrent.ConcurrentHashMap<>();
         List<ReplicationNode.DiskSpec> specs = new ArrayList<>();
         ReadTuning tuning = new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads());
         for (DiskEntry e : disks) {
@@ -206,10 +206,50 @@ public final class ReplicationService implements AutoCloseable {
         ReplicationNode.DiskStores stores = role == Role.PRIMARY
                 ? name -> aoe.store(TargetAddress.parse(name))
                 : own::get;
-        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry).start();
+        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry);
+        if (role == Role.STANDBY) {
+            dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
+            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own));
+        }
+        node.start();
         if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
         if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
         return new ReplicationService(node, own, stateDir(dataDir), registry);
+    }
+
+    /**
+     * A disk the primary has and this standby lacks: a sparse file of the same size under the data
+     * directory and a catalog entry at the same address (allowing no MAC until an operator or a
+     * takeover says otherwise). A clone on the primary becomes a plain file here: the full sync copies
+     * its image's data too (correct, not space-saving; copying images once is not built yet).
+     */
+    private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, Path dataDir, String name, long size,
+                                                                       boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own) {
+        try {
+            TargetAddress address = TargetAddress.parse(name);
+            Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
+            if (existing.isPresent()) {
+                log.warn("replication: the catalog here has {} already ({}) but replication could not use it; not creating another", name, existing.get().path());
+                return Optional.empty();
+            }
+            Path file = dev.netboot.disks.DiskCatalog.defaultImage(dataDir, address);
+            if (Files.exists(file)) {
+                log.warn("replication: {} exists but is not in the catalog; not overwriting it (remove it or add it with 'netboot disk export')", file);
+                return Optional.empty();
+            }
+            Files.createDirectories(file.getParent());
+            dev.netboot.storage.FileBlockStore.createSparse(file, size).close();
+            catalog.add(new DiskEntry(name, file.toString(), List.of(), false, false));
+            BlockStore store = BlockStores.open(file, false, syncWrites, tuning);
+            synchronized (own) {
+                own.put(name, store);
+            }
+            log.info("replication: created {} ({} MiB) at {} for the primary's copy", name, size >> 20, file);
+            return Optional.of(new ReplicationNode.DiskSpec(name, size));
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: cannot create disk {} for the primary's copy: {}", name, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The AoE target's view of the replication: disks by their AoE address. */
