@@ -59,6 +59,7 @@ common=(--set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off --
 
 start() { # side role
   local side=$1 role=$2 ns iface listen peer
+  rm -f "$work/data-$side/replication/status"   # a stopped server's last word must not be read as the new one's
   if [ "$side" = p ]; then ns=$ns_p iface=pr0 listen=10.213.0.1:7789 peer=10.213.0.2:7789; else ns=$ns_s iface=sb1 listen=10.213.0.2:7789 peer=10.213.0.1:7789; fi
   ip netns exec "$ns" "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data-$side" \
     --set "aoe.interfaces=[$iface]" --set replication.role="$role" --set replication.listen=$listen --set replication.peer=$peer \

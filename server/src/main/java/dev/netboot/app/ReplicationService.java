@@ -69,6 +69,27 @@ public final class ReplicationService implements AutoCloseable {
     /** Where the CLI drops requests ({@code NAME.request}: one line "verify DISK" or "discard DISK") and finds the answers ({@code NAME.answer}). */
     public static Path requestDir(Path dataDir) { return stateDir(dataDir).resolve("requests"); }
 
+    /** One disk in a few words, for the web admin's disks page. */
+    public String summary(String disk) {
+        for (ReplicationNode.DiskStatus d : node.status()) {
+            if (!d.disk().equals(disk)) continue;
+            String link = node.connected() ? "peer connected" : "PEER NOT CONNECTED (" + node.lastDisconnect() + ")";
+            String what = switch (d.state()) {
+                case UP_TO_DATE -> "up to date";
+                case SYNC_SOURCE -> String.format(java.util.Locale.ROOT, "sending the peer what it lacks: %.1f%%", d.syncPercent());
+                case SYNC_TARGET -> String.format(java.util.Locale.ROOT, "syncing %.1f%% at %.1f MiB/s, %d s left (not usable until done)",
+                        d.syncPercent(), d.syncBytesPerSecond() / (1 << 20), d.syncEtaSeconds());
+                case DEGRADED -> "DEGRADED: written without the peer, " + (d.outOfSyncBytes() >> 10) + " KiB out of sync";
+                case OUTDATED -> "outdated: may be behind the primary";
+                case SPLIT_BRAIN -> "SPLIT BRAIN: both wrote while apart; 'netboot replication resolve " + disk + " --discard HOST'";
+                case UNRELATED -> "UNRELATED: the copies share no history; not replicated";
+                case CONNECTING, WAITING_HANDSHAKE -> "connecting";
+            };
+            return d.role().name().toLowerCase() + ", " + what + "; " + link;
+        }
+        return "not replicated (not in this server's replication)";
+    }
+
     /** The status as text, one line per fact, readable by people and by tests. */
     public String statusText() {
         StringBuilder s = new StringBuilder();

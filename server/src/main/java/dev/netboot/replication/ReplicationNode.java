@@ -93,7 +93,7 @@ public final class ReplicationNode implements AutoCloseable {
                              String ids, String lastVerify) {}
 
     private static final int RESYNC_REQUEST = 256 << 10;
-    private static final int RESYNC_WINDOW = 8;
+    private static final int RESYNC_WINDOW = 64;   // scattered 4 KiB regions are one small request each: the window, not the rate, bounds a quick resync
     private static final int VERIFY_RANGE = 1 << 20;
 
     private final Settings settings;

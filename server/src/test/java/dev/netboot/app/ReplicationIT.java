@@ -113,8 +113,10 @@ class ReplicationIT {
                     "replication.secret=" + SECRET, "replication.pingMillis=200", "replication.timeoutMillis=1000");
         }
 
-        Server start() {
+        Server start() throws IOException {
             output.clear();
+            // A killed server's last status must not be read as the new one's.
+            Files.deleteIfExists(ReplicationService.statusFile(dataDir));
             List<String> cmd = new ArrayList<>(javaCommand());
             cmd.add("serve");
             for (String s : sets) cmd.addAll(List.of("--set", s));

@@ -36,10 +36,17 @@ public final class WebAdmin {
     /** @param waiting PCs waiting for an image right now (boot.menus.WaitingClients), marked on the clients page */
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
                     Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) {
+        this(templateDir, password, inventory, disks, catalog, exported, waiting, address -> "not configured", clock);
+    }
+
+    /** @param replication per disk address ("1.0"), what the replicated standby says of it (the disks page's replication column) */
+    public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
+                    Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting,
+                    java.util.function.Function<String, String> replication, Clock clock) {
         this.password = password;
         this.templates = Templates.html(templateDir, PACKAGED);
         this.flattens = new FlattenJobs(disks, clock);
-        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, clock),
+        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, replication, clock),
                 new AdminActions(inventory, disks, flattens), flattens);
     }
 
