@@ -141,7 +141,9 @@ public final class ReplicationService implements AutoCloseable {
                 Path answer = dir.resolve(req.getFileName().toString().replace(".request", ".answer"));
                 String[] words = line.split("\\s+");
                 log.info("replication: operator asks: {}", line);
-                java.util.concurrent.CompletableFuture<String> result = switch (words[0]) {
+                java.util.concurrent.CompletableFuture<String> result = words.length < 2 && !words[0].equals("reconnect")
+                        ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("'" + line + "' names no disk"))
+                        : switch (words[0]) {
                     case "verify" -> node.verify(words[1]).thenApply(m -> m.isEmpty() ? "verify " + words[1] + ": both copies identical"
                             : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync (resynced at the next connection)");
                     case "discard" -> node.discardLocalData(words[1]);
