@@ -9,7 +9,8 @@
 //
 // randread issues 4 KiB reads at random 4 KiB-aligned offsets; with 2 sectors per frame one read
 // is 4 frames, and it counts as done when all 4 came back; randwrite the same with writes.
-// -o: where the sequential modes start (MiB); -r: the random modes' seed. A copy-on-write clone
+// -o: where the sequential modes start (MiB); -r: the random modes' seed; -p N: writes carry data that
+// depends on N and the sector (default: every byte 0xA5), so tests comparing two copies see every write. A copy-on-write clone
 // pays for a chunk's first write only, so runs that measure that give each run other places.
 // Output: one line of key=value pairs.
 #define _GNU_SOURCE
@@ -36,6 +37,7 @@
 static int fd;
 static uint8_t mymac[6], target[6];
 static int shelf, slot;
+static int pattern = -1;
 
 static double now(void) {
     struct timespec t;
@@ -76,7 +78,8 @@ static int ata_frame(uint8_t *f, uint32_t tag, int cmd, int write, int count, ui
     f[n++] = 0;
     f[n++] = 0;
     if (write) {
-        memset(f + n, 0xA5, count * 512);
+        if (pattern < 0) memset(f + n, 0xA5, count * 512);
+        else for (int i = 0; i < count * 512; i++) f[n + i] = (uint8_t) ((lba + i / 512) * 131 + pattern * 17 + i);
         n += count * 512;
     }
     return n < 60 ? 60 : n;
@@ -113,7 +116,7 @@ int main(int argc, char **argv) {
     uint64_t start_mib = 0;
     unsigned seed = 12345;
     int opt;
-    while ((opt = getopt(argc, argv, "i:s:l:m:w:t:o:r:")) != -1) {
+    while ((opt = getopt(argc, argv, "i:s:l:m:w:t:o:r:p:")) != -1) {
         switch (opt) {
             case 'i': ifname = optarg; break;
             case 's': shelf = atoi(optarg); break;
@@ -123,7 +126,8 @@ int main(int argc, char **argv) {
             case 't': seconds = atof(optarg); break;
             case 'o': start_mib = strtoull(optarg, NULL, 10); break;
             case 'r': seed = (unsigned) strtoul(optarg, NULL, 10); break;
-            default: fprintf(stderr, "usage: %s -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread|randwrite -w WINDOW -t SECONDS [-o MIB] [-r SEED]\n", argv[0]); return 2;
+            case 'p': pattern = atoi(optarg); break;
+            default: fprintf(stderr, "usage: %s -i IFACE -s SHELF -l SLOT -m seqread|seqwrite|randread|randwrite -w WINDOW -t SECONDS [-o MIB] [-r SEED] [-p PATTERN]\n", argv[0]); return 2;
         }
     }
     if (!ifname || window < 1 || window > MAXWIN) {

@@ -352,7 +352,7 @@ public final class Appliance implements AutoCloseable {
         BootFileRoutes bootFiles = new BootFileRoutes(files, registry, slots);
         NetbootConfig.Web w = config.web();
         webAdmin = new WebAdmin(Path.of(w.templates()), AdminPassword.resolve(w.adminPassword(), services.dataDir()), inventory, clientDisks,
-                services.catalog(), this::exportedAddresses, waiting::now, clock, services.clientInstalls()::install);
+                services.catalog(), this::exportedAddresses, waiting::now, this::replicationOf, clock, services.clientInstalls()::install);
         Optional<HttpService.Tls> tls = Optional.empty();
         if (h.httpsPort() > 0) {
             TlsIdentity identity = h.httpsCertificate().isBlank() ? TlsIdentity.selfSigned(services.dataDir().resolve("tls"))
@@ -440,6 +440,13 @@ public final class Appliance implements AutoCloseable {
         disks.addAll(config.aoe().targets());
         replication = ReplicationService.start(config, disks, aoe, registry);
         running.add(replication);
+    }
+
+    /** The disks page's replication column for one disk. */
+    private String replicationOf(String address) {
+        ReplicationService r = replication;
+        if (r == null) return ReplicationService.role(config.replication()).isPresent() ? "starting" : "not configured";
+        return r.summary(address);
     }
 
     /** The replication of this server, or null when replication.role is none. */

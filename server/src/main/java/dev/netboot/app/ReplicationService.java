@@ -47,9 +47,124 @@ public final class ReplicationService implements AutoCloseable {
     private final ReplicationNode node;
     private final Map<String, BlockStore> ownStores;
 
-    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores) {
+    private final Path stateDir;
+    private final MeterRegistry registry;
+    private final java.util.concurrent.ScheduledExecutorService control =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("repl-control").daemon().factory());
+
+    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores, Path stateDir, MeterRegistry registry) {
         this.node = node;
         this.ownStores = ownStores;
+        this.stateDir = stateDir;
+        this.registry = registry;
+        // The CLI ('netboot replication status/verify/resolve') talks to the running server through files
+        // in the state folder, as 'netboot disk' does through the catalog: no second network API to secure.
+        control.scheduleWithFixedDelay(this::writeStatus, 0, 1, java.util.concurrent.TimeUnit.SECONDS);
+        control.scheduleWithFixedDelay(this::takeRequests, 300, 300, java.util.concurrent.TimeUnit.MILLISECONDS);
+    }
+
+    /** The status file the CLI prints: {@code <dataDir>/replication/status}, rewritten every second. */
+    public static Path statusFile(Path dataDir) { return stateDir(dataDir).resolve("status"); }
+
+    /** Where the CLI drops requests ({@code NAME.request}: one line "verify DISK" or "discard DISK") and finds the answers ({@code NAME.answer}). */
+    public static Path requestDir(Path dataDir) { return stateDir(dataDir).resolve("requests"); }
+
+    /** One disk in a few words, for the web admin's disks page. */
+    public String summary(String disk) {
+        for (ReplicationNode.DiskStatus d : node.status()) {
+            if (!d.disk().equals(disk)) continue;
+            String link = node.connected() ? "peer connected" : "PEER NOT CONNECTED (" + node.lastDisconnect() + ")";
+            String what = switch (d.state()) {
+                case UP_TO_DATE -> "up to date";
+                case SYNC_SOURCE -> String.format(java.util.Locale.ROOT, "sending the peer what it lacks: %.1f%%", d.syncPercent());
+                case SYNC_TARGET -> String.format(java.util.Locale.ROOT, "syncing %.1f%% at %.1f MiB/s, %d s left (not usable until done)",
+                        d.syncPercent(), d.syncBytesPerSecond() / (1 << 20), d.syncEtaSeconds());
+                case DEGRADED -> "DEGRADED: written without the peer, " + (d.outOfSyncBytes() >> 10) + " KiB out of sync";
+                case OUTDATED -> "outdated: may be behind the primary";
+                case SPLIT_BRAIN -> "SPLIT BRAIN: both wrote while apart; 'netboot replication resolve " + disk + " --discard HOST'";
+                case UNRELATED -> "UNRELATED: the copies share no history; not replicated";
+                case CONNECTING, WAITING_HANDSHAKE -> "connecting";
+            };
+            return d.role().name().toLowerCase() + ", " + what + "; " + link;
+        }
+        return "not replicated (not in this server's replication)";
+    }
+
+    /** The status as text, one line per fact, readable by people and by tests. */
+    public String statusText() {
+        StringBuilder s = new StringBuilder();
+        s.append("node ").append(Long.toHexString(node.nodeId())).append(" role ").append(node.role().name().toLowerCase())
+                .append(" connected ").append(node.connected() ? "yes" : "no")
+                .append(" last-heard ").append(node.lastHeardFromPeer().map(Object::toString).orElse("never"))
+                .append(" written ").append(java.time.Instant.now()).append('\n');
+        s.append("last-disconnect ").append(node.lastDisconnect()).append('\n');
+        for (ReplicationNode.DiskStatus d : node.status()) {
+            String state = switch (d.state()) {
+                case UP_TO_DATE -> "up-to-date";
+                case SYNC_SOURCE, SYNC_TARGET -> "syncing";
+                case OUTDATED -> "outdated";
+                case SPLIT_BRAIN -> "split-brain";
+                default -> d.state().name().toLowerCase().replace('_', '-');
+            };
+            s.append(String.format(java.util.Locale.ROOT, "disk %s role %s state %s (%s) out-of-sync %d sync %.1f%% rate %.1fMiB/s eta %ds in-flight %d ids %s verify %s%n",
+                    d.disk(), d.role().name().toLowerCase(), state, d.state().name().toLowerCase(), d.outOfSyncBytes(), d.syncPercent(),
+                    d.syncBytesPerSecond() / (1 << 20), d.syncEtaSeconds(), d.writesInFlight(), d.ids(), d.lastVerify()));
+        }
+        s.append("counters");
+        for (String name : List.of("netboot_replication_sent_bytes_total", "netboot_replication_received_bytes_total",
+                "netboot_replication_resync_received_bytes_total", "netboot_replication_refused_connections_total")) {
+            s.append(' ').append(name.replace("netboot_replication_", "").replace("_total", "").replace('_', '-')).append('=')
+                    .append((long) registry.get(name).counter().count());
+        }
+        for (io.micrometer.core.instrument.Counter c : registry.get("netboot_replication_refused_frames_total").counters())
+            s.append(" refused-").append(c.getId().getTag("reason")).append('=').append((long) c.count());
+        return s.append('\n').toString();
+    }
+
+    private void writeStatus() {
+        try {
+            Path tmp = stateDir.resolve("status.tmp");
+            Files.writeString(tmp, statusText());
+            Files.move(tmp, stateDir.resolve("status"), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: cannot write the status file: {}", e.getMessage());
+        }
+    }
+
+    private void takeRequests() {
+        Path dir = stateDir.resolve("requests");
+        if (!Files.isDirectory(dir)) return;
+        try (var files = Files.list(dir)) {
+            for (Path req : files.filter(f -> f.toString().endsWith(".request")).toList()) {
+                String line = Files.readString(req).strip();
+                Files.delete(req);
+                Path answer = dir.resolve(req.getFileName().toString().replace(".request", ".answer"));
+                String[] words = line.split("\\s+");
+                log.info("replication: operator asks: {}", line);
+                java.util.concurrent.CompletableFuture<String> result = words.length < 2 && !words[0].equals("reconnect")
+                        ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("'" + line + "' names no disk"))
+                        : switch (words[0]) {
+                    case "verify" -> node.verify(words[1]).thenApply(m -> m.isEmpty() ? "verify " + words[1] + ": both copies identical"
+                            : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync (resynced at the next connection)");
+                    case "discard" -> node.discardLocalData(words[1]);
+                    case "reconnect" -> {
+                        node.reconnect();
+                        yield java.util.concurrent.CompletableFuture.completedFuture("reconnecting");
+                    }
+                    default -> java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("unknown request '" + line + "'"));
+                };
+                result.whenComplete((text, error) -> {
+                    try {
+                        Files.writeString(answer, error == null ? "ok " + text + "\n"
+                                : "error " + (error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause().getMessage() : error.getMessage()) + "\n");
+                    } catch (IOException e) {
+                        log.warn("replication: cannot answer {}: {}", answer, e.getMessage());
+                    }
+                });
+            }
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: reading operator requests failed: {}", e.getMessage());
+        }
     }
 
     public ReplicationNode node() { return node; }
@@ -85,7 +200,7 @@ public final class ReplicationService implements AutoCloseable {
         } catch (ConfigLoader.ConfigException e) {
             throw new IOException(e.getMessage(), e);
         }
-        Map<String, BlockStore> own = new LinkedHashMap<>();
+        Map<String, BlockStore> own = new java.util.concurrent.ConcurrentHashMap<>();
         List<ReplicationNode.DiskSpec> specs = new ArrayList<>();
         ReadTuning tuning = new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads());
         for (DiskEntry e : disks) {
@@ -114,10 +229,50 @@ public final class ReplicationService implements AutoCloseable {
         ReplicationNode.DiskStores stores = role == Role.PRIMARY
                 ? name -> aoe.store(TargetAddress.parse(name))
                 : own::get;
-        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry).start();
+        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry);
+        if (role == Role.STANDBY) {
+            dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
+            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own));
+        }
+        node.start();
         if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
         if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
-        return new ReplicationService(node, own);
+        return new ReplicationService(node, own, stateDir(dataDir), registry);
+    }
+
+    /**
+     * A disk the primary has and this standby lacks: a sparse file of the same size under the data
+     * directory and a catalog entry at the same address (allowing no MAC until an operator or a
+     * takeover says otherwise). A clone on the primary becomes a plain file here: the full sync copies
+     * its image's data too (correct, not space-saving; copying images once is not built yet).
+     */
+    private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, Path dataDir, String name, long size,
+                                                                       boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own) {
+        try {
+            TargetAddress address = TargetAddress.parse(name);
+            Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
+            if (existing.isPresent()) {
+                log.warn("replication: the catalog here has {} already ({}) but replication could not use it; not creating another", name, existing.get().path());
+                return Optional.empty();
+            }
+            Path file = dev.netboot.disks.DiskCatalog.defaultImage(dataDir, address);
+            if (Files.exists(file)) {
+                log.warn("replication: {} exists but is not in the catalog; not overwriting it (remove it or add it with 'netboot disk export')", file);
+                return Optional.empty();
+            }
+            Files.createDirectories(file.getParent());
+            dev.netboot.storage.FileBlockStore.createSparse(file, size).close();
+            catalog.add(new DiskEntry(name, file.toString(), List.of(), false, false));
+            BlockStore store = BlockStores.open(file, false, syncWrites, tuning);
+            synchronized (own) {
+                own.put(name, store);
+            }
+            log.info("replication: created {} ({} MiB) at {} for the primary's copy", name, size >> 20, file);
+            return Optional.of(new ReplicationNode.DiskSpec(name, size));
+        } catch (IOException | RuntimeException e) {
+            log.warn("replication: cannot create disk {} for the primary's copy: {}", name, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     /** The AoE target's view of the replication: disks by their AoE address. */
@@ -163,6 +318,7 @@ public final class ReplicationService implements AutoCloseable {
 
     @Override
     public void close() {
+        control.shutdownNow();
         node.close();
         for (BlockStore s : ownStores.values()) {
             try {

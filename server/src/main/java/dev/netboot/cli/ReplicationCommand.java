@@ -2,24 +2,151 @@ package dev.netboot.cli;
 
 import dev.netboot.app.FailoverService;
 import dev.netboot.app.ReplicationService;
+import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
 
+import java.io.IOException;
+import java.net.InetAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
 import java.security.SecureRandom;
+import java.util.List;
 import java.util.HexFormat;
+import java.util.UUID;
 import java.util.concurrent.Callable;
 
-@Command(name = "replication", mixinStandardHelpOptions = true, description = "The replicated standby (docs/replication.md).",
-        subcommands = {ReplicationCommand.Switchover.class})
+@Command(name = "replication", mixinStandardHelpOptions = true,
+        description = {"The replicated standby (docs/replication.md): state, online verify, split-brain resolution, switchover.",
+                "Talks to the 'netboot serve' of this machine through <dataDir>/replication."},
+        subcommands = {ReplicationCommand.Status.class, ReplicationCommand.Verify.class, ReplicationCommand.Resolve.class,
+                ReplicationCommand.Switchover.class})
 final class ReplicationCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.println("Try 'netboot replication switchover'.");
+        System.out.println("Try 'netboot replication status', 'verify [DISK]', 'resolve DISK --discard HOST' or 'switchover'.");
+    }
+
+    abstract static class Base implements Callable<Integer> {
+        @Mixin
+        ConfigOptions configOptions;
+
+        @Override
+        public Integer call() {
+            try {
+                NetbootConfig c = configOptions.load();
+                if (ReplicationService.role(c.replication()).isEmpty()) {
+                    System.err.println("netboot: replication is off here (replication.role: none)");
+                    return 2;
+                }
+                return run(Path.of(c.dataDir()));
+            } catch (ConfigLoader.ConfigException | IOException | IllegalArgumentException | IllegalStateException e) {
+                System.err.println("netboot: " + e.getMessage());
+                return 2;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return 1;
+            }
+        }
+
+        abstract int run(Path dataDir) throws IOException, InterruptedException;
+
+        /** The server's status file, refused when it is stale (no server running to keep it fresh). */
+        static List<String> status(Path dataDir) throws IOException {
+            Path file = ReplicationService.statusFile(dataDir);
+            if (!Files.exists(file)) throw new IllegalStateException("no replication status in " + file + ": is 'netboot serve' running with replication on?");
+            FileTime t = Files.getLastModifiedTime(file);
+            if (t.toInstant().isBefore(Instant.now().minusSeconds(10)))
+                throw new IllegalStateException(file + " was last written " + t + ": is 'netboot serve' running?");
+            return Files.readAllLines(file);
+        }
+
+        static List<String> disks(Path dataDir) throws IOException {
+            List<String> out = new ArrayList<>();
+            for (String l : status(dataDir)) if (l.startsWith("disk ")) out.add(l.split(" ")[1]);
+            return out;
+        }
+
+        /** Drops a request for the server and waits for its answer. */
+        static String ask(Path dataDir, String request, Duration timeout) throws IOException, InterruptedException {
+            status(dataDir);
+            Path dir = ReplicationService.requestDir(dataDir);
+            Files.createDirectories(dir);
+            String id = UUID.randomUUID().toString();
+            Path tmp = dir.resolve(id + ".tmp"), req = dir.resolve(id + ".request"), answer = dir.resolve(id + ".answer");
+            Files.writeString(tmp, request + "\n");
+            Files.move(tmp, req, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            long end = System.nanoTime() + timeout.toNanos();
+            while (!Files.exists(answer)) {
+                if (System.nanoTime() > end) throw new IllegalStateException("no answer to '" + request + "' within " + timeout.toSeconds() + " s");
+                Thread.sleep(200);
+            }
+            String text = Files.readString(answer).strip();
+            Files.delete(answer);
+            return text;
+        }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+            description = "Per disk: role, connection, up to date / outdated / syncing (percent, rate) / split brain.")
+    static final class Status extends Base {
+        @Override
+        int run(Path dataDir) throws IOException {
+            status(dataDir).forEach(System.out::println);
+            return 0;
+        }
+    }
+
+    @Command(name = "verify", mixinStandardHelpOptions = true,
+            description = "Online verify: both servers hash the disk's ranges, only digests cross; differences are listed and marked for resync.")
+    static final class Verify extends Base {
+        @Parameters(index = "0", arity = "0..1", paramLabel = "DISK", description = "SHELF.SLOT; all replicated disks when left out")
+        String disk;
+
+        @Option(names = "--timeout", description = "Seconds to wait per disk (default ${DEFAULT-VALUE})", defaultValue = "3600")
+        int timeoutSeconds;
+
+        @Override
+        int run(Path dataDir) throws IOException, InterruptedException {
+            int rc = 0;
+            for (String d : disk != null ? List.of(disk) : disks(dataDir)) {
+                String answer = ask(dataDir, "verify " + d, Duration.ofSeconds(timeoutSeconds));
+                System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+                if (!answer.startsWith("ok") || !answer.contains("identical")) rc = 1;
+            }
+            return rc;
+        }
+    }
+
+    @Command(name = "resolve", mixinStandardHelpOptions = true,
+            description = {"After a split brain: throw away the writes HOST made while apart; it resyncs from the other server.",
+                    "Run it on HOST (the side whose writes are discarded, which must be standby)."})
+    static final class Resolve extends Base {
+        @Parameters(index = "0", paramLabel = "DISK", description = "SHELF.SLOT")
+        String disk;
+
+        @Option(names = "--discard", required = true, paramLabel = "HOST", description = "The server whose writes are discarded: this machine's host name (or 'this')")
+        String host;
+
+        @Override
+        int run(Path dataDir) throws IOException, InterruptedException {
+            String me = InetAddress.getLocalHost().getHostName();
+            if (!host.equals("this") && !host.equalsIgnoreCase(me) && !host.equalsIgnoreCase(me.split("\\.")[0])) {
+                System.err.println("netboot: the discard runs on the side that loses its writes: run this command on " + host + " (this is " + me + ")");
+                return 2;
+            }
+            String answer = ask(dataDir, "discard " + disk, Duration.ofSeconds(30));
+            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+            return answer.startsWith("ok") ? 0 : 1;
+        }
     }
 
     @Command(name = "switchover", mixinStandardHelpOptions = true,

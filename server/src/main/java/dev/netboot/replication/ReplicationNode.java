@@ -79,20 +79,31 @@ public final class ReplicationNode implements AutoCloseable {
         BlockStore store(String disk) throws IOException;
     }
 
+    /**
+     * On the standby: makes a disk the primary's Hello lists and this node lacks (same name and size),
+     * and returns it; empty if it cannot (the reason is logged by the creator).
+     */
+    public interface DiskCreator {
+        Optional<DiskSpec> create(String disk, long sizeBytes);
+    }
+
     /** One line of {@code netboot replication status}. */
     public record DiskStatus(String disk, Role role, ReplicaState state, boolean connected, long outOfSyncBytes,
                              double syncPercent, double syncBytesPerSecond, long syncEtaSeconds, int writesInFlight,
                              String ids, String lastVerify) {}
 
     private static final int RESYNC_REQUEST = 256 << 10;
-    private static final int RESYNC_WINDOW = 8;
+    private static final int RESYNC_WINDOW = 64;   // scattered 4 KiB regions are one small request each: the window, not the rate, bounds a quick resync
     private static final int VERIFY_RANGE = 1 << 20;
 
     private final Settings settings;
     private final DiskStores stores;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
-    private final Map<String, Disk> disks = new LinkedHashMap<>();
+    private final Map<String, Disk> disks = new java.util.concurrent.ConcurrentSkipListMap<>();
+    private final MeterRegistry registry;
+    private DiskCreator creator = (disk, size) -> Optional.empty();
+    private final Set<String> creating = new HashSet<>();
     private final RateLimitedLog refusedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(5));
     private final Map<RejectedFrameException.Reason, Counter> refused = new EnumMap<>(RejectedFrameException.Reason.class);
     private final Counter bytesSent, bytesReceived, busyRefused, resyncBytes;
@@ -160,6 +171,7 @@ public final class ReplicationNode implements AutoCloseable {
     public ReplicationNode(Settings settings, List<DiskSpec> specs, DiskStores stores, MeterRegistry registry) throws IOException {
         this.settings = settings;
         this.stores = stores;
+        this.registry = registry;
         for (RejectedFrameException.Reason r : RejectedFrameException.Reason.values())
             refused.put(r, Counter.builder("netboot_replication_refused_frames_total").tag("reason", r.name().toLowerCase())
                     .description("Frames on the replication port refused (the connection is closed after each), by reason").register(registry));
@@ -169,19 +181,6 @@ public final class ReplicationNode implements AutoCloseable {
         resyncBytes = Counter.builder("netboot_replication_resync_received_bytes_total").description("Resync data written here as sync target").register(registry);
         Gauge.builder("netboot_replication_connected", this, n -> n.established ? 1 : 0).description("1 while the link to the peer is up").register(registry);
         for (DiskSpec s : specs) addDisk(s);
-        for (Disk d : disks.values()) {
-            String n = d.name;
-            FunctionCounter.builder("netboot_replication_degraded_seconds_total", d, x -> x.degradedSeconds(System.nanoTime()))
-                    .tag("disk", n).description("Time this disk was written without its peer (primary, degraded)").register(registry);
-            Gauge.builder("netboot_replication_out_of_sync_bytes", d, x -> x.replica.bitmap().dirtyBytes())
-                    .tag("disk", n).description("Bytes marked out of sync (dirty bitmap): what the next resync moves").register(registry);
-            Gauge.builder("netboot_replication_writes_in_flight", d, x -> x.replica.writesInFlight())
-                    .tag("disk", n).description("Client writes waiting (for the peer, the local disk or the activity log): the replication lag").register(registry);
-            Gauge.builder("netboot_replication_resync_percent", d, x -> x.progress == null ? 100 : x.progress.percent())
-                    .tag("disk", n).description("Progress of the running resync (100 when none runs)").register(registry);
-            Gauge.builder("netboot_replication_state", d, x -> x.replica.state().ordinal())
-                    .tag("disk", n).description("ReplicaState ordinal: 0 connecting, 1 waiting handshake, 2 up to date, 3 sync source, 4 sync target, 5 degraded, 6 outdated, 7 split brain, 8 unrelated").register(registry);
-        }
     }
 
     private void addDisk(DiskSpec s) throws IOException {
@@ -194,7 +193,25 @@ public final class ReplicationNode implements AutoCloseable {
         if (settings.role() == Role.PRIMARY) files.markPrimary(true);
         else files.markPrimary(false);
         DiskReplica r = new DiskReplica(s.name(), s.sizeBytes(), settings.role(), l.ids(), l.bitmap(), l.activityLog(), ReplicaFiles.random());
-        disks.put(s.name(), new Disk(s.name(), s.sizeBytes(), r, files));
+        Disk d = new Disk(s.name(), s.sizeBytes(), r, files);
+        disks.put(s.name(), d);
+        String n = d.name;
+        FunctionCounter.builder("netboot_replication_degraded_seconds_total", d, x -> x.degradedSeconds(System.nanoTime()))
+                .tag("disk", n).description("Time this disk was written without its peer (primary, degraded)").register(registry);
+        Gauge.builder("netboot_replication_out_of_sync_bytes", d, x -> x.replica.bitmap().dirtyBytes())
+                .tag("disk", n).description("Bytes marked out of sync (dirty bitmap): what the next resync moves").register(registry);
+        Gauge.builder("netboot_replication_writes_in_flight", d, x -> x.replica.writesInFlight())
+                .tag("disk", n).description("Client writes waiting (for the peer, the local disk or the activity log): the replication lag").register(registry);
+        Gauge.builder("netboot_replication_resync_percent", d, x -> x.progress == null ? 100 : x.progress.percent())
+                .tag("disk", n).description("Progress of the running resync (100 when none runs)").register(registry);
+        Gauge.builder("netboot_replication_state", d, x -> x.replica.state().ordinal())
+                .tag("disk", n).description("ReplicaState ordinal: 0 connecting, 1 waiting handshake, 2 up to date, 3 sync source, 4 sync target, 5 degraded, 6 outdated, 7 split brain, 8 unrelated").register(registry);
+    }
+
+    /** The standby makes disks the primary has and it lacks (see {@link DiskCreator}). */
+    public ReplicationNode createMissingDisksWith(DiskCreator creator) {
+        this.creator = creator;
+        return this;
     }
 
     static String safeName(String disk) {
@@ -646,10 +663,13 @@ public final class ReplicationNode implements AutoCloseable {
                 peerRole = h.role();
                 established = true;
                 backoffMillis = 100;
+                List<DiskGenerations> missing = new ArrayList<>();
                 for (DiskGenerations g : h.disks()) {
                     Disk d = disks.get(g.disk());
                     if (d != null) d.peerIds = g.ids();
+                    else if (settings.role() == Role.STANDBY && h.role() == Role.PRIMARY && creating.add(g.disk())) missing.add(g);
                 }
+                if (!missing.isEmpty()) createDisks(missing);
                 log.info("replication: link up with node {} ({}), {} disk(s) on its side", Long.toHexString(h.nodeId()), h.role().name().toLowerCase(), h.disks().size());
             }
             case BitmapChunk c -> {
@@ -714,6 +734,35 @@ public final class ReplicationNode implements AutoCloseable {
             }
             default -> log.info("replication: {} from the peer ignored", m.getClass().getSimpleName());
         }
+    }
+
+    /**
+     * Disks the primary has and this standby lacks are made here (off the loop: it creates files), then
+     * the link is renewed so the new connection's Hello carries them (blank: a full sync follows).
+     */
+    private void createDisks(List<DiskGenerations> missing) {
+        Thread.ofVirtual().start(() -> {
+            List<DiskSpec> made = new ArrayList<>();
+            for (DiskGenerations g : missing) {
+                log.info("replication: the primary has disk {} ({} MiB) that this standby lacks: creating it", g.disk(), g.sizeBytes() >> 20);
+                creator.create(g.disk(), g.sizeBytes()).ifPresent(made::add);
+            }
+            loop.execute(() -> {
+                for (DiskGenerations g : missing) creating.remove(g.disk());
+                boolean added = false;
+                for (DiskSpec s : made) {
+                    try {
+                        if (!disks.containsKey(s.name())) {
+                            addDisk(s);
+                            added = true;
+                        }
+                    } catch (IOException e) {
+                        log.warn("replication: cannot set up the new disk {}: {}", s.name(), e.getMessage());
+                    }
+                }
+                if (added && link != null) run(link.socketClosed("new disks to replicate: reconnecting"));
+            });
+        });
     }
 
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */

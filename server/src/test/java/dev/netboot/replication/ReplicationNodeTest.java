@@ -116,6 +116,29 @@ class ReplicationNodeTest {
     }
 
     @Test
+    void aDiskThePrimaryHasAndTheStandbyLacksIsCreatedThereAndFullySynced() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE);
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
+        byte[] data = new byte[8192];
+        new Random(3).nextBytes(data);
+        assertThat(write(primary, 5 << 20, data)).isTrue();
+        Map<String, MemoryBlockStore> made = new java.util.concurrent.ConcurrentHashMap<>();
+        ReplicationNode.Settings s = new ReplicationNode.Settings(2, Role.STANDBY, SECRET, new InetSocketAddress("127.0.0.1", sPort), "127.0.0.1", pPort,
+                Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve("s"));
+        ReplicationNode standby = new ReplicationNode(s, List.of(), made::get, new SimpleMeterRegistry())
+                .createMissingDisksWith((disk, size) -> {
+                    made.put(disk, new MemoryBlockStore((int) size));
+                    return java.util.Optional.of(new ReplicationNode.DiskSpec(disk, size));
+                }).start();
+        open.add(standby);
+        await(() -> !standby.status().isEmpty() && state(standby) == ReplicaState.UP_TO_DATE && state(primary) == ReplicaState.UP_TO_DATE, "created and synced");
+        assertThat(md5(made.get("1.1"))).isEqualTo(md5(pStore));
+        assertThat(write(primary, 6 << 20, data)).isTrue();
+        assertThat(md5(made.get("1.1"))).isEqualTo(md5(pStore));
+    }
+
+    @Test
     void aFullSyncOfABlankStandbySendsNoSparseRegions() throws Exception {
         int pPort = freePort(), sPort = freePort();
         MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);

@@ -35,6 +35,7 @@ public final class AdminQueries {
     private final Supplier<Optional<Set<String>>> exported;
     private final Clock clock;
     private final Supplier<Map<String, Instant>> waiting;
+    private final java.util.function.Function<String, String> replication;
 
     /** @param exported the AoE addresses this server exports now ("1.0"), empty when AoE is off here */
     /** What every admin page must say at the top: the inventory cannot be used (a full data disk, a lost database). */
@@ -50,6 +51,13 @@ public final class AdminQueries {
     /** @param waiting PCs waiting for an image right now, with when each last asked (boot.menus.WaitingClients) */
     public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported,
                         Supplier<Map<String, Instant>> waiting, Clock clock) {
+        this(inventory, catalog, exported, waiting, address -> "not configured", clock);
+    }
+
+    /** @param replication what replication says of a disk ("1.0" → "primary, up to date"), shown on the disks page */
+    public AdminQueries(Inventory inventory, DiskCatalog catalog, Supplier<Optional<Set<String>>> exported,
+                        Supplier<Map<String, Instant>> waiting, java.util.function.Function<String, String> replication, Clock clock) {
+        this.replication = replication;
         this.inventory = inventory;
         this.catalog = catalog;
         this.exported = exported;
@@ -140,7 +148,7 @@ public final class AdminQueries {
             String isExported = live.map(s -> s.contains(e.target().toString()) ? "yes" : "no").orElse("AoE is off in this server");
             rows.add(new DiskRow("e" + e.address(), e.path(), size, alloc,
                     e.open() ? "every MAC" : e.allowedMacs().isEmpty() ? "nobody" : String.join(", ", e.allowedMacs()),
-                    Formats.text(e.interfacesText()), e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), "not configured"));
+                    Formats.text(e.interfacesText()), e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), replication.apply(e.target().toString())));
         }
         return rows;
     }

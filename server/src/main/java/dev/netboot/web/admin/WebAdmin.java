@@ -36,16 +36,20 @@ public final class WebAdmin {
     /** @param waiting PCs waiting for an image right now (boot.menus.WaitingClients), marked on the clients page */
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
                     Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock) {
-        this(templateDir, password, inventory, disks, catalog, exported, waiting, clock, ClientInstall.NONE);
+        this(templateDir, password, inventory, disks, catalog, exported, waiting, address -> "not configured", clock, ClientInstall.NONE);
     }
 
-    /** @param installs {@code client install} (installer mode) for the client page's form */
+    /**
+     * @param replication per disk address ("1.0"), what the replicated standby says of it (the disks page's replication column)
+     * @param installs    {@code client install} (installer mode) for the client page's form
+     */
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
-                    Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting, Clock clock, ClientInstall installs) {
+                    Supplier<Optional<Set<String>>> exported, Supplier<Map<String, Instant>> waiting,
+                    java.util.function.Function<String, String> replication, Clock clock, ClientInstall installs) {
         this.password = password;
         this.templates = Templates.html(templateDir, PACKAGED);
         this.flattens = new FlattenJobs(disks, clock);
-        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, clock),
+        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, replication, clock),
                 new AdminActions(inventory, disks, flattens, installs), flattens);
     }
 

@@ -59,6 +59,8 @@ class WebAdminTest {
     HttpService http;
     final HttpClient client = HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
+    java.util.function.Function<String, String> replication = address -> "not configured";
+
     @BeforeEach
     void setUp() throws Exception {
         inventory = Inventory.open(Inventory.defaultUrl(dir.resolve("db").toString()), "sa", "");
@@ -67,7 +69,7 @@ class WebAdminTest {
         image("alpha", 16 << 20);
         image("beta", 16 << 20);
         admin = new WebAdmin(dir.resolve("webadmin"), new AdminPassword(PASSWORD, Optional.empty()), inventory, disks, catalog,
-                () -> Optional.of(Set.of("1.0")), () -> waitingNow, Clock.systemUTC());
+                () -> Optional.of(Set.of("1.0")), () -> waitingNow, address -> replication.apply(address), Clock.systemUTC(), ClientInstall.NONE);
         http = new HttpService(new InetSocketAddress("127.0.0.1", 0), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
                 List.of(admin.routes()::register)).start();
     }
@@ -375,6 +377,19 @@ class WebAdminTest {
         assertThat(submit("/admin/clients/" + B + "/remove").statusCode()).isEqualTo(404);
         assertThat(get("/admin/clients/" + B).statusCode()).isEqualTo(404);
         assertThat(get("/admin/clients/not-a-mac").statusCode()).isEqualTo(400);
+    }
+
+    @Test
+    void theDisksPageSaysWhatReplicationSaysOfEachDisk() throws Exception {
+        disks.assign(A, "alpha", false);
+        disks.assign(B, "alpha", false);
+        replication = address -> address.equals("1.0") ? "primary, DEGRADED: written without the peer, 8 KiB out of sync; PEER NOT CONNECTED"
+                : "primary, up to date; peer connected";
+        String page = get("/admin/disks").body();
+        String e10 = page.substring(page.indexOf("data-disk=\"e1.0\""));
+        assertThat(e10.substring(0, e10.indexOf("</tr>"))).contains("DEGRADED: written without the peer, 8 KiB out of sync; PEER NOT CONNECTED");
+        String e11 = page.substring(page.indexOf("data-disk=\"e1.1\""));
+        assertThat(e11.substring(0, e11.indexOf("</tr>"))).contains("primary, up to date; peer connected");
     }
 
     @Test

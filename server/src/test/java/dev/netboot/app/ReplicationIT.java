@@ -1,0 +1,466 @@
+package dev.netboot.app;
+
+import dev.netboot.aoe.TargetAddress;
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskEntry;
+import dev.netboot.replication.GenerationIds;
+import dev.netboot.replication.ReplicationCodec;
+import dev.netboot.replication.ReplicationMessage;
+import dev.netboot.replication.Role;
+import dev.netboot.storage.FileBlockStore;
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Namespace;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.VethPair;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.io.OutputStream;
+import java.io.RandomAccessFile;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The replicated standby with real peers, DRBD's test style: two server processes (the shaded jar) in
+ * network namespaces joined by a veth replication link, a real AoE initiator (bench/aoe-loadgen.c) in a
+ * client namespace writing to the primary, and at the end the md5 of both backing files compared.
+ */
+class ReplicationIT {
+
+    static final Duration T = Duration.ofSeconds(60);
+    static final int PORT = 7789;
+    static final String SECRET = "replication-it-secret-0123456789";
+    static final TargetAddress DISK = new TargetAddress(1, 1);
+    static final long SIZE = 256L << 20;
+    static Path loadgen;
+
+    @TempDir
+    Path dir;
+    NetLab lab;
+    Namespace pri, sby, cli;
+    VethPair clientLink, standbyClientLink, replicationLink, hostLink;
+    Server primary, standby;
+
+    @BeforeAll
+    static void buildLoadGenerator() throws Exception {
+        loadgen = Files.createTempDirectory("repl-it").resolve("aoe-loadgen");
+        Path source = Path.of("..", "bench", "aoe-loadgen.c").toAbsolutePath().normalize();
+        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", loadgen.toString(), source.toString()).inheritIO().start();
+        assertThat(gcc.waitFor()).as("gcc " + source).isZero();
+    }
+
+    @BeforeEach
+    void lab() {
+        lab = NetLab.create();
+        pri = lab.namespace("pri");
+        sby = lab.namespace("sby");
+        cli = lab.namespace("cli");
+        clientLink = lab.veth(pri, cli);
+        standbyClientLink = lab.veth(sby, cli);
+        replicationLink = lab.veth(pri, sby);
+        hostLink = lab.veth(null, pri);   // the test's own raw connections to the primary's replication port
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (Server s : new Server[]{primary, standby}) if (s != null) s.kill();
+        if (lab != null) lab.close();
+    }
+
+    /** One server process with its own data directory and one disk 1.1 of the same size. */
+    final class Server {
+        final String name;
+        final Namespace ns;
+        final Path dataDir;
+        final Path image;
+        final List<String> sets;
+        final List<String> output = Collections.synchronizedList(new ArrayList<>());
+        Process process;
+
+        Server(String name, Namespace ns, Role role, String aoeInterface, String listen, String peer) throws IOException {
+            this.name = name;
+            this.ns = ns;
+            this.dataDir = dir.resolve(name);
+            this.image = DiskCatalog.defaultImage(dataDir, DISK);
+            FileBlockStore.createSparse(image, SIZE).close();
+            new DiskCatalog(dataDir).add(new DiskEntry(DISK.toString(), image.toString(), List.of(), true, false));
+            sets = List.of("dataDir=" + dataDir, "aoe.interfaces=[" + aoeInterface + "]", "tftp.enabled=false", "http.enabled=false",
+                    "dhcp.mode=off", "replication.role=" + role.name().toLowerCase(), "replication.peer=" + peer, "replication.listen=" + listen,
+                    "replication.secret=" + SECRET, "replication.pingMillis=200", "replication.timeoutMillis=1000");
+        }
+
+        Server start() throws IOException {
+            output.clear();
+            // A killed server's last status must not be read as the new one's.
+            Files.deleteIfExists(ReplicationService.statusFile(dataDir));
+            List<String> cmd = new ArrayList<>(javaCommand());
+            cmd.add("serve");
+            for (String s : sets) cmd.addAll(List.of("--set", s));
+            process = ns.start(cmd.toArray(String[]::new));
+            Process p = process;
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) output.add(line);
+                } catch (IOException ignored) {
+                    // the process is gone
+                }
+            });
+            return this;
+        }
+
+        void kill() {
+            if (process == null) return;
+            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process = null;
+        }
+
+        String log() { return name + " log:\n" + String.join("\n", output); }
+
+        /** The status file the running server rewrites every second (what 'netboot replication status' prints). */
+        String status() throws IOException {
+            Path f = ReplicationService.statusFile(dataDir);
+            return Files.exists(f) ? Files.readString(f) : "";
+        }
+
+        String state() throws IOException { return field(status(), "state (\\S+) \\(") ; }
+
+        long number(String key) throws IOException {
+            String v = field(status(), Pattern.quote(key) + "[ =](\\d+)");
+            return v == null ? -1 : Long.parseLong(v);
+        }
+
+        void await(String what, Predicate<Server> condition, Duration timeout) throws Exception {
+            long end = System.nanoTime() + timeout.toNanos();
+            while (!condition.test(this)) {
+                if (process != null) assertThat(process.isAlive()).as(log()).isTrue();
+                if (System.nanoTime() > end) throw new AssertionError(name + ": timed out waiting for " + what + "\nstatus:\n" + status() + "\n" + log());
+                Thread.sleep(100);
+            }
+        }
+
+        void awaitState(String state) throws Exception {
+            await("state " + state, s -> state.equals(uncheckedState(s)), T);
+        }
+
+        /** Runs the CLI against this server's data directory. */
+        CommandResult cli(String... args) {
+            List<String> cmd = new ArrayList<>(javaCommand());
+            cmd.addAll(List.of(args));
+            for (String s : sets) cmd.addAll(List.of("--set", s));
+            return ns.exec(Duration.ofSeconds(120), cmd.toArray(String[]::new));
+        }
+    }
+
+    static String uncheckedState(Server s) {
+        try {
+            return s.state();
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    static String field(String text, String regex) {
+        Matcher m = Pattern.compile(regex).matcher(text);
+        return m.find() ? m.group(1) : null;
+    }
+
+    private static List<String> javaCommand() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
+        if (Files.isRegularFile(jar)) return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString());
+        return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main");
+    }
+
+    void startPair() throws Exception {
+        String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
+        primary = new Server("primary", pri, Role.PRIMARY, clientLink.hostSideName(), "0.0.0.0:" + PORT, s + ":" + PORT).start();
+        standby = new Server("standby", sby, Role.STANDBY, standbyClientLink.hostSideName(), s + ":" + PORT, p + ":" + PORT).start();
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+    }
+
+    /** The AoE initiator in the client namespace; returns its result line. */
+    String load(String mode, int seconds, int pattern, String iface) {
+        CommandResult r = cli.exec(Duration.ofSeconds(seconds + 60), loadgen.toString(), "-i", iface, "-s", "1", "-l", "1", "-m", mode,
+                "-w", "16", "-t", Integer.toString(seconds), "-p", Integer.toString(pattern), "-r", Integer.toString(pattern));
+        assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+        assertThat(r.stdout()).as("no write failed").contains("errors=0");
+        return r.stdout();
+    }
+
+    static String md5(Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("MD5");
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    void awaitIdle() throws Exception {
+        primary.await("no write in flight", s -> {
+            try {
+                return s.number("in-flight") == 0;
+            } catch (IOException e) {
+                return false;
+            }
+        }, T);
+    }
+
+    @Test
+    void clientWritesAreOnBothCopiesAndTheStandbyNeverAnswersAoe() throws Exception {
+        startPair();
+        String random = load("randwrite", 3, 1, clientLink.peerName());
+        String seq = load("seqwrite", 2, 2, clientLink.peerName());
+        awaitIdle();
+        assertThat(md5(standby.image)).as(random + seq).isEqualTo(md5(primary.image));
+        assertThat(md5(primary.image)).as("the client really wrote").isNotEqualTo(md5(emptyFile()));
+
+        // The standby holds the disk and has an interface on the client network, yet answers nothing there.
+        CommandResult silent = cli.exec(Duration.ofSeconds(30), "aoeping", "-s", "3", "1", "1", standbyClientLink.peerName());
+        assertThat(silent.exitCode()).as("aoeping to the standby: " + silent.stdout() + silent.stderr()).isNotZero();
+        CommandResult served = cli.exec(Duration.ofSeconds(30), "aoeping", "-s", "3", "1", "1", clientLink.peerName());
+        assertThat(served.exitCode()).as("aoeping to the primary: " + served.stdout() + served.stderr()).isZero();
+
+        CommandResult status = primary.cli("replication", "status");
+        assertThat(status.exitCode()).as(status.stderr()).isZero();
+        assertThat(status.stdout()).contains("role primary connected yes").containsPattern("disk 1\\.1 role primary state up-to-date");
+    }
+
+    Path emptyFile() throws IOException {
+        Path f = dir.resolve("empty");
+        if (!Files.exists(f)) FileBlockStore.createSparse(f, SIZE).close();
+        return f;
+    }
+
+    @Test
+    void aPartitionedPrimaryGoesOnDegradedAndTheQuickResyncMovesOnlyTheDirtyRegions() throws Exception {
+        startPair();
+        load("randwrite", 2, 3, clientLink.peerName());
+        awaitIdle();
+        long before = standby.number("resync-received-bytes");
+
+        // Only the replication port is cut (both directions, in the primary's namespace).
+        pri.execOk(Duration.ofSeconds(10), "nft", "add table inet replit");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit in { type filter hook input priority 0 ; }");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit out { type filter hook output priority 0 ; }");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp dport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp sport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp dport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp sport " + PORT + " drop");
+        // The client keeps writing through the partition: the primary decides the peer is gone and goes on alone.
+        String during = load("randwrite", 4, 4, clientLink.peerName());
+        primary.awaitState("degraded");
+        standby.awaitState("outdated");
+        awaitIdle();
+        long dirty = primary.number("out-of-sync");
+        assertThat(dirty).as(during).isPositive().isLessThan(SIZE / 4);
+        assertThat(primary.status()).contains("role primary");
+        assertThat(md5(standby.image)).isNotEqualTo(md5(primary.image));
+
+        pri.execOk(Duration.ofSeconds(10), "nft", "delete table inet replit");
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        assertThat(md5(standby.image)).isEqualTo(md5(primary.image));
+        assertThat(standby.number("resync-received-bytes") - before).as("only the dirty regions were resynced\n" + standby.status() + standby.log()).isEqualTo(dirty);
+        assertThat(primary.number("out-of-sync")).isZero();
+    }
+
+    @Test
+    void badInputOnTheReplicationPortIsRefusedCountedAndNeverApplied() throws Exception {
+        String s = replicationLink.peerAddress().getHostAddress();
+        primary = new Server("primary", pri, Role.PRIMARY, clientLink.hostSideName(), "0.0.0.0:" + PORT, s + ":" + PORT).start();
+        primary.await("status file", x -> {
+            try {
+                return x.state() != null;
+            } catch (IOException e) {
+                return false;
+            }
+        }, T);
+        InetSocketAddress port = new InetSocketAddress(hostLink.peerAddress(), PORT);
+        String md5Before = md5(primary.image);
+        ReplicationMessage.Write evil = new ReplicationMessage.Write(DISK.toString(), 1, 0, ByteBuffer.wrap(new byte[4096]).put(0, (byte) 0xEE), false);
+
+        // Unauthenticated: a peer with the wrong secret sends a write.
+        try (Raw raw = new Raw(port, "not-the-secret-0123456789".getBytes())) {
+            raw.send(raw.codec.encode(new ReplicationMessage.Hello(42, ReplicationCodec.PROTOCOL_VERSION, Role.STANDBY, List.of())));
+            raw.send(raw.codec.encode(evil));
+            raw.awaitClosed();
+        }
+        awaitCounter("refused-bad_mac", 1);
+
+        // Truncated: a length field shorter than any frame.
+        try (Raw raw = new Raw(port, SECRET.getBytes())) {
+            raw.send(ByteBuffer.allocate(8).putInt(0, 3));
+            raw.awaitClosed();
+        }
+        awaitCounter("refused-truncated", 1);
+
+        // Oversized: 64 MiB announced.
+        try (Raw raw = new Raw(port, SECRET.getBytes())) {
+            raw.send(ByteBuffer.allocate(8).putInt(0, 64 << 20));
+            raw.awaitClosed();
+        }
+        awaitCounter("refused-oversized", 1);
+
+        // Replayed: with the right secret, a Hello the primary takes, then the same frame again, then a write.
+        try (Raw raw = new Raw(port, SECRET.getBytes())) {
+            ByteBuffer hello = raw.codec.encode(new ReplicationMessage.Hello(42, ReplicationCodec.PROTOCOL_VERSION, Role.STANDBY,
+                    List.of(new ReplicationMessage.DiskGenerations(DISK.toString(), SIZE, GenerationIds.BLANK))));
+            raw.send(hello.duplicate());
+            raw.send(hello.duplicate());
+            raw.send(raw.codec.encode(evil));
+            raw.awaitClosed();
+        }
+        awaitCounter("refused-replayed", 1);
+
+        // A stranger (an HTTP client).
+        try (Socket http = new Socket()) {
+            http.connect(port, 5000);
+            http.getOutputStream().write("GET / HTTP/1.0\r\n\r\n".getBytes());
+            http.setSoTimeout(10_000);
+            assertThat(http.getInputStream().readAllBytes().length).isLessThan(200);
+        }
+        awaitCounter("refused-bad_preamble", 1);
+
+        Thread.sleep(500);
+        assertThat(md5(primary.image)).as("nothing from a refused connection was written").isEqualTo(md5Before);
+        assertThat(primary.log()).contains("REFUSED a frame");
+    }
+
+    void awaitCounter(String name, long atLeast) throws Exception {
+        primary.await(name + " >= " + atLeast, x -> {
+            try {
+                return x.number(name) >= atLeast;
+            } catch (IOException e) {
+                return false;
+            }
+        }, Duration.ofSeconds(20));
+    }
+
+    /** A raw TCP connection speaking the preamble, then whatever the test sends. */
+    static final class Raw implements AutoCloseable {
+        final Socket socket = new Socket();
+        final ReplicationCodec codec;
+        final OutputStream out;
+        final InputStream in;
+
+        Raw(InetSocketAddress to, byte[] secret) throws Exception {
+            socket.connect(to, 5000);
+            socket.setSoTimeout(10_000);
+            out = socket.getOutputStream();
+            in = socket.getInputStream();
+            byte[] nonce = new byte[ReplicationCodec.NONCE_LENGTH];
+            new Random().nextBytes(nonce);
+            send(ReplicationCodec.preamble(nonce));
+            byte[] theirs = in.readNBytes(ReplicationCodec.PREAMBLE_LENGTH);
+            assertThat(theirs).hasSize(ReplicationCodec.PREAMBLE_LENGTH);
+            codec = ReplicationCodec.forConnection(secret, nonce, ReplicationCodec.readPreamble(ByteBuffer.wrap(theirs)), ReplicationCodec.DEFAULT_MAX_FRAME);
+        }
+
+        void send(ByteBuffer b) throws IOException {
+            byte[] bytes = new byte[b.remaining()];
+            b.get(bytes);
+            try {
+                out.write(bytes);
+                out.flush();
+            } catch (IOException closedAlready) {
+                // the server may close before everything is sent: that is the point
+            }
+        }
+
+        /** The server closes the connection after a refusal (reads until EOF). */
+        void awaitClosed() throws IOException {
+            try {
+                while (in.read(new byte[4096]) >= 0) { }
+            } catch (java.net.SocketException reset) {
+                // closed with a reset: also closed
+            }
+        }
+
+        @Override
+        public void close() throws IOException { socket.close(); }
+    }
+
+    @Test
+    void verifyFindsBlocksChangedBehindTheReplicationsBack() throws Exception {
+        startPair();
+        load("seqwrite", 2, 5, clientLink.peerName());
+        awaitIdle();
+        assertThat(md5(standby.image)).isEqualTo(md5(primary.image));
+        CommandResult clean = primary.cli("replication", "verify", "1.1");
+        assertThat(clean.exitCode()).as(clean.stdout() + clean.stderr()).isZero();
+        assertThat(clean.stdout()).contains("identical");
+
+        // DRBD's test: blocks changed on one backing store directly, an adjacent pair among them.
+        long[] changed = {3L << 20, (3L << 20) + 4096, 17L << 20, 40L << 20};
+        try (RandomAccessFile f = new RandomAccessFile(standby.image.toFile(), "rw")) {
+            for (long at : changed) {
+                f.seek(at);
+                f.write(new byte[]{1, 2, 3, 4, 5, 6, 7, 8});
+            }
+            f.getFD().sync();
+        }
+        CommandResult found = primary.cli("replication", "verify", "1.1");
+        assertThat(found.exitCode()).as(found.stdout() + found.stderr()).isEqualTo(1);
+        assertThat(found.stdout()).contains("3 range(s) differ");
+        // Marked for the next resync: 3 ranges of 1 MiB.
+        assertThat(primary.number("out-of-sync")).isEqualTo(3L << 20);
+    }
+
+    @Test
+    void aPrimaryKilledWithWritesInFlightResyncsItsActivityLogExtentsWhenItComesBack() throws Exception {
+        startPair();
+        Thread writer = Thread.ofVirtual().start(() -> {
+            try {
+                cli.exec(Duration.ofSeconds(60), loadgen.toString(), "-i", clientLink.peerName(), "-s", "1", "-l", "1", "-m", "seqwrite",
+                        "-w", "16", "-t", "6", "-p", "7", "-r", "7");
+            } catch (RuntimeException ignored) {
+                // the target dies under it
+            }
+        });
+        Thread.sleep(2500);
+        primary.kill();   // SIGKILL with writes in flight
+        writer.join();
+        standby.awaitState("outdated");
+        long before = standby.number("resync-received-bytes");
+        primary.start();
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        assertThat(primary.log()).contains("activity-log extents are marked for resync");
+        assertThat(md5(standby.image)).isEqualTo(md5(primary.image));
+        long moved = standby.number("resync-received-bytes") - before;
+        assertThat(moved).as("only activity-log extents (4 MiB each) moved, not the disk").isPositive().isLessThan(SIZE);
+        assertThat(moved % (4L << 20)).isZero();
+    }
+}
