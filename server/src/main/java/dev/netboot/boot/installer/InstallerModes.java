@@ -47,7 +47,9 @@ public final class InstallerModes implements InstallModes {
 
     @Override
     public String bootImage(String mac, dev.netboot.inventory.Assignment a) {
-        boolean blank = inventory.image(a.imageName()).map(i -> i.kernelVersion() == null || i.kernelVersion().isEmpty()).orElse(false);
+        // Only an image made blank for an install (ImageLibrary.blank) means "boot what is installed on the disk":
+        // an imported image whose kernel version is unknown still boots its own kernel.
+        boolean blank = inventory.image(a.imageName()).map(i -> dev.netboot.images.ImageLibrary.BLANK_SOURCE.equals(i.source())).orElse(false);
         return blank ? INSTALLED_PREFIX + Inventory.normalizeMac(mac).replace(":", "") : a.imageName();
     }
 

@@ -176,6 +176,19 @@ class InstallerModeTest {
     }
 
     @Test
+    void onlyABlankImageMeansBootWhatIsInstalledNotAnImageWhoseKernelVersionIsUnknown() {
+        // An imported image whose kernel version could not be read (or a row made by hand) boots its own kernel;
+        // CI caught the first version, which took every such image for an installed disk.
+        InstallerModes modes = new InstallerModes(inventory, catalog, Clock.systemUTC());
+        inventory.addImage(new Image(0, "unknown-kernel", dir.toString(), dir.resolve("u.img").toString(), null, 1 << 20, "", "folder", Instant.now()));
+        inventory.addImage(new Image(0, "blank-1m", dir.toString(), dir.resolve("b.img").toString(), null, 1 << 20, "",
+                dev.netboot.images.ImageLibrary.BLANK_SOURCE, Instant.now()));
+        assertThat(modes.bootImage(MAC, new dev.netboot.inventory.Assignment(MAC, "unknown-kernel", "", 1, 0))).isEqualTo("unknown-kernel");
+        assertThat(modes.bootImage(MAC, new dev.netboot.inventory.Assignment(MAC, "blank-1m", "", 1, 0)))
+                .isEqualTo("installed-" + MAC.replace(":", ""));
+    }
+
+    @Test
     void aPreviewOfTheMenuEndsNothing() throws Exception {
         fetched();
         clientWithDisk(MAC);
