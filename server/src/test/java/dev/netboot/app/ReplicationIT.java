@@ -228,10 +228,14 @@ class ReplicationIT {
     }
 
     void awaitIdle() throws Exception {
-        primary.await("no write in flight", s -> {
+        // The status file is rewritten every second: only one written after this moment (plus a margin for the
+        // writes still being marked) speaks of all the writes so far. CI once read a stale out-of-sync count.
+        java.time.Instant after = java.time.Instant.now().plusMillis(1500);
+        primary.await("a fresh status with no write in flight", s -> {
             try {
-                return s.number("in-flight") == 0;
-            } catch (IOException e) {
+                String written = field(s.status(), "written (\\S+)");
+                return written != null && java.time.Instant.parse(written).isAfter(after) && s.number("in-flight") == 0;
+            } catch (IOException | RuntimeException e) {
                 return false;
             }
         }, T);
