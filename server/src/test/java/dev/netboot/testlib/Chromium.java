@@ -185,7 +185,7 @@ public final class Chromium implements AutoCloseable {
         if (session != null) message.put("sessionId", session);
         CompletableFuture<JsonNode> reply = new CompletableFuture<>();
         pending.put(id, reply);
-        socket.sendText(JSON.writeValueAsString(message), true).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+        sendText(JSON.writeValueAsString(message));
         JsonNode r = reply.get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
         if (r.has("error")) throw new IllegalStateException(method + ": " + r.get("error"));
         return r.path("result");
@@ -234,7 +234,27 @@ public final class Chromium implements AutoCloseable {
         ObjectNode message = JSON.createObjectNode().put("id", ids.incrementAndGet()).put("method", method);
         message.set("params", JSON.valueToTree(params));
         message.put("sessionId", session);
-        socket.sendText(JSON.writeValueAsString(message), true);
+        sendText(JSON.writeValueAsString(message));
+    }
+
+    private final Object sending = new Object();
+
+    /**
+     * One message at a time: Java's WebSocket refuses a send while another is pending ("Send pending"), and
+     * the listener answers Fetch events while a test thread calls (CI hit it). Waits only for the write, never
+     * for an answer, so the listener can use it too.
+     */
+    private void sendText(String text) throws IOException {
+        synchronized (sending) {
+            try {
+                socket.sendText(text, true).get(TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while sending to Chromium", e);
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                throw new IOException("cannot send to Chromium: " + e, e);
+            }
+        }
     }
 
     private static String quote(String s) {
