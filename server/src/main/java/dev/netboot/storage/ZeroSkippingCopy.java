@@ -28,12 +28,7 @@ public final class ZeroSkippingCopy {
             buf.clear().limit((int) Math.min(BUFFER_BYTES, size - pos));
             from.read(pos, buf);
             buf.flip();
-            for (int off = 0; off < buf.limit(); off += BLOCK_BYTES) {
-                ByteBuffer block = buf.slice(off, Math.min(BLOCK_BYTES, buf.limit() - off));
-                if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
-                long at = pos + off;
-                while (block.hasRemaining()) at += out.write(block, at);
-            }
+            writeNonZeroBlocks(buf, pos, zeros, out);
             pos += buf.limit();
             progress.update(phase, pos, size);
         }
@@ -51,15 +46,20 @@ public final class ZeroSkippingCopy {
                     if (in.read(buf, pos + buf.position()) < 0) throw new IOException(from + " ended at " + (pos + buf.position()) + " of " + size + " bytes");
                 }
                 buf.flip();
-                for (int off = 0; off < buf.limit(); off += BLOCK_BYTES) {
-                    ByteBuffer block = buf.slice(off, Math.min(BLOCK_BYTES, buf.limit() - off));
-                    if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
-                    long at = pos + off;
-                    while (block.hasRemaining()) at += out.write(block, at);
-                }
+                writeNonZeroBlocks(buf, pos, zeros, out);
                 pos += buf.limit();
                 progress.update(phase, pos, size);
             }
+        }
+    }
+
+    /** Writes the blocks of {@code buf} (read from offset {@code pos}) that are not all zeros to the same offsets of {@code out}. */
+    private static void writeNonZeroBlocks(ByteBuffer buf, long pos, ByteBuffer zeros, FileChannel out) throws IOException {
+        for (int off = 0; off < buf.limit(); off += BLOCK_BYTES) {
+            ByteBuffer block = buf.slice(off, Math.min(BLOCK_BYTES, buf.limit() - off));
+            if (block.mismatch(zeros.slice(0, block.remaining())) < 0) continue;
+            long at = pos + off;
+            while (block.hasRemaining()) at += out.write(block, at);
         }
     }
 }
