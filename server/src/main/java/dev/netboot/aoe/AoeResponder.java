@@ -74,6 +74,23 @@ public final class AoeResponder {
         return handle(frame, port);
     }
 
+    /** Told each {@link Effect.Discovered}: who found which disk (the boot timeline). Called on the receive thread: only queue. */
+    public interface DiscoveryListener {
+        void discovered(MacAddress client, TargetAddress target);
+    }
+
+    private volatile DiscoveryListener discoveries = (client, target) -> {};
+
+    public void onDiscovery(DiscoveryListener listener) { this.discoveries = listener; }
+
+    void report(Effect.Discovered d) {
+        try {
+            discoveries.discovered(d.client(), d.target());
+        } catch (RuntimeException e) {
+            // a listener's trouble must never cost the client its answer
+        }
+    }
+
     /** Decides whether a config query is the failover peer's probe (it then learns every target exists). */
     public interface ProbeCheck {
         boolean isPeerProbe(MacAddress from, int tag, ByteBuffer config);
@@ -238,6 +255,7 @@ public final class AoeResponder {
             }
         }
         out.add(new Effect.Send(configReply(t, request, port, cfg.subCommand(), state)));
+        if (cfg.subCommand() == AoeMessage.QueryConfig.READ) out.add(new Effect.Discovered(request.source(), t.address()));
         return out;
     }
 

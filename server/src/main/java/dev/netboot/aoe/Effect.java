@@ -35,4 +35,10 @@ public sealed interface Effect {
      * so an operator whose binding leaves a client without its disk learns why.
      */
     record WrongInterface(dev.netboot.net.MacAddress source, TargetAddress target, java.util.Set<String> boundTo) implements Effect {}
+
+    /**
+     * A client discovered a target it may see (a config query answered): the moment its initrd found its disk,
+     * for the boot timeline. Nothing to send; the adapter tells {@link AoeResponder#onDiscovery}'s listener.
+     */
+    record Discovered(dev.netboot.net.MacAddress client, TargetAddress target) implements Effect {}
 }

@@ -88,6 +88,7 @@ public final class EffectRunner {
                     else queueFlush(f);
                 }
                 case Effect.SaveState s -> storage.saveState(s.target(), s.state());
+                case Effect.Discovered d -> responder.report(d);
                 case Effect.Malformed m -> malformed.warn("dropped a malformed AoE frame from " + m.source() + where + ": " + m.reason()
                         + " (" + responder.dropped(AoeResponder.Drop.MALFORMED) + " malformed frames so far)");
                 case Effect.WrongInterface w -> wrongInterface.warn("dropped an AoE frame from " + w.source() + " for e" + w.target() + where

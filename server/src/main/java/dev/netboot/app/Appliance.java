@@ -1,5 +1,6 @@
 package dev.netboot.app;
 
+import dev.netboot.boot.BootSteps;
 import dev.netboot.boot.BootRecorder;
 import dev.netboot.boot.Booter;
 import dev.netboot.boot.initrd.ImageFileProvider;
@@ -11,6 +12,7 @@ import dev.netboot.boot.menus.MenuRequest;
 import dev.netboot.boot.menus.WaitingClients;
 import dev.netboot.templates.Templates;
 import dev.netboot.config.NetbootConfig;
+import dev.netboot.dhcp.ClientObserver;
 import dev.netboot.dhcp.DhcpEngine;
 import dev.netboot.dhcp.DhcpMode;
 import dev.netboot.dhcp.DhcpServer;
@@ -93,6 +95,8 @@ public final class Appliance implements AutoCloseable {
     private ClientDisks clientDisks;
     private WebAdmin webAdmin;
     private final WaitingClients waiting;
+    /** The steps of each boot after DHCP (boot files, AoE discovery), for the boot timeline. */
+    private BootSteps bootSteps;
 
     public Appliance(NetbootConfig config) {
         this.config = config;
@@ -114,7 +118,9 @@ public final class Appliance implements AutoCloseable {
             // Before anything is served: repair what a crash in the middle of a change left.
             new Reconciler(inventory, services.catalog(), services.cloner(), services.dataDir(), config.disks().interfaces()).run();
             clientDisks = services.clientDisks();
-            FileProvider files = operatorFilesFirst(directory, root);
+            bootSteps = new BootSteps(inventory, BootSteps.NeighbourTable.PROC_NET_ARP, clock);
+            running.add(bootSteps);
+            FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             startDhcp();
             if (config.tftp().enabled()) startTftp(files);
             if (config.http().enabled()) startHttp(files);
@@ -274,7 +280,7 @@ public final class Appliance implements AutoCloseable {
                 config.inventory().newClientsPerMinute(), clock);
         running.add(observer);
         dhcpEngine = new DhcpEngine(settings, booter, leases.loadAll());
-        DhcpServer server = new DhcpServer(dhcpEngine, leases, observer, nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
+        DhcpServer server = new DhcpServer(dhcpEngine, leases, ClientObserver.all(observer, bootSteps), nics, d.port(), d.bootServerPort(), "arp".equalsIgnoreCase(d.unaddressedDelivery()),
                 registry, transport, group, clock).start();
         dhcp = server;
         running.add(server);
@@ -362,7 +368,7 @@ public final class Appliance implements AutoCloseable {
         }
         try {
             http = new HttpService(listen, Duration.ofSeconds(h.writeTimeoutSeconds()), tls, registry,
-                    List.of(bootFiles::register, webAdmin.routes()::register)).start();
+                    List.of(bootFiles::register, webAdmin.routes()::register, webAdmin.api()::register)).start();
         } catch (RuntimeException e) {
             throw new IOException("HTTP cannot listen on " + describe(listen) + (tls.isPresent() ? " or https port " + h.httpsPort() : "")
                     + ": " + rootCause(e).getMessage() + " (set http.port / http.httpsPort)", e);
@@ -420,6 +426,7 @@ public final class Appliance implements AutoCloseable {
         Path dataDir = Path.of(config.dataDir());
         aoe = new AoeServer(aoeInterfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
                 config.tuning().aoeSpinNanos()).start();
+        aoe.responder().onDiscovery(bootSteps.discoveries());
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
         Set<TargetAddress> disks = new java.util.HashSet<>();

@@ -3,6 +3,7 @@ package dev.netboot.dhcp;
 
 import dev.netboot.net.Ipv4;
 import java.time.Instant;
+import java.util.List;
 
 /**
  * What DHCP tells the rest of the appliance: {@link DhcpServer} carries out the engine's
@@ -19,4 +20,15 @@ public interface ClientObserver {
     default void booted(Machine machine, BootPlan plan, Ipv4 address, Instant at) {}
 
     ClientObserver NONE = new ClientObserver() {};
+
+    /** Tells each of {@code observers}, in order. */
+    static ClientObserver all(ClientObserver... observers) {
+        List<ClientObserver> list = List.of(observers);
+        return new ClientObserver() {
+            @Override public void seen(Machine machine, Instant at) { for (ClientObserver o : list) o.seen(machine, at); }
+            @Override public void booted(Machine machine, BootPlan plan, Ipv4 address, Instant at) {
+                for (ClientObserver o : list) o.booted(machine, plan, address, at);
+            }
+        };
+    }
 }

@@ -40,6 +40,7 @@ class EndToEndBootIT {
 
     static final String KNOWN = "52:54:00:e2:e0:01";
     static final String UNKNOWN = "52:54:00:e2:e0:02";
+    static final String ADMIN = "end-to-end";
 
     @TempDir Path tmp;
 
@@ -57,7 +58,7 @@ class EndToEndBootIT {
         try (BootLab lab = new BootLab(tmp, List.of("tftp.enabled=false", "http.port=" + httpPort,
                 "boot.ipxeScriptUrl=http://${server}:" + httpPort + "/boot/boot.ipxe",
                 "disks.defaultImage=demo", "initrd.busybox=/bin/busybox",
-                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff"))) {
+                "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff", "web.adminPassword=" + ADMIN))) {
             try (Appliance appliance = lab.start()) {
                 ImageLibrary library = new ImageLibrary(appliance.inventory(), data, Clock.systemUTC());
                 Image demo = library.importImage("demo", rootfs, OptionalLong.empty(), "the demo image", Progress.NONE);
@@ -94,6 +95,19 @@ class EndToEndBootIT {
                                 // ~16 s is the wait this guards against; 12 leaves room for a loaded TCG machine (13.7 s seen at load 17 with 6 builds running).
                                 .as("seconds from iPXE's 'Configuring' to 'ok' on " + pc.mac()).isLessThan(12.0);
                 }
+
+                // Each boot is a timeline an operator can read (web admin, JSON API): here through curl, as a script would.
+                var timeline = Commands.runOk(Duration.ofSeconds(20), List.of("curl", "-sS", "--fail-with-body", "-u", "admin:" + ADMIN,
+                        "http://127.0.0.1:" + httpPort + "/api/v1/clients/" + KNOWN + "/boots"));
+                var boots = new com.fasterxml.jackson.databind.ObjectMapper().readTree(timeline.stdout()).path("boots");
+                assertThat(boots.size()).as(timeline.stdout()).isEqualTo(1);
+                var boot = boots.get(0);
+                List<String> steps = new java.util.ArrayList<>();
+                boot.path("steps").forEach(st -> steps.add(st.path("kind").asText() + " " + st.path("file").asText("").replaceAll(".*/", "")));
+                assertThat(boot.path("reachedDisk").asBoolean()).as(timeline.stdout()).isTrue();
+                assertThat(steps).as(timeline.stdout())
+                        .containsSubsequence("dhcp-discover ", "http boot.ipxe", "http vmlinuz", "http initrd.img", "aoe-discover e1.0")
+                        .anyMatch(x -> x.startsWith("dhcp-boot"));
 
                 String[] list = lab.cli("client", "list");
                 assertThat(list[0]).as("the unknown client registered itself and got the default image")

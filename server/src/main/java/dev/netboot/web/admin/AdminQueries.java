@@ -1,5 +1,6 @@
 package dev.netboot.web.admin;
 
+import dev.netboot.boot.BootTimeline;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.inventory.Assignment;
@@ -102,10 +103,39 @@ public final class AdminQueries {
 
     /** The client's boot events, newest first, at most {@code limit}. */
     public List<BootRow> bootEvents(String mac, int limit) {
-        List<BootEvent> events = new ArrayList<>(inventory.bootEvents(mac));
-        java.util.Collections.reverse(events);
-        return events.stream().limit(limit).map(e -> new BootRow(Formats.time(e.at()), e.kind(), Formats.text(e.address()),
-                Formats.text(e.bootFile()), Formats.text(e.detail()))).toList();
+        List<BootRow> rows = new ArrayList<>();
+        for (BootRun run : bootRuns(mac, Integer.MAX_VALUE)) {
+            for (BootRow step : run.steps().reversed()) {
+                if (rows.size() == limit) return rows;
+                rows.add(step);
+            }
+        }
+        return rows;
+    }
+
+    /** The client's boots, newest first, at most {@code limit}. */
+    public List<BootTimeline> timelines(String mac, int limit) {
+        return BootTimeline.of(inventory.bootEvents(mac)).reversed().stream().limit(limit).toList();
+    }
+
+    /** The client's boots in words, newest first, at most {@code limit}. */
+    public List<BootRun> bootRuns(String mac, int limit) {
+        return timelines(mac, limit).stream().map(t -> new BootRun(Formats.time(t.started()), seconds(t.took()),
+                t.reachedDisk() ? "reached its disk" : "last step: " + t.events().getLast().kind(),
+                t.events().stream().map(e -> new BootRow(Formats.time(e.at()), "+" + seconds(java.time.Duration.between(t.started(), e.at())),
+                        e.kind(), Formats.text(e.address()), Formats.text(e.bootFile()), Formats.text(e.detail()))).toList())).toList();
+    }
+
+    /** A boot of this client is going on now (a step in the last two minutes): its page follows it live. */
+    public boolean booting(String mac) {
+        return inventory.bootEvents(mac).stream().map(BootEvent::at).max(Comparator.naturalOrder())
+                .map(last -> last.isAfter(clock.instant().minus(LIVE))).orElse(false);
+    }
+
+    static final java.time.Duration LIVE = java.time.Duration.ofMinutes(2);
+
+    private static String seconds(java.time.Duration d) {
+        return String.format(java.util.Locale.ROOT, "%.1f s", d.toMillis() / 1000.0);
     }
 
     public Optional<String> assignedImage(String mac) {
@@ -122,35 +152,51 @@ public final class AdminQueries {
     public List<String> imageNames() { return inventory.images().stream().map(Image::name).toList(); }
 
     public List<ImageRow> images() {
+        return imageFacts().stream().map(i -> new ImageRow(i.name(), Formats.text(i.kernelVersion()), Formats.bytes(i.sizeBytes()),
+                Formats.text(i.description()), Formats.text(i.source()), Formats.time(i.created()), i.clients())).toList();
+    }
+
+    /** The images as values, with how many clients use each. */
+    public List<ImageFacts> imageFacts() {
         Map<String, Integer> users = new HashMap<>();
         for (Client c : inventory.clients()) inventory.assignment(c.mac()).ifPresent(a -> users.merge(a.imageName(), 1, Integer::sum));
-        return inventory.images().stream().map(i -> new ImageRow(i.name(), Formats.text(i.kernelVersion()), Formats.bytes(i.sizeBytes()),
-                Formats.text(i.description()), Formats.text(i.source()), Formats.time(i.created()), users.getOrDefault(i.name(), 0))).toList();
+        return inventory.images().stream().map(i -> new ImageFacts(i.name(), i.kernelVersion(), i.sizeBytes(), i.description(), i.source(),
+                i.created(), users.getOrDefault(i.name(), 0))).toList();
     }
 
     public List<DiskRow> disks() throws IOException {
+        return diskFacts().stream().map(d -> new DiskRow("e" + d.address(), d.path(),
+                d.sizeBytes() != null ? Formats.bytes(d.sizeBytes()) : d.kind(),
+                !d.kind().equals("file") ? Formats.NONE : d.allocatedBytes() == null ? "unknown" : Formats.bytes(d.allocatedBytes()),
+                d.open() ? "every MAC" : d.allowedMacs().isEmpty() ? "nobody" : String.join(", ", d.allowedMacs()),
+                d.interfaces().isEmpty() ? "every interface" : String.join(", ", d.interfaces()), d.open(), d.readOnly(),
+                d.exported() == null ? "AoE is off in this server" : d.exported() ? "yes" : "no",
+                Formats.text(d.client()), d.replication())).toList();
+    }
+
+    /** The disk catalog with what this server knows of each export now. */
+    public List<DiskFacts> diskFacts() throws IOException {
         Optional<Set<String>> live = exported.get();
         Map<String, String> owners = new HashMap<>();
         for (Client c : inventory.clients()) inventory.assignment(c.mac()).ifPresent(a -> owners.put(a.aoeAddress(), c.mac()));
         List<DiskEntry> entries = catalog.list();
         Map<Path, Long> allocated = SparseUsage.allocatedBytes(entries.stream().flatMap(e -> withSidecar(Path.of(e.path())).stream()).toList());
-        List<DiskRow> rows = new ArrayList<>();
+        List<DiskFacts> facts = new ArrayList<>();
         for (DiskEntry e : entries) {
             Path path = Path.of(e.path());
             boolean file = Files.isRegularFile(path);
-            String size = file ? Formats.bytes(Files.size(path)) : Files.exists(path) ? "block device" : "missing";
+            String kind = file ? "file" : Files.exists(path) ? "block device" : "missing";
             Long used = null;
             for (Path p : withSidecar(path)) {
                 Long n = allocated.get(p);
                 if (n != null) used = (used == null ? 0 : used) + n;
             }
-            String alloc = !file ? Formats.NONE : used == null ? "unknown" : Formats.bytes(used);
-            String isExported = live.map(s -> s.contains(e.target().toString()) ? "yes" : "no").orElse("AoE is off in this server");
-            rows.add(new DiskRow("e" + e.address(), e.path(), size, alloc,
-                    e.open() ? "every MAC" : e.allowedMacs().isEmpty() ? "nobody" : String.join(", ", e.allowedMacs()),
-                    Formats.text(e.interfacesText()), e.open(), e.readOnly(), isExported, Formats.text(owners.get(e.target().toString())), replication.apply(e.target().toString())));
+            String address = e.target().toString();
+            facts.add(new DiskFacts(address, e.path(), kind, file ? Files.size(path) : null, file ? used : null, List.copyOf(e.allowedMacs()),
+                    e.open(), e.readOnly(), e.interfaces() == null ? List.of() : List.copyOf(e.interfaces()),
+                    live.map(s -> s.contains(address)).orElse(null), owners.get(address), replication.apply(address)));
         }
-        return rows;
+        return facts;
     }
 
     /** A copy-on-write clone is its overlay plus the {@code .cow} sidecar with the allocation map. */
@@ -160,19 +206,41 @@ public final class AdminQueries {
     }
 
     private ClientRow row(Client c, Map<String, LeaseRecord> leases, Set<String> waitingNow) {
+        ClientFacts f = facts(c, leases, waitingNow);
+        String address = f.address() == null ? Formats.NONE : "lease".equals(f.addressSource()) ? f.address() : f.address() + " (at last boot)";
+        return new ClientRow(f.mac(), f.state(), stateNote(f.state()), Formats.text(f.hostname()), Formats.text(f.architecture()),
+                address, Formats.time(f.lastSeen()), Formats.time(f.lastBoot()), f.image() == null ? Formats.NONE : f.image(),
+                f.disk() == null ? Formats.NONE : "e" + f.disk(), f.diskKind() == null ? Formats.NONE : f.diskKind(),
+                Formats.text(f.bootFile()), AdminRoutes.clientPath(f.mac()), f.waiting());
+    }
+
+    /** One page of the clients as values (1 = the first), by MAC. */
+    public List<ClientFacts> clientFacts(int page) {
+        Map<String, LeaseRecord> leases = currentLeases();
+        Set<String> waitingNow = waiting.get().keySet();
+        return inventory.clients((Math.max(1, page) - 1) * PAGE_SIZE, PAGE_SIZE).stream().map(c -> facts(c, leases, waitingNow)).toList();
+    }
+
+    public Optional<ClientFacts> clientFacts(String mac) {
+        return inventory.client(mac).map(c -> facts(c, currentLeases(), waiting.get().keySet()));
+    }
+
+    private ClientFacts facts(Client c, Map<String, LeaseRecord> leases, Set<String> waitingNow) {
         Optional<Assignment> a = inventory.assignment(c.mac());
         Optional<Disk> disk = inventory.diskOf(c.mac());
         LeaseRecord lease = leases.get(c.mac());
         Optional<BootEvent> lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot"))
                 .max(Comparator.comparing(BootEvent::at));
         // Our lease when we hand out addresses (full mode); else what it had when it last booted (proxy mode: another server's).
-        String address = lease != null ? lease.address().toString()
-                : lastBoot.map(BootEvent::address).filter(x -> x != null && !x.isBlank()).map(x -> x + " (at last boot)").orElse(Formats.NONE);
-        return new ClientRow(c.mac(), c.state(), stateNote(c.state()), Formats.text(c.hostname()), Formats.text(c.architecture()),
-                address, Formats.time(c.lastSeen()), Formats.time(lastBoot.map(BootEvent::at).orElse(null)),
-                a.map(Assignment::imageName).orElse(Formats.NONE), a.map(x -> "e" + x.aoeAddress()).orElse(Formats.NONE),
-                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()), waitingNow.contains(c.mac()));
+        Optional<String> atLastBoot = lastBoot.map(BootEvent::address).filter(x -> x != null && !x.isBlank());
+        String address = lease != null ? lease.address().toString() : atLastBoot.orElse(null);
+        String source = lease != null ? "lease" : atLastBoot.isPresent() ? "last boot" : null;
+        return new ClientFacts(c.mac(), c.state(), blankToNull(c.hostname()), blankToNull(c.architecture()), address, source,
+                c.lastSeen(), lastBoot.map(BootEvent::at).orElse(null), a.map(Assignment::imageName).orElse(null),
+                a.map(Assignment::aoeAddress).orElse(null), disk.map(Disk::kind).orElse(null), blankToNull(c.bootFile()), waitingNow.contains(c.mac()));
     }
+
+    private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s; }
 
     private static String stateNote(String state) {
         return switch (state) {

@@ -7,7 +7,6 @@ import dev.netboot.inventory.InventoryException;
 import io.javalin.config.JavalinConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.javalin.security.BasicAuthCredentials;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,9 +34,14 @@ public final class AdminRoutes {
     private final AdminQueries queries;
     private final AdminActions actions;
     private final FlattenJobs flattens;
-    private final LoginThrottle throttle = new LoginThrottle(10, java.time.Duration.ofMinutes(1), java.time.Clock.systemUTC());
+    private final AdminLogin logins;
 
     public AdminRoutes(Templates templates, AdminGuard guard, AdminQueries queries, AdminActions actions, FlattenJobs flattens) {
+        this(templates, guard, new AdminLogin(guard), queries, actions, flattens);
+    }
+
+    public AdminRoutes(Templates templates, AdminGuard guard, AdminLogin logins, AdminQueries queries, AdminActions actions, FlattenJobs flattens) {
+        this.logins = logins;
         this.templates = templates;
         this.guard = guard;
         this.queries = queries;
@@ -88,29 +92,14 @@ public final class AdminRoutes {
         ctx.header("X-Frame-Options", "DENY");
         ctx.header("X-Content-Type-Options", "nosniff");
         ctx.header("Content-Security-Policy", "default-src 'self'; form-action 'self'; frame-ancestors 'none'");
-        String ip = ctx.ip();
-        String account = account(ctx);
-        String device = ctx.cookie(DEVICE_COOKIE);
-        if (throttle.blocked(ip, account, device)) {
-            problem(ctx, new Pages.Problem(429, "Too many wrong logins", "Too many wrong logins from " + ip + ". Wait a minute and try again."));
+        AdminLogin.Result login = logins.check(ctx);
+        if (login == AdminLogin.Result.THROTTLED) {
+            problem(ctx, new Pages.Problem(429, "Too many wrong logins", "Too many wrong logins from " + ctx.ip() + ". Wait a minute and try again."));
             ctx.skipRemainingHandlers();
             return;
         }
-        Login login = login(ctx);
-        if (login == Login.WRONG && throttle.failed(ip, account, device) == 1) log.warn("web admin: wrong login from {}", ip);
-        if (login == Login.WRONG && throttle.blocked(ip, account, device)) {
-            log.warn("web admin: too many wrong logins from {} (or for the account from everywhere): refused for a minute", ip);
-        }
-        if (login == Login.OK) {
-            // The browser that logged in is known from now on: lock-outs others cause do not apply to it.
-            String token = throttle.succeeded(ip, account, device);
-            if (!token.equals(device)) {
-                ctx.header("Set-Cookie", DEVICE_COOKIE + "=" + token + "; Path=" + PREFIX + "; Max-Age=2592000; HttpOnly; SameSite=Strict"
-                        + (ctx.scheme().equals("https") ? "; Secure" : ""));
-            }
-        }
-        if (login != Login.OK) {
-            ctx.header("WWW-Authenticate", "Basic realm=\"netboot admin\", charset=\"UTF-8\"");
+        if (login != AdminLogin.Result.OK) {
+            ctx.header("WWW-Authenticate", AdminLogin.CHALLENGE);
             problem(ctx, new Pages.Problem(401, "Login required", "The netboot admin needs the user admin and its password "
                     + "(web.adminPassword in the config, or the file admin-password in the data directory)."));
             ctx.skipRemainingHandlers();
@@ -122,32 +111,6 @@ public final class AdminRoutes {
                     + "(it came from another page, or the server restarted since the page was loaded). Nothing was changed. "
                     + "Reload the page and try again."));
             ctx.skipRemainingHandlers();
-        }
-    }
-
-    private enum Login { NONE, WRONG, OK }
-
-    static final String DEVICE_COOKIE = "netboot_admin_device";
-
-    /** The account a login names, for the throttle: the admin, or one bucket for every made-up name (a bounded count). */
-    private static String account(Context ctx) {
-        try {
-            BasicAuthCredentials c = ctx.header("Authorization") == null ? null : ctx.basicAuthCredentials();
-            return c != null && AdminPassword.USER.equals(c.getUsername()) ? AdminPassword.USER : "(other)";
-        } catch (RuntimeException malformed) {
-            return "(other)";
-        }
-    }
-
-    private Login login(Context ctx) {
-        String header = ctx.header("Authorization");
-        if (header == null) return Login.NONE;
-        if (!header.regionMatches(true, 0, "Basic ", 0, 6)) return Login.WRONG;
-        try {
-            BasicAuthCredentials c = ctx.basicAuthCredentials();
-            return c != null && guard.allows(c.getUsername(), c.getPassword()) ? Login.OK : Login.WRONG;
-        } catch (RuntimeException malformed) {
-            return Login.WRONG;
         }
     }
 
@@ -200,9 +163,13 @@ public final class AdminRoutes {
             case "installing" -> "Its next network boot starts the installer onto its disk; after the installer's reboot it boots the installed system.";
             default -> "";
         };
+        boolean flattening = flatten != null && flatten.running();
+        boolean booting = queries.booting(mac);
+        // No JavaScript: a running flatten or a boot going on reloads the page (a form being filled in would not).
+        int refresh = flattening ? 2 : booting && error.isEmpty() ? 3 : 0;
         var page = new Pages.Client(row.get(), queries.imageNames(), image != null ? image : assigned, replace, queries.hasDisk(mac),
                 queries.canFlatten(mac), flatten, queries.bootEvents(mac, 10), message, error.orElse(""),
-                flatten != null && flatten.running() ? 2 : 0, flatten != null && flatten.running());
+                refresh, flattening, queries.bootRuns(mac, 5), booting);
         render(ctx, error.isPresent() ? 409 : 200, "client.ftlh", "clients", page);
     }
 

@@ -18,9 +18,12 @@ public final class Pages {
      * @param flatten the running or last flatten, null when there was none
      * @param refreshSeconds the page reloads itself while a flatten runs (no JavaScript); 0 = never
      * @param busy     a flatten runs: no form is offered until it is done (the server would refuse it)
+     * @param boots    its last boot steps, newest first (flat)
+     * @param timeline its last boots, newest first, each with its steps in order; the page reloads itself while one goes on
      */
     public record Client(ClientRow client, List<String> images, String selectedImage, boolean replace, boolean hasDisk, boolean canFlatten,
-                         FlattenStatus flatten, List<BootRow> boots, String message, String error, int refreshSeconds, boolean busy) {}
+                         FlattenStatus flatten, List<BootRow> boots, String message, String error, int refreshSeconds, boolean busy,
+                         List<BootRun> timeline, boolean booting) {}
 
     public record Clone(List<String> images, String mac, String image, boolean replace, String message, String error) {}
 

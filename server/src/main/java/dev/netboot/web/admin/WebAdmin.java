@@ -27,6 +27,7 @@ public final class WebAdmin {
     private final Templates templates;
     private final FlattenJobs flattens;
     private final AdminRoutes routes;
+    private final AdminApi api;
 
     public WebAdmin(Path templateDir, AdminPassword password, Inventory inventory, ClientDisks disks, DiskCatalog catalog,
                     Supplier<Optional<Set<String>>> exported, Clock clock) {
@@ -49,11 +50,18 @@ public final class WebAdmin {
         this.password = password;
         this.templates = Templates.html(templateDir, PACKAGED);
         this.flattens = new FlattenJobs(disks, clock);
-        this.routes = new AdminRoutes(templates, new AdminGuard(password), new AdminQueries(inventory, catalog, exported, waiting, replication, clock),
-                new AdminActions(inventory, disks, flattens, installs), flattens);
+        AdminGuard guard = new AdminGuard(password);
+        AdminLogin logins = new AdminLogin(guard);
+        AdminQueries queries = new AdminQueries(inventory, catalog, exported, waiting, replication, clock);
+        AdminActions actions = new AdminActions(inventory, disks, flattens, installs);
+        this.routes = new AdminRoutes(templates, guard, logins, queries, actions, flattens);
+        this.api = new AdminApi(logins, queries, actions, flattens);
     }
 
     public AdminRoutes routes() { return routes; }
+
+    /** The same as JSON under /api/v1 (register it beside {@link #routes()}). */
+    public AdminApi api() { return api; }
     public AdminPassword password() { return password; }
     public Path templateDir() { return templates.operatorDir(); }
     public FlattenJobs flattens() { return flattens; }

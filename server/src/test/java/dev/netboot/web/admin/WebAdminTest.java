@@ -71,7 +71,7 @@ class WebAdminTest {
         admin = new WebAdmin(dir.resolve("webadmin"), new AdminPassword(PASSWORD, Optional.empty()), inventory, disks, catalog,
                 () -> Optional.of(Set.of("1.0")), () -> waitingNow, address -> replication.apply(address), Clock.systemUTC(), ClientInstall.NONE);
         http = new HttpService(new InetSocketAddress("127.0.0.1", 0), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT),
-                List.of(admin.routes()::register)).start();
+                List.of(admin.routes()::register, admin.api()::register)).start();
     }
 
     @AfterEach
@@ -208,7 +208,7 @@ class WebAdminTest {
                 HttpResponse.BodyHandlers.ofString());
         assertThat(r.statusCode()).isEqualTo(200);
         assertThat(r.headers().firstValue("Set-Cookie")).get().asString()
-                .startsWith(AdminRoutes.DEVICE_COOKIE + "=").contains("HttpOnly", "SameSite=Strict", "Path=/admin");
+                .startsWith(AdminLogin.DEVICE_COOKIE + "=").contains("HttpOnly", "SameSite=Strict", "Path=/;");
     }
 
     @Test
@@ -433,5 +433,113 @@ class WebAdminTest {
         HttpResponse<String> broken = get("/admin/disks");
         assertThat(broken.statusCode()).isEqualTo(500);
         assertThat(broken.body()).contains("disks.ftlh", dir.resolve("webadmin/disks.ftlh").toString()).doesNotContain("\tat ");
+    }
+
+    // ---- the JSON API (same queries and actions as the pages) ------------------------------------
+
+    private HttpResponse<String> api(String method, String path, String contentType, String body) throws Exception {
+        var b = HttpRequest.newBuilder(uri(AdminApi.PREFIX + path)).header("Authorization", basic("admin", PASSWORD));
+        if (contentType != null) b.header("Content-Type", contentType);
+        b.method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        return client.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private static com.fasterxml.jackson.databind.JsonNode json(HttpResponse<String> r) throws Exception {
+        assertThat(r.headers().firstValue("Content-Type")).as(r.body()).hasValueSatisfying(v -> assertThat(v).startsWith("application/json"));
+        return new com.fasterxml.jackson.databind.ObjectMapper().readTree(r.body());
+    }
+
+    @Test
+    void theApiNeedsTheLoginAndAnswersInJson() throws Exception {
+        for (String path : List.of("/clients", "/images", "/disks", "/clients/" + A + "/boots")) {
+            var none = client.send(HttpRequest.newBuilder(uri(AdminApi.PREFIX + path)).build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(none.statusCode()).as(path).isEqualTo(401);
+            assertThat(json(none).path("error").asText()).contains("login required");
+            assertThat(none.headers().firstValue("WWW-Authenticate")).isPresent();
+        }
+        var wrong = client.send(HttpRequest.newBuilder(uri(AdminApi.PREFIX + "/clients")).header("Authorization", basic("admin", "nope"))
+                .build(), HttpResponse.BodyHandlers.ofString());
+        assertThat(wrong.statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void assignOverTheApiIsTheCliAssignAndEveryReadShowsIt() throws Exception {
+        inventory.addClient(A, "pc-a", null);
+        var assigned = api("POST", "/clients/" + A + "/assign", "application/json", "{\"image\": \"alpha\"}");
+        assertThat(assigned.statusCode()).as(assigned.body()).isEqualTo(200);
+        assertThat(json(assigned).path("image").asText()).isEqualTo("alpha");
+        String disk = json(assigned).path("disk").asText();
+        assertThat(inventory.assignment(A)).get().extracting(a -> a.aoeAddress()).isEqualTo(disk);
+
+        var one = json(api("GET", "/clients/" + A.toUpperCase(), null, null));
+        assertThat(one.path("mac").asText()).isEqualTo(A);
+        assertThat(one.path("hostname").asText()).isEqualTo("pc-a");
+        var list = json(api("GET", "/clients", null, null));
+        assertThat(list.path("clients").findValuesAsText("mac")).containsExactly(A);
+        var disks = json(api("GET", "/disks", null, null));
+        assertThat(disks.findValuesAsText("address")).contains(disk);
+        assertThat(disks.get(0).path("allowedMacs").get(0).asText()).isEqualTo(A);
+        assertThat(disks.get(0).path("exported").isBoolean()).isTrue();
+        var images = json(api("GET", "/images", null, null));
+        assertThat(images.findValuesAsText("name")).containsExactly("alpha", "beta");
+        assertThat(images.get(0).path("clients").asInt()).isEqualTo(1);
+        assertThat(images.get(0).path("sizeBytes").asLong()).isEqualTo(16 << 20);
+
+        // Again without replace: refused with the CLI's reason, in JSON, nothing changed.
+        var again = api("POST", "/clients/" + A + "/assign", "application/json", "{\"image\": \"beta\"}");
+        assertThat(again.statusCode()).isIn(400, 409);
+        assertThat(json(again).path("error").asText()).isNotBlank();
+        assertThat(inventory.assignment(A).orElseThrow().imageName()).isEqualTo("alpha");
+
+        var removed = api("DELETE", "/clients/" + A, null, null);
+        assertThat(removed.statusCode()).as(removed.body()).isEqualTo(200);
+        assertThat(inventory.client(A)).isEmpty();
+        assertThat(api("GET", "/clients/" + A, null, null).statusCode()).isEqualTo(404);
+        assertThat(api("DELETE", "/clients/" + A, null, null).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void aChangeThatIsNotJsonOrNotWellFormedIsRefusedAndChangesNothing() throws Exception {
+        inventory.addClient(A, null, null);
+        // What a hostile page can make a logged-in browser send: a form post. No CORS preflight, so it must be refused here.
+        var form = api("POST", "/clients/" + A + "/assign", "application/x-www-form-urlencoded", "image=alpha");
+        assertThat(form.statusCode()).isEqualTo(415);
+        var text = api("POST", "/clients/" + A + "/assign", "text/plain", "{\"image\": \"alpha\"}");
+        assertThat(text.statusCode()).isEqualTo(415);
+        var broken = api("POST", "/clients/" + A + "/assign", "application/json", "{\"image\": ");
+        assertThat(broken.statusCode()).isEqualTo(400);
+        assertThat(json(broken).path("error").asText()).contains("not JSON");
+        var noImage = api("POST", "/clients/" + A + "/assign", "application/json", "{\"image\": \"gamma\"}");
+        assertThat(noImage.statusCode()).isEqualTo(400);
+        assertThat(api("GET", "/clients/not-a-mac", null, null).statusCode()).isEqualTo(400);
+        assertThat(inventory.assignment(A)).isEmpty();
+        assertThat(catalog.list()).isEmpty();
+    }
+
+    @Test
+    void aClientsBootsAreTimelinesOfItsStepsNewestFirstAndItsPageFollowsABootLive() throws Exception {
+        inventory.addClient(B, null, null);
+        Instant t0 = Instant.now().minusSeconds(600);
+        String[][] first = {{"0", "dhcp-discover", ""}, {"0", "dhcp-boot", "undionly.kpxe"}, {"1", "tftp", "undionly.kpxe"},
+                {"5", "http", "images/alpha/vmlinuz"}, {"7", "http", "images/alpha/initrd.img"}, {"11", "aoe-discover", "e1.0"}};
+        for (String[] e : first) inventory.recordBootEvent(new BootEvent(B, t0.plusSeconds(Long.parseLong(e[0])), e[1], "10.0.0.7", e[2], ""));
+        // a second power-on, going on now
+        Instant now = Instant.now().minusSeconds(2);
+        inventory.recordBootEvent(new BootEvent(B, now, "dhcp-discover", "", "", ""));
+        inventory.recordBootEvent(new BootEvent(B, now.plusMillis(1500), "tftp", "10.0.0.7", "undionly.kpxe", ""));
+
+        var r = json(api("GET", "/clients/" + B + "/boots", null, null));
+        assertThat(r.path("booting").asBoolean()).isTrue();
+        var boots = r.path("boots");
+        assertThat(boots.size()).isEqualTo(2);
+        assertThat(boots.get(0).path("reachedDisk").asBoolean()).isFalse();
+        assertThat(boots.get(0).path("steps").get(1).path("sinceStartMillis").asLong()).isEqualTo(1500);
+        assertThat(boots.get(1).path("reachedDisk").asBoolean()).isTrue();
+        assertThat(boots.get(1).path("tookMillis").asLong()).isEqualTo(11_000);
+        assertThat(boots.get(1).path("steps").findValuesAsText("kind"))
+                .containsExactly("dhcp-discover", "dhcp-boot", "tftp", "http", "http", "aoe-discover");
+
+        var page = get("/admin/clients/" + B);
+        assertThat(page.body()).contains("http-equiv=\"refresh\"", "booting now", "reached its disk", "+11.0 s", "images/alpha/initrd.img");
     }
 }
