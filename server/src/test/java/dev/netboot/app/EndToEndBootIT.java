@@ -98,7 +98,7 @@ class EndToEndBootIT {
 
                 // Each boot is a timeline an operator can read (web admin, JSON API): here through curl, as a script would.
                 var timeline = Commands.runOk(Duration.ofSeconds(20), List.of("curl", "-sS", "--fail-with-body", "-u", "admin:" + ADMIN,
-                        "http://127.0.0.1:" + httpPort + "/api/v1/clients/" + KNOWN + "/boots"));
+                        "http://" + lab.server + ":" + httpPort + "/api/v1/clients/" + KNOWN + "/boots"));
                 var boots = new com.fasterxml.jackson.databind.ObjectMapper().readTree(timeline.stdout()).path("boots");
                 assertThat(boots.size()).as(timeline.stdout()).isEqualTo(1);
                 var boot = boots.get(0);
