@@ -4,6 +4,10 @@
 # time a quick resync of ~1 % dirty regions takes against a full sync of the same disk.
 #
 #   sudo bench/replication.sh [--no-build] [SECONDS_PER_RUN]   (default 3; ROUNDS=3 runs per cell, median)
+#   PHASES=writes JFR_DIR=/tmp/jfr bench/replication.sh --no-build   (only the write figures, each server
+#                                    under Java Flight Recorder: JFR_DIR/{none,primary,standby}.jfr)
+#   JAR=/tmp/old/netboot.jar ...     (another build's jar, for a before/after table)
+#   DISK_GIB=8 ...                   (size of the disk; default 1)
 #
 # Namespaces: client --veth-- primary --veth-- standby. The standby serves no AoE; the client talks
 # to the primary only. Both servers run on this machine, so a replicated write costs the primary's
@@ -20,6 +24,8 @@ cd "$(dirname "$0")/.."
 no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 secs=${1:-3}
 rounds=${ROUNDS:-3}
+phases=${PHASES:-writes resync}
+gib=${DISK_GIB:-1}
 work=$(mktemp -d /tmp/repl-bench.XXXXXX)
 ns_c=nbrc$$ ns_p=nbrp$$ ns_s=nbrs$$
 declare -A pid
@@ -33,7 +39,7 @@ trap cleanup EXIT
 
 gcc -O2 -Wall -o "$work/aoe-loadgen" bench/aoe-loadgen.c
 bench_jar "$PWD" "$work/build.log"
-cp server/target/netboot.jar "$work/netboot.jar"
+cp "${JAR:-server/target/netboot.jar}" "$work/netboot.jar"
 jar=$work/netboot.jar
 
 for ns in "$ns_c" "$ns_p" "$ns_s"; do ip netns add "$ns"; ip -n "$ns" link set lo up; done
@@ -46,13 +52,19 @@ ip -n "$ns_s" addr add 10.213.0.2/24 dev sb1
 ip -n "$ns_p" link set pr1 up
 ip -n "$ns_s" link set sb1 up
 
-echo "preparing two 1 GiB files ..." >&2
+echo "preparing two ${gib} GiB files ..." >&2
 for side in p s; do
   mkdir -p "$work/data-$side"
-  truncate -s 1G "$work/disk-$side.img"
+  truncate -s "${gib}G" "$work/disk-$side.img"
   "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -jar "$jar" disk export 1.1 "$work/disk-$side.img" --open \
     --set dataDir="$work/data-$side" >/dev/null
 done
+if [[ " $phases " == *" resync "* ]]; then
+  # Non-zero data in every block of the primary's copy, so the full sync really moves the whole disk
+  # (a sparse or zero range crosses as a few bytes).
+  echo "filling the primary's copy with non-zero data ..." >&2
+  yes 'netboot replication bench: every block of this disk holds data' | head -c "$((gib << 30))" | dd of="$work/disk-p.img" bs=1M conv=notrunc status=none iflag=fullblock
+fi
 
 common=(--set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off --set replication.secret=bench-secret-0123456789abcdef
         --set replication.resyncBytesPerSecond=0)
@@ -61,7 +73,9 @@ start() { # side role
   local side=$1 role=$2 ns iface listen peer
   rm -f "$work/data-$side/replication/status"   # a stopped server's last word must not be read as the new one's
   if [ "$side" = p ]; then ns=$ns_p iface=pr0 listen=10.213.0.1:7789 peer=10.213.0.2:7789; else ns=$ns_s iface=sb1 listen=10.213.0.2:7789 peer=10.213.0.1:7789; fi
-  ip netns exec "$ns" "$JAVA_HOME/bin/java" -Xmx512m --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data-$side" \
+  local jfr=()
+  [ -n "${JFR_DIR:-}" ] && { mkdir -p "$JFR_DIR"; jfr=("-XX:StartFlightRecording=filename=$JFR_DIR/$role.jfr,settings=profile,dumponexit=true"); }
+  ip netns exec "$ns" "$JAVA_HOME/bin/java" -Xmx512m ${jfr[@]+"${jfr[@]}"} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data-$side" \
     --set "aoe.interfaces=[$iface]" --set replication.role="$role" --set replication.listen=$listen --set replication.peer=$peer \
     "${common[@]}" >> "$work/$side.log" 2>&1 &
   pid[$side]=$!
@@ -95,65 +109,84 @@ load() { # mode seconds [extra] -> the loadgen line
   ip netns exec "$ns_c" "$work/aoe-loadgen" -i cl0 -s 1 -l 1 -m "$1" -w 16 -t "$2" ${3:-}
 }
 
-figure() { # mode -> MB/s (seq) or IOPS (random), median of the rounds
-  local vals=() out
-  for r in $(seq 1 "$rounds"); do
-    out=$(load "$1" "$secs" "-p $r -r $r")
-    echo "$1 round $r: $out" >> "$work/raw.txt"
-    if [[ $1 == seq* ]]; then vals+=("$(sed -n 's/.*MBps=\([0-9.]*\).*/\1/p' <<<"$out")"); else vals+=("$(sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out")"); fi
-  done
-  printf '%s\n' "${vals[@]}" | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+cpu_ticks() { # user + system clock ticks of a process so far (0 when it is not running)
+  awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0
 }
 
-echo "unreplicated (replication.role=none) ..." >&2
-start p none
-wait_aoe
-u_seq=$(figure seqwrite); u_rand=$(figure randwrite)
-stop p
+figure() { # mode -> "figure cpu_us_per_write_primary cpu_us_per_write_standby", medians of the rounds
+  local vals=() cps=() css=() out p0 s0 p1 s1 n
+  for r in $(seq 1 "$rounds"); do
+    p0=$(cpu_ticks "${pid[p]}"); s0=$(cpu_ticks "${pid[s]:-0}")
+    out=$(load "$1" "$secs" "-p $r -r $r")
+    p1=$(cpu_ticks "${pid[p]}"); s1=$(cpu_ticks "${pid[s]:-0}")
+    echo "$1 round $r: $out cpu_ticks_primary=$((p1 - p0)) cpu_ticks_standby=$((s1 - s0))" >> "$work/raw.txt"
+    # A write is one AoE frame (1 KiB at MTU 1500) for seq, one 4 KiB request for random.
+    if [[ $1 == seq* ]]; then vals+=("$(sed -n 's/.*MBps=\([0-9.]*\).*/\1/p' <<<"$out")"); n=$(sed -n 's/.*frames_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
+    else vals+=("$(sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out")"); n=$(sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"); fi
+    cps+=("$(awk -v t=$((p1 - p0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n > 0 ? t / hz * 1e6 / (n * s) : 0 }')")
+    css+=("$(awk -v t=$((s1 - s0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n > 0 ? t / hz * 1e6 / (n * s) : 0 }')")
+  done
+  echo "$(med "${vals[@]}") $(med "${cps[@]}") $(med "${css[@]}")"
+}
 
-echo "replicated (primary + standby, protocol C) ..." >&2
+med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
+
+resync_line() { # -> "MiB-written seconds" of the standby's last completed resync of 1.1
+  sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s.*/\1 \2/p' "$work/s.log" | tail -1
+}
+
+u_seq="0 0 0" u_rand="0 0 0" r_seq="0 0 0" r_rand="0 0 0"
+if [[ " $phases " == *" writes "* ]]; then
+  echo "unreplicated (replication.role=none) ..." >&2
+  start p none
+  wait_aoe
+  u_seq=$(figure seqwrite); u_rand=$(figure randwrite)
+  stop p
+fi
+
+echo "replicated (primary + standby, protocol C); the standby's first sync is the full sync ..." >&2
 start p primary; start s standby
-wait_state p up-to-date 300; wait_state s up-to-date 300
+wait_state p up-to-date 900; wait_state s up-to-date 900
+read -r full_moved full < <(resync_line)
 wait_aoe
-r_seq=$(figure seqwrite); r_rand=$(figure randwrite)
+if [[ " $phases " == *" writes "* ]]; then
+  r_seq=$(figure seqwrite); r_rand=$(figure randwrite)
+fi
 
-echo "filling the disk (so nothing is sparse for the full sync) ..." >&2
-load seqwrite 60 "-p 99" > /dev/null || true
-for _ in $(seq 1 600); do [ "$(field p in-flight)" = 0 ] && break; sleep 0.1; done
-
-echo "quick resync of ~1 % dirty regions ..." >&2
-stop s
-wait_state p degraded 30
-target=$(( (1 << 30) / 100 ))
-load randwrite 1 "-p 77 -r 77" > /dev/null
-while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 78 -r $RANDOM" > /dev/null; done
-dirty=$(field p out-of-sync)
-: > "$work/s.log"
-start s standby
-wait_state s up-to-date 600
-quick=$(sed -n 's/.*resync of 1\.1 complete: .* in \([0-9.]*\) s.*/\1/p' "$work/s.log" | tail -1)
-quick_moved=$(sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.*/\1/p' "$work/s.log" | tail -1)
-
-echo "full sync of the whole disk ..." >&2
-stop s
-rm -rf "$work/data-s/replication/1.1"
-truncate -s 0 "$work/disk-s.img"; truncate -s 1G "$work/disk-s.img"
-: > "$work/s.log"
-start s standby
-wait_state s up-to-date 900
-full=$(sed -n 's/.*resync of 1\.1 complete: .* in \([0-9.]*\) s.*/\1/p' "$work/s.log" | tail -1)
-full_moved=$(sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.*/\1/p' "$work/s.log" | tail -1)
+if [[ " $phases " == *" resync "* ]]; then
+  for _ in $(seq 1 600); do [ "$(field p in-flight)" = 0 ] && break; sleep 0.1; done
+  echo "quick resync of ~1 % dirty regions ..." >&2
+  stop s
+  wait_state p degraded 30
+  target=$(( (gib << 30) / 100 ))
+  load randwrite 1 "-p 77 -r 77" > /dev/null
+  while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 78 -r $RANDOM" > /dev/null; done
+  dirty=$(field p out-of-sync)
+  : > "$work/s.log"
+  start s standby
+  wait_state s up-to-date 600
+  read -r quick_moved quick < <(resync_line)
+fi
+stop p; stop s
 [ "$(md5sum < "$work/disk-s.img")" = "$(md5sum < "$work/disk-p.img")" ] && same=yes || same=NO
 
-cp "$work/raw.txt" "${RAW:-/tmp/replication-bench-raw.txt}"
+cp "$work/raw.txt" "${RAW:-/tmp/replication-bench-raw.txt}" 2>/dev/null || true
 echo
-echo "| 1 GiB disk, window 16, MTU 1500, median of $rounds × ${secs} s | unreplicated | replicated | ratio |"
-echo "|---|---|---|---|"
-awk -v a="$u_seq" -v b="$r_seq" 'BEGIN { printf "| seq write MB/s | %.1f | %.1f | %.2f |\n", a, b, b / a }'
-awk -v a="$u_rand" -v b="$r_rand" 'BEGIN { printf "| 4 KiB random write IOPS | %.0f | %.0f | %.2f |\n", a, b, b / a }'
+echo "$(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at the end"
 echo
-echo "| resync (resyncBytesPerSecond=0) | regions | time | ratio |"
-echo "|---|---|---|---|"
-awk -v d="$dirty" -v m="$quick_moved" -v t="$quick" -v f="$full" 'BEGIN { printf "| quick resync | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.3f × full |\n", 100 * d / 2^30, m, t, t / f }'
-awk -v m="$full_moved" -v t="$full" 'BEGIN { printf "| full sync | %d MiB | %.2f s | 1 |\n", m, t }'
+if [[ " $phases " == *" writes "* ]]; then
+  echo "| ${gib} GiB disk, window 16, MTU 1500, median of $rounds × ${secs} s | unreplicated | replicated | ratio | CPU µs/write unreplicated | replicated: primary + standby |"
+  echo "|---|---|---|---|---|---|"
+  read -r a ap _ <<<"$u_seq"; read -r b bp bs <<<"$r_seq"
+  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| seq write MB/s (a write = one 1 KiB AoE frame) | %.1f | %.1f | %.2f | %s | %s + %s |\n", a, b, a > 0 ? b / a : 0, ap, bp, bs }'
+  read -r a ap _ <<<"$u_rand"; read -r b bp bs <<<"$r_rand"
+  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| 4 KiB random write IOPS | %.0f | %.0f | %.2f | %s | %s + %s |\n", a, b, a > 0 ? b / a : 0, ap, bp, bs }'
+  echo
+fi
+echo "| resync (resyncBytesPerSecond=0) | bytes | time | ratio | per byte |"
+echo "|---|---|---|---|---|"
+if [[ " $phases " == *" resync "* ]]; then
+  awk -v d="$dirty" -v g="$gib" -v m="$quick_moved" -v t="$quick" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
+fi
+awk -v m="$full_moved" -v t="$full" 'BEGIN { printf "| full sync | %d MiB | %.2f s | 1 | 1 |\n", m, t }'
 echo "both copies identical at the end: $same"

@@ -96,6 +96,20 @@ public sealed interface ReplicationMessage {
     /** Last message before closing, so the peer logs why instead of guessing from a reset. */
     record Disconnect(String reason) implements ReplicationMessage {}
 
+    /**
+     * Several messages in one frame (one MAC, one TCP send): what a node has to say within one turn of
+     * its event loop — the client writes that came in meanwhile, the acks of a batch of applied writes,
+     * a window of resync requests. Applied in order, exactly as if each had come in its own frame. Never
+     * empty and never nested (the codec refuses both as malformed).
+     */
+    record Batch(List<ReplicationMessage> messages) implements ReplicationMessage {
+        public Batch {
+            messages = List.copyOf(messages);
+            if (messages.isEmpty()) throw new IllegalArgumentException("empty batch");
+            for (ReplicationMessage m : messages) if (m instanceof Batch) throw new IllegalArgumentException("batch inside a batch");
+        }
+    }
+
     private static void checkRange(long offset, int length) {
         if (offset < 0 || length < 0 || offset + length < 0) throw new IllegalArgumentException("range at " + offset + " of " + length + " bytes");
     }

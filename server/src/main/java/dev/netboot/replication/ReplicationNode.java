@@ -92,14 +92,30 @@ public final class ReplicationNode implements AutoCloseable {
                              double syncPercent, double syncBytesPerSecond, long syncEtaSeconds, int writesInFlight,
                              String ids, String lastVerify) {}
 
-    private static final int RESYNC_REQUEST = 256 << 10;
-    private static final int RESYNC_WINDOW = 64;   // scattered 4 KiB regions are one small request each: the window, not the rate, bounds a quick resync
+    /** A run of dirty regions is asked for in pieces of at most this (a full sync: 1 MiB per request). */
+    private static final int RESYNC_REQUEST = 1 << 20;
+    /**
+     * Requests in flight: scattered 4 KiB regions are one small request each, so the count must be large
+     * (the round trip, not the disks, bounded a quick resync at 64); the bytes bound the memory of big ones.
+     * Requests and answers of a loop turn share frames (link batching).
+     */
+    private static final int RESYNC_WINDOW = 1024;
+    private static final long RESYNC_WINDOW_BYTES = 16L << 20;
     private static final int VERIFY_RANGE = 1 << 20;
+    /** Items one hand-over to a disk's I/O thread (and back) carries at most: completions return while a flood still comes in. */
+    private static final int IO_BATCH = 64;
 
     private final Settings settings;
     private final DiskStores stores;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
+    /**
+     * Client writes and flushes from the AoE receive threads: a burst of them is one hand-over to the loop
+     * (one wake-up), and both go through it, so a FLUSH is never handled before a write submitted before it.
+     */
+    private final BatchingExecutor submissions = new BatchingExecutor(loop, null, 1024);
+    /** A flush of the link's outbox is queued behind this turn's work (batching: one frame per turn). */
+    private boolean flushQueued;
     private final Map<String, Disk> disks = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final MeterRegistry registry;
     private DiskCreator creator = (disk, size) -> Optional.empty();
@@ -123,7 +139,9 @@ public final class ReplicationNode implements AutoCloseable {
         final long size;
         final DiskReplica replica;
         final ReplicaFiles files;
-        final ExecutorService io;
+        final ExecutorService ioThread;
+        /** The disk's serial I/O, handed over in batches; completions come back to the loop a batch at a time. */
+        final BatchingExecutor io;
         BlockStore store;
         final Map<Long, Consumer<Boolean>> clientDone = new HashMap<>();
         long nextTag = 1;
@@ -132,7 +150,8 @@ public final class ReplicationNode implements AutoCloseable {
         GenerationIds peerIds;
         ResyncPlanner planner;
         PeerLink plannerLink;
-        final Map<Long, Integer> asked = new HashMap<>();
+        /** Resync requests out, by offset (sorted: a peer write finds the ones it overlaps without a scan). */
+        final java.util.NavigableMap<Long, Integer> asked = new java.util.TreeMap<>();
         final Set<Long> tainted = new HashSet<>();
         long lastProgressLog, resyncStart;
         OnlineVerify verify;
@@ -148,7 +167,8 @@ public final class ReplicationNode implements AutoCloseable {
             this.size = size;
             this.replica = replica;
             this.files = files;
-            this.io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-io-" + name).daemon().factory());
+            this.ioThread = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-io-" + name).daemon().factory());
+            this.io = new BatchingExecutor(ioThread, loop, IO_BATCH);
         }
 
         BlockStore store() throws IOException {
@@ -293,7 +313,7 @@ public final class ReplicationNode implements AutoCloseable {
      * connected, on the peer's (protocol C), from a replication thread. The data must not change meanwhile.
      */
     public void write(String disk, long offset, ByteBuffer data, boolean durable, Consumer<Boolean> done) {
-        loop.execute(() -> {
+        submissions.execute(() -> {
             Disk d = disks.get(disk);
             if (d == null) {
                 done.accept(false);
@@ -307,7 +327,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     /** FLUSH (primary): fdatasync here and, while replicating, on the peer after every write sent before it. */
     public void flush(String disk, Consumer<Boolean> done) {
-        loop.execute(() -> {
+        submissions.execute(() -> {
             Disk d = disks.get(disk);
             if (d == null) {
                 done.accept(false);
@@ -320,13 +340,13 @@ public final class ReplicationNode implements AutoCloseable {
                 d.flushes.put(seq, w);
                 send(new Flush(d.name, seq));
             }
-            d.io.execute(() -> {
+            d.io.submit(() -> {
                 boolean ok = ioOk(() -> d.store().flush(), d, "flush");
-                loop.execute(() -> {
+                return () -> {
                     w.localDone = true;
                     w.ok &= ok;
                     finishFlush(w);
-                });
+                };
             });
         });
     }
@@ -435,7 +455,7 @@ public final class ReplicationNode implements AutoCloseable {
             new java.security.SecureRandom().nextBytes(nonce);
             nonceCounter++;
             link = new PeerLink(settings.nodeId(), settings.role(), settings.secret(), nonce, replicas(),
-                    new PeerLink.Settings(ReplicationCodec.DEFAULT_MAX_FRAME, settings.pingInterval(), settings.timeout()));
+                    new PeerLink.Settings(ReplicationCodec.DEFAULT_MAX_FRAME, settings.pingInterval(), settings.timeout(), true));
             log.info("replication: {} {} {}", outgoing ? "connected to" : "connection from", ctx.channel().remoteAddress(), "; exchanging Hello");
             run(link.start(System.nanoTime()));
         }
@@ -541,6 +561,17 @@ public final class ReplicationNode implements AutoCloseable {
             }
         }
         if (wrote && channel != null) channel.flush();
+        if (link != null && link.hasOutbox() && !flushQueued) {
+            // Behind every task already queued (the rest of this burst of writes, acks, completions):
+            // what they send joins the same frame and the same TCP send.
+            flushQueued = true;
+            loop.execute(this::flushOutbox);
+        }
+    }
+
+    private void flushOutbox() {
+        flushQueued = false;
+        if (link != null) run(link.flush());
     }
 
     private void runDisk(Disk d, List<ReplicaEffect> effects) {
@@ -552,7 +583,6 @@ public final class ReplicationNode implements AutoCloseable {
             }
             persistFailed |= !diskEffect(d, e);
         }
-        if (channel != null) channel.flush();
     }
 
     private void send(ReplicationMessage m) {
@@ -569,16 +599,16 @@ public final class ReplicationNode implements AutoCloseable {
                 boolean client = d.replica.role() == Role.PRIMARY;
                 if (!client && d.planner != null) taint(d, w.offset(), w.data().remaining());
                 PeerLink from = link;
-                d.io.execute(() -> {
+                d.io.submit(() -> {
                     boolean ok = ioOk(() -> {
                         BlockStore s = d.store();
                         s.write(w.offset(), w.data().duplicate());
                         if (w.durable()) s.flush();
                     }, d, "write of " + w.data().remaining() + " bytes at " + w.offset());
-                    loop.execute(() -> {
+                    return () -> {
                         if (client) runDisk(d, d.replica.localWriteDone(w.tag(), ok));
                         else if (link == from) runDisk(d, d.replica.peerWriteDone(w.tag(), ok));
-                    });
+                    };
                 });
             }
             case PersistActivityLog l -> {
@@ -681,30 +711,30 @@ public final class ReplicationNode implements AutoCloseable {
                 if (d == null) return;
                 PeerLink from = link;
                 int length = r.data().remaining();
-                d.io.execute(() -> {
+                d.io.submit(() -> {
                     boolean ok = ioOk(() -> d.store().write(r.offset(), r.data().duplicate()), d, "resync write at " + r.offset());
-                    loop.execute(() -> resynced(d, from, r.offset(), length, length, ok));
+                    return () -> resynced(d, from, r.offset(), length, length, ok);
                 });
             }
             case ResyncSparse r -> {
                 Disk d = disks.get(r.disk());
                 if (d == null) return;
                 PeerLink from = link;
-                d.io.execute(() -> {
+                d.io.submit(() -> {
                     boolean ok = ioOk(() -> zero(d.store(), r.offset(), r.length()), d, "resync zeroing at " + r.offset());
-                    loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
+                    return () -> resynced(d, from, r.offset(), r.length(), 0, ok);
                 });
             }
             case Flush f -> {
                 Disk d = disks.get(f.disk());
                 if (d == null) return;
                 PeerLink from = link;
-                d.io.execute(() -> {
+                d.io.submit(() -> {
                     boolean ok = ioOk(() -> d.store().flush(), d, "flush for the peer");
-                    loop.execute(() -> {
+                    return () -> {
                         if (link == from && ok) send(new FlushAck(f.disk(), f.seq()));
                         else if (link == from) run(link.socketClosed("flush failed on this node's disk " + f.disk()));
-                    });
+                    };
                 });
             }
             case FlushAck a -> {
@@ -784,29 +814,29 @@ public final class ReplicationNode implements AutoCloseable {
     private void readForPeer(Disk d, LinkEffect.ReadForPeer r) {
         if (d == null) return;
         PeerLink from = link;
-        d.io.execute(() -> {
+        d.io.submit(() -> {
             ByteBuffer data = ByteBuffer.allocate(r.length());
             boolean ok = ioOk(() -> d.store().read(r.offset(), data), d, "resync read at " + r.offset());
             data.flip();
             boolean sparse = ok && allZero(data);
-            loop.execute(() -> {
+            return () -> {
                 if (link != from || link == null) return;
                 long now = System.nanoTime();
                 if (!ok) run(link.socketClosed("cannot read " + d.name + " for the peer's resync"));
                 else if (sparse) run(link.resyncSparse(d.name, r.offset(), r.length(), now));
                 else run(link.resyncData(d.name, r.offset(), data, now));
-            });
+            };
         });
     }
 
     private void digestForPeer(Disk d, LinkEffect.DigestForPeer r) {
         if (d == null) return;
         PeerLink from = link;
-        d.io.execute(() -> {
+        d.io.submit(() -> {
             ByteBuffer digest = digest(d, r.offset(), r.length());
-            loop.execute(() -> {
+            return () -> {
                 if (link == from && link != null && digest != null) run(link.verifyDigest(d.name, r.offset(), r.length(), digest, System.nanoTime()));
-            });
+            };
         });
     }
 
@@ -821,7 +851,7 @@ public final class ReplicationNode implements AutoCloseable {
     private void startResync(Disk d) {
         long now = System.nanoTime();
         long rate = settings.resyncBytesPerSecond();
-        d.planner = new ResyncPlanner(d.name, d.replica.bitmap(), RESYNC_REQUEST, RESYNC_WINDOW,
+        d.planner = new ResyncPlanner(d.name, d.replica.bitmap(), RESYNC_REQUEST, RESYNC_WINDOW, RESYNC_WINDOW_BYTES,
                 rate == 0 ? new TokenBucket(0, 1, now) : new TokenBucket(rate, Math.max(RESYNC_REQUEST, rate / 10), now), now);
         d.plannerLink = link;
         d.asked.clear();
@@ -846,8 +876,9 @@ public final class ReplicationNode implements AutoCloseable {
 
     /** A peer write arrived while resync requests are out: a range it overlaps is asked again (its answer may predate the write). */
     private void taint(Disk d, long offset, long length) {
-        for (Map.Entry<Long, Integer> a : d.asked.entrySet())
-            if (a.getKey() < offset + length && offset < a.getKey() + a.getValue()) d.tainted.add(a.getKey());
+        // A request is at most RESYNC_REQUEST long: only those starting that far before the write can reach it.
+        for (Map.Entry<Long, Integer> a : d.asked.subMap(offset - RESYNC_REQUEST, false, offset + length, false).entrySet())
+            if (offset < a.getKey() + a.getValue()) d.tainted.add(a.getKey());
     }
 
     private void resynced(Disk d, PeerLink from, long offset, int length, int wire, boolean ok) {
@@ -871,15 +902,15 @@ public final class ReplicationNode implements AutoCloseable {
         d.progress = p;
         d.planner = null;
         if (d.replica.state() != ReplicaState.SYNC_TARGET || d.peerIds == null) return;
-        d.io.execute(() -> {
+        d.io.submit(() -> {
             // The resynced data is durable before the copy claims to be up to date.
             boolean ok = ioOk(() -> d.store().flush(), d, "flush after resync");
-            loop.execute(() -> {
+            return () -> {
                 if (!ok || d.replica.state() != ReplicaState.SYNC_TARGET) return;
                 log.info("replication: resync of {} complete: {} MiB written here, {} MiB crossed the link, in {} s", d.name, p.doneBytes() >> 20,
                         p.transferredBytes() >> 20, String.format("%.1f", (System.nanoTime() - d.resyncStart) / 1e9));
                 runDisk(d, d.replica.resyncComplete(d.peerIds.resyncedAsSource()));
-            });
+            };
         });
     }
 
@@ -893,9 +924,9 @@ public final class ReplicationNode implements AutoCloseable {
         }
         for (VerifyRequest r : d.verify.next(System.nanoTime())) {
             send(r);
-            d.io.execute(() -> {
+            d.io.submit(() -> {
                 ByteBuffer digest = digest(d, r.offset(), r.length());
-                loop.execute(() -> {
+                return () -> {
                     if (d.verify == null) return;
                     if (digest == null) {
                         endVerify(d, new IOException("local read failed"));
@@ -903,7 +934,7 @@ public final class ReplicationNode implements AutoCloseable {
                     }
                     d.verify.localDigest(r.offset(), digest);
                     pumpVerify(d);
-                });
+                };
             });
         }
         if (d.verify.finished()) {
@@ -953,9 +984,9 @@ public final class ReplicationNode implements AutoCloseable {
             log.warn("replication: stopping: {}", e.toString());
         }
         for (Disk d : disks.values()) {
-            d.io.shutdown();
+            d.ioThread.shutdown();
             try {
-                d.io.awaitTermination(5, TimeUnit.SECONDS);
+                d.ioThread.awaitTermination(5, TimeUnit.SECONDS);
                 // A clean stop is no crash: the next start needs no activity-log resync.
                 if (d.replica.writesInFlight() == 0) d.files.markPrimary(false);
                 d.files.close();

@@ -27,6 +27,8 @@ public final class ResyncPlanner {
     private final DirtyBitmap plan;
     private final int maxRequest;
     private final int maxInFlight;
+    private final long maxInFlightBytes;
+    private long inFlightBytes;
     private final TokenBucket limiter;
     private final long startNanos;
     private final long totalBytes;
@@ -37,12 +39,23 @@ public final class ResyncPlanner {
     private long transferred;
 
     public ResyncPlanner(String disk, DirtyBitmap plan, int maxRequestBytes, int maxInFlight, TokenBucket limiter, long now) {
+        this(disk, plan, maxRequestBytes, maxInFlight, Long.MAX_VALUE, limiter, now);
+    }
+
+    /**
+     * {@code maxInFlight} requests and {@code maxInFlightBytes} bytes asked for and not yet answered, whichever
+     * is reached first: scattered 4 KiB regions then keep many small requests in flight (the round trip
+     * would otherwise bound a quick resync), large runs a few big ones (memory stays bounded).
+     */
+    public ResyncPlanner(String disk, DirtyBitmap plan, int maxRequestBytes, int maxInFlight, long maxInFlightBytes, TokenBucket limiter, long now) {
         if (maxRequestBytes < plan.regionSize() || maxRequestBytes % plan.regionSize() != 0)
             throw new IllegalArgumentException("request size " + maxRequestBytes + " must be whole regions of " + plan.regionSize());
         this.disk = disk;
         this.plan = plan;
         this.maxRequest = maxRequestBytes;
         this.maxInFlight = maxInFlight;
+        if (maxInFlightBytes < maxRequestBytes) throw new IllegalArgumentException("window of " + maxInFlightBytes + " bytes holds no request of " + maxRequestBytes);
+        this.maxInFlightBytes = maxInFlightBytes;
         this.limiter = limiter;
         this.startNanos = now;
         this.totalBytes = plan.dirtyBytes();
@@ -53,25 +66,34 @@ public final class ResyncPlanner {
         List<ResyncRequest> out = new ArrayList<>();
         while (inFlight.size() < maxInFlight && !retry.isEmpty()) {
             DirtyBitmap.Extent x = retry.peekFirst();
+            if (inFlightBytes + x.length() > maxInFlightBytes && !inFlight.isEmpty()) return out;
             if (!limiter.tryTake(x.length(), now)) return out;
             retry.pollFirst();
-            inFlight.put(x.offset(), (int) x.length());
-            out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
+            ask(x, out);
         }
-        while (inFlight.size() < maxInFlight && cursor < plan.diskBytes()) {
+        while (inFlight.size() < maxInFlight && inFlightBytes + Math.min(maxRequest, plan.regionSize()) <= maxInFlightBytes && cursor < plan.diskBytes()) {
             List<DirtyBitmap.Extent> e = plan.extents(cursor, maxRequest, 1);
             if (e.isEmpty()) {
                 cursor = plan.diskBytes();
                 break;
             }
             DirtyBitmap.Extent x = e.getFirst();
+            if (inFlightBytes + x.length() > maxInFlightBytes && !inFlight.isEmpty()) break;
             if (!limiter.tryTake(x.length(), now)) break;
-            inFlight.put(x.offset(), (int) x.length());
+            ask(x, out);
             cursor = x.end();
-            out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
         }
         return out;
     }
+
+    private void ask(DirtyBitmap.Extent x, List<ResyncRequest> out) {
+        inFlight.put(x.offset(), (int) x.length());
+        inFlightBytes += x.length();
+        out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
+    }
+
+    /** Bytes asked for and not yet answered (at most the window given to the constructor). */
+    public long inFlightBytes() { return inFlightBytes; }
 
     /** When the adapter should call {@link #next} again if it returned nothing while work remains. */
     public long nanosUntilNext(long now) { return limiter.nanosUntil(maxRequest, now); }
@@ -84,6 +106,7 @@ public final class ResyncPlanner {
         Integer asked = inFlight.get(offset);
         if (asked == null || asked != length) return false;
         inFlight.remove(offset);
+        inFlightBytes -= length;
         plan.clearRegions(plan.regionOf(offset), (length + plan.regionSize() - 1) / plan.regionSize());
         doneBytes += length;
         transferred += bytesOnWire;
@@ -93,6 +116,7 @@ public final class ResyncPlanner {
     /** A request that failed (link lost, source read error): its regions stay dirty and are asked for again. */
     public void failed(long offset) {
         Integer length = inFlight.remove(offset);
+        if (length != null) inFlightBytes -= length;
         // Retried ahead of new ranges; moving the cursor back instead would ask again for ranges still in flight.
         if (length != null) retry.addLast(new DirtyBitmap.Extent(offset, length));
     }
@@ -100,6 +124,7 @@ public final class ResyncPlanner {
     /** Link lost: everything in flight is asked for again in the next run (the bitmap still has it). */
     public void reset() {
         inFlight.clear();
+        inFlightBytes = 0;
         retry.clear();
         cursor = 0;
     }

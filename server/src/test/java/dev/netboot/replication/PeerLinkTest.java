@@ -159,4 +159,84 @@ class PeerLinkTest {
         assertThat(primaryDisk.state()).isEqualTo(ReplicaState.DEGRADED);
         assertThat(other.state()).isEqualTo(ReplicaState.OUTDATED);
     }
+
+    // ---------------------------------------------------------------- batching (one frame per loop turn)
+
+    static PeerLink batching(long id, Role role, DiskReplica d, byte[] secret, int nonce) {
+        PeerLink.Settings def = PeerLink.Settings.DEFAULT;
+        return new PeerLink(id, role, secret, ReplicationCodecProperties.nonce(nonce), Map.of("pc-1", d),
+                new PeerLink.Settings(def.maxFrame(), def.pingInterval(), def.timeout(), true));
+    }
+
+    /** One turn of the receiver's loop: every frame in, then one flush of what it has to say. */
+    static List<LinkEffect> turn(PeerLink to, List<ByteBuffer> frames, List<LinkEffect> seen) {
+        List<LinkEffect> out = new ArrayList<>();
+        for (ByteBuffer f : frames) out.addAll(to.received(f.duplicate(), 0));
+        seen.addAll(out);
+        out.addAll(to.flush());
+        return out;
+    }
+
+    @Test
+    void withBatchingATurnOfWritesCrossesAsOneFrameAndItsAcksAsOneFrame() {
+        byte[] secret = "s3cret".getBytes();
+        PeerLink p = batching(1, Role.PRIMARY, primaryDisk, secret, 1), s = batching(2, Role.STANDBY, standbyDisk, secret, 2);
+        List<LinkEffect> seenByP = new ArrayList<>(), seenByS = new ArrayList<>();
+        List<LinkEffect> fromP = p.start(0), fromS = s.start(0);
+        for (int round = 0; round < 10 && (!bytes(fromP).isEmpty() || !bytes(fromS).isEmpty()); round++) {
+            List<LinkEffect> toS = turn(s, bytes(fromP), seenByS), toP = turn(p, bytes(fromS), seenByP);
+            fromP = toP;
+            fromS = toS;
+        }
+        assertThat(primaryDisk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(standbyDisk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+
+        // 50 client writes within one turn: sends wait in the outbox, then go out as ONE frame.
+        List<LinkEffect> sent = new ArrayList<>();
+        for (int i = 0; i < 50; i++)
+            for (ReplicaEffect e : primaryDisk.submitWrite(100 + i, i * 1024L, ByteBuffer.allocate(1024).put(0, (byte) i), false))
+                if (e instanceof SendToPeer sp) sent.addAll(p.send(sp.message(), 0));
+        assertThat(bytes(sent)).as("nothing leaves before the flush").isEmpty();
+        assertThat(p.hasOutbox()).isTrue();
+        List<ByteBuffer> writeFrames = bytes(p.flush());
+        assertThat(writeFrames).hasSize(1);
+        assertThat(p.hasOutbox()).isFalse();
+
+        // The standby applies all 50 in order (one local write each, seq 1..50)...
+        seenByS.clear();
+        turn(s, writeFrames, seenByS);
+        List<Long> applied = seenByS.stream().filter(e -> e instanceof LinkEffect.ForDisk f && f.effect() instanceof WriteLocal)
+                .map(e -> ((WriteLocal) ((LinkEffect.ForDisk) e).effect()).tag()).toList();
+        assertThat(applied).containsExactlyElementsOf(java.util.stream.LongStream.rangeClosed(1, 50).boxed().toList());
+        // ...and a batch of completions is acked in one frame too.
+        for (long seq = 1; seq <= 50; seq++)
+            for (ReplicaEffect e : standbyDisk.peerWriteDone(seq, true)) if (e instanceof SendToPeer sp) s.send(sp.message(), 0);
+        List<ByteBuffer> ackFrames = bytes(s.flush());
+        assertThat(ackFrames).hasSize(1);
+        for (int i = 0; i < 50; i++) primaryDisk.localWriteDone(100 + i, true);
+        seenByP.clear();
+        turn(p, ackFrames, seenByP);
+        assertThat(seenByP.stream().filter(e -> e instanceof LinkEffect.ForDisk f && f.effect() instanceof AckClient a && a.ok()).count()).isEqualTo(50);
+    }
+
+    @Test
+    void withBatchingACloseSendsWhatWasSaidBeforeTheDisconnect() {
+        byte[] secret = "s3cret".getBytes();
+        PeerLink p = batching(1, Role.PRIMARY, primaryDisk, secret, 1), s = batching(2, Role.STANDBY, standbyDisk, secret, 2);
+        List<LinkEffect> fromP = p.start(0), fromS = s.start(0);
+        for (int round = 0; round < 10 && (!bytes(fromP).isEmpty() || !bytes(fromS).isEmpty()); round++) {
+            List<LinkEffect> toS = turn(s, bytes(fromP), new ArrayList<>()), toP = turn(p, bytes(fromS), new ArrayList<>());
+            fromP = toP;
+            fromS = toS;
+        }
+        p.send(new ReplicationMessage.RoleAnnouncement(Role.PRIMARY, 7), 0);
+        List<LinkEffect> closing = p.socketClosed("shutting down");
+        // The queued announcement and the Disconnect leave before the Close, in that order.
+        int close = closing.indexOf(closing.stream().filter(e -> e instanceof LinkEffect.Close).findFirst().orElseThrow());
+        assertThat(bytes(closing.subList(0, close))).isNotEmpty();
+        List<LinkEffect> seenByS = new ArrayList<>();
+        turn(s, bytes(closing), seenByS);
+        assertThat(seenByS).contains(new LinkEffect.Deliver(new ReplicationMessage.RoleAnnouncement(Role.PRIMARY, 7)));
+        assertThat(seenByS).anyMatch(e -> e instanceof LinkEffect.Close c && c.reason().contains("shutting down"));
+    }
 }

@@ -25,9 +25,9 @@ class ReplicationCodecTest {
         ByteBuffer http = ByteBuffer.wrap("GET / HTTP/1.1\r\nHost: standby\r\n\r\n....".getBytes());
         assertThat(catchThrowableOfType(RejectedFrameException.class, () -> ReplicationCodec.readPreamble(http)).reason()).isEqualTo(Reason.BAD_PREAMBLE);
         ByteBuffer future = ReplicationCodec.preamble(A);
-        future.putShort(4, (short) 2);
+        future.putShort(4, (short) (ReplicationCodec.PROTOCOL_VERSION + 1));
         assertThat(catchThrowableOfType(RejectedFrameException.class, () -> ReplicationCodec.readPreamble(future)))
-                .hasMessageContaining("protocol 2");
+                .hasMessageContaining("protocol " + (ReplicationCodec.PROTOCOL_VERSION + 1));
     }
 
     @Test
@@ -76,6 +76,15 @@ class ReplicationCodecTest {
         assertThat(frame.get(4)).isEqualTo((byte) 16);
         assertThat(frame.getLong(5)).isEqualTo(2);
         assertThat(frame.getLong(13)).isEqualTo(0x0102030405060708L);
+    }
+
+    /** A frame A's codec would send as its first, of any type and payload, signed with A's key (for inconsistent payloads). */
+    static ByteBuffer signed(ReplicationCodec unused, int type, byte[] payload) throws Exception {
+        ByteBuffer frame = ByteBuffer.allocate(ReplicationCodec.OVERHEAD + payload.length);
+        frame.putInt(frame.capacity() - 4).put((byte) type).putLong(1).put(payload);
+        frame.position(0);
+        resign(frame, senderKey());
+        return frame;
     }
 
     /** The key A sends with, derived the way the codec documents it. */

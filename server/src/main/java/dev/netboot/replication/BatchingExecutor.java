@@ -1,0 +1,73 @@
+package dev.netboot.replication;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Supplier;
+
+/**
+ * Hands work to a serial executor in batches: however many items are submitted while one batch runs,
+ * they cost one hand-over (one wake-up of the target thread) together, not one each. Items run in
+ * submission order (per submitting thread; the target is serial). Each item may return a continuation;
+ * the continuations of one batch are handed to {@code then} together (one more hand-over, e.g. back to
+ * the event loop), again in order. With {@code then} null the continuations run where the items did.
+ *
+ * <p>A batch takes at most {@code maxBatch} items, so the first completions go back while later
+ * items still wait (latency stays bounded under a flood).
+ */
+final class BatchingExecutor {
+
+    private final Executor target;
+    private final Executor then;
+    private final int maxBatch;
+    private final ConcurrentLinkedQueue<Supplier<Runnable>> queue = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
+
+    BatchingExecutor(Executor target, Executor then, int maxBatch) {
+        if (maxBatch < 1) throw new IllegalArgumentException("batch of " + maxBatch);
+        this.target = target;
+        this.then = then;
+        this.maxBatch = maxBatch;
+    }
+
+    /** Runs {@code work} on the target thread; the Runnable it returns (may be null) runs on {@code then}. */
+    void submit(Supplier<Runnable> work) {
+        queue.add(work);
+        if (scheduled.compareAndSet(false, true)) target.execute(this::drain);
+    }
+
+    /** Runs {@code work} on the target thread, with nothing to do afterwards. */
+    void execute(Runnable work) {
+        submit(() -> {
+            work.run();
+            return null;
+        });
+    }
+
+    private void drain() {
+        // Cleared before polling: an item added after the last poll schedules the next drain itself.
+        scheduled.set(false);
+        List<Runnable> done = new ArrayList<>();
+        int n = 0;
+        Supplier<Runnable> w;
+        while (n < maxBatch && (w = queue.poll()) != null) {
+            n++;
+            Runnable c;
+            try {
+                c = w.get();
+            } catch (RuntimeException e) {
+                // One item's bug must not stop the items after it (the adapter logs its own I/O errors).
+                Thread t = Thread.currentThread();
+                t.getUncaughtExceptionHandler().uncaughtException(t, e);
+                continue;
+            }
+            if (c != null) done.add(c);
+        }
+        if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) target.execute(this::drain);
+        if (done.isEmpty()) return;
+        if (then == null) done.forEach(Runnable::run);
+        else then.execute(() -> done.forEach(Runnable::run));
+    }
+}
