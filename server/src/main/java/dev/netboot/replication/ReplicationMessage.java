@@ -96,6 +96,39 @@ public sealed interface ReplicationMessage {
     /** Last message before closing, so the peer logs why instead of guessing from a reset. */
     record Disconnect(String reason) implements ReplicationMessage {}
 
+    /**
+     * Part {@code index} of {@code count} of the primary's boot state number {@code version} ({@link BootStateCodec}
+     * bytes, split so a large inventory fits the frame maximum). The standby applies a version only once all
+     * its parts are in and every image it names is here and checked.
+     */
+    record CatalogPart(long version, int index, int count, ByteBuffer bytes) implements ReplicationMessage {
+        public CatalogPart {
+            if (version < 1 || count < 1 || index < 0 || index >= count) throw new IllegalArgumentException("catalog part " + index + " of " + count + " of version " + version);
+            bytes = bytes.asReadOnlyBuffer();
+        }
+    }
+
+    /** The standby applied boot state {@code version} ({@code problem} empty) or could not (why, for the primary's log and status). */
+    record CatalogApplied(long version, String problem) implements ReplicationMessage {}
+
+    /** The standby asks for a range of one image file it lacks ({@code file} relative to the image's folder). */
+    record ImageRequest(String image, String file, long offset, int length) implements ReplicationMessage {
+        public ImageRequest {
+            BootState.checkName(image);
+            BootState.checkRelative(file);
+            checkRange(offset, length);
+        }
+    }
+
+    record ImageData(String image, String file, long offset, ByteBuffer data) implements ReplicationMessage {
+        public ImageData {
+            BootState.checkName(image);
+            BootState.checkRelative(file);
+            checkRange(offset, data.remaining());
+            data = data.asReadOnlyBuffer();
+        }
+    }
+
     private static void checkRange(long offset, int length) {
         if (offset < 0 || length < 0 || offset + length < 0) throw new IllegalArgumentException("range at " + offset + " of " + length + " bytes");
     }
