@@ -438,7 +438,7 @@ public final class Appliance implements AutoCloseable {
     private void startReplication() throws IOException, InterruptedException {
         List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
         disks.addAll(config.aoe().targets());
-        replication = ReplicationService.start(config, disks, aoe, registry);
+        replication = ReplicationService.start(config, disks, aoe, registry, inventory, () -> aoe);
         running.add(replication);
     }
 

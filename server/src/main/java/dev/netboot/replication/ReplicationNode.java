@@ -255,6 +255,44 @@ public final class ReplicationNode implements AutoCloseable {
 
     private volatile java.util.function.BiConsumer<Role, Long> announcements;
 
+    /**
+     * The boot state's mirror ({@link CatalogMirror}, run by the app) hears here when the link comes up
+     * (after the Hellos) and goes, and gets the catalog's messages; called on the link's event loop.
+     */
+    public interface CatalogListener {
+        void linkUp();
+        void linkDown();
+        void received(ReplicationMessage message);
+    }
+
+    private volatile CatalogListener catalogListener;
+
+    public void onCatalog(CatalogListener listener) { this.catalogListener = listener; }
+
+    /** Sends one of the catalog's messages (dropped when the link is down: the mirror starts over at the next link-up). */
+    public void sendCatalog(ReplicationMessage m) { loop.execute(() -> send(m)); }
+
+    /**
+     * Disks added to the catalog while this node runs (a clone on the primary; on the standby, made by the
+     * catalog's mirror): replicated from now on. The link is renewed so the Hellos carry them.
+     */
+    public void addDisks(List<DiskSpec> specs) {
+        loop.execute(() -> {
+            boolean added = false;
+            for (DiskSpec s : specs) {
+                if (disks.containsKey(s.name())) continue;
+                try {
+                    addDisk(s);
+                    added = true;
+                    log.info("replication: {} ({} MiB) is replicated from now on", s.name(), s.sizeBytes() >> 20);
+                } catch (IOException e) {
+                    log.warn("replication: cannot set up the new disk {}: {}", s.name(), e.getMessage());
+                }
+            }
+            if (added && link != null) run(link.socketClosed("new disks to replicate: reconnecting"));
+        });
+    }
+
     /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
     public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
 
@@ -462,6 +500,8 @@ public final class ReplicationNode implements AutoCloseable {
             channel = null;
             link = null;
             established = false;
+            CatalogListener c = catalogListener;
+            if (c != null) c.linkDown();
             if (!closed) redial("link to the peer is down (" + lastDisconnect + ")");
         }
 
@@ -671,6 +711,8 @@ public final class ReplicationNode implements AutoCloseable {
                 }
                 if (!missing.isEmpty()) createDisks(missing);
                 log.info("replication: link up with node {} ({}), {} disk(s) on its side", Long.toHexString(h.nodeId()), h.role().name().toLowerCase(), h.disks().size());
+                CatalogListener c = catalogListener;
+                if (c != null) c.linkUp();
             }
             case BitmapChunk c -> {
                 Disk d = disks.get(c.disk());
@@ -732,8 +774,17 @@ public final class ReplicationNode implements AutoCloseable {
                 java.util.function.BiConsumer<Role, Long> l = announcements;
                 if (l != null) l.accept(a.role(), a.term());
             }
+            case CatalogPart p -> catalog(p);
+            case CatalogApplied a -> catalog(a);
+            case ImageRequest r -> catalog(r);
+            case ImageData i -> catalog(i);
             default -> log.info("replication: {} from the peer ignored", m.getClass().getSimpleName());
         }
+    }
+
+    private void catalog(ReplicationMessage m) {
+        CatalogListener c = catalogListener;
+        if (c != null) c.received(m);
     }
 
     /**
