@@ -178,7 +178,13 @@ public final class CatalogReplication implements AutoCloseable {
         try {
             BootState state = read();
             carryOut(mirror.publish(state));
-            replicateNewDisks(state);
+            boolean answered = mirror.peerApplied() == mirror.version();
+            if (answered && mirror.peerProblem().isEmpty())
+                for (DiskRecord d : state.disks())
+                    if (Disk.CLONE.equals(d.kind())) node.peerHoldsBaseOf(d.address());
+            // A new disk joins the data path once the standby has it in its catalog (as a clone of its own image
+            // copy, so the first full sync sends only the clone's own blocks), or at once when no standby is there.
+            if (answered || !node.connected()) replicateNewDisks(state);
         } catch (Exception e) {
             log.warn("catalog mirror: cannot read the boot state: {}", e.toString());
         }
@@ -400,6 +406,9 @@ public final class CatalogReplication implements AutoCloseable {
                 DiskEntry here = mine.get(d.address());
                 Path path = here != null ? Path.of(here.path()) : resolve(d.path());
                 if (!Files.exists(path)) create(d, path);
+                else if (Disk.CLONE.equals(d.kind()) && !CowBlockStore.isClone(path))
+                    // Made before the image was here (a plain copy): correct, but its resync must carry the image's data too.
+                    throw new IOException(path + " here is a plain copy, not a clone of image " + d.image());
                 DiskEntry want = new DiskEntry(d.address(), path.toString(), d.allowedMacs(), d.open(), d.readOnly(), d.interfaces());
                 if (!want.equals(here)) {
                     if (here == null) catalog.add(want);

@@ -181,6 +181,7 @@ public final class ReplicationCodec {
                 case 41 -> new CatalogApplied(in.getLong(), string(in));
                 case 42 -> new ImageRequest(string(in), string(in), in.getLong(), in.getInt());
                 case 43 -> new ImageData(string(in), string(in), in.getLong(), rest(in));
+                case 44 -> new ResyncBase(string(in), in.getLong(), in.getInt());
                 default -> throw new RejectedFrameException(Reason.UNKNOWN_TYPE, "message type " + type + " unknown to protocol " + PROTOCOL_VERSION);
             };
         } catch (BufferUnderflowException e) {
@@ -289,6 +290,7 @@ public final class ReplicationCodec {
             case CatalogApplied a -> 41;
             case ImageRequest r -> 42;
             case ImageData d -> 43;
+            case ResyncBase b -> 44;
         };
     }
 
@@ -341,6 +343,7 @@ public final class ReplicationCodec {
                 case CatalogApplied a -> { out.writeLong(a.version()); string(out, a.problem()); }
                 case ImageRequest r -> { string(out, r.image()); string(out, r.file()); out.writeLong(r.offset()); out.writeInt(r.length()); }
                 case ImageData d -> { string(out, d.image()); string(out, d.file()); out.writeLong(d.offset()); buffer(out, d.data()); }
+                case ResyncBase b -> { string(out, b.disk()); out.writeLong(b.offset()); out.writeInt(b.length()); }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail

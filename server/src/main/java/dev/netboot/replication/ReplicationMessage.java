@@ -71,6 +71,14 @@ public sealed interface ReplicationMessage {
         public ResyncSparse { checkRange(offset, length); }
     }
 
+    /**
+     * The range is a clone's data that is still just its image's, and the peer holds the same image (checked by
+     * SHA-256 through the catalog's mirror): no bytes cross; the target's clone reads the same from its own copy.
+     */
+    record ResyncBase(String disk, long offset, int length) implements ReplicationMessage {
+        public ResyncBase { checkRange(offset, length); }
+    }
+
     /** The source's identifiers after the last range went out; the target adopts them once it has written everything. */
     record ResyncDone(String disk, GenerationIds ids) implements ReplicationMessage {}
 

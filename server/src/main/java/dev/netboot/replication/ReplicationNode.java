@@ -103,6 +103,7 @@ public final class ReplicationNode implements AutoCloseable {
     private final Map<String, Disk> disks = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final MeterRegistry registry;
     private DiskCreator creator = (disk, size) -> Optional.empty();
+    private final Set<String> peerBases = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Set<String> creating = new HashSet<>();
     private final RateLimitedLog refusedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(5));
     private final Map<RejectedFrameException.Reason, Counter> refused = new EnumMap<>(RejectedFrameException.Reason.class);
@@ -141,6 +142,8 @@ public final class ReplicationNode implements AutoCloseable {
         volatile String lastVerify = "never";
         long degradedNanos, degradedSince = -1;
         volatile ResyncPlanner.Progress progress;
+        /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link ResyncBase}. */
+        volatile boolean peerHasBase;
         boolean bitmapChanged;
 
         Disk(String name, long size, DiskReplica replica, ReplicaFiles files) {
@@ -148,6 +151,7 @@ public final class ReplicationNode implements AutoCloseable {
             this.size = size;
             this.replica = replica;
             this.files = files;
+            this.peerHasBase = peerBases.contains(name);
             this.io = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-io-" + name).daemon().factory());
         }
 
@@ -291,6 +295,19 @@ public final class ReplicationNode implements AutoCloseable {
             }
             if (added && link != null) run(link.socketClosed("new disks to replicate: reconnecting"));
         });
+    }
+
+    /**
+     * The catalog's mirror found that the peer holds {@code disk} as a clone of the same image (checked by
+     * SHA-256): from now on a resync sends only the clone's own blocks of it.
+     */
+    public void peerHoldsBaseOf(String disk) {
+        peerBases.add(disk);
+        Disk d = disks.get(disk);
+        if (d != null && !d.peerHasBase) {
+            d.peerHasBase = true;
+            log.info("replication: the peer holds the image of {}: a resync sends only the clone's own blocks", disk);
+        }
     }
 
     /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
@@ -737,6 +754,15 @@ public final class ReplicationNode implements AutoCloseable {
                     loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
                 });
             }
+            case ResyncBase r -> {
+                Disk d = disks.get(r.disk());
+                if (d == null) return;
+                PeerLink from = link;
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> baseRange(d.store(), r.offset(), r.length()), d, "resync of image data at " + r.offset());
+                    loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
+                });
+            }
             case Flush f -> {
                 Disk d = disks.get(f.disk());
                 if (d == null) return;
@@ -816,6 +842,27 @@ public final class ReplicationNode implements AutoCloseable {
         });
     }
 
+    private static boolean ownsNothing(dev.netboot.storage.CowBlockStore c, long offset, int length) {
+        try {
+            return !c.ownsAny(offset, length);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A range that is the source's image data: this clone of the same image reads the same already, unless
+     * it wrote there itself (then the image's bytes are written over its own). Refused by a disk that is not a clone.
+     */
+    private static void baseRange(BlockStore store, long offset, int length) throws IOException {
+        if (!(store instanceof dev.netboot.storage.CowBlockStore c))
+            throw new IOException("the peer sent image data by reference, but this copy is not a clone of the image");
+        if (!c.ownsAny(offset, length)) return;
+        ByteBuffer b = ByteBuffer.allocate(length);
+        c.readBase(offset, b);
+        c.write(offset, b.flip());
+    }
+
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */
     private static void zero(BlockStore store, long offset, int length) throws IOException {
         ByteBuffer have = ByteBuffer.allocate(length);
@@ -836,6 +883,20 @@ public final class ReplicationNode implements AutoCloseable {
         if (d == null) return;
         PeerLink from = link;
         d.io.execute(() -> {
+            // A clone's range with nothing of its own is the image's data, which the peer holds too: nothing to read or send.
+            BlockStore store;
+            try {
+                store = d.store();
+            } catch (IOException e) {
+                store = null;
+            }
+            boolean base = d.peerHasBase && store instanceof dev.netboot.storage.CowBlockStore c && ownsNothing(c, r.offset(), r.length());
+            if (base) {
+                loop.execute(() -> {
+                    if (link == from && link != null) run(link.resyncBase(d.name, r.offset(), r.length(), System.nanoTime()));
+                });
+                return;
+            }
             ByteBuffer data = ByteBuffer.allocate(r.length());
             boolean ok = ioOk(() -> d.store().read(r.offset(), data), d, "resync read at " + r.offset());
             data.flip();
