@@ -163,6 +163,12 @@ public final class Appliance implements AutoCloseable {
                 && !config.replication().serviceIp().isBlank();
     }
 
+    /** replication.serviceIp without its prefix length. */
+    private String serviceAddressOnly() {
+        String ip = config.replication().serviceIp().strip();
+        return ip.contains("/") ? ip.substring(0, ip.indexOf('/')) : ip;
+    }
+
     /** Starts (a takeover) or stops (a demotion) DHCP and TFTP; the ones started are remembered to be stopped. */
     private synchronized void bootServices(boolean serving) {
         if (serving && bootServices.isEmpty()) {
@@ -317,10 +323,9 @@ public final class Appliance implements AutoCloseable {
             log.info("DHCP is off (dhcp.mode)");
             return;
         }
-        String serviceIp = config.replication().serviceIp().strip();
-        if (bootServicesFollowRole() && settings.nextServer().equals(Ipv4.ANY) && !serviceIp.contains(":")) {
+        if (bootServicesFollowRole() && settings.nextServer().equals(Ipv4.ANY) && !serviceAddressOnly().contains(":")) {
             // Clients are sent to the address that moves with the primary role, not to this node's own.
-            Ipv4 next = Ipv4.parse(serviceIp.contains("/") ? serviceIp.substring(0, serviceIp.indexOf('/')) : serviceIp);
+            Ipv4 next = Ipv4.parse(serviceAddressOnly());
             settings = new DhcpSettings(settings.mode(), settings.pools(), settings.reservations(), next, settings.offerHold(), settings.declineQuarantine());
             log.info("DHCP gives {} (replication.serviceIp) as next-server", next);
         }
@@ -384,7 +389,13 @@ public final class Appliance implements AutoCloseable {
 
     private void startTftp(FileProvider files) throws IOException, InterruptedException {
         NetbootConfig.Tftp t = config.tftp();
-        InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
+        String address = t.address();
+        if (bootServicesFollowRole() && (address == null || address.isBlank() || address.equals("0.0.0.0")) && !serviceAddressOnly().contains(":")) {
+            // Bound to the address that moves with the role, so every reply leaves from the address the PC asked
+            // (a wildcard socket would answer from this node's own address on the same subnet).
+            address = serviceAddressOnly();
+        }
+        InetSocketAddress listen = new InetSocketAddress(bindAddress(address), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
