@@ -19,6 +19,7 @@ import dev.netboot.dhcp.DhcpServer;
 import dev.netboot.dhcp.DhcpSettings;
 import dev.netboot.dhcp.ForeignServerProbe;
 import dev.netboot.dhcp.ServedInterface;
+import dev.netboot.net.Ipv4;
 import dev.netboot.inventory.BootOverrides;
 import dev.netboot.inventory.Inventory;
 import dev.netboot.boot.LeaseWriter;
@@ -121,8 +122,14 @@ public final class Appliance implements AutoCloseable {
             bootSteps = new BootSteps(inventory, BootSteps.NeighbourTable.PROC_NET_ARP, clock);
             running.add(bootSteps);
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
-            startDhcp();
-            if (config.tftp().enabled()) startTftp(files);
+            bootFiles = files;
+            if (bootServicesFollowRole()) {
+                log.info("DHCP and TFTP start when this node serves as primary (replication.serviceIp {} moves with the role; a standby is silent)",
+                        config.replication().serviceIp());
+            } else {
+                startDhcp();
+                if (config.tftp().enabled()) startTftp(files);
+            }
             if (config.http().enabled()) startHttp(files);
             boolean standby = ReplicationService.role(config.replication()).orElse(null) == dev.netboot.replication.Role.STANDBY;
             boolean failover = ReplicationService.role(config.replication()).isPresent() && config.replication().failover();
@@ -138,6 +145,7 @@ public final class Appliance implements AutoCloseable {
                             @Override public void releaseAoe() { Appliance.this.releaseAoe(); }
                         });
                 running.add(this.failover);
+                if (bootServicesFollowRole()) this.failover.onServing(serving -> Thread.ofVirtual().name("boot-services").start(() -> bootServices(serving)));
             }
         } catch (RuntimeException | IOException | InterruptedException e) {
             close();
@@ -145,6 +153,57 @@ public final class Appliance implements AutoCloseable {
         }
         log.info("boot files are served from {} ({} transport)", root, transport.name().toLowerCase());
         return this;
+    }
+
+    private FileProvider bootFiles;
+    private final List<AutoCloseable> bootServices = new ArrayList<>();
+
+    /**
+     * With failover and a service IP, the broadcast boot services (DHCP with its router advertisements, and
+     * TFTP) run only on the node that serves: a standby answering DISCOVERs would hand out its own address
+     * as next-server. HTTP stays up on both (the admin and metrics live there; clients are only ever told
+     * the service IP, which only the primary holds).
+     */
+    private boolean bootServicesFollowRole() {
+        return ReplicationService.role(config.replication()).isPresent() && config.replication().failover()
+                && !config.replication().serviceIp().isBlank();
+    }
+
+    /** replication.serviceIp without its prefix length. */
+    private String serviceAddressOnly() {
+        String ip = config.replication().serviceIp().strip();
+        return ip.contains("/") ? ip.substring(0, ip.indexOf('/')) : ip;
+    }
+
+    /** Starts (a takeover) or stops (a demotion) DHCP and TFTP; the ones started are remembered to be stopped. */
+    private synchronized void bootServices(boolean serving) {
+        if (serving && bootServices.isEmpty()) {
+            int before = running.size();
+            try {
+                startDhcp();
+                if (config.tftp().enabled()) startTftp(bootFiles);
+                log.info("failover: boot services started on the new primary (DHCP {} mode, TFTP {})", config.dhcp().mode(), config.tftp().enabled() ? "on" : "off");
+            } catch (IOException | RuntimeException e) {
+                log.error("failover: boot services could NOT start on this primary: {}; new PCs cannot boot until this is fixed", e.getMessage());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            bootServices.addAll(running.subList(before, running.size()));
+        } else if (!serving && !bootServices.isEmpty()) {
+            for (AutoCloseable c : bootServices.reversed()) {
+                try {
+                    c.close();
+                } catch (Exception e) {
+                    log.warn("failover: stopping a boot service: {}", e.toString());
+                }
+                running.remove(c);
+            }
+            bootServices.clear();
+            dhcp = null;
+            dhcpEngine = null;
+            tftp = null;
+            log.info("failover: DHCP and TFTP stopped (this node is not primary)");
+        }
     }
 
     private void openInventory() throws IOException {
@@ -270,6 +329,12 @@ public final class Appliance implements AutoCloseable {
             log.info("DHCP is off (dhcp.mode)");
             return;
         }
+        if (bootServicesFollowRole() && settings.nextServer().equals(Ipv4.ANY) && !serviceAddressOnly().contains(":")) {
+            // Clients are sent to the address that moves with the primary role, not to this node's own.
+            Ipv4 next = Ipv4.parse(serviceAddressOnly());
+            settings = new DhcpSettings(settings.mode(), settings.pools(), settings.reservations(), next, settings.offerHold(), settings.declineQuarantine());
+            log.info("DHCP gives {} (replication.serviceIp) as next-server", next);
+        }
         List<ServedInterface> nics = ServedInterface.resolve(config.networkInterface());
         if (settings.mode() == DhcpMode.FULL) warnAboutForeignServers(nics);
         BootOverrides overrides = services.bootOverrides();
@@ -330,7 +395,13 @@ public final class Appliance implements AutoCloseable {
 
     private void startTftp(FileProvider files) throws IOException, InterruptedException {
         NetbootConfig.Tftp t = config.tftp();
-        InetSocketAddress listen = new InetSocketAddress(bindAddress(t.address()), t.port());
+        String address = t.address();
+        if (bootServicesFollowRole() && (address == null || address.isBlank() || address.equals("0.0.0.0")) && !serviceAddressOnly().contains(":")) {
+            // Bound to the address that moves with the role, so every reply leaves from the address the PC asked
+            // (a wildcard socket would answer from this node's own address on the same subnet).
+            address = serviceAddressOnly();
+        }
+        InetSocketAddress listen = new InetSocketAddress(bindAddress(address), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
@@ -445,7 +516,7 @@ public final class Appliance implements AutoCloseable {
     private void startReplication() throws IOException, InterruptedException {
         List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
         disks.addAll(config.aoe().targets());
-        replication = ReplicationService.start(config, disks, aoe, registry);
+        replication = ReplicationService.start(config, disks, aoe, registry, inventory, () -> aoe);
         running.add(replication);
     }
 

@@ -182,6 +182,22 @@ public final class FailoverService implements AutoCloseable {
         }
     }
 
+    private volatile java.util.function.Consumer<Boolean> servingListener = serving -> {};
+
+    /**
+     * Hears "this node serves now" (after the service address is up) and "stopped serving" (after it is
+     * down), on the failover thread: the boot services follow the role here (they must not block it).
+     */
+    public void onServing(java.util.function.Consumer<Boolean> listener) { this.servingListener = listener; }
+
+    private void servingChanged(boolean serving) {
+        try {
+            servingListener.accept(serving);
+        } catch (RuntimeException ex) {
+            log.warn("failover: a listener of the role change failed: {}", ex.toString());
+        }
+    }
+
     private void effect(FailoverEffect e) throws IOException {
         switch (e) {
             case FailoverEffect.Probe p -> probe.probe(p.seq());
@@ -194,6 +210,7 @@ public final class FailoverService implements AutoCloseable {
                 address.up();
                 server.announce();
                 lastTakeoverNanos = System.nanoTime() - t0;
+                servingChanged(true);
                 log.warn("failover: serving on {} (term {}) {} ms after the decision; announced {} disk(s)", address.interfaceName(), s.term(),
                         lastTakeoverNanos / 1_000_000, server.exported().size());
                 // Exports that land a moment later (catalog poll), and a switch that missed the first frames.
@@ -201,6 +218,7 @@ public final class FailoverService implements AutoCloseable {
             }
             case FailoverEffect.StopServing s -> {
                 address.down();
+                servingChanged(false);
                 log.warn("failover: {}", s.reason());
                 // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once.
                 if (failover.phase() != Failover.Phase.DRAINING) aoe.releaseAoe();

@@ -110,6 +110,8 @@ public final class ReplicationService implements AutoCloseable {
                     d.disk(), d.role().name().toLowerCase(), state, d.state().name().toLowerCase(), d.outOfSyncBytes(), d.syncPercent(),
                     d.syncBytesPerSecond() / (1 << 20), d.syncEtaSeconds(), d.writesInFlight(), d.ids(), d.lastVerify()));
         }
+        CatalogReplication m = mirror;
+        if (m != null) s.append(m.statusLine()).append('\n');
         s.append("counters");
         for (String name : List.of("netboot_replication_sent_bytes_total", "netboot_replication_received_bytes_total",
                 "netboot_replication_resync_received_bytes_total", "netboot_replication_refused_connections_total")) {
@@ -186,6 +188,16 @@ public final class ReplicationService implements AutoCloseable {
      */
     public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, AoeServer aoe, MeterRegistry registry)
             throws IOException, InterruptedException {
+        return start(config, disks, aoe, registry, null, () -> aoe);
+    }
+
+    /**
+     * As above, and with an inventory the boot state (images, catalog, inventory rows) is mirrored too
+     * ({@link CatalogReplication}); {@code currentAoe} is the AoE target serving now (it changes at a takeover).
+     */
+    public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, AoeServer aoe, MeterRegistry registry,
+                                           dev.netboot.inventory.Inventory inventory, java.util.function.Supplier<AoeServer> currentAoe)
+            throws IOException, InterruptedException {
         NetbootConfig.Replication r = config.replication();
         Role role = role(r).orElseThrow();
         Path dataDir = Path.of(config.dataDir());
@@ -230,15 +242,34 @@ public final class ReplicationService implements AutoCloseable {
                 ? name -> aoe.store(TargetAddress.parse(name))
                 : own::get;
         ReplicationNode node = new ReplicationNode(settings, specs, stores, registry);
+        CatalogReplication mirror = null;
+        if (inventory != null) {
+            // With a shared PostgreSQL inventory both servers see the same rows: only local files and the catalog are mirrored.
+            boolean shared = !config.inventory().url().startsWith("jdbc:h2:");
+            boolean leases = "full".equalsIgnoreCase(config.dhcp().mode().strip());
+            mirror = CatalogReplication.start(role, node, inventory, new dev.netboot.disks.DiskCatalog(dataDir), dataDir, !shared, leases, address -> {
+                AoeServer a = currentAoe.get();
+                BlockStore s = a == null ? null : a.store(TargetAddress.parse(address));
+                return s == null ? null : s.size();
+            });
+        }
         if (role == Role.STANDBY) {
             dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
-            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own));
+            CatalogReplication m = mirror;
+            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own, m));
         }
         node.start();
         if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
         if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
-        return new ReplicationService(node, own, stateDir(dataDir), registry);
+        ReplicationService service = new ReplicationService(node, own, stateDir(dataDir), registry);
+        service.mirror = mirror;
+        return service;
     }
+
+    private volatile CatalogReplication mirror;
+
+    /** The boot state's mirror, or null when this service was started without an inventory. */
+    public CatalogReplication catalogMirror() { return mirror; }
 
     /**
      * A disk the primary has and this standby lacks: a sparse file of the same size under the data
@@ -247,12 +278,34 @@ public final class ReplicationService implements AutoCloseable {
      * its image's data too (correct, not space-saving; copying images once is not built yet).
      */
     private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, Path dataDir, String name, long size,
-                                                                       boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own) {
+                                                                       boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own,
+                                                                       CatalogReplication mirror) {
         try {
             TargetAddress address = TargetAddress.parse(name);
             Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
+            if (existing.isPresent() && Files.exists(Path.of(existing.get().path()))) {
+                // Made by the catalog's mirror since this node started (a clone of the local image copy): replicate it as it is.
+                BlockStore store = BlockStores.open(Path.of(existing.get().path()), false, syncWrites, tuning);
+                if (store.size() != size) {
+                    store.close();
+                    log.warn("replication: {} here ({}) has {} bytes, the primary's {}: not replicated", name, existing.get().path(), store.size(), size);
+                    return Optional.empty();
+                }
+                synchronized (own) {
+                    own.put(name, store);
+                }
+                log.info("replication: {} ({}) from the catalog joins the replication", name, existing.get().path());
+                return Optional.of(new ReplicationNode.DiskSpec(name, size));
+            }
             if (existing.isPresent()) {
                 log.warn("replication: the catalog here has {} already ({}) but replication could not use it; not creating another", name, existing.get().path());
+                return Optional.empty();
+            }
+            if (mirror != null && !mirror.inSyncWithPeer()) {
+                // The primary's catalog (with this disk: a clone of an image, perhaps) is on its way: a plain
+                // file made now would copy the image's data through the disk's full sync.
+                mirror.deferDisk(name);
+                log.info("replication: {} waits for the primary's catalog (it is asked for again once that is applied)", name);
                 return Optional.empty();
             }
             Path file = dev.netboot.disks.DiskCatalog.defaultImage(dataDir, address);
@@ -319,6 +372,8 @@ public final class ReplicationService implements AutoCloseable {
     @Override
     public void close() {
         control.shutdownNow();
+        CatalogReplication m = mirror;
+        if (m != null) m.close();
         node.close();
         for (BlockStore s : ownStores.values()) {
             try {

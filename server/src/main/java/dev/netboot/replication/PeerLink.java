@@ -269,6 +269,9 @@ public final class PeerLink {
 
     public List<LinkEffect> resyncData(String disk, long offset, ByteBuffer data, long now) { return send(new ResyncData(disk, offset, data), now); }
     public List<LinkEffect> resyncSparse(String disk, long offset, int length, long now) { return send(new ResyncSparse(disk, offset, length), now); }
+
+    /** A clone's range that is still its image's, when the peer holds the same image: see {@link ResyncBase}. */
+    public List<LinkEffect> resyncBase(String disk, long offset, int length, long now) { return send(new ResyncBase(disk, offset, length), now); }
     public List<LinkEffect> verifyDigest(String disk, long offset, int length, ByteBuffer digest, long now) { return send(new VerifyDigest(disk, offset, length, digest), now); }
 
     /** The clock: pings while idle, and the verdict on a silent peer. Call at least every ping interval. */

@@ -226,6 +226,11 @@ public final class ReplicationCodec {
                 case 16 -> new Ping(in.getLong());
                 case 17 -> new Pong(in.getLong());
                 case 18 -> new Disconnect(string(in));
+                case 40 -> new CatalogPart(in.getLong(), in.getInt(), in.getInt(), rest(in));
+                case 41 -> new CatalogApplied(in.getLong(), string(in));
+                case 42 -> new ImageRequest(string(in), string(in), in.getLong(), in.getInt());
+                case 43 -> new ImageData(string(in), string(in), in.getLong(), rest(in));
+                case 44 -> new ResyncBase(string(in), in.getLong(), in.getInt());
                 default -> throw new RejectedFrameException(Reason.UNKNOWN_TYPE, "message type " + type + " unknown to protocol " + PROTOCOL_VERSION);
             };
         } catch (BufferUnderflowException e) {
@@ -347,6 +352,12 @@ public final class ReplicationCodec {
             case Pong p -> 17;
             case Disconnect d -> 18;
             case Batch b -> BATCH;
+            // the catalog's messages (CatalogMirror) from 40 on, so messages the data path adds keep the low numbers
+            case CatalogPart p -> 40;
+            case CatalogApplied a -> 41;
+            case ImageRequest r -> 42;
+            case ImageData d -> 43;
+            case ResyncBase b -> 44;
         };
     }
 
@@ -402,6 +413,11 @@ public final class ReplicationCodec {
                 case Pong p -> out.writeLong(p.token());
                 case Disconnect d -> string(out, d.reason());
                 case Batch b -> throw new IllegalArgumentException("a Batch is encoded with encodeAll");
+                case CatalogPart p -> { out.writeLong(p.version()); out.writeInt(p.index()); out.writeInt(p.count()); buffer(out, p.bytes()); }
+                case CatalogApplied a -> { out.writeLong(a.version()); string(out, a.problem()); }
+                case ImageRequest r -> { string(out, r.image()); string(out, r.file()); out.writeLong(r.offset()); out.writeInt(r.length()); }
+                case ImageData d -> { string(out, d.image()); string(out, d.file()); out.writeLong(d.offset()); buffer(out, d.data()); }
+                case ResyncBase b -> { string(out, b.disk()); out.writeLong(b.offset()); out.writeInt(b.length()); }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail

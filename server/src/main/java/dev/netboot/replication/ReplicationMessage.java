@@ -71,6 +71,14 @@ public sealed interface ReplicationMessage {
         public ResyncSparse { checkRange(offset, length); }
     }
 
+    /**
+     * The range is a clone's data that is still just its image's, and the peer holds the same image (checked by
+     * SHA-256 through the catalog's mirror): no bytes cross; the target's clone reads the same from its own copy.
+     */
+    record ResyncBase(String disk, long offset, int length) implements ReplicationMessage {
+        public ResyncBase { checkRange(offset, length); }
+    }
+
     /** The source's identifiers after the last range went out; the target adopts them once it has written everything. */
     record ResyncDone(String disk, GenerationIds ids) implements ReplicationMessage {}
 
@@ -107,6 +115,39 @@ public sealed interface ReplicationMessage {
             messages = List.copyOf(messages);
             if (messages.isEmpty()) throw new IllegalArgumentException("empty batch");
             for (ReplicationMessage m : messages) if (m instanceof Batch) throw new IllegalArgumentException("batch inside a batch");
+        }
+    }
+
+    /**
+     * Part {@code index} of {@code count} of the primary's boot state number {@code version} ({@link BootStateCodec}
+     * bytes, split so a large inventory fits the frame maximum). The standby applies a version only once all
+     * its parts are in and every image it names is here and checked.
+     */
+    record CatalogPart(long version, int index, int count, ByteBuffer bytes) implements ReplicationMessage {
+        public CatalogPart {
+            if (version < 1 || count < 1 || index < 0 || index >= count) throw new IllegalArgumentException("catalog part " + index + " of " + count + " of version " + version);
+            bytes = bytes.asReadOnlyBuffer();
+        }
+    }
+
+    /** The standby applied boot state {@code version} ({@code problem} empty) or could not (why, for the primary's log and status). */
+    record CatalogApplied(long version, String problem) implements ReplicationMessage {}
+
+    /** The standby asks for a range of one image file it lacks ({@code file} relative to the image's folder). */
+    record ImageRequest(String image, String file, long offset, int length) implements ReplicationMessage {
+        public ImageRequest {
+            BootState.checkName(image);
+            BootState.checkRelative(file);
+            checkRange(offset, length);
+        }
+    }
+
+    record ImageData(String image, String file, long offset, ByteBuffer data) implements ReplicationMessage {
+        public ImageData {
+            BootState.checkName(image);
+            BootState.checkRelative(file);
+            checkRange(offset, data.remaining());
+            data = data.asReadOnlyBuffer();
         }
     }
 

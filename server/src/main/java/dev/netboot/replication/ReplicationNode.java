@@ -119,6 +119,7 @@ public final class ReplicationNode implements AutoCloseable {
     private final Map<String, Disk> disks = new java.util.concurrent.ConcurrentSkipListMap<>();
     private final MeterRegistry registry;
     private DiskCreator creator = (disk, size) -> Optional.empty();
+    private final Set<String> peerBases = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final Set<String> creating = new HashSet<>();
     private final RateLimitedLog refusedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(5));
     private final Map<RejectedFrameException.Reason, Counter> refused = new EnumMap<>(RejectedFrameException.Reason.class);
@@ -160,6 +161,8 @@ public final class ReplicationNode implements AutoCloseable {
         volatile String lastVerify = "never";
         long degradedNanos, degradedSince = -1;
         volatile ResyncPlanner.Progress progress;
+        /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link ResyncBase}. */
+        volatile boolean peerHasBase;
         boolean bitmapChanged;
 
         Disk(String name, long size, DiskReplica replica, ReplicaFiles files) {
@@ -167,6 +170,7 @@ public final class ReplicationNode implements AutoCloseable {
             this.size = size;
             this.replica = replica;
             this.files = files;
+            this.peerHasBase = peerBases.contains(name);
             this.ioThread = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-io-" + name).daemon().factory());
             this.io = new BatchingExecutor(ioThread, loop, IO_BATCH);
         }
@@ -274,6 +278,57 @@ public final class ReplicationNode implements AutoCloseable {
     public boolean connected() { return established; }
 
     private volatile java.util.function.BiConsumer<Role, Long> announcements;
+
+    /**
+     * The boot state's mirror ({@link CatalogMirror}, run by the app) hears here when the link comes up
+     * (after the Hellos) and goes, and gets the catalog's messages; called on the link's event loop.
+     */
+    public interface CatalogListener {
+        void linkUp();
+        void linkDown();
+        void received(ReplicationMessage message);
+    }
+
+    private volatile CatalogListener catalogListener;
+
+    public void onCatalog(CatalogListener listener) { this.catalogListener = listener; }
+
+    /** Sends one of the catalog's messages (dropped when the link is down: the mirror starts over at the next link-up). */
+    public void sendCatalog(ReplicationMessage m) { loop.execute(() -> send(m)); }
+
+    /**
+     * Disks added to the catalog while this node runs (a clone on the primary; on the standby, made by the
+     * catalog's mirror): replicated from now on. The link is renewed so the Hellos carry them.
+     */
+    public void addDisks(List<DiskSpec> specs) {
+        loop.execute(() -> {
+            boolean added = false;
+            for (DiskSpec s : specs) {
+                if (disks.containsKey(s.name())) continue;
+                try {
+                    addDisk(s);
+                    added = true;
+                    log.info("replication: {} ({} MiB) is replicated from now on", s.name(), s.sizeBytes() >> 20);
+                } catch (IOException e) {
+                    log.warn("replication: cannot set up the new disk {}: {}", s.name(), e.getMessage());
+                }
+            }
+            if (added && link != null) run(link.socketClosed("new disks to replicate: reconnecting"));
+        });
+    }
+
+    /**
+     * The catalog's mirror found that the peer holds {@code disk} as a clone of the same image (checked by
+     * SHA-256): from now on a resync sends only the clone's own blocks of it.
+     */
+    public void peerHoldsBaseOf(String disk) {
+        peerBases.add(disk);
+        Disk d = disks.get(disk);
+        if (d != null && !d.peerHasBase) {
+            d.peerHasBase = true;
+            log.info("replication: the peer holds the image of {}: a resync sends only the clone's own blocks", disk);
+        }
+    }
 
     /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
     public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
@@ -482,6 +537,8 @@ public final class ReplicationNode implements AutoCloseable {
             channel = null;
             link = null;
             established = false;
+            CatalogListener c = catalogListener;
+            if (c != null) c.linkDown();
             if (!closed) redial("link to the peer is down (" + lastDisconnect + ")");
         }
 
@@ -701,6 +758,8 @@ public final class ReplicationNode implements AutoCloseable {
                 }
                 if (!missing.isEmpty()) createDisks(missing);
                 log.info("replication: link up with node {} ({}), {} disk(s) on its side", Long.toHexString(h.nodeId()), h.role().name().toLowerCase(), h.disks().size());
+                CatalogListener c = catalogListener;
+                if (c != null) c.linkUp();
             }
             case BitmapChunk c -> {
                 Disk d = disks.get(c.disk());
@@ -723,6 +782,15 @@ public final class ReplicationNode implements AutoCloseable {
                 d.io.submit(() -> {
                     boolean ok = ioOk(() -> zero(d.store(), r.offset(), r.length()), d, "resync zeroing at " + r.offset());
                     return () -> resynced(d, from, r.offset(), r.length(), 0, ok);
+                });
+            }
+            case ResyncBase r -> {
+                Disk d = disks.get(r.disk());
+                if (d == null) return;
+                PeerLink from = link;
+                d.io.execute(() -> {
+                    boolean ok = ioOk(() -> baseRange(d.store(), r.offset(), r.length()), d, "resync of image data at " + r.offset());
+                    loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
                 });
             }
             case Flush f -> {
@@ -762,8 +830,17 @@ public final class ReplicationNode implements AutoCloseable {
                 java.util.function.BiConsumer<Role, Long> l = announcements;
                 if (l != null) l.accept(a.role(), a.term());
             }
+            case CatalogPart p -> catalog(p);
+            case CatalogApplied a -> catalog(a);
+            case ImageRequest r -> catalog(r);
+            case ImageData i -> catalog(i);
             default -> log.info("replication: {} from the peer ignored", m.getClass().getSimpleName());
         }
+    }
+
+    private void catalog(ReplicationMessage m) {
+        CatalogListener c = catalogListener;
+        if (c != null) c.received(m);
     }
 
     /**
@@ -795,6 +872,27 @@ public final class ReplicationNode implements AutoCloseable {
         });
     }
 
+    private static boolean ownsNothing(dev.netboot.storage.CowBlockStore c, long offset, int length) {
+        try {
+            return !c.ownsAny(offset, length);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    /**
+     * A range that is the source's image data: this clone of the same image reads the same already, unless
+     * it wrote there itself (then the image's bytes are written over its own). Refused by a disk that is not a clone.
+     */
+    private static void baseRange(BlockStore store, long offset, int length) throws IOException {
+        if (!(store instanceof dev.netboot.storage.CowBlockStore c))
+            throw new IOException("the peer sent image data by reference, but this copy is not a clone of the image");
+        if (!c.ownsAny(offset, length)) return;
+        ByteBuffer b = ByteBuffer.allocate(length);
+        c.readBase(offset, b);
+        c.write(offset, b.flip());
+    }
+
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */
     private static void zero(BlockStore store, long offset, int length) throws IOException {
         ByteBuffer have = ByteBuffer.allocate(length);
@@ -815,6 +913,19 @@ public final class ReplicationNode implements AutoCloseable {
         if (d == null) return;
         PeerLink from = link;
         d.io.submit(() -> {
+            // A clone's range with nothing of its own is the image's data, which the peer holds too: nothing to read or send.
+            BlockStore store;
+            try {
+                store = d.store();
+            } catch (IOException e) {
+                store = null;
+            }
+            boolean base = d.peerHasBase && store instanceof dev.netboot.storage.CowBlockStore c && ownsNothing(c, r.offset(), r.length());
+            if (base) {
+                return () -> {
+                    if (link == from && link != null) run(link.resyncBase(d.name, r.offset(), r.length(), System.nanoTime()));
+                };
+            }
             ByteBuffer data = ByteBuffer.allocate(r.length());
             boolean ok = ioOk(() -> d.store().read(r.offset(), data), d, "resync read at " + r.offset());
             data.flip();

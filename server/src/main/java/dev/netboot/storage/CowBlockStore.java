@@ -284,6 +284,21 @@ public final class CowBlockStore implements BlockStore {
     @Override
     public long size() { return header.diskSize(); }
 
+    /** Whether any byte of the range is the clone's own (in the overlay); false: all of it still reads from the image. */
+    public boolean ownsAny(long offset, int length) throws IOException {
+        checkBounds(offset, length);
+        if (length == 0) return false;
+        long first = offset / CHUNK_SIZE;
+        int chunks = (int) ((offset + length - 1) / CHUNK_SIZE - first + 1);
+        return map.isAllocated(first) || map.run(first, chunks, false) < chunks;
+    }
+
+    /** The image's bytes of the range, whatever the clone wrote over them. */
+    public void readBase(long offset, ByteBuffer dst) throws IOException {
+        checkBounds(offset, dst.remaining());
+        base.read(offset, dst);
+    }
+
     @Override
     public void read(long offset, ByteBuffer dst) throws IOException {
         int length = dst.remaining();

@@ -39,7 +39,18 @@ final class Messages {
                 Combinators.combine(Arbitraries.of(Role.class), Arbitraries.longs()).as(RoleAnnouncement::new),
                 Arbitraries.longs().map(Ping::new),
                 Arbitraries.longs().map(Pong::new),
-                text().map(Disconnect::new)));
+                text().map(Disconnect::new),
+                Combinators.combine(Arbitraries.longs().between(1, Long.MAX_VALUE), Arbitraries.integers().between(1, 1000), bytes())
+                        .as((v, count, b) -> new CatalogPart(v, (int) (Math.abs(v) % count), count, b)),
+                Combinators.combine(Arbitraries.longs(), text()).as(CatalogApplied::new),
+                Combinators.combine(disk, files(), off, len).as(ImageRequest::new),
+                Combinators.combine(disk, files(), off, bytes()).as(ImageData::new),
+                Combinators.combine(disk, off, len).as(ResyncBase::new)));
+    }
+
+    /** Relative paths inside an image folder ("boot/vmlinuz-6.1"). */
+    static Arbitrary<String> files() {
+        return disks().list().ofMinSize(1).ofMaxSize(4).map(parts -> String.join("/", parts));
     }
 
     static Arbitrary<GenerationIds> ids() {

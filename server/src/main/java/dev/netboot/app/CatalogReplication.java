@@ -1,0 +1,530 @@
+package dev.netboot.app;
+
+import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskEntry;
+import dev.netboot.inventory.Client;
+import dev.netboot.inventory.Disk;
+import dev.netboot.inventory.Image;
+import dev.netboot.inventory.Inventory;
+import dev.netboot.inventory.LeaseRecord;
+import dev.netboot.net.Ipv4;
+import dev.netboot.replication.BootState;
+import dev.netboot.replication.BootState.*;
+import dev.netboot.replication.CatalogMirror;
+import dev.netboot.replication.CatalogMirror.Effect;
+import dev.netboot.replication.ReplicationMessage;
+import dev.netboot.replication.ReplicationNode;
+import dev.netboot.replication.Role;
+import dev.netboot.storage.CowBlockStore;
+import dev.netboot.storage.FileBlockStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
+
+/**
+ * Runs the {@link CatalogMirror} of this node: on the primary it reads the boot state (images with their
+ * files' SHA-256, the disk catalog, and with a node-local H2 inventory the clients, assignments, disks and,
+ * in full DHCP mode, the leases) every second and publishes it when it changed; on the standby it fetches
+ * missing image files into {@code <dataDir>/images/.incoming/}, moves them into place once checked, and
+ * makes its catalog and inventory match (clones of the local image copy, plain sparse files for other
+ * disks; the data itself comes through the disks' replication). With a shared PostgreSQL inventory only
+ * what is local to a server is mirrored: image files and the disk catalog (the rows are the same already).
+ *
+ * <p>All calls into the mirror run on one thread ({@code catalog-mirror}); hashing and copying run there
+ * too (they are rare: an image is copied once), never on the link's event loop.
+ */
+public final class CatalogReplication implements AutoCloseable {
+
+    private static final Logger log = LoggerFactory.getLogger(CatalogReplication.class);
+
+    private final CatalogMirror mirror;
+    private final ReplicationNode node;
+    private final Inventory inventory;
+    private final DiskCatalog catalog;
+    private final Path dataDir;
+    private final boolean mirrorInventory;
+    private final boolean leases;
+    /** Primary: the size of an exported disk's store (null when not exported), to replicate disks added at run time. */
+    private final Function<String, Long> exportedSize;
+    private final ScheduledExecutorService thread = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("catalog-mirror").daemon().factory());
+    private final Map<String, CachedHash> hashes = new ConcurrentHashMap<>();
+    /** Standby: the state of the last Apply is here (the disk creator may use the catalog's entries). */
+    private volatile boolean inSyncWithPeer;
+    private final Set<String> deferredDisks = ConcurrentHashMap.newKeySet();
+
+    private record CachedHash(long size, long modified, byte[] sha256) {}
+
+    private CatalogReplication(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, Path dataDir,
+                               boolean mirrorInventory, boolean leases, Function<String, Long> exportedSize) {
+        this.mirror = role == Role.PRIMARY ? CatalogMirror.source() : CatalogMirror.target();
+        this.node = node;
+        this.inventory = inventory;
+        this.catalog = catalog;
+        this.dataDir = dataDir.toAbsolutePath().normalize();
+        this.mirrorInventory = mirrorInventory;
+        this.leases = leases;
+        this.exportedSize = exportedSize;
+    }
+
+    /**
+     * Starts mirroring. {@code mirrorInventory} is false when both servers share one inventory (PostgreSQL);
+     * {@code leases} in full DHCP mode.
+     */
+    public static CatalogReplication start(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, Path dataDir,
+                                           boolean mirrorInventory, boolean leases, Function<String, Long> exportedSize) {
+        CatalogReplication c = new CatalogReplication(role, node, inventory, catalog, dataDir, mirrorInventory, leases, exportedSize);
+        node.onCatalog(new ReplicationNode.CatalogListener() {
+            @Override public void linkUp() { c.on(() -> { c.inSyncWithPeer = false; return c.mirror.linkUp(); }); }
+            @Override public void linkDown() { c.on(() -> { c.inSyncWithPeer = false; return c.mirror.linkDown(); }); }
+            @Override public void received(ReplicationMessage m) { c.on(() -> c.mirror.received(m)); }
+        });
+        if (role == Role.PRIMARY) c.thread.scheduleWithFixedDelay(c::publish, 0, 1, TimeUnit.SECONDS);
+        log.info("catalog mirror: {} of images{}{} over the replication link", role == Role.PRIMARY ? "source" : "target",
+                mirrorInventory ? ", disk catalog and inventory" : " and disk catalog (the inventory is shared)", leases ? " with DHCP leases" : "");
+        return c;
+    }
+
+    /** Standby: whether the primary's latest boot state is applied here (for this connection). */
+    public boolean inSyncWithPeer() { return inSyncWithPeer; }
+
+    /** Standby: a disk the primary's Hello names that the catalog here lacks yet; the link is renewed once the state that has it is applied. */
+    public void deferDisk(String name) { deferredDisks.add(name); }
+
+    /** One line for the status file. */
+    public String statusLine() {
+        if (mirror.side() == CatalogMirror.Side.SOURCE)
+            return "catalog version " + mirror.version() + " peer-applied " + mirror.peerApplied()
+                    + (mirror.peerProblem().isEmpty() ? "" : " peer-problem " + mirror.peerProblem());
+        return "catalog applied-version " + mirror.version() + (mirror.busy() ? " fetching " + (mirror.fetchedBytes() >> 20) + "MiB" : "")
+                + " in-sync " + (inSyncWithPeer ? "yes" : "no");
+    }
+
+    private interface Step { List<Effect> run() throws Exception; }
+
+    private void on(Step step) {
+        thread.execute(() -> {
+            try {
+                carryOut(step.run());
+            } catch (Exception | AssertionError e) {
+                log.warn("catalog mirror: {}", e.toString(), e);
+            }
+        });
+    }
+
+    private void carryOut(List<Effect> effects) throws IOException {
+        List<Effect> work = new ArrayList<>(effects);
+        while (!work.isEmpty()) {
+            Effect e = work.removeFirst();
+            List<Effect> next = switch (e) {
+                case Effect.Send s -> {
+                    if (s.message() instanceof ReplicationMessage.CatalogApplied a && mirror.side() == CatalogMirror.Side.TARGET && a.problem().isEmpty())
+                        applied();
+                    node.sendCatalog(s.message());
+                    yield List.of();
+                }
+                case Effect.ReadImage r -> mirror.imageRead(r.request(), readImage(r.request()));
+                case Effect.CheckLocalImages c -> mirror.localImages(c.version(), present(c.images()));
+                case Effect.WriteImage w -> mirror.imageWritten(w.image(), w.file(), w.offset(), w.data().remaining(), writeIncoming(w));
+                case Effect.VerifyImageFile v -> mirror.imageVerified(v.image(), v.file().path(), verifyIncoming(v.image(), v.file()));
+                case Effect.Apply a -> mirror.applied(a.version(), apply(a.state()));
+                case Effect.Report r -> {
+                    if (r.problem()) log.warn("catalog mirror: {}", r.message());
+                    else log.info("catalog mirror: {}", r.message());
+                    yield List.of();
+                }
+            };
+            work.addAll(0, next);
+        }
+    }
+
+    /** Standby: the primary's state is here; disks its Hello named before the catalog had them are asked for again. */
+    private void applied() {
+        inSyncWithPeer = true;
+        if (!deferredDisks.isEmpty()) {
+            log.info("catalog mirror: the catalog now has {} disk(s) the primary replicates: renewing the link to take them", deferredDisks.size());
+            deferredDisks.clear();
+            node.reconnect();
+        }
+    }
+
+    // ---------------------------------------------------------------- primary: reading the state
+
+    private void publish() {
+        try {
+            BootState state = read();
+            carryOut(mirror.publish(state));
+            boolean answered = mirror.peerApplied() == mirror.version();
+            if (answered && mirror.peerProblem().isEmpty())
+                for (DiskRecord d : state.disks())
+                    if (Disk.CLONE.equals(d.kind())) node.peerHoldsBaseOf(d.address());
+            // A new disk joins the data path once the standby has it in its catalog (as a clone of its own image
+            // copy, so the first full sync sends only the clone's own blocks), or at once when no standby is there.
+            if (answered || !node.connected()) replicateNewDisks(state);
+        } catch (Exception e) {
+            log.warn("catalog mirror: cannot read the boot state: {}", e.toString());
+        }
+    }
+
+    /** Disks exported since the start (a clone, 'disk create') join the data path's replication. */
+    private void replicateNewDisks(BootState state) {
+        List<ReplicationNode.DiskSpec> added = new ArrayList<>();
+        Set<String> have = node.disks();
+        for (DiskRecord d : state.disks()) {
+            if (d.readOnly() || have.contains(d.address())) continue;
+            Long size = exportedSize.apply(d.address());
+            if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size));
+        }
+        if (!added.isEmpty()) node.addDisks(added);
+    }
+
+    BootState read() throws IOException {
+        List<ImageManifest> images = new ArrayList<>();
+        for (Image i : inventory.images()) images.add(manifest(i));
+        Map<String, Disk> diskByPath = new HashMap<>();
+        for (Disk d : inventory.disks()) diskByPath.put(Path.of(d.path()).toAbsolutePath().normalize().toString(), d);
+        List<DiskRecord> disks = new ArrayList<>();
+        for (DiskEntry e : catalog.list()) {
+            Path p = Path.of(e.path()).toAbsolutePath().normalize();
+            Disk d = diskByPath.get(p.toString());
+            disks.add(new DiskRecord(e.address(), d == null ? "" : d.name(), relative(p), d == null ? "" : d.imageName(), d == null ? "" : d.kind(),
+                    d == null ? sizeOf(p) : d.sizeBytes(), e.allowedMacs(), e.open(), e.readOnly(), e.interfaces()));
+        }
+        List<ClientRecord> clients = new ArrayList<>();
+        List<LeaseRow> leaseRows = new ArrayList<>();
+        if (mirrorInventory) {
+            for (Client c : inventory.clients()) {
+                var a = inventory.assignment(c.mac());
+                var d = inventory.diskOf(c.mac());
+                // first/last seen are left out: they change at every boot and no boot decision reads them.
+                clients.add(new ClientRecord(c.mac(), n(c.hostname()), n(c.architecture()), n(c.uuid()), n(c.bootFile()), n(c.state()), 0, 0,
+                        a.map(x -> x.imageName()).orElse(""), d.map(Disk::name).orElse(""), a.map(x -> x.shelf()).orElse(-1), a.map(x -> x.slot()).orElse(-1)));
+            }
+            if (leases)
+                for (LeaseRecord l : inventory.leases())
+                    leaseRows.add(new LeaseRow(l.address().toString(), n(l.clientKey()), n(l.mac()), n(l.hostname()), n(l.state()), l.expires().toEpochMilli()));
+        }
+        return new BootState(images, disks, clients, leaseRows);
+    }
+
+    private ImageManifest manifest(Image i) throws IOException {
+        Path root = Path.of(i.path()).toAbsolutePath().normalize();
+        List<ImageFile> files = new ArrayList<>();
+        if (Files.isDirectory(root)) {
+            try (Stream<Path> walk = Files.walk(root)) {
+                for (Path f : walk.filter(Files::isRegularFile).sorted().toList())
+                    files.add(new ImageFile(root.relativize(f).toString(), Files.size(f), sha256(f)));
+            }
+        }
+        String diskFile = "";
+        if (!i.diskPath().isEmpty()) {
+            Path disk = Path.of(i.diskPath()).toAbsolutePath().normalize();
+            if (disk.startsWith(root)) diskFile = root.relativize(disk).toString();
+        }
+        return new ImageManifest(i.name(), diskFile, n(i.kernelVersion()), n(i.description()), n(i.source()), i.created().toEpochMilli(), files);
+    }
+
+    /** SHA-256 of a file, kept while its size and modification time stay (images never change: each is hashed once). */
+    private byte[] sha256(Path f) throws IOException {
+        BasicFileAttributes attrs = Files.readAttributes(f, BasicFileAttributes.class);
+        String key = f.toString();
+        CachedHash c = hashes.get(key);
+        if (c != null && c.size == attrs.size() && c.modified == attrs.lastModifiedTime().toMillis()) return c.sha256;
+        MessageDigest md;
+        try {
+            md = MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+        long started = System.nanoTime();
+        try (InputStream in = Files.newInputStream(f)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        byte[] sha = md.digest();
+        hashes.put(key, new CachedHash(attrs.size(), attrs.lastModifiedTime().toMillis(), sha));
+        if (attrs.size() > (64 << 20))
+            log.info("catalog mirror: SHA-256 of {} ({} MiB) in {} ms", f, attrs.size() >> 20, (System.nanoTime() - started) / 1_000_000);
+        return sha;
+    }
+
+    private ByteBuffer readImage(ReplicationMessage.ImageRequest r) {
+        try {
+            Image i = inventory.image(r.image()).orElseThrow(() -> new IOException("no image " + r.image()));
+            Path root = Path.of(i.path()).toAbsolutePath().normalize();
+            Path f = root.resolve(r.file()).normalize();
+            if (!f.startsWith(root)) throw new IOException(r.file() + " is outside the image");
+            ByteBuffer b = ByteBuffer.allocate(r.length());
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.READ)) {
+                while (b.hasRemaining()) if (ch.read(b, r.offset() + b.position()) < 0) throw new IOException("file ends early");
+            }
+            return b.flip();
+        } catch (IOException | RuntimeException e) {
+            log.warn("catalog mirror: reading {}/{} for the peer: {}", r.image(), r.file(), e.getMessage());
+            return null;
+        }
+    }
+
+    // ---------------------------------------------------------------- standby: images
+
+    Path imagesDir() { return dataDir.resolve("images"); }
+
+    private Path incoming(String image, String file) throws IOException {
+        Path root = imagesDir().resolve(".incoming").resolve(image);
+        Path f = root.resolve(file).normalize();
+        if (!f.startsWith(root)) throw new IOException(file + " leaves the image folder");
+        return f;
+    }
+
+    private Path placed(String image, String file) throws IOException {
+        Path root = imagesDir().resolve(image);
+        Path f = root.resolve(file).normalize();
+        if (!f.startsWith(root)) throw new IOException(file + " leaves the image folder");
+        return f;
+    }
+
+    private Set<String> present(List<ImageManifest> images) throws IOException {
+        Set<String> out = new HashSet<>();
+        for (ImageManifest i : images)
+            for (ImageFile f : i.files())
+                for (Path p : List.of(placed(i.name(), f.path()), incoming(i.name(), f.path())))
+                    if (Files.isRegularFile(p) && Files.size(p) == f.sizeBytes() && MessageDigest.isEqual(sha256(p), f.sha256())) {
+                        out.add(CatalogMirror.fileKey(i.name(), f));
+                        break;
+                    }
+        return out;
+    }
+
+    private boolean writeIncoming(Effect.WriteImage w) {
+        try {
+            Path f = incoming(w.image(), w.file());
+            Files.createDirectories(f.getParent());
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+                ByteBuffer b = w.data().duplicate();
+                long at = w.offset();
+                while (b.hasRemaining()) at += ch.write(b, at);
+            }
+            return true;
+        } catch (IOException e) {
+            log.warn("catalog mirror: writing {}/{}: {}", w.image(), w.file(), e.getMessage());
+            return false;
+        }
+    }
+
+    private boolean verifyIncoming(String image, ImageFile file) {
+        try {
+            Path f = incoming(image, file.path());
+            try (FileChannel ch = FileChannel.open(f, StandardOpenOption.WRITE)) {
+                if (ch.size() > file.sizeBytes()) ch.truncate(file.sizeBytes());   // left longer by an earlier copy
+                ch.force(true);
+            }
+            return Files.size(f) == file.sizeBytes() && MessageDigest.isEqual(sha256(f), file.sha256());
+        } catch (IOException e) {
+            log.warn("catalog mirror: checking {}/{}: {}", image, file.path(), e.getMessage());
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- standby: applying
+
+    /** Makes images, catalog and (unless shared) the inventory match the primary's; "" when all went well, else what did not. */
+    String apply(BootState state) {
+        List<String> problems = new ArrayList<>();
+        for (ImageManifest i : state.images()) {
+            try {
+                placeImage(i);
+            } catch (IOException | RuntimeException e) {
+                problems.add("image " + i.name() + ": " + e.getMessage());
+            }
+        }
+        try {
+            applyDisks(state, problems);
+        } catch (IOException | RuntimeException e) {
+            problems.add("catalog: " + e.getMessage());
+        }
+        if (mirrorInventory) {
+            try {
+                applyClients(state, problems);
+            } catch (RuntimeException e) {
+                problems.add("inventory: " + e.getMessage());
+            }
+        }
+        log.info("catalog mirror: applied the primary's boot state: {} image(s), {} disk(s), {} client(s), {} lease(s){}", state.images().size(),
+                state.disks().size(), state.clients().size(), state.leases().size(), problems.isEmpty() ? "" : "; PROBLEMS: " + problems);
+        return String.join("; ", problems);
+    }
+
+    private void placeImage(ImageManifest i) throws IOException {
+        for (ImageFile f : i.files()) {
+            Path to = placed(i.name(), f.path());
+            if (Files.isRegularFile(to) && Files.size(to) == f.sizeBytes() && MessageDigest.isEqual(sha256(to), f.sha256())) continue;
+            Path from = incoming(i.name(), f.path());
+            if (!Files.isRegularFile(from)) throw new IOException(f.path() + " is neither placed nor fetched");
+            if (Files.exists(to)) throw new IOException(to + " exists with other content; images never change: not overwriting it (remove the image here)");
+            Files.createDirectories(to.getParent());
+            Files.move(from, to, StandardCopyOption.ATOMIC_MOVE);
+        }
+        Path root = imagesDir().resolve(i.name());
+        if (mirrorInventory && inventory.image(i.name()).isEmpty()) {
+            inventory.addImage(new Image(0, i.name(), root.toString(), i.diskFile().isEmpty() ? "" : root.resolve(i.diskFile()).toString(),
+                    i.kernelVersion(), i.sizeBytes(), i.description(), i.source(), Instant.ofEpochMilli(i.createdMillis())));
+            log.info("catalog mirror: image {} is here ({} file(s), {} MiB, SHA-256 checked)", i.name(), i.files().size(), i.sizeBytes() >> 20);
+        }
+    }
+
+    private void applyDisks(BootState state, List<String> problems) throws IOException {
+        Map<String, DiskEntry> mine = new HashMap<>();
+        for (DiskEntry e : catalog.list()) mine.put(e.address(), e);
+        Set<String> theirs = new HashSet<>();
+        for (DiskRecord d : state.disks()) {
+            theirs.add(d.address());
+            try {
+                DiskEntry here = mine.get(d.address());
+                Path path = here != null ? Path.of(here.path()) : resolve(d.path());
+                if (!Files.exists(path)) create(d, path);
+                else if (Disk.CLONE.equals(d.kind()) && !CowBlockStore.isClone(path))
+                    // Made before the image was here (a plain copy): correct, but its resync must carry the image's data too.
+                    throw new IOException(path + " here is a plain copy, not a clone of image " + d.image());
+                DiskEntry want = new DiskEntry(d.address(), path.toString(), d.allowedMacs(), d.open(), d.readOnly(), d.interfaces());
+                if (!want.equals(here)) {
+                    if (here == null) catalog.add(want);
+                    else catalog.replace(want);
+                }
+                if (mirrorInventory && !d.name().isEmpty()) {
+                    Optional<Disk> row = inventory.disk(d.name());
+                    if (row.isEmpty()) {
+                        long imageId = inventory.image(d.image()).map(Image::id).orElseThrow(() -> new IOException("no image " + d.image() + " here"));
+                        inventory.addDisk(d.name(), imageId, path.toString(), d.sizeBytes(), d.kind(), Instant.now());
+                    } else if (!row.get().kind().equals(d.kind())) {
+                        inventory.setDiskKind(d.name(), d.kind());   // a flatten on the primary
+                    }
+                }
+            } catch (IOException | RuntimeException e) {
+                problems.add("disk " + d.address() + ": " + e.getMessage());
+            }
+        }
+        for (DiskEntry e : mine.values()) {
+            if (theirs.contains(e.address())) continue;
+            // Removed on the primary: removed here too (the file goes with it: a stale copy must not be served after a takeover).
+            catalog.remove(e.target());
+            if (mirrorInventory)
+                for (Disk d : inventory.disks())
+                    if (Path.of(d.path()).toAbsolutePath().normalize().equals(Path.of(e.path()).toAbsolutePath().normalize())) inventory.removeDisk(d.name());
+            Path p = Path.of(e.path());
+            if (p.startsWith(dataDir)) {
+                Files.deleteIfExists(CowBlockStore.sidecarOf(p));
+                Files.deleteIfExists(p);
+            }
+            log.info("catalog mirror: disk {} ({}) removed as on the primary", e.address(), e.path());
+        }
+    }
+
+    /** A clone of the local image copy when the primary's is a clone of a file image, else a sparse file of the size: its data comes by replication. */
+    private void create(DiskRecord d, Path path) throws IOException {
+        Files.createDirectories(path.getParent());
+        Optional<String> base = Disk.CLONE.equals(d.kind()) ? imageDisk(d.image()) : Optional.empty();
+        if (base.isPresent()) {
+            CowBlockStore.create(Path.of(base.get()), path).close();
+            log.info("catalog mirror: disk {} created as a clone of image {} ({})", d.address(), d.image(), path);
+        } else {
+            FileBlockStore.createSparse(path, d.sizeBytes()).close();
+            log.info("catalog mirror: disk {} created as a sparse file of {} MiB ({})", d.address(), d.sizeBytes() >> 20, path);
+        }
+    }
+
+    private Optional<String> imageDisk(String image) {
+        if (image.isEmpty()) return Optional.empty();
+        Optional<String> fromInventory = inventory.image(image).map(Image::diskPath).filter(p -> !p.isEmpty());
+        if (fromInventory.isPresent()) return fromInventory;
+        Path p = imagesDir().resolve(image).resolve("disk.img");
+        return Files.isRegularFile(p) ? Optional.of(p.toString()) : Optional.empty();
+    }
+
+    private void applyClients(BootState state, List<String> problems) {
+        Set<String> theirs = new HashSet<>();
+        for (ClientRecord c : state.clients()) {
+            theirs.add(c.mac());
+            try {
+                inventory.addClient(c.mac(), c.hostname(), c.bootFile());
+                Client here = inventory.client(c.mac()).orElseThrow();
+                if (!n(here.hostname()).equals(c.hostname())) inventory.setClient(c.mac(), "hostname", c.hostname());
+                if (!n(here.bootFile()).equals(c.bootFile())) inventory.setClient(c.mac(), "boot-file", c.bootFile());
+                if (!c.state().isEmpty() && !n(here.state()).equals(c.state())) inventory.setClient(c.mac(), "state", c.state());
+                if (!c.disk().isEmpty() && c.shelf() >= 0) {
+                    var a = inventory.assignment(c.mac());
+                    var d = inventory.diskOf(c.mac());
+                    boolean same = a.isPresent() && d.isPresent() && a.get().imageName().equals(c.image()) && d.get().name().equals(c.disk())
+                            && a.get().shelf() == c.shelf() && a.get().slot() == c.slot();
+                    if (!same) {
+                        long imageId = inventory.image(c.image()).map(Image::id).orElseThrow(() -> new IllegalStateException("no image " + c.image()));
+                        long diskId = inventory.disk(c.disk()).map(Disk::id).orElseThrow(() -> new IllegalStateException("no disk " + c.disk()));
+                        inventory.assign(c.mac(), imageId, diskId, c.shelf(), c.slot());
+                    }
+                }
+            } catch (RuntimeException e) {
+                problems.add("client " + c.mac() + ": " + e.getMessage());
+            }
+        }
+        for (Client c : inventory.clients()) if (!theirs.contains(c.mac())) inventory.removeClient(c.mac());
+        if (leases && !state.leases().isEmpty()) {
+            List<LeaseRecord> rows = new ArrayList<>();
+            for (LeaseRow l : state.leases())
+                rows.add(new LeaseRecord(Ipv4.parse(l.address()), l.clientKey(), l.mac(), l.hostname(), l.state(), Instant.ofEpochMilli(l.expiresMillis())));
+            for (Inventory.RejectedLease r : inventory.saveLeases(rows, Instant.now())) problems.add("lease " + r.lease().address() + ": " + r.reason());
+        }
+    }
+
+    // ---------------------------------------------------------------- paths
+
+    /** Relative to the data directory when under it, so two servers with different data directories agree. */
+    private String relative(Path p) {
+        return p.startsWith(dataDir) ? dataDir.relativize(p).toString() : p.toString();
+    }
+
+    private Path resolve(String path) throws IOException {
+        Path p = Path.of(path);
+        if (p.isAbsolute()) return p;
+        Path r = dataDir.resolve(p).normalize();
+        if (!r.startsWith(dataDir)) throw new IOException(path + " leaves the data directory");
+        return r;
+    }
+
+    private static long sizeOf(Path p) {
+        try {
+            return Files.size(p);
+        } catch (IOException e) {
+            return 0;
+        }
+    }
+
+    private static String n(String s) { return s == null ? "" : s; }
+
+    @Override
+    public void close() {
+        thread.shutdownNow();
+    }
+}

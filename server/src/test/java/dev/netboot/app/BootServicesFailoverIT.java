@@ -1,0 +1,169 @@
+package dev.netboot.app;
+
+import dev.netboot.testlib.Bridge;
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Namespace;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.VethPair;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The boot services follow the primary role, with real peers: two server processes on one client segment
+ * (a bridge) with failover and a service IP, joined by a replication veth; PCs are namespaces with busybox's
+ * udhcpc and tftp. Only the primary answers DHCP (next-server: the service IP) and TFTP on the service IP;
+ * after a kill -9 of the primary (its kernel's service interface taken down too, as a fenced machine's), a
+ * new PC gets its lease and its boot file from the new primary through the same service IP.
+ */
+class BootServicesFailoverIT {
+
+    static final String SERVICE_MAC = "02:00:5e:10:00:2a";
+    static final Duration WAIT = Duration.ofSeconds(90);
+
+    @TempDir
+    Path dir;
+    NetLab lab;
+    final List<String> serverLog = Collections.synchronizedList(new ArrayList<>());
+    final Map<String, Process> servers = new HashMap<>();
+
+    @AfterEach
+    void cleanUp() throws Exception {
+        for (Process p : servers.values()) {
+            p.destroyForcibly();
+            p.waitFor(10, TimeUnit.SECONDS);
+        }
+        if (lab != null) lab.close();
+    }
+
+    private static List<String> javaCommand() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
+        if (Files.isRegularFile(jar)) return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString());
+        return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main");
+    }
+
+    private void server(String name, Namespace ns, String role, VethPair client, String listen, String peer, String serviceIp, String prefix)
+            throws IOException {
+        Path dataDir = dir.resolve(name);
+        Files.createDirectories(dataDir.resolve("boot"));
+        Files.writeString(dataDir.resolve("boot/hello.txt"), "boot file from " + name + "\n");
+        List<String> cmd = new ArrayList<>(javaCommand());
+        cmd.addAll(List.of("serve", "--set", "dataDir=" + dataDir, "--set", "http.enabled=false", "--set", "networkInterface=" + client.peerName(),
+                "--set", "dhcp.mode=full", "--set", "dhcp.probeForeignServer=false", "--set", "dhcp.routerAdvertisements=off",
+                "--set", "dhcp.pools=[{subnet: " + prefix + "0/24, range: " + prefix + "100-" + prefix + "120}]",
+                "--set", "replication.role=" + role, "--set", "replication.peer=" + peer, "--set", "replication.listen=" + listen,
+                "--set", "replication.secret=boot-failover-secret-0123456789",
+                "--set", "replication.pingMillis=200", "--set", "replication.timeoutMillis=1000",
+                "--set", "replication.serviceMac=" + SERVICE_MAC, "--set", "replication.serviceIp=" + serviceIp + "/24",
+                "--set", "replication.clientInterface=" + client.peerName(),
+                "--set", "replication.serviceInterface=nbsvc0", "--set", "replication.probeMillis=100", "--set", "replication.deadAfterProbes=3"));
+        Process p = ns.start(cmd.toArray(String[]::new));
+        servers.put(name, p);
+        Thread.ofVirtual().start(() -> {
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                for (String line; (line = r.readLine()) != null; ) serverLog.add(name + " " + line);
+            } catch (IOException ignored) {
+                // killed
+            }
+        });
+    }
+
+    private boolean logged(String who, String text) {
+        synchronized (serverLog) {
+            return serverLog.stream().anyMatch(l -> l.startsWith(who + " ") && l.contains(text));
+        }
+    }
+
+    private void awaitLog(String who, String text) throws InterruptedException {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!logged(who, text)) {
+            if (System.nanoTime() > deadline) throw new AssertionError(who + " never logged '" + text + "':\n" + log());
+            Thread.sleep(100);
+        }
+    }
+
+    private String log() {
+        synchronized (serverLog) {
+            return String.join("\n", serverLog.subList(Math.max(0, serverLog.size() - 150), serverLog.size()));
+        }
+    }
+
+    /** A PC's DHCP exchange: udhcpc's environment at "bound" (siaddr: next-server, serverid: who answered). */
+    private Map<String, String> dhcp(Namespace pc, String ifname, String tag) throws IOException {
+        Path script = dir.resolve(tag + ".sh");
+        Files.writeString(script, """
+                #!/bin/sh
+                out="$(dirname "$0")/$(basename "$0" .sh).$1.env"
+                env | sort > "$out.tmp" && mv "$out.tmp" "$out"
+                [ "$1" = bound ] && ip addr replace "$ip/$mask" dev "$interface"
+                exit 0
+                """);
+        script.toFile().setExecutable(true);
+        CommandResult r = pc.exec(WAIT, "udhcpc", "-f", "-q", "-n", "-t", "10", "-T", "1", "-i", ifname, "-s", script.toString());
+        Path env = dir.resolve(tag + ".bound.env");
+        assertThat(Files.exists(env)).as("udhcpc bound: " + r.stdout() + r.stderr() + "\n" + log()).isTrue();
+        Map<String, String> out = new HashMap<>();
+        for (String line : Files.readAllLines(env)) {
+            int eq = line.indexOf('=');
+            if (eq > 0) out.put(line.substring(0, eq), line.substring(eq + 1));
+        }
+        return out;
+    }
+
+    private String tftp(Namespace pc, String server, String tag) throws IOException {
+        Path local = dir.resolve(tag + ".txt");
+        CommandResult r = pc.exec(Duration.ofSeconds(30), "busybox", "tftp", "-g", "-r", "hello.txt", "-l", local.toString(), server);
+        assertThat(r.exitCode()).as("tftp from " + server + ": " + r.stdout() + r.stderr() + "\n" + log()).isZero();
+        return Files.readString(local).strip();
+    }
+
+    @Test
+    void onlyThePrimaryAnswersDhcpAndTftpAndAfterItsDeathANewPcBootsFromTheNewPrimary() throws Exception {
+        lab = NetLab.create();
+        Bridge lan = lab.bridge(null);
+        Namespace a = lab.namespace("bsa"), b = lab.namespace("bsb"), pc1 = lab.namespace("pc1"), pc2 = lab.namespace("pc2");
+        VethPair aClient = lan.connect(a), bClient = lan.connect(b), pc1Link = lan.connect(pc1), pc2Link = lan.connect(pc2);
+        VethPair link = lab.veth(a, b);
+        String prefix = lan.subnet().dottedPrefix();
+        String serviceIp = prefix + "250";
+        // The PCs start without an address, as a PC at power-on does.
+        pc1.execOk(Duration.ofSeconds(10), "ip", "addr", "flush", "dev", pc1Link.peerName());
+        pc2.execOk(Duration.ofSeconds(10), "ip", "addr", "flush", "dev", pc2Link.peerName());
+        String ipA = link.hostSideAddress().getHostAddress(), ipB = link.peerAddress().getHostAddress();
+        server("A", a, "primary", aClient, ipA + ":7789", ipB + ":7789", serviceIp, prefix);
+        server("B", b, "standby", bClient, ipB + ":7789", ipA + ":7789", serviceIp, prefix);
+
+        awaitLog("A", "boot services started on the new primary");
+        assertThat(logged("B", "boot services started")).as("the standby is silent").isFalse();
+        Map<String, String> first = dhcp(pc1, pc1Link.peerName(), "pc1");
+        assertThat(first).as(first.toString()).containsEntry("siaddr", serviceIp).containsEntry("serverid", aClient.peerAddress().getHostAddress());
+        assertThat(tftp(pc1, serviceIp, "pc1-tftp")).isEqualTo("boot file from A");
+        assertThat(logged("B", "DHCP (full mode) listening")).as("the standby never listened for DHCP").isFalse();
+
+        // The primary dies. Its process is killed; its kernel's service interface goes down as a dead (fenced) machine's would.
+        servers.get("A").destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+        a.exec(Duration.ofSeconds(10), "ip", "link", "set", "dev", "nbsvc0", "down");
+        awaitLog("B", "boot services started on the new primary");
+
+        Map<String, String> fresh = dhcp(pc2, pc2Link.peerName(), "pc2");
+        assertThat(fresh).as(fresh.toString()).containsEntry("siaddr", serviceIp).containsEntry("serverid", bClient.peerAddress().getHostAddress());
+        assertThat(tftp(pc2, serviceIp, "pc2-tftp")).as("the boot file now comes from the new primary, at the same address").isEqualTo("boot file from B");
+    }
+}

@@ -1,0 +1,239 @@
+package dev.netboot.app;
+
+import dev.netboot.images.TestRootfs;
+import dev.netboot.storage.CowBlockStore;
+import dev.netboot.testlib.CommandResult;
+import dev.netboot.testlib.Namespace;
+import dev.netboot.testlib.NetLab;
+import dev.netboot.testlib.VethPair;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The boot state on the standby, with real peers: two server processes (the jar) in namespaces joined by
+ * a replication veth; on the primary an operator imports an image and clones it for a client (the CLI,
+ * as a person would), a real AoE initiator (bench/aoe-loadgen.c) writes to that clone; the standby then
+ * lists the client, image and disk, holds the image with the same SHA-256, and its clone overlay has the
+ * same md5 as the primary's, although the image's data crossed the link only once. A removal follows.
+ */
+class CatalogReplicationIT {
+
+    static final Duration T = Duration.ofSeconds(120);
+    static final int PORT = 7789;
+    static final String SECRET = "catalog-it-secret-0123456789abcdef";
+    static Path loadgen;
+
+    @TempDir
+    Path dir;
+    NetLab lab;
+    Namespace pri, sby, cli;
+    VethPair clientLink, standbyClientLink, replicationLink;
+    Server primary, standby;
+
+    @BeforeAll
+    static void buildLoadGenerator() throws Exception {
+        loadgen = Files.createTempDirectory("catalog-it").resolve("aoe-loadgen");
+        Path source = Path.of("..", "bench", "aoe-loadgen.c").toAbsolutePath().normalize();
+        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", loadgen.toString(), source.toString()).inheritIO().start();
+        assertThat(gcc.waitFor()).as("gcc " + source).isZero();
+    }
+
+    @BeforeEach
+    void lab() {
+        lab = NetLab.create();
+        pri = lab.namespace("pri");
+        sby = lab.namespace("sby");
+        cli = lab.namespace("cli");
+        clientLink = lab.veth(pri, cli);
+        standbyClientLink = lab.veth(sby, cli);
+        replicationLink = lab.veth(pri, sby);
+    }
+
+    @AfterEach
+    void cleanUp() {
+        for (Server s : new Server[]{primary, standby}) if (s != null) s.kill();
+        if (lab != null) lab.close();
+    }
+
+    final class Server {
+        final String name;
+        final Namespace ns;
+        final Path dataDir;
+        final List<String> sets;
+        final List<String> output = Collections.synchronizedList(new ArrayList<>());
+        Process process;
+
+        Server(String name, Namespace ns, String role, String aoeInterface, String listen, String peer) {
+            this.name = name;
+            this.ns = ns;
+            this.dataDir = dir.resolve(name);
+            sets = List.of("dataDir=" + dataDir, "aoe.interfaces=[" + aoeInterface + "]", "tftp.enabled=false", "http.enabled=false",
+                    "dhcp.mode=off", "replication.role=" + role, "replication.peer=" + peer, "replication.listen=" + listen,
+                    "replication.secret=" + SECRET, "replication.pingMillis=200", "replication.timeoutMillis=1000");
+        }
+
+        Server start() throws IOException {
+            List<String> cmd = new ArrayList<>(javaCommand());
+            cmd.add("serve");
+            for (String s : sets) cmd.addAll(List.of("--set", s));
+            process = ns.start(cmd.toArray(String[]::new));
+            Process p = process;
+            Thread.ofVirtual().start(() -> {
+                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                    for (String line; (line = r.readLine()) != null; ) output.add(line);
+                } catch (IOException ignored) {
+                    // the process is gone
+                }
+            });
+            return this;
+        }
+
+        void kill() {
+            if (process == null) return;
+            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
+            process.destroyForcibly();
+            try {
+                process.waitFor(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            process = null;
+        }
+
+        String log() { return name + " log:\n" + String.join("\n", output); }
+
+        String status() {
+            try {
+                Path f = ReplicationService.statusFile(dataDir);
+                return Files.exists(f) ? Files.readString(f) : "";
+            } catch (IOException e) {
+                return "";
+            }
+        }
+
+        void await(String what, Predicate<Server> condition) throws Exception {
+            long end = System.nanoTime() + T.toNanos();
+            while (!condition.test(this)) {
+                if (process != null) assertThat(process.isAlive()).as(log()).isTrue();
+                if (System.nanoTime() > end) throw new AssertionError(name + ": timed out waiting for " + what + "\nstatus:\n" + status() + "\n" + log());
+                Thread.sleep(200);
+            }
+        }
+
+        CommandResult cli(String... args) {
+            List<String> cmd = new ArrayList<>(javaCommand());
+            cmd.addAll(List.of(args));
+            for (String s : sets) cmd.addAll(List.of("--set", s));
+            CommandResult r = ns.exec(Duration.ofSeconds(180), cmd.toArray(String[]::new));
+            assertThat(r.exitCode()).as(name + " netboot " + String.join(" ", args) + ":\n" + r.stdout() + r.stderr()).isZero();
+            return r;
+        }
+
+        long counter(String key) {
+            Matcher m = Pattern.compile(" " + Pattern.quote(key) + "=(\\d+)").matcher(status());
+            return m.find() ? Long.parseLong(m.group(1)) : -1;
+        }
+    }
+
+    private static List<String> javaCommand() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
+        if (Files.isRegularFile(jar)) return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString());
+        return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main");
+    }
+
+    static String digest(String algorithm, Path file) throws Exception {
+        MessageDigest md = MessageDigest.getInstance(algorithm);
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] buf = new byte[1 << 20];
+            for (int n; (n = in.read(buf)) > 0; ) md.update(buf, 0, n);
+        }
+        return HexFormat.of().formatHex(md.digest());
+    }
+
+    /** Client disks under a data directory that are clones (overlay + sidecar), by path relative to it. */
+    static List<Path> clones(Path dataDir) throws IOException {
+        try (Stream<Path> walk = Files.walk(dataDir)) {
+            return walk.filter(Files::isRegularFile).filter(p -> !p.startsWith(dataDir.resolve("images")))
+                    .filter(CowBlockStore::isClone).map(dataDir::relativize).sorted().toList();
+        }
+    }
+
+    @Test
+    void anImageCloneAndAssignmentOnThePrimaryAppearOnTheStandbyAndTheImageCrossesOnce() throws Exception {
+        String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
+        primary = new Server("primary", pri, "primary", clientLink.hostSideName(), "0.0.0.0:" + PORT, s + ":" + PORT).start();
+        standby = new Server("standby", sby, "standby", standbyClientLink.hostSideName(), s + ":" + PORT, p + ":" + PORT).start();
+        primary.await("the link", x -> x.status().contains("connected yes"));
+
+        Path rootfs = TestRootfs.create(dir.resolve("rootfs"));
+        primary.cli("image", "import", "demo", rootfs.toString(), "--size", "64M");
+        String mac = clientLink.peerMac();
+        primary.cli("clone", "demo", "--to", mac);
+
+        // The clone joins the data path once the standby holds it; both copies up to date.
+        Pattern diskLine = Pattern.compile("disk (\\d+)\\.(\\d+) role primary state up-to-date");
+        primary.await("the clone replicated and up to date", x -> diskLine.matcher(x.status()).find());
+        standby.await("the clone up to date on the standby", x -> x.status().contains("role standby state up-to-date"));
+        Matcher address = diskLine.matcher(primary.status());
+        assertThat(address.find()).isTrue();
+
+        // A real initiator writes to the clone (it is the client's MAC the clone is exported to).
+        CommandResult w = cli.exec(Duration.ofSeconds(90), loadgen.toString(), "-i", clientLink.peerName(), "-s", address.group(1), "-l", address.group(2),
+                "-m", "randwrite", "-w", "16", "-t", "2", "-p", "7", "-r", "7");
+        assertThat(w.exitCode()).as(w.stdout() + w.stderr()).isZero();
+        assertThat(w.stdout()).contains("errors=0");
+        primary.await("no write in flight", x -> x.status().contains("in-flight 0") && !x.status().contains("syncing"));
+
+        // The standby's own view: client, image, disk.
+        String clients = standby.cli("client", "list").stdout();
+        assertThat(clients).as(clients).contains(mac).contains("demo");
+        String images = standby.cli("image", "list").stdout();
+        assertThat(images).as(images).contains("demo");
+        String disks = standby.cli("disk", "list").stdout();
+        String listed = "e" + address.group(1) + "." + address.group(2) + " ";
+        assertThat(disks).as(disks).contains(listed);
+
+        Path image = Path.of("images", "demo", "disk.img");
+        assertThat(digest("SHA-256", standby.dataDir.resolve(image))).isEqualTo(digest("SHA-256", primary.dataDir.resolve(image)));
+        List<Path> clones = clones(primary.dataDir);
+        assertThat(clones).as("one clone on the primary").hasSize(1);
+        assertThat(clones(standby.dataDir)).as("the standby's disk is a clone of its own image copy, at the same place").isEqualTo(clones);
+        assertThat(digest("MD5", standby.dataDir.resolve(clones.getFirst()))).as("overlay")
+                .isEqualTo(digest("MD5", primary.dataDir.resolve(clones.getFirst())));
+
+        // The image crossed once (its file copy); the clone's full sync sent only the clone's own blocks.
+        long imageBytes = Files.size(primary.dataDir.resolve(image));
+        long received = standby.counter("received-bytes");
+        assertThat(received).as(standby.status()).isPositive().isLessThan(imageBytes + imageBytes / 2);
+
+        // A removal on the primary happens on the standby too.
+        primary.cli("client", "unassign", mac);
+        standby.await("the disk gone from the standby's catalog", x -> !x.cli("disk", "list").stdout().contains(listed));
+        assertThat(clones(standby.dataDir)).isEmpty();
+    }
+}
