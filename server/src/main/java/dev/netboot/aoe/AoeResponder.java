@@ -91,6 +91,26 @@ public final class AoeResponder {
         }
     }
 
+    /** Interfaces that stand for another in disk bindings (served → the interface it stands for). */
+    private volatile Map<String, String> standsFor = Map.of();
+
+    /**
+     * Frames that come in on {@code served} count, for disks bound to interfaces, as if they came in on
+     * {@code boundAs}: with replication failover the disks are served from the service MAC's macvlan over the
+     * client network's interface, and an operator binds a disk to that network (its interface's name).
+     */
+    public void bindingsOf(String served, String boundAs) {
+        Map<String, String> m = new java.util.HashMap<>(standsFor);
+        m.put(served, boundAs);
+        standsFor = Map.copyOf(m);
+    }
+
+    private boolean reachable(AoeTarget t, Port port) {
+        if (t.definition().reachableOn(port.interfaceName())) return true;
+        String alias = standsFor.get(port.interfaceName());
+        return alias != null && t.definition().reachableOn(alias);
+    }
+
     /** Decides whether a config query is the failover peer's probe (it then learns every target exists). */
     public interface ProbeCheck {
         boolean isPeerProbe(MacAddress from, int tag, ByteBuffer config);
@@ -124,7 +144,7 @@ public final class AoeResponder {
             boolean elsewhere = false;
             for (AoeTarget t : targets.values()) {
                 if (!t.address().matches(h.shelf(), h.slot())) continue;
-                if (!t.definition().reachableOn(port.interfaceName())) elsewhere = true;
+                if (!reachable(t, port)) elsewhere = true;
                 else if (t.visibleTo(from)) out.addAll(handleFor(t, request, port));
             }
             // Counted once per frame, as a drop only when nothing answered it.
@@ -134,7 +154,7 @@ public final class AoeResponder {
         if (h.shelf() > 0xFFFE || h.slot() > 0xFE) return drop(Drop.NO_SUCH_TARGET);
         AoeTarget t = targets.get(new TargetAddress(h.shelf(), h.slot()));
         if (t == null) return drop(Drop.NO_SUCH_TARGET);
-        if (!t.definition().reachableOn(port.interfaceName())) {
+        if (!reachable(t, port)) {
             drops.get(Drop.WRONG_INTERFACE).increment();
             return List.of(new Effect.WrongInterface(from, t.address(), t.definition().interfaces()));
         }

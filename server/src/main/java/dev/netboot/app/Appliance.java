@@ -464,6 +464,10 @@ public final class Appliance implements AutoCloseable {
         return config.aoe().interfaces();
     }
 
+    private boolean failoverConfigured() {
+        return ReplicationService.role(config.replication()).isPresent() && config.replication().failover();
+    }
+
     /** A takeover: AoE serving (on the service interface, still down until the failover brings it up). */
     private synchronized AoeServer ensureAoe() throws IOException {
         if (aoe == null) startAoe();
@@ -498,6 +502,11 @@ public final class Appliance implements AutoCloseable {
         aoe = new AoeServer(aoeInterfaces(), a.bufferCount(), a.threadsPerInterface(), a.packetRing(), registry, new StateFiles(dataDir),
                 config.tuning().aoeSpinNanos()).start();
         aoe.responder().onDiscovery(bootSteps.discoveries());
+        if (failoverConfigured()) {
+            // Disks bound to the client network (its interface's name) are served from the service macvlan over it.
+            NetbootConfig.Replication r = config.replication();
+            aoe.responder().bindingsOf(r.serviceInterface(), r.clientInterface());
+        }
         running.add(aoe);
         DiskCatalog catalog = services.catalog();
         Set<TargetAddress> disks = new java.util.HashSet<>();

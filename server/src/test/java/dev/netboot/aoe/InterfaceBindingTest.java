@@ -89,4 +89,15 @@ class InterfaceBindingTest {
             assertThat(h.send(h.request(CLIENT, 4, 2, ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0])), p)).as(p.interfaceName()).hasSize(1);
         assertThat(wrongInterface()).isZero();
     }
+
+    @Test
+    void withFailoverTheServiceMacvlanAnswersForDisksBoundToTheClientNetworksInterface() {
+        Port service = Port.forMtu("nbsvc0", SERVER, 1500, 64);
+        h.add(bound, 1000, Set.of(CLIENT), Set.of("eth1"));
+        assertThat(h.send(h.request(CLIENT, 4, 1, config(0, "")), service)).as("before the service interface stands for eth1").isEmpty();
+        h.responder.bindingsOf("nbsvc0", "eth1");
+        assertThat(h.send(h.request(CLIENT, 4, 1, config(0, "")), service)).hasSize(1);
+        assertThat(h.send(h.request(CLIENT, 4, 1, ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0])), service)).hasSize(1);
+        assertThat(h.send(h.request(CLIENT, 4, 1, config(0, "")), vlan30)).as("still nowhere else").isEmpty();
+    }
 }
