@@ -171,7 +171,14 @@ public final class AdminQueries {
         return new ClientRow(c.mac(), c.state(), stateNote(c.state()), Formats.text(c.hostname()), Formats.text(c.architecture()),
                 address, Formats.time(c.lastSeen()), Formats.time(lastBoot.map(BootEvent::at).orElse(null)),
                 a.map(Assignment::imageName).orElse(Formats.NONE), a.map(x -> "e" + x.aoeAddress()).orElse(Formats.NONE),
-                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()), waitingNow.contains(c.mac()));
+                disk.map(Disk::kind).orElse(Formats.NONE), Formats.text(c.bootFile()), AdminRoutes.clientPath(c.mac()), waitingNow.contains(c.mac()),
+                installing(c.mac()));
+    }
+
+    /** Installer mode in words ("" when none): which installer, and whether its install is under way. */
+    String installing(String mac) {
+        return inventory.installMode(mac).map(i -> i.installer() + i.started().map(t -> ", under way since " + Formats.time(t))
+                .orElse(", starts at its next network boot")).orElse("");
     }
 
     private static String stateNote(String state) {
