@@ -15,6 +15,13 @@ d-i grub-installer/bootdev string [=aoeDevice]
 #d-i passwd/root-password password change-me
 #d-i passwd/root-password-again password change-me
 #d-i passwd/make-user boolean false
-#d-i mirror/http/hostname string deb.debian.org
-#d-i mirror/http/directory string /debian
+# This server's local mirror of the installer's own components (netboot installers fetch debian builds
+# it: partitioner, filesystems, disk detection), so that partitioning needs no internet. Its Release file
+# is unsigned, hence allow_unauthenticated. SERVER:PORT is this server's HTTP address (http.port).
+#d-i mirror/country string manual
+#d-i mirror/http/hostname string SERVER:PORT
+#d-i mirror/http/directory string /boot/installers/[=installer]/mirror
+#d-i mirror/http/proxy string
+#d-i mirror/suite string bookworm
+#d-i debian-installer/allow_unauthenticated boolean true
 #d-i pkgsel/include string openssh-server

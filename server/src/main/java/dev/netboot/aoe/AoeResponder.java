@@ -37,7 +37,13 @@ public final class AoeResponder {
     private final Map<AoeError, LongAdder> errors = new EnumMap<>(AoeError.class);
     private final LongAdder ataErrors = new LongAdder();
 
-    public AoeResponder() {
+    private final java.util.function.LongSupplier clockMillis;
+
+    public AoeResponder() { this(System::currentTimeMillis); }
+
+    /** @param clockMillis the time frames arrive at (ms since the epoch): when each target last heard from its initiator */
+    public AoeResponder(java.util.function.LongSupplier clockMillis) {
+        this.clockMillis = clockMillis;
         for (Drop d : Drop.values()) drops.put(d, new LongAdder());
         for (AoeError e : AoeError.values()) errors.put(e, new LongAdder());
     }
@@ -163,6 +169,8 @@ public final class AoeResponder {
     }
 
     private List<Effect> handleFor(AoeTarget t, AoeFrame request, Port port) {
+        // An initiator the target admits spoke to it: its client is running (capture refuses it meanwhile).
+        t.heard(clockMillis.getAsLong());
         AoeHeader h = request.header();
         if (h.version() != AoeHeader.VERSION) return error(t, request, port, AoeError.UNSUPPORTED_VERSION);
         return switch (request.message()) {

@@ -18,7 +18,17 @@ public final class AoeTarget {
                 .asReadOnlyBuffer();
     }
 
+    private volatile long lastFrameMillis = -1;
+
     public TargetAddress address() { return definition.address(); }
+
+    /**
+     * When an initiator this target admits last sent it a frame (ms since the epoch; -1: none since it was
+     * exported). A running client's AoE driver reads and writes its disk; one that is off sends nothing.
+     */
+    public long lastFrameMillis() { return lastFrameMillis; }
+
+    void heard(long millis) { lastFrameMillis = millis; }
     public TargetDefinition definition() { return definition; }
     public TargetState state() { return state; }
     ByteBuffer identify() { return identify.duplicate(); }

@@ -518,7 +518,39 @@ public final class Appliance implements AutoCloseable {
         running.add(exporter);
         aoeExporter = exporter;
         services.exportDisksThrough(exporter);
+        publishAoeActivity(catalog);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", aoeInterfaces()), catalog.file());
+    }
+
+    private boolean activityPublished;
+
+    /**
+     * Every 5 s, when each disk last heard from its client ({@link dev.netboot.disks.AoeActivity}), for
+     * {@code image capture} in another process: written only when something changed.
+     */
+    private void publishAoeActivity(DiskCatalog catalog) {
+        if (activityPublished) return; // a failover restart of AoE keeps the one timer: it reads the current server
+        activityPublished = true;
+        dev.netboot.disks.AoeActivity activity = dev.netboot.disks.AoeActivity.of(catalog);
+        java.util.concurrent.atomic.AtomicReference<java.util.Map<TargetAddress, Instant>> last = new java.util.concurrent.atomic.AtomicReference<>(java.util.Map.of());
+        var timer = group.next().scheduleAtFixedRate(() -> {
+            AoeServer server = aoe;
+            if (server == null) return;
+            java.util.Map<TargetAddress, Instant> now = new java.util.HashMap<>();
+            for (dev.netboot.aoe.AoeTarget t : server.responder().targets()) {
+                if (t.lastFrameMillis() >= 0) now.put(t.address(), Instant.ofEpochMilli(t.lastFrameMillis()));
+            }
+            if (now.equals(last.get())) return;
+            Thread.ofVirtual().start(() -> {
+                try {
+                    activity.write(now);
+                    last.set(now);
+                } catch (IOException e) {
+                    log.warn("could not write {} (image capture cannot tell running clients by their AoE frames): {}", activity.file(), e.getMessage());
+                }
+            });
+        }, 1, 5, java.util.concurrent.TimeUnit.SECONDS);
+        running.add(() -> timer.cancel(false));
     }
 
     /** The replicated standby (docs/replication.md): the catalog's disks and aoe.targets, mirrored to the peer. */

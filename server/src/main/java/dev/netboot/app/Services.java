@@ -204,7 +204,7 @@ public final class Services implements AutoCloseable {
 
     /** Switching a client to an installer (CLI, web admin): the checks, the disk if it has none, installer mode. */
     public ClientInstalls clientInstalls() {
-        return new ClientInstalls(inventory(), installers(), clientDisks(), catalog(), images());
+        return new ClientInstalls(inventory(), installers(), clientDisks(), images());
     }
 
     /** Installers' kernels and initrds (with the AoE add-on) for the clients in installer mode, under installers/NAME/MAC/. */

@@ -158,6 +158,58 @@ public final class ClientDisks {
      */
     public void snapshot(String mac, Path raw, Progress progress) throws IOException {
         String m = Inventory.normalizeMac(mac);
+        offline(m, (disk, store) -> {
+            copy(m, store, raw, progress);
+            return null;
+        });
+    }
+
+    /** Reads a client's disk as one raw disk. */
+    public interface DiskReader<T> {
+        T read(Path rawDisk) throws IOException;
+    }
+
+    /**
+     * Hands {@code reader} the client's disk as a raw disk, while the disk is off the network (exported
+     * again afterwards). A plain disk, or a clone of a blank image, is read in place, so only what the
+     * reader reads is read: a clone's overlay holds every chunk the client wrote at its own offset and
+     * holes, which read as zeros, elsewhere, where a blank base is zeros too. Any other clone is first
+     * copied (sparsely) to {@code scratch}, which the caller deletes.
+     */
+    public <T> T readOffline(String mac, Path scratch, DiskReader<T> reader) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        return offline(m, (disk, store) -> {
+            Path path = Path.of(disk.path());
+            if (!CowBlockStore.isClone(path) || onBlankImage(m)) return reader.read(path);
+            copy(m, store, scratch, Progress.NONE);
+            return reader.read(scratch);
+        });
+    }
+
+    private boolean onBlankImage(String mac) {
+        return inventory.assignment(mac).flatMap(a -> inventory.image(a.imageName()))
+                .map(i -> dev.netboot.images.ImageLibrary.BLANK_SOURCE.equals(i.source())).orElse(false);
+    }
+
+    private static void copy(String mac, BlockStore store, Path raw, Progress progress) throws IOException {
+        try (FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            ZeroSkippingCopy.copy(store, out, "copying the disk of " + mac, progress);
+            out.force(true);
+        } catch (IOException | RuntimeException e) {
+            Files.deleteIfExists(raw);
+            throw e;
+        }
+    }
+
+    private interface WhileOffline<T> {
+        T run(Disk disk, BlockStore store) throws IOException;
+    }
+
+    /**
+     * Runs {@code action} with the client's disk withdrawn from the network and opened read-only here (so
+     * no server, this one or another, writes it meanwhile), then exports it again, also on failure.
+     */
+    private <T> T offline(String m, WhileOffline<T> action) throws IOException {
         Disk disk = inventory.diskOf(m).orElseThrow(() -> new IllegalArgumentException("client " + m + " has no disk"));
         Optional<TargetAddress> address = inventory.aoeAddress(m).map(TargetAddress::parse);
         boolean withdrawn = address.isPresent() && catalog.find(address.get()).isPresent();
@@ -168,21 +220,55 @@ public final class ClientDisks {
         try {
             long deadline = System.nanoTime() + RELEASE_WAIT_NANOS;
             while (true) {
-                try (BlockStore store = BlockStores.open(Path.of(disk.path()), true, false);
-                     FileChannel out = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-                    ZeroSkippingCopy.copy(store, out, "copying the disk of " + m, progress);
-                    out.force(true);
-                    return;
+                BlockStore store;
+                try {
+                    store = BlockStores.open(Path.of(disk.path()), true, false);
                 } catch (IOException e) {
-                    Files.deleteIfExists(raw);
                     // A server in another process lets go of the withdrawn disk at its next catalog poll.
                     if (!String.valueOf(e.getMessage()).contains("in use") || System.nanoTime() > deadline) throw e;
                     sleep(200);
+                    continue;
+                }
+                try (store) {
+                    return action.run(disk, store);
                 }
             }
         } finally {
             if (withdrawn) ensureExported(m, disk, address.get());
         }
+    }
+
+    /**
+     * The client's disk, checked to be its alone: refused, with nothing changed, when it is exported to
+     * other MACs too or to every client (netboot disk export), since they would read or write it under
+     * whatever the caller is about to do ({@code why}: "an installer would overwrite what they read").
+     * Empty when the client has no disk. The one check before an install onto or a capture of a client's disk.
+     */
+    public Optional<Disk> ownDisk(String mac, String why) throws IOException {
+        String m = Inventory.normalizeMac(mac);
+        Optional<Disk> disk = inventory.diskOf(m);
+        if (disk.isEmpty()) return disk;
+        Optional<String> address = inventory.aoeAddress(m);
+        Path path = Path.of(disk.get().path()).toAbsolutePath().normalize();
+        for (DiskEntry e : catalog.list()) {
+            boolean same = address.isPresent() && e.target().equals(TargetAddress.parse(address.get()))
+                    || Path.of(e.path()).toAbsolutePath().normalize().equals(path);
+            if (!same) continue;
+            List<String> others = e.allowedMacs().stream().filter(x -> !Inventory.normalizeMac(x).equals(m)).toList();
+            if (Boolean.TRUE.equals(e.open()) || !others.isEmpty()) {
+                throw new IllegalStateException("disk " + disk.get().name() + " of client " + m + " is exported as e" + e.address() + " to "
+                        + (Boolean.TRUE.equals(e.open()) ? "every client" : "other clients too: " + String.join(", ", others))
+                        + "; " + why + " (netboot disk export)");
+            }
+        }
+        return disk;
+    }
+
+    /** When the AoE server last heard from the client's driver on its disk ({@link AoeActivity}); empty for never or no server. */
+    public Optional<java.time.Instant> lastAoeFrame(String mac) throws IOException {
+        Optional<String> address = inventory.aoeAddress(Inventory.normalizeMac(mac));
+        if (address.isEmpty()) return Optional.empty();
+        return AoeActivity.of(catalog).lastFrame(TargetAddress.parse(address.get()));
     }
 
     /** When the client's disk was last written (its files' modification time): a client that runs writes. */

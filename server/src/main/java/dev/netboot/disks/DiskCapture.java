@@ -20,7 +20,9 @@ import java.util.OptionalLong;
 
 /**
  * {@code netboot image capture MAC NAME}: a client's disk becomes an image other clients are cloned from.
- * The client must be off: a disk written within {@code quiet} counts as in use by a running system and is
+ * The client must be off: a disk the AoE server heard its client use within {@code quiet}
+ * ({@link AoeActivity}: reads count too, and it works for disks on LVM, whose device nodes tell no write
+ * time), or whose files were written within {@code quiet}, counts as in use by a running system and is
  * refused (a running system has its filesystems mounted and its writes half-done). The copy is taken with
  * the disk off the network ({@link ClientDisks#snapshot}), so nothing changes under it; then it is imported
  * like any disk image (its root partition and kernel found as {@code image import} finds them) and its
@@ -49,7 +51,16 @@ public final class DiskCapture {
         String m = Inventory.normalizeMac(mac);
         ImageName.check(name);
         if (inventory.image(name).isPresent()) throw new IllegalArgumentException("image " + name + " exists already");
-        Disk disk = inventory.diskOf(m).orElseThrow(() -> new IllegalArgumentException("client " + m + " has no disk to capture"));
+        Disk disk = disks.ownDisk(m, "they could write it while it is copied")
+                .orElseThrow(() -> new IllegalArgumentException("client " + m + " has no disk to capture"));
+        Optional<Instant> heard = disks.lastAoeFrame(m);
+        if (heard.isPresent()) {
+            Duration ago = Duration.between(heard.get(), clock.instant());
+            if (ago.compareTo(quiet) < 0) {
+                throw new IllegalStateException("client " + m + " used its disk over AoE " + Math.max(0, ago.toSeconds()) + " s ago (the AoE server heard it): "
+                        + "it is running. Shut it down, then capture (its disk must be silent for " + quiet.toSeconds() + " s)");
+            }
+        }
         Optional<Instant> written = disks.lastWrite(m);
         if (written.isPresent()) {
             Duration ago = Duration.between(written.get(), clock.instant());

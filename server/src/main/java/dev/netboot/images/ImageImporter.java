@@ -168,6 +168,51 @@ public final class ImageImporter {
             if (out.size() < size) out.write(ByteBuffer.allocate(1), size - 1);
             out.force(true);
         }
+        return readSystem(disk, filesystems, staging, progress);
+    }
+
+    /**
+     * The kernel and modules of the system on a raw disk (any MBR/GPT partition, /boot on its own or not),
+     * read out with debugfs into {@code into/boot} and {@code into/lib/modules}, the disk read in place:
+     * only the blocks of the partition table, those directories and those files are read.
+     *
+     * @return the kernel's version
+     */
+    public static String readSystem(Path disk, Path into, Progress progress) throws IOException {
+        List<DiskLayout.ExtFilesystem> filesystems = DiskLayout.extFilesystems(disk);
+        if (filesystems.isEmpty()) throw new IOException("no ext2/3/4 filesystem on the disk (bare, or in an MBR or GPT partition)");
+        return readSystem(disk, filesystems, into, progress);
+    }
+
+    /**
+     * What changes when the system's kernels change, read from the disk in place: for each ext filesystem its
+     * place on the disk and the listings (inode, mode, size, time of each entry) of /boot, /lib/modules and
+     * /usr/lib/modules, or of its top for a filesystem with none of them (a /boot partition). A kernel
+     * installed, removed or rebuilt changes it; a running system's logs, journal and /tmp do not. Only the
+     * partition table and those directories are read.
+     */
+    public static String kernelFingerprint(Path disk) throws IOException {
+        StringBuilder f = new StringBuilder();
+        for (DiskLayout.ExtFilesystem fs : DiskLayout.extFilesystems(disk)) {
+            f.append("fs ").append(fs.number()).append(" at ").append(fs.offset()).append('\n');
+            StringBuilder dirs = new StringBuilder();
+            for (String dir : List.of("/boot", "/lib/modules", "/usr/lib/modules")) dirs.append(listing(debugfsTarget(disk, fs), dir));
+            f.append(dirs.isEmpty() ? listing(debugfsTarget(disk, fs), "/") : dirs);
+        }
+        return f.toString();
+    }
+
+    /** "ls -l"'s entries of a directory ("" when there is none; debugfs then only complains on stderr). */
+    private static String listing(String fs, String dir) throws IOException {
+        StringBuilder out = new StringBuilder();
+        for (String line : Tools.run(TOOL_TIMEOUT, List.of("debugfs", "-R", "ls -l " + dir, fs)).split("\n")) {
+            if (!line.isBlank()) out.append(dir).append(' ').append(line.strip()).append('\n');
+        }
+        return out.toString();
+    }
+
+    private static String readSystem(Path disk, List<DiskLayout.ExtFilesystem> filesystems, Path staging, Progress progress) throws IOException {
+        Path source = disk;
         DiskLayout.ExtFilesystem root = null;
         String modulesDir = null;
         List<String> versions = new ArrayList<>();

@@ -28,6 +28,21 @@ class AoeResponderTest {
     }
 
     @Test
+    void aTargetKnowsWhenItsClientLastSpokeToItAndAStrangerDoesNotCount() {
+        h.add(e11, 1000, Set.of(CLIENT));
+        AoeTarget t = h.responder.target(e11);
+        assertThat(t.lastFrameMillis()).as("nothing heard since it was exported").isEqualTo(-1);
+        h.now.set(5_000);
+        h.send(h.request(STRANGER, 1, 1, ata(Ata.READ_SECTORS, 1, 0, new byte[0])));
+        assertThat(t.lastFrameMillis()).as("a MAC it does not admit is not its client").isEqualTo(-1);
+        h.send(h.request(CLIENT, 1, 1, ata(Ata.READ_SECTORS, 1, 0, new byte[0])));
+        assertThat(t.lastFrameMillis()).isEqualTo(5_000);
+        h.now.set(9_000);
+        h.send(h.request(CLIENT, 0xffff, 0xff, config(AoeMessage.QueryConfig.READ, "")));
+        assertThat(t.lastFrameMillis()).as("its discovery counts too").isEqualTo(9_000);
+    }
+
+    @Test
     void identifyAnnouncesLba48CapacityAndFlushTheWayLinuxReadsIt() {
         h.add(e11, 100_000, Set.of(CLIENT));
         AoeMessage.Ata reply = onlyAta(h.send(h.request(CLIENT, 1, 1, ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0]))));

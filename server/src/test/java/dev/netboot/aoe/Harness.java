@@ -18,7 +18,9 @@ final class Harness implements StorageDirectory {
     static final MacAddress STRANGER = MacAddress.parse("52:54:00:66:66:66");
     static final Port PORT = Port.forMtu("eth0", SERVER, 1500, 64);
 
-    final AoeResponder responder = new AoeResponder();
+    /** The time frames arrive at (ms), set by a test. */
+    final java.util.concurrent.atomic.AtomicLong now = new java.util.concurrent.atomic.AtomicLong(1_000);
+    final AoeResponder responder = new AoeResponder(now::get);
     final Map<TargetAddress, MemoryBlockStore> stores = new HashMap<>();
     final Map<TargetAddress, TargetState> saved = new HashMap<>();
     final EffectRunner runner = new EffectRunner(responder, this, null, null);

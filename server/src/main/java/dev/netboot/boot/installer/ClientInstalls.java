@@ -1,17 +1,12 @@
 package dev.netboot.boot.installer;
 
-import dev.netboot.aoe.TargetAddress;
 import dev.netboot.disks.ClientDisks;
-import dev.netboot.disks.DiskCatalog;
-import dev.netboot.disks.DiskEntry;
 import dev.netboot.images.ImageLibrary;
 import dev.netboot.inventory.Disk;
 import dev.netboot.inventory.Image;
 import dev.netboot.inventory.Inventory;
 
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 
@@ -28,14 +23,12 @@ public final class ClientInstalls {
     private final Inventory inventory;
     private final InstallerCatalog catalog;
     private final ClientDisks disks;
-    private final DiskCatalog exports;
     private final ImageLibrary images;
 
-    public ClientInstalls(Inventory inventory, InstallerCatalog catalog, ClientDisks disks, DiskCatalog exports, ImageLibrary images) {
+    public ClientInstalls(Inventory inventory, InstallerCatalog catalog, ClientDisks disks, ImageLibrary images) {
         this.inventory = inventory;
         this.catalog = catalog;
         this.disks = disks;
-        this.exports = exports;
         this.images = images;
     }
 
@@ -43,10 +36,8 @@ public final class ClientInstalls {
     public String install(String mac, String installer, OptionalLong size) throws IOException {
         String m = Inventory.normalizeMac(mac);
         catalog.ready(installer);
-        Optional<Disk> disk = inventory.diskOf(m);
-        if (disk.isPresent()) {
-            notShared(m, disk.get());
-        } else {
+        Optional<Disk> disk = disks.ownDisk(m, "an installer would overwrite what they read");
+        if (disk.isEmpty()) {
             if (size.isEmpty()) {
                 throw new InstallerException("client " + m + " has no disk: say how large a disk to make (--size, e.g. 20G), or give it an image first");
             }
@@ -61,21 +52,5 @@ public final class ClientInstalls {
     /** Installer mode off: the next boot boots the client's disk. */
     public boolean cancel(String mac) {
         return inventory.setInstaller(Inventory.normalizeMac(mac), null);
-    }
-
-    private void notShared(String mac, Disk disk) throws IOException {
-        Optional<String> address = inventory.aoeAddress(mac);
-        Path path = Path.of(disk.path()).toAbsolutePath().normalize();
-        for (DiskEntry e : exports.list()) {
-            boolean same = address.isPresent() && e.target().equals(TargetAddress.parse(address.get()))
-                    || Path.of(e.path()).toAbsolutePath().normalize().equals(path);
-            if (!same) continue;
-            List<String> others = e.allowedMacs().stream().filter(x -> !Inventory.normalizeMac(x).equals(mac)).toList();
-            if (Boolean.TRUE.equals(e.open()) || !others.isEmpty()) {
-                throw new InstallerException("disk " + disk.name() + " of client " + mac + " is exported as e" + e.address() + " to "
-                        + (Boolean.TRUE.equals(e.open()) ? "every client" : "other clients too: " + String.join(", ", others))
-                        + "; an installer would overwrite what they read (netboot disk export)");
-            }
-        }
     }
 }

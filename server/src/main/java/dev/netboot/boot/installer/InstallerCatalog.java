@@ -28,8 +28,8 @@ public final class InstallerCatalog {
     private static final String PACKAGED = "/installers/";
     /** Packaged definitions, listed here since a jar cannot be listed portably. */
     private static final List<String> PACKAGED_NAMES = List.of("debian");
-    private static final Set<String> KEYS = Set.of("title", "kernel", "initrd", "modules", "cmdline", "preseed",
-            "fetch.package", "fetch.kernel", "fetch.initrd", "fetch.modules");
+    private static final Set<String> KEYS = Set.of("title", "kernel", "initrd", "modules", "cmdline", "preseed", "mirror",
+            "fetch.package", "fetch.kernel", "fetch.initrd", "fetch.modules", "fetch.udebs");
 
     private final Path definitions;
     private final Path files;
@@ -111,13 +111,14 @@ public final class InstallerCatalog {
                 if (p.getProperty(k, "").isBlank()) throw new InstallerException("installer " + name + ": fetch.package needs " + k);
             }
             fetch = Optional.of(new Installer.Fetch(p.getProperty("fetch.package").trim(), p.getProperty("fetch.kernel").trim(),
-                    p.getProperty("fetch.initrd").trim(), p.getProperty("fetch.modules").trim()));
+                    p.getProperty("fetch.initrd").trim(), p.getProperty("fetch.modules").trim(),
+                    List.of(p.getProperty("fetch.udebs", "").trim().split("\\s+")).stream().filter(u -> !u.isEmpty()).toList()));
         }
         String preseed = p.getProperty("preseed", "").trim();
         if (!preseed.isEmpty() && !NAME.matcher(preseed).matches()) throw new InstallerException("installer " + name + ": preseed must be a file name in " + definitions);
         return new Installer(name, p.getProperty("title", name).trim(), home.resolve(p.getProperty("kernel", "linux").trim()),
                 home.resolve(p.getProperty("initrd", "initrd.gz").trim()), home.resolve(p.getProperty("modules", "modules").trim()),
-                p.getProperty("cmdline", "").trim(), preseed, fetch);
+                p.getProperty("cmdline", "").trim(), preseed, home.resolve(p.getProperty("mirror", "mirror").trim()), fetch);
     }
 
     private static String checkName(String name) {

@@ -17,7 +17,8 @@ import java.util.function.Consumer;
  * {@code netboot installers fetch NAME}: gets an installer's files the way its definition says, with
  * Debian's own tools: {@code apt-get download} of the installer package, {@code dpkg -x}, the kernel and
  * initrd copied into {@code <dataDir>/installers/NAME/}; then the kernel's version read from the kernel
- * itself, and {@code lib/modules/<version>} of the matching linux-image package into {@code modules/}.
+ * itself, and {@code lib/modules/<version>} of the matching linux-image package into {@code modules/}; with
+ * {@code fetch.udebs}, the installer's own components into a local mirror ({@link UdebMirror}, {@code mirror/}).
  * Everything is staged and moved into place at the end: an interrupted fetch leaves nothing half-done.
  */
 public final class InstallerFetcher {
@@ -68,6 +69,18 @@ public final class InstallerFetcher {
             if (!Files.isDirectory(from)) from = kernelPkg.resolve("usr/lib/modules").resolve(version);
             if (!Files.isDirectory(from)) throw new IOException(modulesPackage + " has no lib/modules/" + version);
             Files.move(from, modules.resolve(version));
+            if (!f.udebs().isEmpty()) {
+                progress.accept("building the installer's local mirror of its own components (" + String.join(" ", f.udebs()) + " and what they need)");
+                try {
+                    List<String> got = UdebMirror.build(f.installerPackage(), initrd, version, f.udebs(), files.resolve(home.relativize(i.mirror())),
+                            Files.createDirectories(staging.resolve("udeb-work")), progress);
+                    log.info("installer {}: local mirror with {} udebs, served to its clients: {}", name, got.size(), String.join(" ", got));
+                } catch (IOException | InstallerException e) {
+                    // The mirror only spares the installer an internet mirror; kernel, initrd and aoe module are what it boots with.
+                    progress.accept("no local mirror (the installer will need a Debian mirror for its partitioner and the rest): " + e.getMessage());
+                    log.warn("installer {}: local udeb mirror not built: {}", name, e.getMessage());
+                }
+            }
             deleteTree(home);
             Files.move(files, home, StandardCopyOption.ATOMIC_MOVE);
             log.info("installer {} fetched into {}: kernel {} with modules of {}", name, home, version, modulesPackage);

@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.function.Consumer;
 import java.util.function.Function;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 
 /**
  * A client's installer files, under the names {@code boot.InstallerFile} gives them, only for a client the
@@ -56,6 +58,8 @@ public final class InstallerFileProvider implements FileProvider {
     @Override
     public Lookup open(FileRequest request) {
         Optional<String> relative = ConfinedPath.relative(request.path(), true);
+        Optional<Lookup> mirrored = relative.flatMap(r -> mirrorFile(r));
+        if (mirrored.isPresent()) return mirrored.get();
         Optional<InstallerFile> file = relative.flatMap(InstallerFile::parse);
         if (file.isEmpty()) return new Lookup.NotFound("not an installer file");
         InstallerFile f = file.get();
@@ -86,6 +90,27 @@ public final class InstallerFileProvider implements FileProvider {
         } catch (IOException | TemplateException | RuntimeException e) {
             log.error("installer file {} not served: {}", relative.get(), e.getMessage());
             return new Lookup.NotFound("installer " + f.installer() + ": " + e.getMessage());
+        }
+    }
+
+    private static final Pattern MIRROR = Pattern.compile("installers/([A-Za-z0-9][A-Za-z0-9._-]*)/mirror/(.+)");
+
+    /**
+     * {@code installers/NAME/mirror/...}: the installer's local udeb mirror ({@link UdebMirror}), to any
+     * client: it holds only Debian's own installer components. Empty when the path is not a mirror's.
+     */
+    private Optional<Lookup> mirrorFile(String relative) {
+        Matcher m = MIRROR.matcher(relative);
+        if (!m.matches()) return Optional.empty();
+        try {
+            Optional<Installer> installer = catalog.find(m.group(1));
+            if (installer.isEmpty() || !installer.get().hasMirror()) {
+                return Optional.of(new Lookup.NotFound("installer " + m.group(1) + " has no local mirror (fetch.udebs, netboot installers fetch)"));
+            }
+            Lookup l = new DirectoryFileProvider(installer.get().mirror(), false).open(new FileRequest(m.group(2), null, "installer"));
+            return Optional.of(l instanceof Lookup.Found found ? new Lookup.Found(found.file(), relative) : l);
+        } catch (IOException | RuntimeException e) {
+            return Optional.of(new Lookup.NotFound("installer " + m.group(1) + " mirror: " + e.getMessage()));
         }
     }
 

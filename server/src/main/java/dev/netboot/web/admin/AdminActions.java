@@ -78,6 +78,14 @@ public final class AdminActions {
         return aoe;
     }
 
+    /** {@code netboot client install MAC --cancel} (as {@code ClientInstalls.cancel}): its next boot boots its disk. */
+    public boolean cancelInstall(String who, String mac) {
+        String m = Inventory.normalizeMac(mac);
+        boolean was = inventory.installMode(m).isPresent() && inventory.setInstaller(m, null);
+        if (was) log.info("web admin ({}): client {}: installer mode cancelled", who, m);
+        return was;
+    }
+
     /** "20G", "512M", "1T" or bytes. */
     static long parseSize(String text) {
         String t = text.trim().toUpperCase(java.util.Locale.ROOT).replaceAll("I?B$", "");

@@ -39,6 +39,7 @@ import java.util.Optional;
  * POST   /api/v1/clients/MAC/unassign                                             as netboot client unassign MAC
  * POST   /api/v1/clients/MAC/flatten       starts it; GET .../flatten says how it goes
  * POST   /api/v1/clients/MAC/install       {"installer": "debian", "size": "20G"} as netboot client install
+ * POST   /api/v1/clients/MAC/install/cancel                                       as netboot client install MAC --cancel
  * DELETE /api/v1/clients/MAC                                                      as netboot client remove MAC
  * GET    /api/v1/waiting                   PCs at their "no image yet" screen now
  * GET    /api/v1/images                    images
@@ -108,6 +109,8 @@ public final class AdminApi {
             String disk = actions.install(who(ctx), mac, text(body, "installer"), body.path("size").isMissingNode() ? null : body.path("size").asText());
             return Map.of("mac", mac, "installer", text(body, "installer"), "disk", disk);
         }));
+        r.post(PREFIX + "/clients/{mac}/install/cancel", ctx -> change(ctx, (mac, body) ->
+                Map.of("mac", mac, "wasInstalling", actions.cancelInstall(who(ctx), mac))));
         r.delete(PREFIX + "/clients/{mac}", ctx -> change(ctx, (mac, body) -> {
             if (!actions.remove(who(ctx), mac)) throw new Refused(404, "there is no client " + mac + " in the inventory");
             return Map.of("mac", mac, "removed", true);

@@ -211,7 +211,7 @@ public final class AdminQueries {
         return new ClientRow(f.mac(), f.state(), stateNote(f.state()), Formats.text(f.hostname()), Formats.text(f.architecture()),
                 address, Formats.time(f.lastSeen()), Formats.time(f.lastBoot()), f.image() == null ? Formats.NONE : f.image(),
                 f.disk() == null ? Formats.NONE : "e" + f.disk(), f.diskKind() == null ? Formats.NONE : f.diskKind(),
-                Formats.text(f.bootFile()), AdminRoutes.clientPath(f.mac()), f.waiting());
+                Formats.text(f.bootFile()), AdminRoutes.clientPath(f.mac()), f.waiting(), installing(f));
     }
 
     /** One page of the clients as values (1 = the first), by MAC. */
@@ -232,12 +232,20 @@ public final class AdminQueries {
         Optional<BootEvent> lastBoot = inventory.bootEvents(c.mac()).stream().filter(e -> e.kind().equals("dhcp-boot"))
                 .max(Comparator.comparing(BootEvent::at));
         // Our lease when we hand out addresses (full mode); else what it had when it last booted (proxy mode: another server's).
+        var install = inventory.installMode(c.mac());
         Optional<String> atLastBoot = lastBoot.map(BootEvent::address).filter(x -> x != null && !x.isBlank());
         String address = lease != null ? lease.address().toString() : atLastBoot.orElse(null);
         String source = lease != null ? "lease" : atLastBoot.isPresent() ? "last boot" : null;
         return new ClientFacts(c.mac(), c.state(), blankToNull(c.hostname()), blankToNull(c.architecture()), address, source,
                 c.lastSeen(), lastBoot.map(BootEvent::at).orElse(null), a.map(Assignment::imageName).orElse(null),
-                a.map(Assignment::aoeAddress).orElse(null), disk.map(Disk::kind).orElse(null), blankToNull(c.bootFile()), waitingNow.contains(c.mac()));
+                a.map(Assignment::aoeAddress).orElse(null), disk.map(Disk::kind).orElse(null), blankToNull(c.bootFile()), waitingNow.contains(c.mac()),
+                install.map(i -> i.installer()).orElse(null), install.flatMap(i -> i.started()).orElse(null));
+    }
+
+    /** Installer mode in words ("" when none): which installer, and whether its install is under way. */
+    private static String installing(ClientFacts f) {
+        if (f.installer() == null) return "";
+        return f.installer() + (f.installStarted() != null ? ", under way since " + Formats.time(f.installStarted()) : ", starts at its next network boot");
     }
 
     private static String blankToNull(String s) { return s == null || s.isBlank() ? null : s; }

@@ -75,6 +75,7 @@ public final class AdminRoutes {
             actions.install(who(ctx), mac, ctx.formParam("installer"), ctx.formParam("size"));
             return "installing";
         }));
+        r.post(PREFIX + "/clients/{mac}/install/cancel", ctx -> change(ctx, mac -> actions.cancelInstall(who(ctx), mac) ? "installcancelled" : "notinstalling"));
         r.post(PREFIX + "/clients/{mac}/remove", this::remove);
         r.get(PREFIX + "/clone", ctx -> render(ctx, 200, "clone.ftlh", "clone",
                 new Pages.Clone(queries.imageNames(), macParam(ctx), "", false, "", "")));
@@ -161,6 +162,8 @@ public final class AdminRoutes {
             case "nodisk" -> "The client had no disk.";
             case "flattening" -> "Flattening started.";
             case "installing" -> "Its next network boot starts the installer onto its disk; after the installer's reboot it boots the installed system.";
+            case "installcancelled" -> "Installer mode ended: its next network boot boots its disk.";
+            case "notinstalling" -> "The client was not in installer mode.";
             default -> "";
         };
         boolean flattening = flatten != null && flatten.running();

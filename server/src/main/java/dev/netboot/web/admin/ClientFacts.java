@@ -9,6 +9,9 @@ import java.time.Instant;
  * @param addressSource "lease" (ours, full DHCP) or "last boot" (another server's, seen when it last booted); null with no address
  * @param disk          its disk's AoE address ("1.0"), null when it has none
  * @param waiting       it is at its "no image yet" screen right now
+ * @param installer     the installer its next boot starts (installer mode), null when none
+ * @param installStarted when that install began (its installer booted), null before
  */
 public record ClientFacts(String mac, String state, String hostname, String architecture, String address, String addressSource,
-                          Instant lastSeen, Instant lastBoot, String image, String disk, String diskKind, String bootFile, boolean waiting) {}
+                          Instant lastSeen, Instant lastBoot, String image, String disk, String diskKind, String bootFile, boolean waiting,
+                          String installer, Instant installStarted) {}

@@ -9,4 +9,5 @@ package dev.netboot.web.admin;
  * @param waiting   the PC is at its "no image yet" screen right now, asking again and again
  */
 public record ClientRow(String mac, String state, String stateNote, String hostname, String architecture, String address,
-                        String lastSeen, String lastBoot, String image, String disk, String diskKind, String bootFile, String link, boolean waiting) {}
+                        String lastSeen, String lastBoot, String image, String disk, String diskKind, String bootFile, String link, boolean waiting,
+                        String installing) {}

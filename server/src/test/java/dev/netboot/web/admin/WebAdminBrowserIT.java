@@ -166,4 +166,76 @@ class WebAdminBrowserIT {
         }
         System.out.printf("WebAdminBrowserIT: %.1f s%n", (System.nanoTime() - started) / 1e9);
     }
+
+    static final String INSTALLING = "52:54:00:aa:00:03";
+
+    /** A bzImage header with what the installer catalog reads of it: the boot protocol magic and the version string. */
+    static byte[] installerKernel(String version) {
+        byte[] k = new byte[4096];
+        java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(k).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        b.putInt(0x202, 0x53726448);
+        b.putShort(0x20E, (short) 0x300);
+        byte[] v = (version + " (debian-kernel@lists.debian.org) #1 SMP").getBytes(StandardCharsets.US_ASCII);
+        System.arraycopy(v, 0, k, 0x500, v.length);
+        return k;
+    }
+
+    @Test
+    void anOperatorStartsAnInstallerForAClientSeesItListedAndCancelsIt() throws Exception {
+        Path data = tmp.resolve("data");
+        int port = NetLab.freeTcpPort();
+        Path config = Files.writeString(tmp.resolve("netboot.yaml"), "{}\n");
+        List<String> settings = List.of("dataDir=" + data, "dhcp.mode=off", "tftp.enabled=false", "http.address=127.0.0.1",
+                "http.port=" + port, "menus.dir=" + tmp.resolve("no-menus"), "initrd.templates=" + tmp.resolve("no-templates"),
+                "web.templates=" + tmp.resolve("no-webadmin"), "installers.dir=" + tmp.resolve("no-installers"));
+        // The packaged debian installer, its files as 'netboot installers fetch debian' lays them out.
+        Path home = Files.createDirectories(data.resolve("installers/debian"));
+        Files.write(home.resolve("linux"), installerKernel("6.1.0-99-amd64"));
+        Files.writeString(home.resolve("initrd.gz"), "initrd");
+        Files.createDirectories(home.resolve("modules/lib/modules/6.1.0-99-amd64"));
+
+        try (Appliance appliance = new Appliance(ConfigLoader.load(Optional.of(config), settings)).start();
+             Chromium chromium = Chromium.start(tmp.resolve("chromium-profile"))) {
+            String password = Files.readString(data.resolve("admin-password")).strip();
+            String base = "http://127.0.0.1:" + port;
+            Inventory inventory = appliance.inventory();
+            inventory.addClient(INSTALLING, "lab-pc-3", "");
+            Chromium.Page admin = chromium.newPage(Map.of("Authorization", "Basic "
+                    + Base64.getEncoder().encodeToString(("admin:" + password).getBytes(StandardCharsets.UTF_8))));
+
+            // 1. An installer that does not exist: refused in words, nothing changed.
+            assertThat(admin.navigate(base + "/admin/clients/" + INSTALLING)).isEqualTo(200);
+            admin.fill("#install input[name=installer]", "nosuch");
+            admin.fill("#install input[name=size]", "64M");
+            assertThat(admin.click("#install button[type=submit]")).isEqualTo(409);
+            assertThat(admin.text()).contains("no installer 'nosuch'");
+            assertThat(inventory.installMode(INSTALLING)).isEmpty();
+            assertThat(inventory.diskOf(INSTALLING)).isEmpty();
+
+            // 2. Debian onto a new 64 MiB disk: the page says what happens next, the client gets its empty disk.
+            admin.fill("#install input[name=installer]", "debian");
+            admin.fill("#install input[name=size]", "64M");
+            assertThat(admin.click("#install button[type=submit]")).isEqualTo(200);
+            assertThat(admin.evaluate("location.pathname").asText()).isEqualTo("/admin/clients/" + INSTALLING);
+            assertThat(admin.text()).contains("Its next network boot starts the installer onto its disk")
+                    .contains("Installer mode: debian, starts at its next network boot");
+            assertThat(inventory.installMode(INSTALLING)).hasValueSatisfying(m -> assertThat(m.installer()).isEqualTo("debian"));
+            assertThat(inventory.assignment(INSTALLING).orElseThrow().imageName()).isEqualTo("blank-64m");
+            admin.screenshot(SCREENSHOTS.resolve("8-client-installing.png"));
+
+            // 3. Listed as installing on the clients page.
+            assertThat(admin.navigate(base + "/admin/")).isEqualTo(200);
+            assertThat(admin.evaluate("document.querySelector('tr[data-mac=\"" + INSTALLING + "\"]').innerText").asText())
+                    .contains("blank-64m", "installing: debian, starts at its next network boot");
+
+            // 4. Cancelled from its page: installer mode off, the disk stays.
+            assertThat(admin.navigate(base + "/admin/clients/" + INSTALLING)).isEqualTo(200);
+            assertThat(admin.click("#cancel-install button[type=submit]")).isEqualTo(200);
+            assertThat(admin.text()).contains("Installer mode ended: its next network boot boots its disk").doesNotContain("Installer mode: debian");
+            assertThat(inventory.installMode(INSTALLING)).isEmpty();
+            assertThat(inventory.diskOf(INSTALLING)).isPresent();
+            assertThat(admin.navigate(base + "/admin/")).isEqualTo(200);
+            assertThat(admin.evaluate("document.querySelector('tr[data-mac=\"" + INSTALLING + "\"]').innerText").asText()).doesNotContain("installing");
+        }
+    }
 }
