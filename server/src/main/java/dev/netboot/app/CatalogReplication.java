@@ -427,8 +427,13 @@ public final class CatalogReplication implements AutoCloseable {
                 problems.add("disk " + d.address() + ": " + e.getMessage());
             }
         }
+        // Only what the primary had and removed since the last applied state goes: a disk this server has of its
+        // own (or one removed while it was down) is never deleted by a state that merely lacks it.
+        Set<String> before = new HashSet<>();
+        BootState previous = mirror.lastApplied();
+        if (previous != null) for (DiskRecord d : previous.disks()) before.add(d.address());
         for (DiskEntry e : mine.values()) {
-            if (theirs.contains(e.address())) continue;
+            if (theirs.contains(e.address()) || !before.contains(e.address())) continue;
             // Removed on the primary: removed here too (the file goes with it: a stale copy must not be served after a takeover).
             catalog.remove(e.target());
             if (mirrorInventory)
@@ -489,7 +494,9 @@ public final class CatalogReplication implements AutoCloseable {
                 problems.add("client " + c.mac() + ": " + e.getMessage());
             }
         }
-        for (Client c : inventory.clients()) if (!theirs.contains(c.mac())) inventory.removeClient(c.mac());
+        BootState previous = mirror.lastApplied();
+        if (previous != null)
+            for (ClientRecord c : previous.clients()) if (!theirs.contains(c.mac())) inventory.removeClient(c.mac());
         if (leases && !state.leases().isEmpty()) {
             List<LeaseRecord> rows = new ArrayList<>();
             for (LeaseRow l : state.leases())

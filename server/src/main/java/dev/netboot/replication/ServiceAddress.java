@@ -55,21 +55,31 @@ public final class ServiceAddress {
         ip("link", "set", "dev", name, "addrgenmode", "none");
         sysctl("net/ipv4/conf/" + name + "/arp_notify", "1");
         sysctl("net/ipv6/conf/" + name + "/ndisc_notify", "1");
-        if (!ip.isBlank()) {
-            if (ip.contains(":")) ip("-6", "addr", "replace", ip, "dev", name, "nodad");
-            else ip("addr", "replace", ip, "dev", name);
-        }
+        // The IP is held only while up: Linux keeps a local route for an address on a DOWN interface, and
+        // (arp_ignore 0, the default) answers ARP for it on every other interface, so a standby holding the
+        // address would draw the clients' packets for the service IP to its own NIC.
+        removeIp();
         log.info("failover: service interface {} (MAC {}{}) on {} is ready and down", name, mac, ip.isBlank() ? "" : ", " + ip, lower);
     }
 
     /** Takes the service address: from now on the clients' frames and packets for it reach this node. */
     public void up() throws IOException {
+        if (!ip.isBlank()) {
+            if (ip.contains(":")) ip("-6", "addr", "replace", ip, "dev", name, "nodad");
+            else ip("addr", "replace", ip, "dev", name);
+        }
         ip("link", "set", "dev", name, "up");
     }
 
     /** Gives the address up: from the next frame on this node answers nothing for it. */
     public void down() throws IOException {
         ip("link", "set", "dev", name, "down");
+        removeIp();
+    }
+
+    private void removeIp() throws IOException {
+        if (ip.isBlank()) return;
+        ip(ip.contains(":") ? "-6" : "-4", "addr", "flush", "dev", name);
     }
 
     private static void sysctl(String key, String value) {

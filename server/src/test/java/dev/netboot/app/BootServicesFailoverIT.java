@@ -28,9 +28,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 /**
  * The boot services follow the primary role, with real peers: two server processes on one client segment
  * (a bridge) with failover and a service IP, joined by a replication veth; PCs are namespaces with busybox's
- * udhcpc and tftp. Only the primary answers DHCP (next-server: the service IP) and TFTP on the service IP;
- * after a kill -9 of the primary (its kernel's service interface taken down too, as a fenced machine's), a
- * new PC gets its lease and its boot file from the new primary through the same service IP.
+ * udhcpc and busybox tftp. Only the primary answers DHCP (next-server: the service IP) and TFTP on the
+ * service IP (the standby does not even answer ARP for it); after a kill -9 of the primary (its NIC silent, as
+ * a dead machine's), a new PC gets its lease and its boot file from the new primary through the same service IP.
  */
 class BootServicesFailoverIT {
 
@@ -116,7 +116,9 @@ class BootServicesFailoverIT {
                 exit 0
                 """);
         script.toFile().setExecutable(true);
-        CommandResult r = pc.exec(WAIT, "udhcpc", "-f", "-q", "-n", "-t", "10", "-T", "1", "-i", ifname, "-s", script.toString());
+        CommandResult r = pc.exec(WAIT, "udhcpc", "-f", "-q", "-n", "-t", "10", "-T", "1", "-i", ifname,
+                // as a PC's PXE ROM says who it is: only a PXE client is given a next-server and a boot file
+                "-V", "PXEClient:Arch:00000:UNDI:002001", "-s", script.toString());
         Path env = dir.resolve(tag + ".bound.env");
         assertThat(Files.exists(env)).as("udhcpc bound: " + r.stdout() + r.stderr() + "\n" + log()).isTrue();
         Map<String, String> out = new HashMap<>();
@@ -154,12 +156,14 @@ class BootServicesFailoverIT {
         assertThat(logged("B", "boot services started")).as("the standby is silent").isFalse();
         Map<String, String> first = dhcp(pc1, pc1Link.peerName(), "pc1");
         assertThat(first).as(first.toString()).containsEntry("siaddr", serviceIp).containsEntry("serverid", aClient.peerAddress().getHostAddress());
-        assertThat(tftp(pc1, serviceIp, "pc1-tftp")).isEqualTo("boot file from A");
+        assertThat(tftp(pc1, serviceIp, "pc1-tftp")).as("the standby must not draw packets for the service IP (ARP)").isEqualTo("boot file from A");
         assertThat(logged("B", "DHCP (full mode) listening")).as("the standby never listened for DHCP").isFalse();
+        assertThat(logged("B", "TFTP listening")).as("nor for TFTP").isFalse();
 
-        // The primary dies. Its process is killed; its kernel's service interface goes down as a dead (fenced) machine's would.
+        // The primary dies: its process is killed and its NIC falls silent, as a dead (or fenced) machine's. (A killed
+        // process alone leaves its service interface up in the kernel: see docs/replication.md, known limits.)
         servers.get("A").destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-        a.exec(Duration.ofSeconds(10), "ip", "link", "set", "dev", "nbsvc0", "down");
+        a.exec(Duration.ofSeconds(10), "ip", "link", "set", "dev", aClient.peerName(), "down");
         awaitLog("B", "boot services started on the new primary");
 
         Map<String, String> fresh = dhcp(pc2, pc2Link.peerName(), "pc2");
