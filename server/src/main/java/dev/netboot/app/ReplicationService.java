@@ -7,6 +7,7 @@ import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.replication.ReplicationNode;
+import dev.netboot.replication.ReplicationTls;
 import dev.netboot.replication.Role;
 import dev.netboot.storage.BlockStore;
 import dev.netboot.storage.BlockStores;
@@ -230,6 +231,7 @@ public final class ReplicationService implements AutoCloseable {
                 ? name -> aoe.store(TargetAddress.parse(name))
                 : own::get;
         ReplicationNode node = new ReplicationNode(settings, specs, stores, registry);
+        if (r.tls()) node.withTls(tls(r, stateDir(dataDir)));
         if (role == Role.STANDBY) {
             dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
             node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own));
@@ -238,6 +240,22 @@ public final class ReplicationService implements AutoCloseable {
         if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
         if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
         return new ReplicationService(node, own, stateDir(dataDir), registry);
+    }
+
+    /** The link's TLS identity: the operator's PEM files, or a self-signed certificate generated once into {@code <dataDir>/replication/tls/}. */
+    static ReplicationTls tls(NetbootConfig.Replication r, Path stateDir) throws IOException {
+        dev.netboot.web.TlsIdentity id = r.tlsCertificate().isBlank()
+                ? dev.netboot.web.TlsIdentity.selfSigned(stateDir.resolve("tls").resolve("replication-cert.pem"), stateDir.resolve("tls").resolve("replication-key.pem"))
+                : dev.netboot.web.TlsIdentity.fromPem(Path.of(r.tlsCertificate()), Path.of(r.tlsKey()));
+        try {
+            java.security.PrivateKey key = (java.security.PrivateKey) id.keyStore().getKey(dev.netboot.web.TlsIdentity.ALIAS, id.password());
+            List<java.security.cert.X509Certificate> chain = new ArrayList<>();
+            for (java.security.cert.Certificate c : id.keyStore().getCertificateChain(dev.netboot.web.TlsIdentity.ALIAS)) chain.add((java.security.cert.X509Certificate) c);
+            log.info("replication: TLS identity from {}", id.source());
+            return new ReplicationTls(key, chain, r.peerFingerprint());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("replication TLS identity " + id.source() + ": " + e.getMessage(), e);
+        }
     }
 
     /**
