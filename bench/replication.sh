@@ -63,7 +63,8 @@ if [[ " $phases " == *" resync "* ]]; then
   # Non-zero data in every block of the primary's copy, so the full sync really moves the whole disk
   # (a sparse or zero range crosses as a few bytes).
   echo "filling the primary's copy with non-zero data ..." >&2
-  yes 'netboot replication bench: every block of this disk holds data' | head -c "$((gib << 30))" | dd of="$work/disk-p.img" bs=1M conv=notrunc status=none iflag=fullblock
+  # (yes through a process substitution: its SIGPIPE when head stops must not fail the pipeline under pipefail)
+  head -c "$((gib << 30))" < <(yes 'netboot replication bench: every block of this disk holds data') | dd of="$work/disk-p.img" bs=1M conv=notrunc status=none iflag=fullblock
 fi
 
 common=(--set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off --set replication.secret=bench-secret-0123456789abcdef
