@@ -63,7 +63,8 @@ if [[ " $phases " == *" resync "* ]]; then
   # Non-zero data in every block of the primary's copy, so the full sync really moves the whole disk
   # (a sparse or zero range crosses as a few bytes).
   echo "filling the primary's copy with non-zero data ..." >&2
-  yes 'netboot replication bench: every block of this disk holds data' | head -c "$((gib << 30))" | dd of="$work/disk-p.img" bs=1M conv=notrunc status=none iflag=fullblock
+  # (yes through a process substitution: its SIGPIPE when head stops must not fail the pipeline under pipefail)
+  head -c "$((gib << 30))" < <(yes 'netboot replication bench: every block of this disk holds data') | dd of="$work/disk-p.img" bs=1M conv=notrunc status=none iflag=fullblock
 fi
 
 common=(--set tftp.enabled=false --set http.enabled=false --set dhcp.mode=off --set replication.secret=bench-secret-0123456789abcdef
@@ -123,8 +124,8 @@ figure() { # mode -> "figure cpu_us_per_write_primary cpu_us_per_write_standby",
     # A write is one AoE frame (1 KiB at MTU 1500) for seq, one 4 KiB request for random.
     if [[ $1 == seq* ]]; then vals+=("$(sed -n 's/.*MBps=\([0-9.]*\).*/\1/p' <<<"$out")"); n=$(sed -n 's/.*frames_per_s=\([0-9.]*\).*/\1/p' <<<"$out")
     else vals+=("$(sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out")"); n=$(sed -n 's/.* iops=\([0-9.]*\).*/\1/p' <<<"$out"); fi
-    cps+=("$(awk -v t=$((p1 - p0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n > 0 ? t / hz * 1e6 / (n * s) : 0 }')")
-    css+=("$(awk -v t=$((s1 - s0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", n > 0 ? t / hz * 1e6 / (n * s) : 0 }')")
+    cps+=("$(awk -v t=$((p1 - p0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')")
+    css+=("$(awk -v t=$((s1 - s0)) -v n="$n" -v s="$secs" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", (n > 0 ? t / hz * 1e6 / (n * s) : 0) }')")
   done
   echo "$(med "${vals[@]}") $(med "${cps[@]}") $(med "${css[@]}")"
 }
@@ -178,9 +179,9 @@ if [[ " $phases " == *" writes "* ]]; then
   echo "| ${gib} GiB disk, window 16, MTU 1500, median of $rounds × ${secs} s | unreplicated | replicated | ratio | CPU µs/write unreplicated | replicated: primary + standby |"
   echo "|---|---|---|---|---|---|"
   read -r a ap _ <<<"$u_seq"; read -r b bp bs <<<"$r_seq"
-  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| seq write MB/s (a write = one 1 KiB AoE frame) | %.1f | %.1f | %.2f | %s | %s + %s |\n", a, b, a > 0 ? b / a : 0, ap, bp, bs }'
+  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| seq write MB/s (a write = one 1 KiB AoE frame) | %.1f | %.1f | %.2f | %s | %s + %s |\n", a, b, (a > 0 ? b / a : 0), ap, bp, bs }'
   read -r a ap _ <<<"$u_rand"; read -r b bp bs <<<"$r_rand"
-  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| 4 KiB random write IOPS | %.0f | %.0f | %.2f | %s | %s + %s |\n", a, b, a > 0 ? b / a : 0, ap, bp, bs }'
+  awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| 4 KiB random write IOPS | %.0f | %.0f | %.2f | %s | %s + %s |\n", a, b, (a > 0 ? b / a : 0), ap, bp, bs }'
   echo
 fi
 echo "| resync (resyncBytesPerSecond=0) | bytes | time | ratio | per byte |"

@@ -7,6 +7,7 @@ import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.replication.ReplicationNode;
+import dev.netboot.replication.ReplicationTls;
 import dev.netboot.replication.Role;
 import dev.netboot.storage.BlockStore;
 import dev.netboot.storage.BlockStores;
@@ -253,6 +254,7 @@ public final class ReplicationService implements AutoCloseable {
                 return s == null ? null : s.size();
             });
         }
+        if (r.tls()) node.withTls(tls(r, stateDir(dataDir)));
         if (role == Role.STANDBY) {
             dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
             CatalogReplication m = mirror;
@@ -270,6 +272,21 @@ public final class ReplicationService implements AutoCloseable {
 
     /** The boot state's mirror, or null when this service was started without an inventory. */
     public CatalogReplication catalogMirror() { return mirror; }
+    /** The link's TLS identity: the operator's PEM files, or a self-signed certificate generated once into {@code <dataDir>/replication/tls/}. */
+    static ReplicationTls tls(NetbootConfig.Replication r, Path stateDir) throws IOException {
+        dev.netboot.web.TlsIdentity id = r.tlsCertificate().isBlank()
+                ? dev.netboot.web.TlsIdentity.selfSigned(stateDir.resolve("tls").resolve("replication-cert.pem"), stateDir.resolve("tls").resolve("replication-key.pem"))
+                : dev.netboot.web.TlsIdentity.fromPem(Path.of(r.tlsCertificate()), Path.of(r.tlsKey()));
+        try {
+            java.security.PrivateKey key = (java.security.PrivateKey) id.keyStore().getKey(dev.netboot.web.TlsIdentity.ALIAS, id.password());
+            List<java.security.cert.X509Certificate> chain = new ArrayList<>();
+            for (java.security.cert.Certificate c : id.keyStore().getCertificateChain(dev.netboot.web.TlsIdentity.ALIAS)) chain.add((java.security.cert.X509Certificate) c);
+            log.info("replication: TLS identity from {}", id.source());
+            return new ReplicationTls(key, chain, r.peerFingerprint());
+        } catch (java.security.GeneralSecurityException e) {
+            throw new IOException("replication TLS identity " + id.source() + ": " + e.getMessage(), e);
+        }
+    }
 
     /**
      * A disk the primary has and this standby lacks: a sparse file of the same size under the data

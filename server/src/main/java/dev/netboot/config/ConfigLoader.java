@@ -50,7 +50,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Tuning(100, 0, true, false, true),
                 new NetbootConfig.Installers("installers"),
                 new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000,
-                        "", "", "", "nbservice0", 250, 3));
+                        "", "", "", "nbservice0", 250, 3, "", "", ""));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -141,7 +141,13 @@ public final class ConfigLoader {
         String role = r.role() == null ? "" : r.role().strip().toLowerCase();
         if (!List.of("none", "primary", "standby").contains(role))
             throw new ConfigException("replication.role must be none, primary or standby, got '" + r.role() + "'");
-        if (r.tls()) throw new ConfigException("replication.tls: TLS on the replication link is not built yet; set it to false and use a dedicated link or VLAN");
+        // Empty is allowed (a first start generates the certificate and prints its fingerprint; every peer is refused until it is set).
+        String pin = r.peerFingerprint().replace(":", "").strip();
+        if (!pin.isEmpty() && !pin.matches("[0-9a-fA-F]{64}"))
+            throw new ConfigException("replication.peerFingerprint must be the SHA-256 fingerprint of the peer's certificate (64 hex digits, colons allowed),"
+                    + " as the peer's log prints it at start (\"this node's certificate has SHA-256 fingerprint ...\"); got '" + r.peerFingerprint() + "'");
+        if (r.tlsCertificate().isBlank() != r.tlsKey().isBlank())
+            throw new ConfigException("replication.tlsCertificate and replication.tlsKey go together (both empty: a generated self-signed certificate)");
         if (r.resyncBytesPerSecond() < 0) throw new ConfigException("replication.resyncBytesPerSecond must be 0 (unlimited) or more");
         if (r.pingMillis() < 10 || r.timeoutMillis() <= r.pingMillis())
             throw new ConfigException("replication.pingMillis must be at least 10 and replication.timeoutMillis larger than it");
@@ -209,7 +215,8 @@ public final class ConfigLoader {
         NetbootConfig.Replication replication = !r.secretFile().isBlank() ? r
                 : new NetbootConfig.Replication(r.role(), r.peer(), r.listen(), r.secret(), Path.of(c.dataDir()).resolve("replication-secret").toString(),
                         r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis(),
-                        r.serviceMac(), r.serviceIp(), r.clientInterface(), r.serviceInterface(), r.probeMillis(), r.deadAfterProbes());
+                        r.serviceMac(), r.serviceIp(), r.clientInterface(), r.serviceInterface(), r.probeMillis(), r.deadAfterProbes(),
+                        r.peerFingerprint(), r.tlsCertificate(), r.tlsKey());
         return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), installers, replication);
     }
 

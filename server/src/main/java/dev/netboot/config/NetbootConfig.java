@@ -245,7 +245,7 @@ public record NetbootConfig(
             String secret,
             @JsonPropertyDescription("File holding the shared secret; empty = <dataDir>/replication-secret, generated (mode 0600) at first start: copy it to the peer")
             String secretFile,
-            @JsonPropertyDescription("TLS on the link (not built yet: true is refused). Client data crosses the link in clear; use a dedicated link or VLAN")
+            @JsonPropertyDescription("TLS 1.3 on the link (both nodes must agree); each node presents a certificate and pins the peer's by peerFingerprint. false: frames are authenticated, not encrypted (use a dedicated link or VLAN)")
             boolean tls,
             @JsonPropertyDescription("Resync (initial full sync and quick resync) at most this many bytes a second, so clients' I/O stays responsive; 0 = unlimited")
             long resyncBytesPerSecond,
@@ -265,7 +265,13 @@ public record NetbootConfig(
             @JsonPropertyDescription("After the replication link is lost, probe the primary (AoE config query to serviceMac) this often")
             int probeMillis,
             @JsonPropertyDescription("The primary counts as dead after this many unanswered probes in a row (only while the replication link is also lost)")
-            int deadAfterProbes) {
+            int deadAfterProbes,
+            @JsonPropertyDescription("With tls: the SHA-256 fingerprint of the peer's certificate (the peer's log prints it at start: 'this node's certificate has SHA-256 fingerprint ...'); required with tls")
+            String peerFingerprint,
+            @JsonPropertyDescription("With tls: this node's certificate (PEM, leaf first); empty = a self-signed one generated into <dataDir>/replication/tls/")
+            String tlsCertificate,
+            @JsonPropertyDescription("With tls and tlsCertificate: its private key (PEM, unencrypted)")
+            String tlsKey) {
 
         public boolean failover() { return serviceMac != null && !serviceMac.isBlank(); }
     }

@@ -123,7 +123,9 @@ public final class ReplicationNode implements AutoCloseable {
     private final Set<String> creating = new HashSet<>();
     private final RateLimitedLog refusedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(5));
     private final Map<RejectedFrameException.Reason, Counter> refused = new EnumMap<>(RejectedFrameException.Reason.class);
-    private final Counter bytesSent, bytesReceived, busyRefused, resyncBytes;
+    private final Counter bytesSent, bytesReceived, busyRefused, resyncBytes, tlsRefused;
+    private ReplicationTls tls;
+    private io.netty.handler.ssl.SslContext tlsServer, tlsClient;
     private Channel server;
     private Channel channel;
     private PeerLink link;
@@ -181,6 +183,32 @@ public final class ReplicationNode implements AutoCloseable {
             return store;
         }
 
+        /**
+         * The I/O thread's own direct buffer: the store's pread/pwrite need native memory, and a heap buffer
+         * made them allocate (and zero) a direct one per call, 1 MiB per resync range: direct memory then
+         * waited for the GC (resyncs crawled at a few MiB/s under load) and every 1 KiB write paid an allocation.
+         */
+        private ByteBuffer scratch;
+
+        ByteBuffer scratch(int length) {
+            if (scratch == null || scratch.capacity() < length) scratch = ByteBuffer.allocateDirect(Math.max(length, RESYNC_REQUEST));
+            return scratch.clear().limit(length);
+        }
+
+        /** I/O thread only: writes {@code data} through the scratch buffer. */
+        void writeDirect(long offset, ByteBuffer data) throws IOException {
+            ByteBuffer s = scratch(data.remaining());
+            s.put(data.duplicate()).flip();
+            store().write(offset, s);
+        }
+
+        /** I/O thread only: the range in the scratch buffer (valid until the next call). */
+        ByteBuffer readDirect(long offset, int length) throws IOException {
+            ByteBuffer s = scratch(length);
+            store().read(offset, s);
+            return s.flip();
+        }
+
         double degradedSeconds(long now) {
             return (degradedNanos + (degradedSince >= 0 ? now - degradedSince : 0)) / 1e9;
         }
@@ -202,6 +230,7 @@ public final class ReplicationNode implements AutoCloseable {
         busyRefused = Counter.builder("netboot_replication_refused_connections_total").description("Connections closed at once because one is up already").register(registry);
         bytesSent = Counter.builder("netboot_replication_sent_bytes_total").description("Bytes sent to the peer (frames, all disks)").register(registry);
         bytesReceived = Counter.builder("netboot_replication_received_bytes_total").description("Bytes received from the peer").register(registry);
+        tlsRefused = Counter.builder("netboot_replication_tls_refused_total").description("Connections whose TLS handshake failed (a certificate not the pinned one, or no TLS)").register(registry);
         resyncBytes = Counter.builder("netboot_replication_resync_received_bytes_total").description("Resync data written here as sync target").register(registry);
         Gauge.builder("netboot_replication_connected", this, n -> n.established ? 1 : 0).description("1 while the link to the peer is up").register(registry);
         for (DiskSpec s : specs) addDisk(s);
@@ -238,6 +267,37 @@ public final class ReplicationNode implements AutoCloseable {
         return this;
     }
 
+    /** TLS on the link (before {@link #start}): this node's certificate, the peer's pinned. */
+    public ReplicationNode withTls(ReplicationTls tls) {
+        try {
+            this.tlsServer = tls.server();
+            this.tlsClient = tls.client();
+        } catch (javax.net.ssl.SSLException e) {
+            throw new IllegalStateException("replication TLS: " + e.getMessage(), e);
+        }
+        this.tls = tls;
+        return this;
+    }
+
+    /** Puts TLS in front of the link's handler; a failed handshake (wrong pin, no TLS) is logged and counted. */
+    private void secure(SocketChannel ch, boolean dialling) {
+        if (tls == null) return;
+        io.netty.handler.ssl.SslHandler ssl = dialling ? tlsClient.newHandler(ch.alloc(), settings.peerHost(), settings.peerPort()) : tlsServer.newHandler(ch.alloc());
+        ch.pipeline().addLast(ssl);
+        ssl.handshakeFuture().addListener(f -> {
+            if (f.isSuccess()) {
+                log.info("replication: TLS with {} up ({}, {}), the peer's certificate is the pinned one", ch.remoteAddress(),
+                        ssl.engine().getSession().getProtocol(), ssl.engine().getSession().getCipherSuite());
+                return;
+            }
+            tlsRefused.increment();
+            Throwable root = f.cause();
+            while (root.getCause() != null && root.getCause() != root) root = root.getCause();
+            log.warn("replication: REFUSED the TLS connection {} {}: {} ({} so far); the connection is closed", dialling ? "to" : "from", ch.remoteAddress(),
+                    root.getMessage(), (long) tlsRefused.count());
+        });
+    }
+
     static String safeName(String disk) {
         return disk.replaceAll("[^A-Za-z0-9._-]", "_");
     }
@@ -246,7 +306,10 @@ public final class ReplicationNode implements AutoCloseable {
         ServerBootstrap sb = new ServerBootstrap().group(group, group).channel(NioServerSocketChannel.class)
                 .childOption(ChannelOption.TCP_NODELAY, true)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
-                    @Override protected void initChannel(SocketChannel ch) { ch.pipeline().addLast(new Handler(false)); }
+                    @Override protected void initChannel(SocketChannel ch) {
+                        secure(ch, false);
+                        ch.pipeline().addLast(new Handler(false));
+                    }
                 });
         try {
             server = sb.bind(settings.listen()).sync().channel();
@@ -256,6 +319,10 @@ public final class ReplicationNode implements AutoCloseable {
         }
         log.info("replication: {} node {} listening on tcp {}, peer {}:{}, {} disk(s): {}", settings.role().name().toLowerCase(),
                 Long.toHexString(settings.nodeId()), server.localAddress(), settings.peerHost(), settings.peerPort(), disks.size(), disks.keySet());
+        if (tls != null)
+            log.info("replication: TLS on the link; this node's certificate has SHA-256 fingerprint {} (the peer's replication.peerFingerprint); the peer must present {}",
+                    tls.fingerprint(), tls.peerFingerprint());
+        else log.info("replication: no TLS on the link (replication.tls: false): frames are authenticated, not encrypted");
         loop.scheduleAtFixedRate(this::tick, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(this::saveBitmaps, 2, 2, TimeUnit.SECONDS);
         if (dials()) loop.execute(this::dial);
@@ -474,7 +541,10 @@ public final class ReplicationNode implements AutoCloseable {
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.timeout().toMillis())
                 .handler(new ChannelInitializer<SocketChannel>() {
-                    @Override protected void initChannel(SocketChannel ch) { ch.pipeline().addLast(new Handler(true)); }
+                    @Override protected void initChannel(SocketChannel ch) {
+                        secure(ch, true);
+                        ch.pipeline().addLast(new Handler(true));
+                    }
                 })
                 .connect(settings.peerHost(), settings.peerPort())
                 .addListener((ChannelFutureListener) f -> {
@@ -658,9 +728,8 @@ public final class ReplicationNode implements AutoCloseable {
                 PeerLink from = link;
                 d.io.submit(() -> {
                     boolean ok = ioOk(() -> {
-                        BlockStore s = d.store();
-                        s.write(w.offset(), w.data().duplicate());
-                        if (w.durable()) s.flush();
+                        d.writeDirect(w.offset(), w.data());
+                        if (w.durable()) d.store().flush();
                     }, d, "write of " + w.data().remaining() + " bytes at " + w.offset());
                     return () -> {
                         if (client) runDisk(d, d.replica.localWriteDone(w.tag(), ok));
@@ -771,7 +840,7 @@ public final class ReplicationNode implements AutoCloseable {
                 PeerLink from = link;
                 int length = r.data().remaining();
                 d.io.submit(() -> {
-                    boolean ok = ioOk(() -> d.store().write(r.offset(), r.data().duplicate()), d, "resync write at " + r.offset());
+                    boolean ok = ioOk(() -> d.writeDirect(r.offset(), r.data()), d, "resync write at " + r.offset());
                     return () -> resynced(d, from, r.offset(), length, length, ok);
                 });
             }
@@ -780,7 +849,7 @@ public final class ReplicationNode implements AutoCloseable {
                 if (d == null) return;
                 PeerLink from = link;
                 d.io.submit(() -> {
-                    boolean ok = ioOk(() -> zero(d.store(), r.offset(), r.length()), d, "resync zeroing at " + r.offset());
+                    boolean ok = ioOk(() -> zero(d, r.offset(), r.length()), d, "resync zeroing at " + r.offset());
                     return () -> resynced(d, from, r.offset(), r.length(), 0, ok);
                 });
             }
@@ -894,12 +963,11 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */
-    private static void zero(BlockStore store, long offset, int length) throws IOException {
-        ByteBuffer have = ByteBuffer.allocate(length);
-        store.read(offset, have);
-        have.flip();
-        if (allZero(have)) return;
-        store.write(offset, ByteBuffer.allocate(length));
+    private static void zero(Disk d, long offset, int length) throws IOException {
+        if (allZero(d.readDirect(offset, length))) return;
+        ByteBuffer zeros = d.scratch(length);
+        while (zeros.hasRemaining()) zeros.put((byte) 0);
+        d.store().write(offset, zeros.flip());
     }
 
     private static boolean allZero(ByteBuffer b) {
@@ -926,10 +994,11 @@ public final class ReplicationNode implements AutoCloseable {
                     if (link == from && link != null) run(link.resyncBase(d.name, r.offset(), r.length(), System.nanoTime()));
                 };
             }
-            ByteBuffer data = ByteBuffer.allocate(r.length());
-            boolean ok = ioOk(() -> d.store().read(r.offset(), data), d, "resync read at " + r.offset());
-            data.flip();
-            boolean sparse = ok && allZero(data);
+            ByteBuffer[] read = new ByteBuffer[1];
+            boolean ok = ioOk(() -> read[0] = d.readDirect(r.offset(), r.length()), d, "resync read at " + r.offset());
+            boolean sparse = ok && allZero(read[0]);
+            // Only data that crosses leaves the I/O thread (the scratch buffer is reused by the next item).
+            ByteBuffer data = ok && !sparse ? ByteBuffer.allocate(r.length()).put(read[0]).flip() : null;
             return () -> {
                 if (link != from || link == null) return;
                 long now = System.nanoTime();
@@ -952,9 +1021,9 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     private ByteBuffer digest(Disk d, long offset, int length) {
-        ByteBuffer data = ByteBuffer.allocate(length);
-        if (!ioOk(() -> d.store().read(offset, data), d, "verify read at " + offset)) return null;
-        return RegionDigest.SHA256.of(data.flip());
+        ByteBuffer[] data = new ByteBuffer[1];
+        if (!ioOk(() -> data[0] = d.readDirect(offset, length), d, "verify read at " + offset)) return null;
+        return RegionDigest.SHA256.of(data[0]);
     }
 
     // ---------------------------------------------------------------- resync (this node is the target)

@@ -92,8 +92,11 @@ public record TlsIdentity(KeyStore keyStore, char[] password, String fingerprint
      * names and addresses as subject alternative names), read back afterwards.
      */
     public static TlsIdentity selfSigned(Path dir) throws IOException {
-        Path cert = dir.resolve(CERT_FILE);
-        Path key = dir.resolve(KEY_FILE);
+        return selfSigned(dir.resolve(CERT_FILE), dir.resolve(KEY_FILE));
+    }
+
+    /** The same under other file names (e.g. the replication link's own certificate). */
+    public static TlsIdentity selfSigned(Path cert, Path key) throws IOException {
         if (!Files.exists(cert) || !Files.exists(key)) generate(cert, key);
         TlsIdentity loaded = fromPem(cert, key);
         return new TlsIdentity(loaded.keyStore, loaded.password, loaded.fingerprint, "self-signed " + cert);

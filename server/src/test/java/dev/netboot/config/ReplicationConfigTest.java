@@ -43,10 +43,19 @@ class ReplicationConfigTest {
     }
 
     @Test
-    void typosAndUnbuiltTlsAreErrors() {
+    void typosAndBadTlsSettingsAreErrors() {
         assertThatThrownBy(() -> load("replication.role=master")).hasMessageContaining("none, primary or standby");
-        assertThatThrownBy(() -> load("replication.tls=true")).hasMessageContaining("not built");
+        assertThatThrownBy(() -> load("replication.tls=true", "replication.peerFingerprint=AB:CD")).hasMessageContaining("64 hex digits");
+        assertThatThrownBy(() -> load("replication.tls=true", "replication.tlsCertificate=/x.pem")).hasMessageContaining("go together");
         assertThatThrownBy(() -> load("replication.pingMillis=5000")).hasMessageContaining("timeoutMillis");
         assertThatThrownBy(() -> load("replication.resyncBytesPerSecond=-1")).hasMessageContaining("resyncBytesPerSecond");
+    }
+
+    @Test
+    void tlsIsAcceptedWithAPinOrWithoutOneYet() throws Exception {
+        String pin = "AB:".repeat(31) + "AB";
+        assertThat(load("replication.tls=true", "replication.peerFingerprint=" + pin).replication().peerFingerprint()).isEqualTo(pin);
+        // A first start has no pin yet: it prints its own fingerprint and refuses every peer until one is set.
+        assertThat(load("replication.tls=true").replication().tls()).isTrue();
     }
 }

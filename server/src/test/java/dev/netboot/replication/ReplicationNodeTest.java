@@ -175,4 +175,79 @@ class ReplicationNodeTest {
         }
         assertThat(primary.status().getFirst().state()).isNotEqualTo(ReplicaState.UP_TO_DATE);
     }
+
+    // ---------------------------------------------------------------- TLS
+
+    /** A throwaway self-signed certificate (EC P-256, BouncyCastle as the app's own generator uses). */
+    static ReplicationTls identity(String name, java.util.function.Function<java.security.cert.X509Certificate, String> pinFor) throws Exception {
+        java.security.KeyPairGenerator g = java.security.KeyPairGenerator.getInstance("EC");
+        g.initialize(new java.security.spec.ECGenParameterSpec("secp256r1"));
+        java.security.KeyPair pair = g.generateKeyPair();
+        org.bouncycastle.asn1.x500.X500Name subject = new org.bouncycastle.asn1.x500.X500Name("CN=" + name);
+        java.util.Date now = new java.util.Date();
+        var holder = new org.bouncycastle.cert.jcajce.JcaX509v3CertificateBuilder(subject, java.math.BigInteger.valueOf(name.hashCode() & 0xffff),
+                new java.util.Date(now.getTime() - 86_400_000L), new java.util.Date(now.getTime() + 86_400_000L), subject, pair.getPublic())
+                .build(new org.bouncycastle.operator.jcajce.JcaContentSignerBuilder("SHA256withECDSA").build(pair.getPrivate()));
+        java.security.cert.X509Certificate cert = new org.bouncycastle.cert.jcajce.JcaX509CertificateConverter().getCertificate(holder);
+        return new ReplicationTls(pair.getPrivate(), List.of(cert), pinFor.apply(cert));
+    }
+
+    ReplicationNode tlsNode(String name, long id, Role role, int listen, int peer, MemoryBlockStore store, SimpleMeterRegistry registry, ReplicationTls tls) throws Exception {
+        ReplicationNode.Settings s = new ReplicationNode.Settings(id, role, SECRET, new InetSocketAddress("127.0.0.1", listen), "127.0.0.1", peer,
+                Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve(name));
+        ReplicationNode n = new ReplicationNode(s, List.of(new ReplicationNode.DiskSpec("1.1", SIZE)), d -> store, registry).withTls(tls).start();
+        open.add(n);
+        return n;
+    }
+
+    @Test
+    void overTlsWithPinnedCertificatesWritesReachBothCopiesAndNoClearDataCrosses() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        java.util.concurrent.atomic.AtomicReference<java.security.cert.X509Certificate> pCert = new java.util.concurrent.atomic.AtomicReference<>(), sCert = new java.util.concurrent.atomic.AtomicReference<>();
+        // Each pins the other's: make both certificates first, then the identities with the other's fingerprint.
+        ReplicationTls pTmp = identity("primary", c -> { pCert.set(c); return ""; });
+        ReplicationTls sTmp = identity("standby", c -> { sCert.set(c); return ""; });
+        ReplicationTls pTls = new ReplicationTls(pTmp.key(), pTmp.chain(), ReplicationTls.fingerprint(sCert.get()));
+        ReplicationTls sTls = new ReplicationTls(sTmp.key(), sTmp.chain(), ReplicationTls.fingerprint(pCert.get()));
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        SimpleMeterRegistry pReg = new SimpleMeterRegistry();
+        ReplicationNode primary = tlsNode("p", 1, Role.PRIMARY, pPort, sPort, pStore, pReg, pTls);
+        ReplicationNode standby = tlsNode("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), sTls);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date over TLS");
+        byte[] data = new byte[4096];
+        java.util.Arrays.fill(data, (byte) 'Z');
+        for (int i = 0; i < 20; i++) {
+            assertThat(write(primary, (long) i * 8192, data)).isTrue();
+            assertThat(md5(sStore)).isEqualTo(md5(pStore));
+        }
+        assertThat(pReg.get("netboot_replication_tls_refused_total").counter().count()).isZero();
+    }
+
+    @Test
+    void overTlsAPeerWhoseCertificateIsNotThePinnedOneIsRefusedCountedAndLogged() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        java.util.concurrent.atomic.AtomicReference<java.security.cert.X509Certificate> sCert = new java.util.concurrent.atomic.AtomicReference<>();
+        ReplicationTls sTmp = identity("standby", c -> { sCert.set(c); return ""; });
+        // The primary pins a certificate that is not the standby's (a stranger with the right secret, or a typo).
+        String wrong = ReplicationTls.fingerprint(identity("someone-else", c -> "").chain().getFirst());
+        ReplicationTls pTls = identity("primary", c -> wrong);
+        ReplicationTls sTls = new ReplicationTls(sTmp.key(), sTmp.chain(), pTls.fingerprint());
+        SimpleMeterRegistry pReg = new SimpleMeterRegistry();
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(ReplicationNode.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged = new ch.qos.logback.core.read.ListAppender<>();
+        logged.start();
+        logger.addAppender(logged);
+        try {
+            ReplicationNode primary = tlsNode("p", 1, Role.PRIMARY, pPort, sPort, new MemoryBlockStore(SIZE), pReg, pTls);
+            ReplicationNode standby = tlsNode("s", 2, Role.STANDBY, sPort, pPort, new MemoryBlockStore(SIZE), new SimpleMeterRegistry(), sTls);
+            await(() -> pReg.get("netboot_replication_tls_refused_total").counter().count() >= 2, "the primary refused the standby's TLS twice (it redials)");
+            assertThat(primary.connected()).isFalse();
+            assertThat(standby.connected()).isFalse();
+            assertThat(state(primary)).isNotEqualTo(ReplicaState.UP_TO_DATE);
+            assertThat(logged.list).anyMatch(e -> e.getFormattedMessage().contains("REFUSED the TLS connection")
+                    && e.getFormattedMessage().contains(ReplicationTls.fingerprint(sCert.get())) && e.getFormattedMessage().contains(wrong));
+        } finally {
+            logger.detachAppender(logged);
+        }
+    }
 }
