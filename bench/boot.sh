@@ -7,14 +7,24 @@
 #   sudo CLIENTS=4 RUNS=3 bench/boot.sh      # median of 3 runs
 #   sudo SKIP_CLONE=1 bench/boot.sh          # boot rows only (CLONE_SIZES="1G 8G" by default)
 #   sudo bench/boot.sh --no-build            # server/target/netboot.jar as it is, no ./mvnw package
-#   sudo KINDS="bios uefi-ipxe uefi-pxe uefi-http" CLIENTS=1 SKIP_CLONE=1 bench/boot.sh   # every client kind
+#   sudo CLIENTS=1 SKIP_CLONE=1 bench/boot.sh        # every client kind, one PC each (the table of issue 14)
+#   sudo KINDS="bios-ipxe uefi-secure" CLIENTS=1 SKIP_CLONE=1 bench/boot.sh   # a subset
 #
-# Client kinds (KINDS, default bios): bios = SeaBIOS + the NIC's iPXE ROM; uefi-ipxe = OVMF + the same
-# combined ROM's iPXE EFI driver; uefi-pxe = OVMF's own PXE (no ROM) -> snponly.efi over TFTP -> iPXE;
-# uefi-http = OVMF's own HTTP boot (no ROM, PXE off) -> snponly.efi over HTTP -> iPXE. OVMF (package
-# ovmf) and snponly.efi (package ipxe) come from the tests' cache (~/.cache/netboot-test/pkg-*), fetched
-# with apt-get download when missing. The peer serves snponly.efi by TFTP (dnsmasq) and, for HTTP boot,
-# by `python3 -m http.server` (dnsmasq has no HTTP server); the rest as for bios.
+# Client kinds (KINDS, default all seven):
+#   bios-ipxe     SeaBIOS + the NIC's iPXE ROM -> boot.ipxe -> per-MAC script -> kernel + initrd ("bios" is the same)
+#   bios-pxelinux the same ROM handed pxelinux.0 (boot.loader=pxelinux) -> pxelinux.cfg/01-<mac> -> kernel + initrd by TFTP
+#   bios-grub     the same ROM handed grub-mknetdir's core.0 (boot.loader=grub) -> grub/grub.cfg-01-<mac> -> TFTP
+#   uefi-ipxe     OVMF + the same combined ROM's iPXE EFI driver
+#   uefi-pxe      OVMF's own PXE (no ROM) -> snponly.efi over TFTP -> iPXE
+#   uefi-secure   OVMF's Secure Boot build (Microsoft's keys, q35 + SMM), own PXE -> shimx64.efi -> signed grubx64.efi
+#                 -> grub.cfg -> the image's signed kernel + initrd by TFTP (no setting changed on ours)
+#   uefi-http     OVMF's own HTTP boot (no ROM, PXE off) -> snponly.efi over HTTP -> iPXE
+# OVMF (package ovmf) and snponly.efi (package ipxe) come from the tests' cache (~/.cache/netboot-test/pkg-*);
+# PXELINUX, GRUB and shim from the tests' loader tree (~/.cache/netboot-test/debian-loaders, the packages of
+# loaders.DebianLoaders), both fetched with apt-get download when missing. Ours serves the loaders from that
+# tree (boot.loadersRoot); the peer's TFTP root gets the same files, grub-mknetdir's image made with the same
+# tool, and the menus `netboot menu` renders. The peer serves snponly.efi by TFTP (dnsmasq) and, for HTTP
+# boot, by `python3 -m http.server` (dnsmasq has no HTTP server); the rest as for bios-ipxe.
 #
 # A benchmark run by hand (as root), not a test: CI never runs it. See bench/README.md.
 # One private network namespace holds everything: a bridge, one tap per PC, the server side and the
@@ -37,8 +47,11 @@ BOOT_TIMEOUT=${BOOT_TIMEOUT:-900} # seconds from power-on until a PC counts as n
 CLONE_SIZES=${CLONE_SIZES:-"1G 8G"}
 SKIP_CLONE=${SKIP_CLONE:-0}
 SKIP_BOOT=${SKIP_BOOT:-0}
-KINDS=${KINDS:-bios}              # client kinds to boot, see above
+ALL_KINDS="bios-ipxe bios-pxelinux bios-grub uefi-ipxe uefi-pxe uefi-secure uefi-http"
+KINDS=${KINDS:-$ALL_KINDS}        # client kinds to boot, see above
+KINDS=$(sed -E 's/(^| )bios( |$)/\1bios-ipxe\2/g' <<<"$KINDS")   # "bios" was the only kind once
 KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and server logs are copied there
+CAPTURE=${CAPTURE:-}              # a directory: each round's TFTP/HTTP packets (tcpdump, headers only) are written there
 # iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
 # Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
 PEER_NO_PXEDHCP=${PEER_NO_PXEDHCP:-1}
@@ -56,7 +69,7 @@ for v in CLIENTS RUNS MEM BOOT_TIMEOUT; do
 done
 ((CLIENTS <= 99)) || die "CLIENTS must be at most 99"
 for k in $KINDS; do
-  [[ $k =~ ^(bios|uefi-ipxe|uefi-pxe|uefi-http)$ ]] || die "KINDS: unknown client kind '$k' (bios uefi-ipxe uefi-pxe uefi-http)"
+  [[ " $ALL_KINDS " == *" $k "* ]] || die "KINDS: unknown client kind '$k' ($ALL_KINDS)"
 done
 [[ $(id -u) == 0 ]] || die "needs root (network namespace, bridge, taps, AoE)"
 need() { command -v "$1" >/dev/null || die "needs $1 (Debian: apt-get install -y $2)"; }
@@ -160,37 +173,42 @@ debian_package() {  # PKG: prints the extracted root
   echo "$root"
 }
 
-# qemu arguments for the firmware and NIC of one PC of KIND (the same for both stacks).
+# qemu arguments for the machine, firmware and NIC of one PC of KIND (the same for both stacks).
 firmware_args() {  # KIND MAC VARS-COPY
-  local kind=$1 nic="virtio-net-pci,netdev=n0,mac=$2"
+  local kind=$1 nic="virtio-net-pci,netdev=n0,mac=$2" code=${OVMF:-}/OVMF_CODE_4M.fd vars=${OVMF:-}/OVMF_VARS_4M.fd
   case $kind in
-    bios) printf '%s\n' -boot n -device "$nic" ;;
-    *)
-      cp "$OVMF/OVMF_VARS_4M.fd" "$3"
-      printf '%s\n' -drive "if=pflash,format=raw,unit=0,readonly=on,file=$OVMF/OVMF_CODE_4M.fd" -drive "if=pflash,format=raw,unit=1,file=$3"
-      case $kind in
-        uefi-ipxe) printf '%s\n' -device "$nic,bootindex=1" ;;
-        uefi-pxe) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n ;;
-        uefi-http) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n \
-          -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n ;;
-      esac ;;
+    bios-*) printf '%s\n' -machine accel=tcg -boot n -device "$nic"; return ;;
+    uefi-secure)
+      # Debian's Secure Boot pair (Microsoft's keys enrolled); the secboot build needs q35 with SMM and
+      # the flash marked secure (demo.Firmware.secureBoot, as LoaderBootIT boots it).
+      code=$OVMF/OVMF_CODE_4M.secboot.fd vars=$OVMF/OVMF_VARS_4M.ms.fd
+      printf '%s\n' -machine q35,smm=on,accel=tcg -global driver=cfi.pflash01,property=secure,value=on -global ICH9-LPC.disable_s3=1 ;;
+    *) printf '%s\n' -machine accel=tcg ;;
+  esac
+  cp "$vars" "$3"
+  printf '%s\n' -drive "if=pflash,format=raw,unit=0,readonly=on,file=$code" -drive "if=pflash,format=raw,unit=1,file=$3"
+  case $kind in
+    uefi-ipxe) printf '%s\n' -device "$nic,bootindex=1" ;;
+    uefi-pxe|uefi-secure) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n ;;
+    uefi-http) printf '%s\n' -device "$nic,bootindex=1,romfile=" -fw_cfg name=opt/org.tianocore/IPv6PXESupport,string=n \
+      -fw_cfg name=opt/org.tianocore/IPv4PXESupport,string=n ;;
   esac
 }
 
 declare -a QPID=()
 power_on() {  # N DIR KIND: powers on PCs 1..N, consoles in DIR/pcI.log
   local n=$1 dir=$2 kind=$3 i t0 mem=$MEM fw=()
-  [[ $kind == bios ]] || ((mem >= 512)) || mem=512   # OVMF and the EFI stub want more
+  [[ $kind == bios-* ]] || ((mem >= 512)) || mem=512   # OVMF and the EFI stub want more
   QPID=()
   for ((i = 1; i <= n; i++)); do
     mapfile -t fw < <(firmware_args "$kind" "$(mac_of "$i")" "$dir/vars$i.fd")
     t0=$EPOCHREALTIME
-    # ip netns exec execs qemu, so $! is qemu itself.
-    ip netns exec "$NS" qemu-system-x86_64 -nographic -m "$mem" -no-reboot \
-      -machine accel=tcg -cpu max \
+    # ip netns exec execs qemu, so $! is qemu itself. The stamper drops terminal escapes: SeaBIOS under
+    # -nographic mirrors its text screen with cursor moves inside lines (PXELINUX's and GRUB's output).
+    ip netns exec "$NS" qemu-system-x86_64 -nographic -m "$mem" -no-reboot -cpu max \
       -netdev "tap,id=n0,ifname=tap$i,script=no,downscript=no" \
       "${fw[@]}" </dev/null \
-      > >(T0=$t0 perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } printf "%9.3f %s", time - $ENV{T0}, $_' >"$dir/pc$i.log") 2>&1 &
+      > >(T0=$t0 perl -MTime::HiRes=time -ne 'BEGIN { $| = 1 } s/\e\[[0-9;?]*[A-Za-z]|\ec//g; printf "%9.3f %s", time - $ENV{T0}, $_' >"$dir/pc$i.log") 2>&1 &
     QPID[i]=$!
     PIDS+=("$!")
   done
@@ -228,11 +246,14 @@ first_at() {  # FILE REGEX
   awk -v re="$2" '$0 ~ re { print $1 + 0; exit }' "$1" 2>/dev/null || true
 }
 
-# The milestones of a boot, in order (label|regex over the console).
+# The milestones of a boot, in order (label|regex over the console). A kind shows only some of them
+# (GRUB prints no download lines; UEFI iPXE has no "initialising" line).
 MILESTONES=(
   "firmware: network boot starts (UEFI PXE/HTTP, or the iPXE ROM)|Start (PXE|HTTP Boot) over IPv4|iPXE initiali"
   "iPXE: link up|Link:up"
   "iPXE: configured (DHCP, then IPv6 router discovery)|Configuring [(]net0.*ok"
+  "loader: PXELINUX / GRUB running|PXELINUX [0-9]|Welcome to GRUB|GNU GRUB"
+  "menu: the PC's own menu read|netboot: .* boots image"
   "kernel loaded|vmlinuz.*ok"
   "initrd loaded|initrd.*ok"
   "kernel running|Linux version"
@@ -240,6 +261,7 @@ MILESTONES=(
   "initrd: AoE disk found|netboot: mounting"
   "image's init: marker|$MARKER"
 )
+NET_START="Start (PXE|HTTP Boot) over IPv4|iPXE initiali|Link:up"   # the PC's first network step
 
 declare -A RAW=() MS=()   # RAW[stack|row]: every run; MS[stack|rows|milestone]: mean per run
 FAILED=0
@@ -264,7 +286,22 @@ collect() {  # STACK ROWKEY N DIR
   max=$(printf '%s\n' "${times[@]}" | sort -g | tail -n 1)
   RAW["$stack|$key-mean"]+="$mean "
   RAW["$stack|$key-max"]+="$max "
-  log "  $stack, $n PC(s): ${times[*]} s (mean $mean, slowest $max)"
+  # The steps in which the PC waits on the servers: from its first network step until its kernel runs
+  # (DHCP, loader, menus, kernel, initrd) plus the initrd's AoE discovery and mount. The rest (firmware
+  # start, the kernel's own boot, the image's init) is the emulated CPU's, the same for both stacks,
+  # and what a loaded host stretches most: this figure is the one that compares the servers.
+  local nets=() a b c d
+  for ((i = 1; i <= n; i++)); do
+    a=$(first_at "$dir/pc$i.log" "$NET_START") b=$(first_at "$dir/pc$i.log" "Linux version")
+    c=$(first_at "$dir/pc$i.log" "netboot: link up") d=$(first_at "$dir/pc$i.log" "netboot: mounting")
+    [[ -n $a && -n $b && -n $c && -n $d ]] && nets+=("$(awk -v a="$a" -v b="$b" -v c="$c" -v d="$d" 'BEGIN { printf "%.3f", (b - a) + (d - c) }')")
+  done
+  if ((${#nets[@]} == n)); then
+    RAW["$stack|$key-net"]+="$(printf '%s\n' "${nets[@]}" | awk '{ s += $1 } END { printf "%.3f", s / NR }') "
+  else
+    RAW["$stack|$key-net"]+="? "
+  fi
+  log "  $stack, $n PC(s): ${times[*]} s (mean $mean, slowest $max); waiting on the network ${nets[*]:-?} s; server CPU $CPU_PER_BOOT s per boot"
   for m in "${MILESTONES[@]}"; do
     label=${m%%|*} re=${m#*|}
     vals=$(for ((i = 1; i <= n; i++)); do first_at "$dir/pc$i.log" "$re"; done \
@@ -288,6 +325,11 @@ start_ours() {  # N DIR KIND
       kindset=(--set tftp.enabled=true --set boot.uefiX64=snponly.efi) ;;
     uefi-http) mkdir -p "$d/boot" && cp "$SNPONLY" "$d/boot/snponly.efi"
       kindset+=(--set "boot.httpBoot=http://\${server}:$HTTP_PORT/boot/snponly.efi") ;;
+    # The loaders come from the packages' tree, nothing copied into the boot root. uefi-secure changes
+    # no setting: on x64 UEFI the default loader is shim -> signed GRUB once they are installed.
+    bios-pxelinux) kindset=(--set tftp.enabled=true --set boot.loader=pxelinux --set "boot.loadersRoot=$LOADERS") ;;
+    bios-grub) kindset=(--set tftp.enabled=true --set boot.loader=grub --set "boot.loadersRoot=$LOADERS") ;;
+    uefi-secure) kindset=(--set tftp.enabled=true --set "boot.loadersRoot=$LOADERS") ;;
   esac
   PREP=0 PREP_INPROC=0
   for ((i = 1; i <= n; i++)); do
@@ -320,12 +362,25 @@ start_ours() {  # N DIR KIND
   in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/images/demo/vmlinuz"
   [[ $kind == uefi-pxe ]] && in_ns curl -sf -o /dev/null "tftp://$SRV/snponly.efi"
   [[ $kind == uefi-http ]] && in_ns curl -sf -o /dev/null "http://$SRV:$HTTP_PORT/boot/snponly.efi"
+  local f
+  for f in $(warm_files "$kind"); do in_ns curl -sf -o /dev/null "tftp://$SRV/$f" || die "ours serves no $f by TFTP for $kind"; done
   in_ns curl -sf -o "$dir/served-initrd.img" "http://$SRV:$HTTP_PORT/boot/images/demo/initrd.img"
   if ! cmp -s "$dir/served-initrd.img" "$PEER_FILES/initrd.img"; then
     INITRD_NOTE="WARNING: the initrd our server serves differs from the one given to the peer"
     log "  $INITRD_NOTE"
   fi
   log "  ours ready after $(secs_since "$t0") s ($n clone(s) made in $PREP s)"
+}
+
+# What a PC of KIND fetches by TFTP besides the kernel and initrd: the loader and the menus (a warm-up,
+# and a check that ours serves them before a PC waits for them).
+warm_files() {  # KIND
+  local m=$(mac_of 1)
+  case $1 in
+    bios-pxelinux) echo "pxelinux.0 ldlinux.c32 pxelinux.cfg/01-${m//:/-}" ;;
+    bios-grub) echo "grub/i386-pc/core.0 grub/grub.cfg-01-${m//:/-}" ;;
+    uefi-secure) echo "shimx64.efi grubx64.efi grub/grub.cfg grub/grub.cfg-01-${m//:/-}" ;;
+  esac
 }
 
 stop_ours() { stop "$SERVER_PID"; SERVER_PID=""; }
@@ -335,7 +390,7 @@ stop_ours() { stop "$SERVER_PID"; SERVER_PID=""; }
 # ---------------------------------------------------------------------------
 declare -a PEER_PIDS=()
 start_peer() {  # N DIR KIND
-  local n=$1 dir=$2 kind=$3 i t0 no_pxedhcp=() kindopts=()
+  local n=$1 dir=$2 kind=$3 i t0 no_pxedhcp=() kindopts=() ipxe_boot=(--dhcp-boot=tag:ipxe,boot.ipxe)
   # UEFI PXE (option 93 = 7) that is not iPXE yet gets snponly.efi by TFTP; HTTP boot gets HTTPClient
   # back and the URL of snponly.efi on a plain HTTP server (dnsmasq has none).
   # shellcheck disable=SC2054  # one argument each; the commas are dnsmasq's
@@ -345,6 +400,10 @@ start_peer() {  # N DIR KIND
       "--dhcp-boot=tag:httpboot,tag:!ipxe,http://$SRV:$HTTP_PORT/snponly.efi")
       ip netns exec "$NS" python3 -m http.server --bind "$SRV" --directory "$PEER_FILES" "$HTTP_PORT" >"$dir/httpd.log" 2>&1 &
       PEER_PIDS+=("$!"); PIDS+=("$!") ;;
+    # qemu's BIOS ROM is iPXE: it runs the loader named here on its PXE API, as it does with ours.
+    bios-pxelinux) ipxe_boot=() kindopts=(--dhcp-boot=pxelinux.0) ;;
+    bios-grub) ipxe_boot=() kindopts=(--dhcp-boot=grub/i386-pc/core.0) ;;
+    uefi-secure) ipxe_boot=() kindopts=(--dhcp-match=set:efi64,option:client-arch,7 --dhcp-boot=tag:efi64,shimx64.efi) ;;
   esac
   # shellcheck disable=SC2054  # one argument; the commas are dnsmasq's
   ((PEER_NO_PXEDHCP)) && no_pxedhcp=(--dhcp-option=tag:ipxe,encap:175,176,1)
@@ -371,7 +430,7 @@ start_peer() {  # N DIR KIND
     --no-resolv --no-hosts --user=root --group=root --pid-file= \
     --bind-interfaces --interface="$BR" --no-ping \
     --dhcp-range="${PREFIX}100,${PREFIX}199,600" --dhcp-leasefile="$dir/dnsmasq.leases" \
-    --dhcp-userclass=set:ipxe,iPXE --dhcp-boot=tag:ipxe,boot.ipxe "${no_pxedhcp[@]}" "${ra[@]}" "${kindopts[@]}" \
+    --dhcp-userclass=set:ipxe,iPXE "${ipxe_boot[@]}" "${no_pxedhcp[@]}" "${ra[@]}" "${kindopts[@]}" \
     --enable-tftp --tftp-root="$PEER_FILES" >"$dir/dnsmasq.log" 2>&1 &
   PEER_PIDS+=("$!"); PIDS+=("$!")
   t0=$EPOCHREALTIME
@@ -399,12 +458,36 @@ bench_round() {  # STACK N RUN KIND
   "start_$stack" "$n" "$dir" "$kind"
   RAW["$stack|$key-prep"]+="$PREP "
   RAW["$stack|$key-prepin"]+="$PREP_INPROC "
+  local pids=() c0 c1
+  if [[ $stack == ours ]]; then pids=("$SERVER_PID"); else pids=("${PEER_PIDS[@]}"); fi
+  local dump=""
+  if [[ -n $CAPTURE ]]; then
+    mkdir -p "$CAPTURE"
+    ip netns exec "$NS" tcpdump -i "$BR" -s 128 -U -w "$CAPTURE/$kind-$stack-$n-$run.pcap" udp and not port 67 and not port 68 2>/dev/null &
+    dump=$!; PIDS+=("$dump"); sleep 0.5
+  fi
+  c0=$(cpu_ticks "${pids[@]}")
   power_on "$n" "$dir" "$kind"
   await_pcs "$n" "$dir"
+  c1=$(cpu_ticks "${pids[@]}")
+  [[ -n $dump ]] && stop "$dump"
+  # user + system time of the server process(es) from power-on until the last PC was off, per PC
+  CPU_PER_BOOT=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / hz / n }')
+  RAW["$stack|$key-cpu"]+="$CPU_PER_BOOT "
   "stop_$stack"
   collect "$stack" "$key" "$n" "$dir"
   # free the disk space (copies, clones) before the next round; keep the logs
   rm -rf "$dir/data" "$dir"/copy*.img "$dir/served-initrd.img"
+}
+
+# CPU time (user + system, clock ticks) the processes used so far, threads included.
+cpu_ticks() {  # PID...
+  local p t=0
+  for p in "$@"; do
+    # fields after "(comm)": utime and stime are the 12th and 13th
+    [[ -r /proc/$p/stat ]] && t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$t"
 }
 
 label_of() { case $1 in ours) echo "ours (netboot)" ;; peer) echo "dnsmasq + vblade" ;; esac; }
@@ -467,7 +550,8 @@ report() {
   echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); load average at start $LOAD_AT_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
   echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB (UEFI: at least 512), virtio-net; kinds: $KINDS; median of $RUNS run(s)"
-  [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd, no Secure Boot); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
+  [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd; uefi-secure: OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.ms.fd, q35 + SMM); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
+  [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`), kernel + initrd by TFTP as the loaders ask; the peer from its TFTP root"
   echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
   echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
   if ((PEER_NO_PXEDHCP)); then
@@ -487,9 +571,9 @@ report() {
   if ((!SKIP_BOOT)); then
     echo "## Power-on to the image's init (\`$MARKER\` on the serial console)"
     echo
-    echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) |"
-    echo "|---|---:|---:|---:|"
-    local kind rows=() first=${KINDS%% *}
+    echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) | waiting on the servers: ours / peer (s) | ratio | server CPU per boot: ours / peer (s) | largest step, ours (s) |"
+    echo "|---|---:|---:|---:|---:|---:|---:|---|"
+    local kind rows=() first=${KINDS%% *} k2 on pn oc pc
     for kind in $KINDS; do
       rows+=("$kind.one-mean|$kind: 1 PC (s)")
       ((CLIENTS > 1)) && rows+=("$kind.many-mean|$kind: $CLIENTS PCs at once, mean (s)" "$kind.many-max|$kind: $CLIENTS PCs at once, slowest (s)")
@@ -501,11 +585,25 @@ report() {
       key=${row%%|*}
       o=$(med_of "${RAW[ours|$key]:-}") p=$(med_of "${RAW[peer|$key]:-}")
       if [[ $key == *prep* ]]; then
-      echo "| ${row#*|} | $(fmt2 "$o") | $(fmt2 "$p") | $(ratio "$o" "$p") |"
-    else
-      echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") |"
-    fi
+        echo "| ${row#*|} | $(fmt2 "$o") | $(fmt2 "$p") | $(ratio "$o" "$p") | | | | |"
+      elif [[ $key == *-mean ]]; then
+        k2=${key%-mean}
+        on=$(med_of "${RAW[ours|$k2-net]:-}") pn=$(med_of "${RAW[peer|$k2-net]:-}")
+        oc=$(med_of "${RAW[ours|$k2-cpu]:-}") pc=$(med_of "${RAW[peer|$k2-cpu]:-}")
+        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | $(fmt "$on") / $(fmt "$pn") | $(ratio "$on" "$pn") | $(fmt2 "$oc") / $(fmt2 "$pc") | $(largest_step ours "$k2") |"
+      else
+        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | | | | |"
+      fi
     done
+    echo
+    echo "*Waiting on the servers*: per PC, from its first network step (firmware PXE/HTTP start, or the iPXE ROM)"
+    echo "until its kernel runs (DHCP, loader, menus, kernel, initrd), plus the initrd's AoE discovery and mount"
+    echo "(\`netboot: link up\` → \`netboot: mounting\`). The rest of a boot (firmware start-up, the kernel's own boot,"
+    echo "the image's init) is the emulated CPU's: the same work for both stacks, and what other load on the host"
+    echo "stretches most, so on a busy machine the total ratio says little and this one says what the servers did."
+    echo "*Server CPU*: user + system seconds of ours (the JVM) or of dnsmasq + every vblade (+ python3 http.server"
+    echo "for uefi-http) from power-on until the PC was off, per PC. *Largest step*: the longest gap between two"
+    echo "successive milestones below, ours; it bounds the row."
     echo
     echo "Where the time goes: seconds from power-on at which each step was first seen on the console,"
     echo "mean over the PCs (median over runs)."
@@ -513,12 +611,19 @@ report() {
     for kind in $KINDS; do
     echo "$kind:"
     echo
-    echo "| step | ours, 1 PC | peer, 1 PC | ours, $CLIENTS PCs | peer, $CLIENTS PCs |"
-    echo "|---|---:|---:|---:|---:|"
+    local keys=("$kind.one")
+    if ((CLIENTS > 1)); then
+      keys+=("$kind.many")
+      echo "| step | ours, 1 PC | peer, 1 PC | ours, $CLIENTS PCs | peer, $CLIENTS PCs |"
+      echo "|---|---:|---:|---:|---:|"
+    else
+      echo "| step | ours | peer |"
+      echo "|---|---:|---:|"
+    fi
     for m in "${MILESTONES[@]}"; do
       label=${m%%|*}
       row="| $label |"
-      for key in "$kind.one" "$kind.many"; do
+      for key in "${keys[@]}"; do
         for stack in ours peer; do
           row+=" $(fmt "$(med_of "${MS[$stack|$key|$label]:-}" 2>/dev/null || echo '?')") |"
         done
@@ -545,18 +650,80 @@ report() {
   fi
 }
 
+# The longest gap between successive milestones seen (median over runs), for the table.
+largest_step() {  # STACK KEY
+  local m label prev="" prevt="" t best="" bestd=-1 d
+  for m in "${MILESTONES[@]}"; do
+    label=${m%%|*}
+    t=$(med_of "${MS[$1|$2|$label]:-}" 2>/dev/null || echo '?')
+    [[ $t =~ ^[0-9.]+$ ]] || continue
+    if [[ -n $prevt ]]; then
+      d=$(awk -v a="$prevt" -v b="$t" 'BEGIN { printf "%.2f", b - a }')
+      if (($(awk -v d="$d" -v b="$bestd" 'BEGIN { print (d > b) }'))); then bestd=$d best="${prev%% (*} → ${label%% (*}"; fi
+    fi
+    prev=$label prevt=$t
+  done
+  [[ -n $best ]] && printf '%s (%.1f)' "$best" "$bestd" || echo "?"
+}
+
 report_raw() {
   local k m
   echo "## Raw runs"
   echo
   local keys=()
   mapfile -t keys < <(printf '%s\n' "${!RAW[@]}" | sort)
-  for k in "${keys[@]}"; do echo "- $k: ${RAW[$k]}"; done
+  for k in "${keys[@]}"; do [[ -n $k ]] && echo "- $k: ${RAW[$k]}"; done
   mapfile -t keys < <(printf '%s\n' "${!MS[@]}" | sort)
-  for k in "${keys[@]}"; do echo "- milestone $k: ${MS[$k]}"; done
+  for k in "${keys[@]}"; do [[ -n $k ]] && echo "- milestone $k: ${MS[$k]}"; done
   ((${#CLONE_MS_DEMO[@]})) && echo "- netboot clone of the ${IMAGE_SIZE} demo disk before boot rounds, in-process ms: ${CLONE_MS_DEMO[*]}"
   for m in $CLONE_SIZES; do [[ -n ${C[$m|raw]:-} ]] && echo "- clone $m: ${C[$m|raw]}"; done
   return 0
+}
+
+# The packages' loaders, unpacked into one tree as the tests have them (loaders.DebianLoaders.tree():
+# the same package list and cache folder); downloaded with apt-get download when missing.
+LOADER_PACKAGES="ipxe shim-signed shim-helpers-amd64-signed grub-efi-amd64-signed pxelinux syslinux-common grub-pc-bin grub-common libefivar1 libefiboot1 ovmf"
+loaders_tree() {  # prints the tree's root
+  local root=$TEST_CACHE/debian-loaders debs=$TEST_CACHE/debian-loaders-debs pkg
+  mkdir -p "$root" "$debs"
+  for pkg in $LOADER_PACKAGES; do
+    [[ -e $root/.unpacked-$pkg ]] && continue
+    (cd "$debs" && { ls "$pkg"_*.deb >/dev/null 2>&1 || apt-get download "$pkg" >&2; }) || die "apt-get download $pkg failed"
+    dpkg -x "$debs/$pkg"_*.deb "$root" && rm -f "$debs/$pkg"_*.deb && echo "$pkg" >"$root/.unpacked-$pkg"
+  done
+  echo "$root"
+}
+
+# The peer's TFTP root for the PXELINUX, GRUB and Secure Boot kinds: the same loader files ours serves
+# from the tree, BIOS GRUB's image made with the same grub-mknetdir call (loaders.GrubNetDirectory), the
+# kernel and initrd under the names the menus give, and the menus `netboot menu` renders (PC 1's, with MAC
+# and AoE slot changed for the others; grub/grub.cfg is the one for a loader that sends no MAC).
+peer_loader_files() {
+  local L=$LOADERS f i mac menu scratch=$WORK/scratch-menus
+  mkdir -p "$PEER_FILES/images/demo" "$PEER_FILES/pxelinux.cfg"
+  ln -f "$PEER_FILES/vmlinuz" "$PEER_FILES/images/demo/vmlinuz"
+  ln -f "$PEER_FILES/initrd.img" "$PEER_FILES/images/demo/initrd.img"
+  cp "$L/usr/lib/PXELINUX/pxelinux.0" "$L/usr/lib/syslinux/modules/bios/ldlinux.c32" "$PEER_FILES/"
+  cp "$L/usr/lib/shim/shimx64.efi.signed" "$PEER_FILES/shimx64.efi"
+  cp "$L/usr/lib/shim/mmx64.efi.signed" "$PEER_FILES/mmx64.efi"
+  cp "$L/usr/lib/grub/x86_64-efi-signed/grubnetx64.efi.signed" "$PEER_FILES/grubx64.efi"
+  LD_LIBRARY_PATH=$L/usr/lib/x86_64-linux-gnu "$L/usr/bin/grub-mknetdir" -d "$L/usr/lib/grub/i386-pc" \
+    --net-directory="$PEER_FILES" --subdir=grub >"$WORK/grub-mknetdir.log" 2>&1 \
+    || { cat "$WORK/grub-mknetdir.log" >&2; die "grub-mknetdir failed"; }
+  cp -a "$BASE" "$scratch"
+  netboot "$scratch" clone demo --to "$(mac_of 1)" >/dev/null 2>&1 || die "netboot clone (scratch) failed"
+  netboot "$scratch" menu default --loader grub >"$PEER_FILES/grub/grub.cfg" 2>/dev/null || die "netboot menu default --loader grub failed"
+  for f in pxelinux grub; do
+    menu=$(netboot "$scratch" menu "$(mac_of 1)" --loader $f 2>/dev/null) || die "netboot menu --loader $f failed"
+    for ((i = 1; i <= CLIENTS; i++)); do
+      mac=$(mac_of "$i")
+      # shellcheck disable=SC2001
+      sed -e "s/$(mac_of 1)/$mac/g" -e "s/netboot\.aoe=1\.0\b/netboot.aoe=1.$((i - 1))/g" -e "s/e1\.0\b/e1.$((i - 1))/g" \
+        -e "s/AoE 1\.0\b/AoE 1.$((i - 1))/g" <<<"$menu" \
+        >"$PEER_FILES/$([[ $f == grub ]] && echo "grub/grub.cfg-01-" || echo "pxelinux.cfg/01-")${mac//:/-}"
+    done
+  done
+  rm -rf "$scratch"
 }
 
 # ---------------------------------------------------------------------------
@@ -586,6 +753,7 @@ main() {
     # with the command line `netboot menu` gives (AoE shelf 1, slot = PC number - 1).
     PEER_FILES=$WORK/tftp
     mkdir -p "$PEER_FILES"
+    [[ $KINDS == *bios-pxelinux* || $KINDS == *bios-grub* || $KINDS == *uefi-secure* ]] && { log "the loaders' packages (tests' cache)"; LOADERS=$(loaders_tree); }
     cp "$kernel" "$PEER_FILES/vmlinuz"
     netboot "$BASE" initrd demo -o "$PEER_FILES/initrd.img" >"$WORK/initrd.log" 2>&1 \
       || { cat "$WORK/initrd.log" >&2; die "netboot initrd failed"; }
@@ -603,7 +771,7 @@ main() {
       mac=$(mac_of "$i")
       # shellcheck disable=SC2016  # iPXE settings
       # initrd named and on the kernel line, as ours does: UEFI's EFI stub needs it (see pxe-menus/README.md)
-      printf '#!ipxe\necho peer: %s boots from AoE e1.%d\nkernel tftp://${next-server}/vmlinuz initrd=initrd.img netboot.mac=%s netboot.aoe=1.%d %s\ninitrd --name initrd.img tftp://${next-server}/initrd.img\nboot\n' \
+      printf '#!ipxe\necho netboot: %s boots image demo from AoE /dev/etherd/e1.%d\nkernel tftp://${next-server}/vmlinuz initrd=initrd.img netboot.mac=%s netboot.aoe=1.%d %s\ninitrd --name initrd.img tftp://${next-server}/initrd.img\nboot\n' \
         "$mac" $((i - 1)) "$mac" $((i - 1)) "$extra" >"$PEER_FILES/${mac//:/-}.ipxe"
     done
     if [[ $KINDS == *uefi* ]]; then
@@ -614,7 +782,8 @@ main() {
       IPXE_VERSION=$(zcat "$pkg/usr/share/doc/ipxe/changelog.Debian.gz" | head -n 1 | sed 's/.*(\(.*\)).*/\1/')
       cp "$SNPONLY" "$PEER_FILES/snponly.efi"
     fi
-    chmod 755 "$PEER_FILES"; chmod 644 "$PEER_FILES"/*
+    [[ $KINDS == *bios-pxelinux* || $KINDS == *bios-grub* || $KINDS == *uefi-secure* ]] && peer_loader_files
+    find "$PEER_FILES" -type d -exec chmod 755 {} + && find "$PEER_FILES" -type f -exec chmod 644 {} +
 
     setup_lab
     local run n order stack kind

@@ -22,11 +22,20 @@ public final class RateLimitedLog {
     }
 
     public void warn(String message) {
+        emit(message, log::warn);
+    }
+
+    /** The same at INFO, for events that are normal in numbers (boot loaders asking for optional files). */
+    public void info(String message) {
+        emit(message, log::info);
+    }
+
+    private void emit(String message, java.util.function.Consumer<String> sink) {
         long now = System.nanoTime();
         long allowed = nextAllowed.get();
         if ((allowed == Long.MIN_VALUE || now - allowed >= 0) && nextAllowed.compareAndSet(allowed, now + intervalNanos)) {
             long skipped = suppressed.getAndSet(0);
-            log.warn(skipped == 0 ? message : message + " (" + skipped + " similar events not logged since the last one)");
+            sink.accept(skipped == 0 ? message : message + " (" + skipped + " similar events not logged since the last one)");
         } else {
             suppressed.incrementAndGet();
         }

@@ -13,6 +13,8 @@ final class TftpMetrics {
     final Counter completed;
     final Counter failed;
     final Counter refused;
+    /** Read requests for files that do not exist (loaders' probes for optional files, mostly). */
+    final Counter notFound;
     /** Transfers a client ended at our OACK after asking for tsize: PXE firmware's size query. */
     final Counter sizeQueries;
     final Counter bytesSent;
@@ -25,6 +27,7 @@ final class TftpMetrics {
         completed = transfers(registry, "completed");
         failed = transfers(registry, "failed");
         refused = transfers(registry, "refused");
+        notFound = transfers(registry, "not-found");
         sizeQueries = transfers(registry, "size-query");
         bytesSent = Counter.builder("netboot.tftp.sent").baseUnit("bytes").description("DATA payload sent, resends included").register(registry);
         malformed = Counter.builder("netboot.tftp.malformed.packets").description("Datagrams that were not valid TFTP, dropped").register(registry);

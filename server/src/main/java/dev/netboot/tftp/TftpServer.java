@@ -44,6 +44,13 @@ public final class TftpServer implements AutoCloseable {
     private final OptionNegotiator negotiator;
     private final PathMtu pathMtu = new PathMtu();
     private final RateLimitedLog malformedLog = new RateLimitedLog(log, TimeUnit.SECONDS.toNanos(10));
+    /**
+     * Files a client asked for that do not exist. Loaders probe for optional ones on every boot (shim 16:
+     * revocations_sku.efi, revocations_sbat.efi, shim_certificate_0.efi; PXELINUX its config search; GRUB
+     * its *.lst) and go on without them: each is logged at DEBUG, the first of a minute at INFO with the
+     * count since, and all are counted ({@code netboot_tftp_transfers_total{result="not-found"}}).
+     */
+    private final RateLimitedLog notFoundLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(1));
     private final TransferSlots slots;
     /** Clients with a transfer starting or running: a client that resends its RRQ must not get two transfers. */
     private final java.util.Set<InetSocketAddress> busyClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
@@ -197,8 +204,15 @@ public final class TftpServer implements AutoCloseable {
     /** @param toClient what the client is told, when the logged reason is not for it */
     private void refuse(InetSocketAddress client, TftpPacket.ReadRequest rrq, TftpError code, String reason, String toClient) {
         busyClients.remove(client);
-        metrics.refused.increment();
-        log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
+        if (code == TftpError.FILE_NOT_FOUND) {
+            metrics.notFound.increment();
+            log.debug("no '{}' for {}: {}", rrq.filename(), client, reason);
+            notFoundLog.info("no '" + rrq.filename() + "' for " + client + ": " + reason
+                    + " (loaders ask for optional files and go on without them; each such request is logged at DEBUG)");
+        } else {
+            metrics.refused.increment();
+            log.warn("refused '{}' to {}: {}", rrq.filename(), client, reason);
+        }
         sendError(requests, client, code, toClient);
     }
 

@@ -113,6 +113,7 @@ class OperatorBootFilesIT {
                 // HTTP is off: the kernel and initrd came over TFTP, and no TFTP request was refused on the way.
                 assertThat(appliance.registry().get("netboot.tftp.sent").counter().count()).isGreaterThan(4 << 20);
                 assertThat(appliance.registry().get("netboot.tftp.transfers").tag("result", "refused").counter().count()).isZero();
+                assertThat(appliance.registry().get("netboot.tftp.transfers").tag("result", "not-found").counter().count()).isZero();
             }
         }
     }

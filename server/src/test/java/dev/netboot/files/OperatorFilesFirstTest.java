@@ -78,4 +78,14 @@ class OperatorFilesFirstTest {
         assertThat(text(get(p, "/pxelinux.cfg/01-52-54-00-12-34-56"))).isEqualTo("generated pxelinux.cfg/01-52-54-00-12-34-56");
         assertThat(get(p, "/undionly.kpxe")).isInstanceOf(Lookup.Refused.class);
     }
+
+    /** Debian's signed GRUB probes /grub/x86_64-efi/command.lst and friends on every boot: files nobody has. */
+    @Test
+    void anAbsolutePathOfAFileNobodyHasIsNotFoundNotRefused() throws Exception {
+        OperatorFilesFirst p = files(List.of());
+        Lookup probe = get(p, "/grub/x86_64-efi/command.lst");
+        assertThat(probe).isInstanceOf(Lookup.NotFound.class);
+        assertThat(((Lookup.NotFound) probe).reason()).contains("grub/x86_64-efi/command.lst", "/grub/x86_64-efi/command.lst");
+        assertThat(get(p, "/../etc/passwd")).as("still refused: it leaves the root").isInstanceOf(Lookup.Refused.class);
+    }
 }

@@ -29,6 +29,7 @@ class TftpServerLimitsTest {
     @TempDir Path root;
     EventLoopGroup group;
     TftpServer server;
+    final SimpleMeterRegistry registry = new SimpleMeterRegistry();
     final List<DatagramSocket> sockets = new ArrayList<>();
 
     @BeforeEach
@@ -39,7 +40,7 @@ class TftpServerLimitsTest {
         group = transport.newGroup(1);
         var retransmit = new RetransmitPolicy(Duration.ofSeconds(5), Duration.ofSeconds(1), Duration.ofSeconds(8), Duration.ofSeconds(30));
         server = new TftpServer(new TftpSettings(new InetSocketAddress("127.0.0.1", 0), 16, 1468, 1000, 2, retransmit),
-                new DirectoryFileProvider(root, false), new SimpleMeterRegistry(), transport, group).start();
+                new DirectoryFileProvider(root, false), registry, transport, group).start();
     }
 
     @AfterEach
@@ -71,6 +72,36 @@ class TftpServerLimitsTest {
         assertThat(((TftpPacket.Error) third).message()).contains("busy", "your address");
 
         assertThat(ask("127.0.0.2", "big", "octet")).as("another host is still served").isInstanceOf(TftpPacket.Data.class);
+    }
+
+    /**
+     * shim asks for three optional files on every boot and PXELINUX searches its configs: a missing file is
+     * counted and logged at DEBUG, at INFO once a minute with the count, never as a warning per request.
+     */
+    @Test
+    void missingFilesAreCountedAndLoggedQuietly() throws Exception {
+        var logger = (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(TftpServer.class);
+        var logged = new ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent>();
+        var level = logger.getLevel();
+        logged.start();
+        logger.addAppender(logged);
+        logger.setLevel(ch.qos.logback.classic.Level.DEBUG);
+        try {
+            for (String probe : List.of("revocations_sku.efi", "revocations_sbat.efi", "shim_certificate_0.efi")) {
+                TftpPacket answer = ask("127.0.0.1", probe, "octet");
+                assertThat(answer).isInstanceOf(TftpPacket.Error.class);
+                assertThat(((TftpPacket.Error) answer).code()).isEqualTo(TftpError.FILE_NOT_FOUND);
+            }
+        } finally {
+            logger.detachAppender(logged);
+            logger.setLevel(level);
+        }
+        assertThat(logged.list).extracting(ch.qos.logback.classic.spi.ILoggingEvent::getLevel).doesNotContain(ch.qos.logback.classic.Level.WARN);
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.DEBUG).hasSize(3);
+        assertThat(logged.list).filteredOn(e -> e.getLevel() == ch.qos.logback.classic.Level.INFO).hasSize(1)
+                .first().extracting(ch.qos.logback.classic.spi.ILoggingEvent::getFormattedMessage).asString().contains("revocations_sku.efi");
+        assertThat(registry.get("netboot.tftp.transfers").tag("result", "not-found").counter().count()).isEqualTo(3);
+        assertThat(registry.get("netboot.tftp.transfers").tag("result", "refused").counter().count()).isZero();
     }
 
     @Test
