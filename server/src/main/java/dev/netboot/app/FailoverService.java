@@ -81,8 +81,12 @@ public final class FailoverService implements AutoCloseable {
         this.failover = Failover.start(settings, node.role(), readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
         this.probe = new ConfigProbe(r.clientInterface(), MacAddress.parse(r.serviceMac()), this::token,
                 tag -> thread.execute(() -> run(failover.probeAnswered(System.nanoTime(), tag == 0 ? -1 : tag))));
-        node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
         thread.execute(() -> run(first));
+        // Both come from the link's event loop in the order they happened there, so the failover never hears
+        // a peer's announcement before the link it came over is up (polling the link missed that order, and a
+        // primary that started took the fresh "standby" for a stale one: it never decided to serve).
+        node.onLinkChange(up -> thread.execute(() -> linkEdge(up)));
+        node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
         thread.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -140,12 +144,7 @@ public final class FailoverService implements AutoCloseable {
     private void tick() {
         try {
             long now = System.nanoTime();
-            boolean up = node.connected();
-            if (up != linkSeen) {
-                linkSeen = up;
-                run(up ? failover.linkUp(now, false) : failover.linkLost(now));
-            }
-            if (up) run(failover.copyState(now, copyState()));
+            if (linkSeen) run(failover.copyState(now, copyState()));
             run(failover.tick(now));
             switchoverRequest();
             writeStatus();
@@ -154,14 +153,31 @@ public final class FailoverService implements AutoCloseable {
         }
     }
 
+    private void linkEdge(boolean up) {
+        if (up == linkSeen) return;
+        linkSeen = up;
+        long now = System.nanoTime();
+        run(up ? failover.linkUp(now, false) : failover.linkLost(now));
+        if (up) run(failover.copyState(now, copyState()));
+    }
+
     /**
      * The disks both nodes replicate decide; a disk the peer does not hold (e.g. one on storage both
      * servers reach) does not stand in the way.
      */
     private CopyState copyState() {
+        return copyState(node.status());
+    }
+
+    /**
+     * What a snapshot of the disks is worth. A snapshot taken after the link dropped (the failover thread
+     * hears of the drop a moment later) says nothing is up to date: skipping its disks made an empty
+     * verdict "up to date", and a blank standby whose link blinked took over.
+     */
+    static CopyState copyState(List<ReplicationNode.DiskStatus> disks) {
         CopyState worst = CopyState.UP_TO_DATE;
-        for (ReplicationNode.DiskStatus d : node.status()) {
-            if (!d.connected()) continue;
+        for (ReplicationNode.DiskStatus d : disks) {
+            if (!d.connected()) return CopyState.CONSISTENT;
             ReplicaState s = d.state();
             // Degraded while connected: the peer does not hold this disk (or failed a write to it). The
             // primary's own copy is what it is; on the standby such a copy is behind.

@@ -116,6 +116,7 @@ public final class ReplicationNode implements AutoCloseable {
     private volatile String lastDisconnect = "never connected";
     private long backoffMillis = 100;
     private boolean closed;
+    private volatile Consumer<Boolean> linkListener = up -> { };
     private long nonceCounter;
 
     private final class Disk {
@@ -255,8 +256,38 @@ public final class ReplicationNode implements AutoCloseable {
 
     private volatile java.util.function.BiConsumer<Role, Long> announcements;
 
-    /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
-    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
+    /** The peer's last announcement on the current link: replayed to a listener that registers after it came. */
+    private RoleAnnouncement lastAnnouncement;
+
+    /**
+     * The failover adapter hears the peer's role announcements here (called on the link's event loop). One
+     * that came over the current link before the listener registered is replayed to it at once.
+     */
+    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) {
+        loop.execute(() -> {
+            this.announcements = listener;
+            if (lastAnnouncement != null && established) listener.accept(lastAnnouncement.role(), lastAnnouncement.term());
+        });
+    }
+
+    /**
+     * The failover adapter hears the link come and go here, on the link's event loop, so in order with the
+     * peer's messages (an announcement of a link is never seen before that link's "up"). The listener hears
+     * the current state at once.
+     */
+    public void onLinkChange(Consumer<Boolean> listener) {
+        loop.execute(() -> {
+            this.linkListener = listener;
+            listener.accept(established);
+        });
+    }
+
+    private void established(boolean up) {
+        if (established == up) return;
+        established = up;
+        if (!up) lastAnnouncement = null;
+        linkListener.accept(up);
+    }
 
     /** Tells the peer this node's role and term (dropped when not connected: the next link-up announces again). */
     public void announce(Role role, long term) { loop.execute(() -> send(new RoleAnnouncement(role, term))); }
@@ -461,7 +492,7 @@ public final class ReplicationNode implements AutoCloseable {
             if (link != null) run(link.socketClosed("connection closed by the peer or the network"));
             channel = null;
             link = null;
-            established = false;
+            established(false);
             if (!closed) redial("link to the peer is down (" + lastDisconnect + ")");
         }
 
@@ -524,7 +555,7 @@ public final class ReplicationNode implements AutoCloseable {
                 case LinkEffect.Close c -> {
                     lastDisconnect = c.reason();
                     log.warn("replication: link closed: {}", c.reason());
-                    established = false;
+                    established(false);
                     if (channel != null) channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                     wrote = false;
                 }
@@ -661,7 +692,7 @@ public final class ReplicationNode implements AutoCloseable {
         switch (m) {
             case Hello h -> {
                 peerRole = h.role();
-                established = true;
+                established(true);
                 backoffMillis = 100;
                 List<DiskGenerations> missing = new ArrayList<>();
                 for (DiskGenerations g : h.disks()) {
@@ -729,6 +760,7 @@ public final class ReplicationNode implements AutoCloseable {
             }
             case RoleAnnouncement a -> {
                 log.info("replication: peer announces role {} (term {})", a.role(), a.term());
+                lastAnnouncement = a;
                 java.util.function.BiConsumer<Role, Long> l = announcements;
                 if (l != null) l.accept(a.role(), a.term());
             }
