@@ -541,9 +541,36 @@ public final class ReplicationNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- effects
 
+    /** Link effects not yet carried out, in the order the link made them (so in the order of their sequence numbers). */
+    private final java.util.ArrayDeque<LinkEffect> effectQueue = new java.util.ArrayDeque<>();
+    private boolean runningEffects;
+
+    /**
+     * Carries out link effects in the order they were made. An effect can make more (a delivered message
+     * starts a resync, whose requests are sent): those join the queue behind the ones already in it and are
+     * not written at once, or a request numbered 5 would reach the wire before the Pong numbered 4 further
+     * down the outer list, and the peer would refuse the stream (OUT_OF_ORDER) and drop the link.
+     */
     private void run(List<LinkEffect> effects) {
+        effectQueue.addAll(effects);
+        if (runningEffects) return;
+        runningEffects = true;
         boolean wrote = false;
-        for (LinkEffect e : effects) {
+        try {
+            for (LinkEffect e; (e = effectQueue.poll()) != null; ) wrote |= runOne(e);
+        } catch (RuntimeException ex) {
+            effectQueue.clear();
+            throw ex;
+        } finally {
+            runningEffects = false;
+            if (wrote && channel != null) channel.flush();
+        }
+    }
+
+    /** One link effect; true if it wrote to the channel (a flush is due). */
+    private boolean runOne(LinkEffect e) {
+        boolean wrote = false;
+        {
             switch (e) {
                 case LinkEffect.SendBytes b -> {
                     if (channel != null) {
@@ -571,7 +598,7 @@ public final class ReplicationNode implements AutoCloseable {
                 case LinkEffect.Report r -> log.info("replication: {}", r.message());
             }
         }
-        if (wrote && channel != null) channel.flush();
+        return wrote;
     }
 
     private void runDisk(Disk d, List<ReplicaEffect> effects) {
