@@ -78,7 +78,9 @@ public final class FailoverService implements AutoCloseable {
         Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
                 TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
         List<FailoverEffect> first = new java.util.ArrayList<>();
-        this.failover = Failover.start(settings, node.role(), readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
+        // The configured role: the data path starts standby on both nodes and follows this Failover.
+        Role configured = ReplicationService.role(r).orElseThrow();
+        this.failover = Failover.start(settings, configured, readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
         this.probe = new ConfigProbe(r.clientInterface(), MacAddress.parse(r.serviceMac()), this::token,
                 tag -> thread.execute(() -> run(failover.probeAnswered(System.nanoTime(), tag == 0 ? -1 : tag))));
         thread.execute(() -> run(first));
@@ -207,6 +209,9 @@ public final class FailoverService implements AutoCloseable {
                 log.warn("failover: {}", s.reason());
                 AoeServer server = aoe.ensureAoe();
                 acceptProbes(server);
+                // The data path first: a client write that arrives once the address is up must find a primary.
+                List<String> refused = await(node.promote(), "promotion");
+                if (refused != null && !refused.isEmpty()) log.error("failover: these disks must not be served from this copy: {}", refused);
                 address.up();
                 server.announce();
                 lastTakeoverNanos = System.nanoTime() - t0;
@@ -218,13 +223,20 @@ public final class FailoverService implements AutoCloseable {
             case FailoverEffect.StopServing s -> {
                 address.down();
                 log.warn("failover: {}", s.reason());
-                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once.
-                if (failover.phase() != Failover.Phase.DRAINING) aoe.releaseAoe();
+                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once,
+                // and the data path follows once the writes in flight are answered (never blocks this thread).
+                if (failover.phase() != Failover.Phase.DRAINING) {
+                    aoe.releaseAoe();
+                    node.demote();
+                }
             }
             case FailoverEffect.AwaitDrain a -> awaitDrain(System.nanoTime());
             case FailoverEffect.Announce a -> node.announce(a.role(), a.term());
             case FailoverEffect.MarkOutdated m -> log.warn("failover: {}", m.reason());
-            case FailoverEffect.WriteAlone w -> log.warn("failover: {}", w.reason());
+            case FailoverEffect.WriteAlone w -> {
+                log.warn("failover: {}", w.reason());
+                node.writeAlone();
+            }
             case FailoverEffect.Report r -> log.info("failover: {}", r.message());
         }
     }
@@ -281,11 +293,24 @@ public final class FailoverService implements AutoCloseable {
     private void awaitDrain(long since) {
         int inFlight = node.status().stream().mapToInt(ReplicationNode.DiskStatus::writesInFlight).sum();
         if (inFlight == 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(50)) {
-            if (failover.phase() == Failover.Phase.DRAINING) aoe.releaseAoe();
+            if (failover.phase() == Failover.Phase.DRAINING) {
+                aoe.releaseAoe();
+                // Standby before the role is handed over: the peer's first replicated write must find one.
+                await(node.demote(), "demotion");
+            }
             run(failover.drained(System.nanoTime()));
             return;
         }
         thread.schedule(() -> awaitDrain(since), 10, TimeUnit.MILLISECONDS);
+    }
+
+    private static <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.error("failover: {} of the data path did not complete: {}", what, e.toString());
+            return null;
+        }
     }
 
     static long readTerm(Path file) throws IOException {
