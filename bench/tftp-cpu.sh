@@ -4,6 +4,7 @@
 #   sudo bench/tftp-cpu.sh                       # ours (the built jar) and dnsmasq, client turnaround 300 µs
 #   sudo TURNAROUND_US=1000 bench/tftp-cpu.sh
 #   sudo VARIANTS="before=/tmp/old/netboot.jar after=server/target/netboot.jar" bench/tftp-cpu.sh --no-build
+#   sudo SETS="tuning.eventLoopSpinMicros=0" bench/tftp-cpu.sh  # extra settings for our server (space-separated)
 #
 # Why: PXELINUX, GRUB and shim fetch kernels in lockstep (one block per round trip), and a PC under qemu TCG
 # takes 0.2-2 ms to answer each block (bench/boot.sh CAPTURE=). Every microsecond of CPU the server spends per
@@ -86,7 +87,7 @@ for v in $VARIANTS; do
   echo "== $name ($cp)" >&2
   ip netns exec "$NS" "$JAVA_HOME/bin/java" --enable-native-access=ALL-UNNAMED -cp "$cp" dev.netboot.cli.Main serve \
     --set dataDir="$WORK/data-$name" --set files.root="$WORK/root" --set tftp.address=127.0.0.1 --set tftp.port=69 \
-    --set http.enabled=false --set dhcp.mode=off >"$WORK/$name.log" 2>&1 &
+    --set http.enabled=false --set dhcp.mode=off $(for x in ${SETS:-}; do printf -- '--set %s ' "$x"; done) >"$WORK/$name.log" 2>&1 &
   SRV_PID=$!
   for ((i = 0; i < 120; i++)); do
     ip netns exec "$NS" curl -sf --max-time 2 -o /dev/null tftp://127.0.0.1/vmlinuz && break

@@ -96,8 +96,9 @@ final class AoeInterface implements AutoCloseable {
     boolean announce() {
         boolean ok = true;
         for (AoeTarget t : responder.targets()) {
+            ByteBuffer frame = AoeCodec.encode(AoeResponder.announcement(t, port));
             try {
-                socket.sendOne(AoeCodec.encode(AoeResponder.announcement(t, port)));
+                sendAnnouncement(frame);
             } catch (IOException e) {
                 ok = false;
                 sendErrors.warn("AoE announcement of e" + t.address() + " on " + name() + " could not be sent: " + e.getMessage());
@@ -105,6 +106,20 @@ final class AoeInterface implements AutoCloseable {
         }
         return ok;
     }
+    /**
+     * A packet socket bound while its interface was down (a standby's service interface) holds a pending
+     * ENETDOWN that the first send after the interface came up returns, although nothing is wrong any more:
+     * that first send is the takeover's announcement, the one the switches learn the new port from. So a
+     * failed send is tried once more (the error is consumed by the first).
+     */
+    private void sendAnnouncement(ByteBuffer frame) throws IOException {
+        try {
+            socket.sendOne(frame.duplicate());
+        } catch (IOException first) {
+            socket.sendOne(frame.duplicate());
+        }
+    }
+
     String name() { return socket.interfaceName(); }
     int mtu() { return socket.mtu(); }
 

@@ -135,9 +135,11 @@ public final class Appliance implements AutoCloseable {
             boolean failover = ReplicationService.role(config.replication()).isPresent() && config.replication().failover();
             // With failover the disks are served from the service interface only, which starts down on every node.
             if (failover) serviceAddress = FailoverService.prepare(config.replication());
-            if (standby) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", aoeInterfaces());
-            else if (!aoeInterfaces().isEmpty()) startAoe();
+            // Replication first: it opens the replicated disks and lends them to the AoE target (one open per
+            // file for the life of the process, whatever role this node takes later).
             if (ReplicationService.role(config.replication()).isPresent()) startReplication();
+            if (standby && !failover) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", aoeInterfaces());
+            else if (!standby && !aoeInterfaces().isEmpty()) startAoe();
             if (failover) {
                 this.failover = FailoverService.start(config, serviceAddress, replication.node(), ReplicationService.secret(config.replication()),
                         new FailoverService.AoeStarter() {
@@ -513,8 +515,15 @@ public final class Appliance implements AutoCloseable {
         catalog.list().forEach(e -> disks.add(e.target()));
         a.targets().forEach(e -> disks.add(e.target()));
         new StateFiles(dataDir).keepOnly(disks);
+        ReplicationService r = replication;
+        if (r != null) aoe.replicateThrough(r.writes());
         CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites(),
-                new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads())).start(a.catalogPollMillis());
+                new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads()))
+                .storesFrom((e, sync, tuning) -> {
+                    Optional<dev.netboot.storage.BlockStore> lent = r == null || Boolean.TRUE.equals(e.readOnly()) ? Optional.empty() : r.lend(e.target());
+                    return lent.isPresent() ? lent.get() : dev.netboot.storage.BlockStores.open(Path.of(e.path()), e.readOnly(), sync, tuning);
+                })
+                .start(a.catalogPollMillis());
         running.add(exporter);
         aoeExporter = exporter;
         services.exportDisksThrough(exporter);
@@ -557,7 +566,7 @@ public final class Appliance implements AutoCloseable {
     private void startReplication() throws IOException, InterruptedException {
         List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
         disks.addAll(config.aoe().targets());
-        replication = ReplicationService.start(config, disks, aoe, registry, inventory, () -> aoe);
+        replication = ReplicationService.start(config, disks, registry, inventory, () -> aoe);
         running.add(replication);
     }
 

@@ -78,11 +78,17 @@ public final class FailoverService implements AutoCloseable {
         Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
                 TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
         List<FailoverEffect> first = new java.util.ArrayList<>();
-        this.failover = Failover.start(settings, node.role(), readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
+        // The configured role: the data path starts standby on both nodes and follows this Failover.
+        Role configured = ReplicationService.role(r).orElseThrow();
+        this.failover = Failover.start(settings, configured, readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
         this.probe = new ConfigProbe(r.clientInterface(), MacAddress.parse(r.serviceMac()), this::token,
                 tag -> thread.execute(() -> run(failover.probeAnswered(System.nanoTime(), tag == 0 ? -1 : tag))));
-        node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
         thread.execute(() -> run(first));
+        // Both come from the link's event loop in the order they happened there, so the failover never hears
+        // a peer's announcement before the link it came over is up (polling the link missed that order, and a
+        // primary that started took the fresh "standby" for a stale one: it never decided to serve).
+        node.onLinkChange(up -> thread.execute(() -> linkEdge(up)));
+        node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
         thread.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
     }
 
@@ -140,12 +146,7 @@ public final class FailoverService implements AutoCloseable {
     private void tick() {
         try {
             long now = System.nanoTime();
-            boolean up = node.connected();
-            if (up != linkSeen) {
-                linkSeen = up;
-                run(up ? failover.linkUp(now, false) : failover.linkLost(now));
-            }
-            if (up) run(failover.copyState(now, copyState()));
+            if (linkSeen) run(failover.copyState(now, copyState()));
             run(failover.tick(now));
             switchoverRequest();
             writeStatus();
@@ -154,14 +155,31 @@ public final class FailoverService implements AutoCloseable {
         }
     }
 
+    private void linkEdge(boolean up) {
+        if (up == linkSeen) return;
+        linkSeen = up;
+        long now = System.nanoTime();
+        run(up ? failover.linkUp(now, false) : failover.linkLost(now));
+        if (up) run(failover.copyState(now, copyState()));
+    }
+
     /**
      * The disks both nodes replicate decide; a disk the peer does not hold (e.g. one on storage both
      * servers reach) does not stand in the way.
      */
     private CopyState copyState() {
+        return copyState(node.status());
+    }
+
+    /**
+     * What a snapshot of the disks is worth. A snapshot taken after the link dropped (the failover thread
+     * hears of the drop a moment later) says nothing is up to date: skipping its disks made an empty
+     * verdict "up to date", and a blank standby whose link blinked took over.
+     */
+    static CopyState copyState(List<ReplicationNode.DiskStatus> disks) {
         CopyState worst = CopyState.UP_TO_DATE;
-        for (ReplicationNode.DiskStatus d : node.status()) {
-            if (!d.connected()) continue;
+        for (ReplicationNode.DiskStatus d : disks) {
+            if (!d.connected()) return CopyState.CONSISTENT;
             ReplicaState s = d.state();
             // Degraded while connected: the peer does not hold this disk (or failed a write to it). The
             // primary's own copy is what it is; on the standby such a copy is behind.
@@ -207,6 +225,9 @@ public final class FailoverService implements AutoCloseable {
                 log.warn("failover: {}", s.reason());
                 AoeServer server = aoe.ensureAoe();
                 acceptProbes(server);
+                // The data path first: a client write that arrives once the address is up must find a primary.
+                List<String> refused = await(node.promote(), "promotion");
+                if (refused != null && !refused.isEmpty()) log.error("failover: these disks must not be served from this copy: {}", refused);
                 address.up();
                 server.announce();
                 lastTakeoverNanos = System.nanoTime() - t0;
@@ -220,13 +241,20 @@ public final class FailoverService implements AutoCloseable {
                 address.down();
                 servingChanged(false);
                 log.warn("failover: {}", s.reason());
-                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once.
-                if (failover.phase() != Failover.Phase.DRAINING) aoe.releaseAoe();
+                // A switchover closes the target once its writes are drained (awaitDrain); a demotion at once,
+                // and the data path follows once the writes in flight are answered (never blocks this thread).
+                if (failover.phase() != Failover.Phase.DRAINING) {
+                    aoe.releaseAoe();
+                    node.demote();
+                }
             }
             case FailoverEffect.AwaitDrain a -> awaitDrain(System.nanoTime());
             case FailoverEffect.Announce a -> node.announce(a.role(), a.term());
             case FailoverEffect.MarkOutdated m -> log.warn("failover: {}", m.reason());
-            case FailoverEffect.WriteAlone w -> log.warn("failover: {}", w.reason());
+            case FailoverEffect.WriteAlone w -> {
+                log.warn("failover: {}", w.reason());
+                node.writeAlone();
+            }
             case FailoverEffect.Report r -> log.info("failover: {}", r.message());
         }
     }
@@ -283,11 +311,24 @@ public final class FailoverService implements AutoCloseable {
     private void awaitDrain(long since) {
         int inFlight = node.status().stream().mapToInt(ReplicationNode.DiskStatus::writesInFlight).sum();
         if (inFlight == 0 && System.nanoTime() - since > TimeUnit.MILLISECONDS.toNanos(50)) {
-            if (failover.phase() == Failover.Phase.DRAINING) aoe.releaseAoe();
+            if (failover.phase() == Failover.Phase.DRAINING) {
+                aoe.releaseAoe();
+                // Standby before the role is handed over: the peer's first replicated write must find one.
+                await(node.demote(), "demotion");
+            }
             run(failover.drained(System.nanoTime()));
             return;
         }
         thread.schedule(() -> awaitDrain(since), 10, TimeUnit.MILLISECONDS);
+    }
+
+    private static <T> T await(CompletableFuture<T> f, String what) {
+        try {
+            return f.get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.error("failover: {} of the data path did not complete: {}", what, e.toString());
+            return null;
+        }
     }
 
     static long readTerm(Path file) throws IOException {

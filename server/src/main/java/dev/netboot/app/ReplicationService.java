@@ -53,7 +53,10 @@ public final class ReplicationService implements AutoCloseable {
     private final java.util.concurrent.ScheduledExecutorService control =
             java.util.concurrent.Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("repl-control").daemon().factory());
 
-    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores, Path stateDir, MeterRegistry registry) {
+    private final boolean durableWrites;
+
+    private ReplicationService(ReplicationNode node, Map<String, BlockStore> ownStores, Path stateDir, MeterRegistry registry, boolean durableWrites) {
+        this.durableWrites = durableWrites;
         this.node = node;
         this.ownStores = ownStores;
         this.stateDir = stateDir;
@@ -172,6 +175,16 @@ public final class ReplicationService implements AutoCloseable {
 
     public ReplicationNode node() { return node; }
 
+    /** The store of a replicated disk, lent to the AoE target (closing the loan leaves it open here); empty if not replicated. */
+    public Optional<BlockStore> lend(TargetAddress target) {
+        String name = target.toString();
+        BlockStore s = node.replicates(name) ? ownStores.get(name) : null;
+        return Optional.ofNullable(s).map(dev.netboot.storage.BorrowedStore::new);
+    }
+
+    /** What the AoE target hands its writes and flushes of replicated disks to. */
+    public WriteReplication writes() { return new AoeWrites(node, durableWrites); }
+
     /** The role in the config: none, primary or standby (validated by ConfigLoader). */
     public static Optional<Role> role(NetbootConfig.Replication r) {
         return switch (r.role().strip().toLowerCase()) {
@@ -184,19 +197,21 @@ public final class ReplicationService implements AutoCloseable {
     public static Path stateDir(Path dataDir) { return dataDir.resolve("replication"); }
 
     /**
-     * Starts replication of {@code disks}. On the primary {@code aoe} is the running target whose stores
-     * are used and whose writes go through replication from now on; on the standby it is null.
+     * Starts replication of {@code disks}, whose stores it opens and keeps open for the life of the process
+     * (in either role: a standby writes the peer's data into them, and after a takeover the AoE target
+     * serves them through {@link #lend}, so a role change never opens a file twice). Start it before the
+     * AoE target, and let the target's writes go through {@link #writes}.
      */
-    public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, AoeServer aoe, MeterRegistry registry)
+    public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, MeterRegistry registry)
             throws IOException, InterruptedException {
-        return start(config, disks, aoe, registry, null, () -> aoe);
+        return start(config, disks, registry, null, () -> null);
     }
 
     /**
      * As above, and with an inventory the boot state (images, catalog, inventory rows) is mirrored too
      * ({@link CatalogReplication}); {@code currentAoe} is the AoE target serving now (it changes at a takeover).
      */
-    public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, AoeServer aoe, MeterRegistry registry,
+    public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, MeterRegistry registry,
                                            dev.netboot.inventory.Inventory inventory, java.util.function.Supplier<AoeServer> currentAoe)
             throws IOException, InterruptedException {
         NetbootConfig.Replication r = config.replication();
@@ -220,50 +235,50 @@ public final class ReplicationService implements AutoCloseable {
             if (Boolean.TRUE.equals(e.readOnly())) continue;   // nobody writes it: nothing to replicate
             String name = e.target().toString();
             BlockStore store;
-            if (role == Role.PRIMARY) {
-                store = aoe == null ? null : aoe.store(e.target());
-                if (store == null) {
-                    log.warn("replication: disk {} ({}) is not exported here; not replicated", name, e.path());
-                    continue;
-                }
-            } else {
-                try {
-                    store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning);
-                } catch (IOException ex) {
-                    log.warn("replication: standby cannot open disk {} ({}): {}; not replicated", name, e.path(), ex.getMessage());
-                    continue;
-                }
-                own.put(name, store);
+            try {
+                store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning);
+            } catch (IOException ex) {
+                log.warn("replication: cannot open disk {} ({}): {}; not replicated", name, e.path(), ex.getMessage());
+                continue;
             }
+            own.put(name, store);
             specs.add(new ReplicationNode.DiskSpec(name, store.size()));
         }
         ReplicationNode.Settings settings = new ReplicationNode.Settings(nodeId, role, secret, listen, peer.getHostString(), peer.getPort(),
                 Duration.ofMillis(r.pingMillis()), Duration.ofMillis(r.timeoutMillis()), r.resyncBytesPerSecond(), config.aoe().syncWrites(), stateDir(dataDir));
-        ReplicationNode.DiskStores stores = role == Role.PRIMARY
-                ? name -> aoe.store(TargetAddress.parse(name))
-                : own::get;
-        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry);
+        boolean failover = r.failover();
+        // Every replicated disk known at start is opened here once and lent to the AoE target (a role change never
+        // opens a file twice); a disk exported later (a clone made while running) is the AoE target's own store.
+        ReplicationNode.DiskStores stores = name -> {
+            BlockStore s = own.get(name);
+            if (s != null) return s;
+            AoeServer a = currentAoe.get();
+            return a == null ? null : a.store(TargetAddress.parse(name));
+        };
+        ReplicationNode node = new ReplicationNode(settings, specs, stores, registry, failover);
         CatalogReplication mirror = null;
         if (inventory != null) {
             // With a shared PostgreSQL inventory both servers see the same rows: only local files and the catalog are mirrored.
             boolean shared = !config.inventory().url().startsWith("jdbc:h2:");
             boolean leases = "full".equalsIgnoreCase(config.dhcp().mode().strip());
             mirror = CatalogReplication.start(role, node, inventory, new dev.netboot.disks.DiskCatalog(dataDir), dataDir, !shared, leases, address -> {
-                AoeServer a = currentAoe.get();
-                BlockStore s = a == null ? null : a.store(TargetAddress.parse(address));
-                return s == null ? null : s.size();
+                try {
+                    BlockStore s = stores.store(address);
+                    return s == null ? null : s.size();
+                } catch (IOException e) {
+                    return null;
+                }
             });
         }
         if (r.tls()) node.withTls(tls(r, stateDir(dataDir)));
-        if (role == Role.STANDBY) {
+        if (role == Role.STANDBY || failover) {
             dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
             CatalogReplication m = mirror;
             node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own, m));
         }
         node.start();
-        if (role == Role.PRIMARY && aoe != null) aoe.replicateThrough(new AoeWrites(node, config.aoe().syncWrites()));
-        if (role == Role.STANDBY) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
-        ReplicationService service = new ReplicationService(node, own, stateDir(dataDir), registry);
+        if (role == Role.STANDBY && !failover) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
+        ReplicationService service = new ReplicationService(node, own, stateDir(dataDir), registry, config.aoe().syncWrites());
         service.mirror = mirror;
         return service;
     }
@@ -272,6 +287,7 @@ public final class ReplicationService implements AutoCloseable {
 
     /** The boot state's mirror, or null when this service was started without an inventory. */
     public CatalogReplication catalogMirror() { return mirror; }
+
     /** The link's TLS identity: the operator's PEM files, or a self-signed certificate generated once into {@code <dataDir>/replication/tls/}. */
     static ReplicationTls tls(NetbootConfig.Replication r, Path stateDir) throws IOException {
         dev.netboot.web.TlsIdentity id = r.tlsCertificate().isBlank()

@@ -39,6 +39,18 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private FileTime seen;
     /** Disks the catalog wants that could not be exported, with the reason last logged: retried at each poll. */
     private final Map<TargetAddress, String> failed = new HashMap<>();
+    private StoreOpener opener = (e, sync, t) -> BlockStores.open(Path.of(e.path()), e.readOnly(), sync, t);
+
+    /** How a catalog entry becomes a store (the default opens its file; the replication lends the ones it holds open). */
+    public interface StoreOpener {
+        BlockStore open(DiskEntry entry, boolean syncWrites, ReadTuning tuning) throws IOException;
+    }
+
+    /** Stores come from {@code opener} from now on (set before {@link #start}). */
+    public CatalogExporter storesFrom(StoreOpener opener) {
+        this.opener = opener;
+        return this;
+    }
 
     public CatalogExporter(DiskCatalog catalog, List<DiskEntry> staticEntries, AoeServer server, boolean syncWrites) {
         this(catalog, staticEntries, server, syncWrites, ReadTuning.DEFAULT);
@@ -109,7 +121,7 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
             exported.remove(e.target());
         }
         try {
-            BlockStore store = BlockStores.open(Path.of(e.path()), e.readOnly(), syncWrites, tuning);
+            BlockStore store = opener.open(e, syncWrites, tuning);
             try {
                 server.export(e.definition(store.size() / 512), store);
             } catch (RuntimeException ex) {

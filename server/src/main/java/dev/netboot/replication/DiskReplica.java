@@ -39,6 +39,13 @@ public final class DiskReplica {
     private boolean wroteAlone;          // a new current identifier was made in this outage
     private long nextSeq = 1;
     private long alTransactions;
+    /**
+     * Whether a write the peer did not acknowledge may be acknowledged after the link went. With automatic
+     * failover it may not until the failover says so ({@link #writeAlone}): until then the standby may not
+     * yet know that this node lives and writes alone, and could take over without those writes.
+     */
+    private final boolean aloneNeedsPermission;
+    private boolean aloneAllowed;
 
     /** A client write in flight on the primary. */
     private static final class Pending {
@@ -59,6 +66,18 @@ public final class DiskReplica {
     private final ArrayDeque<Held> held = new ArrayDeque<>();
 
     public DiskReplica(String disk, long sizeBytes, Role role, GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, LongSupplier random) {
+        this(disk, sizeBytes, role, ids, bitmap, activityLog, random, false);
+    }
+
+    /**
+     * @param aloneNeedsPermission with automatic failover: after the link is lost, writes the peer did not
+     *                             acknowledge wait for {@link #writeAlone} (recorded in the bitmap and written
+     *                             locally meanwhile, but not acknowledged)
+     */
+    public DiskReplica(String disk, long sizeBytes, Role role, GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, LongSupplier random,
+                       boolean aloneNeedsPermission) {
+        this.aloneNeedsPermission = aloneNeedsPermission;
+        this.aloneAllowed = !aloneNeedsPermission;
         if (bitmap.diskBytes() != sizeBytes) throw new IllegalArgumentException("bitmap covers " + bitmap.diskBytes() + " bytes, disk has " + sizeBytes);
         this.disk = disk;
         this.sizeBytes = sizeBytes;
@@ -121,7 +140,8 @@ public final class DiskReplica {
         } else {
             aloneFirst(out);
             bitmap.markBytes(w.offset(), length);
-            p.peerDone = true;
+            // Without permission the write lands locally (and is in the bitmap) but its ack waits for writeAlone.
+            p.peerDone = aloneAllowed;
         }
         out.add(new WriteLocal(w.tag(), w.offset(), w.data(), w.durable()));
         return true;
@@ -172,6 +192,9 @@ public final class DiskReplica {
             tagBySeq.put(seq, tag);
             out.add(new Report(state, disk + ": peer failed write " + seq + " (" + reason + ")"));
             out.addAll(peerLost());
+            // The link is up, so no WriteAlone will come; acknowledged alone as before. (The standby's failover
+            // does not yet learn that its copy missed this write: docs/replication.md, known limits.)
+            out.addAll(allowAlone());
             return out;
         }
         p.peerDone = true;
@@ -209,6 +232,11 @@ public final class DiskReplica {
     public List<ReplicaEffect> peerLost() {
         List<ReplicaEffect> out = new ArrayList<>();
         deferred = null;
+        // Only a copy the peer shared a moment ago (replicating) can let the peer take over without these writes.
+        if (aloneNeedsPermission && role == Role.PRIMARY && aloneAllowed && replicating()) {
+            aloneAllowed = false;
+            out.add(new Report(state, disk + ": peer lost; writes it did not acknowledge wait until the failover allows writing alone"));
+        }
         boolean alone = role == Role.PRIMARY;
         out.addAll(transition(alone ? ReplicaState.DEGRADED : ReplicaState.OUTDATED,
                 alone ? disk + ": peer lost, serving alone (degraded)" : disk + ": primary lost; this copy may be behind"));
@@ -218,10 +246,40 @@ public final class DiskReplica {
             tagBySeq.remove(p.seq);
             p.seq = -1;
             bitmap.markBytes(p.offset, p.length);
-            p.peerDone = true;
+            p.peerDone = aloneAllowed;
         }
         for (Pending p : waiting) finishIfDone(p, out);
         return releaseHeld(out);
+    }
+
+    /**
+     * The peer does not hold this disk at all (its Hello lacks it, e.g. storage both servers reach): it can
+     * never take over with an older copy of it, so writing alone needs no permission.
+     */
+    public List<ReplicaEffect> peerLacksDisk() {
+        List<ReplicaEffect> out = new ArrayList<>(peerLost());
+        out.addAll(allowAlone());
+        return out;
+    }
+
+    /**
+     * The failover's {@code WriteAlone}: the standby has had time to find this primary alive (or this node
+     * took over from a dead one), so writes only this copy holds may now be acknowledged. Withdrawn by the
+     * next loss of the link.
+     */
+    public List<ReplicaEffect> writeAlone() {
+        return allowAlone();
+    }
+
+    private List<ReplicaEffect> allowAlone() {
+        List<ReplicaEffect> out = new ArrayList<>();
+        if (aloneAllowed) return out;
+        aloneAllowed = true;
+        List<Pending> waiting = pending.values().stream().filter(p -> !p.peerDone && p.seq < 0).toList();
+        if (!waiting.isEmpty()) out.add(new Report(state, disk + ": writing alone allowed: acknowledging " + waiting.size() + " write(s) only this copy holds"));
+        for (Pending p : waiting) p.peerDone = true;
+        for (Pending p : waiting) finishIfDone(p, out);
+        return out;
     }
 
     /**
@@ -239,6 +297,9 @@ public final class DiskReplica {
             return out;
         }
         deferred = null;
+        // The peer is here and sees our new identifiers: writes recorded in the bitmap meanwhile either reach it
+        // by the resync that follows (its copy is unusable until then) or make a split brain; none is lost.
+        out.addAll(allowAlone());
         if (peerSize != sizeBytes) {
             out.addAll(transition(ReplicaState.UNRELATED, disk + ": peer's copy has " + peerSize + " bytes, ours " + sizeBytes + "; not replicating it"));
             return releaseHeld(out);
@@ -375,18 +436,31 @@ public final class DiskReplica {
         return out;
     }
 
-    /** Takeover or switchover: refused while this copy is inconsistent, blank, or in split brain. */
+    /**
+     * Takeover or switchover: refused while this copy is inconsistent, blank, or in split brain. A standby
+     * that lost its primary ({@code OUTDATED} in this class's terms; the failover decided the copy is
+     * current) serves alone from here on: {@code DEGRADED}, its writes recorded for the old primary's return.
+     */
     public List<ReplicaEffect> promote() {
         if (state == ReplicaState.SYNC_TARGET || ids.blank() || state == ReplicaState.SPLIT_BRAIN || state == ReplicaState.UNRELATED)
             throw new IllegalStateException(disk + " is " + state + (ids.blank() ? " and blank" : "") + ": it must not serve");
+        if (role == Role.PRIMARY) return List.of();
         role = Role.PRIMARY;
+        if (state == ReplicaState.OUTDATED) return transition(ReplicaState.DEGRADED, disk + ": now primary, without the peer (degraded)");
         return List.of(new Report(state, disk + ": now primary"));
     }
 
-    /** Switchover: only once nothing is in flight, so no write is lost on the way. */
+    /**
+     * Switchover or demotion: only once nothing is in flight, so no write is lost on the way. A primary
+     * that served alone becomes a standby whose copy may differ from the peer's: {@code OUTDATED} until the
+     * generation identifiers are compared at the next connection.
+     */
     public List<ReplicaEffect> demote() {
         if (!pending.isEmpty() || !held.isEmpty()) throw new IllegalStateException(disk + " has " + writesInFlight() + " writes in flight");
+        if (role == Role.STANDBY) return List.of();
         role = Role.STANDBY;
+        aloneAllowed = !aloneNeedsPermission;
+        if (state == ReplicaState.DEGRADED) return transition(ReplicaState.OUTDATED, disk + ": now standby, without the peer");
         return List.of(new Report(state, disk + ": now standby"));
     }
 

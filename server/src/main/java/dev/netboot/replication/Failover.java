@@ -157,7 +157,9 @@ public final class Failover {
         this.linkUp = true;
         this.alone = false;
         this.iWinTies = iWinTies;
-        this.peerRole = null;
+        // peerRole is not cleared here but at the loss of the link: the peer's announcement over this link
+        // may be heard just before its "up" (the two travel different ways in an adapter), and forgetting it
+        // left a starting primary waiting for an announcement that had come already.
         if (phase == Phase.PROBING) {
             // The peer's process is alive (it just connected): whatever it is, it is not dead.
             phase = Phase.STANDBY;

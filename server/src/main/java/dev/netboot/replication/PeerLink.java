@@ -217,7 +217,7 @@ public final class PeerLink {
         }
         for (DiskReplica d : disks.values()) {
             // Without a peer copy the disk must not wait for a handshake that never comes.
-            if (!seen.contains(d.disk())) forDisk(d.disk(), d.peerLost(), out);
+            if (!seen.contains(d.disk())) forDisk(d.disk(), d.peerLacksDisk(), out);
         }
         // The adapter keeps the peer's identifiers (a sync target adopts them at the end) and its role.
         out.add(new LinkEffect.Deliver(h));

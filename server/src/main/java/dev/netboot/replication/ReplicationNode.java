@@ -135,6 +135,11 @@ public final class ReplicationNode implements AutoCloseable {
     private volatile String lastDisconnect = "never connected";
     private long backoffMillis = 100;
     private boolean closed;
+    /** This node's role in the data path now: the config's, or with automatic failover the one it last took. */
+    private volatile Role role;
+    /** With automatic failover: starts standby, and writes alone only after the failover's WriteAlone. */
+    private final boolean followsFailover;
+    private volatile Consumer<Boolean> linkListener = up -> { };
     private long nonceCounter;
 
     private final class Disk {
@@ -221,7 +226,19 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     public ReplicationNode(Settings settings, List<DiskSpec> specs, DiskStores stores, MeterRegistry registry) throws IOException {
+        this(settings, specs, stores, registry, false);
+    }
+
+    /**
+     * @param followsFailover the roles follow {@code Failover} ({@link #promote}, {@link #demote}): the node
+     *                        starts standby whatever the config says (the config's role then only names the
+     *                        data of a first start and who is preferred), and after losing the link a primary
+     *                        acknowledges writes the peer did not see only after {@link #writeAlone}
+     */
+    public ReplicationNode(Settings settings, List<DiskSpec> specs, DiskStores stores, MeterRegistry registry, boolean followsFailover) throws IOException {
         this.settings = settings;
+        this.followsFailover = followsFailover;
+        this.role = followsFailover ? Role.STANDBY : settings.role();
         this.stores = stores;
         this.registry = registry;
         for (RejectedFrameException.Reason r : RejectedFrameException.Reason.values())
@@ -243,9 +260,8 @@ public final class ReplicationNode implements AutoCloseable {
         ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.DEFAULT_SLOTS);
         if (l.crashedPrimary())
             log.warn("replication: {} was primary when this process died: its {} activity-log extents are marked for resync", s.name(), l.activityLog().extents().size());
-        if (settings.role() == Role.PRIMARY) files.markPrimary(true);
-        else files.markPrimary(false);
-        DiskReplica r = new DiskReplica(s.name(), s.sizeBytes(), settings.role(), l.ids(), l.bitmap(), l.activityLog(), ReplicaFiles.random());
+        files.markPrimary(role == Role.PRIMARY);
+        DiskReplica r = new DiskReplica(s.name(), s.sizeBytes(), role, l.ids(), l.bitmap(), l.activityLog(), ReplicaFiles.random(), followsFailover);
         Disk d = new Disk(s.name(), s.sizeBytes(), r, files);
         disks.put(s.name(), d);
         String n = d.name;
@@ -317,7 +333,7 @@ public final class ReplicationNode implements AutoCloseable {
             group.shutdownGracefully(0, 1, TimeUnit.SECONDS);
             throw new IllegalStateException("replication cannot listen on " + settings.listen() + ": " + e.getMessage(), e);
         }
-        log.info("replication: {} node {} listening on tcp {}, peer {}:{}, {} disk(s): {}", settings.role().name().toLowerCase(),
+        log.info("replication: {} node {} listening on tcp {}, peer {}:{}, {} disk(s): {}", role.name().toLowerCase() + (followsFailover ? " (until the failover decides)" : ""),
                 Long.toHexString(settings.nodeId()), server.localAddress(), settings.peerHost(), settings.peerPort(), disks.size(), disks.keySet());
         if (tls != null)
             log.info("replication: TLS on the link; this node's certificate has SHA-256 fingerprint {} (the peer's replication.peerFingerprint); the peer must present {}",
@@ -330,16 +346,20 @@ public final class ReplicationNode implements AutoCloseable {
         return this;
     }
 
-    /** The standby dials; the primary waits for it (so two connections never cross). */
+    /**
+     * The standby dials; the primary waits for it. With failover both nodes start standby and both dial
+     * until one serves; crossing connections are closed and redialled with jitter until one stands.
+     */
     private boolean dials() {
-        return settings.role() == Role.STANDBY;
+        return role == Role.STANDBY;
     }
 
     public InetSocketAddress listenAddress() { return (InetSocketAddress) server.localAddress(); }
 
     // ---------------------------------------------------------------- what others ask
 
-    public Role role() { return settings.role(); }
+    /** The role in the data path now (changes with {@link #promote}/{@link #demote}). */
+    public Role role() { return role; }
     public long nodeId() { return settings.nodeId(); }
     /** Whether the link is up (preambles and Hellos exchanged). */
     public boolean connected() { return established; }
@@ -397,8 +417,19 @@ public final class ReplicationNode implements AutoCloseable {
         }
     }
 
-    /** The failover adapter hears the peer's role announcements here (called on the link's event loop). */
-    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) { this.announcements = listener; }
+    /** The peer's last announcement on the current link: replayed to a listener that registers after it came. */
+    private RoleAnnouncement lastAnnouncement;
+
+    /**
+     * The failover adapter hears the peer's role announcements here (called on the link's event loop). One
+     * that came over the current link before the listener registered is replayed to it at once.
+     */
+    public void onRoleAnnouncement(java.util.function.BiConsumer<Role, Long> listener) {
+        loop.execute(() -> {
+            this.announcements = listener;
+            if (lastAnnouncement != null && established) listener.accept(lastAnnouncement.role(), lastAnnouncement.term());
+        });
+    }
 
     /** Tells the peer this node's role and term (dropped when not connected: the next link-up announces again). */
     public void announce(Role role, long term) { loop.execute(() -> send(new RoleAnnouncement(role, term))); }
@@ -407,8 +438,100 @@ public final class ReplicationNode implements AutoCloseable {
     /** Why the last connection ended. */
     public String lastDisconnect() { return lastDisconnect; }
     public Set<String> disks() { return java.util.Collections.unmodifiableSet(disks.keySet()); }
-    /** Whether client writes to this disk go through replication (this node is primary and holds the disk). */
-    public boolean replicates(String disk) { return settings.role() == Role.PRIMARY && disks.containsKey(disk); }
+    /**
+     * Whether client writes to this disk go through replication (this node holds the disk). Whatever the
+     * role: a standby's replica refuses them, so a write reaching a node that is not primary is never applied.
+     */
+    public boolean replicates(String disk) { return disks.containsKey(disk); }
+
+    /**
+     * The failover adapter hears the link come and go here, on the link's event loop, so in order with the
+     * peer's messages (an announcement of a link is never seen before that link's "up"). The listener hears
+     * the current state at once.
+     */
+    public void onLinkChange(Consumer<Boolean> listener) {
+        loop.execute(() -> {
+            this.linkListener = listener;
+            listener.accept(established);
+        });
+    }
+
+    private void established(boolean up) {
+        if (established == up) return;
+        established = up;
+        if (!up) lastAnnouncement = null;
+        linkListener.accept(up);
+    }
+
+    /**
+     * Takeover or switchover: every disk's replica becomes primary (one whose copy must not serve stays
+     * standby and is named in the result), the activity-log marker says "primary", and the node stops
+     * dialling. Completes on the loop, before the caller brings the service address up.
+     */
+    public CompletableFuture<List<String>> promote() {
+        CompletableFuture<List<String>> result = new CompletableFuture<>();
+        loop.execute(() -> {
+            List<String> refused = new ArrayList<>();
+            for (Disk d : disks.values()) {
+                try {
+                    runDisk(d, d.replica.promote());
+                    d.files.markPrimary(true);
+                    if (d.replica.state() != ReplicaState.UP_TO_DATE && d.replica.state() != ReplicaState.SYNC_SOURCE && d.degradedSince < 0)
+                        d.degradedSince = System.nanoTime();
+                } catch (IllegalStateException | IOException e) {
+                    refused.add(d.name + ": " + e.getMessage());
+                    log.error("replication: {} is not promoted: {}", d.name, e.getMessage());
+                }
+            }
+            role = Role.PRIMARY;
+            log.warn("replication: this node is now PRIMARY{}", refused.isEmpty() ? "" : " (not for " + refused + ")");
+            result.complete(refused);
+        });
+        return result;
+    }
+
+    /**
+     * Demotion or the end of a switchover's drain: once no client write is in flight (each one acknowledged
+     * or failed), every replica becomes standby, and the node dials the peer from now on.
+     */
+    public CompletableFuture<Void> demote() {
+        CompletableFuture<Void> result = new CompletableFuture<>();
+        loop.execute(() -> demoteWhenDrained(result, System.nanoTime()));
+        return result;
+    }
+
+    private void demoteWhenDrained(CompletableFuture<Void> result, long since) {
+        int inFlight = disks.values().stream().mapToInt(d -> d.replica.writesInFlight()).sum();
+        if (inFlight > 0) {
+            if (System.nanoTime() - since > TimeUnit.SECONDS.toNanos(5))
+                ioLog.warn("replication: demotion waits for " + inFlight + " write(s) in flight");
+            loop.schedule(() -> demoteWhenDrained(result, since), 5, TimeUnit.MILLISECONDS);
+            return;
+        }
+        for (Disk d : disks.values()) {
+            runDisk(d, d.replica.demote());
+            try {
+                d.files.markPrimary(false);
+            } catch (IOException e) {
+                log.warn("replication: {}: clearing the primary marker: {}", d.name, e.getMessage());
+            }
+            if (d.degradedSince >= 0) {
+                d.degradedNanos += System.nanoTime() - d.degradedSince;
+                d.degradedSince = -1;
+            }
+        }
+        role = Role.STANDBY;
+        log.warn("replication: this node is now STANDBY");
+        if (channel == null && !closed) dial();
+        result.complete(null);
+    }
+
+    /** The failover's WriteAlone: writes only this copy holds may now be acknowledged (see {@link DiskReplica#writeAlone}). */
+    public void writeAlone() {
+        loop.execute(() -> {
+            for (Disk d : disks.values()) runDisk(d, d.replica.writeAlone());
+        });
+    }
 
     public List<DiskStatus> status() {
         try {
@@ -536,7 +659,7 @@ public final class ReplicationNode implements AutoCloseable {
     // ---------------------------------------------------------------- connections
 
     private void dial() {
-        if (closed || channel != null) return;
+        if (closed || channel != null || !dials()) return;
         new Bootstrap().group(group).channel(NioSocketChannel.class)
                 .option(ChannelOption.TCP_NODELAY, true)
                 .option(ChannelOption.CONNECT_TIMEOUT_MILLIS, (int) settings.timeout().toMillis())
@@ -579,7 +702,7 @@ public final class ReplicationNode implements AutoCloseable {
             byte[] nonce = new byte[ReplicationCodec.NONCE_LENGTH];
             new java.security.SecureRandom().nextBytes(nonce);
             nonceCounter++;
-            link = new PeerLink(settings.nodeId(), settings.role(), settings.secret(), nonce, replicas(),
+            link = new PeerLink(settings.nodeId(), role, settings.secret(), nonce, replicas(),
                     new PeerLink.Settings(ReplicationCodec.DEFAULT_MAX_FRAME, settings.pingInterval(), settings.timeout(), true));
             log.info("replication: {} {} {}", outgoing ? "connected to" : "connection from", ctx.channel().remoteAddress(), "; exchanging Hello");
             run(link.start(System.nanoTime()));
@@ -606,7 +729,7 @@ public final class ReplicationNode implements AutoCloseable {
             if (link != null) run(link.socketClosed("connection closed by the peer or the network"));
             channel = null;
             link = null;
-            established = false;
+            established(false);
             CatalogListener c = catalogListener;
             if (c != null) c.linkDown();
             if (!closed) redial("link to the peer is down (" + lastDisconnect + ")");
@@ -657,9 +780,47 @@ public final class ReplicationNode implements AutoCloseable {
 
     // ---------------------------------------------------------------- effects
 
+    /** Link effects not yet carried out, in the order the link made them (so in the order of their sequence numbers). */
+    private final java.util.ArrayDeque<LinkEffect> effectQueue = new java.util.ArrayDeque<>();
+    private boolean runningEffects;
+
+    /**
+     * Carries out link effects in the order they were made. An effect can make more (a delivered message
+     * starts a resync, whose requests are sent): those join the queue behind the ones already in it and are
+     * not written at once, or a request numbered 5 would reach the wire before the Pong numbered 4 further
+     * down the outer list, and the peer would refuse the stream (OUT_OF_ORDER) and drop the link.
+     */
     private void run(List<LinkEffect> effects) {
+        effectQueue.addAll(effects);
+        if (runningEffects) return;
+        runningEffects = true;
         boolean wrote = false;
-        for (LinkEffect e : effects) {
+        try {
+            for (LinkEffect e; (e = effectQueue.poll()) != null; ) wrote |= runOne(e);
+        } catch (RuntimeException ex) {
+            effectQueue.clear();
+            throw ex;
+        } finally {
+            runningEffects = false;
+            if (wrote && channel != null) channel.flush();
+        }
+        if (link != null && link.hasOutbox() && !flushQueued) {
+            // Behind every task already queued (the rest of this burst of writes, acks, completions):
+            // what they send joins the same frame and the same TCP send.
+            flushQueued = true;
+            loop.execute(this::flushOutbox);
+        }
+    }
+
+    private void flushOutbox() {
+        flushQueued = false;
+        if (link != null) run(link.flush());
+    }
+
+    /** One link effect; true if it wrote to the channel (a flush is due). */
+    private boolean runOne(LinkEffect e) {
+        boolean wrote = false;
+        {
             switch (e) {
                 case LinkEffect.SendBytes b -> {
                     if (channel != null) {
@@ -671,7 +832,7 @@ public final class ReplicationNode implements AutoCloseable {
                 case LinkEffect.Close c -> {
                     lastDisconnect = c.reason();
                     log.warn("replication: link closed: {}", c.reason());
-                    established = false;
+                    established(false);
                     if (channel != null) channel.writeAndFlush(Unpooled.EMPTY_BUFFER).addListener(ChannelFutureListener.CLOSE);
                     wrote = false;
                 }
@@ -687,18 +848,7 @@ public final class ReplicationNode implements AutoCloseable {
                 case LinkEffect.Report r -> log.info("replication: {}", r.message());
             }
         }
-        if (wrote && channel != null) channel.flush();
-        if (link != null && link.hasOutbox() && !flushQueued) {
-            // Behind every task already queued (the rest of this burst of writes, acks, completions):
-            // what they send joins the same frame and the same TCP send.
-            flushQueued = true;
-            loop.execute(this::flushOutbox);
-        }
-    }
-
-    private void flushOutbox() {
-        flushQueued = false;
-        if (link != null) run(link.flush());
+        return wrote;
     }
 
     private void runDisk(Disk d, List<ReplicaEffect> effects) {
@@ -817,13 +967,14 @@ public final class ReplicationNode implements AutoCloseable {
         switch (m) {
             case Hello h -> {
                 peerRole = h.role();
-                established = true;
+                established(true);
                 backoffMillis = 100;
                 List<DiskGenerations> missing = new ArrayList<>();
                 for (DiskGenerations g : h.disks()) {
                     Disk d = disks.get(g.disk());
                     if (d != null) d.peerIds = g.ids();
-                    else if (settings.role() == Role.STANDBY && h.role() == Role.PRIMARY && creating.add(g.disk())) missing.add(g);
+                    // With failover both start standby: a peer copy with data of its own is worth copying too.
+                    else if (role == Role.STANDBY && (h.role() == Role.PRIMARY || !g.ids().blank()) && creating.add(g.disk())) missing.add(g);
                 }
                 if (!missing.isEmpty()) createDisks(missing);
                 log.info("replication: link up with node {} ({}), {} disk(s) on its side", Long.toHexString(h.nodeId()), h.role().name().toLowerCase(), h.disks().size());
@@ -896,6 +1047,7 @@ public final class ReplicationNode implements AutoCloseable {
             }
             case RoleAnnouncement a -> {
                 log.info("replication: peer announces role {} (term {})", a.role(), a.term());
+                lastAnnouncement = a;
                 java.util.function.BiConsumer<Role, Long> l = announcements;
                 if (l != null) l.accept(a.role(), a.term());
             }

@@ -234,4 +234,125 @@ class DiskReplicaTest {
         standby.demote();
         assertThat(standby.role()).isEqualTo(Role.STANDBY);
     }
+
+    // ---------------------------------------------------------------- runtime role changes (failover)
+
+    static DiskReplica failoverReplica(Role role) {
+        AtomicLong next = new AtomicLong(7000);
+        return new DiskReplica("pc-17", SIZE, role, SHARED, new DirtyBitmap(SIZE, 4096), new ActivityLog(1 << 20, 8), next::incrementAndGet, true);
+    }
+
+    @Test
+    void aTakeoverPromotesAStandbyThatLostItsPrimaryToADegradedPrimaryThatWritesAloneUnderANewIdentifier() {
+        DiskReplica r = failoverReplica(Role.STANDBY);
+        r.linkUp();
+        r.handshake(SHARED, SIZE, false);
+        r.peerLost();
+        assertThat(r.state()).isEqualTo(ReplicaState.OUTDATED);
+        assertThat(r.submitWrite(1, 0, data(512), false)).contains(new AckClient(1, false));   // a standby refuses clients
+        r.promote();
+        assertThat(r.role()).isEqualTo(Role.PRIMARY);
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        r.writeAlone();   // the failover took over from a dead primary: WriteAlone at once
+        List<ReplicaEffect> out = r.submitWrite(2, 8192, data(4096), false);
+        assertThat(kinds(out)).contains(PersistGenerationIds.class, WriteLocal.class).doesNotContain(SendToPeer.class);
+        assertThat(r.ids().bitmap()).isEqualTo(SHARED.current());
+        assertThat(r.localWriteDone(2, true)).containsExactly(new AckClient(2, true));
+        assertThat(r.bitmap().isDirty(2)).isTrue();   // region 2: bytes 8192..12287
+        // When the old primary comes back as standby, the new one is the source of what changed.
+        r.linkUp();
+        r.handshake(SHARED, SIZE, false);
+        assertThat(r.state()).isEqualTo(ReplicaState.SYNC_SOURCE);
+    }
+
+    @Test
+    void aSwitchoverPromotesAConnectedStandbyThatThenReplicatesToTheDemotedPeer() {
+        DiskReplica old = failoverReplica(Role.PRIMARY), next = failoverReplica(Role.STANDBY);
+        for (DiskReplica r : List.of(old, next)) {
+            r.linkUp();
+            r.handshake(SHARED, SIZE, r == old);
+            assertThat(r.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        }
+        old.demote();
+        next.promote();
+        assertThat(old.role()).isEqualTo(Role.STANDBY);
+        assertThat(old.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(next.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        List<ReplicaEffect> out = next.submitWrite(1, 4096, data(4096), false);
+        Write w = (Write) out.stream().filter(e -> e instanceof SendToPeer).map(e -> ((SendToPeer) e).message()).findFirst().orElseThrow();
+        // The demoted node applies it (it no longer refuses peer writes as a primary would) and acks.
+        assertThat(kinds(old.onPeerWrite(w))).containsExactly(WriteLocal.class);
+        assertThat(old.peerWriteDone(w.seq(), true)).containsExactly(new SendToPeer(new WriteAck("pc-17", w.seq())));
+        next.localWriteDone(1, true);
+        assertThat(next.peerAck(w.seq())).containsExactly(new AckClient(1, true));
+        assertThat(old.submitWrite(2, 0, data(512), false)).contains(new AckClient(2, false));
+    }
+
+    @Test
+    void aDemotedPrimaryThatWroteAloneIsAnOutdatedStandbyAndPromotingTwiceChangesNothing() {
+        DiskReplica r = failoverReplica(Role.PRIMARY);
+        r.peerLost();
+        r.writeAlone();
+        r.submitWrite(1, 0, data(4096), false);
+        r.localWriteDone(1, true);
+        assertThat(r.promote()).isEmpty();
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        r.demote();
+        assertThat(r.role()).isEqualTo(Role.STANDBY);
+        assertThat(r.state()).isEqualTo(ReplicaState.OUTDATED);
+        assertThat(r.demote()).isEmpty();
+    }
+
+    @Test
+    void withFailoverAWriteThePeerDidNotAckWaitsForWriteAloneAfterTheLinkIsLost() {
+        DiskReplica r = failoverReplica(Role.PRIMARY);
+        r.linkUp();
+        r.handshake(SHARED, SIZE, true);
+        r.submitWrite(1, 0, data(4096), false);
+        r.localWriteDone(1, true);
+        List<ReplicaEffect> lost = r.peerLost();
+        assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
+        // Marked and under a new identifier already, but not acknowledged: the standby may not know yet that we live.
+        assertThat(kinds(lost)).contains(PersistGenerationIds.class).doesNotContain(AckClient.class);
+        assertThat(r.bitmap().isDirty(0)).isTrue();
+        // A new write lands locally and in the bitmap, and waits too.
+        assertThat(kinds(r.submitWrite(2, 1 << 20, data(4096), false))).contains(WriteLocal.class).doesNotContain(SendToPeer.class);
+        assertThat(r.localWriteDone(2, true)).isEmpty();
+        assertThat(r.writesInFlight()).isEqualTo(2);
+        assertThat(r.writeAlone()).contains(new AckClient(1, true), new AckClient(2, true));
+        // From then on alone writes are acknowledged after their local write.
+        r.submitWrite(3, 2 << 20, data(4096), false);
+        assertThat(r.localWriteDone(3, true)).containsExactly(new AckClient(3, true));
+    }
+
+    @Test
+    void withFailoverWritesWaitingForWriteAloneAreAcknowledgedWhenThePeerIsBackAndComparesIdentifiers() {
+        DiskReplica r = failoverReplica(Role.PRIMARY);
+        r.linkUp();
+        r.handshake(SHARED, SIZE, true);
+        r.submitWrite(1, 0, data(4096), false);
+        r.localWriteDone(1, true);
+        r.peerLost();
+        r.linkUp();
+        List<ReplicaEffect> out = r.handshake(SHARED, SIZE, true);
+        // The write is in the bitmap the peer is now resynced from (its copy is a sync target, unusable until done).
+        assertThat(out).contains(new AckClient(1, true));
+        assertThat(r.state()).isEqualTo(ReplicaState.SYNC_SOURCE);
+    }
+
+    @Test
+    void withFailoverADiskThePeerDoesNotHoldOrAPeerNackNeverWaitsForWriteAlone() {
+        DiskReplica lacking = failoverReplica(Role.PRIMARY);
+        lacking.linkUp();
+        lacking.peerLacksDisk();
+        lacking.submitWrite(1, 0, data(4096), false);
+        assertThat(lacking.localWriteDone(1, true)).containsExactly(new AckClient(1, true));
+
+        DiskReplica nacked = failoverReplica(Role.PRIMARY);
+        nacked.linkUp();
+        nacked.handshake(SHARED, SIZE, true);
+        Write w = (Write) ((SendToPeer) nacked.submitWrite(1, 0, data(4096), false).get(1)).message();
+        nacked.localWriteDone(1, true);
+        assertThat(nacked.peerNack(w.seq(), "EIO")).contains(new AckClient(1, true));
+    }
 }

@@ -197,4 +197,20 @@ class FailoverTest {
         for (; t < 10_000 && !a.serving(); t += 50) out.addAll(a.tick(t * MS));
         assertThat(a.serving()).isTrue();
     }
+
+    @Test
+    void aStartingPrimaryThatHeardThePeerAnnounceStandbyJustBeforeItsLinkUpStillDecides() {
+        // The announcement and the link's "up" reach the failover by different ways in the adapter; heard in
+        // this order, the announcement must not be forgotten (CI: the primary of a pair never served).
+        List<FailoverEffect> out = new ArrayList<>();
+        Failover f = Failover.start(S, Role.PRIMARY, 4, CopyState.CONSISTENT, 0, out);
+        f.peerAnnouncement(1, Role.STANDBY, 4);
+        f.linkUp(2, true);
+        f.copyState(3, CopyState.UP_TO_DATE);
+        for (long t = 250; t <= 1500; t += 250) out.addAll(f.tick(t * MS));
+        assertThat(f.phase()).isEqualTo(Failover.Phase.PRIMARY);
+        // A link lost forgets it: the next link's peer must announce itself again.
+        f.linkLost(1600 * MS);
+        assertThat(f.writesAlone()).isFalse();
+    }
 }

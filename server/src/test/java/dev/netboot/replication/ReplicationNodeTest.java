@@ -200,6 +200,14 @@ class ReplicationNodeTest {
         return n;
     }
 
+    ReplicationNode failoverNode(String name, long id, Role configured, int listen, int peer, MemoryBlockStore store) throws Exception {
+        ReplicationNode.Settings s = new ReplicationNode.Settings(id, configured, SECRET, new InetSocketAddress("127.0.0.1", listen), "127.0.0.1", peer,
+                Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve(name));
+        ReplicationNode n = new ReplicationNode(s, List.of(new ReplicationNode.DiskSpec("1.1", SIZE)), d -> store, new SimpleMeterRegistry(), true).start();
+        open.add(n);
+        return n;
+    }
+
     @Test
     void overTlsWithPinnedCertificatesWritesReachBothCopiesAndNoClearDataCrosses() throws Exception {
         int pPort = freePort(), sPort = freePort();
@@ -249,5 +257,57 @@ class ReplicationNodeTest {
         } finally {
             logger.detachAppender(logged);
         }
+    }
+
+    @Test
+    void rolesChangeAtRunTimeTheDataFollowsTheNewPrimaryAndTheNewStandbyDials() throws Exception {
+        int aPort = freePort(), bPort = freePort();
+        MemoryBlockStore aStore = new MemoryBlockStore(SIZE), bStore = new MemoryBlockStore(SIZE);
+        byte[] seed = new byte[SIZE];
+        new Random(9).nextBytes(seed);
+        aStore.write(0, ByteBuffer.wrap(seed));
+        ReplicationNode a = failoverNode("a", 1, Role.PRIMARY, aPort, bPort, aStore);
+        ReplicationNode b = failoverNode("b", 2, Role.STANDBY, bPort, aPort, bStore);
+        // Both start standby (the failover decides who serves): both dial, one connection stands, and the
+        // configured primary's named data is synced to the blank copy.
+        assertThat(a.role()).isEqualTo(Role.STANDBY);
+        assertThat(b.role()).isEqualTo(Role.STANDBY);
+        await(() -> state(a) == ReplicaState.UP_TO_DATE && state(b) == ReplicaState.UP_TO_DATE, "in sync");
+        assertThat(md5(bStore)).isEqualTo(md5(aStore));
+        byte[] data = new byte[4096];
+        new Random(4).nextBytes(data);
+        assertThat(write(a, 0, data)).as("a standby refuses client writes").isFalse();
+
+        assertThat(a.promote().get(5, TimeUnit.SECONDS)).isEmpty();
+        assertThat(a.role()).isEqualTo(Role.PRIMARY);
+        assertThat(write(a, 4096, data)).isTrue();
+        assertThat(md5(bStore)).isEqualTo(md5(aStore));
+
+        // Switchover: the old primary first, then the new one; writes now flow the other way.
+        a.demote().get(5, TimeUnit.SECONDS);
+        assertThat(b.promote().get(5, TimeUnit.SECONDS)).isEmpty();
+        new Random(5).nextBytes(data);
+        assertThat(write(b, 8192, data)).isTrue();
+        assertThat(md5(aStore)).isEqualTo(md5(bStore));
+        assertThat(state(a)).isEqualTo(ReplicaState.UP_TO_DATE);
+
+        // The dial rule follows the role: after the link drops, only the new standby (a) dials.
+        b.reconnect();
+        await(() -> !b.connected(), "link dropped");
+        await(() -> b.connected() && state(b) == ReplicaState.UP_TO_DATE && state(a) == ReplicaState.UP_TO_DATE, "a dialled the new primary");
+        assertThat(write(b, 12288, data)).isTrue();
+        assertThat(md5(aStore)).isEqualTo(md5(bStore));
+
+        // The new standby dies: the primary's writes wait for the failover's WriteAlone, then complete alone.
+        a.close();
+        open.remove(a);
+        await(() -> state(b) == ReplicaState.DEGRADED, "b degraded");
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        b.write("1.1", 16384, ByteBuffer.wrap(data), false, done::complete);
+        Thread.sleep(500);
+        assertThat(done).as("acknowledged alone before WriteAlone").isNotDone();
+        b.writeAlone();
+        assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
+        assertThat(b.status().getFirst().outOfSyncBytes()).isEqualTo(4096);
     }
 }
