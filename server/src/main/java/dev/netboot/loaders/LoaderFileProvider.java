@@ -43,7 +43,7 @@ public final class LoaderFileProvider implements FileProvider {
         if (file == null && !name.contains("/")) file = loaders.syslinuxModule(name).orElse(null);
         if (file != null) return serve(file, name, request);
         if (grubNetDir.isPresent() && name.startsWith("grub/") && !name.startsWith("grub/grub.cfg")) {
-            return grubNetDir.get().open(new FileRequest(name, request.client(), request.protocol()));
+            return grubNetDir.get().open(new FileRequest(name, request.client(), request.protocol(), request.server()));
         }
         return new Lookup.NotFound("not a loader");
     }
@@ -51,7 +51,7 @@ public final class LoaderFileProvider implements FileProvider {
     private static Lookup serve(Path file, String name, FileRequest request) {
         try {
             Lookup l = new DirectoryFileProvider(file.getParent(), false)
-                    .open(new FileRequest(file.getFileName().toString(), request.client(), request.protocol()));
+                    .open(new FileRequest(file.getFileName().toString(), request.client(), request.protocol(), request.server()));
             return l instanceof Lookup.Found f ? new Lookup.Found(f.file(), name) : l;
         } catch (IOException e) {
             return new Lookup.NotFound("loader " + name + ": " + e.getMessage());

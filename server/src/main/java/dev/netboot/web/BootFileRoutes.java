@@ -86,7 +86,7 @@ public final class BootFileRoutes {
     }
 
     private void serve(Context ctx, String path, InetSocketAddress client, boolean withBody, TransferSlots.Slot slot) throws IOException {
-        switch (files.open(new FileRequest(path, client, "http"))) {
+        switch (files.open(new FileRequest(path, client, "http", new InetSocketAddress(ctx.req().getLocalAddr(), ctx.req().getLocalPort())))) {
             case Lookup.NotFound notFound -> {
                 if (slot != null) slot.close();
                 refused.increment();

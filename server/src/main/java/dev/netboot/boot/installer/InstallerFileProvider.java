@@ -15,6 +15,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -74,13 +75,13 @@ public final class InstallerFileProvider implements FileProvider {
                             .open(new FileRequest(installer.kernel().getFileName().toString(), null, "installer"));
                     yield k instanceof Lookup.Found found ? new Lookup.Found(found.file(), relative.get()) : k;
                 }
-                case PRESEED -> new Lookup.Found(new BytesFile(preseed(installer, f.mac(), b.get()).getBytes(StandardCharsets.UTF_8)), relative.get());
+                case PRESEED -> new Lookup.Found(new BytesFile(preseed(installer, f.mac(), b.get(), serverOf(request)).getBytes(StandardCharsets.UTF_8)), relative.get());
                 case INITRD -> {
                     Lookup own = new DirectoryFileProvider(installer.initrd().getParent(), false)
                             .open(new FileRequest(installer.initrd().getFileName().toString(), null, "installer"));
                     if (!(own instanceof Lookup.Found found)) yield own;
                     byte[] addon = AoeAddon.build(KernelVersion.of(installer.kernel()), installer.modules(), hook(),
-                            preseed(installer, f.mac(), b.get()));
+                            preseed(installer, f.mac(), b.get(), serverOf(request)));
                     if (request.client() != null) installStarted.accept(f.mac());
                     log.info("client {} fetches installer {}: its initrd plus {} KiB with aoe for kernel {} ({})", f.mac(), f.installer(),
                             addon.length / 1024, KernelVersion.of(installer.kernel()), request.protocol());
@@ -115,14 +116,28 @@ public final class InstallerFileProvider implements FileProvider {
     }
 
     /** The preseed for one client; "" when the installer has none. */
-    public String preseed(Installer installer, String mac, ClientBoot.Boots boots) throws TemplateException {
+    public String preseed(Installer installer, String mac, ClientBoot.Boots boots, String server) throws TemplateException {
         if (!installer.hasPreseed()) return "";
         Map<String, Object> model = new HashMap<>();
+        model.put("server", server);
+        model.put("mirror", installer.hasMirror() ? "/boot/installers/" + installer.name() + "/mirror" : "");
         model.put("mac", mac);
         model.put("aoe", boots.aoeAddress());
         model.put("aoeDevice", boots.aoeDevice());
         model.put("installer", installer.name());
         return preseeds.render(installer.preseed(), model);
+    }
+
+    /**
+     * This server's HTTP address as the client reached it ({@code host:port}), for the preseed to point the
+     * installer back here (its local mirror): the address the HTTP request came in on; "" when the initrd
+     * came another way (TFTP), and then the preseed cannot name this server by itself.
+     */
+    static String serverOf(FileRequest request) {
+        InetSocketAddress s = request.server();
+        if (s == null || !"http".equals(request.protocol()) || s.getAddress() == null || s.getAddress().isAnyLocalAddress()) return "";
+        String host = s.getAddress() instanceof java.net.Inet6Address ? "[" + s.getAddress().getHostAddress() + "]" : s.getAddress().getHostAddress();
+        return host + ":" + s.getPort();
     }
 
     /** The operator's hook if the installers folder has one, else ours. */

@@ -70,22 +70,21 @@ public final class UdebMirror {
                                      Consumer<String> progress) throws IOException, InterruptedException {
         InitrdFacts facts = facts(initrd);
         Archive archive = archiveOf(installerPackage, work);
-        Path apt = Files.createDirectories(work.resolve("apt"));
-        Files.createDirectories(apt.resolve("lists/partial"));
-        Files.createDirectories(apt.resolve("cache/archives/partial"));
-        Files.writeString(apt.resolve("sources.list"), "deb " + archive.uri() + " " + facts.suite() + " main/debian-installer\n");
-        List<String> aptOptions = List.of("-o", "Dir::Etc::SourceList=" + apt.resolve("sources.list"), "-o", "Dir::Etc::SourceParts=" + apt.resolve("none"),
-                "-o", "Dir::State::Lists=" + apt.resolve("lists"), "-o", "Dir::Cache=" + apt.resolve("cache"),
-                "-o", "APT::Architecture=" + archive.architecture(), "-o", "APT::Get::List-Cleanup=false");
-        progress.accept("reading the installer's component index (" + facts.suite() + " main/debian-installer, " + archive.architecture() + ")");
-        run(work, concat(List.of("apt-get"), aptOptions, List.of("update")));
-        String indexFile = run(work, concat(List.of("apt-get"), aptOptions, List.of("indextargets", "--format", "$(FILENAME)", "Identifier: Packages"))).strip();
-        if (indexFile.isEmpty() || indexFile.contains("\n")) throw new IOException("apt-get indextargets: expected one Packages index, got '" + indexFile + "'");
-        List<Stanza> index = parse(run(work, List.of("/usr/lib/apt/apt-helper", "cat-file", indexFile)));
-        List<Stanza> chosen = closure(index, facts.installed(), udebs, kernelVersion);
-        progress.accept("downloading " + chosen.size() + " installer components: " + String.join(" ", chosen.stream().map(Stanza::name).toList()));
-        Path debs = Files.createDirectories(work.resolve("udebs"));
-        run(debs, concat(List.of("apt-get"), aptOptions, List.of("download"), chosen.stream().map(s -> s.name() + "=" + s.field("Version")).toList()));
+        Downloaded fetched;
+        try {
+            fetched = download(archive.uri(), facts, archive, udebs, kernelVersion, work, progress);
+        } catch (IOException e) {
+            // Some archives (deb.debian.org as seen from here) answer plain http for .deb and the indexes but 404 for
+            // every .udeb; over https the same archive serves them. The SHA256 check against the index holds either way.
+            if (!archive.uri().startsWith("http://")) throw e;
+            String https = "https://" + archive.uri().substring("http://".length());
+            progress.accept("the udebs could not be had from " + archive.uri() + " (" + firstLine(e.getMessage()) + "): trying " + https);
+            deleteTreeQuietly(work.resolve("apt"));
+            deleteTreeQuietly(work.resolve("udebs"));
+            fetched = download(https, facts, archive, udebs, kernelVersion, work, progress);
+        }
+        List<Stanza> chosen = fetched.chosen();
+        Path debs = fetched.dir();
         Path staging = work.resolve("mirror");
         Files.createDirectories(staging);
         StringBuilder packages = new StringBuilder();
@@ -115,6 +114,41 @@ public final class UdebMirror {
         Files.createDirectories(target.getParent());
         Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
         return chosen.stream().map(Stanza::name).toList();
+    }
+
+    /** The chosen udebs and the folder apt downloaded them into. */
+    private record Downloaded(List<Stanza> chosen, Path dir) {}
+
+    /** apt-get update of {@code uri}'s installer index into a private apt state, then download of the udebs asked for and their closure. */
+    private static Downloaded download(String uri, InitrdFacts facts, Archive archive, List<String> udebs, String kernelVersion, Path work,
+                                       Consumer<String> progress) throws IOException, InterruptedException {
+        Path apt = Files.createDirectories(work.resolve("apt"));
+        Files.createDirectories(apt.resolve("lists/partial"));
+        Files.createDirectories(apt.resolve("cache/archives/partial"));
+        Files.writeString(apt.resolve("sources.list"), "deb " + uri + " " + facts.suite() + " main/debian-installer\n");
+        List<String> aptOptions = List.of("-o", "Dir::Etc::SourceList=" + apt.resolve("sources.list"), "-o", "Dir::Etc::SourceParts=" + apt.resolve("none"),
+                "-o", "Dir::State::Lists=" + apt.resolve("lists"), "-o", "Dir::Cache=" + apt.resolve("cache"),
+                "-o", "APT::Architecture=" + archive.architecture(), "-o", "APT::Get::List-Cleanup=false");
+        progress.accept("reading the installer's component index (" + uri + " " + facts.suite() + " main/debian-installer, " + archive.architecture() + ")");
+        run(work, concat(List.of("apt-get"), aptOptions, List.of("update")));
+        String indexFile = run(work, concat(List.of("apt-get"), aptOptions, List.of("indextargets", "--format", "$(FILENAME)", "Identifier: Packages"))).strip();
+        if (indexFile.isEmpty() || indexFile.contains("\n")) throw new IOException("apt-get indextargets: expected one Packages index, got '" + indexFile + "'");
+        List<Stanza> index = parse(run(work, List.of("/usr/lib/apt/apt-helper", "cat-file", indexFile)));
+        List<Stanza> chosen = closure(index, facts.installed(), udebs, kernelVersion);
+        progress.accept("downloading " + chosen.size() + " installer components: " + String.join(" ", chosen.stream().map(Stanza::name).toList()));
+        Path debs = Files.createDirectories(work.resolve("udebs"));
+        run(debs, concat(List.of("apt-get"), aptOptions, List.of("download"), chosen.stream().map(s -> s.name() + "=" + s.field("Version")).toList()));
+        return new Downloaded(chosen, debs);
+    }
+
+    private static String firstLine(String s) {
+        String t = s == null ? "" : s.strip();
+        int nl = t.indexOf('\n');
+        return nl < 0 ? t : t.substring(0, nl) + " ...";
+    }
+
+    private static void deleteTreeQuietly(Path dir) throws IOException {
+        InstallerFetcher.deleteTree(dir);
     }
 
     /** The suite and installed udebs (with what they provide) of an installer's initrd. */

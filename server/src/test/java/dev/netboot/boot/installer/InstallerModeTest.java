@@ -138,6 +138,31 @@ class InstallerModeTest {
         assertThat(booter.bootFor(MAC).boots().orElseThrow().installing()).isFalse();
     }
 
+    /**
+     * The packaged preseed points the installer at this server's local udeb mirror by itself: the server
+     * fills in the HTTP address the initrd request came in on; without a mirror, or when the address is
+     * not known (TFTP), the preseed says nothing about a mirror.
+     */
+    @Test
+    void thePreseedNamesThisServersLocalMirrorAtTheAddressTheClientReached() throws Exception {
+        fetched();
+        clientWithDisk(MAC);
+        InstallerModes.arm(inventory, catalog, MAC, "debian");
+        InstallerFileProvider files = new InstallerFileProvider(catalog, booter::bootFor, booter::installerFetched);
+        java.net.InetSocketAddress server = new java.net.InetSocketAddress("192.0.2.1", 8080);
+        String path = "installers/debian/52540000000a/preseed.cfg";
+
+        assertThat(text(files.open(new FileRequest(path, PC, "http", server)))).as("no mirror fetched yet").doesNotContain("mirror/http");
+        Files.createDirectories(dir.resolve("files/debian/mirror/dists/bookworm"));
+        assertThat(text(files.open(new FileRequest(path, PC, "http", server))))
+                .contains("d-i mirror/protocol string http\n")
+                .contains("d-i mirror/http/hostname string 192.0.2.1:8080\n")
+                .contains("d-i mirror/http/directory string /boot/installers/debian/mirror\n")
+                .contains("d-i debian-installer/allow_unauthenticated boolean true\n");
+        assertThat(text(files.open(new FileRequest(path, PC, "tftp", null)))).as("TFTP: the HTTP address is unknown").doesNotContain("mirror/http");
+        assertThat(text(files.open(new FileRequest(path, PC, "http", new java.net.InetSocketAddress("0.0.0.0", 8080))))).doesNotContain("mirror/http");
+    }
+
     @Test
     void theInstallerBootsOnceAndTheNextBootAfterItsInitrdWasFetchedBootsTheDisk() throws Exception {
         fetched();
