@@ -15,10 +15,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -46,8 +43,7 @@ public final class BootRecorder implements ClientObserver, AutoCloseable {
     private final int newClientsPerMinute;
     private final Clock clock;
     /** Bounded: a flood of made-up MACs must not queue writes without end; what does not fit is dropped and logged. */
-    private final ExecutorService writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(10_000),
-            Thread.ofPlatform().daemon().name("inventory-writer").factory(), (task, pool) -> dropped());
+    private final InventoryWriter writer = new InventoryWriter("inventory-writer", 10_000, this::dropped);
     private final RateLimitedLog droppedLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(1));
     private final RateLimitedLog newClientsLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(1));
     private final Map<String, Instant> lastSeen = new ConcurrentHashMap<>();
@@ -130,21 +126,8 @@ public final class BootRecorder implements ClientObserver, AutoCloseable {
     }
 
     /** Waits for queued writes (tests). */
-    public void sync() throws InterruptedException {
-        try {
-            writer.submit(() -> {}).get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    public void sync() throws InterruptedException { writer.sync(); }
 
     @Override
-    public void close() {
-        writer.shutdown();
-        try {
-            writer.awaitTermination(5, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
+    public void close() { writer.close(); }
 }

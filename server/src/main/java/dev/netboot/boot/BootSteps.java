@@ -25,10 +25,7 @@ import java.time.Instant;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
 
 /**
  * The steps of a boot after DHCP, for its timeline ({@link BootTimeline}): each boot file a client
@@ -49,8 +46,8 @@ public final class BootSteps implements ClientObserver, AutoCloseable {
     private final NeighbourTable neighbours;
     private final Map<Ipv4, String> macByAddress = new ConcurrentHashMap<>();
     private final Map<String, Instant> lastStep = new ConcurrentHashMap<>();
-    private final ThreadPoolExecutor writer = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ArrayBlockingQueue<>(1024),
-            Thread.ofPlatform().name("boot-steps").daemon().factory(), new ThreadPoolExecutor.DiscardPolicy());
+    /** Steps that do not fit are not recorded: the timeline is worth less than the boot itself. */
+    private final InventoryWriter writer = new InventoryWriter("boot-steps", 1024, () -> {});
 
     /** Where an address's MAC is looked up when DHCP did not say (the kernel's ARP cache). */
     @FunctionalInterface
@@ -143,16 +140,8 @@ public final class BootSteps implements ClientObserver, AutoCloseable {
     }
 
     /** Waits for queued steps (tests). */
-    public void sync() throws InterruptedException {
-        try {
-            writer.submit(() -> {}).get();
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new IllegalStateException(e);
-        }
-    }
+    public void sync() throws InterruptedException { writer.sync(); }
 
     @Override
-    public void close() {
-        writer.shutdown();
-    }
+    public void close() { writer.close(); }
 }
