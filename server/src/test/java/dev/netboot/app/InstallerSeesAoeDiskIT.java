@@ -123,6 +123,9 @@ class InstallerSeesAoeDiskIT {
         // deb.debian.org serves partman-base and partman-auto but 404s libparted2-udeb, disk-detect, ...).
         // With a full archive: rm -r ~/.cache/netboot-test/installers/debian and run again to fetch it with its mirror.
         assumeTrue(debian.hasMirror(), "no local udeb mirror in " + debian.mirror() + ": the archive served not all of the partitioner's udebs");
+        // Opt-in until it has run to its end once: its preseed was written where the partitioner could not run
+        // (the archive here), so on an archive that serves every udeb it is not yet known to pass.
+        assumeTrue(Boolean.getBoolean("netboot.partmanIT"), "opt-in: -Dnetboot.partmanIT=true (needs an archive serving every partman udeb)");
         Path defs = Files.createDirectories(tmp.resolve("installers"));
         Files.writeString(defs.resolve("debian-test.properties"), """
                 title=Debian installer, partitioning by a test preseed
