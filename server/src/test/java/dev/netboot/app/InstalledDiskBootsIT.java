@@ -94,8 +94,12 @@ class InstalledDiskBootsIT {
                 FileTime before = FileTime.from(Instant.now().minusSeconds(120));
                 Files.setLastModifiedTime(disk, before);
                 Files.setLastModifiedTime(CowBlockStore.sidecarOf(disk), before);
-                // ... and the AoE server last heard the PC two minutes ago (it sends nothing more: it is off).
-                new dev.netboot.disks.AoeActivity(lab.data).write(java.util.Map.of(
+                // ... and the AoE server last heard the PC two minutes ago (it sends nothing more: it is off). The
+                // server publishes its record every 5 s when it changed: wait until its last one is out (the file
+                // stays the same for a whole period), or it would overwrite the aged record written here.
+                var activity = new dev.netboot.disks.AoeActivity(lab.data);
+                for (String seen = "", now = read(activity.file()); !now.equals(seen); seen = now, now = read(activity.file())) Thread.sleep(6_000);
+                activity.write(java.util.Map.of(
                         dev.netboot.aoe.TargetAddress.parse(appliance.inventory().aoeAddress(PC).orElseThrow()), before.toInstant()));
                 String[] captured = lab.cli("image", "capture", PC, "installed");
                 assertThat(captured[0]).contains("image installed captured from client " + PC);
@@ -156,5 +160,9 @@ class InstalledDiskBootsIT {
                     poweroff -f
                     """.formatted(insmods, address, url).getBytes(StandardCharsets.US_ASCII), true);
         }
+    }
+
+    private static String read(Path file) throws java.io.IOException {
+        return Files.exists(file) ? Files.readString(file) : "";
     }
 }
