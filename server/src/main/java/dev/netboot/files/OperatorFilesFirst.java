@@ -22,9 +22,8 @@ import java.util.stream.Stream;
  *
  * <p>When neither has the file, the client gets the boot root's answer (its "not found" or "refused"),
  * except that a generated file is still found when the root refuses its path as absolute: GRUB asks for
- * {@code /grub/grub.cfg-01-...}. An absolute path the root refuses and that names no file there either is
- * "not found", not "refused": Debian's signed GRUB probes {@code /grub/x86_64-efi/command.lst} and friends on
- * every boot, files nobody has; a refusal would be a warning per probe about a setting that changes nothing.
+ * {@code /grub/grub.cfg-01-...}. An absolute path outside the root stays "refused" (an access violation) even
+ * when no such file exists: whether a path escapes the root is answered the same for every path.
  */
 public final class OperatorFilesFirst implements FileProvider {
 
@@ -71,21 +70,7 @@ public final class OperatorFilesFirst implements FileProvider {
             return operators;
         }
         Lookup ours = generated.open(request);
-        if (ours instanceof Lookup.Found) return ours;
-        if (operators instanceof Lookup.Refused refused && request.path().startsWith("/") && relative.isPresent()) {
-            return absentUnderItsRelativeName(request, relative.get(), refused);
-        }
-        return operators;
-    }
-
-    /** The root refused an absolute path: "not found" when the root has no file under the relative name either. */
-    private Lookup absentUnderItsRelativeName(FileRequest request, String relative, Lookup.Refused refused) {
-        Lookup plain = bootRoot.open(new FileRequest(relative, request.client(), request.protocol()));
-        if (plain instanceof Lookup.Found found) {
-            found.file().close();
-            return refused;   // the file is there: the operator wants to know that the setting keeps it from the client
-        }
-        return new Lookup.NotFound("no file '" + relative + "' (asked for as '" + request.path() + "'): neither in the boot root nor generated");
+        return ours instanceof Lookup.Found ? ours : operators;
     }
 
     public boolean generatedWins(String relative) {

@@ -48,8 +48,39 @@ public final class Inventory implements AutoCloseable {
      */
     public Optional<String> problem() { return Optional.ofNullable(problem); }
 
-    /** Opens the database, creating it and migrating the schema to the newest version first. */
+    /** How long an open waits for the lock file of a process that just ended (H2 refuses it while it is fresh). */
+    static final long FRESH_LOCK_WAIT_MILLIS = 20_000;
+
+    /**
+     * Opens the database, creating it and migrating the schema to the newest version first. H2 refuses a
+     * database whose lock file was written in the last seconds ("Lock file recently modified"), which is
+     * what a server killed a moment ago leaves (systemd restarting it, a crash loop): that is waited out,
+     * up to {@link #FRESH_LOCK_WAIT_MILLIS}; a database another live process holds stays refused.
+     */
     public static Inventory open(String url, String user, String password) {
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.MILLISECONDS.toNanos(FRESH_LOCK_WAIT_MILLIS);
+        boolean said = false;
+        while (true) {
+            try {
+                return openOnce(url, user, password);
+            } catch (InventoryException e) {
+                if (!rootMessage(e).contains("Lock file recently modified") || System.nanoTime() > deadline) throw e;
+                if (!said) {
+                    org.slf4j.LoggerFactory.getLogger(Inventory.class).info(
+                            "inventory: its lock file was written moments ago (a server that just stopped?): waiting for it to go stale");
+                    said = true;
+                }
+                try {
+                    Thread.sleep(500);
+                } catch (InterruptedException ie) {
+                    Thread.currentThread().interrupt();
+                    throw e;
+                }
+            }
+        }
+    }
+
+    private static Inventory openOnce(String url, String user, String password) {
         try {
             EmbeddedH2.init();
             String effective = EmbeddedH2.password(url, user, password);
