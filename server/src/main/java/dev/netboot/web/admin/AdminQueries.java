@@ -103,14 +103,7 @@ public final class AdminQueries {
 
     /** The client's boot events, newest first, at most {@code limit}. */
     public List<BootRow> bootEvents(String mac, int limit) {
-        List<BootRow> rows = new ArrayList<>();
-        for (BootRun run : bootRuns(mac, Integer.MAX_VALUE)) {
-            for (BootRow step : run.steps().reversed()) {
-                if (rows.size() == limit) return rows;
-                rows.add(step);
-            }
-        }
-        return rows;
+        return boots(mac, Integer.MAX_VALUE, limit).recent();
     }
 
     /** The client's boots, newest first, at most {@code limit}. */
@@ -120,16 +113,37 @@ public final class AdminQueries {
 
     /** The client's boots in words, newest first, at most {@code limit}. */
     public List<BootRun> bootRuns(String mac, int limit) {
-        return timelines(mac, limit).stream().map(t -> new BootRun(Formats.time(t.started()), seconds(t.took()),
-                t.reachedDisk() ? "reached its disk" : "last step: " + t.events().getLast().kind(),
-                t.events().stream().map(e -> new BootRow(Formats.time(e.at()), "+" + seconds(java.time.Duration.between(t.started(), e.at())),
-                        e.kind(), Formats.text(e.address()), Formats.text(e.bootFile()), Formats.text(e.detail()))).toList())).toList();
+        return boots(mac, limit, 0).runs();
     }
 
     /** A boot of this client is going on now (a step in the last two minutes): its page follows it live. */
     public boolean booting(String mac) {
-        return inventory.bootEvents(mac).stream().map(BootEvent::at).max(Comparator.naturalOrder())
-                .map(last -> last.isAfter(clock.instant().minus(LIVE))).orElse(false);
+        return boots(mac, 0, 0).booting();
+    }
+
+    /** What a client page shows of its boots, from one read of its events. */
+    public record Boots(List<BootRun> runs, List<BootRow> recent, boolean booting) {}
+
+    /** @param runs at most this many boots, newest first; @param steps at most this many last steps, newest first */
+    public Boots boots(String mac, int runs, int steps) {
+        List<BootTimeline> all = BootTimeline.of(inventory.bootEvents(mac)).reversed();
+        List<BootRun> words = all.stream().limit(Math.max(runs, steps > 0 ? all.size() : 0)).map(AdminQueries::words).toList();
+        List<BootRow> recent = new ArrayList<>();
+        for (BootRun run : words) {
+            for (BootRow step : run.steps().reversed()) {
+                if (recent.size() >= steps) break;
+                recent.add(step);
+            }
+        }
+        boolean booting = !all.isEmpty() && all.getFirst().lastAt().isAfter(clock.instant().minus(LIVE));
+        return new Boots(words.stream().limit(runs).toList(), recent, booting);
+    }
+
+    private static BootRun words(BootTimeline t) {
+        return new BootRun(Formats.time(t.started()), seconds(t.took()),
+                t.reachedDisk() ? "reached its disk" : "last step: " + t.events().getLast().kind(),
+                t.events().stream().map(e -> new BootRow(Formats.time(e.at()), "+" + seconds(java.time.Duration.between(t.started(), e.at())),
+                        e.kind(), Formats.text(e.address()), Formats.text(e.bootFile()), Formats.text(e.detail()))).toList());
     }
 
     static final java.time.Duration LIVE = java.time.Duration.ofMinutes(2);

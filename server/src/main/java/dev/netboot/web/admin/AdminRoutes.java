@@ -167,12 +167,13 @@ public final class AdminRoutes {
             default -> "";
         };
         boolean flattening = flatten != null && flatten.running();
-        boolean booting = queries.booting(mac);
+        AdminQueries.Boots boots = queries.boots(mac, 5, 10);
+        boolean booting = boots.booting();
         // No JavaScript: a running flatten or a boot going on reloads the page (a form being filled in would not).
         int refresh = flattening ? 2 : booting && error.isEmpty() ? 3 : 0;
         var page = new Pages.Client(row.get(), queries.imageNames(), image != null ? image : assigned, replace, queries.hasDisk(mac),
-                queries.canFlatten(mac), flatten, queries.bootEvents(mac, 10), message, error.orElse(""),
-                refresh, flattening, queries.bootRuns(mac, 5), booting);
+                queries.canFlatten(mac), flatten, boots.recent(), message, error.orElse(""),
+                refresh, flattening, boots.runs(), booting);
         render(ctx, error.isPresent() ? 409 : 200, "client.ftlh", "clients", page);
     }
 
