@@ -8,6 +8,7 @@
 #                                    under Java Flight Recorder: JFR_DIR/{none,primary,standby}.jfr)
 #   JAR=/tmp/old/netboot.jar ...     (another build's jar, for a before/after table)
 #   DISK_GIB=8 ...                   (size of the disk; default 1)
+#   WARMUP=4 ...                     (seconds of each write mode, unmeasured, before a server's figures)
 #
 # Namespaces: client --veth-- primary --veth-- standby. The standby serves no AoE; the client talks
 # to the primary only. Both servers run on this machine, so a replicated write costs the primary's
@@ -130,6 +131,11 @@ figure() { # mode -> "figure cpu_us_per_write_primary cpu_us_per_write_standby",
   echo "$(med "${vals[@]}") $(med "${cps[@]}") $(med "${css[@]}")"
 }
 
+warm() { # the JIT compiles the write path first: a server runs for days, so the table shows it warm
+  load seqwrite "${WARMUP:-4}" "-p 90 -r 90" > /dev/null
+  load randwrite "${WARMUP:-4}" "-p 91 -r 91" > /dev/null
+}
+
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 resync_line() { # -> "MiB-written seconds" of the standby's last completed resync of 1.1
@@ -141,6 +147,7 @@ if [[ " $phases " == *" writes "* ]]; then
   echo "unreplicated (replication.role=none) ..." >&2
   start p none
   wait_aoe
+  warm
   u_seq=$(figure seqwrite); u_rand=$(figure randwrite)
   stop p
 fi
@@ -151,6 +158,7 @@ wait_state p up-to-date 900; wait_state s up-to-date 900
 read -r full_moved full < <(resync_line)
 wait_aoe
 if [[ " $phases " == *" writes "* ]]; then
+  warm
   r_seq=$(figure seqwrite); r_rand=$(figure randwrite)
 fi
 

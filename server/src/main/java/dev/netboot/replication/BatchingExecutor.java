@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Supplier;
 
 /**
@@ -24,6 +25,8 @@ final class BatchingExecutor {
     private final int maxBatch;
     private final ConcurrentLinkedQueue<Supplier<Runnable>> queue = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean scheduled = new AtomicBoolean();
+    /** Items submitted whose work, and continuation if any, has not finished yet. */
+    private final AtomicInteger outstanding = new AtomicInteger();
 
     BatchingExecutor(Executor target, Executor then, int maxBatch) {
         if (maxBatch < 1) throw new IllegalArgumentException("batch of " + maxBatch);
@@ -34,9 +37,17 @@ final class BatchingExecutor {
 
     /** Runs {@code work} on the target thread; the Runnable it returns (may be null) runs on {@code then}. */
     void submit(Supplier<Runnable> work) {
+        outstanding.incrementAndGet();
         queue.add(work);
         if (scheduled.compareAndSet(false, true)) target.execute(this::drain);
     }
+
+    /**
+     * Whether every item submitted so far has run, continuation included. Work done elsewhere after this
+     * answered true comes after all of it: the caller may then do a small job itself instead of handing it
+     * over, without overtaking anything (a write done inline cannot be overwritten by an older one still queued).
+     */
+    boolean idle() { return outstanding.get() == 0; }
 
     /** Runs {@code work} on the target thread, with nothing to do afterwards. */
     void execute(Runnable work) {
@@ -59,11 +70,22 @@ final class BatchingExecutor {
                 c = w.get();
             } catch (RuntimeException e) {
                 // One item's bug must not stop the items after it (the adapter logs its own I/O errors).
+                outstanding.decrementAndGet();
                 Thread t = Thread.currentThread();
                 t.getUncaughtExceptionHandler().uncaughtException(t, e);
                 continue;
             }
-            if (c != null) done.add(c);
+            if (c == null) {
+                outstanding.decrementAndGet();
+                continue;
+            }
+            done.add(() -> {
+                try {
+                    c.run();
+                } finally {
+                    outstanding.decrementAndGet();
+                }
+            });
         }
         if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) target.execute(this::drain);
         if (done.isEmpty()) return;

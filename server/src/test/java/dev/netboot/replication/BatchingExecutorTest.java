@@ -80,4 +80,27 @@ class BatchingExecutorTest {
         io.runAll();
         assertThat(ran).containsExactly(1, 2);
     }
+
+    @Test
+    void itIsIdleOnlyOnceEveryItemsWorkAndContinuationHaveRun() {
+        Manual io = new Manual(), loop = new Manual();
+        BatchingExecutor b = new BatchingExecutor(io, loop, 64);
+        assertThat(b.idle()).isTrue();
+        b.submit(() -> () -> { });
+        b.execute(() -> { });
+        assertThat(b.idle()).as("queued, not run").isFalse();
+        io.runAll();
+        assertThat(b.idle()).as("the work ran, its continuation has not: an inline write now could finish first").isFalse();
+        loop.runAll();
+        assertThat(b.idle()).isTrue();
+        b.submit(() -> { throw new IllegalStateException("an item's bug"); });
+        Thread.UncaughtExceptionHandler h = Thread.currentThread().getUncaughtExceptionHandler();
+        Thread.currentThread().setUncaughtExceptionHandler((t, e) -> { });
+        try {
+            io.runAll();
+        } finally {
+            Thread.currentThread().setUncaughtExceptionHandler(h);
+        }
+        assertThat(b.idle()).as("a failed item is not outstanding for ever").isTrue();
+    }
 }
