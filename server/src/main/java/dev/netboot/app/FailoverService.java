@@ -146,7 +146,13 @@ public final class FailoverService implements AutoCloseable {
     private void tick() {
         try {
             long now = System.nanoTime();
-            if (linkSeen) run(failover.copyState(now, copyState()));
+            if (linkSeen) {
+                // A snapshot in which the link is already down, taken before its down edge reaches this thread,
+                // is not the copy's state at the link's loss: fed in, it said "not up to date" and a standby
+                // whose primary had just died refused to take over (seen in AoeFailoverIT). The edge comes next;
+                // the state seen while the link was up is the one that decides.
+                linkedCopyState(node.status()).ifPresent(c -> run(failover.copyState(now, c)));
+            }
             run(failover.tick(now));
             switchoverRequest();
             writeStatus();
@@ -169,6 +175,11 @@ public final class FailoverService implements AutoCloseable {
      */
     private CopyState copyState() {
         return copyState(node.status());
+    }
+
+    /** What a periodic snapshot tells the failover: nothing when the link is already down in it (its edge follows). */
+    static java.util.Optional<CopyState> linkedCopyState(List<ReplicationNode.DiskStatus> disks) {
+        return disks.stream().allMatch(ReplicationNode.DiskStatus::connected) ? java.util.Optional.of(copyState(disks)) : java.util.Optional.empty();
     }
 
     /**

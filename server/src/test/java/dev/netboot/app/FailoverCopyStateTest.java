@@ -35,4 +35,13 @@ class FailoverCopyStateTest {
         assertThat(FailoverService.copyState(List.of(disk(ReplicaState.DEGRADED, true, Role.PRIMARY), disk(ReplicaState.UP_TO_DATE, true, Role.PRIMARY))))
                 .isEqualTo(CopyState.UP_TO_DATE);
     }
+
+    @Test
+    void aPeriodicSnapshotWithTheLinkAlreadyDownTellsTheFailoverNothing() {
+        // AoeFailoverIT: the tick read the disks between the link's drop and its down edge; "not up to date" went in,
+        // and at the edge the standby judged its copy stale: a standby whose primary had died would not take over.
+        assertThat(FailoverService.linkedCopyState(List.of(disk(ReplicaState.OUTDATED, false, Role.STANDBY)))).isEmpty();
+        assertThat(FailoverService.linkedCopyState(List.of(disk(ReplicaState.UP_TO_DATE, true, Role.STANDBY)))).contains(CopyState.UP_TO_DATE);
+        assertThat(FailoverService.linkedCopyState(List.of(disk(ReplicaState.SYNC_TARGET, true, Role.STANDBY)))).contains(CopyState.UNUSABLE);
+    }
 }
