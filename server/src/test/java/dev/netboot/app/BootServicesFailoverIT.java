@@ -235,7 +235,9 @@ class BootServicesFailoverIT {
         int http = 8080;   // each server in its own namespace
         List<String> boot = List.of("tftp.enabled=false", "http.port=" + http, "boot.ipxeScriptUrl=http://${server}:" + http + "/boot/boot.ipxe",
                 "initrd.busybox=/bin/busybox", "menus.kernelArgs=console=ttyS0 panic=-1 no_timer_check netboot.demo=poweroff",
-                "menus.dir=" + dir.resolve("no-menus"), "initrd.templates=" + dir.resolve("no-templates"), "aoe.catalogPollMillis=200");
+                "menus.dir=" + dir.resolve("no-menus"), "initrd.templates=" + dir.resolve("no-templates"), "aoe.catalogPollMillis=200",
+                // as EndToEndBootIT: the serving node's router advertisement ends iPXE's IPv6 router discovery (else ~16 s)
+                "dhcp.routerAdvertisements=auto");
         server("A", a, "primary", aClient, ipA + ":7789", ipB + ":7789", serviceIp, prefix, boot);
         server("B", b, "standby", bClient, ipB + ":7789", ipA + ":7789", serviceIp, prefix, boot);
         awaitLog("A", "boot services started on the new primary");
