@@ -146,14 +146,7 @@ public final class FailoverService implements AutoCloseable {
     private void tick() {
         try {
             long now = System.nanoTime();
-            if (linkSeen) {
-                // A snapshot taken after the link dropped (its edge is queued behind this tick) would tell the
-                // failover "not up to date" just before it hears of the loss, and a standby whose primary was
-                // killed at that moment never took over (seen in BootServicesFailoverIT on a loaded machine).
-                // The verdict that counts is the last one from while connected; the edge itself follows.
-                List<ReplicationNode.DiskStatus> disks = node.status();
-                if (disks.stream().allMatch(ReplicationNode.DiskStatus::connected)) run(failover.copyState(now, copyState(disks)));
-            }
+            if (linkSeen) run(failover.copyState(now, copyState()));
             run(failover.tick(now));
             switchoverRequest();
             writeStatus();
