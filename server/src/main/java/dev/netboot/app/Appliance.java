@@ -138,6 +138,12 @@ public final class Appliance implements AutoCloseable {
             // Replication first: it opens the replicated disks and lends them to the AoE target (one open per
             // file for the life of the process, whatever role this node takes later).
             if (ReplicationService.role(config.replication()).isPresent()) startReplication();
+            if (replication != null && !failover)
+                // Without failover the operator moves the role by hand ('netboot replication promote --force' / 'demote').
+                replication.servesAoeThrough(new ReplicationService.AoeServing() {
+                    @Override public void start() throws IOException { ensureAoe(); }
+                    @Override public void stop() { releaseAoe(); }
+                });
             if (standby && !failover) log.info("replication.role=standby: AoE is not served on {} (a standby is silent on the client network)", aoeInterfaces());
             else if (!standby && !aoeInterfaces().isEmpty()) startAoe();
             if (failover) {

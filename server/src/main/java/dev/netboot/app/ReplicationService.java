@@ -147,12 +147,14 @@ public final class ReplicationService implements AutoCloseable {
                 Path answer = dir.resolve(req.getFileName().toString().replace(".request", ".answer"));
                 String[] words = line.split("\\s+");
                 log.info("replication: operator asks: {}", line);
-                java.util.concurrent.CompletableFuture<String> result = words.length < 2 && !words[0].equals("reconnect")
+                java.util.concurrent.CompletableFuture<String> result = words.length < 2 && !List.of("reconnect", "promote-force", "demote").contains(words[0])
                         ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("'" + line + "' names no disk"))
                         : switch (words[0]) {
                     case "verify" -> node.verify(words[1]).thenApply(m -> m.isEmpty() ? "verify " + words[1] + ": both copies identical"
                             : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync (resynced at the next connection)");
                     case "discard" -> node.discardLocalData(words[1]);
+                    case "promote-force" -> promoteForced();
+                    case "demote" -> demoteByOperator();
                     case "reconnect" -> {
                         node.reconnect();
                         yield java.util.concurrent.CompletableFuture.completedFuture("reconnecting");
@@ -280,7 +282,66 @@ public final class ReplicationService implements AutoCloseable {
         if (role == Role.STANDBY && !failover) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
         ReplicationService service = new ReplicationService(node, own, stateDir(dataDir), registry, config.aoe().syncWrites());
         service.mirror = mirror;
+        service.failover = failover;
         return service;
+    }
+
+    /** With failover the roles follow {@link FailoverService}: the operator's forced promotion and demotion are refused. */
+    private volatile boolean failover;
+
+    /** What the appliance does when the operator moves this node's role by hand (no failover): AoE served or stopped. */
+    public interface AoeServing {
+        void start() throws IOException;
+
+        void stop();
+    }
+
+    private volatile AoeServing aoeServing;
+
+    /** The appliance's AoE target, started by {@code netboot replication promote --force} and stopped by {@code demote}. */
+    public void servesAoeThrough(AoeServing serving) { this.aoeServing = serving; }
+
+    /**
+     * {@code netboot replication promote --force} (DRBD's {@code primary --force}): this standby serves
+     * although it cannot reach its peer. Refused while the peer is connected (nothing forces anything then)
+     * and with failover (which decides by probing the primary). If the peer still serves, both now take
+     * writes: the split brain the identifiers show when the link heals, resolved only by the operator.
+     */
+    java.util.concurrent.CompletableFuture<String> promoteForced() {
+        AoeServing serving = aoeServing;
+        if (failover)
+            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+                    "replication.serviceMac is set: the failover decides who serves (it probes the primary); use 'netboot replication switchover' on the primary"));
+        if (node.role() == Role.PRIMARY) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this node is primary already"));
+        if (node.connected())
+            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+                    "the peer is connected: a forced promotion is for a peer that is gone (make the peer standby first)"));
+        if (serving == null) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this server has no AoE target to start"));
+        log.warn("replication: FORCED PROMOTION by the operator: this node serves its disks without its peer (last disconnect: {}). "
+                + "If the peer still serves, both copies now take writes: a SPLIT BRAIN when the link heals, until 'netboot replication resolve DISK --discard HOST'",
+                node.lastDisconnect());
+        // The AoE target starts off the replication loop (it asks the node for its disks), after the data path is primary.
+        return node.promoteForced().thenApplyAsync(refused -> {
+            try {
+                serving.start();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException("promoted, but the AoE target did not start: " + e.getMessage(), e);
+            }
+            return "this node is PRIMARY and serves AoE without its peer" + (refused.isEmpty() ? "" : "; not promoted (their copies must not serve): " + refused)
+                    + "; if the peer still serves, this is a split brain when the link heals";
+        }, r -> Thread.ofVirtual().start(r));
+    }
+
+    /** {@code netboot replication demote}: stop serving AoE, then standby once every write in flight is answered. */
+    java.util.concurrent.CompletableFuture<String> demoteByOperator() {
+        AoeServing serving = aoeServing;
+        if (failover)
+            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
+                    "replication.serviceMac is set: the failover decides who serves; use 'netboot replication switchover'"));
+        if (node.role() == Role.STANDBY) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this node is standby already"));
+        log.warn("replication: DEMOTION by the operator: AoE stops on this node, its disks become standby copies");
+        if (serving != null) serving.stop();
+        return node.demote().thenApply(v -> "this node is STANDBY: it serves no AoE and dials its peer");
     }
 
     private volatile CatalogReplication mirror;

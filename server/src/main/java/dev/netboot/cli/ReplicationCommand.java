@@ -27,12 +27,12 @@ import java.util.concurrent.Callable;
         description = {"The replicated standby (docs/replication.md): state, online verify, split-brain resolution, switchover.",
                 "Talks to the 'netboot serve' of this machine through <dataDir>/replication."},
         subcommands = {ReplicationCommand.Status.class, ReplicationCommand.Verify.class, ReplicationCommand.Resolve.class,
-                ReplicationCommand.Switchover.class})
+                ReplicationCommand.Switchover.class, ReplicationCommand.Promote.class, ReplicationCommand.Demote.class})
 final class ReplicationCommand implements Runnable {
 
     @Override
     public void run() {
-        System.out.println("Try 'netboot replication status', 'verify [DISK]', 'resolve DISK --discard HOST' or 'switchover'.");
+        System.out.println("Try 'netboot replication status', 'verify [DISK]', 'resolve DISK --discard HOST', 'switchover', 'promote --force' or 'demote'.");
     }
 
     abstract static class Base implements Callable<Integer> {
@@ -144,6 +144,42 @@ final class ReplicationCommand implements Runnable {
                 return 2;
             }
             String answer = ask(dataDir, "discard " + disk, Duration.ofSeconds(30));
+            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+            return answer.startsWith("ok") ? 0 : 1;
+        }
+    }
+
+    @Command(name = "promote", mixinStandardHelpOptions = true,
+            description = {"Make this STANDBY serve its disks although it cannot reach its peer (DRBD's 'primary --force'), without failover.",
+                    "DANGER: if the peer still serves, both copies take writes: a SPLIT BRAIN when the link heals, which only",
+                    "'netboot replication resolve DISK --discard HOST' ends, throwing one side's writes away.",
+                    "Use it only when the peer is dead or fenced (powered off). Refused while the peer is connected."})
+    static final class Promote extends Base {
+        @Option(names = "--force", description = "Required: you have made sure the peer does not serve")
+        boolean force;
+
+        @Override
+        int run(Path dataDir) throws IOException, InterruptedException {
+            if (!force) {
+                System.err.println("netboot: refusing without --force. A forced promotion while the peer still serves makes a SPLIT BRAIN:"
+                        + " both copies take writes and one side's writes are thrown away when it is resolved. Make sure the peer is dead or powered off.");
+                return 2;
+            }
+            System.err.println("WARNING: forcing this node to primary. If the peer still serves, this is a SPLIT BRAIN when the link heals"
+                    + " ('netboot replication status' shows it; 'netboot replication resolve DISK --discard HOST' ends it).");
+            String answer = ask(dataDir, "promote-force", Duration.ofSeconds(60));
+            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+            return answer.startsWith("ok") ? 0 : 1;
+        }
+    }
+
+    @Command(name = "demote", mixinStandardHelpOptions = true,
+            description = {"Make this PRIMARY a standby, without failover: AoE stops here, writes in flight are answered, then its disks",
+                    "are standby copies (after a split brain: before 'resolve DISK --discard this' on this node)."})
+    static final class Demote extends Base {
+        @Override
+        int run(Path dataDir) throws IOException, InterruptedException {
+            String answer = ask(dataDir, "demote", Duration.ofSeconds(60));
             System.out.println(answer.replaceFirst("^(ok|error) ", ""));
             return answer.startsWith("ok") ? 0 : 1;
         }

@@ -364,8 +364,11 @@ public final class ReplicationNode implements AutoCloseable {
      * until one serves; crossing connections are closed and redialled with jitter until one stands.
      */
     private boolean dials() {
-        return role == Role.STANDBY;
+        return role == Role.STANDBY || forcedPrimary;
     }
+
+    /** Set by {@link #promoteForced}: a primary made by the operator while apart dials its peer (which may be primary too). */
+    private volatile boolean forcedPrimary;
 
     public InetSocketAddress listenAddress() { return (InetSocketAddress) server.localAddress(); }
 
@@ -504,6 +507,23 @@ public final class ReplicationNode implements AutoCloseable {
     }
 
     /**
+     * The operator's forced promotion while the peer is unreachable (DRBD's {@code primary --force}): as
+     * {@link #promote}, and this node keeps dialling the peer. The peer may be primary too (it was only cut
+     * off): two primaries would each wait for the other to dial, so when the link heals they would never
+     * meet and the split brain the generation identifiers show would stay unseen.
+     */
+    public CompletableFuture<List<String>> promoteForced() {
+        return promote().thenApply(refused -> {
+            loop.execute(() -> {
+                forcedPrimary = true;
+                backoffMillis = 100;
+                if (channel == null && !closed) dial();
+            });
+            return refused;
+        });
+    }
+
+    /**
      * Demotion or the end of a switchover's drain: once no client write is in flight (each one acknowledged
      * or failed), every replica becomes standby, and the node dials the peer from now on.
      */
@@ -534,6 +554,7 @@ public final class ReplicationNode implements AutoCloseable {
             }
         }
         role = Role.STANDBY;
+        forcedPrimary = false;
         log.warn("replication: this node is now STANDBY");
         if (channel == null && !closed) dial();
         result.complete(null);

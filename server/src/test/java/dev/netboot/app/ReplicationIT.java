@@ -181,6 +181,14 @@ class ReplicationIT {
         }
     }
 
+    static String uncheckedStatus(Server s) {
+        try {
+            return s.status();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     static String uncheckedState(Server s) {
         try {
             return s.state();
@@ -227,11 +235,30 @@ class ReplicationIT {
         return HexFormat.of().formatHex(md.digest());
     }
 
+    /** Only the replication port is cut (both directions, in the primary's namespace): the client links stay up. */
+    void cutReplicationLink() {
+        pri.execOk(Duration.ofSeconds(10), "nft", "add table inet replit");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit in { type filter hook input priority 0 ; }");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit out { type filter hook output priority 0 ; }");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp dport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp sport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp dport " + PORT + " drop");
+        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp sport " + PORT + " drop");
+    }
+
+    void healReplicationLink() {
+        pri.execOk(Duration.ofSeconds(10), "nft", "delete table inet replit");
+    }
+
     void awaitIdle() throws Exception {
+        awaitIdle(primary);
+    }
+
+    void awaitIdle(Server server) throws Exception {
         // The status file is rewritten every second: only one written after this moment (plus a margin for the
         // writes still being marked) speaks of all the writes so far. CI once read a stale out-of-sync count.
         java.time.Instant after = java.time.Instant.now().plusMillis(1500);
-        primary.await("a fresh status with no write in flight", s -> {
+        server.await("a fresh status with no write in flight", s -> {
             try {
                 String written = field(s.status(), "written (\\S+)");
                 return written != null && java.time.Instant.parse(written).isAfter(after) && s.number("in-flight") == 0;
@@ -274,14 +301,7 @@ class ReplicationIT {
         awaitIdle();
         long before = standby.number("resync-received-bytes");
 
-        // Only the replication port is cut (both directions, in the primary's namespace).
-        pri.execOk(Duration.ofSeconds(10), "nft", "add table inet replit");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit in { type filter hook input priority 0 ; }");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add chain inet replit out { type filter hook output priority 0 ; }");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp dport " + PORT + " drop");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit in tcp sport " + PORT + " drop");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp dport " + PORT + " drop");
-        pri.execOk(Duration.ofSeconds(10), "nft", "add rule inet replit out tcp sport " + PORT + " drop");
+        cutReplicationLink();
         // The client keeps writing through the partition: the primary decides the peer is gone and goes on alone.
         // 2 s of random 4 KiB writes: at most ~25k writes even on a fast machine, so the dirty regions stay a
         // fraction of the disk and a quick resync is told apart from a full one.
@@ -294,7 +314,7 @@ class ReplicationIT {
         assertThat(primary.status()).contains("role primary");
         assertThat(md5(standby.image)).isNotEqualTo(md5(primary.image));
 
-        pri.execOk(Duration.ofSeconds(10), "nft", "delete table inet replit");
+        healReplicationLink();
         primary.awaitState("up-to-date");
         standby.awaitState("up-to-date");
         assertThat(md5(standby.image)).isEqualTo(md5(primary.image));
@@ -468,5 +488,78 @@ class ReplicationIT {
         long moved = standby.number("resync-received-bytes") - before;
         assertThat(moved).as("only activity-log extents (4 MiB each) moved, not the disk").isPositive().isLessThan(SIZE);
         assertThat(moved % (4L << 20)).isZero();
+    }
+
+    /**
+     * DRBD's split-brain test with real processes: the replication link is cut, the operator forces the
+     * standby to primary ({@code promote --force}), and clients write on both copies while apart. When the
+     * link heals both sides detect the split brain, neither copy is overwritten and the primary keeps
+     * serving; only after {@code demote} and {@code resolve --discard} on the standby do both copies end
+     * identical, holding the primary's data.
+     */
+    @Test
+    void aForcedSplitBrainIsDetectedOnBothSidesAndNothingIsOverwrittenUntilTheOperatorResolvesIt() throws Exception {
+        startPair();
+        load("randwrite", 2, 11, clientLink.peerName());
+        awaitIdle();
+
+        cutReplicationLink();
+        primary.awaitState("degraded");
+        standby.awaitState("outdated");
+        CommandResult unforced = standby.cli("replication", "promote");
+        assertThat(unforced.exitCode()).as(unforced.stdout() + unforced.stderr()).isEqualTo(2);
+        assertThat(unforced.stderr()).contains("SPLIT BRAIN");
+        CommandResult forced = standby.cli("replication", "promote", "--force");
+        assertThat(forced.exitCode()).as(forced.stdout() + forced.stderr() + standby.log()).isZero();
+        assertThat(forced.stdout()).contains("PRIMARY");
+        standby.await("the standby's disk primary", x -> uncheckedStatus(x).contains("disk 1.1 role primary state degraded"), T);
+
+        // Both serve while apart: different clients write to each copy.
+        String onPrimary = load("randwrite", 2, 12, clientLink.peerName());
+        String onStandby = load("randwrite", 2, 13, standbyClientLink.peerName());
+        awaitIdle(primary);
+        awaitIdle(standby);
+        String primaryMd5 = md5(primary.image), standbyMd5 = md5(standby.image);
+        assertThat(standbyMd5).as(onPrimary + onStandby).isNotEqualTo(primaryMd5);
+
+        healReplicationLink();
+        primary.awaitState("split-brain");
+        standby.awaitState("split-brain");
+        for (Server s : List.of(primary, standby)) {
+            CommandResult status = s.cli("replication", "status");
+            assertThat(status.stdout()).as(s.name + ": " + status.stdout() + status.stderr())
+                    .contains("connected yes").containsPattern("disk 1\\.1 role primary state split-brain");
+        }
+        assertThat(primary.log()).contains("SPLIT BRAIN");
+        assertThat(standby.log()).contains("SPLIT BRAIN");
+        // Connected and in split brain for a while: nothing moved either way.
+        Thread.sleep(3000);
+        assertThat(md5(primary.image)).as("the primary's copy is not overwritten").isEqualTo(primaryMd5);
+        assertThat(md5(standby.image)).as("nor the standby's").isEqualTo(standbyMd5);
+        assertThat(primary.state()).isEqualTo("split-brain");
+        assertThat(standby.state()).isEqualTo("split-brain");
+
+        // The primary keeps serving its clients meanwhile; the standby's copy still is not touched.
+        load("randwrite", 1, 14, clientLink.peerName());
+        awaitIdle(primary);
+        primaryMd5 = md5(primary.image);
+        assertThat(md5(standby.image)).isEqualTo(standbyMd5);
+
+        // A discard is refused while this node is primary; the operator demotes it, then discards its writes.
+        String host = java.net.InetAddress.getLocalHost().getHostName();
+        CommandResult early = standby.cli("replication", "resolve", "1.1", "--discard", host);
+        assertThat(early.exitCode()).as(early.stdout() + early.stderr()).isNotZero();
+        assertThat(md5(standby.image)).isEqualTo(standbyMd5);
+        CommandResult demoted = standby.cli("replication", "demote");
+        assertThat(demoted.exitCode()).as(demoted.stdout() + demoted.stderr() + standby.log()).isZero();
+        CommandResult resolved = standby.cli("replication", "resolve", "1.1", "--discard", host);
+        assertThat(resolved.exitCode()).as(resolved.stdout() + resolved.stderr() + standby.log()).isZero();
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        awaitIdle(primary);
+        assertThat(md5(standby.image)).as("both copies identical after resolve\n" + standby.status()).isEqualTo(md5(primary.image));
+        assertThat(md5(primary.image)).as("the primary's writes survived, the standby's were discarded").isEqualTo(primaryMd5);
+        standby.await("the standby's disk standby again", x -> uncheckedStatus(x).contains("disk 1.1 role standby state up-to-date"), T);
+        assertThat(primary.number("out-of-sync")).isZero();
     }
 }
