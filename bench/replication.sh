@@ -14,7 +14,8 @@
 # to the primary only. Both servers run on this machine, so a replicated write costs the primary's
 # pwrite, the standby's pwrite and a TCP round trip over veth, all on the same CPUs: a lower bound
 # for two real servers on a dedicated link (which add the wire's latency but not the shared CPUs).
-# Resync: the standby is stopped, the client writes random 4 KiB blocks until ~1 % of the disk is
+# Resync, twice: first the replication link is cut (both servers keep running), the client writes random
+# 4 KiB blocks until ~1 % of the disk is out of sync, the link comes back; then the standby is stopped, the client writes random 4 KiB blocks until ~1 % of the disk is
 # out of sync, the standby is started again and the resync time is read from its log ("resync of
 # 1.1 complete ... in S s"); then the standby's copy and state are deleted and a full sync of the same
 # disk (filled with data first, so nothing is sparse) is timed the same way. resyncBytesPerSecond=0
@@ -164,10 +165,21 @@ fi
 
 if [[ " $phases " == *" resync "* ]]; then
   for _ in $(seq 1 600); do [ "$(field p in-flight)" = 0 ] && break; sleep 0.1; done
-  echo "quick resync of ~1 % dirty regions ..." >&2
+  target=$(( (gib << 30) / 100 ))
+  echo "quick resync of ~1 % dirty regions after a link cut (both servers keep running) ..." >&2
+  ip -n "$ns_p" link set pr1 down
+  wait_state p degraded 30
+  load randwrite 1 "-p 75 -r 75" > /dev/null
+  while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 76 -r $RANDOM" > /dev/null; done
+  cut_dirty=$(field p out-of-sync)
+  : > "$work/s.log"
+  ip -n "$ns_p" link set pr1 up
+  wait_state s up-to-date 600
+  wait_state p up-to-date 60
+  read -r cut_moved cut < <(resync_line)
+  echo "quick resync of ~1 % dirty regions after the standby's restart ..." >&2
   stop s
   wait_state p degraded 30
-  target=$(( (gib << 30) / 100 ))
   load randwrite 1 "-p 77 -r 77" > /dev/null
   while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 78 -r $RANDOM" > /dev/null; done
   dirty=$(field p out-of-sync)
@@ -195,7 +207,8 @@ fi
 echo "| resync (resyncBytesPerSecond=0) | bytes | time | ratio | per byte |"
 echo "|---|---|---|---|---|"
 if [[ " $phases " == *" resync "* ]]; then
-  awk -v d="$dirty" -v g="$gib" -v m="$quick_moved" -v t="$quick" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
+  awk -v d="$cut_dirty" -v g="$gib" -v m="$cut_moved" -v t="$cut" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync after a link cut | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
+  awk -v d="$dirty" -v g="$gib" -v m="$quick_moved" -v t="$quick" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync after the standby restarted (its JVM cold) | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
 fi
 awk -v m="$full_moved" -v t="$full" 'BEGIN { printf "| full sync | %d MiB | %.2f s | 1 | 1 |\n", m, t }'
 echo "both copies identical at the end: $same"
