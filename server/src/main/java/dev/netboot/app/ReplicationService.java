@@ -310,13 +310,11 @@ public final class ReplicationService implements AutoCloseable {
     java.util.concurrent.CompletableFuture<String> promoteForced() {
         AoeServing serving = aoeServing;
         if (failover)
-            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
-                    "replication.serviceMac is set: the failover decides who serves (it probes the primary); use 'netboot replication switchover' on the primary"));
-        if (node.role() == Role.PRIMARY) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this node is primary already"));
+            return refused("replication.serviceMac is set: the failover decides who serves (it probes the primary); use 'netboot replication switchover' on the primary");
+        if (node.role() == Role.PRIMARY) return refused("this node is primary already");
         if (node.connected())
-            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
-                    "the peer is connected: a forced promotion is for a peer that is gone (make the peer standby first)"));
-        if (serving == null) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this server has no AoE target to start"));
+            return refused("the peer is connected: a forced promotion is for a peer that is gone (make the peer standby first)");
+        if (serving == null) return refused("this server has no AoE target to start");
         log.warn("replication: FORCED PROMOTION by the operator: this node serves its disks without its peer (last disconnect: {}). "
                 + "If the peer still serves, both copies now take writes: a SPLIT BRAIN when the link heals, until 'netboot replication resolve DISK --discard HOST'",
                 node.lastDisconnect());
@@ -332,13 +330,17 @@ public final class ReplicationService implements AutoCloseable {
         }, r -> Thread.ofVirtual().start(r));
     }
 
+    /** An operator's request this node will not carry out, and why (the CLI prints it and exits 2). */
+    private static java.util.concurrent.CompletableFuture<String> refused(String why) {
+        return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(why));
+    }
+
     /** {@code netboot replication demote}: stop serving AoE, then standby once every write in flight is answered. */
     java.util.concurrent.CompletableFuture<String> demoteByOperator() {
         AoeServing serving = aoeServing;
         if (failover)
-            return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(
-                    "replication.serviceMac is set: the failover decides who serves; use 'netboot replication switchover'"));
-        if (node.role() == Role.STANDBY) return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException("this node is standby already"));
+            return refused("replication.serviceMac is set: the failover decides who serves; use 'netboot replication switchover'");
+        if (node.role() == Role.STANDBY) return refused("this node is standby already");
         log.warn("replication: DEMOTION by the operator: AoE stops on this node, its disks become standby copies");
         if (serving != null) serving.stop();
         return node.demote().thenApply(v -> "this node is STANDBY: it serves no AoE and dials its peer");
