@@ -176,6 +176,7 @@ public final class CatalogReplication implements AutoCloseable {
 
     private void publish() {
         try {
+            dropReplacedDisks();
             BootState state = read();
             carryOut(mirror.publish(state));
             boolean answered = mirror.peerApplied() == mirror.version();
@@ -190,6 +191,38 @@ public final class CatalogReplication implements AutoCloseable {
         }
     }
 
+    /** Addresses the catalog listed at the last look: only those leave replication when the catalog drops them. */
+    private Set<String> catalogued = Set.of();
+
+    /**
+     * Disks removed from the catalog, or whose address now names another file (a PC re-imaged: 'assign
+     * --replace'), leave the data path; the new file joins below as a new disk (new replica state). Disks the
+     * catalog never listed (the config's aoe.targets) are left alone.
+     */
+    private void dropReplacedDisks() throws IOException {
+        Map<String, String> files = new HashMap<>();
+        for (DiskEntry e : catalog.list()) if (!Boolean.TRUE.equals(e.readOnly())) files.put(e.address(), e.path());
+        List<String> gone = new ArrayList<>();
+        for (String name : node.disks()) {
+            String path = files.get(name);
+            if (path == null) {
+                if (catalogued.contains(name)) gone.add(name);
+                continue;
+            }
+            String was = node.backingOf(name).orElse("");
+            String now = dev.netboot.storage.FileIdentity.peek(Path.of(path));
+            if (!was.isEmpty() && !was.equals(now)) gone.add(name);
+        }
+        catalogued = Set.copyOf(files.keySet());
+        if (gone.isEmpty()) return;
+        log.warn("catalog mirror: disk(s) {} removed or replaced by another file: they leave replication (a new file joins as a new disk)", gone);
+        try {
+            node.removeDisks(gone).get(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (Exception e) {
+            log.warn("catalog mirror: taking {} out of replication: {}", gone, e.toString());
+        }
+    }
+
     /** Disks exported since the start (a clone, 'disk create') join the data path's replication. */
     private void replicateNewDisks(BootState state) {
         List<ReplicationNode.DiskSpec> added = new ArrayList<>();
@@ -197,9 +230,20 @@ public final class CatalogReplication implements AutoCloseable {
         for (DiskRecord d : state.disks()) {
             if (d.readOnly() || have.contains(d.address())) continue;
             Long size = exportedSize.apply(d.address());
-            if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size));
+            if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size, identityOf(d.address())));
         }
         if (!added.isEmpty()) node.addDisks(added);
+    }
+
+    /** The identity of the file the catalog lists under {@code address} (tagged now if it has none), or "". */
+    private String identityOf(String address) {
+        try {
+            for (DiskEntry e : catalog.list())
+                if (e.address().equals(address)) return dev.netboot.storage.FileIdentity.of(Path.of(e.path()));
+        } catch (IOException e) {
+            log.debug("catalog mirror: reading the catalog for {}: {}", address, e.getMessage());
+        }
+        return "";
     }
 
     BootState read() throws IOException {
@@ -435,6 +479,11 @@ public final class CatalogReplication implements AutoCloseable {
         for (DiskEntry e : mine.values()) {
             if (theirs.contains(e.address()) || !before.contains(e.address())) continue;
             // Removed on the primary: removed here too (the file goes with it: a stale copy must not be served after a takeover).
+            try {
+                node.removeDisks(List.of(e.address())).get(10, java.util.concurrent.TimeUnit.SECONDS);
+            } catch (Exception ex) {
+                problems.add("disk " + e.address() + ": leaving replication: " + ex);
+            }
             catalog.remove(e.target());
             if (mirrorInventory)
                 for (Disk d : inventory.disks())

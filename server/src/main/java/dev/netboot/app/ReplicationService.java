@@ -244,18 +244,32 @@ public final class ReplicationService implements AutoCloseable {
                 continue;
             }
             own.put(name, store);
-            specs.add(new ReplicationNode.DiskSpec(name, store.size()));
+            specs.add(new ReplicationNode.DiskSpec(name, store.size(), dev.netboot.storage.FileIdentity.of(Path.of(e.path()))));
         }
         ReplicationNode.Settings settings = new ReplicationNode.Settings(nodeId, role, secret, listen, peer.getHostString(), peer.getPort(),
                 Duration.ofMillis(r.pingMillis()), Duration.ofMillis(r.timeoutMillis()), r.resyncBytesPerSecond(), config.aoe().syncWrites(), stateDir(dataDir));
         boolean failover = r.failover();
         // Every replicated disk known at start is opened here once and lent to the AoE target (a role change never
         // opens a file twice); a disk exported later (a clone made while running) is the AoE target's own store.
-        ReplicationNode.DiskStores stores = name -> {
-            BlockStore s = own.get(name);
-            if (s != null) return s;
-            AoeServer a = currentAoe.get();
-            return a == null ? null : a.store(TargetAddress.parse(name));
+        ReplicationNode.DiskStores stores = new ReplicationNode.DiskStores() {
+            @Override public BlockStore store(String name) throws IOException {
+                BlockStore s = own.get(name);
+                if (s != null) return s;
+                AoeServer a = currentAoe.get();
+                return a == null ? null : a.store(TargetAddress.parse(name));
+            }
+
+            /** A disk that left replication (removed, or another file now): the file opened for it here is closed, never lent again. */
+            @Override public void released(String name) {
+                BlockStore s = own.remove(name);
+                if (s == null) return;
+                try {
+                    s.flush();
+                    s.close();
+                } catch (IOException e) {
+                    log.warn("replication: closing the store of {}: {}", name, e.getMessage());
+                }
+            }
         };
         ReplicationNode node = new ReplicationNode(settings, specs, stores, registry, failover);
         CatalogReplication mirror = null;
@@ -391,7 +405,7 @@ public final class ReplicationService implements AutoCloseable {
                     own.put(name, store);
                 }
                 log.info("replication: {} ({}) from the catalog joins the replication", name, existing.get().path());
-                return Optional.of(new ReplicationNode.DiskSpec(name, size));
+                return Optional.of(new ReplicationNode.DiskSpec(name, size, dev.netboot.storage.FileIdentity.of(Path.of(existing.get().path()))));
             }
             if (existing.isPresent()) {
                 log.warn("replication: the catalog here has {} already ({}) but replication could not use it; not creating another", name, existing.get().path());
@@ -417,7 +431,7 @@ public final class ReplicationService implements AutoCloseable {
                 own.put(name, store);
             }
             log.info("replication: created {} ({} MiB) at {} for the primary's copy", name, size >> 20, file);
-            return Optional.of(new ReplicationNode.DiskSpec(name, size));
+            return Optional.of(new ReplicationNode.DiskSpec(name, size, dev.netboot.storage.FileIdentity.of(file)));
         } catch (IOException | RuntimeException e) {
             log.warn("replication: cannot create disk {} for the primary's copy: {}", name, e.getMessage());
             return Optional.empty();

@@ -22,6 +22,9 @@ import java.util.function.LongSupplier;
  *   <li>{@code activity-log}: two 4 KiB transaction blocks written alternately (a torn write leaves the other);</li>
  *   <li>{@code primary}: present while this node serves the disk as primary; found at start it means the
  *       process died as primary, so the identifiers get the crashed flag and the log's extents are marked dirty.</li>
+ *   <li>{@code backing}: which file the rest describes (its identity, see {@link ReplicationNode.DiskSpec}): a
+ *       disk replaced under the same name (a PC re-imaged at its AoE address) must not inherit the old file's
+ *       identifiers, or two different copies would count as in sync.</li>
  * </ul>
  * Every write here is made durable (fsync) before the method returns: the effects contract lets an
  * acknowledgement that follows rely on it.
@@ -38,14 +41,28 @@ public final class ReplicaFiles {
     public Path dir() { return dir; }
 
     /** What a restart finds: identifiers, bitmap (the activity log's extents marked in after a crash as primary), activity log. */
-    public record Loaded(GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, boolean crashedPrimary, boolean fresh) {}
+    public record Loaded(GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, boolean crashedPrimary, boolean fresh, boolean replaced) {}
+
+    /** The state as it was before {@code backing} was recorded, or for a store without a file identity (LVM). */
+    public Loaded load(long diskBytes, GenerationIds newIds, int alSlots) throws IOException {
+        return load(diskBytes, newIds, alSlots, "");
+    }
 
     /**
      * Loads the state, or makes a fresh one: {@code newIds} for a disk seen for the first time (the
      * primary's copy holds data: a new current identifier; a standby's new copy: blank).
      */
-    public Loaded load(long diskBytes, GenerationIds newIds, int alSlots) throws IOException {
+    public Loaded load(long diskBytes, GenerationIds newIds, int alSlots, String backing) throws IOException {
         Files.createDirectories(dir);
+        Path backingFile = dir.resolve("backing");
+        String had = Files.exists(backingFile) ? Files.readString(backingFile, StandardCharsets.UTF_8).strip() : "";
+        boolean replaced = !backing.isEmpty() && !had.isEmpty() && !had.equals(backing);
+        if (replaced) {
+            // Another file under this disk's name: everything here describes the old one.
+            for (String f : List.of("ids", "bitmap", "activity-log", "primary")) Files.deleteIfExists(dir.resolve(f));
+            syncDir();
+        }
+        if (!backing.isEmpty() && !backing.equals(had)) replace("backing", (backing + "\n").getBytes(StandardCharsets.UTF_8));
         Path idsFile = dir.resolve("ids");
         boolean fresh = !Files.exists(idsFile);
         GenerationIds ids = fresh ? newIds : parse(Files.readString(idsFile));
@@ -81,7 +98,7 @@ public final class ReplicaFiles {
             saveIds(ids);
             saveBitmap(bitmap);
         }
-        return new Loaded(ids, bitmap, al, crashed, fresh);
+        return new Loaded(ids, bitmap, al, crashed, fresh, replaced);
     }
 
     public void saveIds(GenerationIds ids) throws IOException {

@@ -71,12 +71,21 @@ public final class ReplicationNode implements AutoCloseable {
     public record Settings(long nodeId, Role role, byte[] secret, InetSocketAddress listen, String peerHost, int peerPort,
                            Duration pingInterval, Duration timeout, long resyncBytesPerSecond, boolean durableWrites, Path stateDir) {}
 
-    /** A disk this node replicates: the catalog's name (both nodes must agree on it) and its size. */
-    public record DiskSpec(String name, long sizeBytes) {}
+    /**
+     * A disk this node replicates: the catalog's name (both nodes must agree on it), its size, and the identity
+     * of the file behind it on this node ("" when there is none to tell, e.g. an LVM volume): a new file under
+     * the same name starts a new replica state (see {@link ReplicaFiles}).
+     */
+    public record DiskSpec(String name, long sizeBytes, String backing) {
+        public DiskSpec(String name, long sizeBytes) { this(name, sizeBytes, ""); }
+    }
 
     /** Where the adapter finds each disk's store (the AoE target's on the primary, its own on the standby). */
     public interface DiskStores {
         BlockStore store(String disk) throws IOException;
+
+        /** The disk is no longer replicated here: a store the adapter opened for it alone can be closed. */
+        default void released(String disk) { }
     }
 
     /**
@@ -173,6 +182,8 @@ public final class ReplicationNode implements AutoCloseable {
         /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link ResyncBase}. */
         volatile boolean peerHasBase;
         boolean bitmapChanged;
+        /** The identity of the file this replica state describes ({@link DiskSpec#backing}). */
+        volatile String backing = "";
 
         Disk(String name, long size, DiskReplica replica, ReplicaFiles files) {
             this.name = name;
@@ -270,12 +281,16 @@ public final class ReplicationNode implements AutoCloseable {
         ReplicaFiles files = new ReplicaFiles(settings.stateDir().resolve(safeName(s.name())));
         // A primary's copy holds the clients' data: it names it at once. A standby's new copy is blank (full sync).
         GenerationIds initial = settings.role() == Role.PRIMARY ? GenerationIds.created(ReplicaFiles.random()) : GenerationIds.BLANK;
-        ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.DEFAULT_SLOTS);
+        ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.DEFAULT_SLOTS, s.backing());
+        if (l.replaced())
+            log.warn("replication: {} is another file than the one replicated before under this name (re-imaged?): its old replica state is dropped, "
+                    + "this copy starts {}", s.name(), settings.role() == Role.PRIMARY ? "with new identifiers (the peer gets a full sync)" : "blank (a full sync follows)");
         if (l.crashedPrimary())
             log.warn("replication: {} was primary when this process died: its {} activity-log extents are marked for resync", s.name(), l.activityLog().extents().size());
         files.markPrimary(role == Role.PRIMARY);
         DiskReplica r = new DiskReplica(s.name(), s.sizeBytes(), role, l.ids(), l.bitmap(), l.activityLog(), ReplicaFiles.random(), followsFailover);
         Disk d = new Disk(s.name(), s.sizeBytes(), r, files);
+        d.backing = s.backing();
         disks.put(s.name(), d);
         String n = d.name;
         FunctionCounter.builder("netboot_replication_degraded_seconds_total", d, x -> x.degradedSeconds(System.nanoTime()))
@@ -418,6 +433,49 @@ public final class ReplicationNode implements AutoCloseable {
             }
             if (added && link != null) run(link.socketClosed("new disks to replicate: reconnecting"));
         });
+    }
+
+    /** The identity of the file a replicated disk was set up with, if this node replicates it. */
+    public Optional<String> backingOf(String disk) {
+        Disk d = disks.get(disk);
+        return d == null ? Optional.empty() : Optional.of(d.backing);
+    }
+
+    /**
+     * Disks removed from the catalog, or replaced by another file under the same name, while this node runs:
+     * they leave the data path (their replica state stays on disk; a new file under the name starts a new one,
+     * see {@link ReplicaFiles}). Client writes still waiting fail. The link is renewed so the Hellos drop them.
+     */
+    public CompletableFuture<Void> removeDisks(java.util.Collection<String> names) {
+        CompletableFuture<Void> done = new CompletableFuture<>();
+        loop.execute(() -> {
+            List<Disk> gone = new ArrayList<>();
+            for (String n : names) if (disks.containsKey(n)) gone.add(disks.get(n));
+            if (gone.isEmpty()) {
+                done.complete(null);
+                return;
+            }
+            if (link != null) run(link.socketClosed("disks leave replication: reconnecting"));
+            for (Disk d : gone) {
+                disks.remove(d.name);
+                for (Consumer<Boolean> c : d.clientDone.values()) c.accept(false);
+                d.clientDone.clear();
+                d.ioThread.shutdown();
+                for (io.micrometer.core.instrument.Meter m : registry.getMeters())
+                    if (d.name.equals(m.getId().getTag("disk")) && m.getId().getName().startsWith("netboot_replication_")) registry.remove(m);
+                try {
+                    d.files.saveBitmap(d.replica.bitmap());
+                    if (d.replica.writesInFlight() == 0) d.files.markPrimary(false);
+                    d.files.close();
+                } catch (IOException e) {
+                    log.warn("replication: closing the state of {}: {}", d.name, e.getMessage());
+                }
+                stores.released(d.name);
+                log.info("replication: {} is no longer replicated (removed or replaced in the catalog)", d.name);
+            }
+            done.complete(null);
+        });
+        return done;
     }
 
     /**

@@ -310,4 +310,46 @@ class ReplicationNodeTest {
         assertThat(done.get(5, TimeUnit.SECONDS)).isTrue();
         assertThat(b.status().getFirst().outOfSyncBytes()).isEqualTo(4096);
     }
+
+    @Test
+    void aDiskReplacedByAnotherFileLeavesReplicationAndComesBackAsANewDiskTheStandbysOldCopyNeverPassesFor() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        java.util.concurrent.atomic.AtomicReference<MemoryBlockStore> pCurrent = new java.util.concurrent.atomic.AtomicReference<>(pStore);
+        List<String> released = new java.util.concurrent.CopyOnWriteArrayList<>();
+        ReplicationNode.DiskStores pStores = new ReplicationNode.DiskStores() {
+            @Override public dev.netboot.storage.BlockStore store(String disk) { return pCurrent.get(); }
+            @Override public void released(String disk) { released.add(disk); }
+        };
+        ReplicationNode.Settings ps = new ReplicationNode.Settings(1, Role.PRIMARY, SECRET, new InetSocketAddress("127.0.0.1", pPort), "127.0.0.1", sPort,
+                Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve("p"));
+        SimpleMeterRegistry pReg = new SimpleMeterRegistry();
+        ReplicationNode primary = new ReplicationNode(ps, List.of(new ReplicationNode.DiskSpec("1.1", SIZE, "old-file")), pStores, pReg).start();
+        open.add(primary);
+        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        String oldIds = primary.status().getFirst().ids();
+        assertThat(primary.backingOf("1.1")).contains("old-file");
+
+        // Re-imaged: the catalog names another file under 1.1. It leaves replication (its store released, meters gone) ...
+        primary.removeDisks(List.of("1.1")).get(10, TimeUnit.SECONDS);
+        assertThat(primary.disks()).isEmpty();
+        assertThat(primary.replicates("1.1")).isFalse();
+        assertThat(released).containsExactly("1.1");
+        assertThat(pReg.find("netboot_replication_state").tag("disk", "1.1").gauge()).isNull();
+
+        // ... and joins again as a new disk with new identifiers. The standby's copy is the old file's: it must not
+        // count as in sync with the new one (before, the old state was loaded for the new file and both said "up to date").
+        MemoryBlockStore reimaged = new MemoryBlockStore(SIZE);
+        byte[] data = new byte[SIZE];
+        new Random(9).nextBytes(data);
+        reimaged.write(0, ByteBuffer.wrap(data));
+        pCurrent.set(reimaged);
+        primary.addDisks(List.of(new ReplicationNode.DiskSpec("1.1", SIZE, "new-file")));
+        await(() -> primary.replicates("1.1") && !primary.status().isEmpty() && state(standby) == ReplicaState.UNRELATED, "the standby refuses the new file");
+        assertThat(primary.status().getFirst().ids()).isNotEqualTo(oldIds);
+        assertThat(state(primary)).isNotEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(write(primary, 0, new byte[4096])).as("the primary serves the new file").isTrue();
+        assertThat(md5(sStore)).as("nothing of the new file overwrote the standby's old copy").isNotEqualTo(md5(reimaged));
+    }
 }
