@@ -19,6 +19,8 @@ class FileIdentityTest {
         Files.write(disk, new byte[4096]);
         assertThat(FileIdentity.peek(disk)).as("peek never tags").isEmpty();
         String first = FileIdentity.of(disk);
+        // tmpfs before Linux 6.6 has no user extended attributes: there a disk has no identity (and nothing breaks).
+        org.junit.jupiter.api.Assumptions.assumeFalse(first.isEmpty(), "no user extended attributes on " + Files.getFileStore(dir));
         assertThat(first).hasSize(16);
         Files.write(disk, new byte[8192], java.nio.file.StandardOpenOption.APPEND);
         assertThat(FileIdentity.of(disk)).isEqualTo(first);
