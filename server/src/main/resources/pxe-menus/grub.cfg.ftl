@@ -15,8 +15,22 @@ menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel"
 </#if>
 </#if>
+<#if bootHttpServer?has_content>
+<#-- Over HTTP when this GRUB can (BIOS GRUB loads http.mod from its network folder): a TCP stream instead of
+     lockstep TFTP of 1 KiB blocks. Debian 12's signed GRUB has no http module and refuses insmod under
+     Secure Boot: it keeps the TFTP paths it came by (shim's verifier checks the kernel either way). -->
+    if insmod http; then
+        set netboot_files="(http,[=bootHttpServer])[=bootHttpPath]"
+    else
+        set netboot_files=/
+    fi
+    echo "netboot: kernel and initrd from ${netboot_files}"
+    linux ${netboot_files}[=kernel] [=cmdline]
+    initrd ${netboot_files}[=initrd]
+<#else>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
+</#if>
 }
 <#else>
 <#if !mac?has_content>
