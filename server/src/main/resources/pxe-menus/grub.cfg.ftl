@@ -16,17 +16,19 @@ menuentry "netboot: [=image] on AoE [=aoe]" {
 </#if>
 </#if>
 <#if bootHttpServer?has_content>
-<#-- Over HTTP when this GRUB can (BIOS GRUB loads http.mod from its network folder): a TCP stream instead of
-     lockstep TFTP of 1 KiB blocks. Debian 12's signed GRUB has no http module and refuses insmod under
-     Secure Boot: it keeps the TFTP paths it came by (shim's verifier checks the kernel either way). -->
-    if insmod http; then
-        set netboot_files="(http,[=bootHttpServer])[=bootHttpPath]"
+<#-- Over HTTP when this GRUB can: a TCP stream instead of lockstep TFTP of 1 KiB blocks. BIOS GRUB loads http.mod
+     from its network folder (insmod always returns 0, so the test is whether linux itself succeeds). Debian 12's
+     signed GRUB has no http module and loads none under Secure Boot: linux fails there and the TFTP paths it came
+     by follow (shim's verifier checks the kernel either way). -->
+    if [ "${grub_platform}" = "pc" ]; then insmod http; fi
+    if linux "(http,[=bootHttpServer])[=bootHttpPath][=kernel]" [=cmdline]; then
+        echo "netboot: kernel and initrd over HTTP"
+        initrd "(http,[=bootHttpServer])[=bootHttpPath][=initrd]"
     else
-        set netboot_files=/
+        echo "netboot: this GRUB has no HTTP: kernel and initrd over TFTP"
+        linux /[=kernel] [=cmdline]
+        initrd /[=initrd]
     fi
-    echo "netboot: kernel and initrd from ${netboot_files}"
-    linux ${netboot_files}[=kernel] [=cmdline]
-    initrd ${netboot_files}[=initrd]
 <#else>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]

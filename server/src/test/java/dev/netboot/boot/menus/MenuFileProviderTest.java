@@ -208,8 +208,9 @@ class MenuFileProviderTest {
     @Test
     void withHttpOnGrubLoadsOverHttpWhenItHasTheModuleElseByTftpPath() {
         String menu = text(open(httpProvider(), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
-        assertThat(menu).contains("if insmod http; then", "set netboot_files=\"(http,10.0.0.1:8080)/boot/\"", "set netboot_files=/",
-                "linux ${netboot_files}images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd ${netboot_files}images/debian12/initrd.img");
+        assertThat(menu).contains("insmod http", "if linux \"(http,10.0.0.1:8080)/boot/images/debian12/vmlinuz\" netboot.mac=aa:bb:cc:dd:ee:ff",
+                "initrd \"(http,10.0.0.1:8080)/boot/images/debian12/initrd.img\"", "else",
+                "linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd /images/debian12/initrd.img");
         String off = text(open(provider(dir.resolve("none")), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
         assertThat(off).as("HTTP off: TFTP paths as before").contains("linux /images/debian12/vmlinuz", "initrd /images/debian12/initrd.img")
                 .doesNotContain("http");
