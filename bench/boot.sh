@@ -469,6 +469,8 @@ bench_round() {  # STACK N RUN KIND
     ip netns exec "$NS" tcpdump -i "$BR" -s 128 -U -w "$CAPTURE/$kind-$stack-$n-$run.pcap" udp and not port 67 and not port 68 2>/dev/null &
     dump=$!; PIDS+=("$dump"); sleep 0.5
   fi
+  local logged
+  [[ $stack == ours ]] && logged=$(($(wc -l <"$dir/server.log") + 1)) || logged=$(($(wc -l <"$dir/dnsmasq.log") + 1))
   c0=$(cpu_ticks "${pids[@]}")
   power_on "$n" "$dir" "$kind"
   await_pcs "$n" "$dir"
@@ -478,20 +480,24 @@ bench_round() {  # STACK N RUN KIND
   CPU_PER_BOOT=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / hz / n }')
   RAW["$stack|$key-cpu"]+="$CPU_PER_BOOT "
   "stop_$stack"
-  RAW["$stack|$key-via"]+="$(transport_of "$stack" "$dir") "
+  RAW["$stack|$key-via"]+="$(transport_of "$stack" "$dir" "$logged") "
   collect "$stack" "$key" "$n" "$dir"
   # free the disk space (copies, clones) before the next round; keep the logs
   rm -rf "$dir/data" "$dir"/copy*.img "$dir/served-initrd.img"
 }
 
-# How the kernel reached the PCs, from the servers' own logs: ours logs every file it serves by HTTP
-# ("HTTP: served images/demo/vmlinuz"; its TFTP logs no single transfer, so without that line it was TFTP);
-# dnsmasq logs each TFTP transfer ("sent .../vmlinuz"), python3 http.server each GET.
-transport_of() {  # STACK DIR
+# How the kernel reached the PCs, from the servers' own log lines written after power-on (ours' warm-up
+# fetches vmlinuz over HTTP before): ours logs every file served ("HTTP: served images/demo/vmlinuz to",
+# "TftpServer: served images/demo/vmlinuz to"), dnsmasq each TFTP transfer ("sent .../vmlinuz"),
+# python3 http.server each GET.
+transport_of() {  # STACK DIR LINE: the logs' lines from LINE on
+  local from=$3
   if [[ $1 == ours ]]; then
-    grep -q "HTTP: served images/demo/vmlinuz" "$2/server.log" 2>/dev/null && echo HTTP || echo TFTP
+    if tail -n "+$from" "$2/server.log" 2>/dev/null | grep -q "HTTP: served images/demo/vmlinuz to"; then echo HTTP
+    elif tail -n "+$from" "$2/server.log" 2>/dev/null | grep -q "TftpServer: served images/demo/vmlinuz to"; then echo TFTP
+    else echo "?"; fi
   elif grep -q "GET /[^ ]*vmlinuz" "$2/httpd.log" 2>/dev/null; then echo HTTP
-  elif grep -q "sent .*vmlinuz" "$2/dnsmasq.log" 2>/dev/null; then echo TFTP
+  elif tail -n "+$from" "$2/dnsmasq.log" 2>/dev/null | grep -q "sent .*vmlinuz"; then echo TFTP
   else echo "?"; fi
 }
 
