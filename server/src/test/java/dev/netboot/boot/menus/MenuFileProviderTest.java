@@ -208,8 +208,8 @@ class MenuFileProviderTest {
     @Test
     void withHttpOnGrubLoadsOverHttpWhenItHasTheModuleElseByTftpPath() {
         String menu = text(open(httpProvider(), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
-        assertThat(menu).contains("insmod http", "if linux \"(http,10.0.0.1:8080)/boot/images/debian12/vmlinuz\" netboot.mac=aa:bb:cc:dd:ee:ff",
-                "initrd \"(http,10.0.0.1:8080)/boot/images/debian12/initrd.img\"", "else",
+        assertThat(menu).contains("if [ \"${grub_platform}\" = \"pc\" ]; then", "insmod http", "if linux \"(http,10.0.0.1:8080)/boot/images/debian12/vmlinuz\" netboot.mac=aa:bb:cc:dd:ee:ff",
+                "initrd \"(http,10.0.0.1:8080)/boot/images/debian12/initrd.img\"", "if [ \"${netboot_http}\" = \"no\" ]; then",
                 "linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd /images/debian12/initrd.img");
         String off = text(open(provider(dir.resolve("none")), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
         assertThat(off).as("HTTP off: TFTP paths as before").contains("linux /images/debian12/vmlinuz", "initrd /images/debian12/initrd.img")
