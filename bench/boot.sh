@@ -12,12 +12,15 @@
 #
 # Client kinds (KINDS, default all seven):
 #   bios-ipxe     SeaBIOS + the NIC's iPXE ROM -> boot.ipxe -> per-MAC script -> kernel + initrd ("bios" is the same)
-#   bios-pxelinux the same ROM handed pxelinux.0 (boot.loader=pxelinux) -> pxelinux.cfg/01-<mac> -> kernel + initrd by TFTP
-#   bios-grub     the same ROM handed grub-mknetdir's core.0 (boot.loader=grub) -> grub/grub.cfg-01-<mac> -> TFTP
+#   bios-pxelinux the same ROM handed lpxelinux.0 (boot.loader=pxelinux, HTTP on) -> pxelinux.cfg/01-<mac> -> kernel +
+#                 initrd by HTTP (the peer: pxelinux.0, the same menu rendered with HTTP off, TFTP)
+#   bios-grub     the same ROM handed grub-mknetdir's core.0 (boot.loader=grub) -> grub/grub.cfg-01-<mac> -> http.mod,
+#                 kernel + initrd by HTTP (the peer: TFTP)
 #   uefi-ipxe     OVMF + the same combined ROM's iPXE EFI driver
 #   uefi-pxe      OVMF's own PXE (no ROM) -> snponly.efi over TFTP -> iPXE
 #   uefi-secure   OVMF's Secure Boot build (Microsoft's keys, q35 + SMM), own PXE -> shimx64.efi -> signed grubx64.efi
-#                 -> grub.cfg -> the image's signed kernel + initrd by TFTP (no setting changed on ours)
+#                 -> grub.cfg -> the image's signed kernel + initrd by TFTP on both (no setting changed on ours;
+#                 Debian 12's signed GRUB has no http module)
 #   uefi-http     OVMF's own HTTP boot (no ROM, PXE off) -> snponly.efi over HTTP -> iPXE
 # OVMF (package ovmf) and snponly.efi (package ipxe) come from the tests' cache (~/.cache/netboot-test/pkg-*);
 # PXELINUX, GRUB and shim from the tests' loader tree (~/.cache/netboot-test/debian-loaders, the packages of
@@ -377,7 +380,7 @@ start_ours() {  # N DIR KIND
 warm_files() {  # KIND
   local m=$(mac_of 1)
   case $1 in
-    bios-pxelinux) echo "pxelinux.0 ldlinux.c32 pxelinux.cfg/01-${m//:/-}" ;;
+    bios-pxelinux) echo "lpxelinux.0 ldlinux.c32 pxelinux.cfg/01-${m//:/-}" ;;
     bios-grub) echo "grub/i386-pc/core.0 grub/grub.cfg-01-${m//:/-}" ;;
     uefi-secure) echo "shimx64.efi grubx64.efi grub/grub.cfg grub/grub.cfg-01-${m//:/-}" ;;
   esac
@@ -466,6 +469,8 @@ bench_round() {  # STACK N RUN KIND
     ip netns exec "$NS" tcpdump -i "$BR" -s 128 -U -w "$CAPTURE/$kind-$stack-$n-$run.pcap" udp and not port 67 and not port 68 2>/dev/null &
     dump=$!; PIDS+=("$dump"); sleep 0.5
   fi
+  local logged
+  [[ $stack == ours ]] && logged=$(($(wc -l <"$dir/server.log") + 1)) || logged=$(($(wc -l <"$dir/dnsmasq.log") + 1))
   c0=$(cpu_ticks "${pids[@]}")
   power_on "$n" "$dir" "$kind"
   await_pcs "$n" "$dir"
@@ -475,9 +480,25 @@ bench_round() {  # STACK N RUN KIND
   CPU_PER_BOOT=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / hz / n }')
   RAW["$stack|$key-cpu"]+="$CPU_PER_BOOT "
   "stop_$stack"
+  RAW["$stack|$key-via"]+="$(transport_of "$stack" "$dir" "$logged") "
   collect "$stack" "$key" "$n" "$dir"
   # free the disk space (copies, clones) before the next round; keep the logs
   rm -rf "$dir/data" "$dir"/copy*.img "$dir/served-initrd.img"
+}
+
+# How the kernel reached the PCs, from the servers' own log lines written after power-on (ours' warm-up
+# fetches vmlinuz over HTTP before): ours logs every file served ("HTTP: served images/demo/vmlinuz to",
+# "TftpServer: served images/demo/vmlinuz to"), dnsmasq each TFTP transfer ("sent .../vmlinuz"),
+# python3 http.server each GET.
+transport_of() {  # STACK DIR LINE: the logs' lines from LINE on
+  local from=$3
+  if [[ $1 == ours ]]; then
+    if tail -n "+$from" "$2/server.log" 2>/dev/null | grep -q "HTTP: served images/demo/vmlinuz to"; then echo HTTP
+    elif tail -n "+$from" "$2/server.log" 2>/dev/null | grep -q "TftpServer: served images/demo/vmlinuz to"; then echo TFTP
+    else echo "?"; fi
+  elif grep -q "GET /[^ ]*vmlinuz" "$2/httpd.log" 2>/dev/null; then echo HTTP
+  elif tail -n "+$from" "$2/dnsmasq.log" 2>/dev/null | grep -q "sent .*vmlinuz"; then echo TFTP
+  else echo "?"; fi
 }
 
 # CPU time (user + system, clock ticks) the processes used so far, threads included.
@@ -490,6 +511,9 @@ cpu_ticks() {  # PID...
   echo "$t"
 }
 
+via() {  # STACK KEY -> the transports seen over the runs, once each
+  tr ' ' '\n' <<<"${RAW[$1|$2-via]:-}" | sed '/^$/d' | sort -u | paste -sd/ -
+}
 label_of() { case $1 in ours) echo "ours (netboot)" ;; peer) echo "dnsmasq + vblade" ;; esac; }
 fmt() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.1f' "$1" || echo "${1:-n/a}"; }
 fmt2() { [[ $1 =~ ^[0-9.]+$ ]] && printf '%.2f' "$1" || echo "${1:-n/a}"; }
@@ -551,7 +575,7 @@ report() {
   echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
   echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB (UEFI: at least 512), virtio-net; kinds: $KINDS; median of $RUNS run(s)"
   [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd; uefi-secure: OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.ms.fd, q35 + SMM); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
-  [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`), kernel + initrd by TFTP as the loaders ask; the peer from its TFTP root"
+  [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`) with HTTP on, so PXELINUX PCs get lpxelinux.0 and its menu's http:// URLs, BIOS GRUB loads http.mod and \`linux (http,…)\`, and Debian 12's signed GRUB (no http module, none loadable under Secure Boot) falls back to TFTP; the peer serves pxelinux.0 and the same menus rendered with HTTP off from its TFTP root (dnsmasq has no HTTP)"
   echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
   echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
   if ((PEER_NO_PXEDHCP)); then
@@ -571,8 +595,8 @@ report() {
   if ((!SKIP_BOOT)); then
     echo "## Power-on to the image's init (\`$MARKER\` on the serial console)"
     echo
-    echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) | waiting on the servers: ours / peer (s) | ratio | server CPU per boot: ours / peer (s) | largest step, ours (s) |"
-    echo "|---|---:|---:|---:|---:|---:|---:|---|"
+    echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) | kernel + initrd by: ours / peer | waiting on the servers: ours / peer (s) | ratio | server CPU per boot: ours / peer (s) | largest step, ours (s) |"
+    echo "|---|---:|---:|---:|---|---:|---:|---:|---|"
     local kind rows=() first=${KINDS%% *} k2 on pn oc pc
     for kind in $KINDS; do
       rows+=("$kind.one-mean|$kind: 1 PC (s)")
@@ -585,14 +609,14 @@ report() {
       key=${row%%|*}
       o=$(med_of "${RAW[ours|$key]:-}") p=$(med_of "${RAW[peer|$key]:-}")
       if [[ $key == *prep* ]]; then
-        echo "| ${row#*|} | $(fmt2 "$o") | $(fmt2 "$p") | $(ratio "$o" "$p") | | | | |"
+        echo "| ${row#*|} | $(fmt2 "$o") | $(fmt2 "$p") | $(ratio "$o" "$p") | | | | | |"
       elif [[ $key == *-mean ]]; then
         k2=${key%-mean}
         on=$(med_of "${RAW[ours|$k2-net]:-}") pn=$(med_of "${RAW[peer|$k2-net]:-}")
         oc=$(med_of "${RAW[ours|$k2-cpu]:-}") pc=$(med_of "${RAW[peer|$k2-cpu]:-}")
-        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | $(fmt "$on") / $(fmt "$pn") | $(ratio "$on" "$pn") | $(fmt2 "$oc") / $(fmt2 "$pc") | $(largest_step ours "$k2") |"
+        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | $(via ours "$k2") / $(via peer "$k2") | $(fmt "$on") / $(fmt "$pn") | $(ratio "$on" "$pn") | $(fmt2 "$oc") / $(fmt2 "$pc") | $(largest_step ours "$k2") |"
       else
-        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | | | | |"
+        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | | | | | |"
       fi
     done
     echo
@@ -712,9 +736,11 @@ peer_loader_files() {
     || { cat "$WORK/grub-mknetdir.log" >&2; die "grub-mknetdir failed"; }
   cp -a "$BASE" "$scratch"
   netboot "$scratch" clone demo --to "$(mac_of 1)" >/dev/null 2>&1 || die "netboot clone (scratch) failed"
-  netboot "$scratch" menu default --loader grub >"$PEER_FILES/grub/grub.cfg" 2>/dev/null || die "netboot menu default --loader grub failed"
+  # With HTTP off: the menus name the kernel and initrd by TFTP path, which is all the peer serves.
+  netboot "$scratch" menu default --loader grub --set http.enabled=false >"$PEER_FILES/grub/grub.cfg" 2>/dev/null || die "netboot menu default --loader grub failed"
   for f in pxelinux grub; do
-    menu=$(netboot "$scratch" menu "$(mac_of 1)" --loader $f 2>/dev/null) || die "netboot menu --loader $f failed"
+    menu=$(netboot "$scratch" menu "$(mac_of 1)" --loader $f --set http.enabled=false 2>/dev/null) || die "netboot menu --loader $f failed"
+    grep -q "http" <<<"$menu" && die "the peer's $f menu names HTTP: $menu"
     for ((i = 1; i <= CLIENTS; i++)); do
       mac=$(mac_of "$i")
       # shellcheck disable=SC2001

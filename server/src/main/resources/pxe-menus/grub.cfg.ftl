@@ -15,8 +15,30 @@ menuentry "netboot: [=image] on AoE [=aoe]" {
     echo "netboot: with Secure Boot on, this PC refuses it; turn it off, or sign the kernel"
 </#if>
 </#if>
+<#if bootHttpServer?has_content>
+<#-- Over HTTP where this GRUB can: a TCP stream instead of lockstep TFTP of 1 KiB blocks. BIOS GRUB loads http.mod
+     from its network folder (insmod always returns 0, so the test is whether linux itself succeeds). Debian 12's
+     signed EFI GRUB has no http module and loads none under Secure Boot; trying would print an error, and an
+     error printed in a menu entry makes GRUB wait 10 s at "Press any key to continue..." before it boots: so
+     EFI GRUB takes the TFTP paths it came by without trying (shim's verifier checks the kernel either way). -->
+    set netboot_http=no
+    if [ "${grub_platform}" = "pc" ]; then
+        insmod http
+        if linux "(http,[=bootHttpServer])[=bootHttpPath][=kernel]" [=cmdline]; then
+            set netboot_http=yes
+            echo "netboot: kernel and initrd over HTTP"
+            initrd "(http,[=bootHttpServer])[=bootHttpPath][=initrd]"
+        fi
+    fi
+    if [ "${netboot_http}" = "no" ]; then
+        echo "netboot: kernel and initrd over TFTP"
+        linux /[=kernel] [=cmdline]
+        initrd /[=initrd]
+    fi
+<#else>
     linux /[=kernel] [=cmdline]
     initrd /[=initrd]
+</#if>
 }
 <#else>
 <#if !mac?has_content>

@@ -9,9 +9,11 @@ SAY netboot: [=mac] starts installer [=installer] onto its disk AoE [=aoeDevice]
 <#else>
 SAY netboot: [=mac] boots image [=image] from AoE [=aoeDevice]
 </#if>
+<#-- bootUrl (http://server:port/boot/) is set when this PC got lpxelinux.0 with HTTP on: it streams the
+     kernel and initrd over HTTP instead of lockstep TFTP. Empty: the TFTP paths, as pxelinux.0 reads them. -->
 LABEL netboot
-  KERNEL [=kernel]
-  INITRD [=initrd]
+  KERNEL [=bootUrl][=kernel]
+  INITRD [=bootUrl][=initrd]
   APPEND [=cmdline]
 <#else>
 DEFAULT retry
@@ -24,6 +26,7 @@ SAY netboot: assign one in the web admin: [=adminUrl]
 SAY netboot: assign one on the server: netboot clone IMAGE --to <#if mac?has_content>[=mac]<#else>MAC</#if>
 </#if>
 SAY netboot: asking again in [=retrySeconds] s
+<#-- The loader this PC runs again: lpxelinux.0 when it got that one (bootUrl set), else pxelinux.0. -->
 LABEL retry
-  KERNEL pxelinux.0
+  KERNEL <#if bootUrl?has_content>lpxelinux.0<#else>pxelinux.0</#if>
 </#if>

@@ -276,7 +276,12 @@ public final class Appliance implements AutoCloseable {
 
     /** Per-client boot menus, rendered from templates and what the booter decided. */
     private FileProvider menus() {
-        MenuFileProvider menus = services.menus(adminLink(), waiting);
+        MenuFileProvider menus = services.menus(adminLink(), httpBootLink(), waiting);
+        if (config.http().enabled()) {
+            log.info("GRUB menus load the kernel and initrd over HTTP when the PC's GRUB has its http module (BIOS GRUB: yes; Debian 12's signed GRUB: no, TFTP); "
+                    + "PXELINUX PCs {}", services.pxelinuxOverHttp() ? "get lpxelinux.0 and load them over HTTP"
+                    : "load them over TFTP (" + (services.bootLoaders().has(dev.netboot.loaders.Loader.LPXELINUX) ? "the boot root has its own pxelinux.0" : "no lpxelinux.0 in the pxelinux package") + ")");
+        }
         log.info("boot menus from {} (templates missing there: packaged defaults)", services.menuTemplates().operatorDir().toAbsolutePath());
         NetbootConfig.Disks d = config.disks();
         if (!d.defaultImage().isBlank()) {
@@ -296,6 +301,19 @@ public final class Appliance implements AutoCloseable {
                     : ServerAddress.facing(client == null ? null : client.getAddress()).map(InetAddress::getHostAddress).orElse("THIS-SERVER");
             HttpService running = http;
             return "http://" + host + ":" + (running != null ? running.port() : h.port()) + AdminRoutes.PREFIX + "/";
+        };
+    }
+
+    /** This server's boot files over HTTP at the server's address on the client's network, for the GRUB and PXELINUX menus. */
+    private dev.netboot.boot.menus.HttpBootLink httpBootLink() {
+        NetbootConfig.Http h = config.http();
+        if (!h.enabled()) return dev.netboot.boot.menus.HttpBootLink.NONE;
+        return (kind, client) -> {
+            String host = !h.address().isBlank() && !h.address().equals("0.0.0.0") ? h.address()
+                    : ServerAddress.facing(client == null ? null : client.getAddress()).map(InetAddress::getHostAddress).orElse("");
+            if (host.isEmpty()) return ""; // no address the PC can reach for sure: the TFTP paths it came by still work
+            HttpService running = http;
+            return "http://" + host + ":" + (running != null ? running.port() : h.port()) + dev.netboot.files.FileRequest.HTTP_PREFIX;
         };
     }
 

@@ -15,6 +15,7 @@ import dev.netboot.boot.installer.InstallerFileProvider;
 import dev.netboot.boot.installer.InstallerModes;
 import dev.netboot.boot.initrd.InitrdBuilder;
 import dev.netboot.boot.menus.AdminLink;
+import dev.netboot.boot.menus.HttpBootLink;
 import dev.netboot.boot.menus.MenuFileProvider;
 import dev.netboot.templates.Templates;
 import dev.netboot.boot.menus.WaitingClients;
@@ -32,6 +33,7 @@ import dev.netboot.boot.BootRule;
 import dev.netboot.boot.LoaderChoice;
 import dev.netboot.files.FileProvider;
 import dev.netboot.loaders.BootLoaders;
+import dev.netboot.loaders.Loader;
 import dev.netboot.loaders.GrubNetDirectory;
 import dev.netboot.loaders.LoaderFileProvider;
 
@@ -124,7 +126,7 @@ public final class Services implements AutoCloseable {
             BootOverrides o = bootOverrides();
             BootLoaders found = bootLoaders();
             RuleBootPolicy loaders = new RuleBootPolicy(new BootFiles(b.bios(), b.uefiX64(), b.uefiArm64(), b.httpBoot(), b.ipxeScriptUrl(),
-                    bootLoader()), "", o, o::isDisabled, bootRules(), found::has);
+                    bootLoader()), "", o, o::isDisabled, bootRules(), l -> l == Loader.LPXELINUX ? pxelinuxOverHttp() : found.has(l));
             NetbootConfig.Disks d = config.disks();
             DefaultImageClones defaults = d.defaultImage().isBlank() ? DefaultImageClones.NONE
                     : new DefaultImageClones(d.defaultImage(), mac -> clientDisks().assignDefault(mac, d.defaultImage()),
@@ -176,12 +178,38 @@ public final class Services implements AutoCloseable {
         return new Templates(Path.of(config.menus().dir()), "/pxe-menus");
     }
 
-    /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided. */
+    /** Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided; kernels by TFTP path. */
     public MenuFileProvider menus(AdminLink admin, WaitingClients waiting) {
+        return menus(admin, HttpBootLink.NONE, waiting);
+    }
+
+    /**
+     * Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided.
+     *
+     * @param httpBoot this server's boot files over HTTP as a PC reaches them: GRUB menus load the kernel and
+     *                 initrd that way when GRUB has its http module, PXELINUX menus when the PC got lpxelinux.0
+     *                 ({@link #pxelinuxOverHttp()}); iPXE's menus are relative to where iPXE got them already
+     */
+    public MenuFileProvider menus(AdminLink admin, HttpBootLink httpBoot, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
         ImageFileProvider images = imageFiles();
+        HttpBootLink link = (kind, client) -> switch (kind) {
+            case GRUB -> httpBoot.forClient(kind, client);
+            case PXELINUX -> pxelinuxOverHttp() ? httpBoot.forClient(kind, client) : "";
+            case IPXE, IPXE_CHAIN -> "";
+        };
         return new MenuFileProvider(menuTemplates(), booter()::bootFor, m.kernelArgs(), m.retrySeconds(), admin, waiting,
-                images::kernelSignature, booter()::loaderAsked);
+                images::kernelSignature, booter()::loaderAsked, link);
+    }
+
+    /**
+     * Whether PXELINUX clients get lpxelinux.0 and menus with http:// URLs: HTTP is on, the pxelinux package
+     * has lpxelinux.0, and the boot root holds no pxelinux.0 of the operator's own (that one wins, and it may
+     * load nothing but TFTP, so its PCs keep pxelinux.0 and TFTP paths).
+     */
+    public boolean pxelinuxOverHttp() {
+        return config.http().enabled() && bootLoaders().has(Loader.LPXELINUX)
+                && !java.nio.file.Files.exists(Path.of(config.files().root()).resolve(Loader.PXELINUX.servedName()));
     }
 
     public synchronized InitrdBuilder initrds() {

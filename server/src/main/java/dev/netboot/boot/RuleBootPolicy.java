@@ -42,7 +42,8 @@ public final class RuleBootPolicy implements BootPolicy {
     /**
      * @param rules     the operator's boot rules, first match wins
      * @param available which loaders this server can serve ({@code loaders.BootLoaders}): {@code auto} picks
-     *                  shim + GRUB for x64 UEFI only when both are there
+     *                  shim + GRUB for x64 UEFI only when both are there; PXELINUX clients get lpxelinux.0
+     *                  (kernel and initrd over HTTP) when it says yes to {@link Loader#LPXELINUX}
      */
     public RuleBootPolicy(BootFiles files, String nextServer, Function<String, Optional<String>> overrideByMac, Predicate<String> disabled,
                           List<BootRule> rules, Predicate<Loader> available) {
@@ -79,7 +80,8 @@ public final class RuleBootPolicy implements BootPolicy {
         String script = m.isIpxe() ? files.ipxeScriptUrl() : "";
         return switch (m.arch()) {
             case BIOS -> switch (choice) {
-                case PXELINUX -> Loader.PXELINUX.servedName();
+                // lpxelinux.0 when offered (HTTP on, the package has it, no pxelinux.0 of the operator's): same menus, kernel over HTTP.
+                case PXELINUX -> (available.test(Loader.LPXELINUX) ? Loader.LPXELINUX : Loader.PXELINUX).servedName();
                 case GRUB, SHIM_GRUB -> Loader.GRUB_PC.servedName();
                 case IPXE, AUTO -> script.isBlank() ? files.bios() : script;
             };

@@ -53,7 +53,9 @@ final class MenuCommand implements Callable<Integer> {
             NetbootConfig.Http h = config.http();
             String host = h.address().isBlank() || h.address().equals("0.0.0.0") ? "SERVER-ADDRESS" : h.address();
             AdminLink admin = h.enabled() ? pc -> "http://" + host + ":" + h.port() + "/admin/" : AdminLink.NONE;
-            MenuFileProvider menus = services.menus(admin, WaitingClients.forRetry(services.clock(), config.menus().retrySeconds()));
+            dev.netboot.boot.menus.HttpBootLink httpBoot = h.enabled() ? (k, pc) -> "http://" + host + ":" + h.port() + dev.netboot.files.FileRequest.HTTP_PREFIX
+                    : dev.netboot.boot.menus.HttpBootLink.NONE;
+            MenuFileProvider menus = services.menus(admin, httpBoot, WaitingClients.forRetry(services.clock(), config.menus().retrySeconds()));
             switch (menus.render(new MenuRequest(kind, client), kind.template())) {
                 case Lookup.Found found -> {
                     try (ServedFile file = found.file()) {

@@ -219,7 +219,7 @@ public record NetbootConfig(
      * benchmarks chose; change them only to compare.
      */
     public record Tuning(
-            @JsonPropertyDescription("How long a Netty epoll loop keeps polling after its last I/O before it sleeps (shorter TFTP/DHCP turnaround, more CPU); 0 = never")
+            @JsonPropertyDescription("How long a Netty epoll loop keeps polling after its last I/O before it sleeps (shorter TFTP/DHCP turnaround, more CPU; a loop whose spins run out without I/O, as with a slow lockstep client, stops spinning until a quick answer comes); 0 = never")
             long eventLoopSpinMicros,
             @JsonPropertyDescription("How long an AoE receive thread polls for more frames after a batch; 0 = never (measured best with the receive ring)")
             long aoeSpinNanos,

@@ -18,6 +18,11 @@ public enum Loader {
     /** shim's MOK manager, which shim runs when a signature check fails and asks for it. */
     MOK_MANAGER("mmx64.efi", "shim-helpers-amd64-signed", "usr/lib/shim/mmx64.efi.signed"),
     PXELINUX("pxelinux.0", "pxelinux", "usr/lib/PXELINUX/pxelinux.0"),
+    /**
+     * PXELINUX with its own TCP/IP stack (lwIP), same package: it also loads {@code http://} URLs, so the
+     * kernel and initrd stream over HTTP instead of lockstep TFTP. Reads the same menus and ldlinux.c32.
+     */
+    LPXELINUX("lpxelinux.0", "pxelinux", "usr/lib/PXELINUX/lpxelinux.0"),
     /** PXELINUX loads it (and any other {@code .c32}) from the folder pxelinux.0 came from. */
     LDLINUX("ldlinux.c32", "syslinux-common", "usr/lib/syslinux/modules/bios/ldlinux.c32"),
     /** BIOS GRUB's modules; the network image is made from them with grub-mknetdir (grub-common, a dependency). */

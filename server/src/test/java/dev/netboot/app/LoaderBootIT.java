@@ -45,13 +45,20 @@ class LoaderBootIT {
         String mac = "52:54:00:10:ad:01";
         String console = boot(mac, Firmware.BIOS_IPXE, List.of("boot.loader=pxelinux"));
         assertThat(plain(console)).as(console).contains("PXELINUX 6.04", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
+        // HTTP is on: the PC got lpxelinux.0, and its menu's http:// URLs streamed the kernel and initrd over HTTP.
+        assertThat(steps).as("boot steps").contains("tftp lpxelinux.0").doesNotContain("tftp pxelinux.0");
+        assertKernelAndInitrdCameBy("http", "tftp");
     }
 
     @Test
     void biosPcBootsThroughGrub() throws Exception {
         String mac = "52:54:00:10:ad:02";
         String console = boot(mac, Firmware.BIOS_IPXE, List.of("boot.loader=grub"));
-        assertThat(plain(console)).as(console).contains("Welcome to GRUB!", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
+        assertThat(plain(console)).as(console).contains("Welcome to GRUB!", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0",
+                "netboot: kernel and initrd over HTTP");
+        // BIOS GRUB loaded http.mod from its network folder, and the kernel and initrd came over HTTP.
+        assertThat(steps).as("boot steps").contains("tftp grub/i386-pc/http.mod");
+        assertKernelAndInitrdCameBy("http", "tftp");
     }
 
     /**
@@ -66,6 +73,19 @@ class LoaderBootIT {
         assertThat(plain(console)).as(console).contains("secureboot: Secure boot enabled", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
         String kernel = kernelLine(console);
         assertThat(kernel).as(console).startsWith("NETBOOT-DEMO-KERNEL lockdown=integrity ").containsPattern("[=,]aoe,").containsPattern("[=,]virtio_net,");
+        // Debian 12's signed GRUB has no http module and may load none under Secure Boot: EFI GRUB takes TFTP without
+        // trying HTTP, since an error printed in the entry would make GRUB wait 10 s at "Press any key to continue...".
+        assertThat(plain(console)).as(console).contains("netboot: kernel and initrd over TFTP").doesNotContain("error:", "Press any key");
+        assertKernelAndInitrdCameBy("tftp", "http");
+    }
+
+    /** The last boot's steps as the server recorded them: "KIND FILE" (tftp lpxelinux.0, http images/demo/vmlinuz, ...). */
+    private List<String> steps = List.of();
+
+    private void assertKernelAndInitrdCameBy(String transport, String notBy) {
+        assertThat(steps).as("boot steps").anyMatch(s -> s.startsWith(transport + " ") && s.endsWith("/vmlinuz"))
+                .anyMatch(s -> s.startsWith(transport + " ") && s.endsWith("/initrd.img"))
+                .noneMatch(s -> s.startsWith(notBy + " ") && (s.endsWith("/vmlinuz") || s.endsWith("/initrd.img")));
     }
 
     /**
@@ -150,6 +170,8 @@ class LoaderBootIT {
                     assertThat(console).as(console).contains("NETBOOT-DEMO-BOOTED mac=" + mac + " boot=1", "NETBOOT-DEMO-POWEROFF");
                     assertThat(EndToEndBootIT.filesLine(console)).isEqualTo("NETBOOT-DEMO-FILES boots-" + mac + " written-by-" + mac);
                     System.out.printf("%s: image's init at %.1f s after power-on%n", mac, pc.secondsUntil("NETBOOT-DEMO-BOOTED").orElse(Double.NaN));
+                    steps = appliance.inventory().bootEvents(mac).stream().map(e -> e.kind() + " " + e.bootFile()).toList();
+                    System.out.printf("%s: boot steps %s%n", mac, steps);
                     return console;
                 }
             }

@@ -18,7 +18,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 class RuleBootPolicyTest {
 
     static final String SCRIPT = "http://10.0.0.1:8080/boot/boot.ipxe";
-    static final Set<Loader> ALL = EnumSet.allOf(Loader.class);
+    /** Every loader, as with HTTP off: lpxelinux.0 is offered only with HTTP on ({@code app.Services#pxelinuxOverHttp}). */
+    static final Set<Loader> ALL = EnumSet.complementOf(EnumSet.of(Loader.LPXELINUX));
 
     static Machine pxe(String mac, ClientArch arch, int code) {
         return new Machine(mac, arch, code, List.of(), null, "PXEClient:Arch:0000" + code + ":UNDI:003016", "");
@@ -64,6 +65,15 @@ class RuleBootPolicyTest {
         assertThat(file(policy(LoaderChoice.SHIM_GRUB, ALL, Map.of(), List.of()), bios)).as("BIOS has no shim: GRUB").isEqualTo("grub/i386-pc/core.0");
         assertThat(file(policy(LoaderChoice.IPXE, ALL, Map.of(), List.of()), uefi)).isEqualTo("ipxe.efi");
         assertThat(file(policy(LoaderChoice.IPXE, ALL, Map.of(), List.of()), bios)).isEqualTo(SCRIPT);
+    }
+
+    @Test
+    void withLpxelinuxOfferedPxelinuxClientsGetItSoTheirKernelComesOverHttp() {
+        Machine bios = ipxe("52:54:00:00:00:02", ClientArch.BIOS, 0);
+        assertThat(file(policy(LoaderChoice.PXELINUX, EnumSet.allOf(Loader.class), Map.of(), List.of()), bios)).isEqualTo("lpxelinux.0");
+        assertThat(file(policy(LoaderChoice.AUTO, EnumSet.allOf(Loader.class), Map.of("52:54:00:00:00:02", "loader:pxelinux"), List.of()), bios))
+                .isEqualTo("lpxelinux.0");
+        assertThat(file(policy(LoaderChoice.GRUB, EnumSet.allOf(Loader.class), Map.of(), List.of()), bios)).isEqualTo("grub/i386-pc/core.0");
     }
 
     @Test

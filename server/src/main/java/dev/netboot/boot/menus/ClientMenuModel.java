@@ -16,11 +16,17 @@ import java.util.Map;
  * @param retrySeconds how long a waiting client waits before asking again
  * @param adminUrl     the web admin as this client can reach it, for the "no image yet" message; "" without one
  * @param kernelSigned false when the image's kernel is known to carry no Secure Boot signature
+ * @param bootUrl      this server's boot files over HTTP as the PC reaches them ({@code http://server:port/boot/}),
+ *                     for loaders that fetch the kernel and initrd that way ({@link HttpBootLink}); "" for TFTP paths
  */
-public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl, boolean kernelSigned) {
+public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl, boolean kernelSigned, String bootUrl) {
 
     public ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl) {
         this(boot, kernelArgs, retrySeconds, adminUrl, true);
+    }
+
+    public ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySeconds, String adminUrl, boolean kernelSigned) {
+        this(boot, kernelArgs, retrySeconds, adminUrl, kernelSigned, "");
     }
 
     /**
@@ -40,6 +46,11 @@ public record ClientMenuModel(ClientBoot boot, String kernelArgs, int retrySecon
         m.put("kernelArgs", kernelArgs);
         m.put("adminUrl", adminUrl);
         m.put("kernelSigned", kernelSigned);
+        m.put("bootUrl", bootUrl);
+        // GRUB names an HTTP server as a device, (http,HOST:PORT), and the path under it separately.
+        java.net.URI u = bootUrl.isEmpty() ? null : java.net.URI.create(bootUrl);
+        m.put("bootHttpServer", u == null ? "" : u.getHost() + (u.getPort() > 0 ? ":" + u.getPort() : ""));
+        m.put("bootHttpPath", u == null ? "" : u.getPath());
         m.put("image", boot.boots().map(ClientBoot.Boots::image).orElse(""));
         m.put("kernel", boot.boots().map(b -> b.kernelPath(boot.mac())).orElse(""));
         m.put("initrd", boot.boots().map(b -> b.initrdPath(boot.mac())).orElse(""));

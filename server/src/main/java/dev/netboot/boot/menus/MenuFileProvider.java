@@ -36,6 +36,7 @@ public final class MenuFileProvider implements FileProvider {
     private final Function<String, Optional<KernelSignature>> kernelSignatures;
     private final java.util.Set<String> warnedUnsigned = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private final java.util.function.Consumer<String> loaderAsked;
+    private final HttpBootLink httpBoot;
 
     /**
      * @param boots     what a MAC boots: {@code boot.Booter#bootFor} (may block: providers run off the event loops)
@@ -44,18 +45,27 @@ public final class MenuFileProvider implements FileProvider {
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting) {
-        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, image -> Optional.empty(), mac -> {});
+        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, image -> Optional.empty(), mac -> {}, HttpBootLink.NONE);
+    }
+
+    public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
+                            int retrySeconds, AdminLink adminLink, WaitingClients waiting,
+                            Function<String, Optional<KernelSignature>> kernelSignatures,
+                            java.util.function.Consumer<String> loaderAsked) {
+        this(templates, boots, kernelArgs, retrySeconds, adminLink, waiting, kernelSignatures, loaderAsked, HttpBootLink.NONE);
     }
 
     /**
      * @param kernelSignatures whether an image's kernel is signed for Secure Boot (empty: not known); a GRUB
      *                         menu, the loader a Secure Boot PC runs, says so on the console before {@code linux}
      * @param loaderAsked      told each MAC whose loader asked for its own menu over the network ({@code Booter.loaderAsked})
+     * @param httpBoot         where the menus' loaders fetch the kernel and initrd over HTTP ("": by TFTP path)
      */
     public MenuFileProvider(Templates templates, Function<String, ClientBoot> boots, String kernelArgs,
                             int retrySeconds, AdminLink adminLink, WaitingClients waiting,
                             Function<String, Optional<KernelSignature>> kernelSignatures,
-                            java.util.function.Consumer<String> loaderAsked) {
+                            java.util.function.Consumer<String> loaderAsked, HttpBootLink httpBoot) {
+        this.httpBoot = httpBoot;
         this.kernelSignatures = kernelSignatures;
         this.loaderAsked = loaderAsked;
         this.templates = templates;
@@ -99,7 +109,8 @@ public final class MenuFileProvider implements FileProvider {
             log.warn("{} gets GRUB (the Secure Boot chain) with image {}, whose kernel has no Secure Boot signature: with Secure Boot on, "
                     + "GRUB refuses it; turn Secure Boot off on that PC or give the image a signed kernel", boot.mac(), boot.boots().get().image());
         }
-        ClientMenuModel model = new ClientMenuModel(boot, kernelArgs, retrySeconds, adminUrl, !unsigned);
+        String bootUrl = httpBoot.forClient(menu.kind(), client);
+        ClientMenuModel model = new ClientMenuModel(boot, kernelArgs, retrySeconds, adminUrl, !unsigned, bootUrl);
         try {
             String text = templates.render(menu.kind().template(), model.toMap());
             // boot.ipxe names no client and waits for nothing: only the menus of one MAC say whether it waits.

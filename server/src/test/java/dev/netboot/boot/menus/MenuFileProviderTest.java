@@ -189,4 +189,30 @@ class MenuFileProviderTest {
                 AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), 5));
         assertThat(open(p, "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff")).isInstanceOf(Lookup.NotFound.class);
     }
+
+    /** The menus as served with HTTP on: GRUB and PXELINUX name the kernel and initrd on this server's HTTP boot files. */
+    MenuFileProvider httpProvider() {
+        return new MenuFileProvider(new Templates(dir.resolve("none"), "/pxe-menus"), booter("console=ttyS0")::bootFor, "console=ttyS0", 5,
+                AdminLink.NONE, WaitingClients.forRetry(java.time.Clock.systemUTC(), 5), image -> Optional.empty(), mac -> {},
+                (kind, client) -> kind == MenuKind.IPXE ? "" : "http://10.0.0.1:8080/boot/");
+    }
+
+    @Test
+    void withHttpOnPxelinuxLoadsKernelAndInitrdByUrl() {
+        String menu = text(open(httpProvider(), "pxelinux.cfg/01-aa-bb-cc-dd-ee-ff"));
+        assertThat(menu).contains("KERNEL http://10.0.0.1:8080/boot/images/debian12/vmlinuz", "INITRD http://10.0.0.1:8080/boot/images/debian12/initrd.img",
+                "APPEND netboot.mac=aa:bb:cc:dd:ee:ff netboot.aoe=3.7 rw console=ttyS0");
+        assertThat(text(open(httpProvider(), "pxelinux.cfg/01-52-54-00-00-00-01"))).as("a waiting PC runs lpxelinux.0 again").contains("KERNEL lpxelinux.0");
+    }
+
+    @Test
+    void withHttpOnGrubLoadsOverHttpWhenItHasTheModuleElseByTftpPath() {
+        String menu = text(open(httpProvider(), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
+        assertThat(menu).contains("if [ \"${grub_platform}\" = \"pc\" ]; then", "insmod http", "if linux \"(http,10.0.0.1:8080)/boot/images/debian12/vmlinuz\" netboot.mac=aa:bb:cc:dd:ee:ff",
+                "initrd \"(http,10.0.0.1:8080)/boot/images/debian12/initrd.img\"", "if [ \"${netboot_http}\" = \"no\" ]; then",
+                "linux /images/debian12/vmlinuz netboot.mac=aa:bb:cc:dd:ee:ff", "initrd /images/debian12/initrd.img");
+        String off = text(open(provider(dir.resolve("none")), "grub/grub.cfg-01-aa-bb-cc-dd-ee-ff"));
+        assertThat(off).as("HTTP off: TFTP paths as before").contains("linux /images/debian12/vmlinuz", "initrd /images/debian12/initrd.img")
+                .doesNotContain("http");
+    }
 }
