@@ -186,15 +186,17 @@ public final class Services implements AutoCloseable {
     /**
      * Per-client menus as the loaders fetch them, rendered from what the {@link #booter()} decided.
      *
-     * @param httpBoot this server's boot files over HTTP as a PC reaches them: GRUB menus load the kernel and
-     *                 initrd that way when GRUB has its http module, PXELINUX menus when the PC got lpxelinux.0
+     * @param httpBoot this server's boot files over HTTP as a PC reaches them: PXELINUX menus load the kernel and
+     *                 initrd that way when the PC got lpxelinux.0; GRUB menus do not (slower than TFTP, see below)
      *                 ({@link #pxelinuxOverHttp()}); iPXE's menus are relative to where iPXE got them already
      */
     public MenuFileProvider menus(AdminLink admin, HttpBootLink httpBoot, WaitingClients waiting) {
         NetbootConfig.Menus m = config.menus();
         ImageFileProvider images = imageFiles();
         HttpBootLink link = (kind, client) -> switch (kind) {
-            case GRUB -> httpBoot.forClient(kind, client);
+            // GRUB 2.06's own TCP took 12-16 s to the kernel where lockstep TFTP took 6-7 (bench/results/boot-2026-12-02-053516.md):
+            // its menus keep TFTP paths; the templates still follow a link if an operator's build of GRUB does better.
+            case GRUB -> "";
             case PXELINUX -> pxelinuxOverHttp() ? httpBoot.forClient(kind, client) : "";
             case IPXE, IPXE_CHAIN -> "";
         };

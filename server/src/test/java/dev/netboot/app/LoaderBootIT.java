@@ -54,11 +54,9 @@ class LoaderBootIT {
     void biosPcBootsThroughGrub() throws Exception {
         String mac = "52:54:00:10:ad:02";
         String console = boot(mac, Firmware.BIOS_IPXE, List.of("boot.loader=grub"));
-        assertThat(plain(console)).as(console).contains("Welcome to GRUB!", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0",
-                "netboot: kernel and initrd over HTTP");
-        // BIOS GRUB loaded http.mod from its network folder, and the kernel and initrd came over HTTP.
-        assertThat(steps).as("boot steps").contains("tftp grub/i386-pc/http.mod");
-        assertKernelAndInitrdCameBy("http", "tftp");
+        assertThat(plain(console)).as(console).contains("Welcome to GRUB!", "netboot: " + mac + " boots image demo from AoE /dev/etherd/e1.0");
+        // GRUB's own TCP was slower than its lockstep TFTP here (bench/results/boot-2026-12-02-053516.md): TFTP it is.
+        assertKernelAndInitrdCameBy("tftp", "http");
     }
 
     /**
