@@ -176,7 +176,10 @@ public final class CatalogReplication implements AutoCloseable {
 
     private void publish() {
         try {
-            dropReplacedDisks();
+            // The catalog's writable disks, read once for this round: address → file.
+            Map<String, String> files = new HashMap<>();
+            for (DiskEntry e : catalog.list()) if (!Boolean.TRUE.equals(e.readOnly())) files.put(e.address(), e.path());
+            dropReplacedDisks(files);
             BootState state = read();
             carryOut(mirror.publish(state));
             boolean answered = mirror.peerApplied() == mirror.version();
@@ -185,7 +188,7 @@ public final class CatalogReplication implements AutoCloseable {
                     if (Disk.CLONE.equals(d.kind())) node.peerHoldsBaseOf(d.address());
             // A new disk joins the data path once the standby has it in its catalog (as a clone of its own image
             // copy, so the first full sync sends only the clone's own blocks), or at once when no standby is there.
-            if (answered || !node.connected()) replicateNewDisks(state);
+            if (answered || !node.connected()) replicateNewDisks(state, files);
         } catch (Exception e) {
             log.warn("catalog mirror: cannot read the boot state: {}", e.toString());
         }
@@ -199,9 +202,7 @@ public final class CatalogReplication implements AutoCloseable {
      * --replace'), leave the data path; the new file joins below as a new disk (new replica state). Disks the
      * catalog never listed (the config's aoe.targets) are left alone.
      */
-    private void dropReplacedDisks() throws IOException {
-        Map<String, String> files = new HashMap<>();
-        for (DiskEntry e : catalog.list()) if (!Boolean.TRUE.equals(e.readOnly())) files.put(e.address(), e.path());
+    private void dropReplacedDisks(Map<String, String> files) {
         List<String> gone = new ArrayList<>();
         for (String name : node.disks()) {
             String path = files.get(name);
@@ -224,26 +225,20 @@ public final class CatalogReplication implements AutoCloseable {
     }
 
     /** Disks exported since the start (a clone, 'disk create') join the data path's replication. */
-    private void replicateNewDisks(BootState state) {
+    private void replicateNewDisks(BootState state, Map<String, String> files) {
         List<ReplicationNode.DiskSpec> added = new ArrayList<>();
         Set<String> have = node.disks();
         for (DiskRecord d : state.disks()) {
             if (d.readOnly() || have.contains(d.address())) continue;
             Long size = exportedSize.apply(d.address());
-            if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size, identityOf(d.address())));
+            if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size, identityOf(files.get(d.address()))));
         }
         if (!added.isEmpty()) node.addDisks(added);
     }
 
-    /** The identity of the file the catalog lists under {@code address} (tagged now if it has none), or "". */
-    private String identityOf(String address) {
-        try {
-            for (DiskEntry e : catalog.list())
-                if (e.address().equals(address)) return dev.netboot.storage.FileIdentity.of(Path.of(e.path()));
-        } catch (IOException e) {
-            log.debug("catalog mirror: reading the catalog for {}: {}", address, e.getMessage());
-        }
-        return "";
+    /** The identity of a disk's file (tagged now if it has none), or "" when the catalog lists none. */
+    private static String identityOf(String file) {
+        return file == null ? "" : dev.netboot.storage.FileIdentity.of(Path.of(file));
     }
 
     BootState read() throws IOException {

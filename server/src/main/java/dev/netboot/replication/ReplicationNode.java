@@ -215,9 +215,13 @@ public final class ReplicationNode implements AutoCloseable {
 
         /** I/O thread only: writes {@code data} through the scratch buffer. */
         void writeDirect(long offset, ByteBuffer data) throws IOException {
-            ByteBuffer s = scratch(data.remaining());
-            s.put(data.duplicate()).flip();
-            store().write(offset, s);
+            writeVia(scratch(data.remaining()), offset, data);
+        }
+
+        /** {@code data} copied into a direct buffer of the calling thread's, then written. */
+        private void writeVia(ByteBuffer direct, long offset, ByteBuffer data) throws IOException {
+            direct.put(data.duplicate()).flip();
+            store().write(offset, direct);
         }
 
         /** The loop's own direct buffer for {@link #writeInline} (the I/O thread's is in use at the same time). */
@@ -225,10 +229,8 @@ public final class ReplicationNode implements AutoCloseable {
 
         /** Event loop only, for a small write while the I/O thread has nothing queued (see {@link #INLINE_WRITE_MAX}). */
         void writeInline(long offset, ByteBuffer data) throws IOException {
-            if (loopScratch == null || loopScratch.capacity() < data.remaining()) loopScratch = ByteBuffer.allocateDirect(INLINE_WRITE_MAX);
-            ByteBuffer s = loopScratch.clear();
-            s.put(data.duplicate()).flip();
-            store().write(offset, s);
+            if (loopScratch == null) loopScratch = ByteBuffer.allocateDirect(INLINE_WRITE_MAX);
+            writeVia(loopScratch.clear(), offset, data);
         }
 
         /** I/O thread only: the range in the scratch buffer (valid until the next call). */

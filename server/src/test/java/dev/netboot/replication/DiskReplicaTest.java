@@ -303,13 +303,19 @@ class DiskReplicaTest {
         assertThat(r.demote()).isEmpty();
     }
 
-    @Test
-    void withFailoverAWriteThePeerDidNotAckWaitsForWriteAloneAfterTheLinkIsLost() {
+    /** Failover on, connected and in sync, write 1 done locally and sent, the peer's ack not yet back. */
+    static DiskReplica failoverPrimaryWithOneWriteThePeerHasNotAcked() {
         DiskReplica r = failoverReplica(Role.PRIMARY);
         r.linkUp();
         r.handshake(SHARED, SIZE, true);
         r.submitWrite(1, 0, data(4096), false);
         r.localWriteDone(1, true);
+        return r;
+    }
+
+    @Test
+    void withFailoverAWriteThePeerDidNotAckWaitsForWriteAloneAfterTheLinkIsLost() {
+        DiskReplica r = failoverPrimaryWithOneWriteThePeerHasNotAcked();
         List<ReplicaEffect> lost = r.peerLost();
         assertThat(r.state()).isEqualTo(ReplicaState.DEGRADED);
         // Marked and under a new identifier already, but not acknowledged: the standby may not know yet that we live.
@@ -327,11 +333,7 @@ class DiskReplicaTest {
 
     @Test
     void withFailoverWritesWaitingForWriteAloneAreAcknowledgedWhenThePeerIsBackAndComparesIdentifiers() {
-        DiskReplica r = failoverReplica(Role.PRIMARY);
-        r.linkUp();
-        r.handshake(SHARED, SIZE, true);
-        r.submitWrite(1, 0, data(4096), false);
-        r.localWriteDone(1, true);
+        DiskReplica r = failoverPrimaryWithOneWriteThePeerHasNotAcked();
         r.peerLost();
         r.linkUp();
         List<ReplicaEffect> out = r.handshake(SHARED, SIZE, true);
