@@ -137,6 +137,21 @@ warm() { # the JIT compiles the write path first: a server runs for days, so the
   load randwrite "${WARMUP:-4}" "-p 91 -r 91" > /dev/null
 }
 
+fill_dirty() { # target-bytes pattern: random 4 KiB writes until about target bytes are out of sync
+  # A second of writes alone dirties several % of 1 GiB, and the status file is rewritten once a second:
+  # each burst is sized from the rate the last one dirtied, to end near the target, not far past it.
+  local target=$1 pat=$2 have prev burst=0.1
+  have=$(field p out-of-sync)
+  while [ "$have" -lt "$target" ]; do
+    prev=$have
+    load randwrite "$burst" "-p $pat -r $RANDOM" > /dev/null
+    sleep 1.2
+    have=$(field p out-of-sync)
+    echo "  burst of ${burst} s: $((have >> 20)) MiB out of sync (target $((target >> 20)) MiB)" >&2
+    burst=$(awk -v b="$burst" -v d=$((have - prev)) -v left=$((target - have)) 'BEGIN { r = d / b; x = (r > 0 ? 0.9 * left / r : 2 * b); if (x < 0.02) x = 0.02; if (x > 4 * b) x = 4 * b; printf "%.3f", x }')
+  done
+}
+
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 resync_line() { # -> "MiB-written seconds" of the standby's last completed resync of 1.1
@@ -169,8 +184,7 @@ if [[ " $phases " == *" resync "* ]]; then
   echo "quick resync of ~1 % dirty regions after a link cut (both servers keep running) ..." >&2
   ip -n "$ns_p" link set pr1 down
   wait_state p degraded 30
-  load randwrite 1 "-p 75 -r 75" > /dev/null
-  while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 76 -r $RANDOM" > /dev/null; done
+  fill_dirty "$target" 76
   cut_dirty=$(field p out-of-sync)
   : > "$work/s.log"
   ip -n "$ns_p" link set pr1 up
@@ -180,8 +194,7 @@ if [[ " $phases " == *" resync "* ]]; then
   echo "quick resync of ~1 % dirty regions after the standby's restart ..." >&2
   stop s
   wait_state p degraded 30
-  load randwrite 1 "-p 77 -r 77" > /dev/null
-  while [ "$(field p out-of-sync)" -lt "$target" ]; do load randwrite 1 "-p 78 -r $RANDOM" > /dev/null; done
+  fill_dirty "$target" 78
   dirty=$(field p out-of-sync)
   : > "$work/s.log"
   start s standby

@@ -33,6 +33,9 @@ public final class ReplicaFiles {
 
     private final Path dir;
     private FileChannel activityLog;
+    /** Guarded by this: the last snapshot number handed out, the newest written, and whether closed. */
+    private long bitmapSnapshots, bitmapWritten;
+    private boolean closed;
 
     public ReplicaFiles(Path dir) {
         this.dir = dir;
@@ -121,10 +124,36 @@ public final class ReplicaFiles {
     }
 
     public void saveBitmap(DirtyBitmap bitmap) throws IOException {
+        writeBitmap(snapshotBitmap(bitmap));
+    }
+
+    /** The bitmap's words at one moment, numbered in the order they were taken. */
+    public record BitmapSnapshot(long number, byte[] words) {}
+
+    /**
+     * A copy of the bitmap now, for {@link #writeBitmap} on another thread: the bitmap belongs to the event loop,
+     * and the write's fsync can take seconds while the disk drains other writes (it stalled a resync in bursts
+     * when the loop did it). Take it on the thread that owns the bitmap.
+     */
+    public BitmapSnapshot snapshotBitmap(DirtyBitmap bitmap) {
         ByteBuffer b = bitmap.toBytes();
         byte[] bytes = new byte[b.remaining()];
         b.get(bytes);
-        replace("bitmap", bytes);
+        synchronized (this) {
+            return new BitmapSnapshot(++bitmapSnapshots, bytes);
+        }
+    }
+
+    /**
+     * Writes a snapshot durably, from any thread; one older than a snapshot already written is skipped, so a
+     * slow background save can never put back bits that a later save (e.g. one an acknowledgement relies on)
+     * had changed. False when skipped or after {@link #close}.
+     */
+    public synchronized boolean writeBitmap(BitmapSnapshot s) throws IOException {
+        if (closed || s.number() <= bitmapWritten) return false;
+        replace("bitmap", s.words());
+        bitmapWritten = s.number();
+        return true;
     }
 
     /** One transaction into the block its number selects, made durable. */
@@ -150,6 +179,9 @@ public final class ReplicaFiles {
     }
 
     public void close() throws IOException {
+        synchronized (this) {
+            closed = true;
+        }
         if (activityLog != null) activityLog.close();
     }
 

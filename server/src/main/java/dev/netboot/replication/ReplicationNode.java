@@ -120,6 +120,8 @@ public final class ReplicationNode implements AutoCloseable {
     private final DiskStores stores;
     private final EventLoopGroup group = new MultiThreadIoEventLoopGroup(1, NioIoHandler.newFactory());
     private final EventLoop loop = group.next();
+    /** Writes the periodic bitmap copies ({@link #saveBitmaps}), off the loop. */
+    private final ExecutorService bitmapWriter = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-bitmaps").daemon().factory());
     /**
      * Client writes and flushes from the AoE receive threads: a burst of them is one hand-over to the loop
      * (one wake-up), and both go through it, so a FLUSH is never handled before a write submitted before it.
@@ -182,6 +184,8 @@ public final class ReplicationNode implements AutoCloseable {
         /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link ResyncBase}. */
         volatile boolean peerHasBase;
         boolean bitmapChanged;
+        /** A periodic bitmap save of this disk is queued or running on {@link #bitmapWriter}. */
+        final java.util.concurrent.atomic.AtomicBoolean bitmapSaving = new java.util.concurrent.atomic.AtomicBoolean();
         /** The identity of the file this replica state describes ({@link DiskSpec#backing}). */
         volatile String backing = "";
 
@@ -860,15 +864,28 @@ public final class ReplicationNode implements AutoCloseable {
         }
     }
 
+    /**
+     * The periodic save of each changed bitmap (the resume point of a resync, and what a restart finds): the copy
+     * is taken here, the write and its fsync run on {@link #bitmapWriter}. Done on the loop, that fsync waited
+     * for the disk to drain everything else written (seconds, after a full sync's gigabytes), and the loop's
+     * resync pipeline and client writes stalled meanwhile. Saves an acknowledgement relies on stay synchronous.
+     */
     private void saveBitmaps() {
         for (Disk d : disks.values()) {
             if (!d.bitmapChanged && d.planner == null && d.replica.state() != ReplicaState.DEGRADED) continue;
+            // One save per disk at a time: a slow disk skips rounds instead of piling up copies.
+            if (!d.bitmapSaving.compareAndSet(false, true)) continue;
             d.bitmapChanged = false;
-            try {
-                d.files.saveBitmap(d.replica.bitmap());
-            } catch (IOException e) {
-                log.warn("replication: saving the bitmap of {} failed: {}", d.name, e.getMessage());
-            }
+            ReplicaFiles.BitmapSnapshot snapshot = d.files.snapshotBitmap(d.replica.bitmap());
+            bitmapWriter.execute(() -> {
+                try {
+                    d.files.writeBitmap(snapshot);
+                } catch (IOException e) {
+                    log.warn("replication: saving the bitmap of {} failed: {}", d.name, e.getMessage());
+                } finally {
+                    d.bitmapSaving.set(false);
+                }
+            });
         }
     }
 
@@ -1421,6 +1438,7 @@ public final class ReplicationNode implements AutoCloseable {
         } catch (Exception e) {
             log.warn("replication: stopping: {}", e.toString());
         }
+        bitmapWriter.shutdown();
         for (Disk d : disks.values()) {
             d.ioThread.shutdown();
             try {
