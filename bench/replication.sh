@@ -8,7 +8,10 @@
 #                                    under Java Flight Recorder: JFR_DIR/{none,primary,standby}.jfr)
 #   JAR=/tmp/old/netboot.jar ...     (another build's jar, for a before/after table)
 #   DISK_GIB=8 ...                   (size of the disk; default 1)
+#   PHASES="writes degraded" ...     (phases to run: writes, degraded (random writes with the standby down: next to
+#                                    the unreplicated ones), resync; default all three)
 #   WARMUP=4 ...                     (seconds of each write mode, unmeasured, before a server's figures)
+#   JOPTS='-Xlog:gc' KEEP_LOGS=/tmp/x ... (more JVM options for both servers; keep their logs)
 #
 # Namespaces: client --veth-- primary --veth-- standby. The standby serves no AoE; the client talks
 # to the primary only. Both servers run on this machine, so a replicated write costs the primary's
@@ -26,7 +29,7 @@ cd "$(dirname "$0")/.."
 no_build_flag "$@"; set -- ${REST[@]+"${REST[@]}"}
 secs=${1:-3}
 rounds=${ROUNDS:-3}
-phases=${PHASES:-writes resync}
+phases=${PHASES:-writes degraded resync}
 gib=${DISK_GIB:-1}
 work=$(mktemp -d /tmp/repl-bench.XXXXXX)
 ns_c=nbrc$$ ns_p=nbrp$$ ns_s=nbrs$$
@@ -35,6 +38,7 @@ declare -A pid
 cleanup() {
   for p in "${pid[@]:-}"; do [ -n "$p" ] && { kill "$p"; wait "$p"; } 2>/dev/null || true; done
   for ns in "$ns_c" "$ns_p" "$ns_s"; do ip netns del "$ns" 2>/dev/null || true; done
+  [ -n "${KEEP_LOGS:-}" ] && cp "$work"/*.log "$KEEP_LOGS"/ 2>/dev/null
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -78,7 +82,7 @@ start() { # side role
   if [ "$side" = p ]; then ns=$ns_p iface=pr0 listen=10.213.0.1:7789 peer=10.213.0.2:7789; else ns=$ns_s iface=sb1 listen=10.213.0.2:7789 peer=10.213.0.1:7789; fi
   local jfr=()
   [ -n "${JFR_DIR:-}" ] && { mkdir -p "$JFR_DIR"; jfr=("-XX:StartFlightRecording=filename=$JFR_DIR/$role.jfr,settings=profile,dumponexit=true"); }
-  ip netns exec "$ns" "$JAVA_HOME/bin/java" -Xmx512m ${jfr[@]+"${jfr[@]}"} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data-$side" \
+  ip netns exec "$ns" "$JAVA_HOME/bin/java" -Xmx512m ${JOPTS:-} ${jfr[@]+"${jfr[@]}"} --enable-native-access=ALL-UNNAMED -jar "$jar" serve --set dataDir="$work/data-$side" \
     --set "aoe.interfaces=[$iface]" --set replication.role="$role" --set replication.listen=$listen --set replication.peer=$peer \
     "${common[@]}" >> "$work/$side.log" 2>&1 &
   pid[$side]=$!
@@ -168,6 +172,19 @@ if [[ " $phases " == *" writes "* ]]; then
   stop p
 fi
 
+d_rand="0 0 0" d_state=
+if [[ " $phases " == *" degraded "* ]]; then
+  # Random writes while the standby is down: each write marks the bitmap, and one to an extent not in the
+  # activity log (1 GiB of 4 MiB extents) first makes a log transaction durable, and the evicted extent's bits.
+  echo "primary alone (its standby down: degraded) ..." >&2
+  start p primary
+  wait_aoe
+  load randwrite "${WARMUP:-4}" "-p 92 -r 92" > /dev/null
+  d_rand=$(figure randwrite)
+  d_state=$(state p)
+  stop p
+fi
+
 echo "replicated (primary + standby, protocol C); the standby's first sync is the full sync ..." >&2
 start p primary; start s standby
 wait_state p up-to-date 900; wait_state s up-to-date 900
@@ -215,6 +232,10 @@ if [[ " $phases " == *" writes "* ]]; then
   awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| seq write MB/s (a write = one 1 KiB AoE frame) | %.1f | %.1f | %.2f | %s | %s + %s |\n", a, b, (a > 0 ? b / a : 0), ap, bp, bs }'
   read -r a ap _ <<<"$u_rand"; read -r b bp bs <<<"$r_rand"
   awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v bs="$bs" 'BEGIN { printf "| 4 KiB random write IOPS | %.0f | %.0f | %.2f | %s | %s + %s |\n", a, b, (a > 0 ? b / a : 0), ap, bp, bs }'
+  if [[ " $phases " == *" degraded "* ]]; then
+    read -r b bp _ <<<"$d_rand"
+    awk -v a="$a" -v b="$b" -v ap="$ap" -v bp="$bp" -v st="$d_state" 'BEGIN { printf "| 4 KiB random write IOPS, primary alone (standby down, state %s) | %.0f | %.0f | %.2f | %s | %s |\n", st, a, b, (a > 0 ? b / a : 0), ap, bp }'
+  fi
   echo
 fi
 echo "| resync (resyncBytesPerSecond=0) | bytes | time | ratio | per byte |"

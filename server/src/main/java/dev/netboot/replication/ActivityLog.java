@@ -45,6 +45,7 @@ public final class ActivityLog {
 
     private final long extentSize;
     private final int slots;
+    private long restoredNumber;
     /**
      * Extent → writes in flight, least recently used first. Insertion order, moved by hand on use
      * (remove + put), so that looking at the log never reorders it.
@@ -62,8 +63,12 @@ public final class ActivityLog {
     public static ActivityLog restore(Transaction t, int slots) {
         ActivityLog log = new ActivityLog(t.extentSize(), slots);
         for (long e : t.extents()) if (log.hot.size() < slots) log.hot.put(e, 0);
+        log.restoredNumber = t.number();
         return log;
     }
+
+    /** The number of the transaction this log was restored from (0 for a new log): the next run's numbers must exceed it. */
+    public long restoredNumber() { return restoredNumber; }
 
     public long extentSize() { return extentSize; }
     public int slots() { return slots; }

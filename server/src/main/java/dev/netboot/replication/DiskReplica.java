@@ -129,7 +129,9 @@ public final class DiskReplica {
         }
         if (admission.get().needsTransaction()) {
             alTransactions++;
-            out.add(new PersistActivityLog(activityLog.transaction(alTransactions), admission.get().evicted(), activityLog.extentSize()));
+            // Numbered on from the restored transaction: restore takes the highest number, so a run that began
+            // again at 1 would leave the last run's set winning after a crash, not the extents written now.
+            out.add(new PersistActivityLog(activityLog.transaction(activityLog.restoredNumber() + alTransactions), admission.get().evicted(), activityLog.extentSize()));
         }
         long seq = replicating() ? nextSeq++ : -1;   // -1: written without the peer
         Pending p = new Pending(w.tag(), w.offset(), length, seq);

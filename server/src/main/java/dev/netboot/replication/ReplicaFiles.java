@@ -33,9 +33,16 @@ public final class ReplicaFiles {
 
     private final Path dir;
     private FileChannel activityLog;
-    /** Guarded by this: the last snapshot number handed out, the newest written, and whether closed. */
-    private long bitmapSnapshots, bitmapWritten;
-    private boolean closed;
+    /** The number of the newest activity-log transaction written (loop thread only). */
+    private long lastLogNumber = -1;
+    /**
+     * Guarded by this: the last snapshot number handed out, the newest whole bitmap written, the newest
+     * in-place write ({@link #saveBitmapWords}), a background save skipped for it, whether closed, and the
+     * words as the bitmap file holds them (null: no file yet).
+     */
+    private long bitmapSnapshots, bitmapWritten, lastPartial;
+    private boolean closed, skippedSave;
+    private long[] durable;
 
     public ReplicaFiles(Path dir) {
         this.dir = dir;
@@ -73,7 +80,11 @@ public final class ReplicaFiles {
         Path bitmapFile = dir.resolve("bitmap");
         if (Files.exists(bitmapFile)) {
             try {
-                bitmap = DirtyBitmap.fromBytes(diskBytes, DirtyBitmap.DEFAULT_REGION, ByteBuffer.wrap(Files.readAllBytes(bitmapFile)));
+                byte[] stored = Files.readAllBytes(bitmapFile);
+                bitmap = DirtyBitmap.fromBytes(diskBytes, DirtyBitmap.DEFAULT_REGION, ByteBuffer.wrap(stored));
+                synchronized (this) {
+                    durable = longs(stored);
+                }
             } catch (IllegalArgumentException e) {
                 // A bitmap that does not fit the disk cannot say what is clean: everything is dirty.
                 bitmap = new DirtyBitmap(diskBytes, DirtyBitmap.DEFAULT_REGION);
@@ -151,14 +162,67 @@ public final class ReplicaFiles {
      */
     public synchronized boolean writeBitmap(BitmapSnapshot s) throws IOException {
         if (closed || s.number() <= bitmapWritten) return false;
+        if (s.number() < lastPartial) {
+            // Older than words written in place since: it would put back bits from before them.
+            skippedSave = true;
+            return false;
+        }
         replace("bitmap", s.words());
         bitmapWritten = s.number();
+        durable = longs(s.words());
         return true;
+    }
+
+    /** Whether a background save was skipped since the last call (a newer in-place write had landed): save again. */
+    public synchronized boolean takeSkippedSave() {
+        boolean b = skippedSave;
+        skippedSave = false;
+        return b;
+    }
+
+    /**
+     * Makes the bitmap's words {@code [firstWord, firstWord + count)} durable, in place: one small write and an
+     * fdatasync, not the whole bitmap (megabytes for a big disk) renamed into place. This is what an activity-log
+     * eviction needs before its transaction (DRBD writes the bitmap pages of the evicted extents the same way).
+     * Nothing is written when the file already holds those words (a disk in sync evicts clean extents for free).
+     * Call it on the thread that owns the bitmap.
+     */
+    public void saveBitmapWords(DirtyBitmap bitmap, int firstWord, int count) throws IOException {
+        long[] now = new long[count];
+        ByteBuffer words = bitmap.words(firstWord, count);
+        words.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(now);
+        synchronized (this) {
+            if (closed) throw new IOException("the replica state of " + dir + " is closed");
+            if (durable == null || durable.length != bitmap.wordCount()) {
+                // No file yet (or one that did not fit): the whole bitmap, once.
+                saveBitmap(bitmap);
+                return;
+            }
+            if (java.util.Arrays.equals(now, 0, count, durable, firstWord, firstWord + count)) return;
+            long number = ++bitmapSnapshots;
+            try (FileChannel c = FileChannel.open(dir.resolve("bitmap"), StandardOpenOption.WRITE)) {
+                long at = (long) firstWord * 8;
+                while (words.hasRemaining()) at += c.write(words, at);
+                c.force(false);
+            }
+            System.arraycopy(now, 0, durable, firstWord, count);
+            lastPartial = number;
+        }
+    }
+
+    private static long[] longs(byte[] wordsLe) {
+        long[] out = new long[wordsLe.length / 8];
+        ByteBuffer.wrap(wordsLe).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+        return out;
     }
 
     /** One transaction into the block its number selects, made durable. */
     public void saveActivityLog(ByteBuffer transaction) throws IOException {
         ActivityLog.Transaction t = ActivityLog.readTransaction(transaction.duplicate()).orElseThrow(() -> new IOException("invalid activity-log transaction"));
+        // A newer one is durable already (a group committed after it): it names every extent with writes in
+        // flight, and writing this one into the block of its parity could overwrite it.
+        if (t.number() <= lastLogNumber) return;
+        lastLogNumber = t.number();
         long at = (t.number() & 1) * ActivityLog.TRANSACTION_BYTES;
         ByteBuffer b = transaction.duplicate();
         while (b.hasRemaining()) at += activityLog.write(b, at);

@@ -50,4 +50,66 @@ class ReplicaFilesTest {
         unknown.close();
         assertThat(List.of(dir.resolve("1.0").toFile().list())).contains("backing");
     }
+    /** An activity-log eviction writes only the evicted extent's words, and a background save older than it never lands. */
+    @Test
+    void wordsWrittenInPlaceSurviveARestartAndAnOlderWholeSaveIsSkipped() throws Exception {
+        ReplicaFiles files = new ReplicaFiles(dir.resolve("1.0"));
+        ReplicaFiles.Loaded l = files.load(SIZE, GenerationIds.created(() -> 0x1111L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        DirtyBitmap b = l.bitmap();
+        ReplicaFiles.BitmapSnapshot before = files.snapshotBitmap(b);   // a background save taken now, written late
+
+        b.markBytes(4L << 20, 4096);          // extent 1: region 1024 = word 16
+        b.markBytes(40L << 20, 4096);         // extent 10: changed in memory, not evicted, not saved
+        files.saveBitmapWords(b, 16, 16);     // extent 1 evicted: its 16 words
+
+        assertThat(files.writeBitmap(before)).as("a whole save older than the in-place write").isFalse();
+        assertThat(files.takeSkippedSave()).as("the caller is told to save again").isTrue();
+        assertThat(files.takeSkippedSave()).isFalse();
+        java.nio.file.attribute.FileTime written = java.nio.file.Files.getLastModifiedTime(dir.resolve("1.0/bitmap"));
+        Thread.sleep(20);
+        files.saveBitmapWords(b, 16, 16);     // the file holds them already: nothing written
+        assertThat(java.nio.file.Files.getLastModifiedTime(dir.resolve("1.0/bitmap"))).isEqualTo(written);
+        files.close();
+
+        ReplicaFiles again = new ReplicaFiles(dir.resolve("1.0"));
+        DirtyBitmap restored = again.load(SIZE, GenerationIds.created(() -> 0x2222L), ActivityLog.DEFAULT_SLOTS, "aaaa").bitmap();
+        assertThat(restored.isDirty(1024)).as("the evicted extent's bit").isTrue();
+        assertThat(restored.isDirty((40L << 20) / 4096)).as("a bit of an extent still in the log: not written").isFalse();
+        assertThat(restored.dirtyRegions()).isEqualTo(1);
+
+        // After a restart the in-place writes go on from the file's own words.
+        restored.markBytes(40L << 20, 4096);
+        again.saveBitmapWords(restored, 160, 16);
+        again.close();
+        ReplicaFiles third = new ReplicaFiles(dir.resolve("1.0"));
+        assertThat(third.load(SIZE, GenerationIds.created(() -> 0x3333L), ActivityLog.DEFAULT_SLOTS, "aaaa").bitmap().dirtyRegions()).isEqualTo(2);
+        third.close();
+    }
+    /** After a restart the log's next transaction must win on restore, or a crash would resync the last run's extents. */
+    @Test
+    void aRestartedPrimarysTransactionsOutnumberTheStoredOnes() throws Exception {
+        ReplicaFiles files = new ReplicaFiles(dir.resolve("1.0"));
+        ReplicaFiles.Loaded l = files.load(SIZE, GenerationIds.created(() -> 0x1111L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        DiskReplica first = new DiskReplica("1.0", SIZE, Role.PRIMARY, l.ids(), l.bitmap(), l.activityLog(), () -> 7L);
+        for (int i = 0; i < 3; i++) persistLogOf(files, first.submitWrite(i, (long) i << 22, java.nio.ByteBuffer.allocate(4096), false));
+        files.markPrimary(true);
+        files.close();
+
+        ReplicaFiles again = new ReplicaFiles(dir.resolve("1.0"));
+        ReplicaFiles.Loaded l2 = again.load(SIZE, GenerationIds.created(() -> 0x2222L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        assertThat(l2.activityLog().extents()).containsExactlyInAnyOrder(0L, 1L, 2L);
+        DiskReplica second = new DiskReplica("1.0", SIZE, Role.PRIMARY, l2.ids(), l2.bitmap(), l2.activityLog(), () -> 8L);
+        persistLogOf(again, second.submitWrite(9, 10L << 22, java.nio.ByteBuffer.allocate(4096), false));   // extent 10, new in this run
+        again.close();
+
+        ReplicaFiles third = new ReplicaFiles(dir.resolve("1.0"));
+        ReplicaFiles.Loaded l3 = third.load(SIZE, GenerationIds.created(() -> 0x3333L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        assertThat(l3.activityLog().extents()).as("the crash after the restart finds this run's log").contains(10L);
+        assertThat(l3.bitmap().isDirty((10L << 22) / 4096)).as("and marks the extent written in it").isTrue();
+        third.close();
+    }
+
+    private static void persistLogOf(ReplicaFiles files, List<ReplicaEffect> effects) throws Exception {
+        for (ReplicaEffect e : effects) if (e instanceof ReplicaEffect.PersistActivityLog p) files.saveActivityLog(p.transaction());
+    }
 }

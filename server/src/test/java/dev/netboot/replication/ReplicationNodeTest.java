@@ -352,4 +352,51 @@ class ReplicationNodeTest {
         assertThat(write(primary, 0, new byte[4096])).as("the primary serves the new file").isTrue();
         assertThat(md5(sStore)).as("nothing of the new file overwrote the standby's old copy").isNotEqualTo(md5(reimaged));
     }
+    /**
+     * Writes to extents not in the activity log, arriving together, share one transaction and one fsync (group
+     * commit): on a disk bigger than the log (1 GiB), random writes otherwise paid an fsync each.
+     */
+    @Test
+    void writesArrivingTogetherShareOneActivityLogTransaction() throws Exception {
+        long size = 2L << 30;
+        int pPort = freePort(), sPort = freePort();
+        try (dev.netboot.storage.FileBlockStore pStore = dev.netboot.storage.FileBlockStore.createSparse(dir.resolve("p.img"), size);
+             dev.netboot.storage.FileBlockStore sStore = dev.netboot.storage.FileBlockStore.createSparse(dir.resolve("s.img"), size)) {
+            SimpleMeterRegistry pReg = new SimpleMeterRegistry();
+            ReplicationNode primary = new ReplicationNode(new ReplicationNode.Settings(1, Role.PRIMARY, SECRET, new InetSocketAddress("127.0.0.1", pPort), "127.0.0.1", sPort,
+                    Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve("p")), List.of(new ReplicationNode.DiskSpec("1.1", size)), d -> pStore, pReg).start();
+            open.add(primary);
+            ReplicationNode standby = new ReplicationNode(new ReplicationNode.Settings(2, Role.STANDBY, SECRET, new InetSocketAddress("127.0.0.1", sPort), "127.0.0.1", pPort,
+                    Duration.ofMillis(100), Duration.ofMillis(600), 0, false, dir.resolve("s")), List.of(new ReplicationNode.DiskSpec("1.1", size)), d -> sStore, new SimpleMeterRegistry()).start();
+            open.add(standby);
+            await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+            io.micrometer.core.instrument.Counter logWrites = pReg.get("netboot_replication_activity_log_writes_total").counter();
+
+            // One at a time: each write to a new extent makes its own transaction durable (the log fills, then evicts).
+            long extent = ActivityLog.DEFAULT_EXTENT;
+            for (int i = 0; i < ActivityLog.DEFAULT_SLOTS + 20; i++) assertThat(write(primary, i * extent, new byte[4096])).isTrue();
+            double alone = logWrites.count();
+            assertThat(alone).isGreaterThanOrEqualTo(ActivityLog.DEFAULT_SLOTS + 20);
+
+            // 100 writes to 100 more new extents, submitted together (a client's writes in flight).
+            List<CompletableFuture<Boolean>> done = new ArrayList<>();
+            Random random = new Random(9);
+            byte[][] data = new byte[100][4096];
+            for (int i = 0; i < 100; i++) {
+                random.nextBytes(data[i]);
+                CompletableFuture<Boolean> f = new CompletableFuture<>();
+                primary.write("1.1", (300L + i) * extent + 8192, ByteBuffer.wrap(data[i]), false, f::complete);
+                done.add(f);
+            }
+            for (CompletableFuture<Boolean> f : done) assertThat(f.get(20, TimeUnit.SECONDS)).isTrue();
+            assertThat(logWrites.count() - alone).as("activity-log transactions made durable for 100 writes arriving together").isLessThanOrEqualTo(20);
+            for (int i = 0; i < 100; i++) {
+                ByteBuffer p = ByteBuffer.allocate(4096), q = ByteBuffer.allocate(4096);
+                pStore.read((300L + i) * extent + 8192, p);
+                sStore.read((300L + i) * extent + 8192, q);
+                assertThat(p.array()).isEqualTo(data[i]);
+                assertThat(q.array()).as("protocol C: on the standby too").isEqualTo(data[i]);
+            }
+        }
+    }
 }
