@@ -391,6 +391,12 @@ public final class ReplicationService implements AutoCloseable {
                                                                        boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own,
                                                                        CatalogReplication mirror) {
         try {
+            if (mirror != null && mirror.replacing(name)) {
+                // The catalog's mirror is swapping the old copy for a new one (the primary re-imaged it): neither file now.
+                mirror.deferDisk(name);
+                log.info("replication: {} is being replaced by a new copy; it joins once that is made", name);
+                return Optional.empty();
+            }
             TargetAddress address = TargetAddress.parse(name);
             Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
             if (existing.isPresent() && Files.exists(Path.of(existing.get().path()))) {
