@@ -117,6 +117,11 @@ public final class CatalogReplication implements AutoCloseable {
         return c;
     }
 
+    private volatile Runnable refreshExports = () -> { };
+
+    /** Primary: how the AoE exports are brought in line with the catalog now (the appliance's exporter, once it runs). */
+    public void refreshExportsWith(Runnable refresh) { this.refreshExports = refresh; }
+
     /** Standby: whether the primary's latest boot state is applied here (for this connection). */
     public boolean inSyncWithPeer() { return inSyncWithPeer; }
 
@@ -190,7 +195,8 @@ public final class CatalogReplication implements AutoCloseable {
             // The catalog's writable disks, read once for this round: address → file.
             Map<String, String> files = new HashMap<>();
             for (DiskEntry e : catalog.list()) if (!Boolean.TRUE.equals(e.readOnly())) files.put(e.address(), e.path());
-            dropReplacedDisks(files);
+            // A replaced file is exported anew before its disk joins the data path (the AoE target's store is the one replicated).
+            if (dropReplacedDisks(files)) refreshExports.run();
             BootState state = read();
             carryOut(mirror.publish(state));
             boolean answered = mirror.peerApplied() == mirror.version();
@@ -213,7 +219,7 @@ public final class CatalogReplication implements AutoCloseable {
      * --replace'), leave the data path; the new file joins below as a new disk (new replica state). Disks the
      * catalog never listed (the config's aoe.targets) are left alone.
      */
-    private void dropReplacedDisks(Map<String, String> files) {
+    private boolean dropReplacedDisks(Map<String, String> files) {
         List<String> gone = new ArrayList<>();
         for (String name : node.disks()) {
             String path = files.get(name);
@@ -226,13 +232,14 @@ public final class CatalogReplication implements AutoCloseable {
             if (!was.isEmpty() && !was.equals(now)) gone.add(name);
         }
         catalogued = Set.copyOf(files.keySet());
-        if (gone.isEmpty()) return;
+        if (gone.isEmpty()) return false;
         log.warn("catalog mirror: disk(s) {} removed or replaced by another file: they leave replication (a new file joins as a new disk)", gone);
         try {
             node.removeDisks(gone).get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("catalog mirror: taking {} out of replication: {}", gone, e.toString());
         }
+        return true;
     }
 
     /** Disks exported since the start (a clone, 'disk create') join the data path's replication. */
@@ -240,7 +247,9 @@ public final class CatalogReplication implements AutoCloseable {
         List<ReplicationNode.DiskSpec> added = new ArrayList<>();
         Set<String> have = node.disks();
         for (DiskRecord d : state.disks()) {
-            if (d.readOnly() || have.contains(d.address())) continue;
+            // Only a disk the replacement check above saw: one the catalog got since (a CLI re-image's new entry) waits
+            // for the next round, or it would join under the old file's replica state.
+            if (d.readOnly() || have.contains(d.address()) || !files.containsKey(d.address())) continue;
             Long size = exportedSize.apply(d.address());
             if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size, identityOf(files.get(d.address()))));
         }
