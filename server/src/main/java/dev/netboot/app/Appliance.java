@@ -544,12 +544,13 @@ public final class Appliance implements AutoCloseable {
         CatalogExporter exporter = new CatalogExporter(catalog, a.targets(), aoe, a.syncWrites(),
                 new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads()))
                 .storesFrom((e, sync, tuning) -> {
-                    Optional<dev.netboot.storage.BlockStore> lent = r == null || Boolean.TRUE.equals(e.readOnly()) ? Optional.empty() : r.lend(e.target());
+                    Optional<dev.netboot.storage.BlockStore> lent = r == null || Boolean.TRUE.equals(e.readOnly()) ? Optional.empty() : r.lend(e);
                     return lent.isPresent() ? lent.get() : dev.netboot.storage.BlockStores.open(Path.of(e.path()), e.readOnly(), sync, tuning);
                 })
                 .start(a.catalogPollMillis());
         running.add(exporter);
         aoeExporter = exporter;
+        if (r != null && r.catalogMirror() != null) r.catalogMirror().refreshExportsWith(exporter::reconcile);
         services.exportDisksThrough(exporter);
         publishAoeActivity(catalog);
         log.info("AoE serving {} disk(s) on {}; catalog {}", aoe.exported().size(), String.join(", ", aoeInterfaces()), catalog.file());

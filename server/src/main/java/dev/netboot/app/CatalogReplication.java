@@ -12,11 +12,15 @@ import dev.netboot.replication.BootState;
 import dev.netboot.replication.BootState.*;
 import dev.netboot.replication.CatalogMirror;
 import dev.netboot.replication.CatalogMirror.Effect;
+import dev.netboot.replication.FileSuccession;
+import dev.netboot.replication.ReplicaFiles;
+import dev.netboot.replication.ReplicaState;
 import dev.netboot.replication.ReplicationMessage;
 import dev.netboot.replication.ReplicationNode;
 import dev.netboot.replication.Role;
 import dev.netboot.storage.CowBlockStore;
 import dev.netboot.storage.FileBlockStore;
+import dev.netboot.storage.FileIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,6 +80,10 @@ public final class CatalogReplication implements AutoCloseable {
     /** Standby: the state of the last Apply is here (the disk creator may use the catalog's entries). */
     private volatile boolean inSyncWithPeer;
     private final Set<String> deferredDisks = ConcurrentHashMap.newKeySet();
+    /** Standby: disks whose old copy is being discarded for the primary's new file: the data path must not take either file meanwhile. */
+    private final Set<String> replacing = ConcurrentHashMap.newKeySet();
+    /** Standby: "address identity" pairs already logged as not proven replaced (logged once, not every second). */
+    private final Set<String> notProven = ConcurrentHashMap.newKeySet();
 
     private record CachedHash(long size, long modified, byte[] sha256) {}
 
@@ -109,11 +117,19 @@ public final class CatalogReplication implements AutoCloseable {
         return c;
     }
 
+    private volatile Runnable refreshExports = () -> { };
+
+    /** Primary: how the AoE exports are brought in line with the catalog now (the appliance's exporter, once it runs). */
+    public void refreshExportsWith(Runnable refresh) { this.refreshExports = refresh; }
+
     /** Standby: whether the primary's latest boot state is applied here (for this connection). */
     public boolean inSyncWithPeer() { return inSyncWithPeer; }
 
     /** Standby: a disk the primary's Hello names that the catalog here lacks yet; the link is renewed once the state that has it is applied. */
     public void deferDisk(String name) { deferredDisks.add(name); }
+
+    /** Standby: the copy of this disk is being replaced by a new one (the primary re-imaged it); ask again once the state is applied. */
+    public boolean replacing(String name) { return replacing.contains(name); }
 
     /** One line for the status file. */
     public String statusLine() {
@@ -179,7 +195,8 @@ public final class CatalogReplication implements AutoCloseable {
             // The catalog's writable disks, read once for this round: address → file.
             Map<String, String> files = new HashMap<>();
             for (DiskEntry e : catalog.list()) if (!Boolean.TRUE.equals(e.readOnly())) files.put(e.address(), e.path());
-            dropReplacedDisks(files);
+            // A replaced file is exported anew before its disk joins the data path (the AoE target's store is the one replicated).
+            if (dropReplacedDisks(files)) refreshExports.run();
             BootState state = read();
             carryOut(mirror.publish(state));
             boolean answered = mirror.peerApplied() == mirror.version();
@@ -202,7 +219,7 @@ public final class CatalogReplication implements AutoCloseable {
      * --replace'), leave the data path; the new file joins below as a new disk (new replica state). Disks the
      * catalog never listed (the config's aoe.targets) are left alone.
      */
-    private void dropReplacedDisks(Map<String, String> files) {
+    private boolean dropReplacedDisks(Map<String, String> files) {
         List<String> gone = new ArrayList<>();
         for (String name : node.disks()) {
             String path = files.get(name);
@@ -215,13 +232,14 @@ public final class CatalogReplication implements AutoCloseable {
             if (!was.isEmpty() && !was.equals(now)) gone.add(name);
         }
         catalogued = Set.copyOf(files.keySet());
-        if (gone.isEmpty()) return;
+        if (gone.isEmpty()) return false;
         log.warn("catalog mirror: disk(s) {} removed or replaced by another file: they leave replication (a new file joins as a new disk)", gone);
         try {
             node.removeDisks(gone).get(10, java.util.concurrent.TimeUnit.SECONDS);
         } catch (Exception e) {
             log.warn("catalog mirror: taking {} out of replication: {}", gone, e.toString());
         }
+        return true;
     }
 
     /** Disks exported since the start (a clone, 'disk create') join the data path's replication. */
@@ -229,7 +247,9 @@ public final class CatalogReplication implements AutoCloseable {
         List<ReplicationNode.DiskSpec> added = new ArrayList<>();
         Set<String> have = node.disks();
         for (DiskRecord d : state.disks()) {
-            if (d.readOnly() || have.contains(d.address())) continue;
+            // Only a disk the replacement check above saw: one the catalog got since (a CLI re-image's new entry) waits
+            // for the next round, or it would join under the old file's replica state.
+            if (d.readOnly() || have.contains(d.address()) || !files.containsKey(d.address())) continue;
             Long size = exportedSize.apply(d.address());
             if (size != null) added.add(new ReplicationNode.DiskSpec(d.address(), size, identityOf(files.get(d.address()))));
         }
@@ -250,8 +270,13 @@ public final class CatalogReplication implements AutoCloseable {
         for (DiskEntry e : catalog.list()) {
             Path p = Path.of(e.path()).toAbsolutePath().normalize();
             Disk d = diskByPath.get(p.toString());
+            // Which file this is, and which files it replaced at this address here (a re-image): the standby follows
+            // a replacement only on that word. A read-only disk is not replicated: nothing to tell.
+            boolean writable = !Boolean.TRUE.equals(e.readOnly());
+            String identity = writable ? FileIdentity.of(p) : "";
+            List<String> replaced = identity.isEmpty() ? List.of() : ReplicaFiles.replacedBackings(ReplicationService.stateDir(dataDir), e.address());
             disks.add(new DiskRecord(e.address(), d == null ? "" : d.name(), relative(p), d == null ? "" : d.imageName(), d == null ? "" : d.kind(),
-                    d == null ? sizeOf(p) : d.sizeBytes(), e.allowedMacs(), e.open(), e.readOnly(), e.interfaces()));
+                    d == null ? sizeOf(p) : d.sizeBytes(), e.allowedMacs(), e.open(), e.readOnly(), e.interfaces(), identity, replaced));
         }
         List<ClientRecord> clients = new ArrayList<>();
         List<LeaseRow> leaseRows = new ArrayList<>();
@@ -439,32 +464,10 @@ public final class CatalogReplication implements AutoCloseable {
         Map<String, DiskEntry> mine = new HashMap<>();
         for (DiskEntry e : catalog.list()) mine.put(e.address(), e);
         Set<String> theirs = new HashSet<>();
-        for (DiskRecord d : state.disks()) {
-            theirs.add(d.address());
-            try {
-                DiskEntry here = mine.get(d.address());
-                Path path = here != null ? Path.of(here.path()) : resolve(d.path());
-                if (!Files.exists(path)) create(d, path);
-                else if (Disk.CLONE.equals(d.kind()) && !CowBlockStore.isClone(path))
-                    // Made before the image was here (a plain copy): correct, but its resync must carry the image's data too.
-                    throw new IOException(path + " here is a plain copy, not a clone of image " + d.image());
-                DiskEntry want = new DiskEntry(d.address(), path.toString(), d.allowedMacs(), d.open(), d.readOnly(), d.interfaces());
-                if (!want.equals(here)) {
-                    if (here == null) catalog.add(want);
-                    else catalog.replace(want);
-                }
-                if (mirrorInventory && !d.name().isEmpty()) {
-                    Optional<Disk> row = inventory.disk(d.name());
-                    if (row.isEmpty()) {
-                        long imageId = inventory.image(d.image()).map(Image::id).orElseThrow(() -> new IOException("no image " + d.image() + " here"));
-                        inventory.addDisk(d.name(), imageId, path.toString(), d.sizeBytes(), d.kind(), Instant.now());
-                    } else if (!row.get().kind().equals(d.kind())) {
-                        inventory.setDiskKind(d.name(), d.kind());   // a flatten on the primary
-                    }
-                }
-            } catch (IOException | RuntimeException e) {
-                problems.add("disk " + d.address() + ": " + e.getMessage());
-            }
+        try {
+            applyDisks(state, problems, mine, theirs);
+        } finally {
+            replacing.clear();   // the catalog has the new copies now: a Hello that came meanwhile is answered at CatalogApplied
         }
         // Only what the primary had and removed since the last applied state goes: a disk this server has of its
         // own (or one removed while it was down) is never deleted by a state that merely lacks it.
@@ -488,8 +491,89 @@ public final class CatalogReplication implements AutoCloseable {
                 Files.deleteIfExists(CowBlockStore.sidecarOf(p));
                 Files.deleteIfExists(p);
             }
+            ReplicaFiles.recordMirroredPrimaryFile(stateDir(), e.address(), "");   // no copy here mirrors anything now
             log.info("catalog mirror: disk {} ({}) removed as on the primary", e.address(), e.path());
         }
+    }
+
+    private void applyDisks(BootState state, List<String> problems, Map<String, DiskEntry> mine, Set<String> theirs) throws IOException {
+        for (DiskRecord d : state.disks()) {
+            theirs.add(d.address());
+            try {
+                DiskEntry here = mine.get(d.address());
+                String recorded = ReplicaFiles.mirroredPrimaryFile(stateDir(), d.address());
+                FileSuccession succession = FileSuccession.decide(recorded, d.fileIdentity(), d.replacedIdentities());
+                boolean discarded = here != null && succession == FileSuccession.REPLACED && discardReplaced(d, here);
+                if (here != null && succession == FileSuccession.NOT_PROVEN && notProven.add(d.address() + " " + d.fileIdentity()))
+                    log.warn("catalog mirror: disk {} on the primary is another file ({}) than the one the copy here mirrors ({}), and the primary "
+                            + "does not say it replaced that one (rebuilt primary?): the copy here is KEPT; the handshake decides (unrelated copies are not synced)",
+                            d.address(), d.fileIdentity(), recorded);
+                Path path = here != null && !discarded ? Path.of(here.path()) : resolve(d.path());
+                boolean created = !Files.exists(path);
+                if (created) create(d, path);
+                else if (Disk.CLONE.equals(d.kind()) && !CowBlockStore.isClone(path))
+                    // Made before the image was here (a plain copy): correct, but its resync must carry the image's data too.
+                    throw new IOException(path + " here is a plain copy, not a clone of image " + d.image());
+                DiskEntry want = new DiskEntry(d.address(), path.toString(), d.allowedMacs(), d.open(), d.readOnly(), d.interfaces());
+                if (!want.equals(here)) {
+                    if (here == null) catalog.add(want);
+                    else catalog.replace(want);
+                }
+                if (mirrorInventory && !d.name().isEmpty()) {
+                    Optional<Disk> row = inventory.disk(d.name());
+                    if (row.isEmpty()) {
+                        long imageId = inventory.image(d.image()).map(Image::id).orElseThrow(() -> new IOException("no image " + d.image() + " here"));
+                        inventory.addDisk(d.name(), imageId, path.toString(), d.sizeBytes(), d.kind(), Instant.now());
+                    } else if (!row.get().kind().equals(d.kind())) {
+                        inventory.setDiskKind(d.name(), d.kind());   // a flatten on the primary
+                    }
+                }
+                // Which primary file the copy here mirrors, kept for a restart: a copy made now mirrors the primary's file now.
+                if (!d.fileIdentity().isEmpty() && !d.fileIdentity().equals(recorded) && (created || discarded || succession == FileSuccession.FIRST_SIGHT))
+                    ReplicaFiles.recordMirroredPrimaryFile(stateDir(), d.address(), d.fileIdentity());
+            } catch (IOException | RuntimeException e) {
+                problems.add("disk " + d.address() + ": " + e.getMessage());
+            }
+        }
+    }
+
+    private Path stateDir() { return ReplicationService.stateDir(dataDir); }
+
+    /**
+     * The primary replaced the file this standby's copy of {@code d} mirrors (a PC re-imaged: 'assign --replace', or a
+     * remove and a new clone at the freed address): the copy leaves the data path, its file and replica state go, and
+     * the caller makes the new copy (a clone of the new image's local copy, or a sparse file) that a full sync fills.
+     * Refused (the copy kept, the operator told) where this node serves the disk, where its copy is in split brain
+     * (it holds writes the primary never had), or where the file is not under the data directory.
+     */
+    private boolean discardReplaced(DiskRecord d, DiskEntry here) throws IOException {
+        Path old = Path.of(here.path()).toAbsolutePath().normalize();
+        Optional<ReplicationNode.DiskStatus> status = node.status().stream().filter(x -> x.disk().equals(d.address())).findFirst();
+        String refused = node.role() != Role.STANDBY ? "this node serves it (primary)"
+                : status.map(x -> x.role() != Role.STANDBY || x.state() == ReplicaState.SPLIT_BRAIN).orElse(false)
+                ? "the copy here is " + status.get().state().name().toLowerCase() + " as " + status.get().role().name().toLowerCase() + " (it may hold writes the primary never had)"
+                : !old.startsWith(dataDir) ? old + " is not under the data directory" : "";
+        if (!refused.isEmpty()) {
+            if (notProven.add(d.address() + " " + d.fileIdentity()))
+                log.warn("catalog mirror: disk {} was replaced on the primary, but the copy here is KEPT: {}; remove it by hand ('netboot disk remove {}' "
+                        + "with this server stopped) once nothing in it is needed, and a new copy is made", d.address(), refused, d.address());
+            return false;
+        }
+        log.warn("catalog mirror: disk {} was replaced on the primary (re-imaged{}): the old copy here ({}) is discarded and a full sync of the new one follows",
+                d.address(), d.image().isEmpty() ? "" : " from image " + d.image(), old);
+        replacing.add(d.address());
+        try {
+            node.removeDisks(List.of(d.address())).get(10, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IOException("taking the old copy out of replication: " + e, e);
+        }
+        Files.deleteIfExists(CowBlockStore.sidecarOf(old));
+        Files.deleteIfExists(old);
+        if (mirrorInventory)
+            for (Disk row : inventory.disks())
+                if (Path.of(row.path()).toAbsolutePath().normalize().equals(old)) inventory.removeDisk(row.name());   // re-added below with the new image
+        ReplicaFiles.discard(stateDir(), d.address());
+        return true;
     }
 
     /** A clone of the local image copy when the primary's is a clone of a file image, else a sparse file of the size: its data comes by replication. */

@@ -177,11 +177,18 @@ public final class ReplicationService implements AutoCloseable {
 
     public ReplicationNode node() { return node; }
 
-    /** The store of a replicated disk, lent to the AoE target (closing the loan leaves it open here); empty if not replicated. */
-    public Optional<BlockStore> lend(TargetAddress target) {
-        String name = target.toString();
+    /**
+     * The store of a replicated disk, lent to the AoE target (closing the loan leaves it open here); empty if not
+     * replicated, or if the catalog's file is another one than the store here (re-imaged: the catalog's mirror
+     * takes the old one out of replication within a second; the new file is the AoE target's own).
+     */
+    public Optional<BlockStore> lend(DiskEntry entry) {
+        String name = entry.target().toString();
         BlockStore s = node.replicates(name) ? ownStores.get(name) : null;
-        return Optional.ofNullable(s).map(dev.netboot.storage.BorrowedStore::new);
+        if (s == null) return Optional.empty();
+        String replicated = node.backingOf(name).orElse(""), now = dev.netboot.storage.FileIdentity.peek(Path.of(entry.path()));
+        if (!replicated.isEmpty() && !replicated.equals(now)) return Optional.empty();
+        return Optional.of(new dev.netboot.storage.BorrowedStore(s));
     }
 
     /** What the AoE target hands its writes and flushes of replicated disks to. */
@@ -391,6 +398,12 @@ public final class ReplicationService implements AutoCloseable {
                                                                        boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own,
                                                                        CatalogReplication mirror) {
         try {
+            if (mirror != null && mirror.replacing(name)) {
+                // The catalog's mirror is swapping the old copy for a new one (the primary re-imaged it): neither file now.
+                mirror.deferDisk(name);
+                log.info("replication: {} is being replaced by a new copy; it joins once that is made", name);
+                return Optional.empty();
+            }
             TargetAddress address = TargetAddress.parse(name);
             Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
             if (existing.isPresent() && Files.exists(Path.of(existing.get().path()))) {

@@ -21,7 +21,8 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * Keeps the AoE server's exports equal to the catalog: disks added with the CLI appear, removed
- * ones disappear, changed ones (new allow-list) are re-exported, without restarting the server.
+ * ones disappear, changed ones (new allow-list, or another file under the same path: a PC re-imaged
+ * by the CLI) are re-exported, without restarting the server.
  * Changes made inside the server ({@link ClientDisks}) arrive directly as {@link DiskExports} calls;
  * the catalog file is polled for those of other processes.
  */
@@ -35,6 +36,11 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     private final boolean syncWrites;
     private final ReadTuning tuning;
     private final Map<TargetAddress, DiskEntry> exported = new HashMap<>();
+    /**
+     * The file each export opened (device and inode). The store keeps that file open, so its inode cannot go to
+     * another file meanwhile: another key under the same path is another file ('clone --replace' in another process).
+     */
+    private final Map<TargetAddress, Object> exportedFiles = new HashMap<>();
     private final ScheduledExecutorService timer = Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("aoe-catalog").daemon().factory());
     private FileTime seen;
     /** Disks the catalog wants that could not be exported, with the reason last logged: retried at each poll. */
@@ -100,6 +106,7 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
             // (a flatten withdraws it for a while): its protocol state goes with it.
             boolean removed = !Files.exists(Path.of(current.getValue().path()));
             exported.remove(current.getKey());
+            exportedFiles.remove(current.getKey());
             if (removed) server.forget(current.getKey());
             else server.withdraw(current.getKey());
             log.info("AoE e{} withdrawn{}", current.getKey(), removed ? " (its disk was removed)" : "");
@@ -115,10 +122,14 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
     @Override
     public synchronized void export(DiskEntry e) {
         DiskEntry current = exported.get(e.target());
-        if (e.equals(current)) return;
+        Object file = fileKey(e);
+        boolean replaced = e.equals(current) && file != null && exportedFiles.get(e.target()) != null && !file.equals(exportedFiles.get(e.target()));
+        if (e.equals(current) && !replaced) return;
+        if (replaced) log.info("AoE e{}: {} is another file now (re-imaged): exporting the new one", e.address(), e.path());
         if (current != null) {
             server.withdraw(e.target());
             exported.remove(e.target());
+            exportedFiles.remove(e.target());
         }
         try {
             BlockStore store = opener.open(e, syncWrites, tuning);
@@ -129,6 +140,7 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
                 throw ex;
             }
             exported.put(e.target(), e);
+            if (file != null) exportedFiles.put(e.target(), file);
             if (failed.remove(e.target()) != null) log.info("AoE e{} can be exported again", e.address());
             log.info("AoE e{} exported: {} ({} MiB{}), {}, on {}", e.address(), e.path(), store.size() >> 20, e.readOnly() ? ", read-only" : "",
                     e.open() ? "open to every MAC" : e.allowedMacs().isEmpty() ? "no MAC allowed yet" : "for " + String.join(", ", e.allowedMacs()),
@@ -142,8 +154,18 @@ public final class CatalogExporter implements DiskExports, AutoCloseable {
         }
     }
 
+    /** The file's device and inode, null when it cannot be told (then only the entry decides). */
+    private static Object fileKey(DiskEntry e) {
+        try {
+            return Files.readAttributes(Path.of(e.path()), java.nio.file.attribute.BasicFileAttributes.class).fileKey();
+        } catch (IOException | RuntimeException ex) {
+            return null;
+        }
+    }
+
     @Override
     public synchronized void withdraw(TargetAddress address) {
+        exportedFiles.remove(address);
         if (exported.remove(address) == null) return;
         server.withdraw(address);
         log.info("AoE e{} withdrawn", address);

@@ -58,12 +58,23 @@ public record BootState(List<ImageManifest> images, List<DiskRecord> disks, List
      * One catalog disk. {@code path} is relative to the data directory when the disk lives under it (so
      * two servers with different data directories agree), absolute otherwise. {@code image} and
      * {@code kind} come from the inventory ("" when the disk is not a client's: a plain export).
+     * {@code fileIdentity} is the primary's file's identity ("" when it has none: LVM, read-only) and
+     * {@code replacedIdentities} those of the files it replaced at this address on the primary (a re-image):
+     * together they let a standby follow a replacement, and only a real one ({@link FileSuccession}).
      */
     public record DiskRecord(String address, String name, String path, String image, String kind, long sizeBytes,
-                             List<String> allowedMacs, boolean open, boolean readOnly, List<String> interfaces) {
+                             List<String> allowedMacs, boolean open, boolean readOnly, List<String> interfaces,
+                             String fileIdentity, List<String> replacedIdentities) {
         public DiskRecord {
             allowedMacs = List.copyOf(allowedMacs);
             interfaces = List.copyOf(interfaces);
+            replacedIdentities = List.copyOf(replacedIdentities);
+        }
+
+        /** A disk whose file's identity is not known (a peer of format 1). */
+        public DiskRecord(String address, String name, String path, String image, String kind, long sizeBytes,
+                          List<String> allowedMacs, boolean open, boolean readOnly, List<String> interfaces) {
+            this(address, name, path, image, kind, sizeBytes, allowedMacs, open, readOnly, interfaces, "", List.of());
         }
     }
 

@@ -16,19 +16,26 @@ import java.util.List;
  * {@link BootState} ⇄ bytes. The bytes cross the link in {@code CatalogPart} frames (a state of
  * thousands of clients is larger than one frame), already authenticated by the link; this format only
  * has to be exact and refuse what it does not understand. Version byte first, so a newer peer is named.
+ * Format 2 adds each disk's file identities; format 1 (a peer not updated yet) is still read, without them.
  */
 public final class BootStateCodec {
 
-    static final int FORMAT = 1;
+    static final int FORMAT = 2;
+    static final int FORMAT_WITHOUT_IDENTITIES = 1;
     private static final int MAX_ITEMS = 1 << 20;
 
     private BootStateCodec() {}
 
     public static byte[] encode(BootState s) {
+        return encode(s, FORMAT);
+    }
+
+    /** In an older format too (what a peer not updated yet sends: the tests read it). */
+    static byte[] encode(BootState s, int format) {
         ByteArrayOutputStream bytes = new ByteArrayOutputStream(1024);
         DataOutputStream out = new DataOutputStream(bytes);
         try {
-            out.writeByte(FORMAT);
+            out.writeByte(format);
             out.writeInt(s.images().size());
             for (ImageManifest i : s.images()) {
                 out.writeUTF(i.name());
@@ -56,6 +63,10 @@ public final class BootStateCodec {
                 out.writeBoolean(d.open());
                 out.writeBoolean(d.readOnly());
                 strings(out, d.interfaces());
+                if (format != FORMAT_WITHOUT_IDENTITIES) {
+                    out.writeUTF(d.fileIdentity());
+                    strings(out, d.replacedIdentities());
+                }
             }
             out.writeInt(s.clients().size());
             for (ClientRecord c : s.clients()) {
@@ -83,7 +94,8 @@ public final class BootStateCodec {
         DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
         try {
             int format = in.readUnsignedByte();
-            if (format != FORMAT) throw new IllegalArgumentException("boot state format " + format + ", this node reads " + FORMAT + " (update both servers)");
+            if (format != FORMAT && format != FORMAT_WITHOUT_IDENTITIES)
+                throw new IllegalArgumentException("boot state format " + format + ", this node reads " + FORMAT_WITHOUT_IDENTITIES + " and " + FORMAT + " (update both servers)");
             List<ImageManifest> images = new ArrayList<>();
             for (int i = 0, n = count(in); i < n; i++) {
                 String name = in.readUTF(), diskFile = in.readUTF(), kernel = in.readUTF(), description = in.readUTF(), source = in.readUTF();
@@ -104,7 +116,9 @@ public final class BootStateCodec {
                 long size = in.readLong();
                 List<String> macs = strings(in);
                 boolean open = in.readBoolean(), readOnly = in.readBoolean();
-                disks.add(new DiskRecord(address, name, path, image, kind, size, macs, open, readOnly, strings(in)));
+                List<String> interfaces = strings(in);
+                if (format == FORMAT_WITHOUT_IDENTITIES) disks.add(new DiskRecord(address, name, path, image, kind, size, macs, open, readOnly, interfaces));
+                else disks.add(new DiskRecord(address, name, path, image, kind, size, macs, open, readOnly, interfaces, in.readUTF(), strings(in)));
             }
             List<ClientRecord> clients = new ArrayList<>();
             for (int i = 0, n = count(in); i < n; i++) {

@@ -25,11 +25,19 @@ import java.util.function.LongSupplier;
  *   <li>{@code backing}: which file the rest describes (its identity, see {@link ReplicationNode.DiskSpec}): a
  *       disk replaced under the same name (a PC re-imaged at its AoE address) must not inherit the old file's
  *       identifiers, or two different copies would count as in sync.</li>
+ *   <li>{@code replaced}: the identities of files this one replaced under the name, newest last (at most
+ *       {@value #REPLACED_KEPT}): the primary publishes them, so a standby can tell a re-imaged disk (its copy
+ *       mirrors a file the primary itself replaced) from a primary that merely shows other data.</li>
+ *   <li>{@code primary-file}: on a standby, the identity of the primary's file its copy mirrors (see
+ *       {@link FileSuccession}).</li>
  * </ul>
  * Every write here is made durable (fsync) before the method returns: the effects contract lets an
  * acknowledgement that follows rely on it.
  */
 public final class ReplicaFiles {
+
+    /** How many replaced files' identities {@code replaced} keeps (a standby down through more re-images than this stays unrelated). */
+    static final int REPLACED_KEPT = 16;
 
     private final Path dir;
     private FileChannel activityLog;
@@ -71,6 +79,11 @@ public final class ReplicaFiles {
             // Another file under this disk's name: everything here describes the old one.
             for (String f : List.of("ids", "bitmap", "activity-log", "primary")) Files.deleteIfExists(dir.resolve(f));
             syncDir();
+            // Kept before the new backing is written: a crash in between replaces again and finds it here.
+            List<String> history = new ArrayList<>(replacedBackings(dir));
+            if (!history.contains(had)) history.add(had);
+            while (history.size() > REPLACED_KEPT) history.removeFirst();
+            replace("replaced", (String.join("\n", history) + "\n").getBytes(StandardCharsets.UTF_8));
         }
         if (!backing.isEmpty() && !backing.equals(had)) replace("backing", (backing + "\n").getBytes(StandardCharsets.UTF_8));
         Path idsFile = dir.resolve("ids");
@@ -113,6 +126,52 @@ public final class ReplicaFiles {
             saveBitmap(bitmap);
         }
         return new Loaded(ids, bitmap, al, crashed, fresh, replaced);
+    }
+
+    /** The folder of one disk's state under the node's state folder ({@code <dataDir>/replication/}). */
+    public static Path dirOf(Path stateDir, String disk) {
+        return stateDir.resolve(ReplicationNode.safeName(disk));
+    }
+
+    /** The identities of the files that {@code disk}'s current file replaced on this node, oldest first (empty when none). */
+    public static List<String> replacedBackings(Path stateDir, String disk) throws IOException {
+        return replacedBackings(dirOf(stateDir, disk));
+    }
+
+    private static List<String> replacedBackings(Path dir) throws IOException {
+        Path f = dir.resolve("replaced");
+        if (!Files.exists(f)) return List.of();
+        return Files.readAllLines(f, StandardCharsets.UTF_8).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+    }
+
+    /** Standby: the identity of the primary's file that this node's copy of {@code disk} mirrors, "" when none is recorded. */
+    public static String mirroredPrimaryFile(Path stateDir, String disk) throws IOException {
+        Path f = dirOf(stateDir, disk).resolve("primary-file");
+        return Files.exists(f) ? Files.readString(f, StandardCharsets.UTF_8).strip() : "";
+    }
+
+    /** Standby: records durably which primary file the copy of {@code disk} mirrors ("" forgets it: the copy is gone). */
+    public static void recordMirroredPrimaryFile(Path stateDir, String disk, String identity) throws IOException {
+        ReplicaFiles f = new ReplicaFiles(dirOf(stateDir, disk));
+        Files.createDirectories(f.dir);
+        if (identity.isEmpty()) {
+            if (Files.deleteIfExists(f.dir.resolve("primary-file"))) f.syncDir();
+        } else {
+            f.replace("primary-file", (identity + "\n").getBytes(StandardCharsets.UTF_8));
+        }
+    }
+
+    /**
+     * Drops the replica state of a copy that is discarded (its file deleted; the disk out of the data path
+     * first): identifiers, bitmap, activity log, markers, and the records of which file it was. A new copy
+     * made under the name starts blank.
+     */
+    public static void discard(Path stateDir, String disk) throws IOException {
+        ReplicaFiles f = new ReplicaFiles(dirOf(stateDir, disk));
+        if (!Files.isDirectory(f.dir)) return;
+        for (String name : List.of("ids", "bitmap", "activity-log", "primary", "backing", "replaced", "primary-file"))
+            Files.deleteIfExists(f.dir.resolve(name));
+        f.syncDir();
     }
 
     public void saveIds(GenerationIds ids) throws IOException {

@@ -71,6 +71,42 @@ class CatalogExporterTest {
         }
     }
 
+    /**
+     * Another process re-images a disk ('clone --replace': the clone deleted and made anew under the same path, the
+     * catalog entry removed and added back the same): the server exports the new file, not the old one it held open.
+     */
+    @Test
+    void aFileReplacedUnderAnUnchangedEntryIsExportedAnew() throws Exception {
+        Path base = dir.resolve("base.img");
+        Files.write(base, new byte[64 << 10]);
+        Path clone = dir.resolve("clone.img");
+        CowBlockStore.create(base, clone).close();
+        DiskCatalog catalog = new DiskCatalog(dir);
+        DiskEntry entry = new DiskEntry("1.1", clone.toString(), List.of(), true, false);
+        catalog.add(entry);
+        try (AoeServer server = new AoeServer(List.of(), 16, 1, true, new SimpleMeterRegistry(), new StateFiles(dir));
+             CatalogExporter exporter = new CatalogExporter(catalog, List.of(), server, false)) {
+            exporter.reconcile();
+            var old = server.store(TargetAddress.parse("1.1"));
+            old.write(0, ByteBuffer.wrap(new byte[]{1, 2, 3, 4}));
+            exporter.reconcile();
+            assertThat(server.store(TargetAddress.parse("1.1"))).as("nothing changed: the same export").isSameAs(old);
+
+            Path other = dir.resolve("new.img");
+            CowBlockStore.create(base, other).close();
+            Files.move(other, clone, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            Files.move(CowBlockStore.sidecarOf(other), CowBlockStore.sidecarOf(clone), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            catalog.remove(TargetAddress.parse("1.1"));
+            catalog.add(entry);
+            exporter.export(entry);   // what the poll does once it sees the catalog changed, had it missed the removal
+            var now = server.store(TargetAddress.parse("1.1"));
+            assertThat(now).isNotSameAs(old);
+            ByteBuffer b = ByteBuffer.allocate(4);
+            now.read(0, b);
+            assertThat(b.array()).as("the new clone, not the old one's writes").containsExactly(0, 0, 0, 0);
+        }
+    }
+
     /** State files of disks removed while no server ran (or by a crash in between) are swept at start. */
     @Test
     void stateOfDisksNotInTheCatalogIsRemoved() throws Exception {

@@ -50,6 +50,7 @@ class ReplicaFilesTest {
         unknown.close();
         assertThat(List.of(dir.resolve("1.0").toFile().list())).contains("backing");
     }
+
     /** An activity-log eviction writes only the evicted extent's words, and a background save older than it never lands. */
     @Test
     void wordsWrittenInPlaceSurviveARestartAndAnOlderWholeSaveIsSkipped() throws Exception {
@@ -111,5 +112,51 @@ class ReplicaFilesTest {
 
     private static void persistLogOf(ReplicaFiles files, List<ReplicaEffect> effects) throws Exception {
         for (ReplicaEffect e : effects) if (e instanceof ReplicaEffect.PersistActivityLog p) files.saveActivityLog(p.transaction());
+    }
+
+    @Test
+    void aReplacedFileIsRememberedAndAStandbysRecordSurvivesUntilDiscarded() throws Exception {
+        Path state = dir.resolve("replication");
+        ReplicaFiles files = new ReplicaFiles(ReplicaFiles.dirOf(state, "1.3"));
+        files.load(SIZE, GenerationIds.created(() -> 0x1111L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        files.close();
+        assertThat(ReplicaFiles.replacedBackings(state, "1.3")).isEmpty();
+        // Re-imaged twice: both old files are named, oldest first, across restarts.
+        for (String next : List.of("bbbb", "cccc")) {
+            ReplicaFiles f = new ReplicaFiles(ReplicaFiles.dirOf(state, "1.3"));
+            assertThat(f.load(SIZE, GenerationIds.created(() -> 0x2222L), ActivityLog.DEFAULT_SLOTS, next).replaced()).isTrue();
+            f.close();
+        }
+        assertThat(ReplicaFiles.replacedBackings(state, "1.3")).containsExactly("aaaa", "bbbb");
+        // The same file again adds nothing.
+        ReplicaFiles same = new ReplicaFiles(ReplicaFiles.dirOf(state, "1.3"));
+        same.load(SIZE, GenerationIds.created(() -> 0x3333L), ActivityLog.DEFAULT_SLOTS, "cccc");
+        same.close();
+        assertThat(ReplicaFiles.replacedBackings(state, "1.3")).containsExactly("aaaa", "bbbb");
+        // At most REPLACED_KEPT, the newest kept.
+        for (int i = 0; i < ReplicaFiles.REPLACED_KEPT + 3; i++) {
+            ReplicaFiles f = new ReplicaFiles(ReplicaFiles.dirOf(state, "1.3"));
+            f.load(SIZE, GenerationIds.created(() -> 0x4444L), ActivityLog.DEFAULT_SLOTS, "f" + i);
+            f.close();
+        }
+        List<String> kept = ReplicaFiles.replacedBackings(state, "1.3");
+        assertThat(kept).hasSize(ReplicaFiles.REPLACED_KEPT).endsWith("f" + (ReplicaFiles.REPLACED_KEPT + 1));
+
+        // A standby's record of the primary file its copy mirrors: kept, replaced, forgotten, and gone with a discard.
+        assertThat(ReplicaFiles.mirroredPrimaryFile(state, "1.5")).isEmpty();
+        ReplicaFiles.recordMirroredPrimaryFile(state, "1.5", "dddd");
+        assertThat(ReplicaFiles.mirroredPrimaryFile(state, "1.5")).isEqualTo("dddd");
+        ReplicaFiles.recordMirroredPrimaryFile(state, "1.5", "");
+        assertThat(ReplicaFiles.mirroredPrimaryFile(state, "1.5")).isEmpty();
+        ReplicaFiles.recordMirroredPrimaryFile(state, "1.3", "eeee");
+        ReplicaFiles.discard(state, "1.3");
+        assertThat(ReplicaFiles.mirroredPrimaryFile(state, "1.3")).isEmpty();
+        assertThat(ReplicaFiles.replacedBackings(state, "1.3")).isEmpty();
+        ReplicaFiles blank = new ReplicaFiles(ReplicaFiles.dirOf(state, "1.3"));
+        ReplicaFiles.Loaded l = blank.load(SIZE, GenerationIds.BLANK, ActivityLog.DEFAULT_SLOTS, "gggg");
+        blank.close();
+        assertThat(l.fresh()).isTrue();
+        assertThat(l.replaced()).as("nothing left says which file the state was").isFalse();
+        assertThat(l.ids()).isEqualTo(GenerationIds.BLANK);
     }
 }
