@@ -1099,12 +1099,10 @@ public final class ReplicationNode implements AutoCloseable {
                     // whole bitmap and two fsyncs per admission, and random writes across a big disk crawled.
                     DirtyBitmap b = d.replica.bitmap();
                     long regionsPerExtent = Math.max(1, l.extentSize() / b.regionSize());
-                    for (long extent : l.evicted()) {
-                        long first = extent * regionsPerExtent;
-                        int firstWord = (int) (first >>> 6);
-                        int lastWord = (int) Math.min(b.wordCount() - 1, (first + regionsPerExtent - 1) >>> 6);
-                        if (firstWord <= lastWord) d.files.saveBitmapWords(b, firstWord, lastWord - firstWord + 1);
-                    }
+                    int wordsPerExtent = (int) Math.max(1, regionsPerExtent >>> 6);
+                    List<Integer> firstWords = new ArrayList<>();
+                    for (long extent : l.evicted()) firstWords.add((int) ((extent * regionsPerExtent) >>> 6));
+                    if (!firstWords.isEmpty()) d.files.saveBitmapWords(b, firstWords, wordsPerExtent);
                     d.files.saveActivityLog(l.transaction());
                 } catch (IOException ex) {
                     log.error("replication: persisting the activity log of {} failed: {}", d.name, ex.getMessage());
