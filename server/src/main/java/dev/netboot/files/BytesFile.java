@@ -14,5 +14,11 @@ public record BytesFile(byte[] bytes) implements ServedFile {
         return n;
     }
 
+    @Override
+    public ByteBuffer slice(long position, int length) {
+        int n = (int) Math.max(0, Math.min(length, bytes.length - position));
+        return ByteBuffer.wrap(bytes, (int) Math.min(position, bytes.length), n).slice().asReadOnlyBuffer();
+    }
+
     @Override public void close() {}
 }

@@ -19,6 +19,14 @@ public final class ConcatenatedFile implements ServedFile {
 
     @Override public long size() { return first.size() + second.size(); }
 
+    /** A view when the range lies within one piece (all but one TFTP block), else a copy of both parts. */
+    @Override
+    public ByteBuffer slice(long position, int length) throws IOException {
+        if (position + length <= first.size()) return first.slice(position, length);
+        if (position >= first.size()) return second.slice(position - first.size(), length);
+        return ServedFile.super.slice(position, length);
+    }
+
     @Override
     public int read(long position, ByteBuffer dst) throws IOException {
         int total = 0;

@@ -3,6 +3,7 @@ package dev.netboot.files;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
@@ -61,6 +62,7 @@ public final class DirectoryFileProvider implements FileProvider {
      * concurrent transfers of the same kernel share the page cache without any locking.
      */
     static final class MappedFile implements ServedFile {
+        private static final int PAGE = 4096;
         private final Arena arena = Arena.ofShared();
         private final MemorySegment content;
 
@@ -88,6 +90,24 @@ public final class DirectoryFileProvider implements FileProvider {
             }
             dst.position(dst.position() + n);
             return n;
+        }
+
+        /**
+         * A view of the mapping. Its pages are touched here, so a file truncated under the mapping fails this
+         * call (as {@link #read} does) rather than the copy into a packet that follows at once.
+         */
+        @Override
+        public ByteBuffer slice(long position, int length) throws IOException {
+            int n = (int) Math.max(0, Math.min(length, content.byteSize() - position));
+            if (n == 0) return ByteBuffer.allocate(0).asReadOnlyBuffer();
+            MemorySegment view = content.asSlice(position, n);
+            try {
+                for (long at = 0; at < n; at += PAGE) view.get(ValueLayout.JAVA_BYTE, at);
+                view.get(ValueLayout.JAVA_BYTE, n - 1);
+            } catch (InternalError e) {
+                throw new IOException("file changed while being served: " + e.getMessage());
+            }
+            return view.asByteBuffer();   // read-only: the mapping is
         }
 
         @Override

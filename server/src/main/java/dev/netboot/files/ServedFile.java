@@ -19,6 +19,17 @@ public interface ServedFile extends AutoCloseable {
      */
     int read(long position, ByteBuffer dst) throws IOException;
 
+    /**
+     * The {@code length} bytes at {@code position} (fewer only at the end of the content) as a read-only buffer.
+     * Content held in memory returns a view of itself, valid until {@link #close}: a TFTP block then costs no
+     * copy and no garbage of its own size. This default reads into a new buffer.
+     */
+    default ByteBuffer slice(long position, int length) throws IOException {
+        ByteBuffer dst = ByteBuffer.allocate((int) Math.max(0, Math.min(length, size() - position)));
+        read(position, dst);
+        return dst.flip().asReadOnlyBuffer();
+    }
+
     @Override
     void close();
 }

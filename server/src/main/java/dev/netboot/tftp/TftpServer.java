@@ -13,6 +13,7 @@ import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
 import io.netty.channel.EventLoopGroup;
+import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
 import io.netty.channel.socket.DatagramPacket;
 import org.slf4j.Logger;
@@ -188,6 +189,10 @@ public final class TftpServer implements AutoCloseable {
         InetSocketAddress local = new InetSocketAddress(settings.listen().getAddress(), 0);
         new Bootstrap().group(group).channel(transport.datagramChannel())
                 .option(ChannelOption.SO_SNDBUF, 1 << 20)
+                // One datagram per wake-up: a lock-step client sends one ACK per block, and Netty's default of
+                // reading until the socket is empty costs a second recvmsg() that finds nothing on every
+                // block. The loop is level-triggered, so an ACK still queued is read on its next turn.
+                .option(ChannelOption.RCVBUF_ALLOCATOR, new FixedRecvByteBufAllocator(2048).maxMessagesPerRead(1))
                 .handler(handler)
                 .bind(local).addListener(f -> {
                     if (!f.isSuccess()) {

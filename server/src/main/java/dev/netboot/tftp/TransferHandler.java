@@ -92,6 +92,28 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     }
 
     private void send(List<TftpPacket> packets) {
+        try {
+            write(packets);
+        } catch (InternalError e) {
+            // DATA payloads are views of a mapped file: one truncated in the microseconds since the transfer
+            // read it faults here (the transfer itself catches the case in all other moments). The client
+            // times out; the socket and the slot are freed now.
+            log.warn("transfer of {} to {} stopped: the file changed while being served ({})", name, client, e.getMessage());
+            metrics.failed.increment();
+            channel.close();
+            return;
+        }
+        reportBytes();
+        long resent = transfer.retransmissions() - retransmissionsReported;
+        if (resent > 0) {
+            metrics.retransmissions.increment(resent);
+            retransmissionsReported += resent;
+        }
+        if (transfer.isFinished()) finish();
+        else rearm();
+    }
+
+    private void write(List<TftpPacket> packets) {
         for (int i = 0; i < packets.size(); ) {
             int run = gso ? segmentableRun(packets, i) : 1;
             if (run > 1) {
@@ -103,18 +125,11 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
             i += run;
         }
         if (!packets.isEmpty()) channel.flush();
-        reportBytes();
-        long resent = transfer.retransmissions() - retransmissionsReported;
-        if (resent > 0) {
-            metrics.retransmissions.increment(resent);
-            retransmissionsReported += resent;
-        }
-        if (transfer.isFinished()) finish();
-        else rearm();
     }
 
     private void write(TftpPacket packet, InetSocketAddress to) {
-        channel.write(new DatagramPacket(encode(channel.alloc(), packet), to));
+        // The void promise: no promise object per packet; a failed send reaches exceptionCaught.
+        channel.write(new DatagramPacket(encode(channel.alloc(), packet), to), channel.voidPromise());
     }
 
     /**
@@ -139,12 +154,17 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
         int total = 0;
         for (TftpPacket p : run) total += TftpCodec.encodedLength(p);
         ByteBuf buf = channel.alloc().directBuffer(total);
-        for (TftpPacket p : run) {
-            int length = TftpCodec.encodedLength(p);
-            TftpCodec.encodeInto(p, buf.nioBuffer(buf.writerIndex(), length));
-            buf.writerIndex(buf.writerIndex() + length);
+        try {
+            for (TftpPacket p : run) {
+                int length = TftpCodec.encodedLength(p);
+                TftpCodec.encodeInto(p, buf.nioBuffer(buf.writerIndex(), length));
+                buf.writerIndex(buf.writerIndex() + length);
+            }
+        } catch (RuntimeException | InternalError e) {
+            buf.release();
+            throw e;
         }
-        channel.write(new SegmentedDatagramPacket(buf, TftpCodec.encodedLength(run.getFirst()), client));
+        channel.write(new SegmentedDatagramPacket(buf, TftpCodec.encodedLength(run.getFirst()), client), channel.voidPromise());
     }
 
     /** Adds the bytes sent since the last report to the counter: once per window, not once per packet. */
@@ -200,7 +220,12 @@ final class TransferHandler extends SimpleChannelInboundHandler<DatagramPacket> 
     static ByteBuf encode(ByteBufAllocator alloc, TftpPacket packet) {
         int length = TftpCodec.encodedLength(packet);
         ByteBuf buf = alloc.directBuffer(length);
-        TftpCodec.encodeInto(packet, buf.nioBuffer(0, length));
+        try {
+            TftpCodec.encodeInto(packet, buf.nioBuffer(0, length));
+        } catch (RuntimeException | InternalError e) {
+            buf.release();
+            throw e;
+        }
         return buf.writerIndex(length);
     }
 }

@@ -18,6 +18,11 @@ import java.util.function.LongSupplier;
  * makes the loop skip spinning for the next 1, 3, 7 ... up to {@value #MAX_SKIP} quiet periods; I/O that
  * comes within {@code spinNanos} of the previous I/O (a quick peer, whether we spun or blocked) ends the
  * skipping at once.
+ *
+ * <p>A loop that does not spin blocks without polling first (Netty's own strategy does the same): that poll
+ * was one epoll_wait() system call per packet that found nothing, since the blocking wait returns the I/O
+ * itself. A return from a blocking wait counts as I/O: in lock-step traffic it is the peer's answer, and a
+ * wake-up for a task or timer at worst starts one spin that runs out.
  */
 final class BriefSpinSelectStrategy implements SelectStrategy {
 
@@ -33,6 +38,8 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
     private int penalty;
     private int skip;
     private long spinsInVain;
+    /** The last answer was SELECT: the next call comes after a blocking wait. */
+    private boolean blocked;
 
     BriefSpinSelectStrategy(long spinNanos) {
         this(spinNanos, System::nanoTime);
@@ -45,25 +52,35 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
 
     @Override
     public int calculateStrategy(IntSupplier selectNow, boolean hasTasks) throws Exception {
-        int ready = selectNow.get();
-        if (ready > 0 || hasTasks) {
-            if (ready > 0) activity(clock.getAsLong());
+        long now = clock.getAsLong();
+        if (blocked) {
+            // Back from a blocking wait: it returned the I/O (or a task) itself, no poll would see it.
+            blocked = false;
+            activity(now);
+        }
+        if (hasTasks) {
+            int ready = selectNow.get();
+            if (ready > 0) activity(now);
             return ready;
         }
-        long now = clock.getAsLong();
         if (!periodDecided) {
             periodDecided = true;
             spinningThisPeriod = skip == 0;
             if (skip > 0) skip--;
         }
-        if (now - lastActivity < spinNanos) return spinningThisPeriod ? 0 : SelectStrategy.SELECT;
         if (spinningThisPeriod) {
+            if (now - lastActivity < spinNanos) {
+                int ready = selectNow.get();
+                if (ready > 0) activity(now);
+                return ready;   // 0: the loop comes straight back, which is the spin
+            }
             // The spin ran out with nothing to read: the peer answers slower than we poll.
             spinningThisPeriod = false;
             spinsInVain++;
             penalty = Math.min(penalty * 2 + 1, MAX_SKIP);
             skip = penalty;
         }
+        blocked = true;
         return SelectStrategy.SELECT;
     }
 

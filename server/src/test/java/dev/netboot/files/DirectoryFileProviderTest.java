@@ -55,4 +55,49 @@ class DirectoryFileProviderTest {
         assertThat(open(provider, "nothing")).isInstanceOf(Lookup.NotFound.class);
         assertThat(open(provider, "sub")).isInstanceOf(Lookup.NotFound.class);
     }
+
+    @Test
+    void slicesOfAMappedFileAreViewsWithTheFilesBytes() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        byte[] content = new byte[10_000];
+        new java.util.Random(7).nextBytes(content);
+        Files.write(root.resolve("kernel"), content);
+        try (ServedFile file = ((Lookup.Found) open(new DirectoryFileProvider(root, false), "kernel")).file()) {
+            for (int position : new int[]{0, 1024, 9216, 9999, 10_000}) {
+                ByteBuffer slice = file.slice(position, 1024);
+                int expected = Math.min(1024, content.length - position);
+                assertThat(slice.remaining()).as("at %d", position).isEqualTo(expected);
+                assertThat(slice.isReadOnly()).isTrue();
+                assertThat(slice).isEqualTo(ByteBuffer.wrap(content, position, expected));
+            }
+            // A view of the mapping, not a copy on the heap: a TFTP block costs no garbage of its size.
+            assertThat(file.slice(1024, 1024).isDirect()).isTrue();
+        }
+    }
+
+    @Test
+    void aMappedFileTruncatedWhileServedFailsTheSliceNotTheCopyAfterIt() throws Exception {
+        Path root = Files.createDirectories(dir.resolve("root"));
+        Files.write(root.resolve("kernel"), new byte[64 * 1024]);
+        try (ServedFile file = ((Lookup.Found) open(new DirectoryFileProvider(root, false), "kernel")).file()) {
+            // What `cp new-kernel kernel` does to a file being served: the mapping now reaches past its end.
+            try (var channel = java.nio.channels.FileChannel.open(root.resolve("kernel"), java.nio.file.StandardOpenOption.WRITE)) {
+                channel.truncate(4096);
+            }
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.slice(32 * 1024, 1024))
+                    .isInstanceOf(java.io.IOException.class).hasMessageContaining("changed while being served");
+            assertThat(file.slice(0, 1024).remaining()).as("the part still there").isEqualTo(1024);
+        }
+    }
+
+    @Test
+    void concatenatedContentSlicesEachPieceAndCopiesOnlyAcrossTheSeam() throws Exception {
+        byte[] a = "0123456789".getBytes(), b = "abcdefghij".getBytes();
+        var file = new ConcatenatedFile(new BytesFile(a), new BytesFile(b));
+        assertThat(file.slice(2, 4)).isEqualTo(ByteBuffer.wrap("2345".getBytes()));
+        assertThat(file.slice(8, 4)).isEqualTo(ByteBuffer.wrap("89ab".getBytes()));
+        assertThat(file.slice(12, 4)).isEqualTo(ByteBuffer.wrap("cdef".getBytes()));
+        assertThat(file.slice(18, 4)).isEqualTo(ByteBuffer.wrap("ij".getBytes()));
+        assertThat(file.slice(20, 4).remaining()).isZero();
+    }
 }

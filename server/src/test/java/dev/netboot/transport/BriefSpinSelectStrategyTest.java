@@ -7,7 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * The event loop's polling against a lock-step peer, on a fake clock: each poll costs 1 µs; a loop that
- * blocks sleeps until the peer's answer. What it costs is the number of polls that found nothing.
+ * blocks sleeps until the peer's answer, which the blocking wait itself returns (as epoll_wait does: the loop
+ * then handles it and asks the strategy again, with nothing left to poll). What it costs is the number of
+ * polls that found nothing.
  */
 class BriefSpinSelectStrategyTest {
 
@@ -15,25 +17,33 @@ class BriefSpinSelectStrategyTest {
 
     /** Polls spent in vain over {@code blocks} round trips with a peer that answers after {@code answerUs}. */
     static long wastedPolls(BriefSpinSelectStrategy s, long[] clock, long answerUs, int blocks) throws Exception {
-        long wasted = 0;
+        return run(s, clock, answerUs, blocks)[0];
+    }
+
+    /** {polls that found nothing while spinning, polls made just before blocking anyway}. */
+    static long[] run(BriefSpinSelectStrategy s, long[] clock, long answerUs, int blocks) throws Exception {
+        long wasted = 0, beforeBlocking = 0;
         for (int b = 0; b < blocks; b++) {
             long answerAt = clock[0] + answerUs * US;
             while (true) {
-                if (clock[0] >= answerAt) {
-                    assertThat(s.calculateStrategy(() -> 1, false)).isEqualTo(1);
+                int[] polls = {0};
+                int r = s.calculateStrategy(() -> {
+                    polls[0]++;
+                    return clock[0] >= answerAt ? 1 : 0;
+                }, false);
+                if (r == SelectStrategy.SELECT) {
+                    beforeBlocking += polls[0];
+                    clock[0] = Math.max(clock[0], answerAt);   // blocked in epoll_wait until the answer: no CPU
                     break;
                 }
-                int r = s.calculateStrategy(() -> 0, false);
-                if (r == SelectStrategy.SELECT) {
-                    clock[0] = answerAt;   // blocked in epoll_wait until the answer: no CPU
-                } else {
-                    assertThat(r).isZero();
-                    wasted++;
-                    clock[0] += US;
-                }
+                if (r > 0) break;                              // a poll found the answer
+                assertThat(r).isZero();
+                wasted++;
+                clock[0] += US;
             }
+            clock[0] += 5 * US;                                // handling the answer and sending the next block
         }
-        return wasted;
+        return new long[] {wasted, beforeBlocking};
     }
 
     @Test
@@ -64,6 +74,15 @@ class BriefSpinSelectStrategyTest {
         long polls = wastedPolls(s, clock, 30, 100);
         assertThat(s.spinsInVain()).isEqualTo(inVain);
         assertThat(polls).as("from the first quick answer on, every wait is polled").isGreaterThan(29L * 98);
+    }
+
+    @Test
+    void aLoopThatBlocksDoesNotPollFirst() throws Exception {
+        long[] clock = {1_000_000_000L};
+        BriefSpinSelectStrategy s = new BriefSpinSelectStrategy(SPIN, () -> clock[0]);
+        long[] slow = run(s, clock, 300, 1000);
+        // Such a poll is a system call that cannot find anything the blocking wait would not return.
+        assertThat(slow[1]).as("polls made right before blocking").isZero();
     }
 
     @Test
