@@ -183,14 +183,18 @@ class CatalogReplicationIT {
         }
     }
 
-    @Test
-    void anImageCloneAndAssignmentOnThePrimaryAppearOnTheStandbyAndTheImageCrossesOnce() throws Exception {
+    /** Primary and standby started and linked; a root file system to import images from. */
+    private Path startLinkedPair() throws Exception {
         String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
         primary = new Server("primary", pri, "primary", clientLink.hostSideName(), "0.0.0.0:" + PORT, s + ":" + PORT).start();
         standby = new Server("standby", sby, "standby", standbyClientLink.hostSideName(), s + ":" + PORT, p + ":" + PORT).start();
         primary.await("the link", x -> x.status().contains("connected yes"));
+        return TestRootfs.create(dir.resolve("rootfs"));
+    }
 
-        Path rootfs = TestRootfs.create(dir.resolve("rootfs"));
+    @Test
+    void anImageCloneAndAssignmentOnThePrimaryAppearOnTheStandbyAndTheImageCrossesOnce() throws Exception {
+        Path rootfs = startLinkedPair();
         primary.cli("image", "import", "demo", rootfs.toString(), "--size", "64M");
         String mac = clientLink.peerMac();
         primary.cli("clone", "demo", "--to", mac);
@@ -281,12 +285,7 @@ class CatalogReplicationIT {
      */
     @Test
     void aDiskReimagedOnThePrimaryIsFollowedByTheStandbyAndAnUnprovenOneIsNot() throws Exception {
-        String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
-        primary = new Server("primary", pri, "primary", clientLink.hostSideName(), "0.0.0.0:" + PORT, s + ":" + PORT).start();
-        standby = new Server("standby", sby, "standby", standbyClientLink.hostSideName(), s + ":" + PORT, p + ":" + PORT).start();
-        primary.await("the link", x -> x.status().contains("connected yes"));
-
-        Path rootfs = TestRootfs.create(dir.resolve("rootfs"));
+        Path rootfs = startLinkedPair();
         primary.cli("image", "import", "demo", rootfs.toString(), "--size", "64M");
         primary.cli("image", "import", "demo2", rootfs.toString(), "--size", "64M");
         String mac = clientLink.peerMac();
