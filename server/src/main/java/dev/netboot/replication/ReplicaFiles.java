@@ -265,8 +265,7 @@ public final class ReplicaFiles {
                     int n = Math.min(count, bitmap.wordCount() - firstWord);
                     if (n <= 0) continue;
                     ByteBuffer words = bitmap.words(firstWord, n);
-                    long[] now = new long[n];
-                    words.duplicate().order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(now);
+                    long[] now = longs(words.duplicate());
                     if (java.util.Arrays.equals(now, 0, n, durable, firstWord, firstWord + n)) continue;
                     if (c == null) c = FileChannel.open(dir.resolve("bitmap"), StandardOpenOption.WRITE);
                     long at = (long) firstWord * 8;
@@ -282,9 +281,11 @@ public final class ReplicaFiles {
         }
     }
 
-    private static long[] longs(byte[] wordsLe) {
-        long[] out = new long[wordsLe.length / 8];
-        ByteBuffer.wrap(wordsLe).order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
+    private static long[] longs(byte[] wordsLe) { return longs(ByteBuffer.wrap(wordsLe)); }
+
+    private static long[] longs(ByteBuffer wordsLe) {
+        long[] out = new long[wordsLe.remaining() / 8];
+        wordsLe.order(java.nio.ByteOrder.LITTLE_ENDIAN).asLongBuffer().get(out);
         return out;
     }
 

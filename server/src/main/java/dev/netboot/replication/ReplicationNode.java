@@ -693,7 +693,7 @@ public final class ReplicationNode implements AutoCloseable {
      * each (a few hundred writes per second); now the writes in flight share it.
      */
     private void runClientWrite(Disk d, List<ReplicaEffect> effects) {
-        if (d.grouped == null && effects.stream().noneMatch(e -> e instanceof ReplicaEffect.PersistActivityLog)) {
+        if (d.grouped == null && !needsTransaction(effects)) {
             runDisk(d, effects);
             return;
         }
@@ -716,6 +716,11 @@ public final class ReplicationNode implements AutoCloseable {
                 d.grouped.add(() -> runHeld(d, e));
             }
         }
+    }
+
+    private static boolean needsTransaction(List<ReplicaEffect> effects) {
+        for (ReplicaEffect e : effects) if (e instanceof ReplicaEffect.PersistActivityLog) return true;
+        return false;
     }
 
     private void runHeld(Disk d, ReplicaEffect e) {
