@@ -167,6 +167,17 @@ class AoeFailoverIT {
         }
     }
 
+    /** A reader thread appends to these lists while a test reads them: reads copy under the list's lock. */
+    private static List<String> snapshot(List<String> l) {
+        synchronized (l) {
+            return List.copyOf(l);
+        }
+    }
+
+    private static String joined(List<String> l) {
+        return String.join("\n", snapshot(l));
+    }
+
     private static String tail(List<String> l, int n) {
         synchronized (l) {
             return String.join("\n", l.subList(Math.max(0, l.size() - n), l.size()));
@@ -259,7 +270,7 @@ class AoeFailoverIT {
         // kill may be one the old primary answered a moment before. So: the longest gap between consecutive
         // completions from a second before the kill on.
         double stallAfterDeath = longestGap(killedAt - 1_000_000_000L) / 1e9;
-        String decided = serverLog.stream().filter(l -> l.startsWith("B ") && l.contains("failover: serving on")).findFirst().orElse("");
+        String decided = snapshot(serverLog).stream().filter(l -> l.startsWith("B ") && l.contains("failover: serving on")).findFirst().orElse("");
         System.out.printf("failover: the guest's longest pause between two completed writes around the kill -9 of the primary: %.2f s"
                 + " (writes every %.2f s before it); %s%n", stallAfterDeath, typicalGap(killedAt) / 1e9, decided);
         // Where the time goes: the pauses over half a second, from the kill, and what B logged meanwhile.
@@ -270,7 +281,7 @@ class AoeFailoverIT {
         synchronized (serverLog) {
             serverLog.stream().filter(l -> l.startsWith("B ") && (l.contains("failover") || l.contains("AoE") || l.contains("replication"))).forEach(System.out::println);
         }
-        assertThat(String.join("\n", console)).doesNotContain("NB-FAIL");
+        assertThat(joined(console)).doesNotContain("NB-FAIL");
 
         // Failback: A comes back (its config still says primary), finds B serving, stays standby, learns from
         // the generation identifiers that it is behind and receives only what B wrote alone plus its own
@@ -281,7 +292,7 @@ class AoeFailoverIT {
         awaitLog("A2", "resync of 7.1 complete", Duration.ofSeconds(120));
         awaitInSync("A2");
         waitForAcks(beforeFailback + 10, Duration.ofSeconds(120));
-        String resync = serverLog.stream().filter(l -> l.startsWith("A2 ") && l.contains("resync of 7.1 complete")).findFirst().orElseThrow();
+        String resync = snapshot(serverLog).stream().filter(l -> l.startsWith("A2 ") && l.contains("resync of 7.1 complete")).findFirst().orElseThrow();
         System.out.println("failback: " + resync);
         Matcher mib = Pattern.compile("(\\d+) MiB written here").matcher(resync);
         assertThat(mib.find()).isTrue();
@@ -373,7 +384,7 @@ class AoeFailoverIT {
         dumpB.waitFor();
         assertThat(logged("B", "failover: serving")).as("the standby took over on a cut link").isFalse();
         assertThat(fromServiceMac(capB)).as("frames from the service MAC on the standby's port").isZero();
-        assertThat(String.join("\n", console)).doesNotContain("NB-FAIL");
+        assertThat(joined(console)).doesNotContain("NB-FAIL");
     }
 
     @Test
@@ -407,7 +418,7 @@ class AoeFailoverIT {
         pb.toHandle().destroyForcibly();
         pa.waitFor(30, TimeUnit.SECONDS);
         pb.waitFor(30, TimeUnit.SECONDS);
-        assertThat(String.join("\n", console)).doesNotContain("NB-FAIL");
+        assertThat(joined(console)).doesNotContain("NB-FAIL");
         assertThat(lostOn("B")).as("acknowledged writes lost by the switchover on the new primary's copy").isEmpty();
         assertThat(lostOn("A")).as("acknowledged writes missing on the old primary's copy (replicated back)").isEmpty();
         assertThat(md5("A")).as("both copies after the switchover").isEqualTo(md5("B"));

@@ -124,7 +124,10 @@ class CatalogReplicationIT {
             process = null;
         }
 
-        String log() { return name + " log:\n" + String.join("\n", output); }
+        String log() { return name + " log:\n" + text(); }
+
+        /** The output so far; the reader thread appends while this copies, so it holds the list's lock. */
+        String text() { synchronized (output) { return String.join("\n", output); } }
 
         String status() {
             try {
@@ -333,7 +336,7 @@ class CatalogReplicationIT {
         standby.start();
         awaitInSyncWithNewCopy(disk, secondId);
         primary.await("no write in flight", x -> x.status().contains("in-flight 0") && !x.status().contains("syncing"));
-        assertThat(String.join("\n", standby.output)).as("it never saw the disk removed: the replacement told it")
+        assertThat(standby.text()).as("it never saw the disk removed: the replacement told it")
                 .contains("disk " + disk + " was replaced on the primary (re-imaged from image demo)");
         String thirdCopy = dev.netboot.storage.FileIdentity.peek(standbyCopy);
         assertThat(thirdCopy).isNotEmpty().isNotEqualTo(secondCopy);
@@ -365,12 +368,12 @@ class CatalogReplicationIT {
         primary.start();
         standby.await("the copy found unrelated", x -> diskLine(x, disk).contains("state unrelated"));
         standby.await("the rebuilt primary's state applied", x -> x.status().contains("in-sync yes")
-                && String.join("\n", x.output).contains("is KEPT"));
+                && x.text().contains("is KEPT"));
         Thread.sleep(3000);   // time for a wrong discard to show
         assertThat(diskLine(standby, disk)).contains("state unrelated");
         assertThat(dev.netboot.storage.FileIdentity.peek(standbyCopy)).as("the same copy").isEqualTo(thirdCopy);
         assertThat(digest("MD5", standbyCopy)).as("nothing written over the copy").isEqualTo(kept);
-        assertThat(String.join("\n", standby.output)).doesNotContain("was replaced on the primary (re-imaged");
+        assertThat(standby.text()).doesNotContain("was replaced on the primary (re-imaged");
     }
 
     /** MD5 of a clone as its client reads it (the image's blocks under the clone's own), opened read-only. */

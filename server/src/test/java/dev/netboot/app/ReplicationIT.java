@@ -144,7 +144,10 @@ class ReplicationIT {
             process = null;
         }
 
-        String log() { return name + " log:\n" + String.join("\n", output); }
+        String log() { return name + " log:\n" + text(); }
+
+        /** The output so far; the reader thread appends while this copies, so it holds the list's lock. */
+        String text() { synchronized (output) { return String.join("\n", output); } }
 
         /** The status file the running server rewrites every second (what 'netboot replication status' prints). */
         String status() throws IOException {
