@@ -151,7 +151,7 @@ public final class ReplicationService implements AutoCloseable {
                         ? java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("'" + line + "' names no disk"))
                         : switch (words[0]) {
                     case "verify" -> node.verify(words[1]).thenApply(m -> m.isEmpty() ? "verify " + words[1] + ": both copies identical"
-                            : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync (resynced at the next connection)");
+                            : "verify " + words[1] + ": " + m.size() + " range(s) differ: " + m + "; marked out of sync and resynced from the primary");
                     case "discard" -> node.discardLocalData(words[1]);
                     case "promote-force" -> promoteForced();
                     case "demote" -> demoteByOperator();

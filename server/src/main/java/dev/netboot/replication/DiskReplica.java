@@ -50,9 +50,12 @@ public final class DiskReplica {
     /** A client write in flight on the primary. */
     private static final class Pending {
         final long tag, offset, length;
+        final boolean durable;
         long seq;
         boolean localDone, localOk, peerDone, peerOk;
-        Pending(long tag, long offset, long length, long seq) { this.tag = tag; this.offset = offset; this.length = length; this.seq = seq; }
+        Pending(long tag, long offset, long length, long seq, boolean durable) {
+            this.tag = tag; this.offset = offset; this.length = length; this.seq = seq; this.durable = durable;
+        }
     }
 
     private record Held(long tag, long offset, ByteBuffer data, boolean durable) {}
@@ -64,6 +67,8 @@ public final class DiskReplica {
     private final Map<Long, Long> tagBySeq = new HashMap<>();
     /** Writes waiting for the handshake or for an activity-log slot, in arrival order. */
     private final ArrayDeque<Held> held = new ArrayDeque<>();
+    /** Acknowledged by the peer, not yet covered by a flush it answered: marked if the link goes first. */
+    private final UnflushedAtPeer unflushedAtPeer = new UnflushedAtPeer();
 
     public DiskReplica(String disk, long sizeBytes, Role role, GenerationIds ids, DirtyBitmap bitmap, ActivityLog activityLog, LongSupplier random) {
         this(disk, sizeBytes, role, ids, bitmap, activityLog, random, false);
@@ -95,6 +100,19 @@ public final class DiskReplica {
     public DirtyBitmap bitmap() { return bitmap; }
     public int writesInFlight() { return pending.size() + held.size(); }
     public long activityLogTransactions() { return alTransactions; }
+
+    /**
+     * The sequence number the next replicated write will get: a flush sent to the peer now covers every write
+     * numbered below it (they were sent before it). Take it when the flush is asked for, not when it is sent:
+     * writes asked for after it may be numbered (and held) before the flush goes out.
+     */
+    public long nextWriteSeq() { return nextSeq; }
+
+    /** Writes (merged ranges) the peer acknowledged that no flush of its has covered yet. */
+    public int unflushedAtPeer() { return unflushedAtPeer.size(); }
+
+    /** The peer answered a flush taken at {@link #nextWriteSeq} {@code bound}: the writes below it survive its crash. */
+    public void peerFlushed(long bound) { unflushedAtPeer.durableBelow(bound); }
 
     private boolean replicating() { return state == ReplicaState.UP_TO_DATE || state == ReplicaState.SYNC_SOURCE; }
 
@@ -134,7 +152,7 @@ public final class DiskReplica {
             out.add(new PersistActivityLog(activityLog.transaction(activityLog.restoredNumber() + alTransactions), admission.get().evicted(), activityLog.extentSize()));
         }
         long seq = replicating() ? nextSeq++ : -1;   // -1: written without the peer
-        Pending p = new Pending(w.tag(), w.offset(), length, seq);
+        Pending p = new Pending(w.tag(), w.offset(), length, seq, w.durable());
         if (pending.putIfAbsent(w.tag(), p) != null) throw new IllegalStateException("write tag " + w.tag() + " is in flight already");
         if (replicating()) {
             tagBySeq.put(seq, w.tag());
@@ -201,6 +219,8 @@ public final class DiskReplica {
         }
         p.peerDone = true;
         p.peerOk = true;
+        // A durable write was synced on the peer before its ack (aoe.syncWrites, FUA); the others only written.
+        if (!p.durable) unflushedAtPeer.add(seq, p.offset, p.length);
         finishIfDone(p, out);
         return out;
     }
@@ -244,6 +264,18 @@ public final class DiskReplica {
                 alone ? disk + ": peer lost, serving alone (degraded)" : disk + ": primary lost; this copy may be behind"));
         List<Pending> waiting = pending.values().stream().filter(p -> !p.peerDone).toList();
         if (!waiting.isEmpty()) aloneFirst(out);
+        if (!unflushedAtPeer.isEmpty() && role == Role.PRIMARY) {
+            // The peer answered these but never synced them: a crash of its machine may have lost them. Marked
+            // under a new identifier (so the next handshake resyncs from this bitmap, not "same data, nothing
+            // to do") and saved now: an extent the activity log has let go would not bring them back after a
+            // crash of this node.
+            aloneFirst(out);
+            int ranges = unflushedAtPeer.size();
+            long bytes = unflushedAtPeer.markAndClear(bitmap);
+            out.add(new PersistBitmap());
+            out.add(new Report(state, disk + ": " + ranges + " range(s), " + bytes + " bytes, the peer acknowledged but had not flushed: marked for the resync"));
+        }
+        unflushedAtPeer.clear();
         for (Pending p : waiting) {
             tagBySeq.remove(p.seq);
             p.seq = -1;
@@ -316,6 +348,8 @@ public final class DiskReplica {
                 }
                 wroteAlone = false;
                 out.addAll(transition(ReplicaState.UP_TO_DATE, disk + ": up to date" + why));
+                // Regions marked while in sync (a verify before this connection) move now, not at some outage.
+                out.addAll(role == Role.PRIMARY ? resyncMarked() : offerMarks());
             }
             case BITMAP_SOURCE, FULL_SOURCE -> {
                 if (v.decision() == SyncDecision.FULL_SOURCE) bitmap.markAll();
@@ -373,6 +407,42 @@ public final class DiskReplica {
             }
         }
         return out;
+    }
+
+    /**
+     * Regions marked while both copies are in sync (an online verify found them different, here or on the peer,
+     * which sent its marks) are resynced now: with identical identifiers every later handshake would find
+     * "nothing to do" and leave them differing until some outage. The primary takes a new current identifier
+     * (the shared one becomes its bitmap identifier), tells the peer, and is the source of a bitmap resync; the
+     * peer compares again and becomes its target (DRBD needs a disconnect/connect after verify for this).
+     */
+    public List<ReplicaEffect> resyncMarked() {
+        if (role != Role.PRIMARY || state != ReplicaState.UP_TO_DATE || bitmap.isClean()) return List.of();
+        List<ReplicaEffect> out = new ArrayList<>();
+        ids = ids.newCurrent(random);
+        out.add(new PersistGenerationIds(ids));
+        out.add(new PersistBitmap());
+        out.add(new SendToPeer(new GenerationUpdate(disk, ids)));
+        sendBitmap(out);
+        out.addAll(transition(ReplicaState.SYNC_SOURCE, disk + ": " + bitmap.dirtyBytes() + " bytes marked out of sync while connected, sending them"));
+        return out;
+    }
+
+    /** The standby's side of {@link #resyncMarked}: its marks go to the primary, which resyncs them. */
+    public List<ReplicaEffect> offerMarks() {
+        if (role != Role.STANDBY || state != ReplicaState.UP_TO_DATE || bitmap.isClean()) return List.of();
+        List<ReplicaEffect> out = new ArrayList<>();
+        sendBitmap(out);
+        out.add(new Report(state, disk + ": " + bitmap.dirtyBytes() + " bytes marked out of sync, sent to the primary for a resync"));
+        return out;
+    }
+
+    /**
+     * The primary's new identifiers while this standby is in sync ({@link #resyncMarked} on the peer): compare
+     * again, which makes this copy the target of a bitmap resync.
+     */
+    public boolean comparesAgainOn(GenerationIds peer) {
+        return state == ReplicaState.SPLIT_BRAIN || (state == ReplicaState.UP_TO_DATE && role == Role.STANDBY && peer.current() != ids.current());
     }
 
     /** A chunk of the peer's bitmap: its regions join the resync. */
@@ -461,6 +531,8 @@ public final class DiskReplica {
         if (!pending.isEmpty() || !held.isEmpty()) throw new IllegalStateException(disk + " has " + writesInFlight() + " writes in flight");
         if (role == Role.STANDBY) return List.of();
         role = Role.STANDBY;
+        // The peer is primary from here on: what it holds unflushed of ours is its own matter now.
+        unflushedAtPeer.clear();
         aloneAllowed = !aloneNeedsPermission;
         if (state == ReplicaState.DEGRADED) return transition(ReplicaState.OUTDATED, disk + ": now standby, without the peer");
         return List.of(new Report(state, disk + ": now standby"));

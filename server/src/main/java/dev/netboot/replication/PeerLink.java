@@ -165,8 +165,12 @@ public final class PeerLink {
             case WriteNack n -> disk(n.disk(), out).ifPresent(d -> forDisk(d.disk(), d.peerNack(n.seq(), n.reason()), out));
             case BitmapChunk c -> disk(c.disk(), out).ifPresent(d -> {
                 d.peerBitmap(c);
-                // The merged bitmap is complete: a sync target's planner may start now.
-                if (c.last()) out.add(new LinkEffect.Deliver(c));
+                // The merged bitmap is complete: a sync target's planner may start now. A primary in sync that got
+                // marks (the standby's verify found differences) resyncs them now.
+                if (c.last()) {
+                    forDisk(d.disk(), d.resyncMarked(), out);
+                    out.add(new LinkEffect.Deliver(c));
+                }
             });
             case ResyncDone r -> disk(r.disk(), out).ifPresent(d -> {
                 // The target's "done" (adopted ids) to the source; the source's "done" to the target is the planner's.
@@ -179,10 +183,12 @@ public final class PeerLink {
             });
             case VerifyRequest v -> disk(v.disk(), out).ifPresent(d -> out.add(new LinkEffect.DigestForPeer(v.disk(), v.offset(), v.length())));
             case GenerationUpdate g -> disk(g.disk(), out).ifPresent(d -> {
-                // After the operator discarded the peer's side of a split brain, its new identifiers
-                // make this side the source: compare again.
-                if (d.state() == ReplicaState.SPLIT_BRAIN) forDisk(d.disk(), d.handshake(g.ids(), d.bitmap().diskBytes(), nodeId > peerNodeId), out);
-                else out.add(new LinkEffect.Deliver(g));
+                // After the operator discarded the peer's side of a split brain, its new identifiers make this side
+                // the source; a primary resyncing regions marked while in sync makes this standby the target:
+                // compare again. The adapter learns the identifiers first (the target adopts them at the end).
+                boolean again = d.comparesAgainOn(g.ids());
+                out.add(new LinkEffect.Deliver(g));
+                if (again) forDisk(d.disk(), d.handshake(g.ids(), d.bitmap().diskBytes(), nodeId > peerNodeId), out);
             });
             case Ping p -> send(new Pong(p.token()), out);
             case Pong p -> { }   // liveness is any frame; the token is for RTT measurement later

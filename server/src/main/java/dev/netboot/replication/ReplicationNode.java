@@ -168,6 +168,10 @@ public final class ReplicationNode implements AutoCloseable {
         long nextTag = 1;
         long nextFlush = 1;
         final Map<Long, FlushWait> flushes = new HashMap<>();
+        /** The peer-only flush {@link #peerBarrier} has out, if any. */
+        FlushWait barrier;
+        /** When a tick first found writes the peer has not synced with no barrier out (-1: none such). */
+        long unsyncedSince = -1;
         GenerationIds peerIds;
         ResyncPlanner planner;
         PeerLink plannerLink;
@@ -262,8 +266,10 @@ public final class ReplicationNode implements AutoCloseable {
 
     private static final class FlushWait {
         final Consumer<Boolean> done;
+        /** {@link DiskReplica#nextWriteSeq} when the flush was asked for: the peer's answer covers the writes below. */
+        final long covers;
         boolean localDone, peerDone, ok = true;
-        FlushWait(Consumer<Boolean> done, boolean peerDone) { this.done = done; this.peerDone = peerDone; }
+        FlushWait(Consumer<Boolean> done, boolean peerDone, long covers) { this.done = done; this.peerDone = peerDone; this.covers = covers; }
     }
 
     public ReplicationNode(Settings settings, List<DiskSpec> specs, DiskStores stores, MeterRegistry registry) throws IOException {
@@ -757,14 +763,15 @@ public final class ReplicationNode implements AutoCloseable {
                 return;
             }
             // Behind writes still waiting for their group's transaction: a FLUSH covers every write before it.
-            if (d.grouped != null) d.grouped.add(() -> startFlush(d, done));
-            else startFlush(d, done);
+            long covers = d.replica.nextWriteSeq();
+            if (d.grouped != null) d.grouped.add(() -> startFlush(d, done, covers));
+            else startFlush(d, done, covers);
         });
     }
 
-    private void startFlush(Disk d, Consumer<Boolean> done) {
+    private void startFlush(Disk d, Consumer<Boolean> done, long covers) {
         boolean toPeer = sending(d);
-        FlushWait w = new FlushWait(done, !toPeer);
+        FlushWait w = new FlushWait(done, !toPeer, covers);
         if (toPeer) {
             long seq = d.nextFlush++;
             d.flushes.put(seq, w);
@@ -947,7 +954,37 @@ public final class ReplicationNode implements AutoCloseable {
                 pumpResync(d);
             }
             if (d.verify != null) pumpVerify(d);
+            peerBarrier(d, now);
         }
+    }
+
+    /** A write the peer acknowledged waits about this long, at most, for a flush of the peer's (a barrier). */
+    static final long BARRIER_NANOS = TimeUnit.SECONDS.toNanos(1);
+    /** ... and sooner once this many ranges wait (memory, and what a lost link would mark). */
+    static final int BARRIER_RANGES = 8192;
+
+    /**
+     * DRBD's epoch barrier: a flush to the peer alone (nothing waits for it, nothing is synced here), so that the
+     * writes it acknowledged become durable there and leave {@link DiskReplica#unflushedAtPeer} before they pile
+     * up; a link lost later marks only what came after. Not while an activity-log group is open: its writes are
+     * numbered but not sent, and a barrier sent before them would claim them.
+     */
+    private void peerBarrier(Disk d, long now) {
+        int waiting = d.replica.unflushedAtPeer();
+        if (waiting == 0 || d.barrier != null) {
+            d.unsyncedSince = -1;
+            return;
+        }
+        if (d.unsyncedSince < 0) d.unsyncedSince = now;
+        if (d.grouped != null || !sending(d)) return;
+        if (now - d.unsyncedSince < BARRIER_NANOS && waiting < BARRIER_RANGES) return;
+        d.unsyncedSince = -1;
+        FlushWait w = new FlushWait(ok -> { }, false, d.replica.nextWriteSeq());
+        w.localDone = true;
+        d.barrier = w;
+        long seq = d.nextFlush++;
+        d.flushes.put(seq, w);
+        send(new Flush(d.name, seq));
     }
 
     /**
@@ -1158,6 +1195,7 @@ public final class ReplicationNode implements AutoCloseable {
                 finishFlush(w);
             }
             d.flushes.clear();
+            d.barrier = null;
             d.planner = null;
             d.asked.clear();
             d.tainted.clear();
@@ -1247,6 +1285,8 @@ public final class ReplicationNode implements AutoCloseable {
                 Disk d = disks.get(a.disk());
                 FlushWait w = d == null ? null : d.flushes.remove(a.seq());
                 if (w != null) {
+                    d.replica.peerFlushed(w.covers);
+                    if (w == d.barrier) d.barrier = null;
                     w.peerDone = true;
                     finishFlush(w);
                 }
@@ -1491,9 +1531,12 @@ public final class ReplicationNode implements AutoCloseable {
             List<OnlineVerify.Mismatch> mismatches = d.verify.mismatches();
             d.lastVerify = Instant.now() + ": " + mismatches.size() + " mismatching range(s)";
             if (mismatches.isEmpty()) log.info("replication: verify of {}: both copies identical", d.name);
-            else log.warn("replication: verify of {}: {} range(s) differ: {}; marked for the next resync (disconnect and reconnect, or the next outage, moves them)",
+            else log.warn("replication: verify of {}: {} range(s) differ: {}; marked out of sync and resynced from the primary now",
                     d.name, mismatches.size(), mismatches);
             d.bitmapChanged = true;
+            // In sync by the identifiers yet marked: the primary resyncs them at once (a standby sends it its marks).
+            if (!mismatches.isEmpty() && link == d.verifyLink)
+                runDisk(d, d.replica.role() == Role.PRIMARY ? d.replica.resyncMarked() : d.replica.offerMarks());
             CompletableFuture<List<OnlineVerify.Mismatch>> f = d.verifyDone;
             d.verify = null;
             f.complete(mismatches);

@@ -88,6 +88,65 @@ class DiskReplicaTest {
         assertThat(r.bitmap().dirtyRegions()).isEqualTo(2);
     }
 
+    /** DRBD's transfer log: the peer's ack means written, not synced; what no flush of the peer covered is marked when the link goes. */
+    @Test
+    void writesThePeerAckedButNeverSyncedAreMarkedUnderANewIdentifierWhenTheLinkGoes() {
+        DiskReplica r = connectedPrimary();
+        long[] seqs = new long[5];
+        long[] offsets = {0, 4096, 1 << 20, 2 << 20, 3 << 20};
+        boolean[] durable = {false, false, false, true, false};
+        for (int i = 0; i < 5; i++) {
+            seqs[i] = ((Write) ((SendToPeer) r.submitWrite(i + 1, offsets[i], data(4096), durable[i]).stream()
+                    .filter(e -> e instanceof SendToPeer).findFirst().orElseThrow()).message()).seq();
+            r.localWriteDone(i + 1, true);
+            assertThat(r.peerAck(seqs[i])).containsExactly(new AckClient(i + 1, true));
+            // The peer answers a flush asked for after the first three: they are durable there now.
+            if (i == 2) {
+                long bound = r.nextWriteSeq();
+                assertThat(r.unflushedAtPeer()).as("0 and 4096 in a row are one range").isEqualTo(2);
+                r.peerFlushed(bound);
+                assertThat(r.unflushedAtPeer()).isZero();
+            }
+        }
+        assertThat(r.unflushedAtPeer()).as("the synced (FUA) write is not held").isEqualTo(1);
+        List<ReplicaEffect> out = r.peerLost();
+        assertThat(r.bitmap().extents()).containsExactly(new DirtyBitmap.Extent(3 << 20, 4096));
+        assertThat(kinds(out)).contains(PersistGenerationIds.class, PersistBitmap.class);
+        assertThat(r.ids().bitmap()).as("the next handshake resyncs from the bitmap").isEqualTo(SHARED.current());
+        assertThat(r.unflushedAtPeer()).isZero();
+
+        // The peer is back: a quick resync of that range, not "same identifiers, nothing to do".
+        r.linkUp();
+        r.handshake(SHARED, SIZE, true);
+        assertThat(r.state()).isEqualTo(ReplicaState.SYNC_SOURCE);
+    }
+
+    @Test
+    void aFlushCoversOnlyTheWritesNumberedBeforeItWasAskedFor() {
+        DiskReplica r = connectedPrimary();
+        long bound = r.nextWriteSeq();
+        Write after = (Write) ((SendToPeer) r.submitWrite(1, 8192, data(4096), false).stream()
+                .filter(e -> e instanceof SendToPeer).findFirst().orElseThrow()).message();
+        r.localWriteDone(1, true);
+        r.peerAck(after.seq());
+        r.peerFlushed(bound);
+        assertThat(r.unflushedAtPeer()).isEqualTo(1);
+        r.peerLost();
+        assertThat(r.bitmap().isDirty(r.bitmap().regionOf(8192))).isTrue();
+    }
+
+    @Test
+    void aStandbyHasNothingToMarkAndADemotedPrimaryForgetsWhatItsPeerHeld() {
+        DiskReplica r = connectedPrimary();
+        Write w = (Write) ((SendToPeer) r.submitWrite(1, 0, data(4096), false).get(1)).message();
+        r.localWriteDone(1, true);
+        r.peerAck(w.seq());
+        r.demote();
+        r.peerLost();
+        assertThat(r.bitmap().isClean()).isTrue();
+        assertThat(r.state()).isEqualTo(ReplicaState.OUTDATED);
+    }
+
     @Test
     void aPeerNackMarksTheRegionDegradesTheDiskAndTheClientStillGetsItsWrite() {
         DiskReplica r = connectedPrimary();

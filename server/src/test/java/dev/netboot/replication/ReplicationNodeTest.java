@@ -94,6 +94,9 @@ class ReplicationNodeTest {
             assertThat(md5(sStore)).isEqualTo(md5(pStore));
         }
 
+        // A client FLUSH: the standby synced all of them (otherwise its crash could lose them, and they would move too).
+        assertThat(flush(primary)).isTrue();
+
         // The standby goes away; the primary goes on alone and records what it writes.
         standby.close();
         open.remove(standby);
@@ -113,6 +116,50 @@ class ReplicationNodeTest {
         assertThat(md5(sStore)).isEqualTo(md5(pStore));
         assertThat(sReg2.get("netboot_replication_resync_received_bytes_total").counter().count()).isEqualTo(20 * 4096);
         assertThat(pReg.get("netboot_replication_degraded_seconds_total").functionCounter().count()).isPositive();
+    }
+
+    static boolean flush(ReplicationNode n) throws Exception {
+        CompletableFuture<Boolean> done = new CompletableFuture<>();
+        n.flush("1.1", done::complete);
+        return done.get(10, TimeUnit.SECONDS);
+    }
+
+    /**
+     * The standby's ack means written, not synced: writes no flush of the standby covered are marked when the link
+     * goes, as its machine may have crashed with them in its page cache; a barrier the primary sends on its own
+     * (DRBD's epochs) makes them durable there within a second, after which a lost link marks nothing.
+     */
+    @Test
+    void writesTheStandbyNeverSyncedAreMarkedWhenTheLinkGoesAndABarrierSyncsThemWithinASecond() throws Exception {
+        int pPort = freePort(), sPort = freePort();
+        MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
+        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        byte[] data = new byte[4096];
+        new Random(9).nextBytes(data);
+        for (int i = 0; i < 10; i++) assertThat(write(primary, (long) i * 16 * 4096, data)).isTrue();
+        // Sequential writes are one range: 8 pages in a row.
+        for (int i = 0; i < 8; i++) assertThat(write(primary, (6L << 20) + i * 4096L, data)).isTrue();
+        // Synced writes (FUA) are durable on the standby before its ack: nothing to mark for them.
+        CompletableFuture<Boolean> fua = new CompletableFuture<>();
+        primary.write("1.1", 7L << 20, ByteBuffer.wrap(data), true, fua::complete);
+        assertThat(fua.get(10, TimeUnit.SECONDS)).isTrue();
+        standby.close();
+        open.remove(standby);
+        await(() -> state(primary) == ReplicaState.DEGRADED, "primary degraded");
+        assertThat(primary.status().getFirst().outOfSyncBytes()).as("every write no flush of the standby covered").isEqualTo(18 * 4096);
+
+        // Connected again (a quick resync moves them), writes again, and this time the link lasts past a barrier.
+        ReplicationNode again = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(again) == ReplicaState.UP_TO_DATE, "resynced");
+        assertThat(md5(sStore)).isEqualTo(md5(pStore));
+        for (int i = 0; i < 10; i++) assertThat(write(primary, (long) i * 16 * 4096, data)).isTrue();
+        Thread.sleep(TimeUnit.NANOSECONDS.toMillis(ReplicationNode.BARRIER_NANOS) + 700);
+        again.close();
+        open.remove(again);
+        await(() -> state(primary) == ReplicaState.DEGRADED, "primary degraded");
+        assertThat(primary.status().getFirst().outOfSyncBytes()).as("the barrier covered them").isZero();
     }
 
     @Test
@@ -298,7 +345,11 @@ class ReplicationNodeTest {
         assertThat(write(b, 12288, data)).isTrue();
         assertThat(md5(aStore)).isEqualTo(md5(bStore));
 
-        // The new standby dies: the primary's writes wait for the failover's WriteAlone, then complete alone.
+        // The new standby dies (after a client FLUSH, so the writes before it are durable there and not marked):
+        // the primary's writes wait for the failover's WriteAlone, then complete alone.
+        CompletableFuture<Boolean> flushed = new CompletableFuture<>();
+        b.flush("1.1", flushed::complete);
+        assertThat(flushed.get(5, TimeUnit.SECONDS)).isTrue();
         a.close();
         open.remove(a);
         await(() -> state(b) == ReplicaState.DEGRADED, "b degraded");

@@ -33,6 +33,7 @@ class TwoNodeSimulationTest {
         final Role role;
         PeerLink link;
         ResyncPlanner planner;
+        GenerationIds peerIds;   // as the adapter learns them: the Hello, then GenerationUpdates
         long resyncBytesReceived;
         final List<Long> acked = new ArrayList<>();
 
@@ -100,21 +101,31 @@ class TwoNodeSimulationTest {
                     planner = new ResyncPlanner("pc-9", disk.bitmap(), 64 * 1024, 8, new TokenBucket(0, 1, 0), 0);
                     return requests();
                 }
+                case Hello h -> {
+                    peerIds = h.disks().getFirst().ids();
+                    return List.of();
+                }
+                case GenerationUpdate g -> {
+                    peerIds = g.ids();
+                    return List.of();
+                }
                 case ResyncData d -> {
                     d.data().duplicate().get(store, (int) d.offset(), d.data().remaining());
                     resyncBytesReceived += d.data().remaining();
                     assertThat(planner.completed(d.offset(), d.data().remaining(), d.data().remaining())).isTrue();
-                    if (planner.finished()) return direct(disk.resyncComplete(sourceIds.resyncedAsSource()));
+                    if (planner.finished()) return direct(disk.resyncComplete(source().resyncedAsSource()));
                     return requests();
                 }
                 default -> { return List.of(); }
             }
         }
 
+        GenerationIds source() { return sourceIds != null ? sourceIds : peerIds; }
+
         List<ByteBuffer> requests() {
             List<ByteBuffer> wire = new ArrayList<>();
             for (ResyncRequest r : planner.next(0)) wire.addAll(bytesOf(link.send(r, 0)));
-            if (planner.finished()) wire.addAll(direct(disk.resyncComplete(sourceIds.resyncedAsSource())));
+            if (planner.finished()) wire.addAll(direct(disk.resyncComplete(source().resyncedAsSource())));
             return wire;
         }
     }
@@ -158,6 +169,8 @@ class TwoNodeSimulationTest {
         for (long tag = 1; tag <= 200; tag++) write(primary, standby, tag, random);
         assertThat(primary.acked).hasSize(200);
         assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
+        // The standby answered a flush (ReplicationNode's barrier): all 200 are durable there.
+        primary.disk.peerFlushed(primary.disk.nextWriteSeq());
 
         // The link breaks; the primary goes on alone.
         primary.run(primary.link.socketClosed("cable pulled"));
@@ -186,6 +199,49 @@ class TwoNodeSimulationTest {
         assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
     }
 
+    /**
+     * Online verify's marks while both copies are in sync by their identifiers: resynced at once from the primary,
+     * whichever side ran the verify, not left until some outage changes the identifiers.
+     */
+    @Test
+    void regionsMarkedWhileInSyncAreResyncedAtOnceFromThePrimaryWhicheverSideMarkedThem() throws Exception {
+        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
+        Node primary = new Node(1, Role.PRIMARY, start), standby = new Node(2, Role.STANDBY, start);
+        pump(primary, primary.run(primary.connect(1)), standby, standby.run(standby.connect(2)));
+        Random random = new Random(11);
+        for (long tag = 1; tag <= 30; tag++) write(primary, standby, tag, random);
+        assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
+
+        // Changed behind the replication's back on the standby; its verify marks the two regions and offers them.
+        standby.store[7 * REGION + 100] ^= 0x5a;
+        standby.store[300 * REGION] ^= 0x5a;
+        standby.disk.bitmap().markBytes(7 * REGION, REGION);
+        standby.disk.bitmap().markBytes(300 * REGION, REGION);
+        pump(primary, List.of(), standby, standby.direct(standby.disk.offerMarks()));
+        assertThat(standby.resyncBytesReceived).isEqualTo(2L * REGION);
+        assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
+        assertThat(primary.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(standby.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(primary.disk.bitmap().isClean()).isTrue();
+        assertThat(standby.disk.ids().current()).isEqualTo(primary.disk.ids().current());
+
+        // The same on the primary's side (its verify marked one region); replication goes on after it.
+        standby.store[40 * REGION] ^= 0x5a;
+        primary.disk.bitmap().markBytes(40 * REGION, REGION);
+        pump(primary, primary.direct(primary.disk.resyncMarked()), standby, List.of());
+        for (long tag = 31; tag <= 40; tag++) write(primary, standby, tag, random);
+        assertThat(standby.resyncBytesReceived).isEqualTo(3L * REGION);
+        assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
+        assertThat(primary.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        assertThat(standby.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+
+        // Nothing marked: nothing happens (no new identifier per verify that found nothing).
+        GenerationIds before = primary.disk.ids();
+        assertThat(primary.disk.resyncMarked()).isEmpty();
+        assertThat(standby.disk.offerMarks()).isEmpty();
+        assertThat(primary.disk.ids()).isEqualTo(before);
+    }
+
     /** DRBD's split-brain test: both write while apart, both detect it, nothing moves until the operator discards one side. */
     @Test
     void splitBrainIsDetectedOnBothSidesAndResolvedOnlyByTheOperator() throws Exception {
@@ -194,6 +250,7 @@ class TwoNodeSimulationTest {
         pump(a, a.run(a.connect(1)), b, b.run(b.connect(2)));
         Random random = new Random(7);
         for (long tag = 1; tag <= 50; tag++) write(a, b, tag, random);
+        a.disk.peerFlushed(a.disk.nextWriteSeq());         // b synced them (a barrier): not marked when the link goes
 
         a.run(a.link.socketClosed("partition"));
         b.run(b.link.socketClosed("partition"));
