@@ -157,7 +157,7 @@ public final class ReplicationService implements AutoCloseable {
                     case "demote" -> demoteByOperator();
                     case "reconnect" -> {
                         node.reconnect();
-                        yield java.util.concurrent.CompletableFuture.completedFuture("reconnecting");
+                        yield java.util.concurrent.CompletableFuture.completedFuture("reconnecting: the link drops and comes back, and each disk compares its generation identifiers again");
                     }
                     default -> java.util.concurrent.CompletableFuture.failedFuture(new IllegalArgumentException("unknown request '" + line + "'"));
                 };

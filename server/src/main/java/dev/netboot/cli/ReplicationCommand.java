@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
         description = {"The replicated standby (docs/replication.md): state, online verify, split-brain resolution, switchover.",
                 "Talks to the 'netboot serve' of this machine through <dataDir>/replication."},
         subcommands = {ReplicationCommand.Status.class, ReplicationCommand.Verify.class, ReplicationCommand.Resolve.class,
-                ReplicationCommand.Switchover.class, ReplicationCommand.Promote.class, ReplicationCommand.Demote.class})
+                ReplicationCommand.Switchover.class, ReplicationCommand.Promote.class, ReplicationCommand.Demote.class,
+                ReplicationCommand.Reconnect.class})
 final class ReplicationCommand implements Runnable {
 
     @Override
@@ -180,6 +181,18 @@ final class ReplicationCommand implements Runnable {
         @Override
         int run(Path dataDir) throws IOException, InterruptedException {
             String answer = ask(dataDir, "demote", Duration.ofSeconds(60));
+            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+            return answer.startsWith("ok") ? 0 : 1;
+        }
+    }
+
+    @Command(name = "reconnect", mixinStandardHelpOptions = true,
+            description = {"Drop the replication link on purpose; it comes back at once and the generation identifiers are compared again",
+                    "(e.g. after the standby's failed disk was fixed: its copy, outdated by the failed write, is then resynced)."})
+    static final class Reconnect extends Base {
+        @Override
+        int run(Path dataDir) throws IOException, InterruptedException {
+            String answer = ask(dataDir, "reconnect", Duration.ofSeconds(30));
             System.out.println(answer.replaceFirst("^(ok|error) ", ""));
             return answer.startsWith("ok") ? 0 : 1;
         }

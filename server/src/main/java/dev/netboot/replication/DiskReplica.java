@@ -550,7 +550,14 @@ public final class DiskReplica {
     }
 
     public List<ReplicaEffect> peerWriteDone(long seq, boolean ok) {
-        return List.of(new SendToPeer(ok ? new WriteAck(disk, seq) : new WriteNack(disk, seq, "local write failed on the standby")));
+        if (ok) return List.of(new SendToPeer(new WriteAck(disk, seq)));
+        List<ReplicaEffect> out = new ArrayList<>();
+        out.add(new SendToPeer(new WriteNack(disk, seq, "local write failed on the standby")));
+        // The primary goes on alone (it acknowledges the write without us): this copy now lacks a write a client
+        // was told is done, so it must not count as up to date, or the failover would take over with it.
+        if (state != ReplicaState.OUTDATED)
+            out.addAll(transition(ReplicaState.OUTDATED, disk + ": a write of the primary's failed here; this copy is behind until a resync"));
+        return out;
     }
 
     private List<ReplicaEffect> transition(ReplicaState next, String message) {

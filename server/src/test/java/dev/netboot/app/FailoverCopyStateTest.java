@@ -31,6 +31,8 @@ class FailoverCopyStateTest {
         assertThat(FailoverService.copyState(List.of(disk(ReplicaState.UP_TO_DATE, true, Role.STANDBY), disk(ReplicaState.SYNC_TARGET, true, Role.STANDBY))))
                 .isEqualTo(CopyState.UNUSABLE);
         assertThat(FailoverService.copyState(List.of(disk(ReplicaState.WAITING_HANDSHAKE, true, Role.STANDBY)))).isEqualTo(CopyState.CONSISTENT);
+        // A standby whose write failed is outdated while still connected: not a copy to take over with.
+        assertThat(FailoverService.linkedCopyState(List.of(disk(ReplicaState.OUTDATED, true, Role.STANDBY)))).contains(CopyState.CONSISTENT);
         // A disk the peer does not hold is degraded on the primary while connected: it does not stand in the way.
         assertThat(FailoverService.copyState(List.of(disk(ReplicaState.DEGRADED, true, Role.PRIMARY), disk(ReplicaState.UP_TO_DATE, true, Role.PRIMARY))))
                 .isEqualTo(CopyState.UP_TO_DATE);

@@ -280,6 +280,23 @@ class DiskReplicaTest {
                 .isEqualTo(new SendToPeer(new WriteNack("pc-17", 9, "both nodes are primary")));
     }
 
+    /** Its copy lacks a write the primary acknowledges alone: never again "up to date" (the failover reads that) until a resync. */
+    @Test
+    void aStandbyWhoseWriteFailedNacksItAndIsOutdated() {
+        DiskReplica standby = replica(Role.STANDBY, SHARED, 8);
+        standby.linkUp();
+        standby.handshake(SHARED, SIZE, false);
+        assertThat(standby.state()).isEqualTo(ReplicaState.UP_TO_DATE);
+        standby.onPeerWrite(new Write("pc-17", 3, 0, data(512), false));
+        List<ReplicaEffect> out = standby.peerWriteDone(3, false);
+        assertThat(out.getFirst()).isEqualTo(new SendToPeer(new WriteNack("pc-17", 3, "local write failed on the standby")));
+        assertThat(standby.state()).isEqualTo(ReplicaState.OUTDATED);
+        // Writes already on their way still land and are answered.
+        standby.onPeerWrite(new Write("pc-17", 4, 4096, data(512), false));
+        assertThat(standby.peerWriteDone(4, true)).containsExactly(new SendToPeer(new WriteAck("pc-17", 4)));
+        assertThat(standby.state()).isEqualTo(ReplicaState.OUTDATED);
+    }
+
     @Test
     void aStandbyThatLosesThePrimaryIsOutdatedAndSwitchoverNeedsAnEmptyPipe() {
         DiskReplica standby = replica(Role.STANDBY, SHARED, 8);
