@@ -66,6 +66,7 @@ public final class FailoverService implements AutoCloseable {
     private ConfigProbe probe;
     private boolean linkSeen;
     private volatile long lastTakeoverNanos;
+    private final WitnessPinger witness;
 
     private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret)
             throws IOException {
@@ -77,6 +78,9 @@ public final class FailoverService implements AutoCloseable {
         this.probeKey = hmac(secret, "netboot failover probe key".getBytes(StandardCharsets.US_ASCII));
         Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
                 TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
+        List<java.net.InetAddress> witnesses = WitnessPinger.parse(r.witness());
+        // An answer counts for four probe intervals: pinged every interval, each ping waiting up to one.
+        if (!witnesses.isEmpty()) settings = settings.withWitness(TimeUnit.MILLISECONDS.toNanos(4L * r.probeMillis()));
         List<FailoverEffect> first = new java.util.ArrayList<>();
         // The configured role: the data path starts standby on both nodes and follows this Failover.
         Role configured = ReplicationService.role(r).orElseThrow();
@@ -90,6 +94,8 @@ public final class FailoverService implements AutoCloseable {
         node.onLinkChange(up -> thread.execute(() -> linkEdge(up)));
         node.onRoleAnnouncement((role, term) -> thread.execute(() -> run(failover.peerAnnouncement(System.nanoTime(), role, term))));
         thread.scheduleAtFixedRate(this::tick, TICK_MILLIS, TICK_MILLIS, TimeUnit.MILLISECONDS);
+        this.witness = witnesses.isEmpty() ? null : new WitnessPinger(witnesses, r.clientInterface(), r.probeMillis(),
+                at -> thread.execute(() -> run(failover.witnessAnswered(at))));
     }
 
     /** Prepares the service interface (down) before anything binds it, so a node always starts silent. */
@@ -371,6 +377,7 @@ public final class FailoverService implements AutoCloseable {
 
     @Override
     public void close() {
+        if (witness != null) witness.close();
         thread.shutdownNow();
         if (probe != null) probe.close();
         try {

@@ -50,7 +50,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Tuning(100, 0, true, false, true),
                 new NetbootConfig.Installers("installers"),
                 new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000,
-                        "", "", "", "nbservice0", 250, 3, "", "", ""));
+                        "", "", "", "nbservice0", 250, 3, "", "", "", ""));
     }
 
     /** Root keeps state where services keep theirs; a user gets a directory of their own. */
@@ -176,6 +176,14 @@ public final class ConfigLoader {
             throw new ConfigException("replication.serviceIp must be ADDRESS/PREFIX (e.g. 192.168.1.5/24), got '" + r.serviceIp() + "'");
         if (r.probeMillis() < 10) throw new ConfigException("replication.probeMillis must be at least 10");
         if (r.deadAfterProbes() < 1) throw new ConfigException("replication.deadAfterProbes must be at least 1");
+        for (String w : r.witness().split(",")) {
+            if (w.isBlank()) continue;
+            try {
+                java.net.InetAddress.ofLiteral(w.strip());
+            } catch (IllegalArgumentException e) {
+                throw new ConfigException("replication.witness must be IP addresses separated by commas, got '" + w.strip() + "'");
+            }
+        }
     }
 
     /** HOST:PORT or [IPv6]:PORT; the host may be a name (resolved at each connection attempt). */
@@ -216,7 +224,7 @@ public final class ConfigLoader {
                 : new NetbootConfig.Replication(r.role(), r.peer(), r.listen(), r.secret(), Path.of(c.dataDir()).resolve("replication-secret").toString(),
                         r.tls(), r.resyncBytesPerSecond(), r.pingMillis(), r.timeoutMillis(),
                         r.serviceMac(), r.serviceIp(), r.clientInterface(), r.serviceInterface(), r.probeMillis(), r.deadAfterProbes(),
-                        r.peerFingerprint(), r.tlsCertificate(), r.tlsKey());
+                        r.peerFingerprint(), r.tlsCertificate(), r.tlsKey(), r.witness());
         return new NetbootConfig(c.dataDir(), c.networkInterface(), files, c.tftp(), c.http(), c.dhcp(), c.boot(), inventory, c.aoe(), menus, initrd, c.disks(), web, c.tuning(), installers, replication);
     }
 

@@ -271,7 +271,9 @@ public record NetbootConfig(
             @JsonPropertyDescription("With tls: this node's certificate (PEM, leaf first); empty = a self-signed one generated into <dataDir>/replication/tls/")
             String tlsCertificate,
             @JsonPropertyDescription("With tls and tlsCertificate: its private key (PEM, unencrypted)")
-            String tlsKey) {
+            String tlsKey,
+            @JsonPropertyDescription("With failover: addresses on the client network (comma-separated IPs, e.g. its router) the standby pings through clientInterface; it takes over from a silent primary only while one of them answers, so a standby whose own cable or switch port failed never serves. Empty = no witness")
+            String witness) {
 
         public boolean failover() { return serviceMac != null && !serviceMac.isBlank(); }
     }

@@ -30,6 +30,10 @@ import java.util.List;
  * or was starting) probes for longer before taking over, so that a peer on the fast path has taken over
  * first and answers its last probes; the configured standby waits longer than the configured primary, so
  * two such nodes never decide at the same moment.</li>
+ * <li>With a witness configured (an address on the client network, e.g. its router), a standby whose link
+ * is lost takes over only while the witness answers: when the primary and the witness are both silent, this
+ * node is the likelier one to be cut off, and serving there would hand the clients stale data once the
+ * network returns (its higher term wins).</li>
  * <li>Switchover: the primary releases the service address first (clients retransmit into the void for a
  * moment), lets every write in flight complete on both copies, then hands the role over
  * ({@code RoleAnnouncement(STANDBY, term)}); the standby takes over with term + 1 if it is up to date,
@@ -63,15 +67,25 @@ public final class Failover {
      * @param deadAfterProbes    silent probes in a row before the primary counts as dead
      * @param pingIntervalNanos  the link's ping interval: by how much the peer's detection of a cut link can lag ours
      */
-    public record Settings(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos) {
+    /**
+     * @param witnessFreshNanos with a witness: how recent its last answer must be for a takeover; 0 = no witness
+     */
+    public record Settings(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos, long witnessFreshNanos) {
         public Settings {
             if (probeIntervalNanos <= 0) throw new IllegalArgumentException("probe interval must be positive");
             if (deadAfterProbes < 1) throw new IllegalArgumentException("deadAfterProbes must be at least 1");
             if (pingIntervalNanos <= 0) throw new IllegalArgumentException("ping interval must be positive");
+            if (witnessFreshNanos < 0) throw new IllegalArgumentException("witness freshness must not be negative");
         }
 
         public static Settings of(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos) {
-            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos);
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, 0);
+        }
+
+        /** A takeover also needs the witness to have answered within {@code freshNanos}. */
+        public Settings withWitness(long freshNanos) {
+            if (freshNanos <= 0) throw new IllegalArgumentException("witness freshness must be positive");
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, freshNanos);
         }
 
         public static Settings defaults() { return of(250_000_000L, 3, 1_000_000_000L); }
@@ -114,6 +128,11 @@ public final class Failover {
     private long linkLostAt;
     private boolean alone;
     private int silentProbes;
+
+    /** When the witness last answered (meaningful once {@link #witnessHeard}); whether the silence was reported. */
+    private long witnessAt;
+    private boolean witnessHeard;
+    private boolean witnessSilenceReported;
 
     /** Probing: since when, and how long before silence may mean "take over" (0: the peer was the primary). */
     private long probingSince;
@@ -241,6 +260,31 @@ public final class Failover {
         return out;
     }
 
+    /**
+     * The witness (an address on the client network both servers should reach, e.g. its router) answered. A
+     * standby takes over only while it hears the witness: a silent primary <em>and</em> a silent witness mean
+     * that this node is more likely the one cut off (its cable, its switch port), and a takeover there would
+     * make it serve stale data once the network comes back and its higher term wins.
+     */
+    public List<FailoverEffect> witnessAnswered(long now) {
+        List<FailoverEffect> out = new ArrayList<>();
+        witnessAt = now;
+        witnessHeard = true;
+        if (witnessSilenceReported) {
+            witnessSilenceReported = false;
+            out.add(new Report("the witness answers again"));
+        }
+        return out;
+    }
+
+    /**
+     * Silent unless it answered after the link was lost (an answer from before proves nothing about the network
+     * now: a pulled cable is noticed only at the link's timeout) and recently.
+     */
+    private boolean witnessSilent(long now) {
+        return settings.witnessFreshNanos() > 0 && (!witnessHeard || witnessAt - linkLostAt < 0 || now - witnessAt > settings.witnessFreshNanos());
+    }
+
     public List<FailoverEffect> tick(long now) {
         List<FailoverEffect> out = new ArrayList<>();
         if (phase == Phase.PRIMARY && !linkUp && !alone && now - linkLostAt >= settings.aloneAfterNanos()) {
@@ -252,7 +296,17 @@ public final class Failover {
         silentProbes++;
         probeOutstanding = false;
         boolean startingMayDecide = phase == Phase.STARTING && linkUp && peerRole == Role.STANDBY && copy == CopyState.UP_TO_DATE;
-        if (silentProbes < settings.deadAfterProbes || (phase == Phase.STARTING ? !startingMayDecide : now - probingSince < probeWait)) {
+        boolean mayDecide = silentProbes >= settings.deadAfterProbes && (phase == Phase.STARTING ? startingMayDecide : now - probingSince >= probeWait);
+        // Only a takeover from a lost link asks the witness: a starting primary decides with the peer connected.
+        if (mayDecide && phase == Phase.PROBING && witnessSilent(now)) {
+            if (!witnessSilenceReported) {
+                witnessSilenceReported = true;
+                out.add(new Report("the primary answers no probe, but the witness is silent too: this node may be the one cut off; "
+                        + "no takeover until the witness answers (the probes go on)"));
+            }
+            mayDecide = false;
+        }
+        if (!mayDecide) {
             // Keep looking: the last deadAfterProbes probes must be silent at the moment we decide.
             silentProbes = Math.min(silentProbes, settings.deadAfterProbes - 1);
             probe(now, out);

@@ -52,4 +52,16 @@ class FailoverConfigTest {
                 .hasMessageContaining("deadAfterProbes");
         assertThatThrownBy(() -> load("replication.serviceIp=192.168.1.5/24")).hasMessageContaining("needs replication.serviceMac");
     }
+
+    @Test
+    void witnessesAreIpAddressesAndNoneByDefault() throws Exception {
+        assertThat(load().replication().witness()).isEmpty();
+        String[] failover = {"replication.serviceMac=02:00:5e:10:00:01", "replication.clientInterface=eth0"};
+        List<String> sets = new ArrayList<>(List.of(failover));
+        sets.add("replication.witness=192.168.1.1, fd00::1");
+        assertThat(load(sets.toArray(String[]::new)).replication().witness()).isEqualTo("192.168.1.1, fd00::1");
+        sets.set(2, "replication.witness=router.lan");
+        assertThatThrownBy(() -> load(sets.toArray(String[]::new))).hasMessageContaining("replication.witness must be IP addresses")
+                .hasMessageContaining("router.lan");
+    }
 }

@@ -55,6 +55,68 @@ class FailoverTest {
                 out.stream().filter(e -> e instanceof WriteAlone).findFirst().orElseThrow());
     }
 
+    /**
+     * The standby's own cable pulled: its link goes and its probes go unanswered, as for a dead primary. With a
+     * witness it hears nothing from that either and stays standby, probing; once the network is back the primary
+     * answers a probe and this copy is outdated, never the one that serves.
+     */
+    @Test
+    void withAWitnessASilentPrimaryIsTakenOverOnlyWhileTheWitnessAnswers() {
+        Failover.Settings withWitness = S.withWitness(1000 * MS);
+        Failover f = Failover.start(withWitness, Role.STANDBY, 4, CopyState.CONSISTENT, 0, new ArrayList<>());
+        f.linkUp(0, false);
+        f.peerAnnouncement(1, Role.PRIMARY, 4);
+        f.copyState(2, CopyState.UP_TO_DATE);
+        f.witnessAnswered(5 * MS);
+        List<FailoverEffect> out = new ArrayList<>(f.linkLost(10 * MS));
+        for (long t = 260; t <= 3000; t += 250) out.addAll(f.tick(t * MS));
+        assertThat(f.serving()).as("the witness has been silent since 5 ms").isFalse();
+        assertThat(f.phase()).isEqualTo(Failover.Phase.PROBING);
+        assertThat(out).filteredOn(e -> e instanceof Report r && r.message().contains("witness is silent too")).hasSize(1);
+        // Cable back: the primary answers the next probe.
+        long lastProbe = out.stream().filter(e -> e instanceof Probe).map(e -> ((Probe) e).seq()).reduce((a, b) -> b).orElseThrow();
+        out.addAll(f.probeAnswered(3010 * MS, lastProbe));
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        assertThat(f.serving()).isFalse();
+
+        // A primary that really died, the witness still answering: taken over as without a witness.
+        Failover g = Failover.start(withWitness, Role.STANDBY, 4, CopyState.CONSISTENT, 0, new ArrayList<>());
+        g.linkUp(0, false);
+        g.peerAnnouncement(1, Role.PRIMARY, 4);
+        g.copyState(2, CopyState.UP_TO_DATE);
+        g.linkLost(10 * MS);
+        for (long t = 260; t <= 2000 && !g.serving(); t += 250) {
+            g.witnessAnswered(t * MS - 100 * MS);
+            g.tick(t * MS);
+        }
+        assertThat(g.serving()).isTrue();
+        assertThat(g.term()).isEqualTo(5);
+
+        // The witness silent, then answering again while the primary stays silent: taken over then.
+        Failover h = Failover.start(withWitness, Role.STANDBY, 4, CopyState.CONSISTENT, 0, new ArrayList<>());
+        h.linkUp(0, false);
+        h.peerAnnouncement(1, Role.PRIMARY, 4);
+        h.copyState(2, CopyState.UP_TO_DATE);
+        h.linkLost(10 * MS);
+        for (long t = 260; t <= 3000; t += 250) h.tick(t * MS);
+        assertThat(h.serving()).isFalse();
+        List<FailoverEffect> back = new ArrayList<>(h.witnessAnswered(3100 * MS));
+        back.addAll(h.tick(3260 * MS));
+        assertThat(back).anyMatch(e -> e instanceof Report r && r.message().contains("witness answers again"));
+        assertThat(h.serving()).isTrue();
+    }
+
+    @Test
+    void aStartingPrimaryConnectedToItsStandbyDoesNotNeedTheWitness() {
+        List<FailoverEffect> out = new ArrayList<>();
+        Failover f = Failover.start(S.withWitness(1000 * MS), Role.PRIMARY, 4, CopyState.CONSISTENT, 0, out);
+        f.linkUp(0, true);
+        f.peerAnnouncement(1, Role.STANDBY, 4);
+        f.copyState(2, CopyState.UP_TO_DATE);
+        for (long t = 250; t <= 1000; t += 250) out.addAll(f.tick(t * MS));
+        assertThat(f.serving()).isTrue();
+    }
+
     @Test
     void aBrokenLinkWhileThePrimaryAnswersMarksOutdatedAndNeverTakesOver() {
         Failover f = connectedStandby();
