@@ -123,6 +123,13 @@ public final class ReplicationNode implements AutoCloseable {
     /** Writes the periodic bitmap copies ({@link #saveBitmaps}), off the loop. */
     private final ExecutorService bitmapWriter = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-bitmaps").daemon().factory());
     /**
+     * The standby's fdatasyncs for the primary's flushes and barriers. On the disk's I/O thread, a sync (up to a
+     * second of writes to push to the disk) held up every replicated write queued behind it, and with a barrier
+     * each second the primary's writes stalled each second; here the I/O thread goes on writing meanwhile. A
+     * sync still covers every write before its flush: it starts only once the I/O thread reached the flush.
+     */
+    private final ExecutorService peerSyncs = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-syncs").daemon().factory());
+    /**
      * Client writes and flushes from the AoE receive threads: a burst of them is one hand-over to the loop
      * (one wake-up), and both go through it, so a FLUSH is never handled before a write submitted before it.
      */
@@ -792,6 +799,27 @@ public final class ReplicationNode implements AutoCloseable {
                 && (d.replica.state() == ReplicaState.UP_TO_DATE || d.replica.state() == ReplicaState.SYNC_SOURCE);
     }
 
+    /**
+     * The primary's flush or barrier: behind the writes queued before it on the disk's I/O thread (those done
+     * inline on the loop are done already), then synced on {@link #peerSyncs} while the I/O thread goes on; the
+     * answer goes back over the link it came on, if that is still the link.
+     */
+    private void syncForPeer(Disk d, Flush f, PeerLink from) {
+        d.io.submit(() -> {
+            // The store is opened (if at all) on the I/O thread, never by two threads at once.
+            BlockStore[] store = {null};
+            boolean opened = ioOk(() -> store[0] = d.store(), d, "flush for the peer");
+            return () -> peerSyncs.execute(() -> {
+                boolean ok = opened && ioOk(() -> store[0].flush(), d, "flush for the peer");
+                loop.execute(() -> {
+                    if (link != from) return;
+                    if (ok) send(new FlushAck(f.disk(), f.seq()));
+                    else run(link.socketClosed("flush failed on this node's disk " + f.disk()));
+                });
+            });
+        });
+    }
+
     private static void finishFlush(FlushWait w) {
         if (w.localDone && w.peerDone) w.done.accept(w.ok);
     }
@@ -1271,15 +1299,7 @@ public final class ReplicationNode implements AutoCloseable {
             }
             case Flush f -> {
                 Disk d = disks.get(f.disk());
-                if (d == null) return;
-                PeerLink from = link;
-                d.io.submit(() -> {
-                    boolean ok = ioOk(() -> d.store().flush(), d, "flush for the peer");
-                    return () -> {
-                        if (link == from && ok) send(new FlushAck(f.disk(), f.seq()));
-                        else if (link == from) run(link.socketClosed("flush failed on this node's disk " + f.disk()));
-                    };
-                });
+                if (d != null) syncForPeer(d, f, link);
             }
             case FlushAck a -> {
                 Disk d = disks.get(a.disk());
@@ -1577,6 +1597,7 @@ public final class ReplicationNode implements AutoCloseable {
             log.warn("replication: stopping: {}", e.toString());
         }
         bitmapWriter.shutdown();
+        peerSyncs.shutdown();
         for (Disk d : disks.values()) {
             d.ioThread.shutdown();
             try {
