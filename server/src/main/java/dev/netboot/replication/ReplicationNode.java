@@ -123,12 +123,12 @@ public final class ReplicationNode implements AutoCloseable {
     /** Writes the periodic bitmap copies ({@link #saveBitmaps}), off the loop. */
     private final ExecutorService bitmapWriter = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-bitmaps").daemon().factory());
     /**
-     * The standby's fdatasyncs for the primary's flushes and barriers. On the disk's I/O thread, a sync (up to a
-     * second of writes to push to the disk) held up every replicated write queued behind it, and with a barrier
-     * each second the primary's writes stalled each second; here the I/O thread goes on writing meanwhile. A
-     * sync still covers every write before its flush: it starts only once the I/O thread reached the flush.
+     * The fdatasyncs of FLUSHes (the client's on the primary; the primary's flushes and barriers on the standby).
+     * On the disk's I/O thread a sync (up to a second of writes to push to the disk) held up every write queued
+     * behind it, and with a barrier each second the primary's writes stalled each second; here the I/O thread
+     * goes on writing meanwhile. A sync still covers every write before its flush: see {@link #sync}.
      */
-    private final ExecutorService peerSyncs = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-syncs").daemon().factory());
+    private final ExecutorService syncs = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-syncs").daemon().factory());
     /**
      * Client writes and flushes from the AoE receive threads: a burst of them is one hand-over to the loop
      * (one wake-up), and both go through it, so a FLUSH is never handled before a write submitted before it.
@@ -784,13 +784,10 @@ public final class ReplicationNode implements AutoCloseable {
             d.flushes.put(seq, w);
             send(new Flush(d.name, seq));
         }
-        d.io.submit(() -> {
-            boolean ok = ioOk(() -> d.store().flush(), d, "flush");
-            return () -> {
-                w.localDone = true;
-                w.ok &= ok;
-                finishFlush(w);
-            };
+        sync(d, "flush", ok -> {
+            w.localDone = true;
+            w.ok &= ok;
+            finishFlush(w);
         });
     }
 
@@ -801,21 +798,31 @@ public final class ReplicationNode implements AutoCloseable {
 
     /**
      * The primary's flush or barrier: behind the writes queued before it on the disk's I/O thread (those done
-     * inline on the loop are done already), then synced on {@link #peerSyncs} while the I/O thread goes on; the
+     * inline on the loop are done already), then synced on {@link #syncs} while the I/O thread goes on; the
      * answer goes back over the link it came on, if that is still the link.
      */
     private void syncForPeer(Disk d, Flush f, PeerLink from) {
+        sync(d, "flush for the peer", ok -> {
+            if (link != from) return;
+            if (ok) send(new FlushAck(f.disk(), f.seq()));
+            else run(link.socketClosed("flush failed on this node's disk " + f.disk()));
+        });
+    }
+
+    /**
+     * fdatasync of {@code d} covering every write submitted before this call: it starts once the disk's I/O
+     * thread has reached this point in its queue and runs on {@link #syncs}, so the writes queued after it go on
+     * meanwhile (a client's FLUSH, or the peer's, no longer holds up the writes behind it). {@code done} runs
+     * on the loop with the outcome.
+     */
+    private void sync(Disk d, String what, Consumer<Boolean> done) {
         d.io.submit(() -> {
             // The store is opened (if at all) on the I/O thread, never by two threads at once.
             BlockStore[] store = {null};
-            boolean opened = ioOk(() -> store[0] = d.store(), d, "flush for the peer");
-            return () -> peerSyncs.execute(() -> {
-                boolean ok = opened && ioOk(() -> store[0].flush(), d, "flush for the peer");
-                loop.execute(() -> {
-                    if (link != from) return;
-                    if (ok) send(new FlushAck(f.disk(), f.seq()));
-                    else run(link.socketClosed("flush failed on this node's disk " + f.disk()));
-                });
+            boolean opened = ioOk(() -> store[0] = d.store(), d, what);
+            return () -> syncs.execute(() -> {
+                boolean ok = opened && ioOk(() -> store[0].flush(), d, what);
+                loop.execute(() -> done.accept(ok));
             });
         });
     }
@@ -1597,7 +1604,7 @@ public final class ReplicationNode implements AutoCloseable {
             log.warn("replication: stopping: {}", e.toString());
         }
         bitmapWriter.shutdown();
-        peerSyncs.shutdown();
+        syncs.shutdown();
         for (Disk d : disks.values()) {
             d.ioThread.shutdown();
             try {
