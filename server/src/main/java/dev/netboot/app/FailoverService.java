@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * probes through {@link ConfigProbe}, the service address through {@link ServiceAddress}, AoE started on
  * the service interface at the first takeover, and the unsolicited AoE config responses after each.
  */
-public final class FailoverService implements AutoCloseable {
+public final class FailoverService implements AutoCloseable, ReplicationService.OperatorRoles {
 
     private static final Logger log = LoggerFactory.getLogger(FailoverService.class);
     static final int TICK_MILLIS = 25;
@@ -66,6 +66,8 @@ public final class FailoverService implements AutoCloseable {
     private ConfigProbe probe;
     private boolean linkSeen;
     private volatile long lastTakeoverNanos;
+    /** What went wrong in the last Serve (for the operator's answer to a forced promotion); null when nothing did. Failover thread only. */
+    private String serveProblem;
 
     private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret)
             throws IOException {
@@ -133,6 +135,60 @@ public final class FailoverService implements AutoCloseable {
             } catch (IllegalStateException e) {
                 done.completeExceptionally(e);
             }
+        });
+        return done;
+    }
+
+    /**
+     * Operator: {@code netboot replication promote --force} with failover on. The failover decides (it
+     * refuses while the peer is connected, or for a copy that must not serve) and carries it out as any
+     * takeover: term grown and persisted, AoE started, data path promoted (dialling the peer on), service
+     * address up and announced, boot services started. Completes once this node serves, or with the refusal.
+     */
+    @Override
+    public CompletableFuture<String> promoteForced() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            Failover.Phase before = failover.phase();
+            List<FailoverEffect> effects;
+            try {
+                effects = failover.forcePrimary(System.nanoTime());
+            } catch (IllegalStateException e) {
+                log.warn("failover: the operator's forced promotion is refused: {}", e.getMessage());
+                done.completeExceptionally(e);
+                return;
+            }
+            log.warn("failover: FORCED PROMOTION by the operator (this node was {}, its peer is not connected: {}). If the peer still serves, "
+                            + "both now answer for the service MAC and both copies take writes: a SPLIT BRAIN when the link heals, "
+                            + "until 'netboot replication resolve DISK --discard HOST'", before, node.lastDisconnect());
+            serveProblem = null;
+            run(effects);
+            writeStatus();
+            String problem = serveProblem;
+            done.complete("this node is PRIMARY (term " + failover.term() + ", was " + before + ") and serves on " + address.interfaceName()
+                    + " without its peer" + (problem == null ? "" : "; BUT " + problem)
+                    + "; the peer, when it returns, hears the higher term and stays standby; if it still serves, this is a split brain when the link heals");
+        });
+        return done;
+    }
+
+    /**
+     * Operator: {@code netboot replication demote} with failover on, only while apart from the peer (the undo
+     * of a forced promotion); refused while connected (a switchover moves the role with no write lost).
+     */
+    @Override
+    public CompletableFuture<String> demote() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                run(failover.demote(System.nanoTime()));
+            } catch (IllegalStateException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            writeStatus();
+            done.complete("this node released the service address and stopped AoE (term " + failover.term() + "); its disks become standby copies "
+                    + "once the writes in flight are answered; it does not take over by itself until it is in sync with its peer again");
         });
         return done;
     }
@@ -207,6 +263,7 @@ public final class FailoverService implements AutoCloseable {
                 effect(e);
             } catch (IOException | RuntimeException ex) {
                 log.error("failover: {} failed: {}", e, ex.getMessage(), ex);
+                if (e instanceof FailoverEffect.Serve) serveProblem = "taking the service address failed: " + ex.getMessage();
             }
         }
     }
@@ -237,8 +294,13 @@ public final class FailoverService implements AutoCloseable {
                 AoeServer server = aoe.ensureAoe();
                 acceptProbes(server);
                 // The data path first: a client write that arrives once the address is up must find a primary.
-                List<String> refused = await(node.promote(), "promotion");
-                if (refused != null && !refused.isEmpty()) log.error("failover: these disks must not be served from this copy: {}", refused);
+                // Forced: the peer may serve too (only cut off) and would not dial; this node dials on.
+                List<String> refused = await(s.forced() ? node.promoteForced() : node.promote(), "promotion");
+                if (refused == null) serveProblem = "the data path's promotion did not complete (see the log)";
+                if (refused != null && !refused.isEmpty()) {
+                    log.error("failover: these disks must not be served from this copy: {}", refused);
+                    serveProblem = "not served (their copies must not serve): " + refused;
+                }
                 address.up();
                 server.announce();
                 lastTakeoverNanos = System.nanoTime() - t0;

@@ -26,6 +26,11 @@ import java.util.List;
  * sync, the peer said "standby" and nobody answered its probes. Alone it never serves on its own: only the
  * generation identifiers can tell whether the peer wrote after this copy was last in sync (the operator can
  * {@link #forcePrimary} when the peer is gone for good).</li>
+ * <li>A forced promotion (the operator's, DRBD's {@code primary --force}) is a takeover like the others: the
+ * term grows and is persisted before the address goes up, so the old primary, when it meets this node again,
+ * hears a higher term and stays or becomes standby; the generation identifiers then decide between a resync
+ * and a split brain. It is refused while the peer is connected (that is a switchover) and for a copy that must
+ * never serve (blank, a sync target, split brain).</li>
  * <li>A standby that did not believe its peer primary when the link went (it had just handed the role over,
  * or was starting) probes for longer before taking over, so that a peer on the fast path has taken over
  * first and answers its last probes; the configured standby waits longer than the configured primary, so
@@ -322,16 +327,37 @@ public final class Failover {
 
     /**
      * Operator, when the peer is gone for good: serve from this copy although nothing proves it is the
-     * newest (writes the peer acknowledged alone after this node was last in sync are lost).
+     * newest (writes the peer acknowledged alone after this node was last in sync are lost). From any phase
+     * but serving: an outdated standby (the link went first, then the primary died) and a primary started
+     * alone never serve by themselves, and this is their way out. The term grows like at every takeover, so
+     * a returning peer hears a higher term and does not serve; if the peer still serves (it was only cut
+     * off), both serve until the link heals: a split brain.
      */
     public List<FailoverEffect> forcePrimary(long now) {
         if (phase == Phase.PRIMARY || phase == Phase.DRAINING) throw new IllegalStateException("this node is primary already");
-        if (linkUp) throw new IllegalStateException("the peer is connected: use switchover");
+        if (linkUp) throw new IllegalStateException("the peer is connected: a forced promotion is for a peer that is gone; "
+                + "move the role with 'netboot replication switchover' on the primary");
         if (copy == CopyState.UNUSABLE) throw new IllegalStateException("this copy is blank, inconsistent or in split brain: it must not serve");
         List<FailoverEffect> out = new ArrayList<>();
-        out.add(new Report("operator forced this node primary without its peer"));
-        takeOver(now, "forced by the operator", out);
+        out.add(new Report("operator forced this node primary without its peer (it was " + phase + ", term " + term + ")"));
+        takeOver(now, "forced by the operator", true, out);
         return out;
+    }
+
+    /**
+     * Operator, while apart from the peer: stop serving (the undo of a {@link #forcePrimary} made while the
+     * peer still served, before the link heals). This copy took writes the peer may lack and may lack the
+     * peer's, so it never takes over by itself again until a connected handshake found it up to date (or
+     * the operator forces it again). While connected it is refused: a switchover hands the role over with
+     * no write lost, and after a split brain the side with the lower term has stopped serving already.
+     */
+    public List<FailoverEffect> demote(long now) {
+        if (phase != Phase.PRIMARY) throw new IllegalStateException("this node is " + phase + ", not serving");
+        if (linkUp) throw new IllegalStateException("the peer is connected: use 'netboot replication switchover', which hands the role over with no write lost");
+        phase = Phase.OUTDATED;
+        alone = false;
+        return List.of(new StopServing("operator demoted this node while apart from its peer (term " + term + ")"),
+                new MarkOutdated("demoted by the operator: this copy does not take over by itself until it is in sync with the peer again"));
     }
 
     /** Operator: move the primary role to the peer with no write lost. Refused unless primary, connected and in sync. */
@@ -355,11 +381,15 @@ public final class Failover {
     }
 
     private void takeOver(long now, String why, List<FailoverEffect> out) {
+        takeOver(now, why, false, out);
+    }
+
+    private void takeOver(long now, String why, boolean forced, List<FailoverEffect> out) {
         stopProbing();
         term++;
         phase = Phase.PRIMARY;
         out.add(new PersistTerm(term));
-        out.add(new Serve(term, "taking over (term " + term + "): " + why));
+        out.add(new Serve(term, "taking over (term " + term + "): " + why, forced));
         if (linkUp) {
             out.add(new Announce(Role.PRIMARY, term));
         } else {

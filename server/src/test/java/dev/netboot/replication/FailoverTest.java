@@ -213,4 +213,143 @@ class FailoverTest {
         f.linkLost(1600 * MS);
         assertThat(f.writesAlone()).isFalse();
     }
+
+    // ---------------------------------------------------------------- forced promotion (the operator's way out)
+
+    /** A standby whose link was cut while the primary still answered its probes: outdated, never takes over by itself. */
+    static Failover outdatedStandby() {
+        Failover f = connectedStandby();
+        f.linkLost(10 * MS);
+        f.probeAnswered(20 * MS, 1);
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        return f;
+    }
+
+    @Test
+    void aForcedPromotionOfAnOutdatedStandbyGrowsTheTermPersistsItFirstThenServesAlone() {
+        Failover f = outdatedStandby();
+        // The primary dies afterwards: nothing answers, and still no takeover by itself.
+        for (long t = 0; t < 30_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Serve);
+        List<FailoverEffect> out = f.forcePrimary(30_000 * MS);
+        assertThat(f.serving()).isTrue();
+        assertThat(f.term()).isEqualTo(5);
+        Serve serve = out.stream().filter(e -> e instanceof Serve).map(e -> (Serve) e).findFirst().orElseThrow();
+        assertThat(serve.forced()).as("the data path keeps dialling a peer that may serve too").isTrue();
+        assertThat(serve.term()).isEqualTo(5);
+        // The term is durable before the address is taken, and with no peer the writes are acknowledged alone.
+        assertThat(out).containsSubsequence(new PersistTerm(5), serve, out.stream().filter(e -> e instanceof WriteAlone).findFirst().orElseThrow());
+        assertThat(f.writesAlone()).isTrue();
+        assertThat(out).noneMatch(e -> e instanceof Announce); // nobody to tell: the peer hears the term at the next link-up
+    }
+
+    @Test
+    void aPrimaryStartedAloneServesOnlyWhenForced() {
+        List<FailoverEffect> out = new ArrayList<>();
+        Failover f = Failover.start(S, Role.PRIMARY, 7, CopyState.CONSISTENT, 0, out);
+        for (long t = 0; t < 60_000; t += 100) out.addAll(f.tick(t * MS));
+        assertThat(out).noneMatch(e -> e instanceof Serve);
+        assertThat(f.phase()).isEqualTo(Failover.Phase.STARTING);
+        out = f.forcePrimary(60_000 * MS);
+        assertThat(out).containsSubsequence(new PersistTerm(8), out.stream().filter(e -> e instanceof Serve s && s.forced() && s.term() == 8).findFirst().orElseThrow());
+        assertThat(f.serving()).isTrue();
+        // No probe is left running to decide anything afterwards.
+        for (long t = 60_000; t < 70_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Probe || e instanceof Serve || e instanceof StopServing);
+    }
+
+    @Test
+    void aForcedPromotionIsRefusedWhileThePeerIsConnectedWhenServingAndForACopyThatMustNotServe() {
+        Failover linked = connectedStandby();
+        assertThatThrownBy(() -> linked.forcePrimary(5 * MS)).hasMessageContaining("peer is connected");
+        assertThat(linked.phase()).isEqualTo(Failover.Phase.STANDBY);
+        assertThat(linked.term()).as("a refusal changes nothing").isEqualTo(4);
+
+        Failover primary = connectedPrimary();
+        primary.linkLost(3000 * MS);
+        assertThatThrownBy(() -> primary.forcePrimary(3001 * MS)).hasMessageContaining("primary already");
+        assertThat(primary.term()).isEqualTo(5);
+
+        Failover syncTarget = connectedStandby();
+        syncTarget.copyState(3, CopyState.UNUSABLE); // mid-resync when the link went: inconsistent
+        syncTarget.linkLost(10 * MS);
+        assertThatThrownBy(() -> syncTarget.forcePrimary(20 * MS)).hasMessageContaining("must not serve");
+        assertThat(syncTarget.serving()).isFalse();
+        assertThat(syncTarget.term()).isEqualTo(4);
+    }
+
+    @Test
+    void theOldPrimaryReturningToAForcedNodeHearsTheHigherTermAndNeverServes() {
+        Failover a = connectedPrimary();           // term 5, serving
+        Failover b = connectedStandby();
+        b.peerAnnouncement(1000 * MS, Role.PRIMARY, 5);
+        // The link is cut: B finds A alive and is outdated; A goes on alone, then dies.
+        a.linkLost(2000 * MS);
+        b.linkLost(2000 * MS);
+        b.probeAnswered(2010 * MS, 1);
+        assertThat(b.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        b.forcePrimary(10_000 * MS);
+        assertThat(b.term()).isEqualTo(6);
+
+        // A restarts (its config says primary, it persisted term 5) and meets B again.
+        List<FailoverEffect> aOut = new ArrayList<>();
+        Failover a2 = Failover.start(S, Role.PRIMARY, 5, CopyState.CONSISTENT, 20_000 * MS, aOut);
+        List<FailoverEffect> toB = a2.linkUp(20_100 * MS, false);
+        List<FailoverEffect> toA = b.linkUp(20_100 * MS, false);
+        assertThat(toA).contains(new Announce(Role.PRIMARY, 6));
+        assertThat(toB).contains(new Announce(Role.STANDBY, 5));
+        aOut.addAll(a2.peerAnnouncement(20_101 * MS, Role.PRIMARY, 6));
+        List<FailoverEffect> bOut = b.peerAnnouncement(20_101 * MS, Role.STANDBY, 5);
+        assertThat(aOut).contains(new PersistTerm(6));
+        assertThat(a2.phase()).isEqualTo(Failover.Phase.STANDBY);
+        assertThat(a2.term()).isEqualTo(6);
+        assertThat(bOut).noneMatch(e -> e instanceof StopServing);
+        assertThat(b.serving()).isTrue();
+        // Whatever the copies turn out to be (a resync, or a split brain that keeps them unusable), A never serves
+        // while B is there, and its probes (none in this phase) decide nothing.
+        a2.copyState(20_200 * MS, CopyState.UNUSABLE);
+        for (long t = 20_200; t < 40_000; t += 100) assertThat(a2.tick(t * MS)).noneMatch(e -> e instanceof Serve || e instanceof Probe);
+        assertThat(a2.serving()).isFalse();
+    }
+
+    @Test
+    void anOldPrimaryThatStillServedStopsAtOnceWhenTheLinkHealsToTheForcedNode() {
+        Failover a = connectedPrimary();           // term 5
+        Failover b = connectedStandby();
+        b.peerAnnouncement(1000 * MS, Role.PRIMARY, 5);
+        a.linkLost(2000 * MS);
+        b.linkLost(2000 * MS);
+        b.probeAnswered(2010 * MS, 1);
+        b.forcePrimary(5000 * MS);                 // the operator's mistake: A was alive
+        assertThat(a.serving()).isTrue();
+        assertThat(b.serving()).isTrue();
+        // The link heals: both announce, the lower term stops serving at once and the higher keeps serving.
+        List<FailoverEffect> toB = a.linkUp(9000 * MS, true);
+        List<FailoverEffect> toA = b.linkUp(9000 * MS, false);
+        List<FailoverEffect> aOut = a.peerAnnouncement(9001 * MS, Role.PRIMARY, ((Announce) toA.getLast()).term());
+        List<FailoverEffect> bOut = b.peerAnnouncement(9001 * MS, Role.PRIMARY, ((Announce) toB.getLast()).term());
+        assertThat(aOut.getFirst()).isInstanceOf(StopServing.class);
+        assertThat(aOut).contains(new PersistTerm(6));
+        assertThat(a.serving()).isFalse();
+        assertThat(b.serving()).isTrue();
+        assertThat(bOut).contains(new Announce(Role.PRIMARY, 6)).noneMatch(e -> e instanceof StopServing);
+    }
+
+    @Test
+    void theOperatorsDemotionWorksOnlyWhileApartAndLeavesAnOutdatedStandby() {
+        Failover f = outdatedStandby();
+        f.forcePrimary(1000 * MS);
+        List<FailoverEffect> out = f.demote(2000 * MS);
+        assertThat(out.getFirst()).isInstanceOf(StopServing.class);
+        assertThat(f.serving()).isFalse();
+        assertThat(f.writesAlone()).isFalse();
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        assertThat(f.term()).as("a demotion does not give the term back").isEqualTo(5);
+        for (long t = 2000; t < 30_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Serve);
+        assertThatThrownBy(() -> f.demote(30_000 * MS)).hasMessageContaining("not serving");
+        // It can be forced again (term 6), and a connected primary's demotion is a switchover's job.
+        f.forcePrimary(31_000 * MS);
+        assertThat(f.term()).isEqualTo(6);
+        Failover linked = connectedPrimary();
+        assertThatThrownBy(() -> linked.demote(3000 * MS)).hasMessageContaining("switchover");
+        assertThat(linked.serving()).isTrue();
+    }
 }
