@@ -158,18 +158,30 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
                 done.completeExceptionally(e);
                 return;
             }
-            log.warn("failover: FORCED PROMOTION by the operator (this node was {}, its peer is not connected: {}). If the peer still serves, "
-                            + "both now answer for the service MAC and both copies take writes: a SPLIT BRAIN when the link heals, "
-                            + "until 'netboot replication resolve DISK --discard HOST'", before, node.lastDisconnect());
-            serveProblem = null;
+            log.warn("failover: FORCED PROMOTION asked by the operator (this node is {}, its peer is not connected: {}); the service MAC is "
+                    + "probed first. If the peer still serves where the probes do not reach, both copies take writes: a SPLIT BRAIN when the "
+                    + "link heals, until 'netboot replication resolve DISK --discard HOST'", before, node.lastDisconnect());
+            forced = done;
+            forcedFrom = before;
             run(effects);
             writeStatus();
-            String problem = serveProblem;
-            done.complete("this node is PRIMARY (term " + failover.term() + ", was " + before + ") and serves on " + address.interfaceName()
-                    + " without its peer" + (problem == null ? "" : "; BUT " + problem)
-                    + "; the peer, when it returns, hears the higher term and stays standby; if it still serves, this is a split brain when the link heals");
         });
         return done;
+    }
+
+    /** The operator's forced promotion waiting for the failover's probes (failover thread only). */
+    private CompletableFuture<String> forced;
+    private Failover.Phase forcedFrom;
+
+    /** The forced promotion's Serve has run: tell the operator how it went. */
+    private void forcedServed(long term) {
+        CompletableFuture<String> f = forced;
+        forced = null;
+        if (f == null) return;
+        String problem = serveProblem;
+        f.complete("this node is PRIMARY (term " + term + ", was " + forcedFrom + ") and serves on " + address.interfaceName()
+                + " without its peer" + (problem == null ? "" : "; BUT " + problem)
+                + "; the peer, when it returns, hears the higher term and stays standby; if it still serves, this is a split brain when the link heals");
     }
 
     /**
@@ -221,7 +233,9 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
         if (up == linkSeen) return;
         linkSeen = up;
         long now = System.nanoTime();
-        run(up ? failover.linkUp(now, false) : failover.linkLost(now));
+        // The node-id tie-breaker: with false on both nodes, two primaries of the same term (possible after a
+        // forced promotion) would both stop serving when they met.
+        run(up ? failover.linkUp(now, node.winsTies()) : failover.linkLost(now));
         if (up) run(failover.copyState(now, copyState()));
     }
 
@@ -259,12 +273,14 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
 
     private void run(List<FailoverEffect> effects) {
         for (FailoverEffect e : effects) {
+            if (e instanceof FailoverEffect.Serve) serveProblem = null;
             try {
                 effect(e);
             } catch (IOException | RuntimeException ex) {
                 log.error("failover: {} failed: {}", e, ex.getMessage(), ex);
                 if (e instanceof FailoverEffect.Serve) serveProblem = "taking the service address failed: " + ex.getMessage();
             }
+            if (e instanceof FailoverEffect.Serve s && s.forced()) forcedServed(s.term());
         }
     }
 
@@ -329,6 +345,12 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
                 node.writeAlone();
             }
             case FailoverEffect.Report r -> log.info("failover: {}", r.message());
+            case FailoverEffect.ForcedPromotionRefused r -> {
+                log.warn("failover: the operator's forced promotion is refused: {}", r.reason());
+                CompletableFuture<String> f = forced;
+                forced = null;
+                if (f != null) f.completeExceptionally(new IllegalStateException(r.reason()));
+            }
         }
     }
 

@@ -45,6 +45,9 @@ public sealed interface FailoverEffect {
      */
     record WriteAlone(String reason) implements FailoverEffect {}
 
+    /** The operator's {@link Failover#forcePrimary} is refused after all (the peer answered a probe, or connected). */
+    record ForcedPromotionRefused(String reason) implements FailoverEffect {}
+
     /** Something a person must know happened (log line, status). */
     record Report(String message) implements FailoverEffect {}
 }

@@ -597,8 +597,8 @@ class ReplicationIT {
 
     /**
      * {@code promote --force} with failover on: the pair on one client segment (a bridge) with a service MAC. The
-     * replication port is cut: the standby finds the primary alive on the client network and is outdated; the
-     * primary writes alone, then dies (kill -9, its NIC down as a dead machine's). The outdated standby never takes
+     * replication port is cut: the standby finds the primary alive on the client network and is outdated (a forced
+     * promotion now is refused: the primary answers the standby's probes); the primary writes alone, then dies (kill -9, its NIC down as a dead machine's). The outdated standby never takes
      * over by itself (nobody answers AoE); the forced promotion makes it serve through its failover (a higher term,
      * the service MAC up), and a client writes and reads there. The old primary, restarted with the link healed,
      * hears the higher term and stays standby, its service interface down; both wrote while apart, so both report
@@ -622,6 +622,11 @@ class ReplicationIT {
         cutReplicationLink();
         standby.await("outdated (the primary answered its probes)", x -> x.text().contains("it writes alone, this copy is outdated"), T);
         primary.awaitState("degraded");
+        // Forced while the primary still serves: its answers on the client network refuse it (two servers for one MAC).
+        CommandResult refused = standby.cli("replication", "promote", "--force");
+        assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isNotZero();
+        assertThat(refused.stdout()).contains("still answers on the client network");
+        assertThat(failoverStatus(standby)).startsWith("phase=OUTDATED");
         load("randwrite", 1, 32, client);          // only the primary's copy has these
         awaitIdle(primary);
         long oldTerm = persistedTerm(primary);
