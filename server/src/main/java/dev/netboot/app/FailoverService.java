@@ -140,10 +140,12 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
     }
 
     /**
-     * Operator: {@code netboot replication promote --force} with failover on. The failover decides (it
-     * refuses while the peer is connected, or for a copy that must not serve) and carries it out as any
-     * takeover: term grown and persisted, AoE started, data path promoted (dialling the peer on), service
-     * address up and announced, boot services started. Completes once this node serves, or with the refusal.
+     * Operator: {@code netboot replication promote --force} with failover on. The failover decides: it
+     * refuses at once while the peer is connected or for a copy that must not serve, then probes the service
+     * MAC ({@link Failover.Settings#forcingWait}) and refuses if the peer answers or connects; on silence it is
+     * carried out as any takeover: term grown and persisted, AoE started, data path promoted (dialling the
+     * peer on), service address up and announced, boot services started. Completes once this node serves, or
+     * with the refusal.
      */
     @Override
     public CompletableFuture<String> promoteForced() {

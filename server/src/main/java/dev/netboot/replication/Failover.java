@@ -107,7 +107,7 @@ public final class Failover {
          * configured standby's, from its noticing the cut up to a ping interval after us) would have taken over
          * and answered.
          */
-        long forcingWait() { return pingIntervalNanos + slowWait(Role.STANDBY); }
+        public long forcingWait() { return pingIntervalNanos + slowWait(Role.STANDBY); }
 
         long slowWait(Role configured) {
             long w1 = fastDetection() + (deadAfterProbes + 1L) * probeIntervalNanos;
