@@ -153,6 +153,8 @@ public final class Appliance implements AutoCloseable {
                             @Override public void releaseAoe() { Appliance.this.releaseAoe(); }
                         });
                 running.add(this.failover);
+                // 'promote --force' and 'demote' reach the server as requests to the replication: the failover decides them.
+                replication.rolesDecidedBy(this.failover);
                 if (bootServicesFollowRole()) this.failover.onServing(serving -> Thread.ofVirtual().name("boot-services").start(() -> bootServices(serving)));
             }
         } catch (RuntimeException | IOException | InterruptedException e) {

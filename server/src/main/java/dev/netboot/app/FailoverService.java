@@ -37,7 +37,7 @@ import java.util.concurrent.TimeUnit;
  * probes through {@link ConfigProbe}, the service address through {@link ServiceAddress}, AoE started on
  * the service interface at the first takeover, and the unsolicited AoE config responses after each.
  */
-public final class FailoverService implements AutoCloseable {
+public final class FailoverService implements AutoCloseable, ReplicationService.OperatorRoles {
 
     private static final Logger log = LoggerFactory.getLogger(FailoverService.class);
     static final int TICK_MILLIS = 25;
@@ -67,6 +67,8 @@ public final class FailoverService implements AutoCloseable {
     private boolean linkSeen;
     private volatile long lastTakeoverNanos;
     private final WitnessPinger witness;
+    /** What went wrong in the last Serve (for the operator's answer to a forced promotion); null when nothing did. Failover thread only. */
+    private String serveProblem;
 
     private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret)
             throws IOException {
@@ -143,6 +145,74 @@ public final class FailoverService implements AutoCloseable {
         return done;
     }
 
+    /**
+     * Operator: {@code netboot replication promote --force} with failover on. The failover decides: it
+     * refuses at once while the peer is connected or for a copy that must not serve, then probes the service
+     * MAC ({@link Failover.Settings#forcingWait}) and refuses if the peer answers or connects; on silence it is
+     * carried out as any takeover: term grown and persisted, AoE started, data path promoted (dialling the
+     * peer on), service address up and announced, boot services started. Completes once this node serves, or
+     * with the refusal.
+     */
+    @Override
+    public CompletableFuture<String> promoteForced() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            Failover.Phase before = failover.phase();
+            List<FailoverEffect> effects;
+            try {
+                effects = failover.forcePrimary(System.nanoTime());
+            } catch (IllegalStateException e) {
+                log.warn("failover: the operator's forced promotion is refused: {}", e.getMessage());
+                done.completeExceptionally(e);
+                return;
+            }
+            log.warn("failover: FORCED PROMOTION asked by the operator (this node is {}, its peer is not connected: {}); the service MAC is "
+                    + "probed first. If the peer still serves where the probes do not reach, both copies take writes: a SPLIT BRAIN when the "
+                    + "link heals, until 'netboot replication resolve DISK --discard HOST'", before, node.lastDisconnect());
+            forced = done;
+            forcedFrom = before;
+            run(effects);
+            writeStatus();
+        });
+        return done;
+    }
+
+    /** The operator's forced promotion waiting for the failover's probes (failover thread only). */
+    private CompletableFuture<String> forced;
+    private Failover.Phase forcedFrom;
+
+    /** The forced promotion's Serve has run: tell the operator how it went. */
+    private void forcedServed(long term) {
+        CompletableFuture<String> f = forced;
+        forced = null;
+        if (f == null) return;
+        String problem = serveProblem;
+        f.complete("this node is PRIMARY (term " + term + ", was " + forcedFrom + ") and serves on " + address.interfaceName()
+                + " without its peer" + (problem == null ? "" : "; BUT " + problem)
+                + "; the peer, when it returns, hears the higher term and stays standby; if it still serves, this is a split brain when the link heals");
+    }
+
+    /**
+     * Operator: {@code netboot replication demote} with failover on, only while apart from the peer (the undo
+     * of a forced promotion); refused while connected (a switchover moves the role with no write lost).
+     */
+    @Override
+    public CompletableFuture<String> demote() {
+        CompletableFuture<String> done = new CompletableFuture<>();
+        thread.execute(() -> {
+            try {
+                run(failover.demote(System.nanoTime()));
+            } catch (IllegalStateException e) {
+                done.completeExceptionally(e);
+                return;
+            }
+            writeStatus();
+            done.complete("this node released the service address and stopped AoE (term " + failover.term() + "); its disks become standby copies "
+                    + "once the writes in flight are answered; it does not take over by itself until it is in sync with its peer again");
+        });
+        return done;
+    }
+
     public String status() {
         return failover.phase() + " (term " + failover.term() + (failover.linkUp() ? ", link up" : ", link down") + ")";
     }
@@ -171,7 +241,9 @@ public final class FailoverService implements AutoCloseable {
         if (up == linkSeen) return;
         linkSeen = up;
         long now = System.nanoTime();
-        run(up ? failover.linkUp(now, false) : failover.linkLost(now));
+        // The node-id tie-breaker: with false on both nodes, two primaries of the same term (possible after a
+        // forced promotion) would both stop serving when they met.
+        run(up ? failover.linkUp(now, node.winsTies()) : failover.linkLost(now));
         if (up) run(failover.copyState(now, copyState()));
     }
 
@@ -209,11 +281,14 @@ public final class FailoverService implements AutoCloseable {
 
     private void run(List<FailoverEffect> effects) {
         for (FailoverEffect e : effects) {
+            if (e instanceof FailoverEffect.Serve) serveProblem = null;
             try {
                 effect(e);
             } catch (IOException | RuntimeException ex) {
                 log.error("failover: {} failed: {}", e, ex.getMessage(), ex);
+                if (e instanceof FailoverEffect.Serve) serveProblem = "taking the service address failed: " + ex.getMessage();
             }
+            if (e instanceof FailoverEffect.Serve s && s.forced()) forcedServed(s.term());
         }
     }
 
@@ -243,8 +318,13 @@ public final class FailoverService implements AutoCloseable {
                 AoeServer server = aoe.ensureAoe();
                 acceptProbes(server);
                 // The data path first: a client write that arrives once the address is up must find a primary.
-                List<String> refused = await(node.promote(), "promotion");
-                if (refused != null && !refused.isEmpty()) log.error("failover: these disks must not be served from this copy: {}", refused);
+                // Forced: the peer may serve too (only cut off) and would not dial; this node dials on.
+                List<String> refused = await(s.forced() ? node.promoteForced() : node.promote(), "promotion");
+                if (refused == null) serveProblem = "the data path's promotion did not complete (see the log)";
+                if (refused != null && !refused.isEmpty()) {
+                    log.error("failover: these disks must not be served from this copy: {}", refused);
+                    serveProblem = "not served (their copies must not serve): " + refused;
+                }
                 address.up();
                 server.announce();
                 lastTakeoverNanos = System.nanoTime() - t0;
@@ -273,6 +353,12 @@ public final class FailoverService implements AutoCloseable {
                 node.writeAlone();
             }
             case FailoverEffect.Report r -> log.info("failover: {}", r.message());
+            case FailoverEffect.ForcedPromotionRefused r -> {
+                log.warn("failover: the operator's forced promotion is refused: {}", r.reason());
+                CompletableFuture<String> f = forced;
+                forced = null;
+                if (f != null) f.completeExceptionally(new IllegalStateException(r.reason()));
+            }
         }
     }
 

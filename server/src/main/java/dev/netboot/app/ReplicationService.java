@@ -307,8 +307,23 @@ public final class ReplicationService implements AutoCloseable {
         return service;
     }
 
-    /** With failover the roles follow {@link FailoverService}: the operator's forced promotion and demotion are refused. */
+    /** With failover the roles follow {@link FailoverService}: the operator's forced promotion and demotion go through it. */
     private volatile boolean failover;
+
+    /**
+     * With failover, the operator's role commands are the failover's to decide and carry out (one decision in
+     * one place: the term, the service address, AoE, the boot services), never a side path around it.
+     */
+    public interface OperatorRoles {
+        java.util.concurrent.CompletableFuture<String> promoteForced();
+
+        java.util.concurrent.CompletableFuture<String> demote();
+    }
+
+    private volatile OperatorRoles failoverRoles;
+
+    /** With failover: {@code promote --force} and {@code demote} are handed to {@code roles} (the {@link FailoverService}). */
+    public void rolesDecidedBy(OperatorRoles roles) { this.failoverRoles = roles; }
 
     /** What the appliance does when the operator moves this node's role by hand (no failover): AoE served or stopped. */
     public interface AoeServing {
@@ -324,14 +339,17 @@ public final class ReplicationService implements AutoCloseable {
 
     /**
      * {@code netboot replication promote --force} (DRBD's {@code primary --force}): this standby serves
-     * although it cannot reach its peer. Refused while the peer is connected (nothing forces anything then)
-     * and with failover (which decides by probing the primary). If the peer still serves, both now take
-     * writes: the split brain the identifiers show when the link heals, resolved only by the operator.
+     * although it cannot reach its peer. Refused while the peer is connected (nothing forces anything then).
+     * With failover it is the failover's forced takeover ({@link FailoverService#promoteForced}). If the peer
+     * still serves, both now take writes: the split brain the identifiers show when the link heals, resolved
+     * only by the operator.
      */
     java.util.concurrent.CompletableFuture<String> promoteForced() {
         AoeServing serving = aoeServing;
-        if (failover)
-            return refused("replication.serviceMac is set: the failover decides who serves (it probes the primary); use 'netboot replication switchover' on the primary");
+        if (failover) {
+            OperatorRoles roles = failoverRoles;
+            return roles == null ? refused("the failover is not running yet") : roles.promoteForced();
+        }
         if (node.role() == Role.PRIMARY) return refused("this node is primary already");
         if (node.connected())
             return refused("the peer is connected: a forced promotion is for a peer that is gone (make the peer standby first)");
@@ -356,11 +374,16 @@ public final class ReplicationService implements AutoCloseable {
         return java.util.concurrent.CompletableFuture.failedFuture(new IllegalStateException(why));
     }
 
-    /** {@code netboot replication demote}: stop serving AoE, then standby once every write in flight is answered. */
+    /**
+     * {@code netboot replication demote}: stop serving AoE, then standby once every write in flight is answered.
+     * With failover only while apart from the peer ({@link FailoverService#demote}).
+     */
     java.util.concurrent.CompletableFuture<String> demoteByOperator() {
         AoeServing serving = aoeServing;
-        if (failover)
-            return refused("replication.serviceMac is set: the failover decides who serves; use 'netboot replication switchover'");
+        if (failover) {
+            OperatorRoles roles = failoverRoles;
+            return roles == null ? refused("the failover is not running yet") : roles.demote();
+        }
         if (node.role() == Role.STANDBY) return refused("this node is standby already");
         log.warn("replication: DEMOTION by the operator: AoE stops on this node, its disks become standby copies");
         if (serving != null) serving.stop();

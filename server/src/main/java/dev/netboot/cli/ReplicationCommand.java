@@ -151,7 +151,10 @@ final class ReplicationCommand implements Runnable {
     }
 
     @Command(name = "promote", mixinStandardHelpOptions = true,
-            description = {"Make this STANDBY serve its disks although it cannot reach its peer (DRBD's 'primary --force'), without failover.",
+            description = {"Make this STANDBY serve its disks although it cannot reach its peer (DRBD's 'primary --force').",
+                    "With failover (replication.serviceMac) it is a takeover by the failover: the term grows, the service address",
+                    "comes up here, AoE and the boot services start; the way out for an outdated standby whose primary died, or a",
+                    "primary started alone (neither serves by itself). The peer, when it returns, hears the higher term and stays standby.",
                     "DANGER: if the peer still serves, both copies take writes: a SPLIT BRAIN when the link heals, which only",
                     "'netboot replication resolve DISK --discard HOST' ends, throwing one side's writes away.",
                     "Use it only when the peer is dead or fenced (powered off). Refused while the peer is connected."})
@@ -175,8 +178,11 @@ final class ReplicationCommand implements Runnable {
     }
 
     @Command(name = "demote", mixinStandardHelpOptions = true,
-            description = {"Make this PRIMARY a standby, without failover: AoE stops here, writes in flight are answered, then its disks",
-                    "are standby copies (after a split brain: before 'resolve DISK --discard this' on this node)."})
+            description = {"Make this PRIMARY a standby: AoE stops here, writes in flight are answered, then its disks",
+                    "are standby copies (after a split brain: before 'resolve DISK --discard this' on this node).",
+                    "With failover only while the peer is not connected (the undo of a forced promotion; this node then does not",
+                    "take over by itself until it is in sync again); while connected use 'switchover' (no write lost). After a",
+                    "split brain the failover has already demoted the side with the lower term."})
     static final class Demote extends Base {
         @Override
         int run(Path dataDir) throws IOException, InterruptedException {

@@ -26,6 +26,12 @@ import java.util.List;
  * sync, the peer said "standby" and nobody answered its probes. Alone it never serves on its own: only the
  * generation identifiers can tell whether the peer wrote after this copy was last in sync (the operator can
  * {@link #forcePrimary} when the peer is gone for good).</li>
+ * <li>A forced promotion (the operator's, DRBD's {@code primary --force}) is a takeover like the others: the
+ * term grows and is persisted before the address goes up, so the old primary, when it meets this node again,
+ * hears a higher term and stays or becomes standby; the generation identifiers then decide between a resync
+ * and a split brain. It is refused while the peer is connected (that is a switchover), for a copy that must
+ * never serve (blank, a sync target, split brain), and when the peer still answers its probes on the client
+ * network (two servers answering for the service MAC would split the clients' writes).</li>
  * <li>A standby that did not believe its peer primary when the link went (it had just handed the role over,
  * or was starting) probes for longer before taking over, so that a peer on the fast path has taken over
  * first and answers its last probes; the configured standby waits longer than the configured primary, so
@@ -59,7 +65,12 @@ public final class Failover {
         /** Switchover: service address released, waiting for the writes in flight. */
         DRAINING,
         /** Switchover: the role was handed to the peer, waiting for it to announce itself. */
-        HANDED_OFF
+        HANDED_OFF,
+        /**
+         * The operator forces this node primary: probing the service MAC first, since a peer that still answers
+         * there serves, and a second server answering for the same MAC would split every client's writes.
+         */
+        FORCING
     }
 
     /**
@@ -105,6 +116,13 @@ public final class Failover {
          * already and answers our last probes. The configured standby waits longer again, so two such
          * nodes never decide together.
          */
+        /**
+         * How long a forced promotion probes before serving: until any peer on its own path (the slowest: the
+         * configured standby's, from its noticing the cut up to a ping interval after us) would have taken over
+         * and answered.
+         */
+        public long forcingWait() { return pingIntervalNanos + slowWait(Role.STANDBY); }
+
         long slowWait(Role configured) {
             long w1 = fastDetection() + (deadAfterProbes + 1L) * probeIntervalNanos;
             return configured == Role.PRIMARY ? w1 : w1 + fastDetection() + (deadAfterProbes + 1L) * probeIntervalNanos;
@@ -133,6 +151,8 @@ public final class Failover {
     private long witnessAt;
     private boolean witnessHeard;
     private boolean witnessSilenceReported;
+    /** While {@link Phase#FORCING}: where a refusal returns to. */
+    private Phase forcedFrom;
 
     /** Probing: since when, and how long before silence may mean "take over" (0: the peer was the primary). */
     private long probingSince;
@@ -184,6 +204,9 @@ public final class Failover {
             phase = Phase.STANDBY;
             stopProbing();
             out.add(new Report("replication link back while probing: the peer is alive, stop probing"));
+        } else if (phase == Phase.FORCING) {
+            // A forced promotion is for a peer that is gone; connected, the role moves by a switchover.
+            refuseForcing(now, false, "the peer connected meanwhile: move the role with 'netboot replication switchover' on the primary", out);
         }
         out.add(new Announce(role(), term));
         return out;
@@ -222,7 +245,8 @@ public final class Failover {
                     startProbing(now, settings.slowWait(configured), out);
                 }
             }
-            case OUTDATED, PROBING -> { }
+            // FORCING: never with the link up (a link-up ends it).
+            case OUTDATED, PROBING, FORCING -> { }
         }
         return out;
     }
@@ -255,6 +279,8 @@ public final class Failover {
                 phase = Phase.STANDBY;
                 out.add(new Report("another server already serves the disks: staying standby"));
             }
+            case FORCING -> refuseForcing(now, true, "the peer still answers on the client network (it serves the disks): a second server "
+                    + "answering for the service MAC would split the clients' writes between two copies; stop or fence the peer first", out);
             default -> stopProbing();
         }
         return out;
@@ -291,7 +317,7 @@ public final class Failover {
             alone = true;
             out.add(new WriteAlone("the standby had time to find this node alive: acknowledging writes alone (degraded)"));
         }
-        if ((phase != Phase.PROBING && phase != Phase.STARTING) || !probeOutstanding) return out;
+        if ((phase != Phase.PROBING && phase != Phase.STARTING && phase != Phase.FORCING) || !probeOutstanding) return out;
         if (now - probeSentAt < settings.probeIntervalNanos) return out;
         silentProbes++;
         probeOutstanding = false;
@@ -310,6 +336,10 @@ public final class Failover {
             // Keep looking: the last deadAfterProbes probes must be silent at the moment we decide.
             silentProbes = Math.min(silentProbes, settings.deadAfterProbes - 1);
             probe(now, out);
+            return out;
+        }
+        if (phase == Phase.FORCING) {
+            takeOver(now, "forced by the operator (it was " + forcedFrom + "); the service MAC answered none of " + silentProbes + " probes", true, out);
             return out;
         }
         if (phase == Phase.PROBING) {
@@ -376,16 +406,75 @@ public final class Failover {
 
     /**
      * Operator, when the peer is gone for good: serve from this copy although nothing proves it is the
-     * newest (writes the peer acknowledged alone after this node was last in sync are lost).
+     * newest (writes the peer acknowledged alone after this node was last in sync are lost). From any phase
+     * but serving: an outdated standby (the link went first, then the primary died) and a primary started
+     * alone never serve by themselves, and this is their way out. It first probes the service MAC for as
+     * long as a peer on its own takeover path could take to decide ({@link Settings#forcingWait}, 6 s with the
+     * defaults): an answer means the peer serves, and the promotion is refused ({@link ForcedPromotionRefused});
+     * silence throughout, and it takes over like any takeover, with the forced flag. The term grows, so a returning peer hears a higher term and does not serve; if the peer
+     * still serves where the probes do not reach (the client network cut between the servers), both serve
+     * until the link heals: a split brain.
      */
     public List<FailoverEffect> forcePrimary(long now) {
         if (phase == Phase.PRIMARY || phase == Phase.DRAINING) throw new IllegalStateException("this node is primary already");
-        if (linkUp) throw new IllegalStateException("the peer is connected: use switchover");
+        if (phase == Phase.FORCING) throw new IllegalStateException("a forced promotion is under way already");
+        if (linkUp) throw new IllegalStateException("the peer is connected: a forced promotion is for a peer that is gone; "
+                + "move the role with 'netboot replication switchover' on the primary");
         if (copy == CopyState.UNUSABLE) throw new IllegalStateException("this copy is blank, inconsistent or in split brain: it must not serve");
         List<FailoverEffect> out = new ArrayList<>();
-        out.add(new Report("operator forced this node primary without its peer"));
-        takeOver(now, "forced by the operator", out);
+        out.add(new Report("operator forces this node primary without its peer (it is " + phase + ", term " + term
+                + "): probing the service MAC first"));
+        forcedFrom = phase;
+        phase = Phase.FORCING;
+        // As long as the slowest peer takes to decide on its own after noticing the cut (a ping interval at most
+        // after us): a peer that is alive and takes over meanwhile answers the last probes, and this is refused.
+        startProbing(now, settings.forcingWait(), out);
         return out;
+    }
+
+    /**
+     * Back to where the forced promotion started, or where that phase would have gone on the same news:
+     * {@code peerServes} (a probe was answered) or the link came up.
+     */
+    private void refuseForcing(long now, boolean peerServes, String why, List<FailoverEffect> out) {
+        stopProbing();
+        out.add(new ForcedPromotionRefused(why));
+        switch (forcedFrom) {
+            case PROBING -> {
+                if (peerServes) {
+                    phase = Phase.OUTDATED;
+                    out.add(new MarkOutdated("the primary answers on the client network: it writes alone, this copy is outdated, no takeover"));
+                } else {
+                    phase = Phase.STANDBY;
+                }
+            }
+            case STARTING -> {
+                if (peerServes) {
+                    phase = Phase.STANDBY;
+                } else {
+                    // Connected now: a starting primary goes on looking for a reason to serve (handshake, peer standby, silence).
+                    phase = Phase.STARTING;
+                    startProbing(now, 0, out);
+                }
+            }
+            default -> phase = forcedFrom;
+        }
+    }
+
+    /**
+     * Operator, while apart from the peer: stop serving (the undo of a {@link #forcePrimary} made while the
+     * peer still served, before the link heals). This copy took writes the peer may lack and may lack the
+     * peer's, so it never takes over by itself again until a connected handshake found it up to date (or
+     * the operator forces it again). While connected it is refused: a switchover hands the role over with
+     * no write lost, and after a split brain the side with the lower term has stopped serving already.
+     */
+    public List<FailoverEffect> demote(long now) {
+        if (phase != Phase.PRIMARY) throw new IllegalStateException("this node is " + phase + ", not serving");
+        if (linkUp) throw new IllegalStateException("the peer is connected: use 'netboot replication switchover', which hands the role over with no write lost");
+        phase = Phase.OUTDATED;
+        alone = false;
+        return List.of(new StopServing("operator demoted this node while apart from its peer (term " + term + ")"),
+                new MarkOutdated("demoted by the operator: this copy does not take over by itself until it is in sync with the peer again"));
     }
 
     /** Operator: move the primary role to the peer with no write lost. Refused unless primary, connected and in sync. */
@@ -409,11 +498,15 @@ public final class Failover {
     }
 
     private void takeOver(long now, String why, List<FailoverEffect> out) {
+        takeOver(now, why, false, out);
+    }
+
+    private void takeOver(long now, String why, boolean forced, List<FailoverEffect> out) {
         stopProbing();
         term++;
         phase = Phase.PRIMARY;
         out.add(new PersistTerm(term));
-        out.add(new Serve(term, "taking over (term " + term + "): " + why));
+        out.add(new Serve(term, "taking over (term " + term + "): " + why, forced));
         if (linkUp) {
             out.add(new Announce(Role.PRIMARY, term));
         } else {

@@ -15,9 +15,12 @@ public sealed interface FailoverEffect {
     /**
      * Take the service address (service MAC, service IP), serve the disks on it and announce it on the
      * client network (unsolicited AoE config responses, gratuitous ARP / unsolicited ND) so switches
-     * learn the new port at once.
+     * learn the new port at once. {@code forced}: the operator's {@link Failover#forcePrimary}, where the
+     * peer may still serve (only cut off): this node then keeps dialling it, since a serving peer does not
+     * dial, and two primaries that each waited for the other would never meet to find the split brain or
+     * hear the higher term.
      */
-    record Serve(long term, String reason) implements FailoverEffect {}
+    record Serve(long term, String reason, boolean forced) implements FailoverEffect {}
 
     /** Release the service address: from the next frame on, this node answers nothing on the client network. */
     record StopServing(String reason) implements FailoverEffect {}
@@ -41,6 +44,9 @@ public sealed interface FailoverEffect {
      * would leave a standby that takes over without those writes. Withdrawn by the next link-up.
      */
     record WriteAlone(String reason) implements FailoverEffect {}
+
+    /** The operator's {@link Failover#forcePrimary} is refused after all (the peer answered a probe, or connected). */
+    record ForcedPromotionRefused(String reason) implements FailoverEffect {}
 
     /** Something a person must know happened (log line, status). */
     record Report(String message) implements FailoverEffect {}

@@ -427,6 +427,14 @@ public final class ReplicationNode implements AutoCloseable {
     /** Whether the link is up (preambles and Hellos exchanged). */
     public boolean connected() { return established; }
 
+    private volatile boolean winsTies;
+
+    /**
+     * This node's id is the larger of the two (as the handshake's tie-breaker counts it), as of the last link
+     * up: the failover's tie-breaker between two primaries of the same term, so exactly one of them yields.
+     */
+    public boolean winsTies() { return winsTies; }
+
     private volatile java.util.function.BiConsumer<Role, Long> announcements;
 
     /**
@@ -1258,6 +1266,7 @@ public final class ReplicationNode implements AutoCloseable {
         switch (m) {
             case Hello h -> {
                 peerRole = h.role();
+                winsTies = settings.nodeId() > h.nodeId();
                 established(true);
                 backoffMillis = 100;
                 List<DiskGenerations> missing = new ArrayList<>();

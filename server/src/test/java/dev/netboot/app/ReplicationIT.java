@@ -102,15 +102,22 @@ class ReplicationIT {
         Process process;
 
         Server(String name, Namespace ns, Role role, String aoeInterface, String listen, String peer) throws IOException {
+            this(name, ns, role, aoeInterface, listen, peer, List.of());
+        }
+
+        /** @param extra more settings ({@code --set} form), e.g. the failover's */
+        Server(String name, Namespace ns, Role role, String aoeInterface, String listen, String peer, List<String> extra) throws IOException {
             this.name = name;
             this.ns = ns;
             this.dataDir = dir.resolve(name);
             this.image = DiskCatalog.defaultImage(dataDir, DISK);
             FileBlockStore.createSparse(image, SIZE).close();
             new DiskCatalog(dataDir).add(new DiskEntry(DISK.toString(), image.toString(), List.of(), true, false));
-            sets = List.of("dataDir=" + dataDir, "aoe.interfaces=[" + aoeInterface + "]", "tftp.enabled=false", "http.enabled=false",
+            List<String> all = new ArrayList<>(List.of("dataDir=" + dataDir, "aoe.interfaces=[" + aoeInterface + "]", "tftp.enabled=false", "http.enabled=false",
                     "dhcp.mode=off", "replication.role=" + role.name().toLowerCase(), "replication.peer=" + peer, "replication.listen=" + listen,
-                    "replication.secret=" + SECRET, "replication.pingMillis=200", "replication.timeoutMillis=1000");
+                    "replication.secret=" + SECRET, "replication.pingMillis=200", "replication.timeoutMillis=1000"));
+            all.addAll(extra);
+            sets = List.copyOf(all);
         }
 
         Server start() throws IOException {
@@ -589,5 +596,113 @@ class ReplicationIT {
         assertThat(md5(primary.image)).as("the primary's writes survived, the standby's were discarded").isEqualTo(primaryMd5);
         standby.await("the standby's disk standby again", x -> uncheckedStatus(x).contains("disk 1.1 role standby state up-to-date"), T);
         assertThat(primary.number("out-of-sync")).isZero();
+    }
+
+    static final String SERVICE_MAC = "02:00:5e:10:00:3b";
+
+    /** Failover on, with the service MAC on {@code lan}'s end in the server's namespace (the client segment). */
+    static List<String> failover(VethPair lan) {
+        return List.of("replication.serviceMac=" + SERVICE_MAC, "replication.clientInterface=" + lan.peerName(),
+                "replication.serviceInterface=nbsvc0", "replication.probeMillis=100", "replication.deadAfterProbes=3");
+    }
+
+    /** The failover's own status line ({@code phase=... term=... link=...}), rewritten as it changes. */
+    static String failoverStatus(Server s) {
+        try {
+            Path f = ReplicationService.stateDir(s.dataDir).resolve(FailoverService.STATUS_FILE);
+            return Files.exists(f) ? Files.readString(f).strip() : "";
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    static long persistedTerm(Server s) throws IOException {
+        return Long.parseLong(Files.readString(ReplicationService.stateDir(s.dataDir).resolve("term")).strip());
+    }
+
+    /**
+     * {@code promote --force} with failover on: the pair on one client segment (a bridge) with a service MAC. The
+     * replication port is cut: the standby finds the primary alive on the client network and is outdated (a forced
+     * promotion now is refused: the primary answers the standby's probes); the primary writes alone, then dies (kill -9, its NIC down as a dead machine's). The outdated standby never takes
+     * over by itself (nobody answers AoE); the forced promotion makes it serve through its failover (a higher term,
+     * the service MAC up), and a client writes and reads there. The old primary, restarted with the link healed,
+     * hears the higher term and stays standby, its service interface down; both wrote while apart, so both report
+     * split brain and neither copy changes until {@code resolve --discard} on the old primary, after which both
+     * hold the forced node's data.
+     */
+    @Test
+    void aForcedPromotionWithFailoverServesFromTheOutdatedStandbyAndTheReturningPrimaryYields() throws Exception {
+        dev.netboot.testlib.Bridge lan = lab.bridge(null);
+        VethPair priLan = lan.connect(pri), sbyLan = lan.connect(sby), cliLan = lan.connect(cli);
+        String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
+        primary = new Server("primary", pri, Role.PRIMARY, priLan.peerName(), p + ":" + PORT, s + ":" + PORT, failover(priLan)).start();
+        standby = new Server("standby", sby, Role.STANDBY, sbyLan.peerName(), s + ":" + PORT, p + ":" + PORT, failover(sbyLan)).start();
+        primary.await("the primary serving", x -> x.text().contains("failover: serving on nbsvc0"), T);
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        String client = cliLan.peerName();
+        load("randwrite", 1, 31, client);
+        awaitIdle();
+
+        cutReplicationLink();
+        standby.await("outdated (the primary answered its probes)", x -> x.text().contains("it writes alone, this copy is outdated"), T);
+        primary.awaitState("degraded");
+        // Forced while the primary still serves: its answers on the client network refuse it (two servers for one MAC).
+        CommandResult refused = standby.cli("replication", "promote", "--force");
+        assertThat(refused.exitCode()).as(refused.stdout() + refused.stderr()).isNotZero();
+        assertThat(refused.stdout()).contains("still answers on the client network");
+        assertThat(failoverStatus(standby)).startsWith("phase=OUTDATED");
+        load("randwrite", 1, 32, client);          // only the primary's copy has these
+        awaitIdle(primary);
+        long oldTerm = persistedTerm(primary);
+        primary.kill();
+        pri.execOk(Duration.ofSeconds(10), "ip", "link", "set", priLan.peerName(), "down");
+
+        // Outdated: it never serves by itself although the primary is dead.
+        CommandResult nobody = cli.exec(Duration.ofSeconds(30), "aoeping", "-s", "2", "1", "1", client);
+        assertThat(nobody.exitCode()).as("nobody answers AoE: " + nobody.stdout() + nobody.stderr() + standby.log()).isNotZero();
+        assertThat(standby.text()).doesNotContain("failover: serving");
+        assertThat(failoverStatus(standby)).startsWith("phase=OUTDATED");
+
+        CommandResult forced = standby.cli("replication", "promote", "--force");
+        assertThat(forced.exitCode()).as(forced.stdout() + forced.stderr() + standby.log()).isZero();
+        assertThat(forced.stdout()).contains("PRIMARY (term " + (oldTerm + 1));
+        standby.await("serving after the forced promotion", x -> x.text().contains("failover: serving on nbsvc0"), T);
+        assertThat(standby.text()).contains("FORCED PROMOTION");
+        assertThat(persistedTerm(standby)).isEqualTo(oldTerm + 1);
+        assertThat(failoverStatus(standby)).startsWith("phase=PRIMARY term=" + (oldTerm + 1));
+        standby.await("its disk primary", x -> uncheckedStatus(x).contains("disk 1.1 role primary state degraded"), T);
+        load("randwrite", 1, 33, client);          // through the service MAC, now the forced node's
+        load("randread", 1, 33, client);
+        awaitIdle(standby);
+        String primaryMd5 = md5(primary.image), standbyMd5 = md5(standby.image);
+        assertThat(standbyMd5).isNotEqualTo(primaryMd5);
+
+        // The old primary comes back (its config still says primary) with the link healed.
+        healReplicationLink();
+        pri.execOk(Duration.ofSeconds(10), "ip", "link", "set", priLan.peerName(), "up");
+        primary.start();
+        primary.await("the higher term heard, standby", x -> failoverStatus(x).startsWith("phase=STANDBY term=" + (oldTerm + 1)), T);
+        primary.awaitState("split-brain");
+        standby.awaitState("split-brain");
+        assertThat(md5(standby.image)).as("the forced node's copy is not overwritten").isEqualTo(standbyMd5);
+        load("randwrite", 1, 34, client);          // the forced node keeps serving its clients meanwhile
+        awaitIdle(standby);
+        standbyMd5 = md5(standby.image);
+        // Connected and in split brain for seconds now: the returned primary never served, nothing moved to it.
+        assertThat(primary.text()).doesNotContain("failover: serving");
+        assertThat(pri.execOk(Duration.ofSeconds(10), "ip", "-o", "link", "show", "dev", "nbsvc0").stdout())
+                .as("the returned primary's service interface").contains("state DOWN");
+        assertThat(primary.status()).contains("disk 1.1 role standby state split-brain");
+        assertThat(md5(primary.image)).as("the returned primary's copy is not overwritten").isEqualTo(primaryMd5);
+
+        // The operator keeps the forced node's writes: the returned primary discards its own.
+        CommandResult resolved = primary.cli("replication", "resolve", "1.1", "--discard", "this");
+        assertThat(resolved.exitCode()).as(resolved.stdout() + resolved.stderr() + primary.log()).isZero();
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        awaitIdle(standby);
+        assertThat(md5(primary.image)).as("both copies after resolve").isEqualTo(md5(standby.image)).isEqualTo(standbyMd5);
+        assertThat(primary.text()).doesNotContain("failover: serving");
     }
 }

@@ -19,12 +19,13 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Two nodes, their replication link and their clients, under any interleaving of: time passing (each
  * node ticked at least every half probe interval, as the adapter does), kill -9 of either process and its
  * restart, the link cut (each side notices within a ping interval) and healed, reconnects, announcements
- * delivered late, resyncs, client writes, switchovers and drains. Probes reach the other node's AoE
+ * delivered late, resyncs, client writes, switchovers and drains, and the operator's forced promotions. Probes reach the other node's AoE
  * target on the client network, which is never partitioned between the servers (that case needs a
  * witness; docs/replication.md).
  *
  * <p>Checked at every step: never two live processes serving at once; a node that starts serving holds
- * every write any primary acknowledged (no acknowledged write is lost by a takeover); a write is
+ * every write any primary acknowledged (no acknowledged write is lost by a takeover, except by a forced one,
+ * where the operator accepts it: the model then forgets what the forced node lacks); a write is
  * acknowledged only by a serving primary with the peer's copy or after {@code WriteAlone}.
  */
 class FailoverProperties {
@@ -33,7 +34,7 @@ class FailoverProperties {
     static final Failover.Settings SETTINGS = Failover.Settings.of(250 * MS, 3, 1000 * MS);
     static final long PING = 1000 * MS;
 
-    enum Op { TIME, KILL, RESTART, CUT, HEAL, CONNECT, DELIVER, SYNC, WRITE, SWITCHOVER, DRAINED }
+    enum Op { TIME, KILL, RESTART, CUT, HEAL, CONNECT, DELIVER, SYNC, WRITE, SWITCHOVER, DRAINED, FORCE }
 
     record Step(Op op, int node, int amount) {}
 
@@ -57,7 +58,7 @@ class FailoverProperties {
         long now = 1;
         boolean cut;
         int nextWrite;
-        int takeovers, failovers, switchovers;
+        int takeovers, failovers, switchovers, forced, forceRefused;
         final List<String> trace = new ArrayList<>();
 
         World() {
@@ -88,7 +89,13 @@ class FailoverProperties {
                         assertThat(x.persistedTerm).as("term persisted before serving").isEqualTo(s.term());
                         BitSet missing = (BitSet) acked.clone();
                         missing.andNot(x.data);
-                        assertThat(missing.isEmpty()).as("node " + i + " serves (" + s.reason() + ") without acknowledged writes " + missing).isTrue();
+                        if (s.forced()) {
+                            // The operator accepted it: what the peer acknowledged alone is lost from here on.
+                            acked.and(x.data);
+                            forced++;
+                        } else {
+                            assertThat(missing.isEmpty()).as("node " + i + " serves (" + s.reason() + ") without acknowledged writes " + missing).isTrue();
+                        }
                         x.serving = true;
                         takeovers++;
                         if (s.reason().contains("answered none")) failovers++;
@@ -100,6 +107,7 @@ class FailoverProperties {
                     case Announce a -> send(i, a.role(), a.term());
                     case MarkOutdated m -> x.synced = false;
                     case FailoverEffect.Report r -> { }
+                    case ForcedPromotionRefused r -> forceRefused++;
                 }
             }
             if (!x.f.writesAlone()) x.alone = false;
@@ -200,6 +208,14 @@ class FailoverProperties {
                         // not primary, not connected or not in sync: the operator is told why
                     }
                 }
+                case FORCE -> {
+                    if (!x.alive()) return;
+                    try {
+                        run(i, x.f.forcePrimary(now));
+                    } catch (IllegalStateException refused) {
+                        // serving already, connected, or a copy that must not serve: the operator is told why
+                    }
+                }
                 case DRAINED -> {
                     if (x.alive() && x.awaitingDrain) {
                         x.awaitingDrain = false;
@@ -225,7 +241,7 @@ class FailoverProperties {
     /** The model is not vacuous: over many lives, takeovers and acknowledged writes do happen. */
     @Property(tries = 1)
     void livesReallyFailOver(@ForAll("lives") List<Step> ignored) {
-        int takeovers = 0, writes = 0, failovers = 0, switchovers = 0;
+        int takeovers = 0, writes = 0, failovers = 0, switchovers = 0, forced = 0, forceRefused = 0;
         java.util.Random r = new java.util.Random(5);
         for (int life = 0; life < 300; life++) {
             World w = new World();
@@ -239,19 +255,23 @@ class FailoverProperties {
             takeovers += w.takeovers;
             failovers += w.failovers;
             switchovers += w.switchovers;
+            forced += w.forced;
+            forceRefused += w.forceRefused;
             writes += w.acked.cardinality();
         }
-        System.out.printf("300 lives: %d takeovers (%d after a silent primary, %d switchovers), %d acknowledged writes%n",
-                takeovers, failovers, switchovers, writes);
+        System.out.printf("300 lives: %d takeovers (%d after a silent primary, %d switchovers, %d forced; %d forced promotions refused by a probe or a link),"
+                + " %d acknowledged writes%n", takeovers, failovers, switchovers, forced, forceRefused, writes);
         assertThat(takeovers).isGreaterThan(150);
         assertThat(failovers).isGreaterThan(20);
         assertThat(switchovers).isGreaterThan(5);
+        assertThat(forced).isGreaterThan(5);
+        assertThat(forceRefused).isGreaterThan(5);
         assertThat(writes).isGreaterThan(1000);
     }
 
     static Step randomStep(java.util.Random r) {
         Op[] ops = Op.values();
-        int[] weight = { 60, 1, 3, 1, 3, 6, 8, 4, 10, 1, 3 };
+        int[] weight = { 60, 1, 3, 1, 3, 6, 8, 4, 10, 1, 3, 1 };
         int total = 0;
         for (int x : weight) total += x;
         int pick = r.nextInt(total), k = 0;
@@ -273,7 +293,8 @@ class FailoverProperties {
                         net.jqwik.api.Tuple.of(4, Arbitraries.just(Op.SYNC)),
                         net.jqwik.api.Tuple.of(10, Arbitraries.just(Op.WRITE)),
                         net.jqwik.api.Tuple.of(2, Arbitraries.just(Op.SWITCHOVER)),
-                        net.jqwik.api.Tuple.of(3, Arbitraries.just(Op.DRAINED))),
+                        net.jqwik.api.Tuple.of(3, Arbitraries.just(Op.DRAINED)),
+                        net.jqwik.api.Tuple.of(1, Arbitraries.just(Op.FORCE))),
                 Arbitraries.integers().between(0, 1),
                 Arbitraries.integers().between(0, 100)).as(Step::new);
         return step.list().ofMinSize(1).ofMaxSize(1000);

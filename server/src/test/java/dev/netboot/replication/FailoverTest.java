@@ -275,4 +275,194 @@ class FailoverTest {
         f.linkLost(1600 * MS);
         assertThat(f.writesAlone()).isFalse();
     }
+
+    // ---------------------------------------------------------------- forced promotion (the operator's way out)
+
+    /** A standby whose link was cut while the primary still answered its probes: outdated, never takes over by itself. */
+    static Failover outdatedStandby() {
+        Failover f = connectedStandby();
+        f.linkLost(10 * MS);
+        f.probeAnswered(20 * MS, 1);
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        return f;
+    }
+
+    /**
+     * The operator's forced promotion with nobody answering on the client network: probes every interval for
+     * {@link Failover.Settings#forcingWait}, then serves. Returns every effect, from the command on.
+     */
+    static List<FailoverEffect> forcedThroughSilence(Failover f, long fromMs) {
+        List<FailoverEffect> out = new ArrayList<>(f.forcePrimary(fromMs * MS));
+        assertThat(out).anyMatch(e -> e instanceof Probe);
+        assertThat(f.phase()).isEqualTo(Failover.Phase.FORCING);
+        long t = fromMs;
+        for (; !f.serving() && t < fromMs + 60_000; t += 50) out.addAll(f.tick(t * MS));
+        assertThat(f.serving()).isTrue();
+        assertThat((t - fromMs) * MS).as("not before a peer on its own slowest path would have decided").isGreaterThanOrEqualTo(S.forcingWait());
+        return out;
+    }
+
+    @Test
+    void aForcedPromotionOfAnOutdatedStandbyGrowsTheTermPersistsItFirstThenServesAlone() {
+        Failover f = outdatedStandby();
+        // The primary dies afterwards: nothing answers, and still no takeover by itself.
+        for (long t = 0; t < 30_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Serve);
+        List<FailoverEffect> out = forcedThroughSilence(f, 30_000);
+        assertThat(out.stream().filter(e -> e instanceof Probe).count()).as("probes of the service MAC first").isGreaterThanOrEqualTo(S.deadAfterProbes());
+        assertThat(f.term()).isEqualTo(5);
+        Serve serve = out.stream().filter(e -> e instanceof Serve).map(e -> (Serve) e).findFirst().orElseThrow();
+        assertThat(serve.forced()).as("the data path keeps dialling a peer that may serve too").isTrue();
+        assertThat(serve.term()).isEqualTo(5);
+        // The term is durable before the address is taken, and with no peer the writes are acknowledged alone.
+        assertThat(out).containsSubsequence(new PersistTerm(5), serve, out.stream().filter(e -> e instanceof WriteAlone).findFirst().orElseThrow());
+        assertThat(f.writesAlone()).isTrue();
+        assertThat(out).noneMatch(e -> e instanceof Announce); // nobody to tell: the peer hears the term at the next link-up
+    }
+
+    @Test
+    void aPrimaryStartedAloneServesOnlyWhenForced() {
+        List<FailoverEffect> out = new ArrayList<>();
+        Failover f = Failover.start(S, Role.PRIMARY, 7, CopyState.CONSISTENT, 0, out);
+        for (long t = 0; t < 60_000; t += 100) out.addAll(f.tick(t * MS));
+        assertThat(out).noneMatch(e -> e instanceof Serve);
+        assertThat(f.phase()).isEqualTo(Failover.Phase.STARTING);
+        out = forcedThroughSilence(f, 60_000);
+        assertThat(out).containsSubsequence(new PersistTerm(8), out.stream().filter(e -> e instanceof Serve s && s.forced() && s.term() == 8).findFirst().orElseThrow());
+        assertThat(f.serving()).isTrue();
+        // No probe is left running to decide anything afterwards.
+        for (long t = 70_000; t < 80_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Probe || e instanceof Serve || e instanceof StopServing);
+    }
+
+    @Test
+    void aForcedPromotionIsRefusedWhileThePeerIsConnectedWhenServingAndForACopyThatMustNotServe() {
+        Failover linked = connectedStandby();
+        assertThatThrownBy(() -> linked.forcePrimary(5 * MS)).hasMessageContaining("peer is connected");
+        assertThat(linked.phase()).isEqualTo(Failover.Phase.STANDBY);
+        assertThat(linked.term()).as("a refusal changes nothing").isEqualTo(4);
+
+        Failover primary = connectedPrimary();
+        primary.linkLost(3000 * MS);
+        assertThatThrownBy(() -> primary.forcePrimary(3001 * MS)).hasMessageContaining("primary already");
+        assertThat(primary.term()).isEqualTo(5);
+
+        Failover syncTarget = connectedStandby();
+        syncTarget.copyState(3, CopyState.UNUSABLE); // mid-resync when the link went: inconsistent
+        syncTarget.linkLost(10 * MS);
+        assertThatThrownBy(() -> syncTarget.forcePrimary(20 * MS)).hasMessageContaining("must not serve");
+        assertThat(syncTarget.serving()).isFalse();
+        assertThat(syncTarget.term()).isEqualTo(4);
+    }
+
+    @Test
+    void theOldPrimaryReturningToAForcedNodeHearsTheHigherTermAndNeverServes() {
+        Failover a = connectedPrimary();           // term 5, serving
+        Failover b = connectedStandby();
+        b.peerAnnouncement(1000 * MS, Role.PRIMARY, 5);
+        // The link is cut: B finds A alive and is outdated; A goes on alone, then dies.
+        a.linkLost(2000 * MS);
+        b.linkLost(2000 * MS);
+        b.probeAnswered(2010 * MS, 1);
+        assertThat(b.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        forcedThroughSilence(b, 10_000);
+        assertThat(b.term()).isEqualTo(6);
+
+        // A restarts (its config says primary, it persisted term 5) and meets B again.
+        List<FailoverEffect> aOut = new ArrayList<>();
+        Failover a2 = Failover.start(S, Role.PRIMARY, 5, CopyState.CONSISTENT, 20_000 * MS, aOut);
+        List<FailoverEffect> toB = a2.linkUp(20_100 * MS, false);
+        List<FailoverEffect> toA = b.linkUp(20_100 * MS, false);
+        assertThat(toA).contains(new Announce(Role.PRIMARY, 6));
+        assertThat(toB).contains(new Announce(Role.STANDBY, 5));
+        aOut.addAll(a2.peerAnnouncement(20_101 * MS, Role.PRIMARY, 6));
+        List<FailoverEffect> bOut = b.peerAnnouncement(20_101 * MS, Role.STANDBY, 5);
+        assertThat(aOut).contains(new PersistTerm(6));
+        assertThat(a2.phase()).isEqualTo(Failover.Phase.STANDBY);
+        assertThat(a2.term()).isEqualTo(6);
+        assertThat(bOut).noneMatch(e -> e instanceof StopServing);
+        assertThat(b.serving()).isTrue();
+        // Whatever the copies turn out to be (a resync, or a split brain that keeps them unusable), A never serves
+        // while B is there, and its probes (none in this phase) decide nothing.
+        a2.copyState(20_200 * MS, CopyState.UNUSABLE);
+        for (long t = 20_200; t < 40_000; t += 100) assertThat(a2.tick(t * MS)).noneMatch(e -> e instanceof Serve || e instanceof Probe);
+        assertThat(a2.serving()).isFalse();
+    }
+
+    @Test
+    void anOldPrimaryThatStillServedStopsAtOnceWhenTheLinkHealsToTheForcedNode() {
+        Failover a = connectedPrimary();           // term 5
+        Failover b = connectedStandby();
+        b.peerAnnouncement(1000 * MS, Role.PRIMARY, 5);
+        a.linkLost(2000 * MS);
+        b.linkLost(2000 * MS);
+        b.probeAnswered(2010 * MS, 1);
+        // The operator's mistake: A is alive, but the client network between the servers is cut too, so B's probes go unanswered.
+        forcedThroughSilence(b, 5000);
+        assertThat(a.serving()).isTrue();
+        assertThat(b.serving()).isTrue();
+        // The link heals: both announce, the lower term stops serving at once and the higher keeps serving.
+        List<FailoverEffect> toB = a.linkUp(19_000 * MS, true);
+        List<FailoverEffect> toA = b.linkUp(19_000 * MS, false);
+        List<FailoverEffect> aOut = a.peerAnnouncement(19_001 * MS, Role.PRIMARY, ((Announce) toA.getLast()).term());
+        List<FailoverEffect> bOut = b.peerAnnouncement(19_001 * MS, Role.PRIMARY, ((Announce) toB.getLast()).term());
+        assertThat(aOut.getFirst()).isInstanceOf(StopServing.class);
+        assertThat(aOut).contains(new PersistTerm(6));
+        assertThat(a.serving()).isFalse();
+        assertThat(b.serving()).isTrue();
+        assertThat(bOut).contains(new Announce(Role.PRIMARY, 6)).noneMatch(e -> e instanceof StopServing);
+    }
+
+    @Test
+    void theOperatorsDemotionWorksOnlyWhileApartAndLeavesAnOutdatedStandby() {
+        Failover f = outdatedStandby();
+        forcedThroughSilence(f, 1000);
+        List<FailoverEffect> out = f.demote(20_000 * MS);
+        assertThat(out.getFirst()).isInstanceOf(StopServing.class);
+        assertThat(f.serving()).isFalse();
+        assertThat(f.writesAlone()).isFalse();
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        assertThat(f.term()).as("a demotion does not give the term back").isEqualTo(5);
+        for (long t = 20_000; t < 50_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Serve);
+        assertThatThrownBy(() -> f.demote(50_000 * MS)).hasMessageContaining("not serving");
+        // It can be forced again (term 6), and a connected primary's demotion is a switchover's job.
+        forcedThroughSilence(f, 51_000);
+        assertThat(f.term()).isEqualTo(6);
+        Failover linked = connectedPrimary();
+        assertThatThrownBy(() -> linked.demote(3000 * MS)).hasMessageContaining("switchover");
+        assertThat(linked.serving()).isTrue();
+    }
+
+    @Test
+    void aForcedPromotionIsRefusedWhenThePeerStillAnswersOnTheClientNetwork() {
+        Failover f = outdatedStandby();
+        List<FailoverEffect> out = new ArrayList<>(f.forcePrimary(1000 * MS));
+        long seq = out.stream().filter(e -> e instanceof Probe).map(e -> ((Probe) e).seq()).reduce((x, y) -> y).orElseThrow();
+        for (long t = 1000; t < 1500; t += 50) out.addAll(f.tick(t * MS));
+        long last = out.stream().filter(e -> e instanceof Probe).map(e -> ((Probe) e).seq()).reduce((x, y) -> y).orElseThrow();
+        assertThat(last).isGreaterThan(seq);
+        out = f.probeAnswered(1500 * MS, last);   // the primary serves after all
+        assertThat(out).anyMatch(e -> e instanceof ForcedPromotionRefused r && r.reason().contains("still answers"));
+        assertThat(f.phase()).isEqualTo(Failover.Phase.OUTDATED);
+        assertThat(f.term()).as("nothing persisted, nothing served").isEqualTo(4);
+        assertThat(out).noneMatch(e -> e instanceof Serve || e instanceof PersistTerm);
+        for (long t = 1500; t < 30_000; t += 100) assertThat(f.tick(t * MS)).noneMatch(e -> e instanceof Serve || e instanceof Probe);
+    }
+
+    @Test
+    void aForcedPromotionEndsWhenThePeerConnectsMeanwhile() {
+        List<FailoverEffect> out = new ArrayList<>();
+        Failover f = Failover.start(S, Role.PRIMARY, 2, CopyState.CONSISTENT, 0, out);
+        for (long t = 0; t < 5000; t += 100) f.tick(t * MS);
+        f.forcePrimary(5000 * MS);
+        assertThatThrownBy(() -> f.forcePrimary(5100 * MS)).hasMessageContaining("under way");
+        out = f.linkUp(5200 * MS, true);
+        assertThat(out).anyMatch(e -> e instanceof ForcedPromotionRefused r && r.reason().contains("switchover"));
+        // A starting primary goes on as one: with the peer standby and the copies in sync it decides by itself.
+        assertThat(f.phase()).isEqualTo(Failover.Phase.STARTING);
+        f.peerAnnouncement(5201 * MS, Role.STANDBY, 2);
+        f.copyState(5202 * MS, CopyState.UP_TO_DATE);
+        out.clear();
+        for (long t = 5250; t < 8000 && !f.serving(); t += 50) out.addAll(f.tick(t * MS));
+        assertThat(f.serving()).isTrue();
+        assertThat(out).anyMatch(e -> e instanceof Serve s && !s.forced() && s.term() == 3);
+    }
 }
