@@ -705,4 +705,57 @@ class ReplicationIT {
         assertThat(md5(primary.image)).as("both copies after resolve").isEqualTo(md5(standby.image)).isEqualTo(standbyMd5);
         assertThat(primary.text()).doesNotContain("failover: serving");
     }
+
+    /**
+     * The witness: a standby cut off from everything (its client port and the replication link) finds the primary
+     * silent exactly as if it had died, but the witness (an address on the client network, here held by the
+     * client's namespace like a router) is silent too: it does not take over, so it never serves stale data when
+     * its network returns. With the witness answering, a primary that really dies is taken over as before.
+     */
+    @Test
+    void withAWitnessAStandbyCutOffItselfNeverTakesOverAndADeadPrimaryStillIs() throws Exception {
+        dev.netboot.testlib.Bridge lan = lab.bridge(null);
+        VethPair priLan = lan.connect(pri), sbyLan = lan.connect(sby), cliLan = lan.connect(cli);
+        // The witness: one more address of the client's namespace on the LAN (one subnet for the bridge), like its router.
+        String witness = cliLan.subnet().host(9).getHostAddress(), witnessForPrimary = witness;
+        cli.execOk(Duration.ofSeconds(10), "ip", "addr", "add", witness + "/" + cliLan.prefixLength(), "dev", cliLan.peerName());
+        String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
+        List<String> pf = new ArrayList<>(failover(priLan)), sf = new ArrayList<>(failover(sbyLan));
+        pf.add("replication.witness=" + witnessForPrimary);
+        sf.add("replication.witness=" + witness);
+        primary = new Server("primary", pri, Role.PRIMARY, priLan.peerName(), p + ":" + PORT, s + ":" + PORT, pf).start();
+        standby = new Server("standby", sby, Role.STANDBY, sbyLan.peerName(), s + ":" + PORT, p + ":" + PORT, sf).start();
+        primary.await("the primary serving", x -> x.text().contains("failover: serving on nbsvc0"), T);
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        standby.await("the witness heard", x -> x.text().contains("the witness [/" + witness + "] answers"), T);
+        load("randwrite", 1, 41, cliLan.peerName());
+        awaitIdle();
+
+        // The standby's cable is pulled: no client network, no replication link.
+        sby.execOk(Duration.ofSeconds(10), "ip", "link", "set", sbyLan.peerName(), "down");
+        cutReplicationLink();
+        standby.await("the takeover held back by the silent witness", x -> x.text().contains("the witness is silent too"), T);
+        Thread.sleep(3000);   // 30 probe intervals: without the witness it would have served long ago
+        assertThat(standby.text()).as(standby.log()).doesNotContain("failover: serving");
+        load("randwrite", 1, 42, cliLan.peerName());   // the primary serves on, alone
+        awaitIdle(primary);
+
+        // The cable is back: the primary answers the standby's probes, the copy is outdated, then resynced.
+        sby.execOk(Duration.ofSeconds(10), "ip", "link", "set", sbyLan.peerName(), "up");
+        standby.await("outdated (the primary answered)", x -> x.text().contains("it writes alone, this copy is outdated"), T);
+        healReplicationLink();
+        primary.awaitState("up-to-date");
+        standby.awaitState("up-to-date");
+        awaitIdle();
+        assertThat(md5(standby.image)).isEqualTo(md5(primary.image));
+        assertThat(standby.text()).doesNotContain("failover: serving");
+        assertThat(primary.text()).as("the primary never stood down").doesNotContain("demoting at once");
+
+        // The primary dies for real; the witness answers: taken over.
+        primary.kill();
+        pri.execOk(Duration.ofSeconds(10), "ip", "link", "set", priLan.peerName(), "down");
+        standby.await("the standby serving", x -> x.text().contains("failover: serving on nbsvc0"), T);
+        load("randwrite", 1, 43, cliLan.peerName());
+    }
 }
