@@ -60,6 +60,13 @@ final class ReplicationCommand implements Runnable {
 
         abstract int run(Path dataDir) throws IOException, InterruptedException;
 
+        /** Sends one request to the running server, prints its answer; exit code 0 when it answered "ok". */
+        static int askAndTell(Path dataDir, String request, Duration timeout) throws IOException, InterruptedException {
+            String answer = ask(dataDir, request, timeout);
+            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
+            return answer.startsWith("ok") ? 0 : 1;
+        }
+
         /** The server's status file, refused when it is stale (no server running to keep it fresh). */
         static List<String> status(Path dataDir) throws IOException {
             Path file = ReplicationService.statusFile(dataDir);
@@ -144,9 +151,7 @@ final class ReplicationCommand implements Runnable {
                 System.err.println("netboot: the discard runs on the side that loses its writes: run this command on " + host + " (this is " + me + ")");
                 return 2;
             }
-            String answer = ask(dataDir, "discard " + disk, Duration.ofSeconds(30));
-            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
-            return answer.startsWith("ok") ? 0 : 1;
+            return askAndTell(dataDir, "discard " + disk, Duration.ofSeconds(30));
         }
     }
 
@@ -171,9 +176,7 @@ final class ReplicationCommand implements Runnable {
             }
             System.err.println("WARNING: forcing this node to primary. If the peer still serves, this is a SPLIT BRAIN when the link heals"
                     + " ('netboot replication status' shows it; 'netboot replication resolve DISK --discard HOST' ends it).");
-            String answer = ask(dataDir, "promote-force", Duration.ofSeconds(60));
-            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
-            return answer.startsWith("ok") ? 0 : 1;
+            return askAndTell(dataDir, "promote-force", Duration.ofSeconds(60));
         }
     }
 
@@ -186,9 +189,7 @@ final class ReplicationCommand implements Runnable {
     static final class Demote extends Base {
         @Override
         int run(Path dataDir) throws IOException, InterruptedException {
-            String answer = ask(dataDir, "demote", Duration.ofSeconds(60));
-            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
-            return answer.startsWith("ok") ? 0 : 1;
+            return askAndTell(dataDir, "demote", Duration.ofSeconds(60));
         }
     }
 
@@ -198,9 +199,7 @@ final class ReplicationCommand implements Runnable {
     static final class Reconnect extends Base {
         @Override
         int run(Path dataDir) throws IOException, InterruptedException {
-            String answer = ask(dataDir, "reconnect", Duration.ofSeconds(30));
-            System.out.println(answer.replaceFirst("^(ok|error) ", ""));
-            return answer.startsWith("ok") ? 0 : 1;
+            return askAndTell(dataDir, "reconnect", Duration.ofSeconds(30));
         }
     }
 

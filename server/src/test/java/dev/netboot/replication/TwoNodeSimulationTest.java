@@ -149,6 +149,14 @@ class TwoNodeSimulationTest {
         }
     }
 
+    /** A primary and a standby from the same new identifiers, connected and through their handshake. */
+    Node[] connectedPair() {
+        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
+        Node primary = new Node(1, Role.PRIMARY, start), standby = new Node(2, Role.STANDBY, start);
+        pump(primary, primary.run(primary.connect(1)), standby, standby.run(standby.connect(2)));
+        return new Node[]{primary, standby};
+    }
+
     static String md5(byte[] b) throws Exception { return HexFormat.of().formatHex(MessageDigest.getInstance("MD5").digest(b)); }
 
     void write(Node primary, Node standby, long tag, Random random) {
@@ -160,9 +168,8 @@ class TwoNodeSimulationTest {
 
     @Test
     void writesAloneAreQuickResyncedAndBothCopiesEndIdentical() throws Exception {
-        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
-        Node primary = new Node(1, Role.PRIMARY, start), standby = new Node(2, Role.STANDBY, start);
-        pump(primary, primary.run(primary.connect(1)), standby, standby.run(standby.connect(2)));
+        Node[] pair = connectedPair();
+        Node primary = pair[0], standby = pair[1];
         assertThat(primary.disk.state()).isEqualTo(ReplicaState.UP_TO_DATE);
 
         Random random = new Random(42);
@@ -205,9 +212,8 @@ class TwoNodeSimulationTest {
      */
     @Test
     void regionsMarkedWhileInSyncAreResyncedAtOnceFromThePrimaryWhicheverSideMarkedThem() throws Exception {
-        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
-        Node primary = new Node(1, Role.PRIMARY, start), standby = new Node(2, Role.STANDBY, start);
-        pump(primary, primary.run(primary.connect(1)), standby, standby.run(standby.connect(2)));
+        Node[] pair = connectedPair();
+        Node primary = pair[0], standby = pair[1];
         Random random = new Random(11);
         for (long tag = 1; tag <= 30; tag++) write(primary, standby, tag, random);
         assertThat(md5(standby.store)).isEqualTo(md5(primary.store));
@@ -245,9 +251,8 @@ class TwoNodeSimulationTest {
     /** DRBD's split-brain test: both write while apart, both detect it, nothing moves until the operator discards one side. */
     @Test
     void splitBrainIsDetectedOnBothSidesAndResolvedOnlyByTheOperator() throws Exception {
-        GenerationIds start = GenerationIds.created(new Random(1)::nextLong);
-        Node a = new Node(1, Role.PRIMARY, start), b = new Node(2, Role.STANDBY, start);
-        pump(a, a.run(a.connect(1)), b, b.run(b.connect(2)));
+        Node[] pair = connectedPair();
+        Node a = pair[0], b = pair[1];
         Random random = new Random(7);
         for (long tag = 1; tag <= 50; tag++) write(a, b, tag, random);
         a.disk.peerFlushed(a.disk.nextWriteSeq());         // b synced them (a barrier): not marked when the link goes
