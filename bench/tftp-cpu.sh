@@ -125,7 +125,7 @@ if [[ ${COLD:-0} == 1 ]]; then
         c=$(awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" -v n="${out##* }" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }')
         T[$name.$t]+="$c " line+=" $c"
       done
-      echo "$line µs per block; up after ${UP[$name]##* }" >&2
+      up=${UP[$name]% }; echo "$line µs per block; up after ${up##* } s" >&2
       if [[ $name == aot && $used == without ]]; then echo "the aot variant ran without -XX:AOTCache" >&2; exit 1; fi
       kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true; SRV_PID=""
     done
