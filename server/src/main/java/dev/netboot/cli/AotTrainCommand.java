@@ -38,7 +38,7 @@ final class AotTrainCommand implements Callable<Integer> {
     static final int KERNEL_BYTES = 14 * 1024 * 1024;
 
     @Option(names = "--rounds", description = "How many times each fetch is repeated (default: ${DEFAULT-VALUE})")
-    int rounds = 2;
+    int rounds = 1;
 
     @Override
     public Integer call() throws Exception {
