@@ -6,7 +6,7 @@
 #   sudo VARIANTS="before=/tmp/old/netboot.jar after=server/target/netboot.jar" bench/tftp-cpu.sh --no-build
 #   sudo SETS="tuning.eventLoopSpinMicros=0" bench/tftp-cpu.sh  # extra settings for our server (space-separated)
 #   sudo COLD=1 bench/tftp-cpu.sh                # a freshly started server: ./netboot without and with its AOT cache
-#   sudo COLD=1 COLD_VARIANTS="noaot aot c1" COLD_ENV_c1="NETBOOT_AOT=off NETBOOT_JAVA_OPTS=-XX:TieredStopAtLevel=1" bench/tftp-cpu.sh
+#   sudo COLD=1 COLD_VARIANTS="cold c1" COLD_ENV_c1="NETBOOT_AOT=off NETBOOT_JAVA_OPTS=-XX:TieredStopAtLevel=1" COLD_SETS_c1=tuning.tftpWarmUpBlocks=0 bench/tftp-cpu.sh
 #
 # Why: PXELINUX, GRUB and shim fetch kernels in lockstep (one block per round trip), and a PC under qemu TCG
 # takes 0.2-2 ms to answer each block (bench/boot.sh CAPTURE=). Every microsecond of CPU the server spends per
@@ -21,9 +21,10 @@
 # starts one per boot): each of COLD_ROUNDS (3) rounds starts every variant afresh through ./netboot serve
 # (the launcher an operator runs, so its AOT cache wiring is what is measured), waits until it answers a
 # one-block file, then measures TRANSFERS (3) transfers of the 14 MiB file in a row, no warm-up. Variants:
-# COLD_VARIANTS (default "noaot aot"), each with COLD_ENV_<name> (environment for ./netboot; noaot:
-# NETBOOT_AOT=off, aot: NETBOOT_AOT=auto) and COLD_SETS_<name> (extra --set). The table gives µs of CPU per
-# block per transfer, the first 14 MiB against the first variant, and seconds from launch to the first answer.
+# COLD_VARIANTS (default "cold aot warm aotwarm": without/with the AOT cache, without/with the start-up warm-up
+# tuning.tftpWarmUpBlocks), each with COLD_ENV_<name> (environment for ./netboot) and COLD_SETS_<name> (extra
+# --set). The table gives µs of CPU per block per transfer, the first 14 MiB against the first variant and
+# dnsmasq, and seconds from launch to the first answer.
 set -euo pipefail
 export LC_ALL=C
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -94,8 +95,10 @@ median() { printf '%s\n' $1 | sort -g | awk '{ v[NR] = $1 } END { print v[int((N
 
 if [[ ${COLD:-0} == 1 ]]; then
   TRANSFERS=${TRANSFERS:-3} COLD_ROUNDS=${COLD_ROUNDS:-3}
-  read -r -a cnames <<<"${COLD_VARIANTS:-noaot aot}"
-  : "${COLD_ENV_noaot:=NETBOOT_AOT=off}" "${COLD_ENV_aot:=NETBOOT_AOT=auto}"
+  # cold: what every start was before (no cache, no warm-up); aotwarm: today's ./netboot serve as it is.
+  read -r -a cnames <<<"${COLD_VARIANTS:-cold aot warm aotwarm}"
+  : "${COLD_ENV_cold:=NETBOOT_AOT=off}" "${COLD_SETS_cold:=tuning.tftpWarmUpBlocks=0}" "${COLD_ENV_aot:=NETBOOT_AOT=auto}" \
+    "${COLD_SETS_aot:=tuning.tftpWarmUpBlocks=0}" "${COLD_ENV_warm:=NETBOOT_AOT=off}" "${COLD_ENV_aotwarm:=NETBOOT_AOT=auto}"
   # The cache is made here, outside the namespace (its training run needs a loopback that is up).
   (cd "$REPO" && NETBOOT_NO_BUILD=1 ./netboot aot-cache) >"$WORK/aot-cache.log" 2>&1 \
     || { tail -n 20 "$WORK/aot-cache.log" >&2; echo "no AOT cache could be made" >&2; exit 1; }
@@ -126,7 +129,7 @@ if [[ ${COLD:-0} == 1 ]]; then
         T[$name.$t]+="$c " line+=" $c"
       done
       up=${UP[$name]% }; echo "$line µs per block; up after ${up##* } s" >&2
-      if [[ $name == aot && $used == without ]]; then echo "the aot variant ran without -XX:AOTCache" >&2; exit 1; fi
+      if [[ ${!envv:-} == *NETBOOT_AOT=auto* && $used == without ]]; then echo "$name ran without -XX:AOTCache" >&2; exit 1; fi
       kill "$SRV_PID"; wait "$SRV_PID" 2>/dev/null || true; SRV_PID=""
     done
   done
