@@ -71,7 +71,7 @@ class LauncherAotCacheIT {
         Server good = serve(cache, "good", root);
         assertThat(good.commandLine()).contains("-XX:AOTCache=" + cache);
         assertThat(Files.readString(Path.of("/proc", Long.toString(good.process.pid()), "maps"))).as("the JVM mapped the cache").contains(cache.toString());
-        assertThat(good.log()).contains("TFTP warmed up: served 16384 blocks");
+        assertThat(good.log()).contains("TFTP warmed up: served 32768 blocks");
         assertThat(BootFileExercise.tftpRead(good.tftp, "vmlinuz", 1024)).isEqualTo(kernel.length);
         assertThat(completedTransfers(good)).as("the warm-up's transfers are not counted as served").isEqualTo(1.0);
         good.stop();
@@ -94,7 +94,7 @@ class LauncherAotCacheIT {
         assertThat(show.waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
         String showLog = Files.readString(tmp.resolve("show.log"));
         assertThat(show.exitValue()).as(showLog).isZero();
-        assertThat(showLog).contains("tftpWarmUpBlocks: 16384").as("no cache opened").doesNotContain(cache.toString());
+        assertThat(showLog).contains("tftpWarmUpBlocks: 32768").as("no cache opened").doesNotContain(cache.toString());
         Server off = serve(cache, "off", root, "NETBOOT_AOT", "off");
         assertThat(off.commandLine()).doesNotContain("AOTCache");
         assertThat(BootFileExercise.tftpRead(off.tftp, "vmlinuz", 1024)).isEqualTo(kernel.length);
