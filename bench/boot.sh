@@ -9,6 +9,7 @@
 #   sudo bench/boot.sh --no-build            # server/target/netboot.jar as it is, no ./mvnw package
 #   sudo CLIENTS=1 SKIP_CLONE=1 bench/boot.sh        # every client kind, one PC each (the table of issue 14)
 #   sudo KINDS="bios-ipxe uefi-secure" CLIENTS=1 SKIP_CLONE=1 bench/boot.sh   # a subset
+#   sudo NETBOOT_AOT=off OURS_SETS="tuning.tftpWarmUpBlocks=0" bench/boot.sh   # ours as a cold JVM (no AOT cache, no warm-up)
 #
 # Client kinds (KINDS, default all seven):
 #   bios-ipxe     SeaBIOS + the NIC's iPXE ROM -> boot.ipxe -> per-MAC script -> kernel + initrd ("bios" is the same)
@@ -133,6 +134,8 @@ mac_of() { printf '52:54:00:b0:07:%02x' "$1"; }
 # server serves.
 ours_settings() {  # DATADIR
   printf -- '--set\0%s\0' "dataDir=$1" "menus.kernelArgs=$KARGS"
+  local x
+  for x in ${OURS_SETS:-}; do printf -- '--set\0%s\0' "$x"; done
 }
 netboot() {  # DATADIR ARGS...: ./netboot with the shared settings
   local d=$1; shift
@@ -572,7 +575,7 @@ report() {
   echo "# Boot benchmark, $(date '+%Y-%m-%d %H:%M:%S %Z')"
   echo
   echo "- machine: $(nproc) CPUs ($(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)), kernel $(uname -r); load average at start $LOAD_AT_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?'); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
+  echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?') (NETBOOT_AOT=${NETBOOT_AOT:-auto}${OURS_SETS:+, --set $OURS_SETS}); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
   echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB (UEFI: at least 512), virtio-net; kinds: $KINDS; median of $RUNS run(s)"
   [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd; uefi-secure: OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.ms.fd, q35 + SMM); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
   [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`) with HTTP on, so PXELINUX PCs get lpxelinux.0 and its menu's http:// URLs, BIOS GRUB loads http.mod and \`linux (http,…)\`, and Debian 12's signed GRUB (no http module, none loadable under Secure Boot) falls back to TFTP; the peer serves pxelinux.0 and the same menus rendered with HTTP off from its TFTP root (dnsmasq has no HTTP)"

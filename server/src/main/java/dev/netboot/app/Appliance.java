@@ -123,6 +123,7 @@ public final class Appliance implements AutoCloseable {
             running.add(bootSteps);
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             bootFiles = files;
+            if (config.tftp().enabled()) warmUpTftp();
             if (bootServicesFollowRole()) {
                 log.info("DHCP and TFTP start when this node serves as primary (replication.serviceIp {} moves with the role; a standby is silent)",
                         config.replication().serviceIp());
@@ -421,7 +422,7 @@ public final class Appliance implements AutoCloseable {
         }
     }
 
-    private void startTftp(FileProvider files) throws IOException, InterruptedException {
+    private TftpSettings tftpSettings() throws IOException {
         NetbootConfig.Tftp t = config.tftp();
         String address = t.address();
         if (bootServicesFollowRole() && (address == null || address.isBlank() || address.equals("0.0.0.0")) && !serviceAddressOnly().contains(":")) {
@@ -432,8 +433,29 @@ public final class Appliance implements AutoCloseable {
         InetSocketAddress listen = new InetSocketAddress(bindAddress(address), t.port());
         RetransmitPolicy retransmit = new RetransmitPolicy(Duration.ofMillis(t.initialTimeoutMillis()),
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
-        TftpSettings settings = new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
+        return new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
                 retransmit, config.tuning().tftpGso());
+    }
+
+    /** tuning.tftpWarmUpBlocks: see {@link TftpWarmUp}. Once per process; a failure is logged, never fatal. */
+    private void warmUpTftp() {
+        int blocks = config.tuning().tftpWarmUpBlocks();
+        if (blocks <= 0) return;
+        try {
+            Duration took = TftpWarmUp.run(blocks, tftpSettings(), transport, group, services.dataDir());
+            log.info("TFTP warmed up: served {} blocks to itself over loopback in {} ms, so the first PCs get compiled code (tuning.tftpWarmUpBlocks)",
+                    blocks, took.toMillis());
+        } catch (IOException | RuntimeException e) {
+            log.warn("TFTP warm-up skipped ({}); the first transfers run slower until the JIT catches up", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private void startTftp(FileProvider files) throws IOException, InterruptedException {
+        NetbootConfig.Tftp t = config.tftp();
+        TftpSettings settings = tftpSettings();
+        InetSocketAddress listen = settings.listen();
         try {
             tftp = new TftpServer(settings, files, registry, transport, group).start();
         } catch (Exception e) {

@@ -11,7 +11,7 @@ import picocli.CommandLine.Spec;
         description = {
                 "A network-boot appliance: diskless machines boot over the network from this one server.",
                 "Start with 'netboot serve'; 'netboot config show' prints every setting and its default."},
-        subcommands = {ServeCommand.class, ConfigCommand.class, ClientCommand.class, LeaseCommand.class, DiskCommand.class, ImageCommand.class, CloneCommand.class, DemoCommand.class, MenuCommand.class, InitrdCommand.class, LoadersCommand.class, InstallersCommand.class, ReplicationCommand.class,
+        subcommands = {ServeCommand.class, ConfigCommand.class, ClientCommand.class, LeaseCommand.class, DiskCommand.class, ImageCommand.class, CloneCommand.class, DemoCommand.class, MenuCommand.class, InitrdCommand.class, LoadersCommand.class, InstallersCommand.class, ReplicationCommand.class, AotTrainCommand.class,
                 picocli.CommandLine.HelpCommand.class})
 public final class NetbootCommand implements Runnable {
 

@@ -228,7 +228,9 @@ public record NetbootConfig(
             @JsonPropertyDescription("Serve AoE disks from a read-write mapping of the whole file (measured slower under writes; for comparison)")
             boolean mmapReads,
             @JsonPropertyDescription("Send a TFTP window as one UDP GSO datagram where the kernel offers it")
-            boolean tftpGso) {}
+            boolean tftpGso,
+            @JsonPropertyDescription("TFTP blocks the server serves itself over loopback at start, before DHCP and TFTP open, so a restarted server's first lockstep kernel fetches (GRUB, PXELINUX, shim) run JIT-compiled code; 0 = none")
+            int tftpWarmUpBlocks) {}
 
     /**
      * The replicated standby (docs/replication.md): every client disk mirrored synchronously to a peer
