@@ -23,8 +23,8 @@ bench_jar() {
       || { tail -n 30 "$build_log" >&2; echo "build failed (see $build_log)" >&2; exit 1; }
   fi
   . "$repo/.mvn/find-java.sh"
-  # The JVM's AOT cache of that jar (./netboot makes it when stale; here, outside any bench namespace, whose
-  # loopback the training run needs). Benches that start ./netboot serve then start it as an operator would.
+  # The JVM's AOT cache of that jar (`./netboot aot-cache` makes it when stale; here, outside any bench namespace,
+  # whose loopback the training run needs). Benches that start ./netboot serve then start it with the cache.
   (cd "$repo" && NETBOOT_NO_BUILD=1 ./netboot aot-cache) >>"$build_log" 2>&1 \
     || echo "no AOT cache for $jar (see $build_log): servers start without it" >&2
 }
