@@ -161,6 +161,7 @@ public final class ConfigLoader {
     static void validateFailover(NetbootConfig.Replication r) throws ConfigException {
         if (!r.failover()) {
             if (!r.serviceIp().isBlank()) throw new ConfigException("replication.serviceIp needs replication.serviceMac (the address it lives on)");
+            if (!r.witness().isBlank()) throw new ConfigException("replication.witness needs replication.serviceMac (only the automatic failover asks a witness)");
             return;
         }
         try {

@@ -56,6 +56,7 @@ class FailoverConfigTest {
     @Test
     void witnessesAreIpAddressesAndNoneByDefault() throws Exception {
         assertThat(load().replication().witness()).isEmpty();
+        assertThatThrownBy(() -> load("replication.witness=192.168.1.1")).hasMessageContaining("replication.witness needs replication.serviceMac");
         String[] failover = {"replication.serviceMac=02:00:5e:10:00:01", "replication.clientInterface=eth0"};
         List<String> sets = new ArrayList<>(List.of(failover));
         sets.add("replication.witness=192.168.1.1, fd00::1");
