@@ -26,6 +26,14 @@
 # --set). The table gives µs of CPU per block per transfer, the first 14 MiB against the first variant and
 # dnsmasq, and seconds from launch to the first answer.
 set -euo pipefail
+
+# dnsmasq as the peer's TFTP server on the bench namespace's loopback; its pid in SRV_PID.
+start_dnsmasq() {
+  ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root --group=root \
+    --pid-file= --bind-interfaces --listen-address=127.0.0.1 --interface=lo --enable-tftp --tftp-root="$WORK/root" --log-facility=- >"$WORK/dnsmasq.log" 2>&1 &
+  SRV_PID=$!
+  sleep 1
+}
 export LC_ALL=C
 SCRIPT_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 REPO=$(cd "$SCRIPT_DIR/.." && pwd)
@@ -134,10 +142,7 @@ if [[ ${COLD:-0} == 1 ]]; then
     done
   done
   echo "== dnsmasq (fresh, same transfers)" >&2
-  ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root --group=root \
-    --pid-file= --bind-interfaces --listen-address=127.0.0.1 --interface=lo --enable-tftp --tftp-root="$WORK/root" --log-facility=- >"$WORK/dnsmasq.log" 2>&1 &
-  SRV_PID=$!
-  sleep 1
+  start_dnsmasq
   for ((t = 1; t <= TRANSFERS; t++)); do
     a=$(ticks "$SRV_PID"); out=$(ip netns exec "$NS" python3 "$WORK/client.py" "$TURNAROUND_US"); b=$(ticks "$SRV_PID")
     T[dnsmasq.$t]+="$(awk -v t=$((b - a)) -v hz="$(getconf CLK_TCK)" -v n="${out##* }" 'BEGIN { printf "%.1f", t / hz / n * 1e6 }') "
@@ -187,10 +192,7 @@ for v in $VARIANTS; do
   labels+=("$name")
 done
 echo "== dnsmasq" >&2
-ip netns exec "$NS" dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv --no-hosts --user=root --group=root \
-  --pid-file= --bind-interfaces --listen-address=127.0.0.1 --interface=lo --enable-tftp --tftp-root="$WORK/root" --log-facility=- >"$WORK/dnsmasq.log" 2>&1 &
-SRV_PID=$!
-sleep 1
+start_dnsmasq
 measure dnsmasq
 labels+=(dnsmasq)
 
