@@ -123,13 +123,6 @@ public final class ReplicationNode implements AutoCloseable {
     /** Writes the periodic bitmap copies ({@link #saveBitmaps}), off the loop. */
     private final ExecutorService bitmapWriter = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-bitmaps").daemon().factory());
     /**
-     * The fdatasyncs of FLUSHes (the client's on the primary; the primary's flushes and barriers on the standby).
-     * On the disk's I/O thread a sync (up to a second of writes to push to the disk) held up every write queued
-     * behind it, and with a barrier each second the primary's writes stalled each second; here the I/O thread
-     * goes on writing meanwhile. A sync still covers every write before its flush: see {@link #sync}.
-     */
-    private final ExecutorService syncs = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-syncs").daemon().factory());
-    /**
      * Client writes and flushes from the AoE receive threads: a burst of them is one hand-over to the loop
      * (one wake-up), and both go through it, so a FLUSH is never handled before a write submitted before it.
      */
@@ -175,6 +168,26 @@ public final class ReplicationNode implements AutoCloseable {
         long nextTag = 1;
         long nextFlush = 1;
         final Map<Long, FlushWait> flushes = new HashMap<>();
+        /**
+         * The fdatasyncs of FLUSHes of this disk (the client's on the primary; the primary's flushes and barriers on
+         * the standby), made when first needed; loop only. On the I/O thread a sync (up to a second of writes to push
+         * to the disk) held up every write queued behind it, and with a barrier each second the primary's writes
+         * stalled each second; here the I/O thread goes on writing meanwhile (see {@link #sync}). One per disk, as
+         * the I/O threads: one disk's slow sync does not hold up another's.
+         */
+        ExecutorService syncThread;
+
+        ExecutorService syncThread() {
+            if (syncThread == null) syncThread = Executors.newSingleThreadExecutor(Thread.ofPlatform().name("repl-sync-" + name).daemon().factory());
+            return syncThread;
+        }
+
+        /** The disk leaves or the node stops: queued I/O and syncs still run, nothing new is taken. */
+        void shutdownThreads() {
+            ioThread.shutdown();
+            if (syncThread != null) syncThread.shutdown();
+        }
+
         /** The peer-only flush {@link #peerBarrier} has out, if any. */
         FlushWait barrier;
         /** When a tick first found writes the peer has not synced with no barrier out (-1: none such). */
@@ -500,7 +513,7 @@ public final class ReplicationNode implements AutoCloseable {
                 disks.remove(d.name);
                 for (Consumer<Boolean> c : d.clientDone.values()) c.accept(false);
                 d.clientDone.clear();
-                d.ioThread.shutdown();
+                d.shutdownThreads();
                 for (io.micrometer.core.instrument.Meter m : registry.getMeters())
                     if (d.name.equals(m.getId().getTag("disk")) && m.getId().getName().startsWith("netboot_replication_")) registry.remove(m);
                 try {
@@ -806,7 +819,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     /**
      * The primary's flush or barrier: behind the writes queued before it on the disk's I/O thread (those done
-     * inline on the loop are done already), then synced on {@link #syncs} while the I/O thread goes on; the
+     * inline on the loop are done already), then synced on the disk's sync thread while the I/O thread goes on; the
      * answer goes back over the link it came on, if that is still the link.
      */
     private void syncForPeer(Disk d, Flush f, PeerLink from) {
@@ -819,7 +832,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     /**
      * fdatasync of {@code d} covering every write submitted before this call: it starts once the disk's I/O
-     * thread has reached this point in its queue and runs on {@link #syncs}, so the writes queued after it go on
+     * thread has reached this point in its queue and runs on the disk's sync thread, so the writes queued after it go on
      * meanwhile (a client's FLUSH, or the peer's, no longer holds up the writes behind it). {@code done} runs
      * on the loop with the outcome.
      */
@@ -828,7 +841,7 @@ public final class ReplicationNode implements AutoCloseable {
             // The store is opened (if at all) on the I/O thread, never by two threads at once.
             BlockStore[] store = {null};
             boolean opened = ioOk(() -> store[0] = d.store(), d, what);
-            return () -> syncs.execute(() -> {
+            return () -> d.syncThread().execute(() -> {
                 boolean ok = opened && ioOk(() -> store[0].flush(), d, what);
                 loop.execute(() -> done.accept(ok));
             });
@@ -1613,9 +1626,8 @@ public final class ReplicationNode implements AutoCloseable {
             log.warn("replication: stopping: {}", e.toString());
         }
         bitmapWriter.shutdown();
-        syncs.shutdown();
         for (Disk d : disks.values()) {
-            d.ioThread.shutdown();
+            d.shutdownThreads();
             try {
                 d.ioThread.awaitTermination(5, TimeUnit.SECONDS);
                 // A clean stop is no crash: the next start needs no activity-log resync.
