@@ -151,6 +151,9 @@ public final class Failover {
     private long witnessAt;
     private boolean witnessHeard;
     private boolean witnessSilenceReported;
+    /** When the witness answered again after holding a takeover back: probes sent before then prove nothing. */
+    private long witnessBackAt;
+    private boolean witnessBack;
     /** While {@link Phase#FORCING}: where a refusal returns to. */
     private Phase forcedFrom;
 
@@ -298,6 +301,8 @@ public final class Failover {
         witnessHeard = true;
         if (witnessSilenceReported) {
             witnessSilenceReported = false;
+            witnessBack = true;
+            witnessBackAt = now;
             out.add(new Report("the witness answers again"));
         }
         return out;
@@ -319,7 +324,10 @@ public final class Failover {
         }
         if ((phase != Phase.PROBING && phase != Phase.STARTING && phase != Phase.FORCING) || !probeOutstanding) return out;
         if (now - probeSentAt < settings.probeIntervalNanos) return out;
-        silentProbes++;
+        // A probe sent while this node was cut off went nowhere: only those sent since the witness came back count
+        // (CI: the witness answered, and the one probe lost with the cable completed the count at once: a takeover
+        // with the primary alive).
+        if (!witnessBack || probeSentAt - witnessBackAt >= 0) silentProbes++;
         probeOutstanding = false;
         boolean startingMayDecide = phase == Phase.STARTING && linkUp && peerRole == Role.STANDBY && copy == CopyState.UP_TO_DATE;
         boolean mayDecide = silentProbes >= settings.deadAfterProbes && (phase == Phase.STARTING ? startingMayDecide : now - probingSince >= probeWait);
@@ -331,6 +339,7 @@ public final class Failover {
                         + "no takeover until the witness answers (the probes go on)"));
             }
             mayDecide = false;
+            silentProbes = 0;   // once the witness is back, a whole new series of silent probes
         }
         if (!mayDecide) {
             // Keep looking: the last deadAfterProbes probes must be silent at the moment we decide.

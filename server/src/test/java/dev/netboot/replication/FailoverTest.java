@@ -103,7 +103,26 @@ class FailoverTest {
         List<FailoverEffect> back = new ArrayList<>(h.witnessAnswered(3100 * MS));
         back.addAll(h.tick(3260 * MS));
         assertThat(back).anyMatch(e -> e instanceof Report r && r.message().contains("witness answers again"));
+        assertThat(h.serving()).as("a probe sent while cut off proves nothing: a new series first").isFalse();
+        for (long t = 3510; t <= 4260 && !h.serving(); t += 250) {
+            h.witnessAnswered(t * MS - 50 * MS);
+            h.tick(t * MS);
+        }
         assertThat(h.serving()).isTrue();
+
+        // The cable back: the witness answers first, then the primary answers the new series' first probe.
+        Failover k = Failover.start(withWitness, Role.STANDBY, 4, CopyState.CONSISTENT, 0, new ArrayList<>());
+        k.linkUp(0, false);
+        k.peerAnnouncement(1, Role.PRIMARY, 4);
+        k.copyState(2, CopyState.UP_TO_DATE);
+        k.linkLost(10 * MS);
+        for (long t = 260; t <= 3000; t += 250) k.tick(t * MS);
+        k.witnessAnswered(3100 * MS);
+        List<FailoverEffect> after = new ArrayList<>(k.tick(3260 * MS));
+        assertThat(k.serving()).isFalse();
+        long probe = after.stream().filter(e -> e instanceof Probe).map(e -> ((Probe) e).seq()).reduce((x, y) -> y).orElseThrow();
+        k.probeAnswered(3300 * MS, probe);
+        assertThat(k.phase()).isEqualTo(Failover.Phase.OUTDATED);
     }
 
     @Test
