@@ -153,8 +153,9 @@ final class AoeInterface implements AutoCloseable {
                     if (rx.outgoing(i)) continue;
                     ByteBuffer frame = rx.received(i);
                     List<Effect> effects = responder.handle(frame, port);
-                    if (!effects.isEmpty()) runner.run(effects, sink);
+                    if (!effects.isEmpty()) runner.run(effects, sink, true);
                 }
+                runner.handOver();
                 sink.flush();
             }
         } catch (RuntimeException e) {

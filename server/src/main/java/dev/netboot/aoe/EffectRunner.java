@@ -10,6 +10,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
+import java.util.function.Consumer;
 import java.util.Map;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
@@ -60,13 +61,21 @@ public final class EffectRunner {
     }
 
     public void run(List<Effect> effects, FrameSink sink) {
+        run(effects, sink, false);
+    }
+
+    /**
+     * @param holdWrites replicated writes may wait for this thread's {@link #handOver} (the receive loop holds a
+     *                   batch's writes and hands them over together)
+     */
+    public void run(List<Effect> effects, FrameSink sink, boolean holdWrites) {
         for (Effect e : effects) {
             switch (e) {
                 case Effect.Send s -> send(s.frame(), sink);
                 case Effect.Read r -> read(r, sink);
                 case Effect.Write w -> {
                     if (replicated(w.target())) {
-                        replicatedWrite(w);
+                        replicatedWrite(w, holdWrites);
                         continue;
                     }
                     BlockStore store = storage.store(w.target());
@@ -104,16 +113,24 @@ public final class EffectRunner {
         return r != null && asyncSink != null && r.replicates(target);
     }
 
-    private void replicatedWrite(Effect.Write w) {
+    /** Hands over the replicated writes that {@link #run} held on this thread. */
+    public void handOver() {
+        WriteReplication r = storage.replication();
+        if (r != null) r.handOver();
+    }
+
+    private void replicatedWrite(Effect.Write w, boolean held) {
         // The frame's buffer is reused for the next batch: the replication gets its own copy (which is also what is sent).
         ByteBuffer copy = ByteBuffer.allocate(w.data().remaining()).put(w.data().duplicate()).flip();
         AoeFrame reply = w.reply();
         long offset = w.offset();
         TargetAddress target = w.target();
-        storage.replication().write(target, offset, copy, ok -> {
+        Consumer<Boolean> done = ok -> {
             if (!ok) ioErrors.warn("replicated write to e" + target + " at byte " + offset + " failed");
             send(ok ? reply : responder.ioFailed(reply), asyncSink);
-        });
+        };
+        if (held) storage.replication().writeHeld(target, offset, copy, done);
+        else storage.replication().write(target, offset, copy, done);
     }
 
     private void queueFlush(Effect.Flush f) {

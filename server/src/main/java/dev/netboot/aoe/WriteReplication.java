@@ -19,4 +19,16 @@ public interface WriteReplication {
     void write(TargetAddress target, long offset, ByteBuffer data, Consumer<Boolean> done);
 
     void flush(TargetAddress target, Consumer<Boolean> done);
+
+    /**
+     * {@link #write}, except that it may wait for this thread's next {@link #handOver}: a receive thread holds
+     * the writes of one received batch and hands them over together (one wake-up of the replication's thread
+     * per batch, not per write). Order with {@link #write} and {@link #flush} calls is kept.
+     */
+    default void writeHeld(TargetAddress target, long offset, ByteBuffer data, Consumer<Boolean> done) {
+        write(target, offset, data, done);
+    }
+
+    /** Hands over every write {@link #writeHeld} left waiting. */
+    default void handOver() { }
 }

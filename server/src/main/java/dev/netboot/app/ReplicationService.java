@@ -481,6 +481,10 @@ public final class ReplicationService implements AutoCloseable {
             node.write(target.toString(), offset, data, durable, done);
         }
         @Override public void flush(TargetAddress target, Consumer<Boolean> done) { node.flush(target.toString(), done); }
+        @Override public void writeHeld(TargetAddress target, long offset, ByteBuffer data, Consumer<Boolean> done) {
+            node.writeHeld(target.toString(), offset, data, durable, done);
+        }
+        @Override public void handOver() { node.handOver(); }
     }
 
     /** The configured secret, or the secret file's (generated, mode 0600, when absent: copy it to the peer). */

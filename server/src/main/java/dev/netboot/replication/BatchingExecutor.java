@@ -43,6 +43,22 @@ final class BatchingExecutor {
     }
 
     /**
+     * Queues {@code work} like {@link #submit} but does not hand it over: the next {@link #handOver} (or any
+     * {@link #submit}) does, for everything waiting. A thread that receives a batch of requests holds each one and
+     * hands them over once at the end, one wake-up of the target for the batch. The caller must call
+     * {@link #handOver} afterwards; until then the item waits.
+     */
+    void hold(Supplier<Runnable> work) {
+        outstanding.incrementAndGet();
+        queue.add(work);
+    }
+
+    /** Hands over every item held so far (by any thread), if no drain is queued already. */
+    void handOver() {
+        if (!queue.isEmpty() && scheduled.compareAndSet(false, true)) target.execute(this::drain);
+    }
+
+    /**
      * Whether every item submitted so far has run, continuation included. Work done elsewhere after this
      * answered true comes after all of it: the caller may then do a small job itself instead of handing it
      * over, without overtaking anything (a write done inline cannot be overwritten by an older one still queued).

@@ -49,6 +49,46 @@ class BatchingExecutorTest {
         assertThat(trace).isEqualTo(expected);
     }
 
+    /**
+     * A receive thread's batch: the target drains at once on another CPU, so without holding, each write of the
+     * batch found the drain done and woke the target again. Held items wait for the hand-over; an item submitted
+     * meanwhile (a FLUSH) carries the held ones along, in order.
+     */
+    @Test
+    void heldItemsWakeTheTargetOnceAtTheHandOverAndKeepTheirPlaceBeforeLaterSubmissions() {
+        Manual loop = new Manual();
+        BatchingExecutor b = new BatchingExecutor(loop, null, 1024);
+        List<String> trace = new ArrayList<>();
+        for (int batch = 0; batch < 3; batch++) {
+            for (int i = 0; i < 8; i++) {
+                String name = "write " + batch + "." + i;
+                b.hold(() -> {
+                    trace.add(name);
+                    return null;
+                });
+            }
+            assertThat(loop.handOvers).as("held writes wake nothing").isEqualTo(batch);
+            assertThat(b.idle()).isFalse();
+            b.handOver();
+            assertThat(loop.handOvers).as("one wake-up for a batch of 8").isEqualTo(batch + 1);
+            loop.runAll();
+            b.handOver();
+            assertThat(loop.handOvers).as("a hand-over with nothing held wakes nothing").isEqualTo(batch + 1);
+        }
+        assertThat(b.idle()).isTrue();
+        b.hold(() -> {
+            trace.add("held");
+            return null;
+        });
+        b.execute(() -> trace.add("flush"));
+        assertThat(loop.handOvers).isEqualTo(4);
+        loop.runAll();
+        b.handOver();
+        assertThat(loop.handOvers).as("the submission took the held item along").isEqualTo(4);
+        assertThat(trace).hasSize(26).endsWith("write 2.7", "held", "flush");
+        assertThat(b.idle()).isTrue();
+    }
+
     @Test
     void aFloodIsCutIntoBatchesSoCompletionsFlowWhileItLasts() {
         Manual io = new Manual(), loop = new Manual();
