@@ -242,12 +242,20 @@ public final class ReplicationService implements AutoCloseable {
         Map<String, BlockStore> own = new java.util.concurrent.ConcurrentHashMap<>();
         List<ReplicationNode.DiskSpec> specs = new ArrayList<>();
         ReadTuning tuning = new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads());
+        // LVM thin snapshots are opened with their origin volume (a resync's "the image's data here" is compared with it).
+        Map<Path, Path> origins;
+        try {
+            origins = cloner.originsOf(disks.stream().map(e -> Path.of(e.path())).toList());
+        } catch (IOException e) {
+            log.warn("replication: cannot tell which disks are thin snapshots ({}): opened as plain volumes", e.getMessage());
+            origins = Map.of();
+        }
         for (DiskEntry e : disks) {
             if (Boolean.TRUE.equals(e.readOnly())) continue;   // nobody writes it: nothing to replicate
             String name = e.target().toString();
             BlockStore store;
             try {
-                store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning, cloner.originOf(Path.of(e.path())));
+                store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning, Optional.ofNullable(origins.get(Path.of(e.path()))));
             } catch (IOException ex) {
                 log.warn("replication: cannot open disk {} ({}): {}; not replicated", name, e.path(), ex.getMessage());
                 continue;

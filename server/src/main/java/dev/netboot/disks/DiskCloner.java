@@ -49,6 +49,13 @@ public interface DiskCloner {
      */
     default Optional<Path> originOf(Path disk) throws IOException { return Optional.empty(); }
 
+    /** {@link #originOf} of many disks at once (a server starting with hundreds: one look at the store, not one each). */
+    default java.util.Map<Path, Path> originsOf(java.util.Collection<Path> disks) throws IOException {
+        java.util.Map<Path, Path> out = new java.util.HashMap<>();
+        for (Path d : disks) originOf(d).ifPresent(o -> out.put(d, o));
+        return out;
+    }
+
     /** {@link Disk#CLONE} or {@link Disk#SNAPSHOT}: what the inventory records for disks made here. */
     String kind();
 }

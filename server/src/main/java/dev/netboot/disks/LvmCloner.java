@@ -110,6 +110,17 @@ public final class LvmCloner implements DiskCloner {
         return store.find(name.get()).flatMap(LvmVolume::origin).map(store::devicePath);
     }
 
+    @Override
+    public java.util.Map<Path, Path> originsOf(java.util.Collection<Path> disks) throws IOException {
+        java.util.Map<Path, Path> out = new java.util.HashMap<>();
+        if (disks.stream().allMatch(d -> volumeAt(d).isEmpty())) return out;
+        java.util.Map<String, LvmVolume> volumes = new java.util.HashMap<>();
+        for (LvmVolume v : store.list()) volumes.put(v.name(), v);
+        for (Path d : disks)
+            volumeAt(d).map(volumes::get).flatMap(LvmVolume::origin).ifPresent(o -> out.put(d, store.devicePath(o)));
+        return out;
+    }
+
     /** The volume name of a path that is this store's device path of it ({@code /dev/VG/NAME}). */
     private Optional<String> volumeAt(Path path) {
         Path p = path.toAbsolutePath().normalize();
