@@ -422,10 +422,11 @@ public final class ReplicationService implements AutoCloseable {
     }
 
     /**
-     * A disk the primary has and this standby lacks: a sparse file of the same size under the data
-     * directory and a catalog entry at the same address (allowing no MAC until an operator or a
-     * takeover says otherwise). A clone on the primary becomes a plain file here: the full sync copies
-     * its image's data too (correct, not space-saving; copying images once is not built yet).
+     * A disk the primary has and this standby lacks: a blank disk of the same size made by this node's store
+     * (a sparse file under the data directory, or a thin volume) and a catalog entry at the same address
+     * (allowing no MAC until an operator or a takeover says otherwise). One the catalog's mirror made (a clone
+     * of the local image copy) is taken as it is; without a mirror a clone on the primary becomes a blank disk
+     * here, and the full sync copies its image's data too (correct, not space-saving).
      */
     private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, dev.netboot.disks.DiskCloner cloner,
                                                                        Path dataDir, String name, long size,
