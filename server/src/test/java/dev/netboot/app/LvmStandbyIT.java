@@ -261,6 +261,7 @@ class LvmStandbyIT {
 
         Path rootfs = TestRootfs.create(dir.resolve("rootfs"));
         primary.cli("image", "import", "demo", rootfs.toString(), "--size", "64M");
+        primary.cli("image", "import", "demo2", rootfs.toString(), "--size", "64M");
         String mac = clientLink.peerMac();
         primary.cli("clone", "demo", "--to", mac);
         Pattern diskLine = Pattern.compile("disk ((\\d+)\\.(\\d+)) role primary state up-to-date");
@@ -292,16 +293,40 @@ class LvmStandbyIT {
         System.out.println("LvmStandbyIT: pool used after the full sync " + pool + " bytes (image volume " + image + "), after the writes "
                 + usedBytes(POOL, 600L << 20) + " bytes; volumes:\n" + volumes());
 
+        // Re-imaged on the primary: the standby's volume is replaced by a snapshot of the new image's volume, synced anew.
+        String disk = address.group(1), firstId = currentId(primary.status(), disk);
+        primary.cli("clone", "demo2", "--to", mac, "--replace");
+        await("the standby's new copy up to date with the primary's new disk", SLOW, () -> {
+            String ps = primary.status(), ss = status(this::standbyStatus), id = currentId(ps, disk);
+            return !id.isEmpty() && !id.equals(firstId) && id.equals(currentId(ss, disk)) && diskLine(ps, disk).contains("state up-to-date")
+                    && diskLine(ss, disk).contains("state up-to-date") && ps.contains("in-flight 0");
+        });
+        lvs = volumes();
+        assertThat(lvs).as(lvs).containsPattern("(?m)^\\s*" + Pattern.quote(volume) + "\\s+img-demo2\\s+" + size + "\\s");
+        assertThat(sh("md5sum /dev/" + VG + "/" + volume, 600).split("\\s+")[0]).as("the new copy\n" + standbyLog()).isEqualTo(liveDiskDigest(clone));
+
         // A removal on the primary removes the standby's volume.
         primary.cli("client", "unassign", mac);
         await("the volume gone from the standby's pool", SLOW, () -> !status(this::volumes).contains(volume));
-        assertThat(volumes()).contains("img-demo");
+        assertThat(volumes()).contains("img-demo").contains("img-demo2");
     }
 
     /** Bytes a thin volume or the pool maps, from lvs's data_percent (two decimals) of its size. */
     long usedBytes(String lv, long sizeBytes) throws IOException {
         String percent = inRoot("lvs --noheadings -o data_percent " + VG + "/" + lv, 60).strip();
         return Math.round(Double.parseDouble(percent) / 100 * sizeBytes);
+    }
+
+    /** The status line of one disk ("" when not listed). */
+    static String diskLine(String status, String disk) {
+        for (String line : status.split("\n")) if (line.startsWith("disk " + disk + " ")) return line;
+        return "";
+    }
+
+    /** The disk's current generation identifier in a status ("" when not listed). */
+    static String currentId(String status, String disk) {
+        Matcher m = Pattern.compile(" ids ([0-9a-f]+)/").matcher(diskLine(status, disk));
+        return m.find() ? m.group(1) : "";
     }
 
     interface IoSupplier {
