@@ -615,7 +615,7 @@ public final class Appliance implements AutoCloseable {
     private void startReplication() throws IOException, InterruptedException {
         List<dev.netboot.disks.DiskEntry> disks = new ArrayList<>(services.catalog().list());
         disks.addAll(config.aoe().targets());
-        replication = ReplicationService.start(config, disks, registry, inventory, () -> aoe);
+        replication = ReplicationService.start(config, disks, registry, inventory, () -> aoe, services.cloner());
         running.add(replication);
     }
 

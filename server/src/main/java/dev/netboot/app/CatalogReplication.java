@@ -1,6 +1,7 @@
 package dev.netboot.app;
 
 import dev.netboot.disks.DiskCatalog;
+import dev.netboot.disks.DiskCloner;
 import dev.netboot.disks.DiskEntry;
 import dev.netboot.inventory.Client;
 import dev.netboot.inventory.Disk;
@@ -19,7 +20,6 @@ import dev.netboot.replication.ReplicationMessage;
 import dev.netboot.replication.ReplicationNode;
 import dev.netboot.replication.Role;
 import dev.netboot.storage.CowBlockStore;
-import dev.netboot.storage.FileBlockStore;
 import dev.netboot.storage.FileIdentity;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -71,6 +71,8 @@ public final class CatalogReplication implements AutoCloseable {
     private final Inventory inventory;
     private final DiskCatalog catalog;
     private final Path dataDir;
+    /** This node's store of disks (disks.store): it makes and deletes the copies, as it does this node's own disks. */
+    private final DiskCloner cloner;
     private final boolean mirrorInventory;
     private final boolean leases;
     /** Primary: the size of an exported disk's store (null when not exported), to replicate disks added at run time. */
@@ -87,8 +89,9 @@ public final class CatalogReplication implements AutoCloseable {
 
     private record CachedHash(long size, long modified, byte[] sha256) {}
 
-    private CatalogReplication(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, Path dataDir,
+    private CatalogReplication(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir,
                                boolean mirrorInventory, boolean leases, Function<String, Long> exportedSize) {
+        this.cloner = cloner;
         this.mirror = role == Role.PRIMARY ? CatalogMirror.source() : CatalogMirror.target();
         this.node = node;
         this.inventory = inventory;
@@ -103,9 +106,9 @@ public final class CatalogReplication implements AutoCloseable {
      * Starts mirroring. {@code mirrorInventory} is false when both servers share one inventory (PostgreSQL);
      * {@code leases} in full DHCP mode.
      */
-    public static CatalogReplication start(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, Path dataDir,
+    public static CatalogReplication start(Role role, ReplicationNode node, Inventory inventory, DiskCatalog catalog, DiskCloner cloner, Path dataDir,
                                            boolean mirrorInventory, boolean leases, Function<String, Long> exportedSize) {
-        CatalogReplication c = new CatalogReplication(role, node, inventory, catalog, dataDir, mirrorInventory, leases, exportedSize);
+        CatalogReplication c = new CatalogReplication(role, node, inventory, catalog, cloner, dataDir, mirrorInventory, leases, exportedSize);
         node.onCatalog(new ReplicationNode.CatalogListener() {
             @Override public void linkUp() { c.on(() -> { c.inSyncWithPeer = false; return c.mirror.linkUp(); }); }
             @Override public void linkDown() { c.on(() -> { c.inSyncWithPeer = false; return c.mirror.linkDown(); }); }
@@ -487,10 +490,8 @@ public final class CatalogReplication implements AutoCloseable {
                 for (Disk d : inventory.disks())
                     if (Path.of(d.path()).toAbsolutePath().normalize().equals(Path.of(e.path()).toAbsolutePath().normalize())) inventory.removeDisk(d.name());
             Path p = Path.of(e.path());
-            if (p.startsWith(dataDir)) {
-                Files.deleteIfExists(CowBlockStore.sidecarOf(p));
-                Files.deleteIfExists(p);
-            }
+            if (cloner.holds(p)) cloner.deleteCopy(p);
+            else log.warn("catalog mirror: disk {} was removed on the primary; its copy {} is not a disk of this server's store (disks.store): left in place", e.address(), p);
             ReplicaFiles.recordMirroredPrimaryFile(stateDir(), e.address(), "");   // no copy here mirrors anything now
             log.info("catalog mirror: disk {} ({}) removed as on the primary", e.address(), e.path());
         }
@@ -510,8 +511,8 @@ public final class CatalogReplication implements AutoCloseable {
                             d.address(), d.fileIdentity(), recorded);
                 Path path = here != null && !discarded ? Path.of(here.path()) : resolve(d.path());
                 boolean created = !Files.exists(path);
-                if (created) create(d, path);
-                else if (Disk.CLONE.equals(d.kind()) && !CowBlockStore.isClone(path))
+                if (created) path = create(d, path);
+                else if (Disk.CLONE.equals(d.kind()) && Files.isRegularFile(path) && !CowBlockStore.isClone(path))
                     // Made before the image was here (a plain copy): correct, but its resync must carry the image's data too.
                     throw new IOException(path + " here is a plain copy, not a clone of image " + d.image());
                 DiskEntry want = new DiskEntry(d.address(), path.toString(), d.allowedMacs(), d.open(), d.readOnly(), d.interfaces());
@@ -552,7 +553,7 @@ public final class CatalogReplication implements AutoCloseable {
         String refused = node.role() != Role.STANDBY ? "this node serves it (primary)"
                 : status.map(x -> x.role() != Role.STANDBY || x.state() == ReplicaState.SPLIT_BRAIN).orElse(false)
                 ? "the copy here is " + status.get().state().name().toLowerCase() + " as " + status.get().role().name().toLowerCase() + " (it may hold writes the primary never had)"
-                : !old.startsWith(dataDir) ? old + " is not under the data directory" : "";
+                : !cloner.holds(old) ? old + " is not a disk of this server's store (under the data directory, or a volume of its thin pool)" : "";
         if (!refused.isEmpty()) {
             if (notProven.add(d.address() + " " + d.fileIdentity()))
                 log.warn("catalog mirror: disk {} was replaced on the primary, but the copy here is KEPT: {}; remove it by hand ('netboot disk remove {}' "
@@ -567,8 +568,7 @@ public final class CatalogReplication implements AutoCloseable {
         } catch (Exception e) {
             throw new IOException("taking the old copy out of replication: " + e, e);
         }
-        Files.deleteIfExists(CowBlockStore.sidecarOf(old));
-        Files.deleteIfExists(old);
+        cloner.deleteCopy(old);
         if (mirrorInventory)
             for (Disk row : inventory.disks())
                 if (Path.of(row.path()).toAbsolutePath().normalize().equals(old)) inventory.removeDisk(row.name());   // re-added below with the new image
@@ -576,17 +576,23 @@ public final class CatalogReplication implements AutoCloseable {
         return true;
     }
 
-    /** A clone of the local image copy when the primary's is a clone of a file image, else a sparse file of the size: its data comes by replication. */
-    private void create(DiskRecord d, Path path) throws IOException {
-        Files.createDirectories(path.getParent());
-        Optional<String> base = Disk.CLONE.equals(d.kind()) ? imageDisk(d.image()) : Optional.empty();
-        if (base.isPresent()) {
-            CowBlockStore.create(Path.of(base.get()), path).close();
-            log.info("catalog mirror: disk {} created as a clone of image {} ({})", d.address(), d.image(), path);
-        } else {
-            FileBlockStore.createSparse(path, d.sizeBytes()).close();
-            log.info("catalog mirror: disk {} created as a sparse file of {} MiB ({})", d.address(), d.sizeBytes() >> 20, path);
-        }
+    /**
+     * The copy, made by this node's store as its own disks are (disks.store: a clone overlay or sparse file at
+     * {@code path}, or a thin snapshot or volume of the pool): a clone of the local image copy when the primary's
+     * disk reads from that image (a clone or snapshot), else blank; its data comes by replication. Returns its path.
+     */
+    private Path create(DiskRecord d, Path path) throws IOException {
+        Optional<Image> base = Disk.STANDALONE.equals(d.kind()) ? Optional.empty() : localImage(d.image());
+        String name = d.name().isEmpty() ? "disk-" + d.address() : d.name();
+        Path made = cloner.copyOf(base, name, d.sizeBytes(), path);
+        log.info("catalog mirror: disk {} created by the {} store{} ({}, {} MiB)", d.address(), cloner.kind().equals(Disk.SNAPSHOT) ? "LVM" : "file",
+                base.map(i -> " from image " + i.name()).orElse(" blank"), made, d.sizeBytes() >> 20);
+        return made;
+    }
+
+    /** The image as this node holds it (its disk.img here: with a shared inventory the row names the primary's path). */
+    private Optional<Image> localImage(String image) {
+        return imageDisk(image).map(p -> new Image(0, image, Path.of(p).getParent().toString(), p, "", sizeOf(Path.of(p)), "", "", Instant.EPOCH));
     }
 
     private Optional<String> imageDisk(String image) {

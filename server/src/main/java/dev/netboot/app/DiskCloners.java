@@ -17,7 +17,7 @@ final class DiskCloners {
 
     static DiskCloner forConfig(NetbootConfig.Disks disks, Path dataDir) {
         return switch (disks.store()) {
-            case "file" -> new FileCloner(dataDir.resolve("disks"));
+            case "file" -> new FileCloner(dataDir.resolve("disks"), dataDir);
             case "lvm" -> {
                 if (disks.volumeGroup().isBlank() || disks.thinPool().isBlank()) {
                     throw new IllegalArgumentException("disks.store lvm needs disks.volumeGroup and disks.thinPool (see docs/storage.md)");

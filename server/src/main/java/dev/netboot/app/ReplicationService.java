@@ -213,15 +213,17 @@ public final class ReplicationService implements AutoCloseable {
      */
     public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, MeterRegistry registry)
             throws IOException, InterruptedException {
-        return start(config, disks, registry, null, () -> null);
+        return start(config, disks, registry, null, () -> null, DiskCloners.forConfig(config.disks(), Path.of(config.dataDir())));
     }
 
     /**
      * As above, and with an inventory the boot state (images, catalog, inventory rows) is mirrored too
-     * ({@link CatalogReplication}); {@code currentAoe} is the AoE target serving now (it changes at a takeover).
+     * ({@link CatalogReplication}); {@code currentAoe} is the AoE target serving now (it changes at a takeover);
+     * {@code cloner} is this node's store of disks (disks.store), which makes the copies of disks the primary has.
      */
     public static ReplicationService start(NetbootConfig config, List<DiskEntry> disks, MeterRegistry registry,
-                                           dev.netboot.inventory.Inventory inventory, java.util.function.Supplier<AoeServer> currentAoe)
+                                           dev.netboot.inventory.Inventory inventory, java.util.function.Supplier<AoeServer> currentAoe,
+                                           dev.netboot.disks.DiskCloner cloner)
             throws IOException, InterruptedException {
         NetbootConfig.Replication r = config.replication();
         Role role = role(r).orElseThrow();
@@ -240,12 +242,20 @@ public final class ReplicationService implements AutoCloseable {
         Map<String, BlockStore> own = new java.util.concurrent.ConcurrentHashMap<>();
         List<ReplicationNode.DiskSpec> specs = new ArrayList<>();
         ReadTuning tuning = new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads());
+        // LVM thin snapshots are opened with their origin volume (a resync's "the image's data here" is compared with it).
+        Map<Path, Path> origins;
+        try {
+            origins = cloner.originsOf(disks.stream().map(e -> Path.of(e.path())).toList());
+        } catch (IOException e) {
+            log.warn("replication: cannot tell which disks are thin snapshots ({}): opened as plain volumes", e.getMessage());
+            origins = Map.of();
+        }
         for (DiskEntry e : disks) {
             if (Boolean.TRUE.equals(e.readOnly())) continue;   // nobody writes it: nothing to replicate
             String name = e.target().toString();
             BlockStore store;
             try {
-                store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning);
+                store = BlockStores.open(Path.of(e.path()), false, config.aoe().syncWrites(), tuning, Optional.ofNullable(origins.get(Path.of(e.path()))));
             } catch (IOException ex) {
                 log.warn("replication: cannot open disk {} ({}): {}; not replicated", name, e.path(), ex.getMessage());
                 continue;
@@ -284,7 +294,7 @@ public final class ReplicationService implements AutoCloseable {
             // With a shared PostgreSQL inventory both servers see the same rows: only local files and the catalog are mirrored.
             boolean shared = !config.inventory().url().startsWith("jdbc:h2:");
             boolean leases = "full".equalsIgnoreCase(config.dhcp().mode().strip());
-            mirror = CatalogReplication.start(role, node, inventory, new dev.netboot.disks.DiskCatalog(dataDir), dataDir, !shared, leases, address -> {
+            mirror = CatalogReplication.start(role, node, inventory, new dev.netboot.disks.DiskCatalog(dataDir), cloner, dataDir, !shared, leases, address -> {
                 try {
                     BlockStore s = stores.store(address);
                     return s == null ? null : s.size();
@@ -297,7 +307,7 @@ public final class ReplicationService implements AutoCloseable {
         if (role == Role.STANDBY || failover) {
             dev.netboot.disks.DiskCatalog catalog = new dev.netboot.disks.DiskCatalog(dataDir);
             CatalogReplication m = mirror;
-            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, dataDir, name, size, config.aoe().syncWrites(), tuning, own, m));
+            node.createMissingDisksWith((name, size) -> createForPrimary(catalog, cloner, dataDir, name, size, config.aoe().syncWrites(), tuning, own, m));
         }
         node.start();
         if (role == Role.STANDBY && !failover) log.info("replication: this node is STANDBY: it serves no AoE and applies the primary's writes to {} disk(s)", specs.size());
@@ -412,12 +422,14 @@ public final class ReplicationService implements AutoCloseable {
     }
 
     /**
-     * A disk the primary has and this standby lacks: a sparse file of the same size under the data
-     * directory and a catalog entry at the same address (allowing no MAC until an operator or a
-     * takeover says otherwise). A clone on the primary becomes a plain file here: the full sync copies
-     * its image's data too (correct, not space-saving; copying images once is not built yet).
+     * A disk the primary has and this standby lacks: a blank disk of the same size made by this node's store
+     * (a sparse file under the data directory, or a thin volume) and a catalog entry at the same address
+     * (allowing no MAC until an operator or a takeover says otherwise). One the catalog's mirror made (a clone
+     * of the local image copy) is taken as it is; without a mirror a clone on the primary becomes a blank disk
+     * here, and the full sync copies its image's data too (correct, not space-saving).
      */
-    private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, Path dataDir, String name, long size,
+    private static Optional<ReplicationNode.DiskSpec> createForPrimary(dev.netboot.disks.DiskCatalog catalog, dev.netboot.disks.DiskCloner cloner,
+                                                                       Path dataDir, String name, long size,
                                                                        boolean syncWrites, ReadTuning tuning, Map<String, BlockStore> own,
                                                                        CatalogReplication mirror) {
         try {
@@ -431,7 +443,8 @@ public final class ReplicationService implements AutoCloseable {
             Optional<DiskEntry> existing = catalog.list().stream().filter(e -> e.target().equals(address)).findFirst();
             if (existing.isPresent() && Files.exists(Path.of(existing.get().path()))) {
                 // Made by the catalog's mirror since this node started (a clone of the local image copy): replicate it as it is.
-                BlockStore store = BlockStores.open(Path.of(existing.get().path()), false, syncWrites, tuning);
+                Path at = Path.of(existing.get().path());
+                BlockStore store = BlockStores.open(at, false, syncWrites, tuning, cloner.originOf(at));
                 if (store.size() != size) {
                     store.close();
                     log.warn("replication: {} here ({}) has {} bytes, the primary's {}: not replicated", name, existing.get().path(), store.size(), size);
@@ -459,8 +472,8 @@ public final class ReplicationService implements AutoCloseable {
                 log.warn("replication: {} exists but is not in the catalog; not overwriting it (remove it or add it with 'netboot disk export')", file);
                 return Optional.empty();
             }
-            Files.createDirectories(file.getParent());
-            dev.netboot.storage.FileBlockStore.createSparse(file, size).close();
+            // Made by this node's store (disks.store), as its own disks are: a sparse file there, or a thin volume.
+            file = cloner.copyOf(Optional.empty(), "disk-" + name, size, file);
             catalog.add(new DiskEntry(name, file.toString(), List.of(), false, false));
             BlockStore store = BlockStores.open(file, false, syncWrites, tuning);
             synchronized (own) {

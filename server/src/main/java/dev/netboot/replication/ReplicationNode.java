@@ -1324,7 +1324,7 @@ public final class ReplicationNode implements AutoCloseable {
                 PeerLink from = link;
                 int length = r.data().remaining();
                 d.io.submit(() -> {
-                    boolean ok = ioOk(() -> d.writeDirect(r.offset(), r.data()), d, "resync write at " + r.offset());
+                    boolean ok = ioOk(() -> resyncWrite(d, r.offset(), r.data()), d, "resync write at " + r.offset());
                     return () -> resynced(d, from, r.offset(), length, length, ok);
                 });
             }
@@ -1433,12 +1433,22 @@ public final class ReplicationNode implements AutoCloseable {
      * it wrote there itself (then the image's bytes are written over its own). Refused by a disk that is not a clone.
      */
     private static void baseRange(BlockStore store, long offset, int length) throws IOException {
-        if (!(store instanceof dev.netboot.storage.CowBlockStore c))
+        if (!(store instanceof dev.netboot.storage.ImageBacked c))
             throw new IOException("the peer sent image data by reference, but this copy is not a clone of the image");
         if (!c.ownsAny(offset, length)) return;
         ByteBuffer b = ByteBuffer.allocate(length);
         c.readBase(offset, b);
         c.write(offset, b.flip());
+    }
+
+    /**
+     * A resync range: written, except where this copy shares an image's data (a clone, a thin snapshot) and reads
+     * the same already: a write there would give the range blocks of its own (a clone's overlay, the thin pool's
+     * space) for bytes it shares now, as when the source cannot tell its image's data from its own (an LVM primary).
+     */
+    private static void resyncWrite(Disk d, long offset, ByteBuffer data) throws IOException {
+        if (d.store() instanceof dev.netboot.storage.ImageBacked && data.equals(d.readDirect(offset, data.remaining()))) return;
+        d.writeDirect(offset, data);
     }
 
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */

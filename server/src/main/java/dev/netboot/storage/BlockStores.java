@@ -12,6 +12,11 @@ public final class BlockStores {
         return open(path, readOnly, syncWrites, ReadTuning.DEFAULT);
     }
 
+    /** As below; with {@code origin} (an LVM thin snapshot's image volume) a {@link SnapshotBlockStore} that can read the image's bytes. */
+    public static BlockStore open(Path path, boolean readOnly, boolean syncWrites, ReadTuning tuning, java.util.Optional<Path> origin) throws IOException {
+        return origin.isPresent() ? SnapshotBlockStore.open(path, origin.get(), readOnly, syncWrites, tuning) : open(path, readOnly, syncWrites, tuning);
+    }
+
     public static BlockStore open(Path path, boolean readOnly, boolean syncWrites, ReadTuning tuning) throws IOException {
         return CowBlockStore.isClone(path) ? CowBlockStore.open(path, readOnly, syncWrites, tuning)
                 : FileBlockStore.open(path, readOnly, syncWrites, tuning);

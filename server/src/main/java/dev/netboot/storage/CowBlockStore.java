@@ -64,7 +64,7 @@ import java.util.concurrent.locks.ReentrantLock;
  * holds flock on its sidecar (exclusive when writable), so the server and {@code disk flatten}
  * cannot both modify it.
  */
-public final class CowBlockStore implements BlockStore {
+public final class CowBlockStore implements ImageBacked {
 
     public static final int CHUNK_SIZE = 4096;
     private static final String SUFFIX = ".cow";

@@ -23,7 +23,7 @@ import java.util.concurrent.TimeUnit;
  * base64 stderr, {@code @@NB-RC ID CODE}. Lines of other ids (a reply that came after its timeout)
  * are skipped.
  */
-final class GuestCommandRunner implements CommandRunner, AutoCloseable {
+public final class GuestCommandRunner implements CommandRunner, AutoCloseable {
 
     static final String READY = "@@NB-READY";
     private static final String EOF = "@@NB-EOF";

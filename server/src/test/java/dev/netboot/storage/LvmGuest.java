@@ -26,7 +26,7 @@ import java.util.concurrent.TimeUnit;
  * and one empty virtio disk (/dev/vda), driven through a {@link GuestCommandRunner} on its second
  * serial port. The host here has no device-mapper, so this is where LVM runs for real.
  */
-final class LvmGuest implements AutoCloseable {
+public final class LvmGuest implements AutoCloseable {
 
     static final List<String> MODULES = List.of("virtio_pci", "virtio_blk", "crc32c_generic", "dm-thin-pool");
     // lvm dispatches on argv[0]: these are symlinks to it, as in the lvm2 package.
@@ -91,15 +91,30 @@ final class LvmGuest implements AutoCloseable {
         this.bootTime = bootTime;
     }
 
-    GuestCommandRunner runner() { return runner; }
+    public GuestCommandRunner runner() { return runner; }
     Duration bootTime() { return bootTime; }
-    String console() { return String.join("\n", console); }
+    public String console() { return String.join("\n", console); }
+
+    /**
+     * What a test adds to the guest: kernel modules (with their dependencies), qemu arguments (a NIC, a 9p share),
+     * the memory, and a command prefix qemu is started with (e.g. {@code ip netns exec NS}, so its user-mode NIC
+     * reaches what that namespace reaches).
+     */
+    public record Extras(List<String> modules, List<String> qemuArgs, int memoryMiB, List<String> prefix) {
+        public static final Extras NONE = new Extras(List.of(), List.of(), 384, List.of());
+    }
 
     /** Builds the initramfs, boots the guest with a sparse disk of {@code diskBytes} and waits for its command server. */
     static LvmGuest boot(Path dir, long diskBytes) throws IOException, InterruptedException {
+        return boot(dir, diskBytes, Extras.NONE);
+    }
+
+    public static LvmGuest boot(Path dir, long diskBytes, Extras extras) throws IOException, InterruptedException {
         Path kernel = GuestImage.debianKernel();
         Path initrd = dir.resolve("initrd.gz");
-        buildInitramfs(kernel, GuestImage.staticBusybox(), initrd);
+        List<String> modules = new ArrayList<>(MODULES);
+        modules.addAll(extras.modules());
+        buildInitramfs(kernel, GuestImage.staticBusybox(), initrd, modules);
         Path disk = dir.resolve("disk.img");
         try (RandomAccessFile f = new RandomAccessFile(disk.toFile(), "rw")) {
             f.setLength(diskBytes);
@@ -109,14 +124,16 @@ final class LvmGuest implements AutoCloseable {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             long start = System.nanoTime();
-            Process qemu = new ProcessBuilder("qemu-system-x86_64", "-accel", "tcg", "-m", "384", "-smp", "1",
+            List<String> cmd = new ArrayList<>(extras.prefix());
+            cmd.addAll(List.of("qemu-system-x86_64", "-accel", "tcg", "-m", String.valueOf(extras.memoryMiB()), "-smp", "1",
                     "-kernel", GuestImage.vmlinuz(kernel).toString(), "-initrd", initrd.toString(),
                     "-append", "console=ttyS0 panic=-1 no_timer_check loglevel=4",
                     "-drive", "file=" + disk + ",format=raw,if=virtio,cache=unsafe",
                     "-chardev", "socket,id=cmd,path=" + socket,
-                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-serial", "chardev:cmd",
-                    "-nic", "none", "-no-reboot")
-                    .redirectErrorStream(true).start();
+                    "-display", "none", "-monitor", "none", "-serial", "stdio", "-serial", "chardev:cmd", "-no-reboot"));
+            if (extras.qemuArgs().isEmpty()) cmd.addAll(List.of("-nic", "none"));
+            cmd.addAll(extras.qemuArgs());
+            Process qemu = new ProcessBuilder(cmd).redirectErrorStream(true).start();
             Thread.ofVirtual().name("guest-console").start(() -> {
                 try (BufferedReader r = new BufferedReader(new InputStreamReader(qemu.getInputStream(), StandardCharsets.UTF_8))) {
                     String line;
@@ -153,9 +170,9 @@ final class LvmGuest implements AutoCloseable {
         throw new IOException("qemu did not connect its serial port");
     }
 
-    private static void buildInitramfs(Path kernel, Path busybox, Path initrd) throws IOException {
+    private static void buildInitramfs(Path kernel, Path busybox, Path initrd, List<String> moduleNames) throws IOException {
         List<Path> modules = new ArrayList<>();
-        for (String m : MODULES)
+        for (String m : moduleNames)
             for (Path p : GuestImage.moduleWithDependencies(kernel, m)) if (!modules.contains(p)) modules.add(p);
         Path lvm = GuestImage.which("lvm").orElseThrow(() -> new IOException("no lvm on the host: apt-get install lvm2"));
         Path dmsetup = GuestImage.which("dmsetup").orElseThrow(() -> new IOException("no dmsetup on the host: apt-get install dmsetup"));
