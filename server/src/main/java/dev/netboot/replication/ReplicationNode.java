@@ -1453,7 +1453,7 @@ public final class ReplicationNode implements AutoCloseable {
 
     /** A sparse range of the source: zeros here too, written only where this copy is not zero already (a sparse file stays sparse). */
     private static void zero(Disk d, long offset, int length) throws IOException {
-        if (allZero(d.readDirect(offset, length))) return;
+        if (d.store().isHole(offset, length) || allZero(d.readDirect(offset, length))) return;
         ByteBuffer zeros = d.scratch(length);
         while (zeros.hasRemaining()) zeros.put((byte) 0);
         d.store().write(offset, zeros.flip());
@@ -1484,8 +1484,13 @@ public final class ReplicationNode implements AutoCloseable {
                 };
             }
             ByteBuffer[] read = new ByteBuffer[1];
-            boolean ok = ioOk(() -> read[0] = d.readDirect(r.offset(), r.length()), d, "resync read at " + r.offset());
-            boolean sparse = ok && allZero(read[0]);
+            boolean[] hole = new boolean[1];
+            BlockStore s = store;
+            boolean ok = ioOk(() -> {
+                hole[0] = s != null && s.isHole(r.offset(), r.length());
+                if (!hole[0]) read[0] = d.readDirect(r.offset(), r.length());
+            }, d, "resync read at " + r.offset());
+            boolean sparse = ok && (hole[0] || allZero(read[0]));
             // Only data that crosses leaves the I/O thread (the scratch buffer is reused by the next item).
             ByteBuffer data = ok && !sparse ? ByteBuffer.allocate(r.length()).put(read[0]).flip() : null;
             return () -> {

@@ -24,6 +24,13 @@ public interface BlockStore extends AutoCloseable {
      */
     default Pinned pin(long offset, int length) throws IOException { return null; }
 
+    /**
+     * True when the store knows without reading that [offset, offset + length) holds no data (a hole of a sparse
+     * file: it reads as zeros); false when it holds data or the store cannot tell (then read it). A full sync of a
+     * mostly sparse disk asks this for every region instead of reading megabytes of zeros on both sides.
+     */
+    default boolean isHole(long offset, int length) throws IOException { return false; }
+
     /** Data of a store held in place for a send; {@link #release()} exactly once, after the send. */
     interface Pinned {
         java.lang.foreign.MemorySegment data();

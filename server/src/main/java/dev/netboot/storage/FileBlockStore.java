@@ -119,6 +119,14 @@ public final class FileBlockStore implements BlockStore {
     /** The first offset at or after {@code offset} holding data, -1 if only holes follow (lets a flatten skip them). */
     long nextData(long offset) throws IOException { return file.nextData(offset); }
 
+    /** SEEK_DATA: the file system's own map of holes (pages written but not yet on disk count as data). */
+    @Override
+    public boolean isHole(long offset, int length) throws IOException {
+        checkBounds(offset, length);
+        long data = nextData(offset);
+        return data < 0 || data >= offset + length;
+    }
+
     @Override
     public long size() { return size; }
 

@@ -21,6 +21,21 @@ class FileBlockStoreTest {
     @TempDir
     Path dir;
 
+    /** Holes are known without reading; a write not yet flushed counts as data (the page cache is asked too). */
+    @Test
+    void holesAreToldApartFromDataWithoutReadingAndAnUnflushedWriteIsData() throws Exception {
+        try (FileBlockStore s = FileBlockStore.createSparse(dir.resolve("h.img"), 8 << 20)) {
+            // createSparse sets the length by writing the last byte: its page is data.
+            assertThat(s.isHole(0, (8 << 20) - 4096)).isTrue();
+            s.write((3 << 20) + 100, ByteBuffer.wrap(new byte[] {1}));
+            assertThat(s.isHole(3 << 20, 1 << 20)).as("a written byte, not flushed").isFalse();
+            assertThat(s.isHole(0, 3 << 20)).isTrue();
+            assertThat(s.isHole(4 << 20, 3 << 20)).isTrue();
+            assertThat(s.isHole(2 << 20, 2 << 20)).as("a range that ends after the data starts").isFalse();
+            assertThatThrownBy(() -> s.isHole(8 << 20, 4096)).isInstanceOf(IOException.class);
+        }
+    }
+
     @Test
     void sparseFileReadsZerosAndKeepsWhatIsWritten() throws Exception {
         Path img = dir.resolve("disks/a.img");
