@@ -395,7 +395,7 @@ public final class Failover {
             witnessSilenceReported = true;
             stopProbing();
             phase = Phase.OUTDATED;
-            out.add(new MarkOutdated("probing the primary, but the witness has been silent for " + (now - witnessAt) / 1_000_000 + " ms: "
+            out.add(new MarkOutdated("probing the primary, but the witness is silent too (for " + (now - witnessAt) / 1_000_000 + " ms): "
                     + "this node may be the one cut off, and the peer may be serving or writing alone unseen: this copy is outdated, "
                     + "no takeover (it resyncs when the link is back; if the peer is gone for good: 'netboot replication promote --force')"));
             return out;
