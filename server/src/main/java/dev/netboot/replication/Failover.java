@@ -454,7 +454,10 @@ public final class Failover {
     private boolean mustFence(long now) {
         if (settings.witnessFreshNanos() == 0) return false;   // no witness: a lone primary serves on, degraded
         boolean peerQuiet = !linkUp || now - peerHeardAt >= settings.fenceQuietNanos();
-        boolean witnessQuiet = now - witnessAt >= settings.witnessFreshNanos();
+        // The same bound as the peer's silence (not just the witness's 4 probe intervals): as early as the fence may
+        // fall, and a primary that took over from a dead peer does not stop for a few lost pings (ReplicationIT saw a
+        // new primary, busy taking over, miss its witness for 412 ms and fence itself with 400 ms).
+        boolean witnessQuiet = now - witnessAt >= Math.max(settings.witnessFreshNanos(), settings.fenceQuietNanos());
         return peerQuiet && witnessQuiet;
     }
 

@@ -236,6 +236,22 @@ class ReplicationIT {
         return r.stdout();
     }
 
+    /**
+     * {@link #load}, tried again when the target did not answer the initiator's one discovery query (0.5 s): right
+     * after a takeover, or on a machine whose two CPUs are busy, that query can go unanswered; nothing was written.
+     */
+    String loadAfterDiscovery(String mode, int seconds, int pattern, String iface) {
+        for (int attempt = 1; ; attempt++) {
+            CommandResult r = cli.exec(Duration.ofSeconds(seconds + 60), loadgen.toString(), "-i", iface, "-s", "1", "-l", "1", "-m", mode,
+                    "-w", "16", "-t", Integer.toString(seconds), "-p", Integer.toString(pattern), "-r", Integer.toString(pattern));
+            if (r.exitCode() != 0 && r.stderr().contains("no answer from") && attempt < 20) continue;
+            if (attempt > 1) System.out.println("load: the target answered discovery at attempt " + attempt);
+            assertThat(r.exitCode()).as(r.stdout() + r.stderr()).isZero();
+            assertThat(r.stdout()).as("no write failed").contains("errors=0");
+            return r.stdout();
+        }
+    }
+
     static String md5(Path file) throws Exception {
         MessageDigest md = MessageDigest.getInstance("MD5");
         try (InputStream in = Files.newInputStream(file)) {
@@ -740,7 +756,11 @@ class ReplicationIT {
                 && failoverStatus(x).startsWith("phase=OUTDATED"), T);
         Thread.sleep(3000);   // 30 probe intervals: without the witness it would have served long ago
         assertThat(standby.text()).as(standby.log()).doesNotContain("failover: serving");
-        load("randwrite", 1, 42, cliLan.peerName());   // the primary serves on, alone
+        try {
+            loadAfterDiscovery("randwrite", 1, 42, cliLan.peerName());   // the primary serves on, alone
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + primary.log() + "\n" + standby.log(), e);
+        }
         awaitIdle(primary);
 
         // The cable is back: the copy (outdated since it went blind: the primary wrote alone meanwhile) is resynced.
@@ -794,10 +814,11 @@ class ReplicationIT {
         CommandResult before = cli.exec(Duration.ofSeconds(30), "aoeping", "-s", "3", "1", "1", client);
         assertThat(before.exitCode()).as("the service MAC answers: " + before.stdout() + before.stderr()).isZero();
 
-        // The primary's cable is pulled.
-        long cut = System.nanoTime();
+        // The primary's cable is pulled (its client port, then the replication port: the nft commands take a
+        // while, so the bound is counted from the end of the cut, when the last frame can have crossed).
         pri.execOk(Duration.ofSeconds(10), "ip", "link", "set", priLan.peerName(), "down");
         cutReplicationLink();
+        long cut = System.nanoTime();
         long fencedAt = -1, standbyServesAt = -1;
         while (System.nanoTime() - cut < Duration.ofSeconds(20).toNanos() && (fencedAt < 0 || standbyServesAt < 0)) {
             long now = System.nanoTime();
@@ -811,13 +832,18 @@ class ReplicationIT {
         // The status file follows a tick (25 ms) and this loop polls every 10 ms; the margin in the core is 300 ms.
         assertThat(fencedAt).as("fenced (" + fencedAt / 1_000_000 + " ms after the cut) before the standby serves (" + standbyServesAt / 1_000_000
                 + " ms)\n" + primary.log()).isLessThan(standbyServesAt);
-        assertThat(fencedAt / 1_000_000).as("within timeout - ping = 800 ms of the last frame, plus the ticks").isLessThan(1100);
+        assertThat(fencedAt / 1_000_000).as("within timeout - ping = 800 ms of the last frame, plus the ticks").isLessThan(1000);
         assertThat(primary.text()).contains("FENCED (term " + oldTerm + ")");
         assertThat(pri.execOk(Duration.ofSeconds(10), "ip", "-o", "link", "show", "dev", "nbsvc0").stdout())
                 .as("the fenced primary's service interface").contains("state DOWN");
         assertThat(primary.cli("replication", "status").stdout()).contains("failover phase=FENCED");
         standby.await("the standby serving", x -> x.text().contains("failover: serving on nbsvc0"), T);
-        load("randwrite", 1, 52, client);          // the clients write on, through the service MAC, to the new primary
+        try {
+            loadAfterDiscovery("randwrite", 1, 52, client);      // the clients write on, through the service MAC, to the new primary
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + primary.log() + "\n" + standby.log() + "\n"
+                    + sby.execOk(Duration.ofSeconds(10), "ip", "-o", "link", "show").stdout(), e);
+        }
         awaitIdle(standby);
 
         // The cable is back: the old primary hears the higher term and stays standby; nothing answers from it.
@@ -828,7 +854,12 @@ class ReplicationIT {
         assertThat(primary.text()).contains("the peer took over while this node was fenced");
         primary.awaitState("up-to-date");
         standby.awaitState("up-to-date");
-        load("randwrite", 1, 53, client);
+        try {
+            loadAfterDiscovery("randwrite", 1, 53, client);
+        } catch (AssertionError e) {
+            throw new AssertionError(e.getMessage() + "\n" + primary.log() + "\n" + standby.log() + "\n"
+                    + sby.execOk(Duration.ofSeconds(10), "ip", "-o", "link", "show").stdout(), e);
+        }
         awaitIdle(standby);
         assertThat(md5(primary.image)).as("the old primary resynced").isEqualTo(md5(standby.image));
         assertThat(primary.text().split("failover: serving on nbsvc0", -1)).as("the old primary served only before the cut").hasSize(2);

@@ -184,9 +184,12 @@ class FailoverProperties {
                 case ISOLATE -> {
                     // Its client-network cable out, which carries the replication link too: each side last heard the
                     // other at most a ping interval before, so each declares the link lost a timeout after that.
-                    if (settings.witnessFreshNanos() == 0 || x.isolated || !x.alive()) return;
+                    // Not while the replication link is cut already: a client cable pulled within a second of a separate
+                    // cut of the link (two faults) lets a standby, whose probes were answered until then, decide within
+                    // a few probe intervals of the cable, before any bound on the witness's silence (docs, "What remains").
+                    if (settings.witnessFreshNanos() == 0 || x.isolated || !x.alive() || cut) return;
                     x.isolated = true;
-                    if (!cut) {
+                    {
                         cut = true;
                         long timeout = settings.linkTimeoutNanos();
                         if (x.linkView) x.lossAt = now + timeout;   // the worst for the fence: it heard the peer just now

@@ -658,4 +658,34 @@ class FailoverTest {
         assertThat(f.serving()).isTrue();
         assertThat(out).contains(new Announce(Role.PRIMARY, 6));
     }
+
+    /**
+     * A standby took over from a dead primary; then the witness falls silent for a while (the router reboots): a few
+     * lost pings do not fence it (the witness's bound for the fence is timeout - ping, 2 s, not its 1 s freshness),
+     * a longer silence with no peer does, and it stays fenced while the link is lost (see docs: "What remains").
+     */
+    @Test
+    void aPrimaryThatTookOverFromADeadPeerFencesOnlyAfterTheWitnessIsSilentForTimeoutMinusPing() {
+        Failover g = Failover.start(W, Role.STANDBY, 4, CopyState.CONSISTENT, 0, new ArrayList<>());
+        g.linkUp(0, false);
+        g.peerAnnouncement(1, Role.PRIMARY, 4);
+        g.copyState(2, CopyState.UP_TO_DATE);
+        g.linkLost(10 * MS);
+        long t = 25;
+        for (; t <= 3000 && !g.serving(); t += 25) {
+            g.witnessAnswered(t * MS - 10 * MS);
+            g.tick(t * MS);
+        }
+        assertThat(g.serving()).isTrue();
+        long silentFrom = t;
+        for (; t <= silentFrom + 1900; t += 25) g.tick(t * MS);
+        assertThat(g.serving()).as("1.9 s of silent witness").isTrue();
+        for (; t <= silentFrom + 2100; t += 25) g.tick(t * MS);
+        assertThat(g.fenced()).isTrue();
+        for (; t <= silentFrom + 10_000; t += 25) {
+            g.witnessAnswered(t * MS);
+            g.tick(t * MS);
+        }
+        assertThat(g.fenced()).as("the link still lost: it cannot tell whether the peer took over").isTrue();
+    }
 }
