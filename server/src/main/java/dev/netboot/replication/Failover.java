@@ -123,8 +123,8 @@ public final class Failover {
          * {@code deadAfterProbes} silent probes, one probe interval each, before it may serve: never before
          * c - ping + timeout + deadAfterProbes x probe (c + 2.75 s);</li>
          * <li>we hear nothing after c, so we are quiet for timeout - ping by c + timeout - ping (c + 2 s), and the
-         * witness, last heard at c or before, is silent for its freshness by then when freshness &le; timeout -
-         * ping ({@link #fenceBeforeTakeover}): the fence falls at c + timeout - ping;</li>
+         * witness, last heard at c or before, has been silent as long by then (the fence waits for the larger of
+         * that and the witness's freshness, see {@link #fenceBeforeTakeover}): the fence falls at c + timeout - ping;</li>
          * <li>the margin is deadAfterProbes x probe (750 ms), less the link's check (100 ms) and the failover's
          * tick (25 ms) that may delay our seeing it.</li>
          * </ul>

@@ -786,7 +786,7 @@ class ReplicationIT {
      * The primary's half of the quorum: the primary's own cable is pulled (its client port and, here a separate
      * wire, the replication link at the same moment). The standby still hears the witness and takes over; the
      * primary, hearing neither its peer nor the witness, takes its service interface down first: fenced before the
-     * standby's earliest takeover (timeout - ping = 800 ms after the last frame, against ping-less timeout plus
+     * standby's earliest takeover (timeout - ping = 800 ms after the last frame, against timeout - ping plus
      * three probes = 1100 ms at the earliest with these timings). When its cable is back it hears the higher
      * term, stays standby with its service interface down, and resyncs.
      */
