@@ -152,7 +152,7 @@ public final class Appliance implements AutoCloseable {
                         new FailoverService.AoeStarter() {
                             @Override public AoeServer ensureAoe() throws IOException { return Appliance.this.ensureAoe(); }
                             @Override public void releaseAoe() { Appliance.this.releaseAoe(); }
-                        });
+                        }, registry);
                 running.add(this.failover);
                 // 'promote --force' and 'demote' reach the server as requests to the replication: the failover decides them.
                 replication.rolesDecidedBy(this.failover);

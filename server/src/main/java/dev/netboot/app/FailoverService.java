@@ -70,8 +70,10 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
     /** What went wrong in the last Serve (for the operator's answer to a forced promotion); null when nothing did. Failover thread only. */
     private String serveProblem;
 
-    private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret)
-            throws IOException {
+    private final io.micrometer.core.instrument.Counter fences;
+
+    private FailoverService(NetbootConfig.Replication r, ReplicationNode node, ServiceAddress address, AoeStarter aoe, Path termFile, byte[] secret,
+                            io.micrometer.core.instrument.MeterRegistry registry) throws IOException {
         this.node = node;
         this.address = address;
         this.aoe = aoe;
@@ -79,11 +81,18 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
         this.stateDir = termFile.getParent();
         this.probeKey = hmac(secret, "netboot failover probe key".getBytes(StandardCharsets.US_ASCII));
         Failover.Settings settings = Failover.Settings.of(TimeUnit.MILLISECONDS.toNanos(r.probeMillis()), r.deadAfterProbes(),
-                TimeUnit.MILLISECONDS.toNanos(r.pingMillis()));
+                TimeUnit.MILLISECONDS.toNanos(r.pingMillis())).withLinkTimeout(TimeUnit.MILLISECONDS.toNanos(r.timeoutMillis()));
         List<java.net.InetAddress> witnesses = WitnessPinger.parse(r.witness());
         // An answer counts for four probe intervals: pinged every interval, each ping waiting up to one.
         if (!witnesses.isEmpty()) settings = settings.withWitness(TimeUnit.MILLISECONDS.toNanos(4L * r.probeMillis()));
+        if (!witnesses.isEmpty() && !settings.fenceBeforeTakeover())
+            log.warn("failover: with these timings (probeMillis {}, deadAfterProbes {}, pingMillis {}, timeoutMillis {}) a primary cut off from its peer "
+                    + "and the witness may stop serving only after the standby could have taken over (both answering AoE for a moment when its "
+                    + "network returns): keep 4 x probeMillis + 125 < timeoutMillis - pingMillis + deadAfterProbes x probeMillis, and "
+                    + "timeoutMillis - pingMillis + 125 below the same", r.probeMillis(), r.deadAfterProbes(), r.pingMillis(), r.timeoutMillis());
         List<FailoverEffect> first = new java.util.ArrayList<>();
+        fences = io.micrometer.core.instrument.Counter.builder("netboot_failover_fences_total")
+                .description("Times this primary stopped serving because it heard neither its peer nor any witness").register(registry);
         // The configured role: the data path starts standby on both nodes and follows this Failover.
         Role configured = ReplicationService.role(r).orElseThrow();
         this.failover = Failover.start(settings, configured, readTerm(termFile), CopyState.CONSISTENT, System.nanoTime(), first);
@@ -107,10 +116,15 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
         return a;
     }
 
-    public static FailoverService start(NetbootConfig config, ServiceAddress address, ReplicationNode node, byte[] secret, AoeStarter aoe)
-            throws IOException {
+    public static FailoverService start(NetbootConfig config, ServiceAddress address, ReplicationNode node, byte[] secret, AoeStarter aoe,
+                                        io.micrometer.core.instrument.MeterRegistry registry) throws IOException {
         Path termFile = ReplicationService.stateDir(Path.of(config.dataDir())).resolve("term");
-        return new FailoverService(config.replication(), node, address, aoe, termFile, secret);
+        FailoverService f = new FailoverService(config.replication(), node, address, aoe, termFile, secret, registry);
+        io.micrometer.core.instrument.Gauge.builder("netboot_failover_fenced", f, x -> x.failover.fenced() ? 1 : 0)
+                .description("1 while this primary is fenced: cut off from its peer and every witness, it serves nothing").register(registry);
+        io.micrometer.core.instrument.Gauge.builder("netboot_failover_serving", f, x -> x.failover.serving() ? 1 : 0)
+                .description("1 while this node serves the disks on the service address").register(registry);
+        return f;
     }
 
     /** Answers the peer's probes on this node's AoE target (only proven ones: see {@link #isPeerProbe}). */
@@ -229,7 +243,11 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
                 // the state seen while the link was up is the one that decides.
                 linkedCopyState(node.status()).ifPresent(c -> run(failover.copyState(now, c)));
             }
+            long heard = node.lastHeardNanos();
+            if (heard != Long.MIN_VALUE) failover.peerHeard(heard);
+            boolean wasFenced = failover.fenced();
             run(failover.tick(now));
+            if (failover.fenced() && !wasFenced) fences.increment();
             switchoverRequest();
             writeStatus();
         } catch (RuntimeException e) {
@@ -398,7 +416,8 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
     public static final String STATUS_FILE = "failover-status";
 
     private void writeStatus() {
-        String s = "phase=" + failover.phase() + " term=" + failover.term() + " link=" + (failover.linkUp() ? "up" : "down") + "\n";
+        String s = "phase=" + failover.phase() + " term=" + failover.term() + " link=" + (failover.linkUp() ? "up" : "down")
+                + (failover.fenced() ? " FENCED: cut off from the peer and every witness, serving nothing until the link shows the peer standby" : "") + "\n";
         if (s.equals(lastStatus)) return;
         try {
             Path tmp = stateDir.resolve(STATUS_FILE + ".tmp");

@@ -109,6 +109,9 @@ final class ReplicationCommand implements Runnable {
         @Override
         int run(Path dataDir) throws IOException {
             status(dataDir).forEach(System.out::println);
+            // With failover: the node's phase (PRIMARY, STANDBY, FENCED...), term and link, as the failover last wrote them.
+            Path failover = ReplicationService.stateDir(dataDir).resolve(FailoverService.STATUS_FILE);
+            if (Files.exists(failover)) System.out.println("failover " + Files.readString(failover).strip());
             return 0;
         }
     }

@@ -39,7 +39,12 @@ import java.util.List;
  * <li>With a witness configured (an address on the client network, e.g. its router), a standby whose link
  * is lost takes over only while the witness answers: when the primary and the witness are both silent, this
  * node is the likelier one to be cut off, and serving there would hand the clients stale data once the
- * network returns (its higher term wins).</li>
+ * network returns (its higher term wins). It is then outdated at once: a primary that is alive writes alone
+ * soon after, so a later takeover (the witness back, the primary dead meanwhile) would lose those writes.</li>
+ * <li>With a witness, the primary's half of the quorum: a primary that has heard neither its peer nor any
+ * witness for as long as the standby needs before it may take over is likelier the one cut off, so it stops
+ * serving ({@link Phase#FENCED}) before the standby can serve; it serves again only when a link to the peer
+ * shows the peer still standby under a term no higher than its own. See {@link Settings#fenceQuietNanos}.</li>
  * <li>Switchover: the primary releases the service address first (clients retransmit into the void for a
  * moment), lets every write in flight complete on both copies, then hands the role over
  * ({@code RoleAnnouncement(STANDBY, term)}); the standby takes over with term + 1 if it is up to date,
@@ -70,7 +75,13 @@ public final class Failover {
          * The operator forces this node primary: probing the service MAC first, since a peer that still answers
          * there serves, and a second server answering for the same MAC would split every client's writes.
          */
-        FORCING
+        FORCING,
+        /**
+         * Was primary, then heard neither its peer nor any witness for {@link Settings#fenceQuietNanos}: the service
+         * address is released, as for a demotion, since the standby may be taking over. Serves again when the
+         * link shows the peer standby with a term no higher than ours; goes standby if it hears a newer primary.
+         */
+        FENCED
     }
 
     /**
@@ -81,8 +92,12 @@ public final class Failover {
     /**
      * @param witnessFreshNanos with a witness: how recent its last answer must be for a takeover; 0 = no witness
      */
-    public record Settings(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos, long witnessFreshNanos) {
+    /**
+     * @param linkTimeoutNanos  the link's timeout: the peer is declared gone after this much silence
+     */
+    public record Settings(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos, long witnessFreshNanos, long linkTimeoutNanos) {
         public Settings {
+            if (linkTimeoutNanos <= 0) throw new IllegalArgumentException("link timeout must be positive");
             if (probeIntervalNanos <= 0) throw new IllegalArgumentException("probe interval must be positive");
             if (deadAfterProbes < 1) throw new IllegalArgumentException("deadAfterProbes must be at least 1");
             if (pingIntervalNanos <= 0) throw new IllegalArgumentException("ping interval must be positive");
@@ -90,13 +105,44 @@ public final class Failover {
         }
 
         public static Settings of(long probeIntervalNanos, int deadAfterProbes, long pingIntervalNanos) {
-            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, 0);
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, 0, 3 * pingIntervalNanos);
+        }
+
+        /** The link's timeout (default: three ping intervals, as the link's own defaults). */
+        public Settings withLinkTimeout(long timeoutNanos) {
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, witnessFreshNanos, timeoutNanos);
+        }
+
+        /**
+         * With a witness: how long a primary may hear nothing from its peer (and no witness for
+         * {@code witnessFreshNanos}) before it stops serving. The arithmetic, from the moment c its cable is cut
+         * (with the defaults: probe 250 ms, 3 probes, ping 1 s, link timeout 3 s, witness 1 s):
+         * <ul>
+         * <li>each side sends something at least every ping interval, so the standby heard us last at c - ping
+         * or later, declares the link lost no earlier than c - ping + timeout, and then needs
+         * {@code deadAfterProbes} silent probes, one probe interval each, before it may serve: never before
+         * c - ping + timeout + deadAfterProbes x probe (c + 2.75 s);</li>
+         * <li>we hear nothing after c, so we are quiet for timeout - ping by c + timeout - ping (c + 2 s), and the
+         * witness, last heard at c or before, has been silent as long by then (the fence waits for the larger of
+         * that and the witness's freshness, see {@link #fenceBeforeTakeover}): the fence falls at c + timeout - ping;</li>
+         * <li>the margin is deadAfterProbes x probe (750 ms), less the link's check (100 ms) and the failover's
+         * tick (25 ms) that may delay our seeing it.</li>
+         * </ul>
+         * Not the loss of the link: ours may be noticed up to a ping interval after the standby's, and the
+         * standby's earliest takeover (its loss + 750 ms) can then come before ours (its loss + 1 s).
+         */
+        public long fenceQuietNanos() { return linkTimeoutNanos - pingIntervalNanos; }
+
+        /** Whether the fence always falls before the standby's earliest takeover (see {@link #fenceQuietNanos}), with 125 ms for the ticks. */
+        public boolean fenceBeforeTakeover() {
+            long fence = Math.max(fenceQuietNanos(), witnessFreshNanos);
+            return fence + 125_000_000L < linkTimeoutNanos - pingIntervalNanos + deadAfterProbes * probeIntervalNanos;
         }
 
         /** A takeover also needs the witness to have answered within {@code freshNanos}. */
         public Settings withWitness(long freshNanos) {
             if (freshNanos <= 0) throw new IllegalArgumentException("witness freshness must be positive");
-            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, freshNanos);
+            return new Settings(probeIntervalNanos, deadAfterProbes, pingIntervalNanos, freshNanos, linkTimeoutNanos);
         }
 
         public static Settings defaults() { return of(250_000_000L, 3, 1_000_000_000L); }
@@ -154,6 +200,11 @@ public final class Failover {
     /** When the witness answered again after holding a takeover back: probes sent before then prove nothing. */
     private long witnessBackAt;
     private boolean witnessBack;
+    /** When the peer was last heard over the link (the adapter's {@link #peerHeard}); for the fence. */
+    private long peerHeardAt;
+    /** While {@link Phase#FENCED}: the term we were fenced under; a peer announcing a higher one took over. */
+    private long fencedTerm;
+    private long fencedAt;
     /** While {@link Phase#FORCING}: where a refusal returns to. */
     private Phase forcedFrom;
 
@@ -174,6 +225,9 @@ public final class Failover {
     public static Failover start(Settings settings, Role configured, long persistedTerm, CopyState copy, long now, List<FailoverEffect> out) {
         Failover f = new Failover(settings, configured, persistedTerm);
         f.copy = copy;
+        // The primary's fence counts the witness silent from here when it never answered.
+        f.witnessAt = now;
+        f.peerHeardAt = now;
         if (configured == Role.PRIMARY) {
             f.phase = Phase.STARTING;
             out.add(new Report("started as primary (term " + persistedTerm + "): looking for a primary already serving before serving"));
@@ -192,12 +246,23 @@ public final class Failover {
     /** A primary without its peer may acknowledge writes only its own copy holds. */
     public boolean writesAlone() { return alone && phase == Phase.PRIMARY; }
     public Role role() { return phase == Phase.PRIMARY || phase == Phase.DRAINING ? Role.PRIMARY : Role.STANDBY; }
+    public boolean fenced() { return phase == Phase.FENCED; }
+
+    /**
+     * The adapter's news that something arrived from the peer over the link at {@code at} (any frame: pings
+     * too). Feed it before each {@link #tick}: the fence counts the peer's silence from it, not from the loss of
+     * the link, which is declared a whole timeout after the last frame.
+     */
+    public void peerHeard(long at) {
+        if (at - peerHeardAt > 0) peerHeardAt = at;
+    }
 
     /** The replication link is up (handshake done). {@code iWinTies}: this node's id is the larger. */
     public List<FailoverEffect> linkUp(long now, boolean iWinTies) {
         List<FailoverEffect> out = new ArrayList<>();
         this.linkUp = true;
         this.alone = false;
+        peerHeardAt = now;
         this.iWinTies = iWinTies;
         // peerRole is not cleared here but at the loss of the link: the peer's announcement over this link
         // may be heard just before its "up" (the two travel different ways in an adapter), and forgetting it
@@ -248,8 +313,8 @@ public final class Failover {
                     startProbing(now, settings.slowWait(configured), out);
                 }
             }
-            // FORCING: never with the link up (a link-up ends it).
-            case OUTDATED, PROBING, FORCING -> { }
+            // FORCING: never with the link up (a link-up ends it). FENCED: silent already; it waits for the link.
+            case OUTDATED, PROBING, FORCING, FENCED -> { }
         }
         return out;
     }
@@ -318,9 +383,22 @@ public final class Failover {
 
     public List<FailoverEffect> tick(long now) {
         List<FailoverEffect> out = new ArrayList<>();
+        if (phase == Phase.PRIMARY && mustFence(now)) fence(now, out);
+        if (phase == Phase.FENCED) resumeIfPeerStandby(now, out);
         if (phase == Phase.PRIMARY && !linkUp && !alone && now - linkLostAt >= settings.aloneAfterNanos()) {
             alone = true;
             out.add(new WriteAlone("the standby had time to find this node alive: acknowledging writes alone (degraded)"));
+        }
+        if (phase == Phase.PROBING && settings.witnessFreshNanos() > 0 && now - witnessAt > settings.witnessFreshNanos()) {
+            // Blind for a while: probes sent then went nowhere, and meanwhile the peer may have taken over (or, primary,
+            // gone on alone) and died. Whatever it wrote would be missing here (FailoverProperties found both).
+            witnessSilenceReported = true;
+            stopProbing();
+            phase = Phase.OUTDATED;
+            out.add(new MarkOutdated("probing the primary, but the witness is silent too (for " + (now - witnessAt) / 1_000_000 + " ms): "
+                    + "this node may be the one cut off, and the peer may be serving or writing alone unseen: this copy is outdated, "
+                    + "no takeover (it resyncs when the link is back; if the peer is gone for good: 'netboot replication promote --force')"));
+            return out;
         }
         if ((phase != Phase.PROBING && phase != Phase.STARTING && phase != Phase.FORCING) || !probeOutstanding) return out;
         if (now - probeSentAt < settings.probeIntervalNanos) return out;
@@ -333,13 +411,18 @@ public final class Failover {
         boolean mayDecide = silentProbes >= settings.deadAfterProbes && (phase == Phase.STARTING ? startingMayDecide : now - probingSince >= probeWait);
         // Only a takeover from a lost link asks the witness: a starting primary decides with the peer connected.
         if (mayDecide && phase == Phase.PROBING && witnessSilent(now)) {
-            if (!witnessSilenceReported) {
-                witnessSilenceReported = true;
-                out.add(new Report("the primary answers no probe, but the witness is silent too: this node may be the one cut off; "
-                        + "no takeover until the witness answers (the probes go on)"));
-            }
-            mayDecide = false;
-            silentProbes = 0;   // once the witness is back, a whole new series of silent probes
+            // Not "wait for the witness, then decide": a primary that is alive (only we are cut off) acknowledges
+            // writes alone from (deadAfterProbes + 1) probe intervals after our loss of the link (aloneAfterNanos,
+            // its loss a ping interval at most before ours), believing we found it alive; a new series of silent
+            // probes after the witness returns always ends later, so a primary that died meanwhile left writes
+            // this copy lacks (FailoverProperties found it: a takeover without acknowledged writes).
+            witnessSilenceReported = true;
+            stopProbing();
+            phase = Phase.OUTDATED;
+            out.add(new MarkOutdated("the primary answers no probe, but the witness is silent too: this node may be the one cut off, and "
+                    + "the primary may be writing alone: this copy is outdated, no takeover (it resyncs when the link is back; if the "
+                    + "primary is gone for good: 'netboot replication promote --force')"));
+            return out;
         }
         if (!mayDecide) {
             // Keep looking: the last deadAfterProbes probes must be silent at the moment we decide.
@@ -364,6 +447,59 @@ public final class Failover {
         return out;
     }
 
+    /**
+     * The primary's half of the quorum: with a witness, neither the peer nor any witness heard for as long as
+     * the standby needs before it may take over ({@link Settings#fenceQuietNanos}).
+     */
+    private boolean mustFence(long now) {
+        if (settings.witnessFreshNanos() == 0) return false;   // no witness: a lone primary serves on, degraded
+        boolean peerQuiet = !linkUp || now - peerHeardAt >= settings.fenceQuietNanos();
+        // The same bound as the peer's silence (not just the witness's 4 probe intervals): as early as the fence may
+        // fall, and a primary that took over from a dead peer does not stop for a few lost pings (ReplicationIT saw a
+        // new primary, busy taking over, miss its witness for 412 ms and fence itself with 400 ms).
+        boolean witnessQuiet = now - witnessAt >= Math.max(settings.witnessFreshNanos(), settings.fenceQuietNanos());
+        return peerQuiet && witnessQuiet;
+    }
+
+    private void fence(long now, List<FailoverEffect> out) {
+        phase = Phase.FENCED;
+        fencedTerm = term;
+        alone = false;
+        fencedAt = now;
+        out.add(new StopServing("FENCED (term " + term + "): neither the peer (silent " + (now - peerHeardAt) / 1_000_000 + " ms"
+                + (linkUp ? "" : ", link lost") + ") nor any witness ("
+                + "silent " + (now - witnessAt) / 1_000_000 + " ms) answers: this node is likelier the one cut off from the client network, "
+                + "and the standby may take over now; no write is acknowledged from here on (clients retransmit to whichever server serves). "
+                + "It serves again by itself when the link shows the peer still standby; check this node's client-network cable and switch port"
+                + "; if the peer is gone for good and this node's network is fine: 'netboot replication promote --force'"));
+        // The address is down before this runs, so what it completes reaches no client: it only lets writes that
+        // waited for the peer finish on this copy (they are in the bitmap) so the data path can become standby and
+        // dial the peer; held back, the node would stay primary and never dial, and a peer that took over (it
+        // does not dial either) would never meet it.
+        out.add(new WriteAlone("fenced: writes in flight complete on this copy only, unacknowledged (the service address is down)"));
+    }
+
+    /**
+     * Fenced: serve again once the link shows the peer standby (it did not take over) and our copy fit to serve,
+     * if this is the configured primary; the configured standby becomes standby (see inside).
+     */
+    private void resumeIfPeerStandby(long now, List<FailoverEffect> out) {
+        // Heard since the fence: on a link that never dropped, the role the peer announced before is only still
+        // true if it is talking again (a peer that had lost the link would have reconnected and announced anew).
+        if (!linkUp || peerHeardAt - fencedAt <= 0 || peerRole != Role.STANDBY) return;
+        if (configured == Role.STANDBY) {
+            // While connected only the configured primary decides to serve (a restarted one does, from STARTING, on
+            // the same news "the peer is standby"): two deciders would both serve (found by FailoverProperties).
+            phase = Phase.STANDBY;
+            out.add(new Report("fenced until now; the link is back and the peer is standby: this node is the configured standby, so it "
+                    + "does not serve again by itself; the configured primary serves when it (re)starts"));
+            return;
+        }
+        if (copy != CopyState.UP_TO_DATE) return;
+        takeOver(now, "fenced until now, and the link is back with the peer still standby (term " + term + ", fenced under " + fencedTerm
+                + "): serving again", out);
+    }
+
     /** The peer's {@code RoleAnnouncement} arrived over the link. */
     public List<FailoverEffect> peerAnnouncement(long now, Role role, long peerTerm) {
         List<FailoverEffect> out = new ArrayList<>();
@@ -385,7 +521,11 @@ public final class Failover {
                     term = peerTerm;
                     out.add(new PersistTerm(term));
                 }
-                if (phase == Phase.STARTING || phase == Phase.PROBING || phase == Phase.HANDED_OFF) {
+                if (phase == Phase.FENCED) {
+                    phase = Phase.OUTDATED;
+                    out.add(new MarkOutdated("the peer took over while this node was fenced (its term " + peerTerm + ", ours was " + fencedTerm
+                            + "): standby; this copy resyncs from it (failback)"));
+                } else if (phase == Phase.STARTING || phase == Phase.PROBING || phase == Phase.HANDED_OFF) {
                     stopProbing();
                     phase = phase == Phase.HANDED_OFF || copy == CopyState.UP_TO_DATE ? Phase.STANDBY : phase == Phase.PROBING ? Phase.OUTDATED : Phase.STANDBY;
                     out.add(new Report("the peer is primary (term " + peerTerm + "): standby"));
@@ -394,6 +534,12 @@ public final class Failover {
             return out;
         }
         // The peer says standby.
+        if (phase == Phase.FENCED && peerTerm > fencedTerm) {
+            // It served under a newer term while we were fenced and has stopped since: its writes decide, not us.
+            phase = Phase.OUTDATED;
+            out.add(new MarkOutdated("the peer served under term " + peerTerm + " while this node was fenced (term " + fencedTerm
+                    + "): standby; the generation identifiers decide the resync"));
+        }
         if (peerTerm > term) {
             term = peerTerm;
             out.add(new PersistTerm(term));

@@ -148,6 +148,7 @@ public final class ReplicationNode implements AutoCloseable {
     private Role peerRole;
     private volatile boolean established;
     private volatile Instant lastHeard;
+    private volatile long lastHeardNanos = Long.MIN_VALUE;
     private volatile String lastDisconnect = "never connected";
     private long backoffMillis = 100;
     private boolean closed;
@@ -565,6 +566,8 @@ public final class ReplicationNode implements AutoCloseable {
     public void announce(Role role, long term) { loop.execute(() -> send(new RoleAnnouncement(role, term))); }
     /** When the last bytes from the peer arrived (any frame counts: pings come every pingInterval), if ever. */
     public Optional<Instant> lastHeardFromPeer() { return Optional.ofNullable(lastHeard); }
+    /** The same on {@link System#nanoTime}'s clock (for the failover's fence); {@link Long#MIN_VALUE} if never. */
+    public long lastHeardNanos() { return lastHeardNanos; }
     /** Why the last connection ended. */
     public String lastDisconnect() { return lastDisconnect; }
     public Set<String> disks() { return java.util.Collections.unmodifiableSet(disks.keySet()); }
@@ -984,7 +987,9 @@ public final class ReplicationNode implements AutoCloseable {
                 ByteBuffer bytes = ByteBuffer.allocate(buf.readableBytes());
                 buf.readBytes(bytes);
                 lastHeard = Instant.now();
-                run(link.received(bytes.flip(), System.nanoTime()));
+                long at = System.nanoTime();
+                lastHeardNanos = at;
+                run(link.received(bytes.flip(), at));
             } finally {
                 buf.release();
             }
