@@ -453,6 +453,10 @@ public final class Failover {
      */
     private boolean mustFence(long now) {
         if (settings.witnessFreshNanos() == 0) return false;   // no witness: a lone primary serves on, degraded
+        // Writing alone already (the standby found this node alive and is outdated, or this node took over from a dead
+        // peer): no peer can take over any more, so a fence would protect nothing and only stop the last server
+        // when the witness goes away (a router rebooting). The fence guards the moments before that.
+        if (alone) return false;
         boolean peerQuiet = !linkUp || now - peerHeardAt >= settings.fenceQuietNanos();
         // The same bound as the peer's silence (not just the witness's 4 probe intervals): as early as the fence may
         // fall, and a primary that took over from a dead peer does not stop for a few lost pings (ReplicationIT saw a
