@@ -18,16 +18,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.io.RandomAccessFile;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -37,7 +34,6 @@ import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -124,30 +120,12 @@ class ReplicationIT {
             output.clear();
             // A killed server's last status must not be read as the new one's.
             Files.deleteIfExists(ReplicationService.statusFile(dataDir));
-            List<String> cmd = new ArrayList<>(javaCommand());
-            cmd.add("serve");
-            for (String s : sets) cmd.addAll(List.of("--set", s));
-            process = ns.start(cmd.toArray(String[]::new));
-            Process p = process;
-            Thread.ofVirtual().start(() -> {
-                try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-                    for (String line; (line = r.readLine()) != null; ) output.add(line);
-                } catch (IOException ignored) {
-                    // the process is gone
-                }
-            });
+            process = ServeProcess.serve(ns, sets, output);
             return this;
         }
 
         void kill() {
-            if (process == null) return;
-            process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
-            process.destroyForcibly();
-            try {
-                process.waitFor(10, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ServeProcess.kill(process);
             process = null;
         }
 
@@ -212,12 +190,7 @@ class ReplicationIT {
         return m.find() ? m.group(1) : null;
     }
 
-    private static List<String> javaCommand() {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        Path jar = Path.of("target", "netboot.jar").toAbsolutePath();
-        if (Files.isRegularFile(jar)) return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-jar", jar.toString());
-        return List.of(java, "-Xmx256m", "--enable-native-access=ALL-UNNAMED", "-cp", System.getProperty("java.class.path"), "dev.netboot.cli.Main");
-    }
+    private static List<String> javaCommand() { return ServeProcess.javaCommand(); }
 
     void startPair() throws Exception {
         String p = replicationLink.hostSideAddress().getHostAddress(), s = replicationLink.peerAddress().getHostAddress();
