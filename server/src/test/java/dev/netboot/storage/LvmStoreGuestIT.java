@@ -96,6 +96,14 @@ class LvmStoreGuestIT {
                 assertThat(store.list()).isEmpty();
             } catch (Throwable e) {
                 System.out.println("guest console:\n" + guest.console());
+                // The kernel's own account (its console shows warnings only): once, in CI, a dd onto a thin snapshot
+                // hung for the whole 120 s and passed on every rerun; what dm-thin or the block layer said is the clue.
+                try {
+                    System.out.println("guest dmesg:\n" + guest.runner().execute(List.of("sh", "-c", "dmesg | tail -n 60; cat /proc/loadavg; free"),
+                            Duration.ofSeconds(20)).stdout());
+                } catch (Exception dmesg) {
+                    System.out.println("guest dmesg: not readable (" + dmesg + ")");
+                }
                 throw e;
             }
         }
