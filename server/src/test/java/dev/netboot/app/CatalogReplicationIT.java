@@ -53,10 +53,7 @@ class CatalogReplicationIT {
 
     @BeforeAll
     static void buildLoadGenerator() throws Exception {
-        loadgen = Files.createTempDirectory("catalog-it").resolve("aoe-loadgen");
-        Path source = Path.of("..", "bench", "aoe-loadgen.c").toAbsolutePath().normalize();
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", loadgen.toString(), source.toString()).inheritIO().start();
-        assertThat(gcc.waitFor()).as("gcc " + source).isZero();
+        loadgen = ServeProcess.buildLoadGenerator("catalog-it");
     }
 
     @BeforeEach

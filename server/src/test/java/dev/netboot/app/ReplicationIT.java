@@ -63,10 +63,7 @@ class ReplicationIT {
 
     @BeforeAll
     static void buildLoadGenerator() throws Exception {
-        loadgen = Files.createTempDirectory("repl-it").resolve("aoe-loadgen");
-        Path source = Path.of("..", "bench", "aoe-loadgen.c").toAbsolutePath().normalize();
-        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", loadgen.toString(), source.toString()).inheritIO().start();
-        assertThat(gcc.waitFor()).as("gcc " + source).isZero();
+        loadgen = ServeProcess.buildLoadGenerator("repl-it");
     }
 
     @BeforeEach

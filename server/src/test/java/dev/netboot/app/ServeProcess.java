@@ -47,6 +47,15 @@ final class ServeProcess {
         return p;
     }
 
+    /** bench/aoe-loadgen.c, the userspace AoE initiator the two-server ITs write with, built into a fresh temporary folder. */
+    static Path buildLoadGenerator(String prefix) throws IOException, InterruptedException {
+        Path loadgen = Files.createTempDirectory(prefix).resolve("aoe-loadgen");
+        Path source = Path.of("..", "bench", "aoe-loadgen.c").toAbsolutePath().normalize();
+        Process gcc = new ProcessBuilder("gcc", "-O2", "-o", loadgen.toString(), source.toString()).inheritIO().start();
+        if (gcc.waitFor() != 0) throw new IOException("gcc " + source + " failed (exit " + gcc.exitValue() + ")");
+        return loadgen;
+    }
+
     /** kill -9 of the server and its children (ip netns exec's), waiting up to 10 s for it to be gone. */
     static void kill(Process process) {
         if (process == null) return;
