@@ -2,6 +2,7 @@ package dev.netboot.app;
 
 import dev.netboot.tftp.MalformedPacketException;
 import dev.netboot.tftp.TftpCodec;
+import dev.netboot.tftp.TftpError;
 import dev.netboot.tftp.TftpPacket;
 
 import java.io.IOException;
@@ -77,6 +78,36 @@ public final class BootFileExercise {
                     default -> throw new IOException("unexpected " + packet + " for " + file);
                 }
             }
+        }
+    }
+
+    /**
+     * Asks for {@code file}'s size the way UEFI PXE firmware does before it fetches it: a request with tsize,
+     * then ERROR 8 in answer to the OACK. Returns the size the server told.
+     */
+    public static long tftpSizeQuery(InetSocketAddress server, String file) throws IOException {
+        try (DatagramChannel ch = DatagramChannel.open()) {
+            ch.bind(new InetSocketAddress(server.getAddress(), 0));
+            ch.socket().setSoTimeout((int) TIMEOUT.toMillis());
+            ch.send(TftpCodec.encode(new TftpPacket.ReadRequest(file, "octet", Map.of("tsize", "0"))), server);
+            byte[] in = new byte[2048];
+            java.net.DatagramPacket p = new java.net.DatagramPacket(in, in.length);
+            try {
+                ch.socket().receive(p);
+            } catch (SocketTimeoutException e) {
+                throw new IOException("no answer from " + server + " to a size query for " + file, e);
+            }
+            TftpPacket packet;
+            try {
+                packet = TftpCodec.decode(ByteBuffer.wrap(p.getData(), 0, p.getLength()));
+            } catch (MalformedPacketException e) {
+                throw new IOException("malformed packet from " + p.getSocketAddress(), e);
+            }
+            if (!(packet instanceof TftpPacket.OptionAck oack) || !oack.options().containsKey("tsize")) {
+                throw new IOException("no tsize in the answer for " + file + ": " + packet);
+            }
+            ch.send(TftpCodec.encode(new TftpPacket.Error(TftpError.OPTION_REFUSED, "User aborted the transfer")), p.getSocketAddress());
+            return Long.parseLong(oack.options().get("tsize"));
         }
     }
 
