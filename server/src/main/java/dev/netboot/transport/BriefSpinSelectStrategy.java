@@ -12,12 +12,21 @@ import java.util.function.LongSupplier;
  * exit on virtual machines) per packet, which is most of a lock-step TFTP block's round trip.
  * An idle loop blocks after {@code spinNanos}, so an idle server uses no CPU.
  *
- * <p>Polling pays only when the answer comes within the spin. A PC that takes longer to answer each block
- * (a PC under qemu TCG: 0.2-2 ms) made every spin run out in vain: ~100 µs of CPU per block, taken from
- * that very PC when they share the CPUs ({@code bench/tftp-cpu.sh}). So a spin that runs out without I/O
- * makes the loop skip spinning for the next 1, 3, 7 ... up to {@value #MAX_SKIP} quiet periods; I/O that
- * comes within {@code spinNanos} of the previous I/O (a quick peer, whether we spun or blocked) ends the
- * skipping at once.
+ * <p>Polling pays only when the answer comes soon: a spin that waits most of {@code spinNanos} for it
+ * costs that CPU every packet, and where the peer shares the CPUs (a PC under qemu TCG on the same host,
+ * 80-200 µs a block) it takes that CPU from the very process that must produce the answer, so the answer
+ * comes later still. Measured with bench/boot.sh's uefi-secure row and a packet capture: the spin made the
+ * PC's own turnaround 142 µs (median) against 80 µs without it, its kernel took 3.0-3.5 s against 2.3 s,
+ * and the server used 2.4 s of CPU per boot against 1.8 s. So the loop keeps a moving average of the time
+ * between its I/O events (gaps longer than {@value #IDLE_GAPS} spins are idleness, not round trips, and are
+ * left out) and spins only while that average is under half the spin: a peer that answers in tens of
+ * microseconds (atftp on the same host: 36 MB/s with the spin, 27 without) is polled for, a slow one is not,
+ * and one answer that happens to be quick does not start the spinning again. The average of a loop that
+ * blocks includes its own wake-up, so a quick peer first met while blocking may stay unpolled (atftp then
+ * gets what it gets with the spin off); probing it now and then was tried and made the qemu PCs' transfers
+ * bimodal (2.2 or 3.9 s), since one quick answer caught by a probe started spins that slowed the PC again.
+ * A spin that runs out without I/O (the peer went quiet) makes the loop skip spinning for the next 1, 3,
+ * 7 ... up to {@value #MAX_SKIP} quiet periods, unless I/O comes back within the spin.
  *
  * <p>A loop that does not spin blocks without polling first (Netty's own strategy does the same): that poll
  * was one epoll_wait() system call per packet that found nothing, since the blocking wait returns the I/O
@@ -28,6 +37,8 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
 
     /** At most this many quiet periods in a row go without a spin: then one spin probes again. */
     static final int MAX_SKIP = 63;
+    /** Gaps between I/O events longer than this many spins are idleness and do not enter the average. */
+    static final int IDLE_GAPS = 20;
 
     private final long spinNanos;
     private final LongSupplier clock;
@@ -38,6 +49,8 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
     private int penalty;
     private int skip;
     private long spinsInVain;
+    /** Moving average (weight 1/4) of the time between I/O events, idle gaps left out; 0: spin from the start. */
+    private long averageGap;
     /** The last answer was SELECT: the next call comes after a blocking wait. */
     private boolean blocked;
 
@@ -65,7 +78,7 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
         }
         if (!periodDecided) {
             periodDecided = true;
-            spinningThisPeriod = skip == 0;
+            spinningThisPeriod = skip == 0 && peerIsQuick();
             if (skip > 0) skip--;
         }
         if (spinningThisPeriod) {
@@ -74,7 +87,7 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
                 if (ready > 0) activity(now);
                 return ready;   // 0: the loop comes straight back, which is the spin
             }
-            // The spin ran out with nothing to read: the peer answers slower than we poll.
+            // The spin ran out with nothing to read: the peer went quiet or answers slower than we poll.
             spinningThisPeriod = false;
             spinsInVain++;
             penalty = Math.min(penalty * 2 + 1, MAX_SKIP);
@@ -85,13 +98,20 @@ final class BriefSpinSelectStrategy implements SelectStrategy {
     }
 
     private void activity(long now) {
-        if (now - lastActivity < spinNanos) {
+        long gap = now - lastActivity;
+        if (gap >= 0 && gap < IDLE_GAPS * spinNanos) averageGap += (gap - averageGap) / 4;
+        if (gap < spinNanos && peerIsQuick()) {
             penalty = 0;
             skip = 0;
         }
         lastActivity = now;
         periodDecided = false;
         spinningThisPeriod = false;
+    }
+
+    /** Whether I/O has lately come within half a spin of the previous I/O: only then does polling pay. */
+    private boolean peerIsQuick() {
+        return averageGap < spinNanos / 2;
     }
 
     /** Spins that ran out without I/O so far (for tests). */

@@ -60,20 +60,43 @@ class BriefSpinSelectStrategyTest {
         long[] clock = {1_000_000_000L};
         BriefSpinSelectStrategy s = new BriefSpinSelectStrategy(SPIN, () -> clock[0]);
         long polls = wastedPolls(s, clock, 300, 1000);
-        // Polling after every block would cost 100 polls a block (100 000); one probe per 64 blocks remains.
-        assertThat(polls).isLessThan(100L * 1000 / 20);
-        assertThat(s.spinsInVain()).isBetween(1000L / 64, 1000L / 64 + 8);
+        // Polling after every block would cost 100 polls a block (100 000): the first spin runs out, then none.
+        assertThat(polls).isLessThan(2 * 100L);
+        assertThat(s.spinsInVain()).isBetween(1L, 2L);
     }
 
     @Test
-    void aPeerThatTurnsQuickIsPolledForAgainAtOnce() throws Exception {
+    void aPeerThatAnswersWithinTheSpinButSlowlyIsNotSpunFor() throws Exception {
+        long[] clock = {1_000_000_000L};
+        BriefSpinSelectStrategy s = new BriefSpinSelectStrategy(SPIN, () -> clock[0]);
+        // A PC under qemu TCG on the same host: 80 µs a block. Each spin would catch the answer, after 80 polls
+        // that take the CPU the PC needs to answer (bench/boot.sh, uefi-secure: its kernel 3.0-3.5 s against 2.3 s).
+        long polls = wastedPolls(s, clock, 80, 1000);
+        assertThat(polls).as("polls over 1000 blocks, against 80 000 for a spin every block: a few while the average learns").isLessThan(80L * 10);
+    }
+
+    @Test
+    void oneQuickAnswerAmongSlowOnesDoesNotStartTheSpinning() throws Exception {
+        long[] clock = {1_000_000_000L};
+        BriefSpinSelectStrategy s = new BriefSpinSelectStrategy(SPIN, () -> clock[0]);
+        wastedPolls(s, clock, 120, 100);
+        long polls = 0;
+        for (int i = 0; i < 100; i++) {
+            polls += wastedPolls(s, clock, i % 10 == 0 ? 20 : 120, 1);
+        }
+        // A spin every block would cost 90 × 100 + 10 × 20 polls; the old rule spun after each quick answer.
+        assertThat(polls).isLessThan(20L * 3);
+    }
+
+    @Test
+    void aPeerThatTurnsQuickIsPolledForAgainWithinAFewRoundTrips() throws Exception {
         long[] clock = {1_000_000_000L};
         BriefSpinSelectStrategy s = new BriefSpinSelectStrategy(SPIN, () -> clock[0]);
         wastedPolls(s, clock, 300, 200);
         long inVain = s.spinsInVain();
         long polls = wastedPolls(s, clock, 30, 100);
         assertThat(s.spinsInVain()).isEqualTo(inVain);
-        assertThat(polls).as("from the first quick answer on, every wait is polled").isGreaterThan(29L * 98);
+        assertThat(polls).as("after a dozen quick answers, every wait is polled").isGreaterThan(29L * 85);
     }
 
     @Test
