@@ -34,9 +34,7 @@ public final class BootFileExercise {
 
     /** Reads {@code file} over TFTP with {@code blksize}, acknowledging each block; returns the bytes received. */
     public static long tftpRead(InetSocketAddress server, String file, int blksize) throws IOException {
-        try (DatagramChannel ch = DatagramChannel.open()) {
-            ch.bind(new InetSocketAddress(server.getAddress(), 0));
-            ch.socket().setSoTimeout((int) TIMEOUT.toMillis());
+        try (DatagramChannel ch = openClient(server)) {
             Map<String, String> options = new LinkedHashMap<>();
             options.put("tsize", "0");
             options.put("blksize", Integer.toString(blksize));
@@ -54,12 +52,7 @@ public final class BootFileExercise {
                 } catch (SocketTimeoutException e) {
                     throw new IOException("no answer from " + server + " for " + file + " after " + received + " bytes", e);
                 }
-                TftpPacket packet;
-                try {
-                    packet = TftpCodec.decode(ByteBuffer.wrap(p.getData(), 0, p.getLength()));
-                } catch (MalformedPacketException e) {
-                    throw new IOException("malformed packet from " + p.getSocketAddress(), e);
-                }
+                TftpPacket packet = decode(p);
                 InetSocketAddress peer = (InetSocketAddress) p.getSocketAddress();
                 switch (packet) {
                     case TftpPacket.OptionAck oack -> {
@@ -86,9 +79,7 @@ public final class BootFileExercise {
      * then ERROR 8 in answer to the OACK. Returns the size the server told.
      */
     public static long tftpSizeQuery(InetSocketAddress server, String file) throws IOException {
-        try (DatagramChannel ch = DatagramChannel.open()) {
-            ch.bind(new InetSocketAddress(server.getAddress(), 0));
-            ch.socket().setSoTimeout((int) TIMEOUT.toMillis());
+        try (DatagramChannel ch = openClient(server)) {
             ch.send(TftpCodec.encode(new TftpPacket.ReadRequest(file, "octet", Map.of("tsize", "0"))), server);
             byte[] in = new byte[2048];
             java.net.DatagramPacket p = new java.net.DatagramPacket(in, in.length);
@@ -97,17 +88,33 @@ public final class BootFileExercise {
             } catch (SocketTimeoutException e) {
                 throw new IOException("no answer from " + server + " to a size query for " + file, e);
             }
-            TftpPacket packet;
-            try {
-                packet = TftpCodec.decode(ByteBuffer.wrap(p.getData(), 0, p.getLength()));
-            } catch (MalformedPacketException e) {
-                throw new IOException("malformed packet from " + p.getSocketAddress(), e);
-            }
+            TftpPacket packet = decode(p);
             if (!(packet instanceof TftpPacket.OptionAck oack) || !oack.options().containsKey("tsize")) {
                 throw new IOException("no tsize in the answer for " + file + ": " + packet);
             }
             ch.send(TftpCodec.encode(new TftpPacket.Error(TftpError.OPTION_REFUSED, "User aborted the transfer")), p.getSocketAddress());
             return Long.parseLong(oack.options().get("tsize"));
+        }
+    }
+
+    /** A client socket beside the server's address, with the exercise's receive timeout. */
+    private static DatagramChannel openClient(InetSocketAddress server) throws IOException {
+        DatagramChannel ch = DatagramChannel.open();
+        try {
+            ch.bind(new InetSocketAddress(server.getAddress(), 0));
+            ch.socket().setSoTimeout((int) TIMEOUT.toMillis());
+            return ch;
+        } catch (IOException | RuntimeException e) {
+            ch.close();
+            throw e;
+        }
+    }
+
+    private static TftpPacket decode(java.net.DatagramPacket p) throws IOException {
+        try {
+            return TftpCodec.decode(ByteBuffer.wrap(p.getData(), 0, p.getLength()));
+        } catch (MalformedPacketException e) {
+            throw new IOException("malformed packet from " + p.getSocketAddress(), e);
         }
     }
 
