@@ -1,5 +1,6 @@
 package dev.netboot.app;
 
+import dev.netboot.aoe.TargetAddress;
 import dev.netboot.disks.DiskCatalog;
 import dev.netboot.disks.DiskCloner;
 import dev.netboot.disks.DiskEntry;
@@ -128,8 +129,29 @@ public final class CatalogReplication implements AutoCloseable {
     /** Standby: whether the primary's latest boot state is applied here (for this connection). */
     public boolean inSyncWithPeer() { return inSyncWithPeer; }
 
-    /** Standby: a disk the primary's Hello names that the catalog here lacks yet; the link is renewed once the state that has it is applied. */
-    public void deferDisk(String name) { deferredDisks.add(name); }
+    /**
+     * Standby: a disk the primary's Hello names that the catalog here lacked; the link is renewed once the state that
+     * has it is applied. Decided on the mirror's thread, after any state being applied: one that brought the disk
+     * meanwhile renews the link now, or the disk would wait for a state that may never come.
+     */
+    public void deferDisk(String name) {
+        thread.execute(() -> {
+            TargetAddress address = TargetAddress.parse(name);
+            boolean arrived;
+            try {
+                arrived = !replacing.contains(name)
+                        && catalog.list().stream().anyMatch(e -> e.target().equals(address) && Files.exists(Path.of(e.path())));
+            } catch (IOException | RuntimeException e) {
+                arrived = false;   // unreadable now: waits for the next applied state, as before
+            }
+            if (!arrived) {
+                deferredDisks.add(name);
+            } else if (node.connected()) {
+                log.info("catalog mirror: disk {} the primary replicates arrived in the catalog meanwhile: renewing the link to take it", name);
+                node.reconnect();
+            }
+        });
+    }
 
     /** Standby: the copy of this disk is being replaced by a new one (the primary re-imaged it); ask again once the state is applied. */
     public boolean replacing(String name) { return replacing.contains(name); }
@@ -480,10 +502,12 @@ public final class CatalogReplication implements AutoCloseable {
         for (DiskEntry e : mine.values()) {
             if (theirs.contains(e.address()) || !before.contains(e.address())) continue;
             // Removed on the primary: removed here too (the file goes with it: a stale copy must not be served after a takeover).
+            boolean leftReplication = true;
             try {
                 node.removeDisks(List.of(e.address())).get(10, java.util.concurrent.TimeUnit.SECONDS);
             } catch (Exception ex) {
                 problems.add("disk " + e.address() + ": leaving replication: " + ex);
+                leftReplication = false;
             }
             catalog.remove(e.target());
             if (mirrorInventory)
@@ -493,6 +517,9 @@ public final class CatalogReplication implements AutoCloseable {
             if (cloner.holds(p)) cloner.deleteCopy(p);
             else log.warn("catalog mirror: disk {} was removed on the primary; its copy {} is not a disk of this server's store (disks.store): left in place", e.address(), p);
             ReplicaFiles.recordMirroredPrimaryFile(stateDir(), e.address(), "");   // no copy here mirrors anything now
+            // Nor does its replica state describe a copy: a new disk at the address starts blank (a thin volume has no
+            // file identity by which a new one would be told from the old).
+            if (leftReplication) ReplicaFiles.discard(stateDir(), e.address());
             log.info("catalog mirror: disk {} ({}) removed as on the primary", e.address(), e.path());
         }
     }

@@ -406,7 +406,7 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
         log.warn("failover: operator asked for a switchover: {}", answer);
         writeStatus(); // before the answer, so the command never reads the phase from before it
         try {
-            Files.writeString(stateDir.resolve("switchover." + nonce + ".result"), answer + "\n");
+            OperatorFiles.put(stateDir.resolve("switchover." + nonce + ".result"), answer + "\n");
         } catch (IOException e) {
             log.warn("failover: cannot answer the switchover request: {}", e.getMessage());
         }
@@ -420,9 +420,7 @@ public final class FailoverService implements AutoCloseable, ReplicationService.
                 + (failover.fenced() ? " FENCED: cut off from the peer and every witness, serving nothing until the link shows the peer standby" : "") + "\n";
         if (s.equals(lastStatus)) return;
         try {
-            Path tmp = stateDir.resolve(STATUS_FILE + ".tmp");
-            Files.writeString(tmp, s);
-            Files.move(tmp, stateDir.resolve(STATUS_FILE), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+            OperatorFiles.put(stateDir.resolve(STATUS_FILE), s);
             lastStatus = s;
         } catch (IOException e) {
             log.warn("failover: cannot write {}: {}", STATUS_FILE, e.getMessage());

@@ -129,9 +129,7 @@ public final class ReplicationService implements AutoCloseable {
 
     private void writeStatus() {
         try {
-            Path tmp = stateDir.resolve("status.tmp");
-            Files.writeString(tmp, statusText());
-            Files.move(tmp, stateDir.resolve("status"), java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            OperatorFiles.put(stateDir.resolve("status"), statusText());
         } catch (IOException | RuntimeException e) {
             log.warn("replication: cannot write the status file: {}", e.getMessage());
         }
@@ -163,7 +161,7 @@ public final class ReplicationService implements AutoCloseable {
                 };
                 result.whenComplete((text, error) -> {
                     try {
-                        Files.writeString(answer, error == null ? "ok " + text + "\n"
+                        OperatorFiles.put(answer, error == null ? "ok " + text + "\n"
                                 : "error " + (error instanceof java.util.concurrent.CompletionException c && c.getCause() != null ? c.getCause().getMessage() : error.getMessage()) + "\n");
                     } catch (IOException e) {
                         log.warn("replication: cannot answer {}: {}", answer, e.getMessage());
@@ -460,11 +458,12 @@ public final class ReplicationService implements AutoCloseable {
                 log.warn("replication: the catalog here has {} already ({}) but replication could not use it; not creating another", name, existing.get().path());
                 return Optional.empty();
             }
-            if (mirror != null && !mirror.inSyncWithPeer()) {
-                // The primary's catalog (with this disk: a clone of an image, perhaps) is on its way: a plain
-                // file made now would copy the image's data through the disk's full sync.
+            if (mirror != null) {
+                // The catalog's mirror makes the copies of the primary's disks (a clone of the local image copy where the
+                // primary's disk is one). Its catalog may be behind even when the last state applied (a re-image comes as
+                // a removal, then the new disk): a blank disk made here would race the mirror's own copy for the address.
                 mirror.deferDisk(name);
-                log.info("replication: {} waits for the primary's catalog (it is asked for again once that is applied)", name);
+                log.info("replication: {} waits for the primary's catalog (it joins once the catalog's mirror has made its copy)", name);
                 return Optional.empty();
             }
             Path file = dev.netboot.disks.DiskCatalog.defaultImage(dataDir, address);
@@ -472,6 +471,9 @@ public final class ReplicationService implements AutoCloseable {
                 log.warn("replication: {} exists but is not in the catalog; not overwriting it (remove it or add it with 'netboot disk export')", file);
                 return Optional.empty();
             }
+            // A new copy starts blank: state left under the name by an earlier disk (removed while this server was down)
+            // would describe another copy, and a thin volume has no file identity to tell them apart.
+            dev.netboot.replication.ReplicaFiles.discard(stateDir(dataDir), name);
             // Made by this node's store (disks.store), as its own disks are: a sparse file there, or a thin volume.
             file = cloner.copyOf(Optional.empty(), "disk-" + name, size, file);
             catalog.add(new DiskEntry(name, file.toString(), List.of(), false, false));

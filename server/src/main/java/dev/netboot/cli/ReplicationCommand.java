@@ -1,6 +1,7 @@
 package dev.netboot.cli;
 
 import dev.netboot.app.FailoverService;
+import dev.netboot.app.OperatorFiles;
 import dev.netboot.app.ReplicationService;
 import dev.netboot.config.ConfigLoader;
 import dev.netboot.config.NetbootConfig;
@@ -89,9 +90,8 @@ final class ReplicationCommand implements Runnable {
             Path dir = ReplicationService.requestDir(dataDir);
             Files.createDirectories(dir);
             String id = UUID.randomUUID().toString();
-            Path tmp = dir.resolve(id + ".tmp"), req = dir.resolve(id + ".request"), answer = dir.resolve(id + ".answer");
-            Files.writeString(tmp, request + "\n");
-            Files.move(tmp, req, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Path req = dir.resolve(id + ".request"), answer = dir.resolve(id + ".answer");
+            OperatorFiles.put(req, request + "\n");
             long end = System.nanoTime() + timeout.toNanos();
             while (!Files.exists(answer)) {
                 if (System.nanoTime() > end) throw new IllegalStateException("no answer to '" + request + "' within " + timeout.toSeconds() + " s");
@@ -227,7 +227,7 @@ final class ReplicationCommand implements Runnable {
             }
             String nonce = HexFormat.of().formatHex(SecureRandom.getSeed(8));
             Path result = dir.resolve("switchover." + nonce + ".result");
-            Files.writeString(dir.resolve(FailoverService.SWITCHOVER_REQUEST), nonce + "\n");
+            OperatorFiles.put(dir.resolve(FailoverService.SWITCHOVER_REQUEST), nonce + "\n");
             long deadline = System.nanoTime() + timeout * 1_000_000_000L;
             while (!Files.exists(result)) {
                 if (System.nanoTime() > deadline) {
