@@ -475,13 +475,17 @@ bench_round() {  # STACK N RUN KIND
   local logged
   [[ $stack == ours ]] && logged=$(($(wc -l <"$dir/server.log") + 1)) || logged=$(($(wc -l <"$dir/dnsmasq.log") + 1))
   c0=$(cpu_ticks "${pids[@]}")
+  local j0 j1
+  [[ $stack == ours ]] && j0=$(jit_ticks "$SERVER_PID")
   power_on "$n" "$dir" "$kind"
   await_pcs "$n" "$dir"
   c1=$(cpu_ticks "${pids[@]}")
+  [[ $stack == ours ]] && j1=$(jit_ticks "$SERVER_PID")
   [[ -n $dump ]] && stop "$dump"
   # user + system time of the server process(es) from power-on until the last PC was off, per PC
   CPU_PER_BOOT=$(awk -v a="$c0" -v b="$c1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / hz / n }')
   RAW["$stack|$key-cpu"]+="$CPU_PER_BOOT "
+  [[ $stack == ours ]] && RAW["ours|$key-jit"]+="$(awk -v a="$j0" -v b="$j1" -v hz="$(getconf CLK_TCK)" -v n="$n" 'BEGIN { printf "%.2f", (b - a) / hz / n }') "
   "stop_$stack"
   RAW["$stack|$key-via"]+="$(transport_of "$stack" "$dir" "$logged") "
   collect "$stack" "$key" "$n" "$dir"
@@ -510,6 +514,17 @@ cpu_ticks() {  # PID...
   for p in "$@"; do
     # fields after "(comm)": utime and stime are the 12th and 13th
     [[ -r /proc/$p/stat ]] && t=$((t + $(sed 's/^.*) //' "/proc/$p/stat" | awk '{ print $12 + $13 }')))
+  done
+  echo "$t"
+}
+
+# CPU time (clock ticks) of the JVM's JIT compiler threads so far: how much of a boot's server CPU went to compiling
+# (a compiler thread that exited meanwhile is not counted, so this is a lower bound).
+jit_ticks() {  # PID
+  local task t=0
+  for task in /proc/"$1"/task/*; do
+    [[ $(cat "$task/comm" 2>/dev/null) == *Compiler* ]] || continue
+    t=$((t + $(sed 's/^.*) //' "$task/stat" 2>/dev/null | awk '{ print $12 + $13 }')))
   done
   echo "$t"
 }
@@ -600,7 +615,7 @@ report() {
     echo
     echo "| | ours | dnsmasq + vblade | ours / peer (goal ≤ 1.0×) | kernel + initrd by: ours / peer | waiting on the servers: ours / peer (s) | ratio | server CPU per boot: ours / peer (s) | largest step, ours (s) |"
     echo "|---|---:|---:|---:|---|---:|---:|---:|---|"
-    local kind rows=() first=${KINDS%% *} k2 on pn oc pc
+    local kind rows=() first=${KINDS%% *} k2 on pn oc pc oj
     for kind in $KINDS; do
       rows+=("$kind.one-mean|$kind: 1 PC (s)")
       ((CLIENTS > 1)) && rows+=("$kind.many-mean|$kind: $CLIENTS PCs at once, mean (s)" "$kind.many-max|$kind: $CLIENTS PCs at once, slowest (s)")
@@ -616,8 +631,8 @@ report() {
       elif [[ $key == *-mean ]]; then
         k2=${key%-mean}
         on=$(med_of "${RAW[ours|$k2-net]:-}") pn=$(med_of "${RAW[peer|$k2-net]:-}")
-        oc=$(med_of "${RAW[ours|$k2-cpu]:-}") pc=$(med_of "${RAW[peer|$k2-cpu]:-}")
-        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | $(via ours "$k2") / $(via peer "$k2") | $(fmt "$on") / $(fmt "$pn") | $(ratio "$on" "$pn") | $(fmt2 "$oc") / $(fmt2 "$pc") | $(largest_step ours "$k2") |"
+        oc=$(med_of "${RAW[ours|$k2-cpu]:-}") pc=$(med_of "${RAW[peer|$k2-cpu]:-}") oj=$(med_of "${RAW[ours|$k2-jit]:-}")
+        echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | $(via ours "$k2") / $(via peer "$k2") | $(fmt "$on") / $(fmt "$pn") | $(ratio "$on" "$pn") | $(fmt2 "$oc") (JIT $(fmt2 "$oj")) / $(fmt2 "$pc") | $(largest_step ours "$k2") |"
       else
         echo "| ${row#*|} | $(fmt "$o") | $(fmt "$p") | $(ratio "$o" "$p") | | | | | |"
       fi
@@ -629,7 +644,8 @@ report() {
     echo "the image's init) is the emulated CPU's: the same work for both stacks, and what other load on the host"
     echo "stretches most, so on a busy machine the total ratio says little and this one says what the servers did."
     echo "*Server CPU*: user + system seconds of ours (the JVM) or of dnsmasq + every vblade (+ python3 http.server"
-    echo "for uefi-http) from power-on until the PC was off, per PC. *Largest step*: the longest gap between two"
+    echo "for uefi-http) from power-on until the PC was off, per PC; in brackets the part ours' JIT compiler threads"
+    echo "used (compiling code paths the warm-up did not reach). *Largest step*: the longest gap between two"
     echo "successive milestones below, ours; it bounds the row."
     echo
     echo "Where the time goes: seconds from power-on at which each step was first seen on the console,"
