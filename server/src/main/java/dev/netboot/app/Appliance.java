@@ -124,6 +124,7 @@ public final class Appliance implements AutoCloseable {
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             bootFiles = files;
             if (config.tftp().enabled()) warmUpTftp();
+            prepareInitrds();
             if (bootServicesFollowRole()) {
                 log.info("DHCP and TFTP start when this node serves as primary (replication.serviceIp {} moves with the role; a standby is silent)",
                         config.replication().serviceIp());
@@ -435,6 +436,19 @@ public final class Appliance implements AutoCloseable {
                 Duration.ofMillis(t.minTimeoutMillis()), Duration.ofMillis(t.maxTimeoutMillis()), Duration.ofMillis(t.giveUpAfterMillis()));
         return new TftpSettings(listen, t.maxWindowSize(), t.maxBlockSize(), t.maxTransfers(), t.maxTransfersPerClient(),
                 retransmit, config.tuning().tftpGso());
+    }
+
+    /**
+     * Every image's initrd, built in the background once the services start, so no PC waits for its image's build
+     * (which a template or image change still brings: the cache is checked against the recipe on each request).
+     */
+    private void prepareInitrds() {
+        List<String> names = inventory.images().stream().map(dev.netboot.inventory.Image::name).toList();
+        if (names.isEmpty()) return;
+        dev.netboot.boot.initrd.ImageFileProvider images = services.imageFiles();
+        Thread.ofVirtual().name("initrd-prepare").start(() -> {
+            for (String name : names) images.prepare(name);
+        });
     }
 
     /** tuning.tftpWarmUpBlocks: see {@link TftpWarmUp}. Once per process; a failure is logged, never fatal. */

@@ -26,6 +26,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
@@ -79,6 +80,11 @@ public final class InitrdBuilder {
         log.info("built initrd for image {}: kernel {}, {} modules, {} bytes, {} ms (hash {})", image, recipe.kernelVersion,
                 recipe.modules.size(), built.bytes().length, (System.nanoTime() - started) / 1_000_000, recipe.hash.substring(0, 12));
         return built;
+    }
+
+    /** The initrd last built for {@code image}, if any (it may be stale: {@link #build} checks the recipe). */
+    public Optional<Initrd> built(String image) {
+        return Optional.ofNullable(cache.get(image));
     }
 
     /** One kernel module as it goes into the initrd. @param target path inside the initrd, decompressed */
