@@ -124,6 +124,7 @@ public final class Appliance implements AutoCloseable {
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             bootFiles = files;
             if (config.tftp().enabled()) warmUpTftp();
+            if (!aoeInterfaces().isEmpty()) warmUpAoe();
             prepareInitrds();
             if (bootServicesFollowRole()) {
                 log.info("DHCP and TFTP start when this node serves as primary (replication.serviceIp {} moves with the role; a standby is silent)",
@@ -449,6 +450,23 @@ public final class Appliance implements AutoCloseable {
         Thread.ofVirtual().name("initrd-prepare").start(() -> {
             for (String name : names) images.prepare(name);
         });
+    }
+
+    /** tuning.aoeWarmUpFrames: see {@link AoeWarmUp}. Once per process; a failure is logged, never fatal. */
+    private void warmUpAoe() {
+        int frames = config.tuning().aoeWarmUpFrames();
+        if (frames <= 0) return;
+        NetbootConfig.Aoe a = config.aoe();
+        try {
+            Duration took = AoeWarmUp.run(frames, a.bufferCount(), a.packetRing(), config.tuning().aoeSpinNanos(),
+                    new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads()), services.dataDir());
+            log.info("AoE warmed up: {} frames to a target of its own on the loopback interface in {} ms, so the first PCs' disks get compiled code (tuning.aoeWarmUpFrames)",
+                    frames, took.toMillis());
+        } catch (IOException | RuntimeException e) {
+            log.warn("AoE warm-up skipped ({}); the first PCs' disk reads run slower until the JIT catches up", e.toString());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** tuning.tftpWarmUpBlocks: see {@link TftpWarmUp}. Once per process; a failure is logged, never fatal. */

@@ -47,7 +47,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Initrd("initrd-templates", "/bin/busybox"),
                 new NetbootConfig.Disks("file", "", "", 1, "", 100, 30, List.of()),
                 new NetbootConfig.Web("webadmin", ""),
-                new NetbootConfig.Tuning(100, 0, true, false, true, 32768),
+                new NetbootConfig.Tuning(100, 0, true, false, true, 32768, 20000),
                 new NetbootConfig.Installers("installers"),
                 new NetbootConfig.Replication("none", "", "0.0.0.0:7789", "", "", false, 100L << 20, 1000, 3000,
                         "", "", "", "nbservice0", 250, 3, "", "", "", ""));

@@ -230,7 +230,9 @@ public record NetbootConfig(
             @JsonPropertyDescription("Send a TFTP window as one UDP GSO datagram where the kernel offers it")
             boolean tftpGso,
             @JsonPropertyDescription("TFTP blocks the server serves itself over loopback at start, before DHCP and TFTP open, so a restarted server's first lockstep kernel fetches (GRUB, PXELINUX, shim) run JIT-compiled code; 0 = none")
-            int tftpWarmUpBlocks) {}
+            int tftpWarmUpBlocks,
+            @JsonPropertyDescription("AoE frames the server's own initiator sends an AoE target of its own on the loopback interface at start, before AoE opens, so the first PC's disk is served by JIT-compiled code; 0 = none")
+            int aoeWarmUpFrames) {}
 
     /**
      * The replicated standby (docs/replication.md): every client disk mirrored synchronously to a peer

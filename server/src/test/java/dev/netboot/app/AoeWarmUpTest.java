@@ -1,0 +1,31 @@
+package dev.netboot.app;
+
+import dev.netboot.storage.ReadTuning;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The start-up warm-up of the AoE path talks to a target of its own over the loopback interface, through both receive
+ * paths, and checks what it reads (a failure throws: the appliance logs it and starts without the warm-up).
+ */
+class AoeWarmUpTest {
+
+    @TempDir Path scratch;
+
+    @Test
+    void framesGoThroughTheRealServerOnLoopbackWithTheRingAndWithRecvmmsg() throws Exception {
+        for (boolean ring : new boolean[]{true, false}) {
+            Duration took = AoeWarmUp.run(3000, 64, ring, 0, ReadTuning.DEFAULT, scratch);
+            assertThat(took).isPositive();
+        }
+        try (var left = Files.list(scratch)) {
+            assertThat(left.toList()).as("scratch disks removed").isEmpty();
+        }
+    }
+}
