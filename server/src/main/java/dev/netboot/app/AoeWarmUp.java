@@ -54,6 +54,11 @@ final class AoeWarmUp {
     private static final int DISK_BYTES = 4 << 20;
     /** Frames in flight, as the Linux driver keeps a window of them. */
     private static final int WINDOW = 16;
+    /**
+     * Set in every tag: the Linux aoe driver ignores replies whose tag has it (aoenet_rcv), and on the loopback
+     * device it would see ours, and take the warm-up's targets for disks, on a host with the module loaded.
+     */
+    private static final int FOREIGN_TAG = 1 << 31;
     /** What an MTU of 1500 carries: the initiators PCs boot with ask for this many sectors per frame. */
     private static final int SECTORS = 2;
 
@@ -99,9 +104,9 @@ final class AoeWarmUp {
                         AoeMessage m = kind == 0 ? ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0])
                                 : kind < 16 ? ata(Ata.WRITE_SECTORS_EXT, SECTORS, lba, Arrays.copyOfRange(pattern, at, at + SECTORS * Ata.SECTOR))
                                 : ata(Ata.READ_SECTORS_EXT, SECTORS, lba, new byte[0]);
-                        if (kind >= 16 && disk.equals(CLONE)) cloneReads.put(tag, lba);
+                        if (kind >= 16 && disk.equals(CLONE)) cloneReads.put(FOREIGN_TAG | tag, lba);
                         window.add(new AoeFrame(target, INITIATOR, new AoeHeader(AoeHeader.VERSION, false, false, 0, disk.shelf(), disk.slot(),
-                                AoeCommand.ATA, tag), m));
+                                AoeCommand.ATA, FOREIGN_TAG | tag), m));
                         lba = (lba + SECTORS) % sectors;
                     }
                     exchange(initiator, rx, window, window.size(), cloneReads, pattern);
@@ -122,7 +127,7 @@ final class AoeWarmUp {
 
     private static AoeFrame config(MacAddress target) {
         return new AoeFrame(target, INITIATOR, new AoeHeader(AoeHeader.VERSION, false, false, 0, AoeHeader.ANY_SHELF, AoeHeader.ANY_SLOT,
-                AoeCommand.QUERY_CONFIG, 0), new AoeMessage.QueryConfig(0, 0, 0, 1, AoeMessage.QueryConfig.READ, ByteBuffer.allocate(0)));
+                AoeCommand.QUERY_CONFIG, FOREIGN_TAG), new AoeMessage.QueryConfig(0, 0, 0, 1, AoeMessage.QueryConfig.READ, ByteBuffer.allocate(0)));
     }
 
     private static AoeMessage.Ata ata(int command, int count, long lba, byte[] data) {
@@ -146,8 +151,9 @@ final class AoeWarmUp {
             for (int i = 0; i < n; i++) {
                 if (rx.outgoing(i)) continue;
                 ByteBuffer frame = rx.received(i);
-                // A reply: to us, with the response flag (the server sees our requests, and we see its replies once).
+                // A reply: to us, with the response flag and our tag bit (the server sees our requests, and we see its replies once).
                 if (frame.limit() < AoeCodec.ETHERNET_HEADER + AoeCodec.AOE_HEADER || !MacAddress.read(frame, 0).equals(INITIATOR)) continue;
+                if ((frame.getInt(AoeCodec.ETHERNET_HEADER + 6) & FOREIGN_TAG) == 0) continue;
                 if ((frame.get(AoeCodec.ETHERNET_HEADER) & AoeHeader.FLAG_RESPONSE) == 0) continue;
                 if ((frame.get(AoeCodec.ETHERNET_HEADER) & AoeHeader.FLAG_ERROR) != 0)
                     throw new IOException("the warm-up's AoE server answered with an error");
