@@ -1587,7 +1587,7 @@ public final class ReplicationNode implements AutoCloseable {
             return () -> {
                 if (!ok || d.replica.state() != ReplicaState.SYNC_TARGET) return;
                 log.info("replication: resync of {} complete: {} MiB written here, {} MiB crossed the link, in {} s", d.name, p.doneBytes() >> 20,
-                        p.transferredBytes() >> 20, String.format("%.1f", (System.nanoTime() - d.resyncStart) / 1e9));
+                        p.transferredBytes() >> 20, String.format("%.2f", (System.nanoTime() - d.resyncStart) / 1e9));
                 runDisk(d, d.replica.resyncComplete(d.peerIds.resyncedAsSource()));
             };
         });

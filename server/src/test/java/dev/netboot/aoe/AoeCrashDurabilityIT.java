@@ -380,8 +380,21 @@ class AoeCrashDurabilityIT {
         }
 
         int diskFd(Path image) {
+            return Integer.parseInt(diskOpen(image).result().split("\\s")[0]);
+        }
+
+        /**
+         * The open of the disk: calls on its fd number before it are another file's (the server's AoE warm-up at start
+         * reads and writes scratch disks of its own, at the same LBAs, and closes them before the real target opens).
+         */
+        Call diskOpen(Path image) {
             return calls.stream().filter(c -> c.name().equals("openat") && c.args().contains("\"" + hex(image.toString()) + "\""))
-                    .map(c -> Integer.parseInt(c.result().split("\\s")[0])).findFirst().orElseThrow();
+                    .findFirst().orElseThrow(() -> new AssertionError("strace shows no open of " + image));
+        }
+
+        /** A frame from or to the test's target (the warm-up's targets, on the loopback interface, have shelf 65534). */
+        private static boolean ofTheTarget(byte[] f) {
+            return f.length >= 20 && ((f[16] & 0xFF) << 8 | f[17] & 0xFF) == SHELF && (f[18] & 0xFF) == SLOT;
         }
 
         /**
@@ -392,10 +405,11 @@ class AoeCrashDurabilityIT {
          */
         void assertWritesBeforeReplies(Path image) {
             String fd = Integer.toString(diskFd(image));
+            int opened = diskOpen(image).ended();
             Map<Long, Integer> written = new HashMap<>(); // LBA -> log line where its pwrite64 returned
             Map<Long, Call> replied = new HashMap<>();    // LBA -> first sendmmsg carrying its reply
             for (Call c : calls) {
-                if (c.name().equals("pwrite64") && c.args().startsWith(fd + ",") && c.result().startsWith(Integer.toString(SECTORS_PER_FRAME * 512))) {
+                if (c.name().equals("pwrite64") && c.started() > opened && c.args().startsWith(fd + ",") && c.result().startsWith(Integer.toString(SECTORS_PER_FRAME * 512))) {
                     String[] parts = c.args().split(",\\s*");
                     written.putIfAbsent(Long.parseLong(parts[parts.length - 1].trim()) / 512, c.ended());
                 }
@@ -404,7 +418,7 @@ class AoeCrashDurabilityIT {
                     while (m.find()) {
                         byte[] f = unescape(m.group(1));
                         // A write reply: AoE command 0 (ATA), response flag, write flag echoed in the ATA flags.
-                        if (f.length < 34 || f[19] != 0 || (f[14] & 0x08) == 0 || (f[24] & 1) == 0) continue;
+                        if (f.length < 34 || !ofTheTarget(f) || f[19] != 0 || (f[14] & 0x08) == 0 || (f[24] & 1) == 0) continue;
                         long lba = 0;
                         for (int i = 5; i >= 0; i--) lba = lba << 8 | (f[28 + i] & 0xFF);
                         replied.putIfAbsent(lba, c);
@@ -421,6 +435,13 @@ class AoeCrashDurabilityIT {
             }
         }
 
+        /** The first string strace printed among a call's arguments (sendto's buffer), as bytes. */
+        private static byte[] firstString(String args) {
+            Matcher m = STRING.matcher(args);
+            return m.find() ? unescape(m.group(1)) : new byte[0];
+        }
+
+        private static final Pattern STRING = Pattern.compile("\"((?:\\\\x[0-9a-f]{2})*)\"");
         private static final Pattern IOV = Pattern.compile("iov_base=\"((?:\\\\x[0-9a-f]{2})*)\"");
 
         /** How strace -xx prints a string. */
@@ -439,11 +460,12 @@ class AoeCrashDurabilityIT {
         /** The FLUSH reply (the only frame sent alone, with send → sendto) follows a successful fdatasync of the disk. */
         void assertFlushRepliesAfterFdatasync(Path image) {
             String fd = Integer.toString(diskFd(image));
-            List<Call> sends = calls.stream().filter(c -> c.name().equals("sendto")).toList();
+            int opened = diskOpen(image).ended();
+            List<Call> sends = calls.stream().filter(c -> c.name().equals("sendto") && c.started() > opened && ofTheTarget(firstString(c.args()))).toList();
             assertThat(sends).as("the FLUSH reply").isNotEmpty();
             for (Call send : sends) {
                 boolean synced = calls.stream().anyMatch(c -> c.name().equals("fdatasync")
-                        && c.args().equals(fd) && c.result().startsWith("0") && c.ended() < send.started());
+                        && c.args().equals(fd) && c.result().startsWith("0") && c.started() > opened && c.ended() < send.started());
                 assertThat(synced).as("fdatasync(" + fd + ") returned 0 before " + send).isTrue();
             }
         }
