@@ -375,12 +375,12 @@ class AoeCrashDurabilityIT {
         }
 
         String openFlags(Path image) {
-            return calls.stream().filter(c -> c.name().equals("openat") && c.args().contains("\"" + hex(image.toString()) + "\""))
-                    .map(Call::args).findFirst().orElseThrow(() -> new AssertionError("strace shows no open of " + image));
+            return diskOpen(image).args();
         }
 
-        int diskFd(Path image) {
-            return Integer.parseInt(diskOpen(image).result().split("\\s")[0]);
+        /** The fd an open returned. */
+        private static String fdOf(Call open) {
+            return open.result().split("\\s")[0];
         }
 
         /**
@@ -404,8 +404,9 @@ class AoeCrashDurabilityIT {
          * wrote on another thread without waiting, shows up as a reply logged before its write.
          */
         void assertWritesBeforeReplies(Path image) {
-            String fd = Integer.toString(diskFd(image));
-            int opened = diskOpen(image).ended();
+            Call open = diskOpen(image);
+            String fd = fdOf(open);
+            int opened = open.ended();
             Map<Long, Integer> written = new HashMap<>(); // LBA -> log line where its pwrite64 returned
             Map<Long, Call> replied = new HashMap<>();    // LBA -> first sendmmsg carrying its reply
             for (Call c : calls) {
@@ -459,8 +460,9 @@ class AoeCrashDurabilityIT {
 
         /** The FLUSH reply (the only frame sent alone, with send → sendto) follows a successful fdatasync of the disk. */
         void assertFlushRepliesAfterFdatasync(Path image) {
-            String fd = Integer.toString(diskFd(image));
-            int opened = diskOpen(image).ended();
+            Call open = diskOpen(image);
+            String fd = fdOf(open);
+            int opened = open.ended();
             List<Call> sends = calls.stream().filter(c -> c.name().equals("sendto") && c.started() > opened && ofTheTarget(firstString(c.args()))).toList();
             assertThat(sends).as("the FLUSH reply").isNotEmpty();
             for (Call send : sends) {
