@@ -158,8 +158,8 @@ fill_dirty() { # target-bytes pattern: random 4 KiB writes until about target by
 
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
-resync_line() { # -> "MiB-written seconds" of the standby's last completed resync of 1.1
-  sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s.*/\1 \2/p' "$work/s.log" | tail -1
+resync_line() { # -> "MiB-written seconds move flush" of the standby's last completed resync of 1.1
+  sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s (\([0-9.]*\) s to move, \([0-9.]*\) s to flush).*/\1 \2 \3 \4/p' "$work/s.log" | tail -1
 }
 
 u_seq="0 0 0" u_rand="0 0 0" r_seq="0 0 0" r_rand="0 0 0"
@@ -188,7 +188,7 @@ fi
 echo "replicated (primary + standby, protocol C); the standby's first sync is the full sync ..." >&2
 start p primary; start s standby
 wait_state p up-to-date 900; wait_state s up-to-date 900
-read -r full_moved full < <(resync_line)
+read -r full_moved full full_move full_flush < <(resync_line)
 wait_aoe
 if [[ " $phases " == *" writes "* ]]; then
   warm
@@ -207,7 +207,8 @@ if [[ " $phases " == *" resync "* ]]; then
   ip -n "$ns_p" link set pr1 up
   wait_state s up-to-date 600
   wait_state p up-to-date 60
-  read -r cut_moved cut < <(resync_line)
+  read -r cut_moved cut cut_move cut_flush < <(resync_line)
+  [ -n "${KEEP_LOGS:-}" ] && cp "$work/s.log" "$KEEP_LOGS/s-link-cut.log"
   echo "quick resync of ~1 % dirty regions after the standby's restart ..." >&2
   stop s
   wait_state p degraded 30
@@ -216,7 +217,7 @@ if [[ " $phases " == *" resync "* ]]; then
   : > "$work/s.log"
   start s standby
   wait_state s up-to-date 600
-  read -r quick_moved quick < <(resync_line)
+  read -r quick_moved quick quick_move quick_flush < <(resync_line)
 fi
 stop p; stop s
 [ "$(md5sum < "$work/disk-s.img")" = "$(md5sum < "$work/disk-p.img")" ] && same=yes || same=NO
@@ -238,11 +239,11 @@ if [[ " $phases " == *" writes "* ]]; then
   fi
   echo
 fi
-echo "| resync (resyncBytesPerSecond=0) | bytes | time | ratio | per byte |"
-echo "|---|---|---|---|---|"
+echo "| resync (resyncBytesPerSecond=0) | bytes | time | moving / flushing (s) | ratio | per byte |"
+echo "|---|---|---|---|---|---|"
 if [[ " $phases " == *" resync "* ]]; then
-  awk -v d="$cut_dirty" -v g="$gib" -v m="$cut_moved" -v t="$cut" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync after a link cut | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
-  awk -v d="$dirty" -v g="$gib" -v m="$quick_moved" -v t="$quick" -v f="$full" -v fm="$full_moved" 'BEGIN { printf "| quick resync after the standby restarted (its JVM cold) | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
+  awk -v d="$cut_dirty" -v g="$gib" -v m="$cut_moved" -v t="$cut" -v f="$full" -v fm="$full_moved" -v mv="$cut_move" -v fl="$cut_flush" 'BEGIN { printf "| quick resync after a link cut | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.2f / %.2f | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, mv, fl, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
+  awk -v d="$dirty" -v g="$gib" -v m="$quick_moved" -v t="$quick" -v f="$full" -v fm="$full_moved" -v mv="$quick_move" -v fl="$quick_flush" 'BEGIN { printf "| quick resync after the standby restarted (its JVM cold) | %.2f %% of the disk dirty (%d MiB resynced) | %.2f s | %.2f / %.2f | %.4f × full | %.2f × full |\n", 100 * d / (g * 2^30), m, t, mv, fl, t / f, (t / (m > 0 ? m : 1)) / (f / fm) }'
 fi
-awk -v m="$full_moved" -v t="$full" 'BEGIN { printf "| full sync | %d MiB | %.2f s | 1 | 1 |\n", m, t }'
+awk -v m="$full_moved" -v t="$full" -v mv="$full_move" -v fl="$full_flush" 'BEGIN { printf "| full sync | %d MiB | %.2f s | %.2f / %.2f | 1 | 1 |\n", m, t, mv, fl }'
 echo "both copies identical at the end: $same"

@@ -44,8 +44,8 @@ public final class PeerLink {
         record Close(String reason) implements LinkEffect {}
         /** A disk's effect other than a send (storage, client acks, reports), for that disk's executor. */
         record ForDisk(String disk, ReplicaEffect effect) implements LinkEffect {}
-        /** Resync source: read the range and answer with {@link #resyncData} or {@link #resyncSparse}. */
-        record ReadForPeer(String disk, long offset, int length) implements LinkEffect {}
+        /** Resync source: read the ranges and answer them together with {@link #resyncAnswer}. */
+        record ReadForPeer(String disk, List<Range> ranges) implements LinkEffect {}
         /** Verify: hash the range and answer with {@link #verifyDigest}. */
         record DigestForPeer(String disk, long offset, int length) implements LinkEffect {}
         /** A message for the adapter's resync planner, verify run or failover logic. */
@@ -178,7 +178,7 @@ public final class PeerLink {
                 else out.add(new LinkEffect.Deliver(r));
             });
             case ResyncRequest r -> disk(r.disk(), out).ifPresent(d -> {
-                if (d.state() == ReplicaState.SYNC_SOURCE) out.add(new LinkEffect.ReadForPeer(r.disk(), r.offset(), r.length()));
+                if (d.state() == ReplicaState.SYNC_SOURCE) out.add(new LinkEffect.ReadForPeer(r.disk(), r.ranges()));
                 else out.add(new LinkEffect.Report(r.disk() + ": resync request while " + d.state() + "; ignored"));
             });
             case VerifyRequest v -> disk(v.disk(), out).ifPresent(d -> out.add(new LinkEffect.DigestForPeer(v.disk(), v.offset(), v.length())));
@@ -273,11 +273,8 @@ public final class PeerLink {
         return out;
     }
 
-    public List<LinkEffect> resyncData(String disk, long offset, ByteBuffer data, long now) { return send(new ResyncData(disk, offset, data), now); }
-    public List<LinkEffect> resyncSparse(String disk, long offset, int length, long now) { return send(new ResyncSparse(disk, offset, length), now); }
-
-    /** A clone's range that is still its image's, when the peer holds the same image: see {@link ResyncBase}. */
-    public List<LinkEffect> resyncBase(String disk, long offset, int length, long now) { return send(new ResyncBase(disk, offset, length), now); }
+    /** The answer to one resync request: what this node holds of each asked range, and the bytes of those it sends. */
+    public List<LinkEffect> resyncAnswer(String disk, List<Piece> pieces, ByteBuffer data, long now) { return send(new ResyncAnswer(disk, pieces, data), now); }
     public List<LinkEffect> verifyDigest(String disk, long offset, int length, ByteBuffer digest, long now) { return send(new VerifyDigest(disk, offset, length, digest), now); }
 
     /** The clock: pings while idle, and the verdict on a silent peer. Call at least every ping interval. */

@@ -36,8 +36,12 @@ import java.util.List;
  */
 public final class ReplicationCodec {
 
-    /** 2: {@link Batch} frames (a version-1 peer would refuse them as unknown, so the preamble says so first). */
-    public static final int PROTOCOL_VERSION = 2;
+    /**
+     * 2: {@link Batch} frames (a version-1 peer would refuse them as unknown, so the preamble says so first).
+     * 3: resync requests of many ranges, answered by one {@link ResyncAnswer} (types 45 and 46; 9, 10, 11 and 44,
+     * one range each, are retired).
+     */
+    public static final int PROTOCOL_VERSION = 3;
     public static final int NONCE_LENGTH = 32;
     public static final int PREAMBLE_LENGTH = 4 + 2 + NONCE_LENGTH;
     public static final int MAC_LENGTH = 32;
@@ -239,9 +243,6 @@ public final class ReplicationCodec {
                 case 6 -> new FlushAck(string(in), in.getLong());
                 case 7 -> new GenerationUpdate(string(in), ids(in));
                 case 8 -> bitmapChunk(in);
-                case 9 -> new ResyncRequest(string(in), in.getLong(), in.getInt());
-                case 10 -> new ResyncData(string(in), in.getLong(), rest(in));
-                case 11 -> new ResyncSparse(string(in), in.getLong(), in.getInt());
                 case 12 -> new ResyncDone(string(in), ids(in));
                 case 13 -> new VerifyRequest(string(in), in.getLong(), in.getInt());
                 case 14 -> new VerifyDigest(string(in), in.getLong(), in.getInt(), rest(in));
@@ -253,7 +254,8 @@ public final class ReplicationCodec {
                 case 41 -> new CatalogApplied(in.getLong(), string(in));
                 case 42 -> new ImageRequest(string(in), string(in), in.getLong(), in.getInt());
                 case 43 -> new ImageData(string(in), string(in), in.getLong(), rest(in));
-                case 44 -> new ResyncBase(string(in), in.getLong(), in.getInt());
+                case 45 -> resyncRequest(in);
+                case 46 -> resyncAnswer(in);
                 default -> throw new RejectedFrameException(Reason.UNKNOWN_TYPE, "message type " + type + " unknown to protocol " + PROTOCOL_VERSION);
             };
         } catch (BufferUnderflowException e) {
@@ -288,6 +290,35 @@ public final class ReplicationCodec {
         long offset = in.getLong();
         boolean durable = bool(in);
         return new Write(disk, seq, offset, rest(in), durable);
+    }
+
+    private static ResyncRequest resyncRequest(ByteBuffer in) {
+        String disk = string(in);
+        int n = count(in);
+        List<Range> ranges = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) ranges.add(new Range(in.getLong(), in.getInt()));
+        return new ResyncRequest(disk, ranges);
+    }
+
+    private static ResyncAnswer resyncAnswer(ByteBuffer in) {
+        String disk = string(in);
+        int n = count(in);
+        List<Piece> pieces = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            long offset = in.getLong();
+            int length = in.getInt();
+            int h = in.get() & 0xFF;
+            if (h >= Holding.values().length) throw new IllegalArgumentException("unknown holding " + h);
+            pieces.add(new Piece(offset, length, Holding.values()[h]));
+        }
+        return new ResyncAnswer(disk, pieces, rest(in));
+    }
+
+    /** A count of ranges or pieces, checked before anything is allocated for it. */
+    private static int count(ByteBuffer in) {
+        int n = in.getShort() & 0xFFFF;
+        if (n == 0 || n > ResyncRequest.MAX_RANGES) throw new IllegalArgumentException(n + " ranges (1 to " + ResyncRequest.MAX_RANGES + ")");
+        return n;
     }
 
     private static BitmapChunk bitmapChunk(ByteBuffer in) {
@@ -337,11 +368,24 @@ public final class ReplicationCodec {
         if (n > in.remaining()) throw new BufferUnderflowException();
         ByteBuffer bytes = in.slice(in.position(), n);
         in.position(in.position() + n);
+        // Disk names are ASCII: read them without a decoder object per message (a profile showed those).
+        if (bytes.hasArray() && ascii(bytes.array(), bytes.arrayOffset(), n))
+            return new String(bytes.array(), bytes.arrayOffset(), n, StandardCharsets.ISO_8859_1);
         try {
             return StandardCharsets.UTF_8.newDecoder().decode(bytes).toString();
         } catch (CharacterCodingException e) {
             throw new IllegalArgumentException("string is not UTF-8");
         }
+    }
+
+    private static boolean ascii(String s) {
+        for (int i = 0; i < s.length(); i++) if (s.charAt(i) >= 0x80) return false;
+        return true;
+    }
+
+    private static boolean ascii(byte[] a, int from, int n) {
+        for (int i = from; i < from + n; i++) if (a[i] < 0) return false;
+        return true;
     }
 
     /** The rest of the payload as a read-only view; no copy, the frame's array is not reused. */
@@ -364,9 +408,7 @@ public final class ReplicationCodec {
             case FlushAck a -> 6;
             case GenerationUpdate g -> 7;
             case BitmapChunk c -> 8;
-            case ResyncRequest r -> 9;
-            case ResyncData d -> 10;
-            case ResyncSparse s -> 11;
+            // 9, 10, 11 and 44 were the one-range resync messages of protocol 2
             case ResyncDone d -> 12;
             case VerifyRequest v -> 13;
             case VerifyDigest d -> 14;
@@ -380,7 +422,8 @@ public final class ReplicationCodec {
             case CatalogApplied a -> 41;
             case ImageRequest r -> 42;
             case ImageData d -> 43;
-            case ResyncBase b -> 44;
+            case ResyncRequest r -> 45;
+            case ResyncAnswer a -> 46;
         };
     }
 
@@ -388,7 +431,7 @@ public final class ReplicationCodec {
         // Sized for the data it carries: growing by doubling copied a 1 KiB write five times (seen in a profile).
         PayloadStream bytes = new PayloadStream(128 + switch (message) {
             case Write w -> w.data().remaining();
-            case ResyncData d -> d.data().remaining();
+            case ResyncAnswer a -> a.data().remaining() + 13 * a.pieces().size();
             case BitmapChunk c -> c.words().remaining();
             default -> 0;
         });
@@ -425,9 +468,17 @@ public final class ReplicationCodec {
                     out.writeBoolean(c.last());
                     buffer(out, c.words());
                 }
-                case ResyncRequest r -> { string(out, r.disk()); out.writeLong(r.offset()); out.writeInt(r.length()); }
-                case ResyncData d -> { string(out, d.disk()); out.writeLong(d.offset()); buffer(out, d.data()); }
-                case ResyncSparse s -> { string(out, s.disk()); out.writeLong(s.offset()); out.writeInt(s.length()); }
+                case ResyncRequest r -> {
+                    string(out, r.disk());
+                    out.writeShort(r.ranges().size());
+                    for (Range x : r.ranges()) { out.writeLong(x.offset()); out.writeInt(x.length()); }
+                }
+                case ResyncAnswer a -> {
+                    string(out, a.disk());
+                    out.writeShort(a.pieces().size());
+                    for (Piece x : a.pieces()) { out.writeLong(x.offset()); out.writeInt(x.length()); out.writeByte(x.holding().ordinal()); }
+                    buffer(out, a.data());
+                }
                 case ResyncDone d -> { string(out, d.disk()); ids(out, d.ids()); }
                 case VerifyRequest v -> { string(out, v.disk()); out.writeLong(v.offset()); out.writeInt(v.length()); }
                 case VerifyDigest d -> { string(out, d.disk()); out.writeLong(d.offset()); out.writeInt(d.length()); buffer(out, d.digest()); }
@@ -440,7 +491,6 @@ public final class ReplicationCodec {
                 case CatalogApplied a -> { out.writeLong(a.version()); string(out, a.problem()); }
                 case ImageRequest r -> { string(out, r.image()); string(out, r.file()); out.writeLong(r.offset()); out.writeInt(r.length()); }
                 case ImageData d -> { string(out, d.image()); string(out, d.file()); out.writeLong(d.offset()); buffer(out, d.data()); }
-                case ResyncBase b -> { string(out, b.disk()); out.writeLong(b.offset()); out.writeInt(b.length()); }
             }
         } catch (IOException e) {
             throw new UncheckedIOException(e); // a ByteArrayOutputStream does not fail
@@ -457,6 +507,11 @@ public final class ReplicationCodec {
     }
 
     private static void string(DataOutputStream out, String s) throws IOException {
+        if (s.length() <= MAX_STRING && ascii(s)) {
+            out.writeShort(s.length());
+            out.writeBytes(s);   // ASCII: one byte per char, no encoder object per message
+            return;
+        }
         ByteBuffer utf8;
         try {
             utf8 = StandardCharsets.UTF_8.newEncoder().encode(CharBuffer.wrap(s));

@@ -54,29 +54,72 @@ public sealed interface ReplicationMessage {
         }
     }
 
-    /** The sync target asks for a range (it paces the resync, so a resumed resync starts where it stopped). */
-    record ResyncRequest(String disk, long offset, int length) implements ReplicationMessage {
-        public ResyncRequest { checkRange(offset, length); }
-    }
-
-    record ResyncData(String disk, long offset, ByteBuffer data) implements ReplicationMessage {
-        public ResyncData {
-            checkRange(offset, data.remaining());
-            data = data.asReadOnlyBuffer();
-        }
-    }
-
-    /** The range holds nothing of its own on the source (sparse, or still just the image's data): no bytes cross. */
-    record ResyncSparse(String disk, long offset, int length) implements ReplicationMessage {
-        public ResyncSparse { checkRange(offset, length); }
+    /** A range of a disk: {@code length} bytes at {@code offset}. */
+    record Range(long offset, int length) {
+        public Range { checkRange(offset, length); }
+        public long end() { return offset + length; }
     }
 
     /**
-     * The range is a clone's data that is still just its image's, and the peer holds the same image (checked by
-     * SHA-256 through the catalog's mirror): no bytes cross; the target's clone reads the same from its own copy.
+     * The sync target asks for ranges (it paces the resync, so a resumed resync starts where it stopped).
+     * Scattered dirty regions travel many to a request and are answered in one {@link ResyncAnswer}: a quick
+     * resync of 4 KiB regions then costs one message, one hand-over to the I/O thread and one answer per
+     * request on each side, not per region (the per-region cost is what bounded it).
      */
-    record ResyncBase(String disk, long offset, int length) implements ReplicationMessage {
-        public ResyncBase { checkRange(offset, length); }
+    record ResyncRequest(String disk, List<Range> ranges) implements ReplicationMessage {
+        /** Ranges one request may carry: the answer's frame stays bounded by the bytes the target asks for. */
+        public static final int MAX_RANGES = 128;
+
+        public ResyncRequest {
+            ranges = List.copyOf(ranges);
+            if (ranges.isEmpty() || ranges.size() > MAX_RANGES) throw new IllegalArgumentException("resync request of " + ranges.size() + " ranges (1 to " + MAX_RANGES + ")");
+        }
+
+        public ResyncRequest(String disk, long offset, int length) { this(disk, List.of(new Range(offset, length))); }
+    }
+
+    /** What the source holds of an asked range. */
+    enum Holding {
+        /** Its bytes follow in the answer's data. */
+        DATA,
+        /** Nothing of its own (sparse, or zeros): the target makes the range zero; no bytes cross. */
+        SPARSE,
+        /**
+         * A clone's data that is still just its image's, and the peer holds the same image (checked by SHA-256
+         * through the catalog's mirror): no bytes cross; the target's clone reads the same from its own copy.
+         */
+        BASE
+    }
+
+    /** One asked range of a {@link ResyncAnswer}. */
+    record Piece(long offset, int length, Holding holding) {
+        public Piece { checkRange(offset, length); java.util.Objects.requireNonNull(holding); }
+    }
+
+    /**
+     * The source's answer to one {@link ResyncRequest}: a piece per asked range, in the request's order, and the
+     * bytes of the {@link Holding#DATA} pieces one after another in {@code data}.
+     */
+    record ResyncAnswer(String disk, List<Piece> pieces, ByteBuffer data) implements ReplicationMessage {
+        public ResyncAnswer {
+            pieces = List.copyOf(pieces);
+            if (pieces.isEmpty() || pieces.size() > ResyncRequest.MAX_RANGES) throw new IllegalArgumentException("resync answer of " + pieces.size() + " pieces (1 to " + ResyncRequest.MAX_RANGES + ")");
+            long bytes = 0;
+            for (Piece p : pieces) if (p.holding() == Holding.DATA) bytes += p.length();
+            if (bytes != data.remaining()) throw new IllegalArgumentException("resync answer's data pieces hold " + bytes + " bytes, its data " + data.remaining());
+            data = data.asReadOnlyBuffer();
+        }
+
+        /** An answer of one range's bytes. */
+        public static ResyncAnswer data(String disk, long offset, ByteBuffer data) {
+            return new ResyncAnswer(disk, List.of(new Piece(offset, data.remaining(), Holding.DATA)), data);
+        }
+
+        /** An answer of one range with no bytes ({@link Holding#SPARSE} or {@link Holding#BASE}). */
+        public static ResyncAnswer without(String disk, long offset, int length, Holding holding) {
+            if (holding == Holding.DATA) throw new IllegalArgumentException("a DATA piece carries bytes");
+            return new ResyncAnswer(disk, List.of(new Piece(offset, length, holding)), ByteBuffer.allocate(0));
+        }
     }
 
     /** The source's identifiers after the last range went out; the target adopts them once it has written everything. */

@@ -102,11 +102,12 @@ public final class ReplicationNode implements AutoCloseable {
     /** A run of dirty regions is asked for in pieces of at most this (a full sync: 1 MiB per request). */
     private static final int RESYNC_REQUEST = 1 << 20;
     /**
-     * Requests in flight: scattered 4 KiB regions are one small request each, so the count must be large
-     * (the round trip, not the disks, bounded a quick resync at 64); the bytes bound the memory of big ones.
+     * Ranges asked for and not yet answered: scattered 4 KiB regions are one small range each, so the count must
+     * be large (the round trip, not the disks, bounded a quick resync at 64 in flight); the bytes bound the memory
+     * of big ones (16 MiB: 4096 regions of 4 KiB, some 32 requests of {@link ResyncRequest#MAX_RANGES}).
      * Requests and answers of a loop turn share frames (link batching).
      */
-    private static final int RESYNC_WINDOW = 1024;
+    private static final int RESYNC_WINDOW = 4096;
     private static final long RESYNC_WINDOW_BYTES = 16L << 20;
     private static final int VERIFY_RANGE = 1 << 20;
     /** Items one hand-over to a disk's I/O thread (and back) carries at most: completions return while a flood still comes in. */
@@ -209,7 +210,7 @@ public final class ReplicationNode implements AutoCloseable {
         volatile String lastVerify = "never";
         long degradedNanos, degradedSince = -1;
         volatile ResyncPlanner.Progress progress;
-        /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link ResyncBase}. */
+        /** The peer holds this clone's image (same SHA-256): ranges still the image's cross as {@link Holding#BASE}. */
         volatile boolean peerHasBase;
         boolean bitmapChanged;
         /**
@@ -1323,32 +1324,13 @@ public final class ReplicationNode implements AutoCloseable {
                 Disk d = disks.get(c.disk());
                 if (d != null && d.replica.state() == ReplicaState.SYNC_TARGET) startResync(d);
             }
-            case ResyncData r -> {
-                Disk d = disks.get(r.disk());
-                if (d == null) return;
-                PeerLink from = link;
-                int length = r.data().remaining();
-                d.io.submit(() -> {
-                    boolean ok = ioOk(() -> resyncWrite(d, r.offset(), r.data()), d, "resync write at " + r.offset());
-                    return () -> resynced(d, from, r.offset(), length, length, ok);
-                });
-            }
-            case ResyncSparse r -> {
-                Disk d = disks.get(r.disk());
+            case ResyncAnswer a -> {
+                Disk d = disks.get(a.disk());
                 if (d == null) return;
                 PeerLink from = link;
                 d.io.submit(() -> {
-                    boolean ok = ioOk(() -> zero(d, r.offset(), r.length()), d, "resync zeroing at " + r.offset());
-                    return () -> resynced(d, from, r.offset(), r.length(), 0, ok);
-                });
-            }
-            case ResyncBase r -> {
-                Disk d = disks.get(r.disk());
-                if (d == null) return;
-                PeerLink from = link;
-                d.io.execute(() -> {
-                    boolean ok = ioOk(() -> baseRange(d.store(), r.offset(), r.length()), d, "resync of image data at " + r.offset());
-                    loop.execute(() -> resynced(d, from, r.offset(), r.length(), 0, ok));
+                    boolean[] ok = writeAnswer(d, a);
+                    return () -> resynced(d, from, a.pieces(), ok);
                 });
             }
             case Flush f -> {
@@ -1475,37 +1457,50 @@ public final class ReplicationNode implements AutoCloseable {
         if (d == null) return;
         PeerLink from = link;
         d.io.submit(() -> {
-            // A clone's range with nothing of its own is the image's data, which the peer holds too: nothing to read or send.
             BlockStore store;
             try {
                 store = d.store();
             } catch (IOException e) {
                 store = null;
             }
-            boolean base = d.peerHasBase && store instanceof dev.netboot.storage.CowBlockStore c && ownsNothing(c, r.offset(), r.length());
-            if (base) {
-                return () -> {
-                    if (link == from && link != null) run(link.resyncBase(d.name, r.offset(), r.length(), System.nanoTime()));
-                };
+            List<Piece> pieces = new ArrayList<>(r.ranges().size());
+            ByteBuffer data = null;
+            for (Range x : r.ranges()) {
+                // A clone's range with nothing of its own is the image's data, which the peer holds too: nothing to read or send.
+                if (d.peerHasBase && store instanceof dev.netboot.storage.CowBlockStore c && ownsNothing(c, x.offset(), x.length())) {
+                    pieces.add(new Piece(x.offset(), x.length(), Holding.BASE));
+                    continue;
+                }
+                ByteBuffer[] read = new ByteBuffer[1];
+                BlockStore s = store;
+                boolean ok = s != null && ioOk(() -> {
+                    if (!s.isHole(x.offset(), x.length())) read[0] = d.readDirect(x.offset(), x.length());
+                }, d, "resync read");
+                if (!ok) {
+                    return () -> {
+                        if (link == from && link != null) run(link.socketClosed("cannot read " + d.name + " for the peer's resync"));
+                    };
+                }
+                if (read[0] == null || allZero(read[0])) {
+                    pieces.add(new Piece(x.offset(), x.length(), Holding.SPARSE));
+                    continue;
+                }
+                // Only data that crosses leaves the I/O thread (the scratch buffer is reused by the next range).
+                if (data == null) data = ByteBuffer.allocate(askedBytes(r.ranges()));
+                data.put(read[0]);
+                pieces.add(new Piece(x.offset(), x.length(), Holding.DATA));
             }
-            ByteBuffer[] read = new ByteBuffer[1];
-            boolean[] hole = new boolean[1];
-            BlockStore s = store;
-            boolean ok = ioOk(() -> {
-                hole[0] = s != null && s.isHole(r.offset(), r.length());
-                if (!hole[0]) read[0] = d.readDirect(r.offset(), r.length());
-            }, d, "resync read at " + r.offset());
-            boolean sparse = ok && (hole[0] || allZero(read[0]));
-            // Only data that crosses leaves the I/O thread (the scratch buffer is reused by the next item).
-            ByteBuffer data = ok && !sparse ? ByteBuffer.allocate(r.length()).put(read[0]).flip() : null;
+            ByteBuffer bytes = data == null ? ByteBuffer.allocate(0) : data.flip();
             return () -> {
-                if (link != from || link == null) return;
-                long now = System.nanoTime();
-                if (!ok) run(link.socketClosed("cannot read " + d.name + " for the peer's resync"));
-                else if (sparse) run(link.resyncSparse(d.name, r.offset(), r.length(), now));
-                else run(link.resyncData(d.name, r.offset(), data, now));
+                if (link == from && link != null) run(link.resyncAnswer(d.name, pieces, bytes, System.nanoTime()));
             };
         });
+    }
+
+    private static int askedBytes(List<Range> ranges) {
+        long n = 0;
+        for (Range x : ranges) n += x.length();
+        return Math.toIntExact(n);
     }
 
     private void digestForPeer(Disk d, LinkEffect.DigestForPeer r) {
@@ -1547,7 +1542,7 @@ public final class ReplicationNode implements AutoCloseable {
         if (d.planner == null || link != d.plannerLink || link == null) return;
         long now = System.nanoTime();
         for (ResyncRequest r : d.planner.next(now)) {
-            d.asked.put(r.offset(), r.length());
+            for (Range x : r.ranges()) d.asked.put(x.offset(), x.length());
             send(r);
         }
         if (d.planner.finished()) finishResync(d);
@@ -1560,24 +1555,49 @@ public final class ReplicationNode implements AutoCloseable {
             if (offset < a.getKey() + a.getValue()) d.tainted.add(a.getKey());
     }
 
-    private void resynced(Disk d, PeerLink from, long offset, int length, int wire, boolean ok) {
+    /** I/O thread: each piece of an answer written (or zeroed, or taken from this copy's image); false where that failed. */
+    private boolean[] writeAnswer(Disk d, ResyncAnswer a) {
+        boolean[] ok = new boolean[a.pieces().size()];
+        ByteBuffer data = a.data().duplicate();
+        int i = 0;
+        for (Piece p : a.pieces()) {
+            ok[i++] = switch (p.holding()) {
+                case DATA -> {
+                    ByteBuffer bytes = data.slice(data.position(), p.length());
+                    data.position(data.position() + p.length());
+                    yield ioOk(() -> resyncWrite(d, p.offset(), bytes), d, "resync write");
+                }
+                case SPARSE -> ioOk(() -> zero(d, p.offset(), p.length()), d, "resync zeroing");
+                case BASE -> ioOk(() -> baseRange(d.store(), p.offset(), p.length()), d, "resync of image data");
+            };
+        }
+        return ok;
+    }
+
+    /** The pieces of one answer are written here: their regions are in sync, or asked for again; then the next requests. */
+    private void resynced(Disk d, PeerLink from, List<Piece> pieces, boolean[] ok) {
         if (d.planner == null || from != d.plannerLink || link != from) return;
-        d.asked.remove(offset);
-        if (d.tainted.remove(offset) || !ok) {
-            d.planner.failed(offset);
-        } else if (d.planner.completed(offset, length, wire)) {
-            d.replica.resynced(offset, length);
-            d.bitmapChanged = true;
-            resyncBytes.increment(length);
-        } else {
-            log.warn("replication: {}: resync answer for {}+{} that was never asked for; ignored", d.name, offset, length);
+        for (int i = 0; i < pieces.size(); i++) {
+            Piece p = pieces.get(i);
+            d.asked.remove(p.offset());
+            if (d.tainted.remove(p.offset()) || !ok[i]) {
+                if (!ok[i]) log.warn("replication: {}: resync of {}+{} failed here; asked for again", d.name, p.offset(), p.length());
+                d.planner.failed(p.offset());
+            } else if (d.planner.completed(p.offset(), p.length(), p.holding() == Holding.DATA ? p.length() : 0)) {
+                d.replica.resynced(p.offset(), p.length());
+                d.bitmapChanged = true;
+                resyncBytes.increment(p.length());
+            } else {
+                log.warn("replication: {}: resync answer for {}+{} that was never asked for; ignored", d.name, p.offset(), p.length());
+            }
         }
         if (d.planner.finished()) finishResync(d);
         else pumpResync(d);
     }
 
     private void finishResync(Disk d) {
-        ResyncPlanner.Progress p = d.planner.progress(System.nanoTime());
+        long written = System.nanoTime();
+        ResyncPlanner.Progress p = d.planner.progress(written);
         d.progress = p;
         d.planner = null;
         if (d.replica.state() != ReplicaState.SYNC_TARGET || d.peerIds == null) return;
@@ -1586,8 +1606,11 @@ public final class ReplicationNode implements AutoCloseable {
             boolean ok = ioOk(() -> d.store().flush(), d, "flush after resync");
             return () -> {
                 if (!ok || d.replica.state() != ReplicaState.SYNC_TARGET) return;
-                log.info("replication: resync of {} complete: {} MiB written here, {} MiB crossed the link, in {} s", d.name, p.doneBytes() >> 20,
-                        p.transferredBytes() >> 20, String.format("%.2f", (System.nanoTime() - d.resyncStart) / 1e9));
+                // The two parts apart: moving the ranges is this code's, the flush is the backing disk's speed.
+                long end = System.nanoTime();
+                log.info("replication: resync of {} complete: {} MiB written here, {} MiB crossed the link, in {} s ({} s to move, {} s to flush)",
+                        d.name, p.doneBytes() >> 20, p.transferredBytes() >> 20, String.format("%.2f", (end - d.resyncStart) / 1e9),
+                        String.format("%.2f", (written - d.resyncStart) / 1e9), String.format("%.2f", (end - written) / 1e9));
                 runDisk(d, d.replica.resyncComplete(d.peerIds.resyncedAsSource()));
             };
         });

@@ -1,5 +1,6 @@
 package dev.netboot.replication;
 
+import dev.netboot.replication.ReplicationMessage.Range;
 import dev.netboot.replication.ReplicationMessage.ResyncRequest;
 
 import java.util.ArrayDeque;
@@ -14,8 +15,10 @@ import java.util.Map;
  * bits are cleared only when its data is written here, so the persisted bitmap is the resume point
  * after any interruption, and nothing is asked for twice within a run.
  *
- * <p>The source answers each request with data or, for a range that holds nothing of its own (sparse,
- * or still just the image's data), with {@code ResyncSparse}: no bytes cross for it. Before a full sync
+ * <p>Ranges travel many to a request (up to {@link ResyncRequest#MAX_RANGES} and the request size in bytes):
+ * a quick resync of scattered 4 KiB regions then costs a message per hundred regions, not per region. The
+ * source answers each request with one {@code ResyncAnswer}: the bytes of each range or, for a range that holds
+ * nothing of its own (sparse, or still just the image's data), no bytes. Before a full sync
  * the source may also send its allocation map, and {@link #skip} drops the ranges it does not hold.
  */
 public final class ResyncPlanner {
@@ -61,15 +64,17 @@ public final class ResyncPlanner {
         this.totalBytes = plan.dirtyBytes();
     }
 
-    /** Requests to send now: as many as the window and the rate limit allow. */
+    /**
+     * Requests to send now: as many ranges as the window and the rate limit allow, grouped into requests of at
+     * most {@link ResyncRequest#MAX_RANGES} ranges and the request size in bytes. Ranges that failed go first.
+     */
     public List<ResyncRequest> next(long now) {
-        List<ResyncRequest> out = new ArrayList<>();
+        Requests out = new Requests();
         while (inFlight.size() < maxInFlight && !retry.isEmpty()) {
             DirtyBitmap.Extent x = retry.peekFirst();
-            if (inFlightBytes + x.length() > maxInFlightBytes && !inFlight.isEmpty()) return out;
-            if (!limiter.tryTake(x.length(), now)) return out;
+            if (!admits(x, now)) return out.done();
             retry.pollFirst();
-            ask(x, out);
+            out.ask(x);
         }
         while (inFlight.size() < maxInFlight && inFlightBytes + Math.min(maxRequest, plan.regionSize()) <= maxInFlightBytes && cursor < plan.diskBytes()) {
             List<DirtyBitmap.Extent> e = plan.extents(cursor, maxRequest, 1);
@@ -78,18 +83,44 @@ public final class ResyncPlanner {
                 break;
             }
             DirtyBitmap.Extent x = e.getFirst();
-            if (inFlightBytes + x.length() > maxInFlightBytes && !inFlight.isEmpty()) break;
-            if (!limiter.tryTake(x.length(), now)) break;
-            ask(x, out);
+            if (!admits(x, now)) break;
+            out.ask(x);
             cursor = x.end();
         }
-        return out;
+        return out.done();
     }
 
-    private void ask(DirtyBitmap.Extent x, List<ResyncRequest> out) {
-        inFlight.put(x.offset(), (int) x.length());
-        inFlightBytes += x.length();
-        out.add(new ResyncRequest(disk, x.offset(), (int) x.length()));
+    /** The window has room for {@code x} (one range always goes, however big) and the rate limit lets it go. */
+    private boolean admits(DirtyBitmap.Extent x, long now) {
+        if (inFlightBytes + x.length() > maxInFlightBytes && !inFlight.isEmpty()) return false;
+        return limiter.tryTake(x.length(), now);
+    }
+
+    /** The requests of one {@link #next} call, filled range by range. */
+    private final class Requests {
+        private final List<ResyncRequest> out = new ArrayList<>();
+        private List<Range> ranges = new ArrayList<>();
+        private long bytes;
+
+        void ask(DirtyBitmap.Extent x) {
+            if (ranges.size() == ResyncRequest.MAX_RANGES || bytes + x.length() > maxRequest) close();
+            inFlight.put(x.offset(), (int) x.length());
+            inFlightBytes += x.length();
+            ranges.add(new Range(x.offset(), (int) x.length()));
+            bytes += x.length();
+        }
+
+        private void close() {
+            if (ranges.isEmpty()) return;
+            out.add(new ResyncRequest(disk, ranges));
+            ranges = new ArrayList<>();
+            bytes = 0;
+        }
+
+        List<ResyncRequest> done() {
+            close();
+            return out;
+        }
     }
 
     /** Bytes asked for and not yet answered (at most the window given to the constructor). */
@@ -113,7 +144,7 @@ public final class ResyncPlanner {
         return true;
     }
 
-    /** A request that failed (link lost, source read error): its regions stay dirty and are asked for again. */
+    /** A range that failed (link lost, source read or target write error): its regions stay dirty and are asked for again. */
     public void failed(long offset) {
         Integer length = inFlight.remove(offset);
         if (length != null) inFlightBytes -= length;

@@ -30,9 +30,9 @@ final class Messages {
                 Combinators.combine(disk, ids()).as(GenerationUpdate::new),
                 Combinators.combine(disk, Arbitraries.longs().between(0, 1L << 40).map(r -> r * 64),
                         Arbitraries.longs().list().ofMaxSize(16).map(Messages::words), Arbitraries.of(true, false)).as(BitmapChunk::new),
-                Combinators.combine(disk, off, len).as(ResyncRequest::new),
-                Combinators.combine(disk, off, bytes()).as(ResyncData::new),
-                Combinators.combine(disk, off, len).as(ResyncSparse::new),
+                Combinators.combine(disk, Combinators.combine(off, len).as(Range::new).list().ofMinSize(1).ofMaxSize(ResyncRequest.MAX_RANGES)).as(ResyncRequest::new),
+                Combinators.combine(disk, Combinators.combine(off, Arbitraries.integers().between(0, 200), Arbitraries.of(Holding.class)).as(Piece::new)
+                        .list().ofMinSize(1).ofMaxSize(12), Arbitraries.bytes()).as((d, pieces, fill) -> new ResyncAnswer(d, pieces, dataOf(pieces, fill))),
                 Combinators.combine(disk, ids()).as(ResyncDone::new),
                 Combinators.combine(disk, off, len).as(VerifyRequest::new),
                 Combinators.combine(disk, off, len, bytes()).as(VerifyDigest::new),
@@ -44,8 +44,15 @@ final class Messages {
                         .as((v, count, b) -> new CatalogPart(v, (int) (Math.abs(v) % count), count, b)),
                 Combinators.combine(Arbitraries.longs(), text()).as(CatalogApplied::new),
                 Combinators.combine(disk, files(), off, len).as(ImageRequest::new),
-                Combinators.combine(disk, files(), off, bytes()).as(ImageData::new),
-                Combinators.combine(disk, off, len).as(ResyncBase::new)));
+                Combinators.combine(disk, files(), off, bytes()).as(ImageData::new)));
+    }
+
+    /** The bytes an answer of these pieces carries: its data pieces' lengths, one after another. */
+    static ByteBuffer dataOf(List<Piece> pieces, byte fill) {
+        int n = pieces.stream().filter(p -> p.holding() == Holding.DATA).mapToInt(Piece::length).sum();
+        byte[] b = new byte[n];
+        for (int i = 0; i < n; i++) b[i] = (byte) (fill + i);
+        return ByteBuffer.wrap(b);
     }
 
     /** Relative paths inside an image folder ("boot/vmlinuz-6.1"). */

@@ -44,7 +44,7 @@ class ReplicationCodecTest {
         assertThat(small.frameLength(ByteBuffer.allocate(4).putInt(4092).flip())).isEqualTo(4096);
         assertThat(small.frameLength(ByteBuffer.allocate(3))).isEqualTo(-1);
         ReplicationCodec sender = ReplicationCodec.forConnection(SECRET, A, B, 4096);
-        assertThatThrownBy(() -> sender.encode(new ResyncData("d", 0, ByteBuffer.allocate(4096)))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> sender.encode(ResyncAnswer.data("d", 0, ByteBuffer.allocate(4096)))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

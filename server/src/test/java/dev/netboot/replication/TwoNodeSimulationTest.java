@@ -61,7 +61,8 @@ class TwoNodeSimulationTest {
                 switch (e) {
                     case LinkEffect.SendBytes b -> wire.add(b.bytes());
                     case LinkEffect.ForDisk f -> wire.addAll(diskEffect(f.effect()));
-                    case LinkEffect.ReadForPeer r -> wire.addAll(bytesOf(link.resyncData(r.disk(), r.offset(), ByteBuffer.wrap(store, (int) r.offset(), r.length()).slice(), 0)));
+                    case LinkEffect.ReadForPeer r -> wire.addAll(bytesOf(link.resyncAnswer(r.disk(), r.ranges().stream()
+                            .map(x -> new Piece(x.offset(), x.length(), Holding.DATA)).toList(), dataOf(r.ranges()), 0)));
                     case LinkEffect.Deliver d -> wire.addAll(deliver(d.message()));
                     case LinkEffect.Refused r -> throw new AssertionError("refused: " + r);
                     default -> { }
@@ -109,15 +110,25 @@ class TwoNodeSimulationTest {
                     peerIds = g.ids();
                     return List.of();
                 }
-                case ResyncData d -> {
-                    d.data().duplicate().get(store, (int) d.offset(), d.data().remaining());
-                    resyncBytesReceived += d.data().remaining();
-                    assertThat(planner.completed(d.offset(), d.data().remaining(), d.data().remaining())).isTrue();
+                case ResyncAnswer a -> {
+                    ByteBuffer data = a.data().duplicate();
+                    for (Piece p : a.pieces()) {
+                        data.get(store, (int) p.offset(), p.length());
+                        resyncBytesReceived += p.length();
+                        assertThat(planner.completed(p.offset(), p.length(), p.length())).isTrue();
+                    }
                     if (planner.finished()) return direct(disk.resyncComplete(source().resyncedAsSource()));
                     return requests();
                 }
                 default -> { return List.of(); }
             }
+        }
+
+        /** The asked ranges' bytes of this node's disk, one after another. */
+        ByteBuffer dataOf(List<Range> ranges) {
+            ByteBuffer out = ByteBuffer.allocate(ranges.stream().mapToInt(Range::length).sum());
+            for (Range x : ranges) out.put(store, (int) x.offset(), x.length());
+            return out.flip();
         }
 
         GenerationIds source() { return sourceIds != null ? sourceIds : peerIds; }
