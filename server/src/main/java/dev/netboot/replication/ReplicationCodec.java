@@ -38,7 +38,7 @@ public final class ReplicationCodec {
 
     /**
      * 2: {@link Batch} frames (a version-1 peer would refuse them as unknown, so the preamble says so first).
-     * 3: resync requests of many ranges, answered by one {@link ResyncAnswer} (types 19 and 20; 9, 10, 11 and 44,
+     * 3: resync requests of many ranges, answered by one {@link ResyncAnswer} (types 20 and 21; 9, 10, 11 and 44,
      * one range each, are retired).
      */
     public static final int PROTOCOL_VERSION = 3;
@@ -250,8 +250,8 @@ public final class ReplicationCodec {
                 case 16 -> new Ping(in.getLong());
                 case 17 -> new Pong(in.getLong());
                 case 18 -> new Disconnect(string(in));
-                case 19 -> resyncRequest(in);
-                case 20 -> resyncAnswer(in);
+                case 20 -> resyncRequest(in);
+                case 21 -> resyncAnswer(in);
                 case 40 -> new CatalogPart(in.getLong(), in.getInt(), in.getInt(), rest(in));
                 case 41 -> new CatalogApplied(in.getLong(), string(in));
                 case 42 -> new ImageRequest(string(in), string(in), in.getLong(), in.getInt());
@@ -416,8 +416,8 @@ public final class ReplicationCodec {
             case Ping p -> 16;
             case Pong p -> 17;
             case Disconnect d -> 18;
-            case ResyncRequest r -> 19;
-            case ResyncAnswer a -> 20;
+            case ResyncRequest r -> 20;
+            case ResyncAnswer a -> 21;
             case Batch b -> BATCH;
             // the catalog's messages (CatalogMirror) from 40 on, so messages the data path adds keep the low numbers
             case CatalogPart p -> 40;
