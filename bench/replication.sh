@@ -159,7 +159,9 @@ fill_dirty() { # target-bytes pattern: random 4 KiB writes until about target by
 med() { printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'; }
 
 resync_line() { # -> "MiB-written seconds move flush" of the standby's last completed resync of 1.1
-  sed -n 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s (\([0-9.]*\) s to move, \([0-9.]*\) s to flush).*/\1 \2 \3 \4/p' "$work/s.log" | tail -1
+  # (a jar from before the log line split moving from flushing, JAR=..., gives 0 for both)
+  sed -n -e 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s (\([0-9.]*\) s to move, \([0-9.]*\) s to flush).*/\1 \2 \3 \4/p' -e t \
+    -e 's/.*resync of 1\.1 complete: \([0-9]*\) MiB written.* in \([0-9.]*\) s.*/\1 \2 0 0/p' "$work/s.log" | tail -1
 }
 
 u_seq="0 0 0" u_rand="0 0 0" r_seq="0 0 0" r_rand="0 0 0"
