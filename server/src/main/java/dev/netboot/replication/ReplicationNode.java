@@ -1580,8 +1580,8 @@ public final class ReplicationNode implements AutoCloseable {
         for (int i = 0; i < pieces.size(); i++) {
             Piece p = pieces.get(i);
             d.asked.remove(p.offset());
+            // A failed write was logged (rate-limited) where it failed; its range stays dirty and is asked for again.
             if (d.tainted.remove(p.offset()) || !ok[i]) {
-                if (!ok[i]) log.warn("replication: {}: resync of {}+{} failed here; asked for again", d.name, p.offset(), p.length());
                 d.planner.failed(p.offset());
             } else if (d.planner.completed(p.offset(), p.length(), p.holding() == Holding.DATA ? p.length() : 0)) {
                 d.replica.resynced(p.offset(), p.length());
