@@ -57,7 +57,6 @@ public sealed interface ReplicationMessage {
     /** A range of a disk: {@code length} bytes at {@code offset}. */
     record Range(long offset, int length) {
         public Range { checkRange(offset, length); }
-        public long end() { return offset + length; }
     }
 
     /**
@@ -74,8 +73,6 @@ public sealed interface ReplicationMessage {
             ranges = List.copyOf(ranges);
             if (ranges.isEmpty() || ranges.size() > MAX_RANGES) throw new IllegalArgumentException("resync request of " + ranges.size() + " ranges (1 to " + MAX_RANGES + ")");
         }
-
-        public ResyncRequest(String disk, long offset, int length) { this(disk, List.of(new Range(offset, length))); }
     }
 
     /** What the source holds of an asked range. */
@@ -93,7 +90,10 @@ public sealed interface ReplicationMessage {
 
     /** One asked range of a {@link ResyncAnswer}. */
     record Piece(long offset, int length, Holding holding) {
-        public Piece { checkRange(offset, length); java.util.Objects.requireNonNull(holding); }
+        public Piece {
+            checkRange(offset, length);
+            java.util.Objects.requireNonNull(holding);
+        }
     }
 
     /**
@@ -108,17 +108,6 @@ public sealed interface ReplicationMessage {
             for (Piece p : pieces) if (p.holding() == Holding.DATA) bytes += p.length();
             if (bytes != data.remaining()) throw new IllegalArgumentException("resync answer's data pieces hold " + bytes + " bytes, its data " + data.remaining());
             data = data.asReadOnlyBuffer();
-        }
-
-        /** An answer of one range's bytes. */
-        public static ResyncAnswer data(String disk, long offset, ByteBuffer data) {
-            return new ResyncAnswer(disk, List.of(new Piece(offset, data.remaining(), Holding.DATA)), data);
-        }
-
-        /** An answer of one range with no bytes ({@link Holding#SPARSE} or {@link Holding#BASE}). */
-        public static ResyncAnswer without(String disk, long offset, int length, Holding holding) {
-            if (holding == Holding.DATA) throw new IllegalArgumentException("a DATA piece carries bytes");
-            return new ResyncAnswer(disk, List.of(new Piece(offset, length, holding)), ByteBuffer.allocate(0));
         }
     }
 

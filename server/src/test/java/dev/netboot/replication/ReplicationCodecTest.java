@@ -7,6 +7,7 @@ import org.junit.jupiter.api.Test;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 import static dev.netboot.replication.ReplicationCodecProperties.*;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -44,7 +45,7 @@ class ReplicationCodecTest {
         assertThat(small.frameLength(ByteBuffer.allocate(4).putInt(4092).flip())).isEqualTo(4096);
         assertThat(small.frameLength(ByteBuffer.allocate(3))).isEqualTo(-1);
         ReplicationCodec sender = ReplicationCodec.forConnection(SECRET, A, B, 4096);
-        assertThatThrownBy(() -> sender.encode(ResyncAnswer.data("d", 0, ByteBuffer.allocate(4096)))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> sender.encode(new ResyncAnswer("d", List.of(new Piece(0, 4096, Holding.DATA)), ByteBuffer.allocate(4096)))).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
