@@ -56,6 +56,7 @@ KINDS=${KINDS:-$ALL_KINDS}        # client kinds to boot, see above
 KINDS=$(sed -E 's/(^| )bios( |$)/\1bios-ipxe\2/g' <<<"$KINDS")   # "bios" was the only kind once
 KEEP_CONSOLES=${KEEP_CONSOLES:-}  # a directory: the last run's consoles and server logs are copied there
 CAPTURE=${CAPTURE:-}              # a directory: each round's TFTP/HTTP packets (tcpdump, headers only) are written there
+CAPTURE_FILTER=${CAPTURE_FILTER:-} # tcpdump filter for CAPTURE (default: UDP but DHCP; e.g. "tcp port 8080" for HTTP)
 # iPXE waits ~15 s for ProxyDHCP offers unless the DHCP offer sets its no-pxedhcp flag (175.176 = 1).
 # Ours sets it for iPXE clients; 1 gives dnsmasq the same line (the peer at its best), 0 leaves it out.
 PEER_NO_PXEDHCP=${PEER_NO_PXEDHCP:-1}
@@ -469,7 +470,7 @@ bench_round() {  # STACK N RUN KIND
   local dump=""
   if [[ -n $CAPTURE ]]; then
     mkdir -p "$CAPTURE"
-    ip netns exec "$NS" tcpdump -i "$BR" -s 128 -U -w "$CAPTURE/$kind-$stack-$n-$run.pcap" udp and not port 67 and not port 68 2>/dev/null &
+    ip netns exec "$NS" tcpdump -i "$BR" -s 128 -U -w "$CAPTURE/$kind-$stack-$n-$run.pcap" ${CAPTURE_FILTER:-udp and not port 67 and not port 68} 2>/dev/null &
     dump=$!; PIDS+=("$dump"); sleep 0.5
   fi
   local logged

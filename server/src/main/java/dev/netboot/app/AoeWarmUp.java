@@ -5,14 +5,15 @@ import dev.netboot.aoe.AoeCommand;
 import dev.netboot.aoe.AoeFrame;
 import dev.netboot.aoe.AoeHeader;
 import dev.netboot.aoe.AoeMessage;
+import dev.netboot.aoe.AoeResponder;
 import dev.netboot.aoe.AoeServer;
 import dev.netboot.aoe.MalformedFrameException;
 import dev.netboot.aoe.Ata;
 import dev.netboot.aoe.TargetAddress;
 import dev.netboot.aoe.TargetDefinition;
-import dev.netboot.aoe.TargetState;
 import dev.netboot.net.MacAddress;
 import dev.netboot.packet.PacketSocket;
+import dev.netboot.disks.StateFiles;
 import dev.netboot.storage.BlockStore;
 import dev.netboot.storage.BlockStores;
 import dev.netboot.storage.CowBlockStore;
@@ -41,8 +42,10 @@ import java.util.stream.Stream;
  * a PC's initrd finds its disk. Why: on a fresh JVM the first frames of a boot ran interpreted, then C2 compiled for a
  * quarter of a second on the CPUs the booting PC shares (bench/boot.sh: link up to the image's init took 0.9 s against
  * vblade's 0.6 s). It is the real path, not a model of it: the same server, receive thread, packet socket (ring or
- * recvmmsg, as configured), effect runner and reply sink, and the disk classes PCs get (a clone overlay over an image
- * file, and a plain file), so the code compiled is the code that serves, with the same classes seen at each call.
+ * recvmmsg, as configured), effect runner and reply sink, the disk classes PCs get (a clone overlay over an image
+ * file, and a plain file) and the real target-state files (in its scratch folder), so the code compiled is the code
+ * that serves, with the same classes seen at each call. (With a do-nothing state store of its own, the real one's
+ * class, loaded when the target started, made HotSpot throw the compiled effect runner away before the first PC.)
  * The loopback device delivers the frames a packet socket sends on it to the other packet sockets on it, which is what
  * lets the two talk. It never stops the start: a failure (no loopback, no CAP_NET_RAW) is one log line.
  */
@@ -65,8 +68,13 @@ final class AoeWarmUp {
     private AoeWarmUp() {}
 
     /** Runs about {@code frames} requests (reads, writes, some identify and config queries); returns how long it took. */
-    static Duration run(int frames, int bufferCount, boolean packetRing, long spinNanos, ReadTuning tuning, Path scratchParent)
-            throws IOException, InterruptedException {
+    /**
+     * @param discoveries told of each config query the warm-up's targets answer: pass the listener the real target
+     *                    gets (the boot timeline's, which records nothing for the warm-up's MAC, no client of ours), so
+     *                    the compiled per-frame path has seen the listener class PCs' discoveries go to
+     */
+    static Duration run(int frames, int bufferCount, boolean packetRing, long spinNanos, ReadTuning tuning, Path scratchParent,
+                        AoeResponder.DiscoveryListener discoveries) throws IOException, InterruptedException {
         long t0 = System.nanoTime();
         Path dir = Files.createTempDirectory(scratchParent, "aoe-warm-up");
         var serverLog = org.slf4j.LoggerFactory.getLogger(AoeServer.class) instanceof ch.qos.logback.classic.Logger l ? l : null;
@@ -83,13 +91,14 @@ final class AoeWarmUp {
             }
             CowBlockStore.create(image, dir.resolve("clone.img")).close();
             try (AoeServer server = new AoeServer(List.of(LOOPBACK), bufferCount, 1, packetRing,
-                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), NO_STATE, spinNanos).start();
+                    new PrometheusMeterRegistry(PrometheusConfig.DEFAULT), new StateFiles(dir), spinNanos).start();
                  PacketSocket initiator = PacketSocket.open(LOOPBACK, AoeCodec.ETHERTYPE, 1 << 20, 100);
                  PacketSocket.Batch rx = new PacketSocket.Batch(64, AoeCodec.ETHERNET_HEADER + Math.max(initiator.mtu(), 1500))) {
+                server.responder().onDiscovery(discoveries);
                 server.export(definition(CLONE), BlockStores.open(dir.resolve("clone.img"), false, false, tuning));
                 server.export(definition(PLAIN), BlockStores.open(plain, false, false, tuning));
                 MacAddress target = MacAddress.of(initiator.mac());
-                exchange(initiator, rx, List.of(config(target)), 2, Map.of(), pattern);   // each target answers
+                exchange(initiator, rx, List.of(config(FOREIGN_TAG)), 2, Map.of(), pattern);   // each target answers
                 long lba = 0;
                 int tag = 1;
                 long sectors = DISK_BYTES / Ata.SECTOR;
@@ -101,15 +110,26 @@ final class AoeWarmUp {
                         int kind = tag % 64;
                         int at = (int) (lba * Ata.SECTOR);
                         // Writes put back the image's own bytes, so every read of the clone can be checked against it.
+                        // A flush now and then (each one an fdatasync of the scratch disk), as a PC's file system sends them.
                         AoeMessage m = kind == 0 ? ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0])
+                                : kind == 48 && tag % 1024 == 48 ? ata(Ata.FLUSH_CACHE_EXT, 0, 0, new byte[0])
                                 : kind < 16 ? ata(Ata.WRITE_SECTORS_EXT, SECTORS, lba, Arrays.copyOfRange(pattern, at, at + SECTORS * Ata.SECTOR))
                                 : ata(Ata.READ_SECTORS_EXT, SECTORS, lba, new byte[0]);
-                        if (kind >= 16 && disk.equals(CLONE)) cloneReads.put(FOREIGN_TAG | tag, lba);
+                        if (kind >= 16 && kind != 48 && disk.equals(CLONE)) cloneReads.put(FOREIGN_TAG | tag, lba);
                         window.add(new AoeFrame(target, INITIATOR, new AoeHeader(AoeHeader.VERSION, false, false, 0, disk.shelf(), disk.slot(),
                                 AoeCommand.ATA, FOREIGN_TAG | tag), m));
                         lba = (lba + SECTORS) % sectors;
                     }
                     exchange(initiator, rx, window, window.size(), cloneReads, pattern);
+                    if (sent % (4 * WINDOW) == 0) {
+                        // A PC's initrd asks every shelf (aoe-discover) before and while it reads: with the query
+                        // only at the start, C2 compiled the per-frame path without it (decode, addressesAll, the
+                        // Discovered effect) and the first PC's broadcast sent it back to the interpreter
+                        // (-Xlog:deoptimization in bench/boot.sh). Both targets answer. On its own: on the loopback
+                        // device the server's receive ring also gets its own replies back, and a window of 16 plus
+                        // these two overflowed the ring of lo's 64 KiB frames now and then.
+                        exchange(initiator, rx, List.of(config(FOREIGN_TAG | tag++)), 2, Map.of(), pattern);
+                    }
                 }
             }
         } finally {
@@ -125,9 +145,10 @@ final class AoeWarmUp {
         return new TargetDefinition(a, DISK_BYTES / Ata.SECTOR, Set.of(INITIATOR), false, false, "warm-up-" + a);
     }
 
-    private static AoeFrame config(MacAddress target) {
-        return new AoeFrame(target, INITIATOR, new AoeHeader(AoeHeader.VERSION, false, false, 0, AoeHeader.ANY_SHELF, AoeHeader.ANY_SLOT,
-                AoeCommand.QUERY_CONFIG, FOREIGN_TAG), new AoeMessage.QueryConfig(0, 0, 0, 1, AoeMessage.QueryConfig.READ, ByteBuffer.allocate(0)));
+    /** A config query to every shelf and slot, as a PC's initrd broadcasts it. */
+    private static AoeFrame config(int tag) {
+        return new AoeFrame(MacAddress.BROADCAST, INITIATOR, new AoeHeader(AoeHeader.VERSION, false, false, 0, AoeHeader.ANY_SHELF, AoeHeader.ANY_SLOT,
+                AoeCommand.QUERY_CONFIG, tag), new AoeMessage.QueryConfig(0, 0, 0, 1, AoeMessage.QueryConfig.READ, ByteBuffer.allocate(0)));
     }
 
     private static AoeMessage.Ata ata(int command, int count, long lba, byte[] data) {
@@ -174,10 +195,4 @@ final class AoeWarmUp {
             }
         }
     }
-
-    private static final AoeServer.StatePersistence NO_STATE = new AoeServer.StatePersistence() {
-        @Override public TargetState load(TargetAddress target) { return TargetState.EMPTY; }
-        @Override public void save(TargetAddress target, TargetState state) {}
-        @Override public void delete(TargetAddress target) {}
-    };
 }

@@ -123,8 +123,11 @@ public final class Appliance implements AutoCloseable {
             running.add(bootSteps);
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             bootFiles = files;
-            if (config.tftp().enabled()) warmUpTftp();
+            loadWhatStartingLoads();
+            // AoE's first: its packet sockets' first FFM calls load var-handle classes that throw away compiled
+            // var-handle guards, which the TFTP path's compiled code would lose too.
             if (!aoeInterfaces().isEmpty()) warmUpAoe();
+            if (config.tftp().enabled()) warmUpTftp();
             prepareInitrds();
             if (bootServicesFollowRole()) {
                 log.info("DHCP and TFTP start when this node serves as primary (replication.serviceIp {} moves with the role; a standby is silent)",
@@ -452,6 +455,19 @@ public final class Appliance implements AutoCloseable {
         });
     }
 
+    /**
+     * Loads, before the warm-ups, the classes that starting the services would load after them. HotSpot compiles
+     * a call with one implementation in sight as a direct call, and throws the compiled method away when a class
+     * with another implementation is loaded ("marked for deoptimization" in -Xlog:deoptimization): the first
+     * virtual thread the start made (a carrier thread, another {@code Thread} subclass) did that to the AoE
+     * warm-up's compiled per-frame path, and the first PC's disk reads ran in tier-3 code while C2 compiled it
+     * again (bench/boot.sh, bios-grub). {@link dev.netboot.transport.Transport#newIpv4DatagramChannel} explains
+     * the same for the TFTP path.
+     */
+    private static void loadWhatStartingLoads() throws InterruptedException {
+        Thread.ofVirtual().name("warm-up-prelude").start(() -> {}).join();
+    }
+
     /** tuning.aoeWarmUpFrames: see {@link AoeWarmUp}. Once per process; a failure is logged, never fatal. */
     private void warmUpAoe() {
         int frames = config.tuning().aoeWarmUpFrames();
@@ -459,7 +475,7 @@ public final class Appliance implements AutoCloseable {
         NetbootConfig.Aoe a = config.aoe();
         try {
             Duration took = AoeWarmUp.run(frames, a.bufferCount(), a.packetRing(), config.tuning().aoeSpinNanos(),
-                    new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads()), services.dataDir());
+                    new ReadTuning(config.tuning().zeroCopyReads(), config.tuning().mmapReads()), services.dataDir(), bootSteps.discoveries());
             log.info("AoE warmed up: {} frames to a target of its own on the loopback interface in {} ms, so the first PCs' disks get compiled code (tuning.aoeWarmUpFrames)",
                     frames, took.toMillis());
         } catch (IOException | RuntimeException e) {

@@ -126,7 +126,7 @@ public final class DhcpServer implements AutoCloseable {
 
 
     private Channel open(ServedInterface nic, int listenPort, boolean bootServer) throws IOException, InterruptedException {
-        Channel ch = new Bootstrap().group(group).channelFactory(() -> ipv4Channel(transport))
+        Channel ch = new Bootstrap().group(group).channelFactory(transport::newIpv4DatagramChannel)
                 .option(ChannelOption.SO_BROADCAST, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 // A PXE boot storm (a rack powering on) arrives at once: queue it rather than drop it.
@@ -154,16 +154,6 @@ public final class DhcpServer implements AutoCloseable {
                     + (listenPort < 1024 ? " (needs root or CAP_NET_BIND_SERVICE; is another DHCP server running here?)" : ""), e);
         }
         return ch;
-    }
-
-    /**
-     * An AF_INET socket: Netty opens dual-stack AF_INET6 ones by default, and the kernel answers
-     * SIOCSARP on those with ENOTTY.
-     */
-    static io.netty.channel.socket.DatagramChannel ipv4Channel(Transport transport) {
-        return transport == Transport.EPOLL
-                ? new EpollDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET)
-                : new io.netty.channel.socket.nio.NioDatagramChannel(io.netty.channel.socket.SocketProtocolFamily.INET);
     }
 
     @Override

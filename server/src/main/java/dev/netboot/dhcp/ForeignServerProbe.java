@@ -31,7 +31,7 @@ public final class ForeignServerProbe {
     public static Set<Ipv4> probe(ServedInterface nic, Transport transport, EventLoopGroup group, Duration wait) throws Exception {
         int xid = ThreadLocalRandom.current().nextInt();
         Set<Ipv4> servers = ConcurrentHashMap.newKeySet();
-        Channel ch = new Bootstrap().group(group).channelFactory(() -> DhcpServer.ipv4Channel(transport))
+        Channel ch = new Bootstrap().group(group).channelFactory(transport::newIpv4DatagramChannel)
                 .option(ChannelOption.SO_BROADCAST, true)
                 .option(ChannelOption.SO_REUSEADDR, true)
                 .handler(new SimpleChannelInboundHandler<DatagramPacket>() {

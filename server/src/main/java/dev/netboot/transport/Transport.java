@@ -10,6 +10,7 @@ import io.netty.channel.epoll.EpollServerSocketChannel;
 import io.netty.channel.epoll.EpollSocketChannel;
 import io.netty.channel.nio.NioIoHandler;
 import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.SocketProtocolFamily;
 import io.netty.channel.socket.ServerSocketChannel;
 import io.netty.channel.socket.SocketChannel;
 import io.netty.channel.socket.nio.NioDatagramChannel;
@@ -46,6 +47,29 @@ public enum Transport {
     /** Whether datagram channels of this transport accept {@code SegmentedDatagramPacket} (UDP GSO). */
     public boolean supportsSegmentedDatagrams() {
         return this == EPOLL && EpollDatagramChannel.isSegmentedDatagramPacketSupported();
+    }
+
+    /**
+     * An AF_INET datagram channel: Netty opens dual-stack AF_INET6 ones by default, and the kernel answers SIOCSARP
+     * (DHCP's ARP entries) on those with ENOTTY.
+     *
+     * <p>Each transport's channel is made in a method of its own, returned as the interface. Written as one
+     * {@code cond ? new Epoll… : new Nio…}, the verifier of the calling class loads both channel classes to check
+     * their common superclass; loading {@code NioDatagramChannel} on an epoll server gave Netty's
+     * {@code AbstractChannel} a second subclass after the TFTP warm-up, and HotSpot threw away the warm-up's compiled
+     * per-block path (14 methods, "marked for deoptimization" in -Xlog:deoptimization): the first PC's kernel went
+     * through tier-2 code while C2 compiled it all again (bench/boot.sh, bios-grub).
+     */
+    public DatagramChannel newIpv4DatagramChannel() {
+        return this == EPOLL ? epollIpv4() : nioIpv4();
+    }
+
+    private static DatagramChannel epollIpv4() {
+        return new EpollDatagramChannel(SocketProtocolFamily.INET);
+    }
+
+    private static DatagramChannel nioIpv4() {
+        return new NioDatagramChannel(SocketProtocolFamily.INET);
     }
 
     public Class<? extends DatagramChannel> datagramChannel() {
