@@ -286,7 +286,8 @@ public final class Appliance implements AutoCloseable {
     private FileProvider menus() {
         MenuFileProvider menus = services.menus(adminLink(), httpBootLink(), waiting);
         if (config.http().enabled()) {
-            log.info("GRUB menus load the kernel and initrd over HTTP when the PC's GRUB has its http module (BIOS GRUB: yes; Debian 12's signed GRUB: no, TFTP); "
+            // Services.menus decides: GRUB 2.06's own TCP is slower than its TFTP (docs/dhcp.md).
+            log.info("GRUB menus load the kernel and initrd over TFTP (GRUB 2.06's TCP sends no MSS and gets 536-byte segments); "
                     + "PXELINUX PCs {}", services.pxelinuxOverHttp() ? "get lpxelinux.0 and load them over HTTP"
                     : "load them over TFTP (" + (services.bootLoaders().has(dev.netboot.loaders.Loader.LPXELINUX) ? "the boot root has its own pxelinux.0" : "no lpxelinux.0 in the pxelinux package") + ")");
         }

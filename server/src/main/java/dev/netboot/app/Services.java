@@ -195,6 +195,7 @@ public final class Services implements AutoCloseable {
         ImageFileProvider images = imageFiles();
         HttpBootLink link = (kind, client) -> switch (kind) {
             // GRUB 2.06's own TCP took 12-16 s to the kernel where lockstep TFTP took 6-7 (bench/results/boot-2026-12-02-053516.md):
+            // its SYN has no MSS option, so Linux sends it 536-byte segments, ~26 500 for the kernel, each ACKed (docs/dhcp.md);
             // its menus keep TFTP paths; the templates still follow a link if an operator's build of GRUB does better.
             case GRUB -> "";
             case PXELINUX -> pxelinuxOverHttp() ? httpBoot.forClient(kind, client) : "";

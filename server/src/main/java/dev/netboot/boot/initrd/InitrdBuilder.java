@@ -17,6 +17,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -52,6 +54,7 @@ public final class InitrdBuilder {
     private final Path busybox;
     private final Map<String, Initrd> cache = new ConcurrentHashMap<>();
     private final Map<String, Object> buildLocks = new ConcurrentHashMap<>();
+    private final Map<Path, ParsedDep> parsedDeps = new ConcurrentHashMap<>();
 
     /** @param busybox a static busybox on this host, put into every initrd (the template may pick the image's instead) */
     public InitrdBuilder(Templates templates, Path busybox) {
@@ -92,12 +95,29 @@ public final class InitrdBuilder {
 
     private record Recipe(String kernelVersion, List<FileList.Entry> entries, List<ModuleFile> modules, String init, String hash) {}
 
+    /**
+     * The image's modules.dep, parsed again only when the file changed (size, modification time or inode): every
+     * initrd request checks its recipe, and parsing a distribution kernel's ~4 000 lines each time cost CPU (and C2
+     * compiles) right when a lockstep PC starts fetching the initrd block by block.
+     */
+    private ModulesDep modulesDep(Path file) throws IOException {
+        BasicFileAttributes a = Files.readAttributes(file, BasicFileAttributes.class);
+        ParsedDep known = parsedDeps.get(file);
+        if (known != null && known.size() == a.size() && known.modified().equals(a.lastModifiedTime())
+                && java.util.Objects.equals(known.key(), a.fileKey())) return known.dep();
+        ModulesDep dep = ModulesDep.read(file);
+        parsedDeps.put(file, new ParsedDep(a.size(), a.lastModifiedTime(), a.fileKey(), dep));
+        return dep;
+    }
+
+    private record ParsedDep(long size, FileTime modified, Object key, ModulesDep dep) {}
+
     private Recipe recipe(String image, Path imageRoot) throws IOException, TemplateException, FileList.BadFileListException {
         if (!Files.isDirectory(imageRoot)) throw new IOException("image " + image + ": " + imageRoot + " is not a root filesystem tree");
         ImageRoot root = new ImageRoot(imageRoot);
         String kernelVersion = kernelVersion(root);
         String modulesDir = "lib/modules/" + kernelVersion + "/";
-        ModulesDep dep = ModulesDep.read(root.resolve(modulesDir + "modules.dep"));
+        ModulesDep dep = modulesDep(root.resolve(modulesDir + "modules.dep"));
 
         Map<String, Object> model = new LinkedHashMap<>();
         model.put("image", image);
