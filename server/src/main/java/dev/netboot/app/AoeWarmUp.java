@@ -67,8 +67,9 @@ final class AoeWarmUp {
 
     private AoeWarmUp() {}
 
-    /** Runs about {@code frames} requests (reads, writes, some identify and config queries); returns how long it took. */
     /**
+     * Runs about {@code frames} requests (reads, writes, some identify, flush and config queries); returns how long it took.
+     *
      * @param discoveries told of each config query the warm-up's targets answer: pass the listener the real target
      *                    gets (the boot timeline's, which records nothing for the warm-up's MAC, no client of ours), so
      *                    the compiled per-frame path has seen the listener class PCs' discoveries go to
@@ -125,9 +126,9 @@ final class AoeWarmUp {
                         // A PC's initrd asks every shelf (aoe-discover) before and while it reads: with the query
                         // only at the start, C2 compiled the per-frame path without it (decode, addressesAll, the
                         // Discovered effect) and the first PC's broadcast sent it back to the interpreter
-                        // (-Xlog:deoptimization in bench/boot.sh). Both targets answer. On its own: on the loopback
-                        // device the server's receive ring also gets its own replies back, and a window of 16 plus
-                        // these two overflowed the ring of lo's 64 KiB frames now and then.
+                        // (-Xlog:deoptimization in bench/boot.sh). Both targets answer. In an exchange of its own: sent
+                        // inside a window, the next window now and then lost a reply with the receive ring on the
+                        // loopback device (where the server's ring also gets its own replies back); recvmmsg did not.
                         exchange(initiator, rx, List.of(config(FOREIGN_TAG | tag++)), 2, Map.of(), pattern);
                     }
                 }
