@@ -113,7 +113,7 @@ final class AoeWarmUp {
                         // Writes put back the image's own bytes, so every read of the clone can be checked against it.
                         // A flush now and then (each one an fdatasync of the scratch disk), as a PC's file system sends them.
                         AoeMessage m = kind == 0 ? ata(Ata.IDENTIFY_DEVICE, 1, 0, new byte[0])
-                                : kind == 48 && tag % 1024 == 48 ? ata(Ata.FLUSH_CACHE_EXT, 0, 0, new byte[0])
+                                : tag % 1024 == 48 ? ata(Ata.FLUSH_CACHE_EXT, 0, 0, new byte[0])
                                 : kind < 16 ? ata(Ata.WRITE_SECTORS_EXT, SECTORS, lba, Arrays.copyOfRange(pattern, at, at + SECTORS * Ata.SECTOR))
                                 : ata(Ata.READ_SECTORS_EXT, SECTORS, lba, new byte[0]);
                         if (kind >= 16 && kind != 48 && disk.equals(CLONE)) cloneReads.put(FOREIGN_TAG | tag, lba);

@@ -124,8 +124,8 @@ public final class Appliance implements AutoCloseable {
             FileProvider files = bootSteps.observing(operatorFilesFirst(directory, root));
             bootFiles = files;
             loadWhatStartingLoads();
-            // AoE's first: its packet sockets' first FFM calls load var-handle classes that throw away compiled
-            // var-handle guards, which the TFTP path's compiled code would lose too.
+            // AoE's first: when its packet sockets made their first FFM calls, HotSpot threw away compiled var-handle
+            // guards (-Xlog:deoptimization); after the TFTP warm-up, whatever of its code used them would go too.
             if (!aoeInterfaces().isEmpty()) warmUpAoe();
             if (config.tftp().enabled()) warmUpTftp();
             prepareInitrds();
@@ -459,11 +459,11 @@ public final class Appliance implements AutoCloseable {
     /**
      * Loads, before the warm-ups, the classes that starting the services would load after them. HotSpot compiles
      * a call with one implementation in sight as a direct call, and throws the compiled method away when a class
-     * with another implementation is loaded ("marked for deoptimization" in -Xlog:deoptimization): the first
-     * virtual thread the start made (a carrier thread, another {@code Thread} subclass) did that to the AoE
-     * warm-up's compiled per-frame path, and the first PC's disk reads ran in tier-3 code while C2 compiled it
-     * again (bench/boot.sh, bios-grub). {@link dev.netboot.transport.Transport#newIpv4DatagramChannel} explains
-     * the same for the TFTP path.
+     * with another implementation is loaded ("marked for deoptimization" in -Xlog:deoptimization). The start's
+     * first virtual thread loads the carrier-thread classes (another {@code Thread} subclass); in bench/boot.sh's
+     * bios-grub row they were loaded right after the AoE warm-up, in the same millisecond as the target-state class
+     * that did throw its effect runner away ({@link AoeWarmUp} now uses that one). Loading them first leaves no
+     * such doubt. {@link dev.netboot.transport.Transport#newIpv4DatagramChannel} explains the same for the TFTP path.
      */
     private static void loadWhatStartingLoads() throws InterruptedException {
         Thread.ofVirtual().name("warm-up-prelude").start(() -> {}).join();
