@@ -87,11 +87,22 @@ public final class BootSteps implements ClientObserver, AutoCloseable {
 
     /** {@code files}, with every boot file it finds recorded as a step of the asking client's boot. */
     public FileProvider observing(FileProvider files) {
-        return request -> {
-            Lookup found = files.open(request);
-            if (found instanceof Lookup.Found f && request.client() != null) fileFound(request, f);
-            return found;
+        return new FileProvider() {
+            @Override
+            public Lookup open(FileRequest request) {
+                return seen(request, files.open(request));
+            }
+
+            @Override
+            public Optional<Lookup> openAtOnce(FileRequest request) {
+                return files.openAtOnce(request).map(found -> seen(request, found));
+            }
         };
+    }
+
+    private Lookup seen(FileRequest request, Lookup found) {
+        if (found instanceof Lookup.Found f && request.client() != null) fileFound(request, f);
+        return found;
     }
 
     /** For {@link AoeResponder#onDiscovery}: the client's initrd found its disk. */

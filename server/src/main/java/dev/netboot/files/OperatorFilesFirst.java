@@ -11,6 +11,7 @@ import java.nio.file.Path;
 import java.nio.file.PathMatcher;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
 
@@ -56,21 +57,32 @@ public final class OperatorFilesFirst implements FileProvider {
 
     @Override
     public Lookup open(FileRequest request) {
+        return answer(request, provider -> Optional.of(provider.open(request))).orElseThrow();
+    }
+
+    @Override
+    public Optional<Lookup> openAtOnce(FileRequest request) {
+        return answer(request, provider -> provider.openAtOnce(request));
+    }
+
+    /** The rule above, for both ways of asking: {@code ask} is empty when a provider cannot answer now, and so is this then. */
+    private Optional<Lookup> answer(FileRequest request, Function<FileProvider, Optional<Lookup>> ask) {
         Optional<String> relative = ConfinedPath.relative(request.path(), true);
         if (relative.isPresent() && generatedWins(relative.get())) {
-            Lookup ours = generated.open(request);
-            return ours instanceof Lookup.Found ? ours : bootRoot.open(request);
+            Optional<Lookup> ours = ask.apply(generated);
+            return ours.isEmpty() || ours.get() instanceof Lookup.Found ? ours : ask.apply(bootRoot);
         }
-        Lookup operators = bootRoot.open(request);
-        if (operators instanceof Lookup.Found found) {
+        Optional<Lookup> operators = ask.apply(bootRoot);
+        if (operators.isEmpty()) return operators;
+        if (operators.get() instanceof Lookup.Found found) {
             if (log.isDebugEnabled() && relative.isPresent() && isGeneratedName.test(relative.get())) {
                 log.debug("{}: served the boot root's {} to {}, not the generated one (files.generatedFirst turns this round)",
                         request.protocol(), found.name(), request.client());
             }
             return operators;
         }
-        Lookup ours = generated.open(request);
-        return ours instanceof Lookup.Found ? ours : operators;
+        Optional<Lookup> ours = ask.apply(generated);
+        return ours.isEmpty() || ours.get() instanceof Lookup.Found ? ours : operators;
     }
 
     public boolean generatedWins(String relative) {

@@ -48,6 +48,12 @@ public final class LoaderFileProvider implements FileProvider {
         return new Lookup.NotFound("not a loader");
     }
 
+    /** Loaders are files the packages put on this host: the answer never waits on more than the file system. */
+    @Override
+    public Optional<Lookup> openAtOnce(FileRequest request) {
+        return Optional.of(open(request));
+    }
+
     private static Lookup serve(Path file, String name, FileRequest request) {
         try {
             Lookup l = new DirectoryFileProvider(file.getParent(), false)

@@ -154,7 +154,9 @@ public final class ReadTransfer {
                 if (resend) retransmissions++;   // per packet: says how much went out twice
                 sentAt[(int) (block % sentAt.length)] = resend ? -1 : now;
             }
-        } catch (IOException e) {
+        } catch (IOException | InternalError e) {
+            // InternalError: a mapped file truncated under us, where HotSpot delivered the fault of compiled code at a
+            // safepoint poll after slice() had returned or at its return (slice() itself makes it an IOException).
             fail("reading the file failed: " + e.getMessage());
             return List.of(new TftpPacket.Error(TftpError.NOT_DEFINED, "server could not read the file"));
         }

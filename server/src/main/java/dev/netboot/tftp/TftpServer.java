@@ -12,6 +12,7 @@ import io.netty.buffer.ByteBuf;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
 import io.netty.channel.EventLoopGroup;
 import io.netty.channel.FixedRecvByteBufAllocator;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -25,12 +26,16 @@ import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The Netty adapter of the TFTP service: one socket for requests, and for each transfer a socket
  * of its own on a fresh port (the server TID of RFC 1350) driving a {@link ReadTransfer}.
- * File lookups run on virtual threads, because a provider may build content (an initrd) first;
- * everything per packet runs on the event loops.
+ * A file the provider can give at once ({@link FileProvider#openAtOnce}: a plain file) is opened on the event
+ * loop that read the request, and its transfer starts there, so its first block leaves in the same wake-up;
+ * other lookups run on virtual threads, because a provider may build content (an initrd) first.
+ * Everything per packet runs on the event loops.
  */
 public final class TftpServer implements AutoCloseable {
 
@@ -53,6 +58,14 @@ public final class TftpServer implements AutoCloseable {
      */
     private final RateLimitedLog notFoundLog = new RateLimitedLog(log, TimeUnit.MINUTES.toNanos(1));
     private final TransferSlots slots;
+    /**
+     * Transfers running on the loop that reads requests. Up to {@link #LOCAL_TRANSFERS} a transfer whose file was
+     * found at once starts there (no hand-over to another thread, whose wake-up costs 1-6 ms when the PCs keep the
+     * CPUs busy); beyond, transfers spread over all loops. Lockstep loaders fetch one file at a time, so a few PCs
+     * booting all start locally, and a roomful shares the loops.
+     */
+    private final AtomicInteger onRequestLoop = new AtomicInteger();
+    private static final int LOCAL_TRANSFERS = 4;
     /** Clients with a transfer starting or running: a client that resends its RRQ must not get two transfers. */
     private final java.util.Set<InetSocketAddress> busyClients = java.util.concurrent.ConcurrentHashMap.newKeySet();
     private Channel requests;
@@ -104,7 +117,7 @@ public final class TftpServer implements AutoCloseable {
                 case TftpPacket.ReadRequest rrq -> {
                     // A resent RRQ (the client's timer fired before our OACK/DATA arrived) is answered by
                     // the running transfer's own retransmissions; a second transfer would confuse the client.
-                    if (busyClients.add(client)) lookups.execute(() -> serveSafely(rrq, client));
+                    if (busyClients.add(client)) accept(rrq, client, ctx.channel().eventLoop());
                 }
                 case TftpPacket.WriteRequest wrq -> {
                     metrics.refused.increment();
@@ -117,17 +130,8 @@ public final class TftpServer implements AutoCloseable {
         }
     }
 
-    private void serveSafely(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
-        try {
-            serve(rrq, client);
-        } catch (RuntimeException e) {
-            log.error("serving '{}' to {} failed", rrq.filename(), client, e);
-            refuse(client, rrq, TftpError.NOT_DEFINED, "internal server error");
-        }
-    }
-
-    /** Runs on a virtual thread: resolves the file, settles options, then hands over to an event loop. */
-    private void serve(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
+    /** On the requests' loop: refuses what it can at once, holds a slot, and serves the file here or on a virtual thread. */
+    private void accept(TftpPacket.ReadRequest rrq, InetSocketAddress client, EventLoop here) {
         if (!rrq.mode().equals("octet") && !rrq.mode().equals("netascii")) {
             refuse(client, rrq, TftpError.ILLEGAL_OPERATION, "transfer mode '" + rrq.mode() + "' is not supported (use octet)");
             return;
@@ -137,19 +141,40 @@ public final class TftpServer implements AutoCloseable {
             refuse(client, rrq, TftpError.NOT_DEFINED, busy.get());
             return;
         }
+        FileRequest request = new FileRequest(rrq.filename(), client, "tftp");
+        Optional<Lookup> atOnce;
+        try {
+            atOnce = rrq.mode().equals("octet") ? files.openAtOnce(request) : Optional.empty();
+        } catch (RuntimeException e) {
+            atOnce = Optional.empty();   // open() on a virtual thread says what went wrong
+        }
+        if (atOnce.isPresent()) {
+            Lookup found = atOnce.get();
+            EventLoop loop = onRequestLoop.get() < LOCAL_TRANSFERS ? here : null;
+            serveSafely(rrq, client, () -> found, loop);
+        } else {
+            lookups.execute(() -> serveSafely(rrq, client, () -> files.open(request), null));
+        }
+    }
+
+    /** With a slot held: serves {@code lookup}'s file on {@code loop} (null: any loop), and frees the slot unless a transfer started. */
+    private void serveSafely(TftpPacket.ReadRequest rrq, InetSocketAddress client, Supplier<Lookup> lookup, EventLoop loop) {
         boolean started = false;
         try {
-            started = open(rrq, client);
+            started = open(rrq, client, lookup.get(), loop);
+        } catch (RuntimeException e) {
+            log.error("serving '{}' to {} failed", rrq.filename(), client, e);
+            refuse(client, rrq, TftpError.NOT_DEFINED, "internal server error");
         } finally {
             if (!started) slots.release(client.getAddress());
         }
     }
 
-    /** With a slot held: true when a transfer started (it releases the slot when it ends), false when refused. */
-    private boolean open(TftpPacket.ReadRequest rrq, InetSocketAddress client) {
+    /** True when a transfer started (it releases the slot when it ends), false when refused. */
+    private boolean open(TftpPacket.ReadRequest rrq, InetSocketAddress client, Lookup lookup, EventLoop loop) {
         ServedFile file;
         String name;
-        switch (files.open(new FileRequest(rrq.filename(), client, "tftp"))) {
+        switch (lookup) {
             case Lookup.Found found -> { file = found.file(); name = found.name(); }
             // The reasons name paths on this host: they go to the log, the client learns only the outcome.
             case Lookup.NotFound notFound -> { refuse(client, rrq, TftpError.FILE_NOT_FOUND, notFound.reason(), "file not found"); return false; }
@@ -170,24 +195,27 @@ public final class TftpServer implements AutoCloseable {
                 return false;
             }
             case OptionNegotiator.Accepted a -> {
-                startTransfer(new ReadTransfer(file, a.options(), settings.retransmit()), file, name, client);
+                startTransfer(new ReadTransfer(file, a.options(), settings.retransmit()), file, name, client, loop);
                 return true;
             }
         }
     }
 
-    private void startTransfer(ReadTransfer transfer, ServedFile file, String name, InetSocketAddress client) {
+    /** @param loop the event loop to run it on (the caller's: registered there at once), or null for the next of the group */
+    private void startTransfer(ReadTransfer transfer, ServedFile file, String name, InetSocketAddress client, EventLoop loop) {
         metrics.active.incrementAndGet();
+        if (loop != null) onRequestLoop.incrementAndGet();
         TransferHandler handler = new TransferHandler(transfer, name, client, metrics, gso, () -> {
             file.close();
             metrics.active.decrementAndGet();
+            if (loop != null) onRequestLoop.decrementAndGet();
             slots.release(client.getAddress());
             busyClients.remove(client);
         });
         // A wildcard listener gets a wildcard transfer socket: the kernel then answers from the
         // address on the client's subnet, which is the address the client sent its request to.
         InetSocketAddress local = new InetSocketAddress(settings.listen().getAddress(), 0);
-        new Bootstrap().group(group).channel(transport.datagramChannel())
+        new Bootstrap().group(loop != null ? loop : group).channel(transport.datagramChannel())
                 .option(ChannelOption.SO_SNDBUF, 1 << 20)
                 // One datagram per wake-up: a lock-step client sends one ACK per block, and Netty's default of
                 // reading until the socket is empty costs a second recvmsg() that finds nothing on every

@@ -88,4 +88,46 @@ class OperatorFilesFirstTest {
         assertThat(get(p, "/etc/passwd")).isInstanceOf(Lookup.Refused.class);
         assertThat(get(p, "/../etc/passwd")).isInstanceOf(Lookup.Refused.class);
     }
+
+    /** As the menus and images providers: says at once only which names are not its own; its own need open(). */
+    static final FileProvider GENERATED_KNOWING_ITS_NAMES = new FileProvider() {
+        @Override public Lookup open(FileRequest request) { return GENERATED.open(request); }
+
+        @Override
+        public java.util.Optional<Lookup> openAtOnce(FileRequest request) {
+            String name = ConfinedPath.relative(request.path(), true).orElse("");
+            return isGenerated(name) ? java.util.Optional.empty() : java.util.Optional.of(new Lookup.NotFound("not generated"));
+        }
+    };
+
+    static java.util.Optional<Lookup> atOnce(FileProvider p, String path) {
+        return p.openAtOnce(new FileRequest(path, new InetSocketAddress("10.0.0.5", 1000), "tftp"));
+    }
+
+    @Test
+    void plainFilesAndMissingOnesAreAnsweredAtOnceGeneratedOnesOnlyByOpen() throws Exception {
+        Files.writeString(root.resolve("undionly.kpxe"), "rom");
+        Files.createDirectories(root.resolve("pxelinux.cfg"));
+        Files.writeString(root.resolve("pxelinux.cfg/default"), "DEFAULT site\n");
+        FileProvider p = new OperatorFilesFirst(new DirectoryFileProvider(root, false), GENERATED_KNOWING_ITS_NAMES,
+                OperatorFilesFirstTest::isGenerated, List.of("pxelinux.cfg/*"));
+        assertThat(text(atOnce(p, "undionly.kpxe").orElseThrow())).isEqualTo("rom");
+        assertThat(atOnce(p, "grub/i386-pc/command.lst")).as("a loader's probe for a file nobody has")
+                .get().isInstanceOf(Lookup.NotFound.class);
+        assertThat(atOnce(p, "../etc/passwd")).get().isInstanceOf(Lookup.Refused.class);
+        assertThat(atOnce(p, "boot.ipxe")).as("generated: rendered off the event loop").isEmpty();
+        assertThat(atOnce(p, "pxelinux.cfg/default")).as("generated first: the root's file must wait for the generated answer").isEmpty();
+        // Whatever is answered at once is what open() answers.
+        for (String path : List.of("undionly.kpxe", "nothing.bin", "../etc/passwd", "/undionly.kpxe", "boot.ipxe", "pxelinux.cfg/default", "ipxe/x.ipxe")) {
+            java.util.Optional<Lookup> quick = atOnce(p, path);
+            Lookup full = get(p, path);
+            if (quick.isPresent()) assertThat(quick.get().getClass()).as(path).isEqualTo(full.getClass());
+        }
+        assertThat(text(get(p, "pxelinux.cfg/default"))).isEqualTo("generated pxelinux.cfg/default");
+        // A provider that does not say what it can answer at once is asked only by open(), even for files nobody has.
+        assertThat(atOnce(files(List.of()), "nothing.bin")).isEmpty();
+        assertThat(atOnce(new DirectoryFileProvider(root, false).orElse(GENERATED_KNOWING_ITS_NAMES), "nothing.bin"))
+                .get().isInstanceOf(Lookup.NotFound.class);
+        assertThat(atOnce(new DirectoryFileProvider(root, false).orElse(GENERATED_KNOWING_ITS_NAMES), "boot.ipxe")).isEmpty();
+    }
 }

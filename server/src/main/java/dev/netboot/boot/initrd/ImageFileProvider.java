@@ -68,6 +68,13 @@ public final class ImageFileProvider implements FileProvider {
         }
     }
 
+    /** Says at once only that a path is no image file: an image's files need the inventory, an initrd may be built. */
+    @Override
+    public Optional<Lookup> openAtOnce(FileRequest request) {
+        return ConfinedPath.relative(request.path(), true).flatMap(ImageFile::parse).isEmpty()
+                ? Optional.of(new Lookup.NotFound("not an image file")) : Optional.empty();
+    }
+
     /**
      * Builds the image's initrd now, into the cache a PC's request is served from, so the first PC of an image
      * does not wait for the build (templates, modules, gzip: a quarter of a second for a cloud kernel's, on the

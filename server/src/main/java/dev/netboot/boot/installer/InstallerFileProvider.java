@@ -100,6 +100,14 @@ public final class InstallerFileProvider implements FileProvider {
      * {@code installers/NAME/mirror/...}: the installer's local udeb mirror ({@link UdebMirror}), to any
      * client: it holds only Debian's own installer components. Empty when the path is not a mirror's.
      */
+    /** Says at once only that a path is no installer file: the others need the inventory and the catalog. */
+    @Override
+    public Optional<Lookup> openAtOnce(FileRequest request) {
+        Optional<String> relative = ConfinedPath.relative(request.path(), true);
+        boolean installers = relative.isPresent() && (MIRROR.matcher(relative.get()).matches() || InstallerFile.parse(relative.get()).isPresent());
+        return installers ? Optional.empty() : Optional.of(new Lookup.NotFound("not an installer file"));
+    }
+
     private Optional<Lookup> mirrorFile(String relative) {
         Matcher m = MIRROR.matcher(relative);
         if (!m.matches()) return Optional.empty();

@@ -87,6 +87,14 @@ public final class MenuFileProvider implements FileProvider {
         return render(menu.get(), relative.get(), request.client());
     }
 
+    /** Says at once only that a path is no menu: a menu asks the inventory and renders a template. */
+    @Override
+    public Optional<Lookup> openAtOnce(FileRequest request) {
+        Optional<String> relative = ConfinedPath.relative(request.path(), true);
+        return relative.isEmpty() || MenuRequest.parse(relative.get()).isEmpty()
+                ? Optional.of(new Lookup.NotFound("not a menu path")) : Optional.empty();
+    }
+
     /** Renders one menu as a client of unknown address would get it; for the CLI and tests. */
     public Lookup render(MenuRequest menu, String name) {
         return render(menu, name, null);
