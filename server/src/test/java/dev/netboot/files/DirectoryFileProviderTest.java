@@ -100,16 +100,7 @@ class DirectoryFileProviderTest {
         Path root = Files.createDirectories(dir.resolve("root"));
         Files.write(root.resolve("kernel"), new byte[DirectoryFileProvider.READ_WHOLE_BYTES + 64 * 1024]);
         try (ServedFile file = ((Lookup.Found) open(new DirectoryFileProvider(root, false), "kernel")).file()) {
-            // What `cp new-kernel kernel` does to a file being served: the mapping now reaches past its end.
-            try (var channel = java.nio.channels.FileChannel.open(root.resolve("kernel"), java.nio.file.StandardOpenOption.WRITE)) {
-                channel.truncate(4096);
-            }
-            // slice() turns the fault into an IOException; where HotSpot delivers the fault of compiled code at a later
-            // safepoint poll, its InternalError leaves slice() instead: ReadTransfer and TransferHandler take both.
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.slice(DirectoryFileProvider.READ_WHOLE_BYTES, 1024))
-                    .satisfiesAnyOf(
-                            e -> assertThat(e).isInstanceOf(java.io.IOException.class).hasMessageContaining("changed while being served"),
-                            e -> assertThat(e).isInstanceOf(InternalError.class));
+            truncateAndExpectTheSliceToFail(root.resolve("kernel"), file);
             assertThat(file.slice(0, 1024).remaining()).as("the part still there").isEqualTo(1024);
         }
     }
@@ -123,14 +114,21 @@ class DirectoryFileProviderTest {
             long sum = 0;
             for (int i = 0; i < 200_000; i++) sum += file.slice((i % 100) * 1024L, 1024).remaining();
             assertThat(sum).isEqualTo(200_000L * 1024);
-            try (var channel = java.nio.channels.FileChannel.open(root.resolve("kernel"), java.nio.file.StandardOpenOption.WRITE)) {
-                channel.truncate(4096);
-            }
-            org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.slice(DirectoryFileProvider.READ_WHOLE_BYTES, 1024))
-                    .satisfiesAnyOf(
-                            e -> assertThat(e).isInstanceOf(java.io.IOException.class).hasMessageContaining("changed while being served"),
-                            e -> assertThat(e).isInstanceOf(InternalError.class));
+            truncateAndExpectTheSliceToFail(root.resolve("kernel"), file);
         }
+    }
+
+    /** What `cp new-kernel kernel` does to a file being served: the mapping now reaches past its end. */
+    private static void truncateAndExpectTheSliceToFail(Path kernel, ServedFile file) throws Exception {
+        try (var channel = java.nio.channels.FileChannel.open(kernel, java.nio.file.StandardOpenOption.WRITE)) {
+            channel.truncate(4096);
+        }
+        // slice() turns the fault into an IOException; where HotSpot delivers the fault of compiled code at a later
+        // safepoint poll, its InternalError leaves slice() instead: ReadTransfer and TransferHandler take both.
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> file.slice(DirectoryFileProvider.READ_WHOLE_BYTES, 1024))
+                .satisfiesAnyOf(
+                        e -> assertThat(e).isInstanceOf(java.io.IOException.class).hasMessageContaining("changed while being served"),
+                        e -> assertThat(e).isInstanceOf(InternalError.class));
     }
 
     @Test
