@@ -13,8 +13,8 @@
 #
 # Client kinds (KINDS, default all seven):
 #   bios-ipxe     SeaBIOS + the NIC's iPXE ROM -> boot.ipxe -> per-MAC script -> kernel + initrd ("bios" is the same)
-#   bios-pxelinux the same ROM handed lpxelinux.0 (boot.loader=pxelinux, HTTP on) -> pxelinux.cfg/01-<mac> -> kernel +
-#                 initrd by HTTP (the peer: pxelinux.0, the same menu rendered with HTTP off, TFTP)
+#   bios-pxelinux the same ROM handed pxelinux.0 (boot.loader=pxelinux) -> pxelinux.cfg/01-<mac> -> kernel + initrd
+#                 by TFTP, as the peer (OURS_SETS="boot.pxelinuxHttp=true": lpxelinux.0, kernel + initrd by HTTP)
 #   bios-grub     the same ROM handed grub-mknetdir's core.0 (boot.loader=grub) -> grub/grub.cfg-01-<mac> -> http.mod,
 #                 kernel + initrd by HTTP (the peer: TFTP)
 #   uefi-ipxe     OVMF + the same combined ROM's iPXE EFI driver
@@ -384,7 +384,7 @@ start_ours() {  # N DIR KIND
 warm_files() {  # KIND
   local m=$(mac_of 1)
   case $1 in
-    bios-pxelinux) echo "lpxelinux.0 ldlinux.c32 pxelinux.cfg/01-${m//:/-}" ;;
+    bios-pxelinux) echo "pxelinux.0 ldlinux.c32 pxelinux.cfg/01-${m//:/-}" ;;
     bios-grub) echo "grub/i386-pc/core.0 grub/grub.cfg-01-${m//:/-}" ;;
     uefi-secure) echo "shimx64.efi grubx64.efi grub/grub.cfg grub/grub.cfg-01-${m//:/-}" ;;
   esac
@@ -594,7 +594,7 @@ report() {
   echo "- ours: netboot $(git -C "$REPO" describe --always --dirty 2>/dev/null || echo '?') (NETBOOT_AOT=${NETBOOT_AOT:-auto}${OURS_SETS:+, --set $OURS_SETS}); peer: $(dnsmasq --version | head -n 1 | cut -d' ' -f1-3) + vblade $(dpkg-query -W -f='${Version}' vblade 2>/dev/null || echo '?')"
   echo "- PCs: $(qemu-system-x86_64 --version | head -n 1), TCG, ${MEM} MiB (UEFI: at least 512), virtio-net; kinds: $KINDS; median of $RUNS run(s)"
   [[ $KINDS == *uefi* ]] && echo "- UEFI: Debian's OVMF ($OVMF_VERSION, OVMF_CODE_4M.fd; uefi-secure: OVMF_CODE_4M.secboot.fd + OVMF_VARS_4M.ms.fd, q35 + SMM); uefi-pxe/uefi-http load snponly.efi (ipxe $IPXE_VERSION) by TFTP/HTTP, the peer by dnsmasq's TFTP / python3 http.server"
-  [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`) with HTTP on, so PXELINUX PCs get lpxelinux.0 and its menu's http:// URLs, BIOS GRUB loads http.mod and \`linux (http,…)\`, and Debian 12's signed GRUB (no http module, none loadable under Secure Boot) falls back to TFTP; the peer serves pxelinux.0 and the same menus rendered with HTTP off from its TFTP root (dnsmasq has no HTTP)"
+  [[ -n ${LOADERS:-} ]] && echo "- loaders (both stacks, from the same Debian packages): $(for p in pxelinux grub-pc-bin shim-signed grub-efi-amd64-signed; do printf '%s %s; ' "$p" "$(zcat "$LOADERS/usr/share/doc/$p/changelog.Debian.gz" 2>/dev/null | head -n 1 | sed 's/.*(\(.*\)).*/\1/')"; done)ours serves them from the packages' tree (\`boot.loadersRoot\`) with HTTP on, and gives PXELINUX PCs pxelinux.0 and GRUB menus TFTP paths (boot.pxelinuxHttp, docs/dhcp.md); the peer serves pxelinux.0 and the same menus rendered with HTTP off from its TFTP root (dnsmasq has no HTTP)"
   echo "- image: demo (images/demo/build.sh), kernel $KVER, disk $IMAGE_SIZE; initrd $(stat -c %s "$PEER_FILES/initrd.img") bytes from \`netboot initrd\`"
   echo "- ours: DHCP full mode, iPXE script + kernel + initrd over HTTP, AoE from copy-on-write clones (\`netboot clone\`); peer: dnsmasq DHCP (\`--no-ping\`, as ours does not ping) + TFTP (kernel + initrd over TFTP), one \`vblade\` per PC on a full copy"
   if ((PEER_NO_PXEDHCP)); then

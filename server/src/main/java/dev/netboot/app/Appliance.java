@@ -289,7 +289,8 @@ public final class Appliance implements AutoCloseable {
             // Services.menus decides: GRUB 2.06's own TCP is slower than its TFTP (docs/dhcp.md).
             log.info("GRUB menus load the kernel and initrd over TFTP (GRUB 2.06's TCP sends no MSS and gets 536-byte segments); "
                     + "PXELINUX PCs {}", services.pxelinuxOverHttp() ? "get lpxelinux.0 and load them over HTTP"
-                    : "load them over TFTP (" + (services.bootLoaders().has(dev.netboot.loaders.Loader.LPXELINUX) ? "the boot root has its own pxelinux.0" : "no lpxelinux.0 in the pxelinux package") + ")");
+                    : "get pxelinux.0 and load them over TFTP (" + (!config.boot().pxelinuxHttp() ? "boot.pxelinuxHttp=true gives lpxelinux.0 and HTTP"
+                    : services.bootLoaders().has(dev.netboot.loaders.Loader.LPXELINUX) ? "the boot root has its own pxelinux.0" : "no lpxelinux.0 in the pxelinux package") + ")");
         }
         log.info("boot menus from {} (templates missing there: packaged defaults)", services.menuTemplates().operatorDir().toAbsolutePath());
         NetbootConfig.Disks d = config.disks();

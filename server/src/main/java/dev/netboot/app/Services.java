@@ -206,12 +206,15 @@ public final class Services implements AutoCloseable {
     }
 
     /**
-     * Whether PXELINUX clients get lpxelinux.0 and menus with http:// URLs: HTTP is on, the pxelinux package
-     * has lpxelinux.0, and the boot root holds no pxelinux.0 of the operator's own (that one wins, and it may
-     * load nothing but TFTP, so its PCs keep pxelinux.0 and TFTP paths).
+     * Whether PXELINUX clients get lpxelinux.0 and menus with http:// URLs: the operator asked for it
+     * ({@code boot.pxelinuxHttp}), HTTP is on, the pxelinux package has lpxelinux.0, and the boot root holds no
+     * pxelinux.0 of the operator's own (that one wins, and it may load nothing but TFTP, so its PCs keep
+     * pxelinux.0 and TFTP paths). Off by default: lockstep TFTP now loads a kernel as fast as dnsmasq's, which
+     * leaves lpxelinux.0 no time to win (its own start costs what HTTP saves, bench/results/boot-2026-12-03-135907.md),
+     * and its lwIP stack on the ROM's UNDI once stopped taking a kernel half way, for good (LoaderBootIT, 2026-12-03).
      */
     public boolean pxelinuxOverHttp() {
-        return config.http().enabled() && bootLoaders().has(Loader.LPXELINUX)
+        return config.boot().pxelinuxHttp() && config.http().enabled() && bootLoaders().has(Loader.LPXELINUX)
                 && !java.nio.file.Files.exists(Path.of(config.files().root()).resolve(Loader.PXELINUX.servedName()));
     }
 

@@ -40,7 +40,7 @@ public final class ConfigLoader {
                 new NetbootConfig.Http(true, "", 8080, 4, 1000, 30, 0, "", ""),
                 new NetbootConfig.Dhcp("proxy", 67, 4011, "", List.of(), List.of(), 30, 600, true, "arp", "auto"),
                 new NetbootConfig.Boot("undionly.kpxe", "ipxe.efi", "ipxe-arm64.efi", "http://${server}:8080/boot/ipxe.efi",
-                        "http://${server}:8080/boot/boot.ipxe", "auto", "/", List.of()),
+                        "http://${server}:8080/boot/boot.ipxe", "auto", "/", List.of(), false),
                 new NetbootConfig.Inventory("", "sa", "", 600, 30, 90),
                 new NetbootConfig.Aoe(List.of(), 64, 0, true, false, 1000, List.of()),
                 new NetbootConfig.Menus("pxe-menus", 10, "console=tty0 console=ttyS0,115200"),

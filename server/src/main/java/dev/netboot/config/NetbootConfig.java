@@ -125,9 +125,12 @@ public record NetbootConfig(
             @JsonPropertyDescription("Where the distribution's loader packages are installed ('netboot loaders' lists them); served under stable names below the boot root's own files")
             String loadersRoot,
             @JsonPropertyDescription("Rules before boot.loader, first match wins: arch (bios, uefi-x64, ...), userClass, vendorClass (prefix) -> loader or file")
-            java.util.List<Rule> rules) {
+            java.util.List<Rule> rules,
+            @JsonPropertyDescription("PXELINUX PCs get lpxelinux.0 and load the kernel and initrd over HTTP (needs http.enabled); false: pxelinux.0 and TFTP, as loaded as fast here and without lwIP")
+            Boolean pxelinuxHttp) {
 
         public Boot {
+            pxelinuxHttp = pxelinuxHttp != null && pxelinuxHttp;
             loader = loader == null ? "auto" : loader;
             loadersRoot = loadersRoot == null ? "/" : loadersRoot;
             rules = rules == null ? java.util.List.of() : java.util.List.copyOf(rules);
