@@ -74,7 +74,7 @@ public final class DirectoryFileProvider implements FileProvider {
     private static byte[] readWhole(FileChannel channel, long size) throws IOException {
         ByteBuffer content = ByteBuffer.allocate((int) size);
         while (content.hasRemaining() && channel.read(content, content.position()) >= 0) { /* until full or at its end */ }
-        // A file that shrank while read is served as far as it was read, as a mapped one would fail there.
+        // A file that shrank since its size was taken is served as far as it was read: a whole, shorter file.
         return content.position() == size ? content.array() : java.util.Arrays.copyOf(content.array(), content.position());
     }
 
