@@ -23,6 +23,8 @@ public final class LoaderFileProvider implements FileProvider {
     private final BootLoaders loaders;
     private final Map<String, Path> byName = new HashMap<>();
     private final Optional<DirectoryFileProvider> grubNetDir;
+    /** The packages' folders, each resolved once (a lookup runs on the TFTP event loop, per file a PC asks). */
+    private final Map<Path, DirectoryFileProvider> folders = new java.util.concurrent.ConcurrentHashMap<>();
 
     /** @param grubNetDir the folder holding {@code grub/i386-pc/core.0} ({@link GrubNetDirectory}), if made */
     public LoaderFileProvider(BootLoaders loaders, Optional<Path> grubNetDir) throws IOException {
@@ -54,10 +56,11 @@ public final class LoaderFileProvider implements FileProvider {
         return Optional.of(open(request));
     }
 
-    private static Lookup serve(Path file, String name, FileRequest request) {
+    private Lookup serve(Path file, String name, FileRequest request) {
         try {
-            Lookup l = new DirectoryFileProvider(file.getParent(), false)
-                    .open(new FileRequest(file.getFileName().toString(), request.client(), request.protocol(), request.server()));
+            DirectoryFileProvider folder = folders.get(file.getParent());
+            if (folder == null) folders.put(file.getParent(), folder = new DirectoryFileProvider(file.getParent(), false));
+            Lookup l = folder.open(new FileRequest(file.getFileName().toString(), request.client(), request.protocol(), request.server()));
             return l instanceof Lookup.Found f ? new Lookup.Found(f.file(), name) : l;
         } catch (IOException e) {
             return new Lookup.NotFound("loader " + name + ": " + e.getMessage());
