@@ -118,6 +118,18 @@ public final class DiskReplica {
 
     // ---------------------------------------------------------------- client writes (primary)
 
+    /**
+     * Extents idle since the last call leave the activity log ({@link ActivityLog#tidy}), so that the resync
+     * after a crash of this primary covers what was written lately, not everything since the log was last
+     * full. A transaction without them, after their dirty bits, as for an eviction.
+     */
+    public List<ReplicaEffect> tidyActivityLog() {
+        List<Long> idle = activityLog.tidy();
+        if (idle.isEmpty()) return List.of();
+        alTransactions++;
+        return List.of(new PersistActivityLog(activityLog.transaction(activityLog.restoredNumber() + alTransactions), idle, activityLog.extentSize()));
+    }
+
     /** A client write arrived (the AoE target checked bounds). {@code tag} comes back in {@link AckClient}. */
     public List<ReplicaEffect> submitWrite(long tag, long offset, ByteBuffer data, boolean durable) {
         if (offset < 0 || offset + data.remaining() > sizeBytes) throw new IllegalArgumentException("write past the end of " + disk);

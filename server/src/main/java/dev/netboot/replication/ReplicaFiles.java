@@ -109,9 +109,13 @@ public final class ReplicaFiles {
         activityLog = FileChannel.open(dir.resolve("activity-log"), StandardOpenOption.CREATE, StandardOpenOption.READ, StandardOpenOption.WRITE);
         List<ByteBuffer> blocks = new ArrayList<>();
         for (int i = 0; i < 2; i++) {
+            // The first format's two blocks (a log written before the areas), then the two areas.
             ByteBuffer b = ByteBuffer.allocate(ActivityLog.TRANSACTION_BYTES);
             activityLog.read(b, (long) i * ActivityLog.TRANSACTION_BYTES);
             blocks.add(b.flip());
+            ByteBuffer a = ByteBuffer.allocate(ActivityLog.AREA_BYTES);
+            activityLog.read(a, areaOffset(i));
+            blocks.add(a.flip());
         }
         Optional<ActivityLog.Transaction> last = ActivityLog.newest(blocks);
         boolean crashed = Files.exists(dir.resolve("primary"));
@@ -289,14 +293,23 @@ public final class ReplicaFiles {
         return out;
     }
 
-    /** One transaction into the block its number selects, made durable. */
+    /**
+     * Where area {@code i} of the activity-log file starts: after the first format's two blocks, which stay
+     * as they were until the first transaction of the new format is durable (a torn first write then still
+     * finds the old log).
+     */
+    private static long areaOffset(long i) {
+        return 2L * ActivityLog.TRANSACTION_BYTES + i * ActivityLog.AREA_BYTES;
+    }
+
+    /** One transaction into the area its number selects, made durable. */
     public void saveActivityLog(ByteBuffer transaction) throws IOException {
         ActivityLog.Transaction t = ActivityLog.readTransaction(transaction.duplicate()).orElseThrow(() -> new IOException("invalid activity-log transaction"));
         // A newer one is durable already (a group committed after it): it names every extent with writes in
         // flight, and writing this one into the block of its parity could overwrite it.
         if (t.number() <= lastLogNumber) return;
         lastLogNumber = t.number();
-        long at = (t.number() & 1) * ActivityLog.TRANSACTION_BYTES;
+        long at = areaOffset(t.number() & 1);
         ByteBuffer b = transaction.duplicate();
         while (b.hasRemaining()) at += activityLog.write(b, at);
         activityLog.force(false);

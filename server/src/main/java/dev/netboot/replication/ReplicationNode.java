@@ -331,7 +331,7 @@ public final class ReplicationNode implements AutoCloseable {
         ReplicaFiles files = new ReplicaFiles(settings.stateDir().resolve(safeName(s.name())));
         // A primary's copy holds the clients' data: it names it at once. A standby's new copy is blank (full sync).
         GenerationIds initial = settings.role() == Role.PRIMARY ? GenerationIds.created(ReplicaFiles.random()) : GenerationIds.BLANK;
-        ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.DEFAULT_SLOTS, s.backing());
+        ReplicaFiles.Loaded l = files.load(s.sizeBytes(), initial, ActivityLog.slotsFor(s.sizeBytes()), s.backing());
         if (l.replaced())
             log.warn("replication: {} is another file than the one replicated before under this name (re-imaged?): its old replica state is dropped, "
                     + "this copy starts {}", s.name(), settings.role() == Role.PRIMARY ? "with new identifiers (the peer gets a full sync)" : "blank (a full sync follows)");
@@ -419,6 +419,7 @@ public final class ReplicationNode implements AutoCloseable {
         else log.info("replication: no TLS on the link (replication.tls: false): frames are authenticated, not encrypted");
         loop.scheduleAtFixedRate(this::tick, 100, 100, TimeUnit.MILLISECONDS);
         loop.scheduleAtFixedRate(this::saveBitmaps, 2, 2, TimeUnit.SECONDS);
+        loop.scheduleAtFixedRate(this::tidyActivityLogs, TIDY_SECONDS, TIDY_SECONDS, TimeUnit.SECONDS);
         if (dials()) loop.execute(this::dial);
         for (Disk d : disks.values()) if (d.replica.role() == Role.PRIMARY) d.degradedSince = System.nanoTime();
         return this;
@@ -1075,6 +1076,13 @@ public final class ReplicationNode implements AutoCloseable {
      * for the disk to drain everything else written (seconds, after a full sync's gigabytes), and the loop's
      * resync pipeline and client writes stalled meanwhile. Saves an acknowledgement relies on stay synchronous.
      */
+    /** How often extents idle since the last round leave the activity log (so idle for 30 to 60 s). */
+    static final long TIDY_SECONDS = 30;
+
+    private void tidyActivityLogs() {
+        for (Disk d : disks.values()) runDisk(d, d.replica.tidyActivityLog());
+    }
+
     private void saveBitmaps() {
         for (Disk d : disks.values()) {
             if (d.files.takeSkippedSave()) d.bitmapChanged = true;

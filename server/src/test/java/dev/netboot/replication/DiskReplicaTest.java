@@ -183,6 +183,29 @@ class DiskReplicaTest {
     }
 
     @Test
+    void anExtentIdleForATidyRoundLeavesTheLogInATransactionNamingIt() {
+        DiskReplica r = connectedPrimary();
+        Write first = (Write) ((SendToPeer) r.submitWrite(1, 0, data(4096), false).get(1)).message();
+        r.localWriteDone(1, true);
+        r.peerAck(first.seq());
+        Write busy = (Write) ((SendToPeer) r.submitWrite(2, 3L << 20, data(4096), false).get(1)).message();   // stays in flight
+        assertThat(r.tidyActivityLog()).as("both were written since the last round").isEmpty();
+        List<ReplicaEffect> out = r.tidyActivityLog();
+        assertThat(out).hasSize(1);
+        PersistActivityLog t = (PersistActivityLog) out.getFirst();
+        assertThat(t.evicted()).as("the idle extent leaves; the one with a write in flight stays").containsExactly(0L);
+        assertThat(ActivityLog.readTransaction(t.transaction()).orElseThrow().extents()).containsExactly(3L);
+        assertThat(r.activityLogTransactions()).isEqualTo(3);
+        assertThat(r.tidyActivityLog()).isEmpty();
+        r.localWriteDone(2, true);
+        r.peerAck(busy.seq());
+        // No write began in it since two rounds ago: it leaves at the next round, and the log is empty.
+        PersistActivityLog last = (PersistActivityLog) r.tidyActivityLog().getFirst();
+        assertThat(last.evicted()).containsExactly(3L);
+        assertThat(ActivityLog.readTransaction(last.transaction()).orElseThrow().extents()).isEmpty();
+    }
+
+    @Test
     void aFullActivityLogHoldsTheWriteUntilASlotIsFree() {
         DiskReplica r = replica(Role.PRIMARY, SHARED, 2);
         r.submitWrite(1, 0, data(512), false);

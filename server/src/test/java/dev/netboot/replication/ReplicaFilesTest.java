@@ -110,6 +110,45 @@ class ReplicaFilesTest {
         third.close();
     }
 
+    /** A log stored in the first format (one block, 8-byte extents) is restored, and the new format's areas take over. */
+    @Test
+    void aLogOfTheFirstFormatIsRestoredAndTheAreasFollowIt() throws Exception {
+        Path d = dir.resolve("1.0");
+        java.nio.file.Files.createDirectories(d);
+        var v1 = java.nio.ByteBuffer.allocate(ActivityLog.TRANSACTION_BYTES).order(java.nio.ByteOrder.LITTLE_ENDIAN);
+        v1.putInt(0x4E42414C).putLong(41).putLong(ActivityLog.DEFAULT_EXTENT).putInt(1).putLong(6);
+        var crc = new java.util.zip.CRC32C();
+        crc.update(v1.array(), 0, v1.position());
+        v1.putInt((int) crc.getValue());
+        java.nio.file.Files.write(d.resolve("activity-log"), v1.array());
+        java.nio.file.Files.write(d.resolve("primary"), new byte[0]);   // it crashed as primary
+
+        ReplicaFiles files = new ReplicaFiles(d);
+        ReplicaFiles.Loaded l = files.load(SIZE, GenerationIds.created(() -> 0x1111L), ActivityLog.DEFAULT_SLOTS, "aaaa");
+        assertThat(l.activityLog().extents()).containsExactly(6L);
+        assertThat(l.bitmap().isDirty((6L << 22) / 4096)).as("the crash resyncs the old log's extent").isTrue();
+        DiskReplica r = new DiskReplica("1.0", SIZE, Role.PRIMARY, l.ids(), l.bitmap(), l.activityLog(), () -> 7L);
+        persistLogOf(files, r.submitWrite(1, 9L << 22, java.nio.ByteBuffer.allocate(4096), false));
+        persistLogOf(files, r.submitWrite(2, 11L << 22, java.nio.ByteBuffer.allocate(4096), false));
+        files.close();
+        assertThat(java.nio.file.Files.size(d.resolve("activity-log"))).as("the old blocks stay; two areas after them")
+                .isEqualTo(2L * ActivityLog.TRANSACTION_BYTES + ActivityLog.AREA_BYTES + 4096);
+
+        ReplicaFiles again = new ReplicaFiles(d);
+        assertThat(again.load(SIZE, GenerationIds.created(() -> 0x2222L), ActivityLog.DEFAULT_SLOTS, "aaaa").activityLog().extents())
+                .containsExactlyInAnyOrder(6L, 9L, 11L);
+        again.close();
+        // The newest area torn: the other area's transaction (one extent fewer) wins, not the old block.
+        try (var c = java.nio.channels.FileChannel.open(d.resolve("activity-log"), java.nio.file.StandardOpenOption.WRITE)) {
+            // transaction 43 (the newest) is in area 1
+            c.write(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), 2L * ActivityLog.TRANSACTION_BYTES + ActivityLog.AREA_BYTES + 20);
+        }
+        ReplicaFiles third = new ReplicaFiles(d);
+        assertThat(third.load(SIZE, GenerationIds.created(() -> 0x3333L), ActivityLog.DEFAULT_SLOTS, "aaaa").activityLog().extents())
+                .containsExactlyInAnyOrder(6L, 9L);
+        third.close();
+    }
+
     private static void persistLogOf(ReplicaFiles files, List<ReplicaEffect> effects) throws Exception {
         for (ReplicaEffect e : effects) if (e instanceof ReplicaEffect.PersistActivityLog p) files.saveActivityLog(p.transaction());
     }
