@@ -8,6 +8,7 @@ public final class MemoryBlockStore implements BlockStore {
 
     private final byte[] bytes;
     private volatile boolean failing;
+    private final java.util.concurrent.atomic.AtomicLong writeCalls = new java.util.concurrent.atomic.AtomicLong();
 
     public MemoryBlockStore(int size) {
         this.bytes = new byte[size];
@@ -15,6 +16,9 @@ public final class MemoryBlockStore implements BlockStore {
 
     /** Makes every following operation fail, as a dying disk would. */
     public void failing(boolean fail) { this.failing = fail; }
+
+    /** How many times {@link #write} was called: a test of how writes are combined reads it. */
+    public long writeCalls() { return writeCalls.get(); }
 
     public byte[] snapshot() {
         synchronized (bytes) {
@@ -38,6 +42,7 @@ public final class MemoryBlockStore implements BlockStore {
     public void write(long offset, ByteBuffer src) throws IOException {
         if (failing) throw new IOException("simulated write error");
         checkBounds(offset, src.remaining());
+        writeCalls.incrementAndGet();
         synchronized (bytes) {
             src.get(bytes, (int) offset, src.remaining());
         }
