@@ -118,17 +118,27 @@ class ReplicationNodeTest {
         assertThat(pReg.get("netboot_replication_degraded_seconds_total").functionCounter().count()).isPositive();
     }
 
+    /** A primary and a standby on loopback, in sync (each on its own store). */
+    ReplicationNode[] pairUpToDate(MemoryBlockStore pStore, MemoryBlockStore sStore) throws Exception {
+        return pairUpToDate(pStore, sStore, freePort(), freePort());
+    }
+
+    ReplicationNode[] pairUpToDate(MemoryBlockStore pStore, MemoryBlockStore sStore, int pPort, int sPort) throws Exception {
+        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
+        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
+        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        return new ReplicationNode[] {primary, standby};
+    }
+
     /**
      * A client's sequential writes come as 1 KiB AoE frames, handed over together per receive batch: each copy
      * takes a run of adjacent ones as one write, after the frames to the peer have left.
      */
     @Test
     void adjacentWritesOfOneBurstAreOneWriteOnEachCopy() throws Exception {
-        int pPort = freePort(), sPort = freePort();
         MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
-        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
-        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
-        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        ReplicationNode[] pair = pairUpToDate(pStore, sStore);
+        ReplicationNode primary = pair[0], standby = pair[1];
         assertThat(write(primary, 0, new byte[4096])).isTrue();   // the extent's activity-log transaction, out of the way
         long pBefore = pStore.writeCalls(), sBefore = sStore.writeCalls();
         Random random = new Random(3);
@@ -168,9 +178,8 @@ class ReplicationNodeTest {
     void writesTheStandbyNeverSyncedAreMarkedWhenTheLinkGoesAndABarrierSyncsThemWithinASecond() throws Exception {
         int pPort = freePort(), sPort = freePort();
         MemoryBlockStore pStore = new MemoryBlockStore(SIZE), sStore = new MemoryBlockStore(SIZE);
-        ReplicationNode primary = node("p", 1, Role.PRIMARY, pPort, sPort, pStore, new SimpleMeterRegistry(), SECRET);
-        ReplicationNode standby = node("s", 2, Role.STANDBY, sPort, pPort, sStore, new SimpleMeterRegistry(), SECRET);
-        await(() -> state(primary) == ReplicaState.UP_TO_DATE && state(standby) == ReplicaState.UP_TO_DATE, "both up to date");
+        ReplicationNode[] pair = pairUpToDate(pStore, sStore, pPort, sPort);
+        ReplicationNode primary = pair[0], standby = pair[1];
         byte[] data = new byte[4096];
         new Random(9).nextBytes(data);
         for (int i = 0; i < 10; i++) assertThat(write(primary, (long) i * 16 * 4096, data)).isTrue();
