@@ -1077,12 +1077,6 @@ public final class ReplicationNode implements AutoCloseable {
         send(new Flush(d.name, seq));
     }
 
-    /**
-     * The periodic save of each changed bitmap (the resume point of a resync, and what a restart finds): the copy
-     * is taken here, the write and its fsync run on {@link #bitmapWriter}. Done on the loop, that fsync waited
-     * for the disk to drain everything else written (seconds, after a full sync's gigabytes), and the loop's
-     * resync pipeline and client writes stalled meanwhile. Saves an acknowledgement relies on stay synchronous.
-     */
     /** How often extents idle since the last round leave the activity log (so idle for 30 to 60 s). */
     static final long TIDY_SECONDS = 30;
 
@@ -1090,6 +1084,12 @@ public final class ReplicationNode implements AutoCloseable {
         for (Disk d : disks.values()) runDisk(d, d.replica.tidyActivityLog());
     }
 
+    /**
+     * The periodic save of each changed bitmap (the resume point of a resync, and what a restart finds): the copy
+     * is taken here, the write and its fsync run on {@link #bitmapWriter}. Done on the loop, that fsync waited
+     * for the disk to drain everything else written (seconds, after a full sync's gigabytes), and the loop's
+     * resync pipeline and client writes stalled meanwhile. Saves an acknowledgement relies on stay synchronous.
+     */
     private void saveBitmaps() {
         for (Disk d : disks.values()) {
             if (d.files.takeSkippedSave()) d.bitmapChanged = true;
