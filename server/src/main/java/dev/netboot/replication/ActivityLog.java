@@ -3,6 +3,7 @@ package dev.netboot.replication;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -75,7 +76,7 @@ public final class ActivityLog {
      */
     private final LinkedHashMap<Long, Integer> hot;
     /** Extents a write began in since the last {@link #tidy}. */
-    private final java.util.HashSet<Long> touched = new java.util.HashSet<>();
+    private final HashSet<Long> touched = new HashSet<>();
 
     public ActivityLog(long extentSize, int slots) {
         if (extentSize < 4096 || Long.bitCount(extentSize) != 1) throw new IllegalArgumentException("extent size " + extentSize + " is not a power of two ≥ 4096");

@@ -1263,7 +1263,6 @@ public final class ReplicationNode implements AutoCloseable {
                 boolean client = d.replica.role() == Role.PRIMARY;
                 if (!client && d.planner != null) taint(d, w.offset(), w.data().remaining());
                 PeerLink from = link;
-                String what = "write of " + w.data().remaining() + " bytes at " + w.offset();
                 if (!w.durable() && w.data().remaining() <= INLINE_WRITE_MAX && d.io.idle() && loop.inEventLoop()) {
                     // A small write to the page cache costs a few microseconds; handing it to the I/O thread and
                     // its completion back cost two wake-ups per batch on each node, most of a replicated write's
@@ -1278,6 +1277,8 @@ public final class ReplicationNode implements AutoCloseable {
                     }
                     return true;
                 }
+                // Named here, not for every write: the inline path above names its merged runs itself.
+                String what = "write of " + w.data().remaining() + " bytes at " + w.offset();
                 submitIo(d, () -> {
                     boolean ok = ioOk(() -> {
                         d.writeDirect(w.offset(), w.data());
